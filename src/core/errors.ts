@@ -1,0 +1,204 @@
+/**
+ * The closed set of expected outcomes (STYLE.md, "Errors: three kinds").
+ * Every code maps to one HTTP status and one CLI exit code; adding a code without a row here
+ * does not compile.
+ */
+export type ErrorCode =
+  | 'invalid_argument'
+  | 'invalid_credits'
+  | 'unknown_operation'
+  | 'invalid_parameter'
+  | 'unknown_account'
+  | 'account_exists'
+  | 'unknown_hold'
+  | 'hold_already_captured'
+  | 'hold_already_released'
+  | 'hold_expired'
+  | 'capture_exceeds_hold'
+  | 'insufficient_credits'
+  | 'idempotency_key_reused'
+  | 'catalog_invalid'
+  | 'catalog_version_exists'
+  | 'unknown_catalog'
+  | 'not_initialized'
+  | 'store_busy'
+  | 'verify_failed'
+  | 'internal';
+
+export interface ErrorInfo {
+  readonly status: number;
+  readonly exit: number;
+  readonly title: string;
+  /** What the caller can do about it, shown by the CLI after the message. */
+  readonly hint: string;
+  readonly retryable: boolean;
+}
+
+export const errorTable = {
+  invalid_argument: {
+    status: 400,
+    exit: 2,
+    title: 'Invalid argument',
+    hint: 'Check the command usage with --help.',
+    retryable: false,
+  },
+  invalid_credits: {
+    status: 400,
+    exit: 2,
+    title: 'Invalid credits',
+    hint: 'Credits are whole numbers greater than zero.',
+    retryable: false,
+  },
+  unknown_operation: {
+    status: 400,
+    exit: 2,
+    title: 'Unknown operation',
+    hint: 'Use one of the operations in the catalog (amisi catalog show).',
+    retryable: false,
+  },
+  invalid_parameter: {
+    status: 400,
+    exit: 2,
+    title: 'Invalid parameter',
+    hint: 'Use one of the allowed values.',
+    retryable: false,
+  },
+  unknown_account: {
+    status: 404,
+    exit: 3,
+    title: 'Unknown account',
+    hint: 'Create it first with amisi accounts create.',
+    retryable: false,
+  },
+  account_exists: {
+    status: 409,
+    exit: 4,
+    title: 'Account exists',
+    hint: 'Account ids are unique; pick another id.',
+    retryable: false,
+  },
+  unknown_hold: {
+    status: 404,
+    exit: 3,
+    title: 'Unknown hold',
+    hint: 'Check the hold id printed by amisi hold.',
+    retryable: false,
+  },
+  hold_already_captured: {
+    status: 409,
+    exit: 4,
+    title: 'Hold already captured',
+    hint: 'A hold resolves once; make a new hold.',
+    retryable: false,
+  },
+  hold_already_released: {
+    status: 409,
+    exit: 4,
+    title: 'Hold already released',
+    hint: 'A hold resolves once; make a new hold.',
+    retryable: false,
+  },
+  hold_expired: {
+    status: 409,
+    exit: 4,
+    title: 'Hold expired',
+    hint: 'The hold passed its ttl and was released; make a new hold with a longer --ttl.',
+    retryable: false,
+  },
+  capture_exceeds_hold: {
+    status: 409,
+    exit: 4,
+    title: 'Capture exceeds hold',
+    hint: 'Capture at most the credits held.',
+    retryable: false,
+  },
+  insufficient_credits: {
+    status: 402,
+    exit: 5,
+    title: 'Insufficient credits',
+    hint: 'Grant or buy more credits, or ask for fewer.',
+    retryable: false,
+  },
+  idempotency_key_reused: {
+    status: 422,
+    exit: 4,
+    title: 'Idempotency key reused',
+    hint: 'Use a new key for a different request.',
+    retryable: false,
+  },
+  catalog_invalid: {
+    status: 400,
+    exit: 6,
+    title: 'Catalog invalid',
+    hint: 'Fix the catalog file at the paths named.',
+    retryable: false,
+  },
+  catalog_version_exists: {
+    status: 409,
+    exit: 6,
+    title: 'Catalog version exists',
+    hint: 'A loaded catalog version is immutable; give the changed catalog a new version.',
+    retryable: false,
+  },
+  unknown_catalog: {
+    status: 404,
+    exit: 3,
+    title: 'Unknown catalog version',
+    hint: 'List loaded versions with amisi catalog show.',
+    retryable: false,
+  },
+  not_initialized: {
+    status: 503,
+    exit: 7,
+    title: 'Not initialized',
+    hint: 'Run amisi init to create the database and load the default catalog.',
+    retryable: false,
+  },
+  store_busy: {
+    status: 503,
+    exit: 8,
+    title: 'Store busy',
+    hint: 'The database is locked or unavailable; retry with the same key.',
+    retryable: true,
+  },
+  verify_failed: {
+    status: 500,
+    exit: 9,
+    title: 'Verification failed',
+    hint: 'The journal and the balances disagree; see the report.',
+    retryable: false,
+  },
+  internal: {
+    status: 500,
+    exit: 1,
+    title: 'Internal error',
+    hint: 'This is a bug; the log has the details.',
+    retryable: true,
+  },
+} as const satisfies Record<ErrorCode, ErrorInfo>;
+
+/** An expected failure with a stable code and the numbers that explain it. */
+export class AmisiError extends Error {
+  readonly code: ErrorCode;
+  readonly data: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, data: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'AmisiError';
+    this.code = code;
+    this.data = data;
+  }
+
+  get info(): ErrorInfo {
+    return errorTable[this.code];
+  }
+}
+
+export function isAmisiError(e: unknown): e is AmisiError {
+  return e instanceof AmisiError;
+}
+
+/** Programmer errors: a broken invariant is a bug, never an expected outcome. */
+export function assert(condition: unknown, why: string): asserts condition {
+  if (!condition) throw new Error(`invariant violated: ${why}`);
+}

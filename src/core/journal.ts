@@ -1,0 +1,52 @@
+import { assert } from './errors.js';
+
+/**
+ * Books of the double-entry journal. `grant` is the customer's side (one book per grant);
+ * the rest are the operator's books. Positive credits flow into a book, negative out of it.
+ * `issued` is the source of every credit, so its total is minus everything ever granted.
+ */
+export const BOOKS = ['issued', 'grant', 'held', 'consumed', 'breakage', 'refunded'] as const;
+export type Book = (typeof BOOKS)[number];
+
+export const TRANSACTION_KINDS = [
+  'grant',
+  'hold',
+  'capture',
+  'release',
+  'hold_expiry',
+  'charge',
+  'grant_expiry',
+] as const;
+export type TransactionKind = (typeof TRANSACTION_KINDS)[number];
+
+export interface Entry {
+  readonly book: Book;
+  readonly grantId: string | null;
+  readonly holdId: string | null;
+  readonly credits: number;
+}
+
+export interface JournalTransaction {
+  readonly accountId: string;
+  readonly id: string;
+  readonly kind: TransactionKind;
+  readonly createdAt: number;
+  readonly idempotencyKey: string | null;
+  readonly holdId: string | null;
+  readonly grantId: string | null;
+  readonly catalogVersion: string | null;
+  /** What a person reading history needs: quote lines, attribution, reasons. */
+  readonly detail: Readonly<Record<string, unknown>>;
+  readonly entries: readonly Entry[];
+}
+
+/** A transaction balances when its entries sum to zero and none is zero or fractional. */
+export function assertBalanced(tx: JournalTransaction): void {
+  let sum = 0;
+  for (const e of tx.entries) {
+    assert(Number.isSafeInteger(e.credits) && e.credits !== 0, `entry of ${tx.id} is a non-zero integer`);
+    sum += e.credits;
+  }
+  assert(tx.entries.length >= 2, `transaction ${tx.id} has two or more entries`);
+  assert(sum === 0, `transaction ${tx.id} sums to zero`);
+}

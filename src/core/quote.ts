@@ -1,0 +1,96 @@
+import type { Catalog } from './catalog.js';
+import { sumCredits } from './credits.js';
+import { AmisiError, assert } from './errors.js';
+
+/** Most items one quote (and so one hold) may carry: a named limit, not an accident. */
+export const MAX_QUOTE_ITEMS = 100;
+
+export interface QuoteItemRequest {
+  readonly operation: string;
+  readonly params?: Readonly<Record<string, string>>;
+  readonly count?: number;
+}
+
+export interface QuoteLine {
+  readonly operation: string;
+  /** Every parameter of the operation, defaults filled in. */
+  readonly params: Readonly<Record<string, string>>;
+  readonly unit: string;
+  readonly unitCredits: number;
+  readonly count: number;
+  readonly credits: number;
+}
+
+export interface Quote {
+  readonly catalogVersion: string;
+  readonly credits: number;
+  readonly lines: readonly QuoteLine[];
+}
+
+function priceLine(catalog: Catalog, item: QuoteItemRequest, index: number): QuoteLine {
+  const op = catalog.operations[item.operation];
+  if (!op) {
+    throw new AmisiError('unknown_operation', `unknown operation "${item.operation}"`, {
+      operation: item.operation,
+      allowed: Object.keys(catalog.operations),
+      item: index,
+    });
+  }
+  const count = item.count ?? 1;
+  if (!Number.isSafeInteger(count) || count < 1 || count > op.maxCount) {
+    throw new AmisiError(
+      'invalid_parameter',
+      `count must be a whole number from 1 to ${op.maxCount} for ${item.operation}, got ${String(count)}`,
+      { parameter: 'count', value: count, min: 1, max: op.maxCount, item: index },
+    );
+  }
+  const given = item.params ?? {};
+  for (const name of Object.keys(given)) {
+    if (!op.params[name]) {
+      throw new AmisiError('invalid_parameter', `${item.operation} takes no parameter "${name}"`, {
+        parameter: name,
+        allowedParameters: Object.keys(op.params),
+        item: index,
+      });
+    }
+  }
+  const params: Record<string, string> = {};
+  for (const [name, spec] of Object.entries(op.params)) {
+    const value = given[name] ?? spec.default;
+    if (value === undefined) {
+      throw new AmisiError('invalid_parameter', `${item.operation} needs ${name}`, {
+        parameter: name,
+        allowed: spec.values,
+        item: index,
+      });
+    }
+    if (!spec.values.includes(value)) {
+      throw new AmisiError(
+        'invalid_parameter',
+        `${name} "${value}" is not one of ${spec.values.join(', ')}`,
+        { parameter: name, value, allowed: spec.values, item: index },
+      );
+    }
+    params[name] = value;
+  }
+  const { flat, by, table } = op.price;
+  const unitCredits = by !== undefined ? table?.[params[by] ?? ''] : flat;
+  assert(unitCredits !== undefined, `catalog ${catalog.version} prices ${item.operation}`);
+  const credits = unitCredits * count;
+  assert(Number.isSafeInteger(credits), 'line credits are a safe integer');
+  return { operation: item.operation, params, unit: op.unit, unitCredits, count, credits };
+}
+
+/** Prices a request line by line under one catalog version. Pure. */
+export function quote(catalog: Catalog, items: readonly QuoteItemRequest[]): Quote {
+  if (items.length === 0 || items.length > MAX_QUOTE_ITEMS) {
+    throw new AmisiError(
+      'invalid_argument',
+      `a quote takes 1 to ${MAX_QUOTE_ITEMS} items, got ${items.length}`,
+      { items: items.length, max: MAX_QUOTE_ITEMS },
+    );
+  }
+  const lines = items.map((item, i) => priceLine(catalog, item, i));
+  const credits = sumCredits(lines.map((l) => l.credits));
+  return { catalogVersion: catalog.version, credits, lines };
+}

@@ -1,0 +1,360 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson, parseCatalog } from '../core/catalog.js';
+import { AmisiError, assert } from '../core/errors.js';
+import { planDraws, splitCapture, type Draw, type Grant, type GrantSource } from '../core/grants.js';
+import type { Attribution, Hold } from '../core/holds.js';
+import type { Entry } from '../core/journal.js';
+import { quote, type Quote } from '../core/quote.js';
+import type { AccountState, Batch } from './batch.js';
+import type { AccountRecord, CatalogRecord } from './store.js';
+import type { Amount } from './validate.js';
+
+/**
+ * Each command: load (through the batch) -> decide (pure, may refuse) -> apply (writes only).
+ * A command never refuses after it has written: the committer checks that.
+ */
+
+export type Replayable<T> = T & { readonly replay: boolean };
+
+export function requestHash(request: unknown): string {
+  return createHash('sha256').update(canonicalJson(request)).digest('base64url');
+}
+
+/** Runs `run` once per (account, key): a replay answers the stored result. */
+async function once<T>(
+  batch: Batch,
+  accountId: string,
+  key: string,
+  request: unknown,
+  run: () => Promise<T>,
+): Promise<Replayable<T>> {
+  const hash = requestHash(request);
+  const seen = await batch.tx.getIdempotency(accountId, key);
+  if (seen) {
+    if (seen.requestHash !== hash) {
+      throw new AmisiError(
+        'idempotency_key_reused',
+        `key "${key}" was used for a different request on account ${accountId}`,
+        { key, accountId },
+      );
+    }
+    return { ...(JSON.parse(seen.result) as T), replay: true };
+  }
+  const result = await run();
+  await batch.putIdempotency(accountId, key, hash, result);
+  return { ...result, replay: false };
+}
+
+async function price(batch: Batch, amount: Amount): Promise<{ credits: number; quote: Quote | null }> {
+  if (amount.credits !== undefined) return { credits: amount.credits, quote: null };
+  const catalog = await batch.activeCatalog();
+  const q = quote(catalog.body, amount.items);
+  return { credits: q.credits, quote: q };
+}
+
+function drawOrRefuse(state: AccountState, credits: number, now: number): readonly Draw[] {
+  const plan = planDraws([...state.grants.values()], credits, now);
+  if (!plan.ok) {
+    throw new AmisiError(
+      'insufficient_credits',
+      `account ${state.account.id} needs ${credits} credits and has ${plan.available} available`,
+      { accountId: state.account.id, required: credits, available: plan.available },
+    );
+  }
+  return plan.draws;
+}
+
+async function takeFromGrants(batch: Batch, state: AccountState, draws: readonly Draw[]) {
+  for (const d of draws) {
+    const g = await batch.grant(state, d.grantId);
+    await batch.setRemaining(state, g, g.remaining - d.credits);
+  }
+}
+
+export interface CreateAccountInput {
+  readonly accountId: string;
+  readonly plan: string | null;
+}
+
+export async function createAccount(
+  batch: Batch,
+  input: CreateAccountInput,
+): Promise<Replayable<{ account: AccountRecord }>> {
+  const existing = await batch.tx.lockAccount(input.accountId);
+  if (existing) {
+    if (existing.plan === input.plan) return { account: existing, replay: true };
+    throw new AmisiError('account_exists', `account "${input.accountId}" exists with another plan`, {
+      accountId: input.accountId,
+      plan: existing.plan,
+    });
+  }
+  if (input.plan !== null) {
+    const catalog = await batch.activeCatalog();
+    if (!catalog.body.plans[input.plan]) {
+      throw new AmisiError('invalid_parameter', `unknown plan "${input.plan}"`, {
+        parameter: 'plan',
+        value: input.plan,
+        allowed: Object.keys(catalog.body.plans),
+      });
+    }
+  }
+  const account = { id: input.accountId, plan: input.plan, createdAt: batch.now };
+  await batch.tx.insertAccount(account);
+  batch.commandWrites += 1;
+  return { account, replay: false };
+}
+
+export async function loadCatalog(
+  batch: Batch,
+  body: unknown,
+  digestOf: (text: string) => string,
+): Promise<Replayable<{ catalog: CatalogRecord }>> {
+  const catalog = parseCatalog(body);
+  const digest = digestOf(canonicalJson(catalog));
+  const existing = await batch.tx.getCatalog(catalog.version);
+  if (existing && existing.digest !== digest) {
+    throw new AmisiError(
+      'catalog_version_exists',
+      `catalog version "${catalog.version}" is loaded with other content`,
+      { version: catalog.version },
+    );
+  }
+  batch.commandWrites += 1;
+  if (!existing) {
+    const record = { version: catalog.version, body: catalog, digest, loadedAt: batch.now, activatedAt: batch.now };
+    await batch.tx.putCatalog(record);
+    return { catalog: record, replay: false };
+  }
+  await batch.tx.activateCatalog(catalog.version, batch.now);
+  return { catalog: { ...existing, activatedAt: batch.now }, replay: true };
+}
+
+export interface GrantInput {
+  readonly accountId: string;
+  readonly key: string;
+  readonly credits: number;
+  readonly source: GrantSource;
+  readonly startsAt?: number;
+  readonly expiresAt: number | null;
+  readonly reason?: string;
+}
+
+export interface GrantResult {
+  readonly grant: Grant;
+  readonly transactionId: string;
+}
+
+export async function grant(batch: Batch, input: GrantInput): Promise<Replayable<GrantResult>> {
+  const state = await batch.account(input.accountId);
+  const { key, ...request } = input;
+  return once(batch, input.accountId, key, { op: 'grant', ...request }, async () => {
+    const startsAt = input.startsAt ?? batch.now;
+    if (input.expiresAt !== null && input.expiresAt <= startsAt) {
+      throw new AmisiError('invalid_argument', 'expires must be after the grant starts', {
+        field: 'expires',
+        value: input.expiresAt,
+      });
+    }
+    const g: Grant = {
+      accountId: input.accountId,
+      id: batch.newId('grt'),
+      source: input.source,
+      amount: input.credits,
+      remaining: input.credits,
+      startsAt,
+      expiresAt: input.expiresAt,
+      createdAt: batch.now,
+    };
+    await batch.insertGrant(state, g);
+    const transactionId = await batch.append(input.accountId, {
+      kind: 'grant',
+      idempotencyKey: key,
+      grantId: g.id,
+      detail: { source: g.source, ...(input.reason ? { reason: input.reason } : {}) },
+      entries: [
+        { book: 'issued', grantId: g.id, holdId: null, credits: -g.amount },
+        { book: 'grant', grantId: g.id, holdId: null, credits: g.amount },
+      ],
+    });
+    return { grant: g, transactionId };
+  });
+}
+
+export interface HoldInput {
+  readonly accountId: string;
+  readonly key: string;
+  readonly amount: Amount;
+  readonly ttlMs: number;
+  readonly attribution: Attribution;
+}
+
+export interface HoldResult {
+  readonly hold: Hold;
+  readonly transactionId: string;
+}
+
+export async function hold(batch: Batch, input: HoldInput): Promise<Replayable<HoldResult>> {
+  const state = await batch.account(input.accountId);
+  const { key, ...request } = input;
+  return once(batch, input.accountId, key, { op: 'hold', ...request }, async () => {
+    const priced = await price(batch, input.amount);
+    const draws = drawOrRefuse(state, priced.credits, batch.now);
+    const h: Hold = {
+      accountId: input.accountId,
+      id: batch.newId('hld'),
+      status: 'held',
+      credits: priced.credits,
+      capturedCredits: 0,
+      draws,
+      expiresAt: batch.now + input.ttlMs,
+      createdAt: batch.now,
+      resolvedAt: null,
+      catalogVersion: priced.quote?.catalogVersion ?? null,
+      quote: priced.quote,
+      attribution: input.attribution,
+    };
+    await takeFromGrants(batch, state, draws);
+    await batch.insertHold(h);
+    const entries: Entry[] = draws.flatMap((d) => [
+      { book: 'grant' as const, grantId: d.grantId, holdId: h.id, credits: -d.credits },
+      { book: 'held' as const, grantId: d.grantId, holdId: h.id, credits: d.credits },
+    ]);
+    const transactionId = await batch.append(input.accountId, {
+      kind: 'hold',
+      idempotencyKey: key,
+      holdId: h.id,
+      catalogVersion: h.catalogVersion,
+      detail: { credits: h.credits, attribution: h.attribution, lines: priced.quote?.lines ?? [] },
+      entries,
+    });
+    return { hold: h, transactionId };
+  });
+}
+
+export interface ResolveInput {
+  readonly holdId: string;
+  readonly key: string;
+  /** Credits to capture; undefined captures all; 0 with release. */
+  readonly credits?: number;
+}
+
+export interface ResolveResult {
+  readonly hold: Hold;
+  readonly transactionId: string;
+  readonly capturedCredits: number;
+  readonly releasedCredits: number;
+}
+
+function refuseResolved(h: Hold): never {
+  const code =
+    h.status === 'captured'
+      ? 'hold_already_captured'
+      : h.status === 'released'
+        ? 'hold_already_released'
+        : 'hold_expired';
+  throw new AmisiError(code, `hold ${h.id} is already ${h.status}`, {
+    holdId: h.id,
+    status: h.status,
+  });
+}
+
+/** Capture (credits >= 0 of the hold) or release (mode 'release'): one resolution per hold. */
+export async function resolve(
+  batch: Batch,
+  input: ResolveInput,
+  mode: 'capture' | 'release',
+): Promise<Replayable<ResolveResult>> {
+  const accountId = await batch.tx.findHoldAccount(input.holdId);
+  if (!accountId) {
+    throw new AmisiError('unknown_hold', `unknown hold "${input.holdId}"`, { holdId: input.holdId });
+  }
+  const state = await batch.account(accountId);
+  const { key, ...request } = input;
+  return once(batch, accountId, key, { op: mode, ...request }, async () => {
+    const h = await batch.tx.getHold(accountId, input.holdId);
+    assert(h, `hold ${input.holdId} exists in its account`);
+    if (h.status !== 'held') refuseResolved(h);
+    const captured = mode === 'release' ? 0 : (input.credits ?? h.credits);
+    if (captured > h.credits) {
+      throw new AmisiError(
+        'capture_exceeds_hold',
+        `cannot capture ${captured} credits from hold ${h.id} of ${h.credits}`,
+        { holdId: h.id, held: h.credits, requested: captured },
+      );
+    }
+    const split = splitCapture(h.draws, captured);
+    const entries: Entry[] = split.consumed.flatMap((d) => [
+      { book: 'held' as const, grantId: d.grantId, holdId: h.id, credits: -d.credits },
+      { book: 'consumed' as const, grantId: d.grantId, holdId: h.id, credits: d.credits },
+    ]);
+    entries.push(...(await batch.returnDraws(state, h.id, split.returned)));
+    const transactionId = await batch.append(accountId, {
+      kind: mode,
+      idempotencyKey: key,
+      holdId: h.id,
+      catalogVersion: h.catalogVersion,
+      detail: { captured, released: h.credits - captured, attribution: h.attribution },
+      entries,
+    });
+    const status = mode === 'release' ? 'released' : 'captured';
+    await batch.resolveHold(h, status, captured);
+    const resolved: Hold = { ...h, status, capturedCredits: captured, resolvedAt: batch.now };
+    return { hold: resolved, transactionId, capturedCredits: captured, releasedCredits: h.credits - captured };
+  });
+}
+
+export interface ChargeInput {
+  readonly accountId: string;
+  readonly key: string;
+  readonly amount: Amount;
+  readonly attribution: Attribution;
+}
+
+export interface ChargeResult {
+  readonly accountId: string;
+  readonly transactionId: string;
+  readonly credits: number;
+  readonly draws: readonly Draw[];
+  readonly catalogVersion: string | null;
+  readonly quote: Quote | null;
+  readonly attribution: Attribution;
+  readonly createdAt: number;
+}
+
+/** A hold captured at once: one transaction from the grants straight to consumed. */
+export async function charge(batch: Batch, input: ChargeInput): Promise<Replayable<ChargeResult>> {
+  const state = await batch.account(input.accountId);
+  const { key, ...request } = input;
+  return once(batch, input.accountId, key, { op: 'charge', ...request }, async () => {
+    const priced = await price(batch, input.amount);
+    const draws = drawOrRefuse(state, priced.credits, batch.now);
+    await takeFromGrants(batch, state, draws);
+    const catalogVersion = priced.quote?.catalogVersion ?? null;
+    const entries: Entry[] = draws.flatMap((d) => [
+      { book: 'grant' as const, grantId: d.grantId, holdId: null, credits: -d.credits },
+      { book: 'consumed' as const, grantId: d.grantId, holdId: null, credits: d.credits },
+    ]);
+    const transactionId = await batch.append(input.accountId, {
+      kind: 'charge',
+      idempotencyKey: key,
+      catalogVersion,
+      detail: { credits: priced.credits, attribution: input.attribution, lines: priced.quote?.lines ?? [] },
+      entries,
+    });
+    return {
+      accountId: input.accountId,
+      transactionId,
+      credits: priced.credits,
+      draws,
+      catalogVersion,
+      quote: priced.quote,
+      attribution: input.attribution,
+      createdAt: batch.now,
+    };
+  });
+}
+
+/** Runs the lazy expiry of one account (the sweep calls this for every account due). */
+export async function maintain(batch: Batch, accountId: string): Promise<void> {
+  await batch.account(accountId);
+}

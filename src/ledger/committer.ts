@@ -1,0 +1,125 @@
+import { AmisiError, isAmisiError } from '../core/errors.js';
+import { Batch } from './batch.js';
+import type { Clock, Ids } from './ports.js';
+import type { Store } from './store.js';
+
+export interface CommitterOptions {
+  /** Most commands one database transaction carries. 1 turns group commit off. */
+  readonly maxBatch: number;
+  /** Attempts of one batch when the store reports a retryable failure (a busy database). */
+  readonly maxAttempts: number;
+}
+
+export const DEFAULT_COMMITTER_OPTIONS: CommitterOptions = { maxBatch: 1000, maxAttempts: 5 };
+
+type Run<T> = (batch: Batch) => Promise<T>;
+
+interface Pending {
+  readonly run: Run<unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Group commit: commands submitted while a batch is being written wait and go together in the
+ * next database transaction. Each command succeeds or fails on its own: an expected failure
+ * (AmisiError before any write) only fails that command; a bug in one command rolls the batch
+ * back, fails that command and reruns the others. Promises resolve only after the commit.
+ */
+export class Committer {
+  private readonly queue: Pending[] = [];
+  private draining = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly ids: Ids,
+    private readonly options: CommitterOptions = DEFAULT_COMMITTER_OPTIONS,
+  ) {}
+
+  submit<T>(run: Run<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ run, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.draining) {
+        this.draining = true;
+        setImmediate(() => void this.drain());
+      }
+    });
+  }
+
+  /** Resolves when everything submitted so far is committed (for graceful shutdown). */
+  async idle(): Promise<void> {
+    while (this.draining || this.queue.length > 0) await sleep(1);
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const items = this.queue.splice(0, this.options.maxBatch);
+        await this.commit(items);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async commit(items: Pending[]): Promise<void> {
+    let pending = items;
+    let attempt = 1;
+    while (pending.length > 0) {
+      const outcomes: Outcome[] = [];
+      let culprit = -1;
+      try {
+        await this.store.write(async (tx) => {
+          const batch = new Batch(tx, this.clock.now(), this.ids);
+          for (let i = 0; i < pending.length; i++) {
+            culprit = i;
+            const before = batch.commandWrites;
+            try {
+              outcomes.push({ ok: true, value: await pending[i]!.run(batch) });
+            } catch (error) {
+              if (!isAmisiError(error)) throw error;
+              if (batch.commandWrites !== before) {
+                throw new Error(`${error.code} raised after a write: the command must decide first`);
+              }
+              outcomes.push({ ok: false, error });
+            }
+          }
+          culprit = -1;
+        });
+      } catch (error) {
+        if (culprit >= 0) {
+          // A bug in one command: fail it alone and rerun its neighbours on a fresh batch.
+          pending[culprit]!.reject(internalError(error));
+          pending = pending.filter((_, i) => i !== culprit);
+          continue;
+        }
+        if (isAmisiError(error) && error.info.retryable && attempt < this.options.maxAttempts) {
+          attempt += 1;
+          await sleep(5 * attempt + Math.floor(Math.random() * 10));
+          continue;
+        }
+        for (const p of pending) p.reject(error);
+        return;
+      }
+      pending.forEach((p, i) => {
+        const o = outcomes[i]!;
+        if (o.ok) p.resolve(o.value);
+        else p.reject(o.error);
+      });
+      return;
+    }
+  }
+}
+
+function internalError(error: unknown): AmisiError {
+  if (isAmisiError(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const wrapped = new AmisiError('internal', message, {});
+  if (error instanceof Error && error.stack) wrapped.stack = error.stack;
+  return wrapped;
+}

@@ -1,0 +1,7 @@
+export * from './batch.js';
+export * from './commands.js';
+export * from './committer.js';
+export * from './ledger.js';
+export * from './ports.js';
+export * from './store.js';
+export * from './verify.js';

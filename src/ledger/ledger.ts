@@ -1,0 +1,333 @@
+import { createHash } from 'node:crypto';
+import { AmisiError } from '../core/errors.js';
+import { isExpired, isSpendable, type Grant, type GrantSource } from '../core/grants.js';
+import { HOLD_TTL_DEFAULT_MS, type Attribution, type Hold } from '../core/holds.js';
+import type { JournalTransaction, TransactionKind } from '../core/journal.js';
+import { quote, type Quote, type QuoteItemRequest } from '../core/quote.js';
+import * as commands from './commands.js';
+import { Committer, DEFAULT_COMMITTER_OPTIONS, type CommitterOptions } from './committer.js';
+import { systemClock, UlidIds, type Clock, type Ids } from './ports.js';
+import type { AccountRecord, CatalogRecord, Store } from './store.js';
+import {
+  requireAmount,
+  requireAttribution,
+  requireId,
+  requireKey,
+  requireSource,
+  requireTime,
+  requireTtl,
+} from './validate.js';
+import { requireCredits } from '../core/credits.js';
+
+export interface LedgerOptions {
+  readonly store: Store;
+  readonly clock?: Clock;
+  readonly ids?: Ids;
+  readonly committer?: Partial<CommitterOptions>;
+  /** How long idempotency keys are kept; at least 24 hours. */
+  readonly idempotencyRetentionMs?: number;
+}
+
+export const MIN_IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
+export const MAX_HISTORY_PAGE = 500;
+
+export interface GrantBalance {
+  readonly id: string;
+  readonly source: GrantSource;
+  readonly amount: number;
+  readonly remaining: number;
+  readonly held: number;
+  readonly startsAt: number;
+  readonly expiresAt: number | null;
+}
+
+export interface Balance {
+  readonly accountId: string;
+  readonly asOf: number;
+  readonly available: number;
+  readonly held: number;
+  readonly grants: readonly GrantBalance[];
+  readonly nextExpiry: { readonly at: number; readonly credits: number } | null;
+}
+
+export interface HistoryPage {
+  readonly transactions: readonly JournalTransaction[];
+  /** Pass as `before` for the next (older) page; null on the last page. */
+  readonly nextCursor: string | null;
+}
+
+interface AmountInput {
+  readonly credits?: number;
+  readonly items?: readonly QuoteItemRequest[];
+}
+
+/**
+ * The ledger: every change goes through the committer (group commit), every read straight
+ * to the store. Inputs are checked here, before queuing, so bad input never reaches a batch.
+ */
+export class Ledger {
+  readonly store: Store;
+  readonly clock: Clock;
+  private readonly committer: Committer;
+  readonly idempotencyRetentionMs: number;
+
+  constructor(options: LedgerOptions) {
+    this.store = options.store;
+    this.clock = options.clock ?? systemClock;
+    const ids = options.ids ?? new UlidIds(this.clock);
+    this.committer = new Committer(this.store, this.clock, ids, {
+      ...DEFAULT_COMMITTER_OPTIONS,
+      ...options.committer,
+    });
+    this.idempotencyRetentionMs = Math.max(
+      options.idempotencyRetentionMs ?? MIN_IDEMPOTENCY_RETENTION_MS,
+      MIN_IDEMPOTENCY_RETENTION_MS,
+    );
+  }
+
+  createAccount(input: { accountId: string; plan?: string | null }) {
+    const accountId = requireId(input.accountId, 'account');
+    const plan = input.plan == null ? null : requireId(input.plan, 'plan');
+    return this.committer.submit((b) => commands.createAccount(b, { accountId, plan }));
+  }
+
+  loadCatalog(body: unknown): Promise<commands.Replayable<{ catalog: CatalogRecord }>> {
+    const digest = (text: string) => createHash('sha256').update(text).digest('hex');
+    return this.committer.submit((b) => commands.loadCatalog(b, body, digest));
+  }
+
+  async activeCatalog(): Promise<CatalogRecord> {
+    const c = await this.store.activeCatalog();
+    if (!c) throw new AmisiError('not_initialized', 'no catalog is loaded', {});
+    return c;
+  }
+
+  async quote(items: readonly QuoteItemRequest[]): Promise<Quote> {
+    requireAmount({ items });
+    return quote((await this.activeCatalog()).body, items);
+  }
+
+  grant(input: {
+    accountId: string;
+    key: string;
+    credits: number;
+    source: string;
+    startsAt?: number;
+    expiresAt?: number | null;
+    reason?: string;
+  }) {
+    const checked: commands.GrantInput = {
+      accountId: requireId(input.accountId, 'account'),
+      key: requireKey(input.key),
+      credits: requireCredits(input.credits),
+      source: requireSource(input.source),
+      expiresAt: input.expiresAt == null ? null : requireTime(input.expiresAt, 'expires'),
+      ...(input.startsAt === undefined ? {} : { startsAt: requireTime(input.startsAt, 'starts') }),
+      ...(input.reason === undefined ? {} : { reason: String(input.reason).slice(0, 500) }),
+    };
+    return this.committer.submit((b) => commands.grant(b, checked));
+  }
+
+  hold(
+    input: AmountInput & {
+      accountId: string;
+      key: string;
+      ttlMs?: number;
+      attribution?: Partial<Attribution>;
+    },
+  ) {
+    const checked: commands.HoldInput = {
+      accountId: requireId(input.accountId, 'account'),
+      key: requireKey(input.key),
+      amount: requireAmount(input),
+      ttlMs: requireTtl(input.ttlMs ?? HOLD_TTL_DEFAULT_MS),
+      attribution: requireAttribution(input.attribution),
+    };
+    return this.committer.submit((b) => commands.hold(b, checked));
+  }
+
+  capture(input: { holdId: string; key: string; credits?: number }) {
+    const checked: commands.ResolveInput = {
+      holdId: requireId(input.holdId, 'hold'),
+      key: requireKey(input.key),
+      ...(input.credits === undefined ? {} : { credits: requireCaptureCredits(input.credits) }),
+    };
+    return this.committer.submit((b) => commands.resolve(b, checked, 'capture'));
+  }
+
+  release(input: { holdId: string; key: string }) {
+    const checked = { holdId: requireId(input.holdId, 'hold'), key: requireKey(input.key) };
+    return this.committer.submit((b) => commands.resolve(b, checked, 'release'));
+  }
+
+  charge(input: AmountInput & { accountId: string; key: string; attribution?: Partial<Attribution> }) {
+    const checked: commands.ChargeInput = {
+      accountId: requireId(input.accountId, 'account'),
+      key: requireKey(input.key),
+      amount: requireAmount(input),
+      attribution: requireAttribution(input.attribution),
+    };
+    return this.committer.submit((b) => commands.charge(b, checked));
+  }
+
+  async getAccount(accountId: string): Promise<AccountRecord> {
+    const account = await this.store.getAccount(requireId(accountId, 'account'));
+    if (!account) throw new AmisiError('unknown_account', `unknown account "${accountId}"`, { accountId });
+    return account;
+  }
+
+  async getHold(holdId: string): Promise<Hold> {
+    const hold = await this.store.findHold(requireId(holdId, 'hold'));
+    if (!hold) throw new AmisiError('unknown_hold', `unknown hold "${holdId}"`, { holdId });
+    return hold;
+  }
+
+  /** Balance as of now. Anything due (an expired grant, a hold past its ttl) is settled first. */
+  async balance(accountId: string): Promise<Balance> {
+    await this.getAccount(accountId);
+    let grants = await this.store.listGrants(accountId);
+    let holds = await this.store.openHolds(accountId);
+    const now = this.clock.now();
+    const due =
+      grants.some((g) => g.remaining > 0 && isExpired(g, now)) || holds.some((h) => h.expiresAt <= now);
+    if (due) {
+      await this.committer.submit((b) => commands.maintain(b, accountId));
+      grants = await this.store.listGrants(accountId);
+      holds = await this.store.openHolds(accountId);
+    }
+    return summarize(accountId, grants, holds, this.clock.now());
+  }
+
+  async history(query: {
+    accountId: string;
+    kinds?: readonly string[];
+    since?: number;
+    until?: number;
+    before?: string;
+    limit?: number;
+  }): Promise<HistoryPage> {
+    await this.getAccount(query.accountId);
+    const limit = query.limit ?? 50;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_HISTORY_PAGE) {
+      throw new AmisiError('invalid_argument', `limit must be from 1 to ${MAX_HISTORY_PAGE}`, {
+        field: 'limit',
+        value: limit,
+      });
+    }
+    const kinds = query.kinds?.map((k) => requireKind(k));
+    const rows = await this.store.listTransactions({
+      accountId: query.accountId,
+      limit: limit + 1,
+      ...(kinds ? { kinds } : {}),
+      ...(query.since === undefined ? {} : { since: requireTime(query.since, 'since') }),
+      ...(query.until === undefined ? {} : { until: requireTime(query.until, 'until') }),
+      ...(query.before === undefined ? {} : { before: requireId(query.before, 'cursor') }),
+    });
+    const page = rows.slice(0, limit);
+    return { transactions: page, nextCursor: rows.length > limit ? page[page.length - 1]!.id : null };
+  }
+
+  /**
+   * The sweep: settles every account with something due, in pages of `pageSize`.
+   * Returns how many accounts it settled. Idempotent: a second run finds nothing due.
+   */
+  async sweep(pageSize = 500, onProgress?: (settled: number) => void): Promise<number> {
+    let settled = 0;
+    for (;;) {
+      const due = await this.store.accountsDue(this.clock.now(), pageSize);
+      if (due.length === 0) return settled;
+      await Promise.all(due.map((id) => this.committer.submit((b) => commands.maintain(b, id))));
+      settled += due.length;
+      onProgress?.(settled);
+    }
+  }
+
+  /** Forgets idempotency keys older than the retention period. */
+  async purgeIdempotency(): Promise<number> {
+    const before = this.clock.now() - this.idempotencyRetentionMs;
+    let total = 0;
+    for (;;) {
+      const n = await this.store.purgeIdempotency(before, 10_000);
+      total += n;
+      if (n < 10_000) return total;
+    }
+  }
+
+  /** Waits for every submitted change to commit. */
+  idle(): Promise<void> {
+    return this.committer.idle();
+  }
+
+  async close(): Promise<void> {
+    await this.committer.idle();
+    await this.store.close();
+  }
+}
+
+function requireCaptureCredits(value: unknown): number {
+  if (value === 0) return 0;
+  return requireCredits(value);
+}
+
+const KINDS: readonly TransactionKind[] = [
+  'grant',
+  'hold',
+  'capture',
+  'release',
+  'hold_expiry',
+  'charge',
+  'grant_expiry',
+];
+
+function requireKind(value: string): TransactionKind {
+  if (!(KINDS as readonly string[]).includes(value)) {
+    throw new AmisiError('invalid_argument', `kind must be one of ${KINDS.join(', ')}`, {
+      field: 'kind',
+      value,
+      allowed: KINDS,
+    });
+  }
+  return value as TransactionKind;
+}
+
+export function summarize(
+  accountId: string,
+  grants: readonly Grant[],
+  holds: readonly Hold[],
+  now: number,
+): Balance {
+  const heldByGrant = new Map<string, number>();
+  let held = 0;
+  for (const h of holds) {
+    if (h.status !== 'held') continue;
+    held += h.credits;
+    for (const d of h.draws) heldByGrant.set(d.grantId, (heldByGrant.get(d.grantId) ?? 0) + d.credits);
+  }
+  const shown = grants.filter((g) => g.remaining > 0 || (heldByGrant.get(g.id) ?? 0) > 0);
+  let available = 0;
+  let nextExpiry: { at: number; credits: number } | null = null;
+  for (const g of shown) {
+    if (!isSpendable(g, now)) continue;
+    available += g.remaining;
+    if (g.expiresAt !== null) {
+      if (nextExpiry === null || g.expiresAt < nextExpiry.at) nextExpiry = { at: g.expiresAt, credits: 0 };
+      if (g.expiresAt === nextExpiry.at) nextExpiry.credits += g.remaining;
+    }
+  }
+  return {
+    accountId,
+    asOf: now,
+    available,
+    held,
+    grants: shown.map((g) => ({
+      id: g.id,
+      source: g.source,
+      amount: g.amount,
+      remaining: g.remaining,
+      held: heldByGrant.get(g.id) ?? 0,
+      startsAt: g.startsAt,
+      expiresAt: g.expiresAt,
+    })),
+    nextExpiry,
+  };
+}

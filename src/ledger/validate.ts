@@ -1,0 +1,101 @@
+import { requireCredits } from '../core/credits.js';
+import { AmisiError } from '../core/errors.js';
+import { GRANT_SOURCES, type GrantSource } from '../core/grants.js';
+import {
+  HOLD_TTL_MAX_MS,
+  HOLD_TTL_MIN_MS,
+  MAX_LABELS,
+  type Attribution,
+} from '../core/holds.js';
+import { MAX_QUOTE_ITEMS, type QuoteItemRequest } from '../core/quote.js';
+
+/** Checks on input shape, run before a command is queued: bad input never reaches a batch. */
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
+const KEY = /^[\x21-\x7e]{1,255}$/;
+const LABEL_KEY = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+function invalid(field: string, message: string, value: unknown): never {
+  throw new AmisiError('invalid_argument', `${field} ${message}`, {
+    field,
+    value: typeof value === 'string' || typeof value === 'number' ? value : String(value),
+  });
+}
+
+export function requireId(value: unknown, field: string): string {
+  if (typeof value !== 'string' || !ID.test(value)) {
+    invalid(field, 'must be 1-128 letters, digits or . _ : @ - (starting with a letter or digit)', value);
+  }
+  return value;
+}
+
+export function requireKey(value: unknown): string {
+  if (typeof value !== 'string' || !KEY.test(value)) {
+    invalid('key', 'is required: 1-255 printable characters without spaces', value);
+  }
+  return value;
+}
+
+export function requireSource(value: unknown): GrantSource {
+  if (typeof value !== 'string' || !(GRANT_SOURCES as readonly string[]).includes(value)) {
+    throw new AmisiError('invalid_argument', `source must be one of ${GRANT_SOURCES.join(', ')}`, {
+      field: 'source',
+      value: String(value),
+      allowed: GRANT_SOURCES,
+    });
+  }
+  return value as GrantSource;
+}
+
+export function requireTime(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    invalid(field, 'must be a time (epoch milliseconds)', value);
+  }
+  return value;
+}
+
+export function requireTtl(value: unknown): number {
+  if (
+    typeof value !== 'number' ||
+    !Number.isSafeInteger(value) ||
+    value < HOLD_TTL_MIN_MS ||
+    value > HOLD_TTL_MAX_MS
+  ) {
+    invalid('ttl', `must be from ${HOLD_TTL_MIN_MS / 1000}s to ${HOLD_TTL_MAX_MS / 86_400_000}d`, value);
+  }
+  return value;
+}
+
+export function requireAttribution(value: Partial<Attribution> | undefined): Attribution {
+  const member = value?.member ?? null;
+  const project = value?.project ?? null;
+  if (member !== null) requireId(member, 'member');
+  if (project !== null) requireId(project, 'project');
+  const labels = value?.labels ?? {};
+  const entries = Object.entries(labels);
+  if (entries.length > MAX_LABELS) invalid('labels', `takes at most ${MAX_LABELS} labels`, entries.length);
+  for (const [k, v] of entries) {
+    if (!LABEL_KEY.test(k)) invalid('labels', 'keys are lower-case names (a-z 0-9 . _ -)', k);
+    if (typeof v !== 'string' || v.length > 256) invalid(`labels.${k}`, 'is a string of 256 characters at most', v);
+  }
+  return { member, project, labels: Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : 1))) };
+}
+
+/** What a hold or charge is for: explicit credits, or items priced by the catalog. */
+export type Amount =
+  | { readonly credits: number; readonly items?: undefined }
+  | { readonly items: readonly QuoteItemRequest[]; readonly credits?: undefined };
+
+export function requireAmount(input: { credits?: unknown; items?: unknown }): Amount {
+  if ((input.credits === undefined) === (input.items === undefined)) {
+    throw new AmisiError('invalid_argument', 'give either credits or items to price', {
+      field: 'credits',
+    });
+  }
+  if (input.credits !== undefined) return { credits: requireCredits(input.credits) };
+  const items = input.items;
+  if (!Array.isArray(items) || items.length === 0 || items.length > MAX_QUOTE_ITEMS) {
+    invalid('items', `must be a list of 1 to ${MAX_QUOTE_ITEMS} items`, Array.isArray(items) ? items.length : items);
+  }
+  return { items: items as QuoteItemRequest[] };
+}

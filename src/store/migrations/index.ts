@@ -1,0 +1,96 @@
+/**
+ * One ordered set of migrations for every store. Each has a dialect per adapter; ids never
+ * change once released, and a released migration is never edited (add a new one).
+ * Every table but `catalogs` and `schema_migrations` carries account_id first in its primary
+ * key, so the schema can be distributed by account (docs: Store port rules).
+ */
+export interface Migration {
+  readonly id: number;
+  readonly name: string;
+  readonly sqlite: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    id: 1,
+    name: 'ledger core',
+    sqlite: `
+CREATE TABLE catalogs (
+  version TEXT PRIMARY KEY,
+  body TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  loaded_at INTEGER NOT NULL,
+  activated_at INTEGER NOT NULL
+);
+CREATE TABLE accounts (
+  account_id TEXT PRIMARY KEY,
+  plan TEXT,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE grants (
+  account_id TEXT NOT NULL,
+  grant_id TEXT NOT NULL,
+  source TEXT NOT NULL CHECK (source IN ('allocation','rollover','purchase','promotion','adjustment')),
+  amount INTEGER NOT NULL CHECK (amount > 0),
+  remaining INTEGER NOT NULL CHECK (remaining >= 0 AND remaining <= amount),
+  starts_at INTEGER NOT NULL,
+  expires_at INTEGER CHECK (expires_at IS NULL OR expires_at > starts_at),
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (account_id, grant_id)
+) WITHOUT ROWID;
+CREATE INDEX grants_open ON grants (account_id) WHERE remaining > 0;
+CREATE INDEX grants_due ON grants (expires_at) WHERE remaining > 0 AND expires_at IS NOT NULL;
+CREATE TABLE holds (
+  account_id TEXT NOT NULL,
+  hold_id TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('held','captured','released','expired')),
+  credits INTEGER NOT NULL CHECK (credits > 0),
+  captured_credits INTEGER NOT NULL CHECK (captured_credits >= 0 AND captured_credits <= credits),
+  draws TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  resolved_at INTEGER,
+  catalog_version TEXT,
+  quote TEXT,
+  attribution TEXT NOT NULL,
+  CHECK ((status = 'held') = (resolved_at IS NULL)),
+  CHECK (status = 'captured' OR captured_credits = 0),
+  PRIMARY KEY (account_id, hold_id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX holds_by_id ON holds (hold_id);
+CREATE INDEX holds_due ON holds (expires_at) WHERE status = 'held';
+CREATE INDEX holds_open ON holds (account_id, expires_at) WHERE status = 'held';
+CREATE TABLE transactions (
+  account_id TEXT NOT NULL,
+  transaction_id TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('grant','hold','capture','release','hold_expiry','charge','grant_expiry')),
+  created_at INTEGER NOT NULL,
+  idempotency_key TEXT,
+  hold_id TEXT,
+  grant_id TEXT,
+  catalog_version TEXT,
+  detail TEXT NOT NULL,
+  PRIMARY KEY (account_id, transaction_id)
+) WITHOUT ROWID;
+CREATE TABLE entries (
+  account_id TEXT NOT NULL,
+  transaction_id TEXT NOT NULL,
+  line INTEGER NOT NULL,
+  book TEXT NOT NULL CHECK (book IN ('issued','grant','held','consumed','breakage','refunded')),
+  grant_id TEXT,
+  hold_id TEXT,
+  credits INTEGER NOT NULL CHECK (credits <> 0),
+  PRIMARY KEY (account_id, transaction_id, line)
+) WITHOUT ROWID;
+CREATE TABLE idempotency (
+  account_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  result TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (account_id, key)
+) WITHOUT ROWID;
+CREATE INDEX idempotency_by_age ON idempotency (created_at);
+`,
+  },
+];

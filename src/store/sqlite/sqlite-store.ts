@@ -1,0 +1,492 @@
+import Database from 'better-sqlite3';
+import { AmisiError, assert } from '../../core/errors.js';
+import type { Grant, GrantSource } from '../../core/grants.js';
+import type { Hold, HoldStatus } from '../../core/holds.js';
+import type { Book, Entry, JournalTransaction, TransactionKind } from '../../core/journal.js';
+import type {
+  AccountAudit,
+  AccountRecord,
+  CatalogRecord,
+  HistoryQuery,
+  IdempotencyRecord,
+  Store,
+  WriteTx,
+} from '../../ledger/store.js';
+import { migrations } from '../migrations/index.js';
+
+export interface SqliteOptions {
+  /** A file path, or ':memory:' for a private in-memory database (tests). */
+  readonly path: string;
+  /** FULL (the default) makes every commit durable; NORMAL trades the last commits on power loss. */
+  readonly synchronous?: 'FULL' | 'NORMAL';
+  /** How long a writer waits for another process's write lock before store_busy. */
+  readonly busyTimeoutMs?: number;
+}
+
+type Row = Record<string, unknown>;
+
+function int(value: unknown, what: string): number {
+  assert(typeof value === 'number' && Number.isSafeInteger(value), `${what} is a safe integer`);
+  return value;
+}
+
+function intOrNull(value: unknown, what: string): number | null {
+  return value === null ? null : int(value, what);
+}
+
+function toGrant(r: Row): Grant {
+  return {
+    accountId: r.account_id as string,
+    id: r.grant_id as string,
+    source: r.source as GrantSource,
+    amount: int(r.amount, 'grant amount'),
+    remaining: int(r.remaining, 'grant remaining'),
+    startsAt: int(r.starts_at, 'grant starts_at'),
+    expiresAt: intOrNull(r.expires_at, 'grant expires_at'),
+    createdAt: int(r.created_at, 'grant created_at'),
+  };
+}
+
+function toHold(r: Row): Hold {
+  return {
+    accountId: r.account_id as string,
+    id: r.hold_id as string,
+    status: r.status as HoldStatus,
+    credits: int(r.credits, 'hold credits'),
+    capturedCredits: int(r.captured_credits, 'hold captured'),
+    draws: JSON.parse(r.draws as string) as Hold['draws'],
+    expiresAt: int(r.expires_at, 'hold expires_at'),
+    createdAt: int(r.created_at, 'hold created_at'),
+    resolvedAt: intOrNull(r.resolved_at, 'hold resolved_at'),
+    catalogVersion: (r.catalog_version as string | null) ?? null,
+    quote: r.quote === null ? null : (JSON.parse(r.quote as string) as Hold['quote']),
+    attribution: JSON.parse(r.attribution as string) as Hold['attribution'],
+  };
+}
+
+function toAccount(r: Row): AccountRecord {
+  return {
+    id: r.account_id as string,
+    plan: (r.plan as string | null) ?? null,
+    createdAt: int(r.created_at, 'account created_at'),
+  };
+}
+
+function toCatalog(r: Row): CatalogRecord {
+  return {
+    version: r.version as string,
+    body: JSON.parse(r.body as string) as CatalogRecord['body'],
+    digest: r.digest as string,
+    loadedAt: int(r.loaded_at, 'catalog loaded_at'),
+    activatedAt: int(r.activated_at, 'catalog activated_at'),
+  };
+}
+
+/** Prepared statements of one connection, made on first use. */
+class Statements {
+  private readonly cache = new Map<string, Database.Statement>();
+  constructor(private readonly db: Database.Database) {}
+  get(sql: string): Database.Statement {
+    let s = this.cache.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.cache.set(sql, s);
+    }
+    return s;
+  }
+}
+
+const SQL = {
+  account: 'SELECT * FROM accounts WHERE account_id = ?',
+  openGrants: 'SELECT * FROM grants WHERE account_id = ? AND remaining > 0',
+  grant: 'SELECT * FROM grants WHERE account_id = ? AND grant_id = ?',
+  holdAccount: 'SELECT account_id FROM holds WHERE hold_id = ?',
+  hold: 'SELECT * FROM holds WHERE account_id = ? AND hold_id = ?',
+  holdById: 'SELECT * FROM holds WHERE hold_id = ?',
+  dueHolds:
+    "SELECT * FROM holds WHERE account_id = ? AND status = 'held' AND expires_at <= ? ORDER BY expires_at, hold_id",
+  openHolds: "SELECT * FROM holds WHERE account_id = ? AND status = 'held' ORDER BY expires_at, hold_id",
+  idempotency: 'SELECT * FROM idempotency WHERE account_id = ? AND key = ?',
+  activeCatalog: 'SELECT * FROM catalogs ORDER BY activated_at DESC, version DESC LIMIT 1',
+  catalog: 'SELECT * FROM catalogs WHERE version = ?',
+} as const;
+
+/** Readers shared by the write transaction and the read connection. */
+class Reads {
+  constructor(protected readonly s: Statements) {}
+  account(id: string) {
+    const r = this.s.get(SQL.account).get(id) as Row | undefined;
+    return r ? toAccount(r) : undefined;
+  }
+  hold(accountId: string, holdId: string) {
+    const r = this.s.get(SQL.hold).get(accountId, holdId) as Row | undefined;
+    return r ? toHold(r) : undefined;
+  }
+  activeCatalogRow() {
+    const r = this.s.get(SQL.activeCatalog).get() as Row | undefined;
+    return r ? toCatalog(r) : undefined;
+  }
+  catalog(version: string) {
+    const r = this.s.get(SQL.catalog).get(version) as Row | undefined;
+    return r ? toCatalog(r) : undefined;
+  }
+}
+
+class SqliteWriteTx extends Reads implements WriteTx {
+  async lockAccount(accountId: string) {
+    // BEGIN IMMEDIATE already holds the database write lock for the whole transaction.
+    return this.account(accountId);
+  }
+  async insertAccount(a: AccountRecord) {
+    this.s.get('INSERT INTO accounts (account_id, plan, created_at) VALUES (?, ?, ?)').run(a.id, a.plan, a.createdAt);
+  }
+  async openGrants(accountId: string) {
+    return (this.s.get(SQL.openGrants).all(accountId) as Row[]).map(toGrant);
+  }
+  async getGrant(accountId: string, grantId: string) {
+    const r = this.s.get(SQL.grant).get(accountId, grantId) as Row | undefined;
+    return r ? toGrant(r) : undefined;
+  }
+  async insertGrant(g: Grant) {
+    this.s
+      .get(
+        'INSERT INTO grants (account_id, grant_id, source, amount, remaining, starts_at, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(g.accountId, g.id, g.source, g.amount, g.remaining, g.startsAt, g.expiresAt, g.createdAt);
+  }
+  async setGrantRemaining(accountId: string, grantId: string, remaining: number) {
+    const r = this.s
+      .get('UPDATE grants SET remaining = ? WHERE account_id = ? AND grant_id = ?')
+      .run(remaining, accountId, grantId);
+    assert(r.changes === 1, `grant ${grantId} updated`);
+  }
+  async findHoldAccount(holdId: string) {
+    const r = this.s.get(SQL.holdAccount).get(holdId) as Row | undefined;
+    return r ? (r.account_id as string) : undefined;
+  }
+  async getHold(accountId: string, holdId: string) {
+    return this.hold(accountId, holdId);
+  }
+  async dueHolds(accountId: string, now: number) {
+    return (this.s.get(SQL.dueHolds).all(accountId, now) as Row[]).map(toHold);
+  }
+  async insertHold(h: Hold) {
+    this.s
+      .get(
+        'INSERT INTO holds (account_id, hold_id, status, credits, captured_credits, draws, expires_at, created_at, resolved_at, catalog_version, quote, attribution) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        h.accountId,
+        h.id,
+        h.status,
+        h.credits,
+        h.capturedCredits,
+        JSON.stringify(h.draws),
+        h.expiresAt,
+        h.createdAt,
+        h.resolvedAt,
+        h.catalogVersion,
+        h.quote === null ? null : JSON.stringify(h.quote),
+        JSON.stringify(h.attribution),
+      );
+  }
+  async resolveHold(accountId: string, holdId: string, status: HoldStatus, captured: number, at: number) {
+    const r = this.s
+      .get(
+        "UPDATE holds SET status = ?, captured_credits = ?, resolved_at = ? WHERE account_id = ? AND hold_id = ? AND status = 'held'",
+      )
+      .run(status, captured, at, accountId, holdId);
+    assert(r.changes === 1, `hold ${holdId} resolved once`);
+  }
+  async appendTransaction(t: JournalTransaction) {
+    this.s
+      .get(
+        'INSERT INTO transactions (account_id, transaction_id, kind, created_at, idempotency_key, hold_id, grant_id, catalog_version, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        t.accountId,
+        t.id,
+        t.kind,
+        t.createdAt,
+        t.idempotencyKey,
+        t.holdId,
+        t.grantId,
+        t.catalogVersion,
+        JSON.stringify(t.detail),
+      );
+    const insert = this.s.get(
+      'INSERT INTO entries (account_id, transaction_id, line, book, grant_id, hold_id, credits) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    t.entries.forEach((e, line) => insert.run(t.accountId, t.id, line, e.book, e.grantId, e.holdId, e.credits));
+  }
+  async getIdempotency(accountId: string, key: string): Promise<IdempotencyRecord | undefined> {
+    const r = this.s.get(SQL.idempotency).get(accountId, key) as Row | undefined;
+    if (!r) return undefined;
+    return {
+      accountId,
+      key,
+      requestHash: r.request_hash as string,
+      result: r.result as string,
+      createdAt: int(r.created_at, 'idempotency created_at'),
+    };
+  }
+  async putIdempotency(rec: IdempotencyRecord) {
+    this.s
+      .get('INSERT INTO idempotency (account_id, key, request_hash, result, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(rec.accountId, rec.key, rec.requestHash, rec.result, rec.createdAt);
+  }
+  async activeCatalog() {
+    return this.activeCatalogRow();
+  }
+  async getCatalog(version: string) {
+    return this.catalog(version);
+  }
+  async putCatalog(c: CatalogRecord) {
+    this.s
+      .get('INSERT INTO catalogs (version, body, digest, loaded_at, activated_at) VALUES (?, ?, ?, ?, ?)')
+      .run(c.version, JSON.stringify(c.body), c.digest, c.loadedAt, c.activatedAt);
+  }
+  async activateCatalog(version: string, at: number) {
+    this.s.get('UPDATE catalogs SET activated_at = ? WHERE version = ?').run(at, version);
+  }
+}
+
+function isBusy(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code === 'SQLITE_BUSY_SNAPSHOT';
+}
+
+function open(path: string, options: SqliteOptions, readonly: boolean): Database.Database {
+  const db = new Database(path, readonly ? { readonly: true } : {});
+  db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
+  if (!readonly) db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+  return db;
+}
+
+/**
+ * SQLite through better-sqlite3: WAL, synchronous=FULL by default. One write connection
+ * (transactions begin IMMEDIATE, so writers from several processes queue on the database lock)
+ * and one read connection that only ever sees committed data.
+ */
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite';
+  private readonly writer: Database.Database;
+  private reader: Database.Database | undefined;
+  private readonly ws: Statements;
+  private rs: Reads | undefined;
+  private rsStatements: Statements | undefined;
+  private writing = false;
+
+  constructor(private readonly options: SqliteOptions) {
+    this.writer = open(options.path, options, false);
+    this.ws = new Statements(this.writer);
+  }
+
+  private readConnection(): { r: Reads; s: Statements } {
+    if (!this.rs) {
+      // An in-memory database is private to its connection: read it through the writer.
+      this.reader = this.options.path === ':memory:' ? this.writer : open(this.options.path, this.options, false);
+      this.rsStatements = this.reader === this.writer ? this.ws : new Statements(this.reader);
+      this.rs = new Reads(this.rsStatements);
+    }
+    return { r: this.rs, s: this.rsStatements! };
+  }
+
+  async migrate(): Promise<number> {
+    this.writer.exec(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+    );
+    let applied = 0;
+    for (const m of migrations) {
+      const run = this.writer.transaction(() => {
+        const done = this.writer.prepare('SELECT 1 FROM schema_migrations WHERE id = ?').get(m.id);
+        if (done) return false;
+        this.writer.exec(m.sqlite);
+        this.writer
+          .prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)')
+          .run(m.id, m.name, Date.now());
+        return true;
+      });
+      if (run.immediate()) applied += 1;
+    }
+    return applied;
+  }
+
+  /** The schema version: the highest migration applied, 0 for a new file. */
+  schemaVersion(): number {
+    const exists = this.writer
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+      .get();
+    if (!exists) return 0;
+    const r = this.writer.prepare('SELECT MAX(id) AS v FROM schema_migrations').get() as Row;
+    return (r.v as number | null) ?? 0;
+  }
+
+  async write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+    assert(!this.writing, 'one write transaction at a time per store');
+    this.writing = true;
+    try {
+      try {
+        this.writer.exec('BEGIN IMMEDIATE');
+      } catch (e) {
+        if (isBusy(e)) throw new AmisiError('store_busy', 'the database is locked by another writer', {});
+        throw e;
+      }
+      try {
+        const result = await fn(new SqliteWriteTx(this.ws));
+        this.writer.exec('COMMIT');
+        return result;
+      } catch (e) {
+        if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
+        if (isBusy(e)) throw new AmisiError('store_busy', 'the database is locked by another writer', {});
+        throw e;
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  async getAccount(accountId: string) {
+    return this.readConnection().r.account(accountId);
+  }
+
+  async listAccounts(afterId: string | null, limit: number) {
+    const { s } = this.readConnection();
+    const rows = s
+      .get('SELECT * FROM accounts WHERE account_id > ? ORDER BY account_id LIMIT ?')
+      .all(afterId ?? '', limit) as Row[];
+    return rows.map(toAccount);
+  }
+
+  async listGrants(accountId: string) {
+    const { s } = this.readConnection();
+    return (s.get('SELECT * FROM grants WHERE account_id = ? ORDER BY created_at DESC, grant_id DESC').all(accountId) as Row[]).map(toGrant);
+  }
+
+  async openHolds(accountId: string) {
+    const { s } = this.readConnection();
+    return (s.get(SQL.openHolds).all(accountId) as Row[]).map(toHold);
+  }
+
+  async findHold(holdId: string) {
+    const { s } = this.readConnection();
+    const r = s.get(SQL.holdById).get(holdId) as Row | undefined;
+    return r ? toHold(r) : undefined;
+  }
+
+  async listTransactions(q: HistoryQuery): Promise<JournalTransaction[]> {
+    const { s } = this.readConnection();
+    const where = ['account_id = ?'];
+    const args: unknown[] = [q.accountId];
+    if (q.kinds && q.kinds.length > 0) {
+      where.push(`kind IN (${q.kinds.map(() => '?').join(', ')})`);
+      args.push(...q.kinds);
+    }
+    if (q.since !== undefined) (where.push('created_at >= ?'), args.push(q.since));
+    if (q.until !== undefined) (where.push('created_at < ?'), args.push(q.until));
+    if (q.before !== undefined) (where.push('transaction_id < ?'), args.push(q.before));
+    const rows = s
+      .get(`SELECT * FROM transactions WHERE ${where.join(' AND ')} ORDER BY transaction_id DESC LIMIT ?`)
+      .all(...args, q.limit) as Row[];
+    const entries = s.get(
+      'SELECT * FROM entries WHERE account_id = ? AND transaction_id = ? ORDER BY line',
+    );
+    return rows.map((r) => ({
+      accountId: q.accountId,
+      id: r.transaction_id as string,
+      kind: r.kind as TransactionKind,
+      createdAt: int(r.created_at, 'transaction created_at'),
+      idempotencyKey: (r.idempotency_key as string | null) ?? null,
+      holdId: (r.hold_id as string | null) ?? null,
+      grantId: (r.grant_id as string | null) ?? null,
+      catalogVersion: (r.catalog_version as string | null) ?? null,
+      detail: JSON.parse(r.detail as string) as Record<string, unknown>,
+      entries: (entries.all(q.accountId, r.transaction_id) as Row[]).map(
+        (e): Entry => ({
+          book: e.book as Book,
+          grantId: (e.grant_id as string | null) ?? null,
+          holdId: (e.hold_id as string | null) ?? null,
+          credits: int(e.credits, 'entry credits'),
+        }),
+      ),
+    }));
+  }
+
+  async activeCatalog() {
+    return this.readConnection().r.activeCatalogRow();
+  }
+
+  async getCatalog(version: string) {
+    return this.readConnection().r.catalog(version);
+  }
+
+  async listCatalogs() {
+    const { s } = this.readConnection();
+    return (s.get('SELECT * FROM catalogs ORDER BY activated_at DESC, version DESC').all() as Row[]).map(toCatalog);
+  }
+
+  async accountAudit(accountId: string): Promise<AccountAudit> {
+    const { s } = this.readConnection();
+    // One read transaction, so the rows and the journal sums are one snapshot.
+    const db = this.reader!;
+    return db.transaction(() => {
+      const grants = (s.get('SELECT * FROM grants WHERE account_id = ?').all(accountId) as Row[]).map(toGrant);
+      const holds = (s.get('SELECT * FROM holds WHERE account_id = ?').all(accountId) as Row[]).map(toHold);
+      const sums = (
+        s
+          .get(
+            'SELECT book, grant_id, hold_id, SUM(credits) AS credits FROM entries WHERE account_id = ? GROUP BY book, grant_id, hold_id',
+          )
+          .all(accountId) as Row[]
+      ).map((r) => ({
+        book: r.book as Book,
+        grantId: (r.grant_id as string | null) ?? null,
+        holdId: (r.hold_id as string | null) ?? null,
+        credits: int(r.credits, 'entry sum'),
+      }));
+      const unbalanced = (
+        s
+          .get(
+            'SELECT transaction_id, SUM(credits) AS total FROM entries WHERE account_id = ? GROUP BY transaction_id HAVING SUM(credits) <> 0',
+          )
+          .all(accountId) as Row[]
+      ).map((r) => ({ transactionId: r.transaction_id as string, sum: int(r.total, 'transaction sum') }));
+      const resolutions = new Map<string, number>();
+      for (const r of s
+        .get(
+          "SELECT hold_id, COUNT(*) AS n FROM transactions WHERE account_id = ? AND kind IN ('capture','release','hold_expiry') GROUP BY hold_id",
+        )
+        .all(accountId) as Row[]) {
+        resolutions.set(r.hold_id as string, int(r.n, 'resolution count'));
+      }
+      const count = s.get('SELECT COUNT(*) AS n FROM transactions WHERE account_id = ?').get(accountId) as Row;
+      return { grants, holds, sums, unbalanced, resolutions, transactionCount: int(count.n, 'count') };
+    })();
+  }
+
+  async accountsDue(now: number, limit: number) {
+    const { s } = this.readConnection();
+    const rows = s
+      .get(
+        `SELECT account_id FROM grants WHERE remaining > 0 AND expires_at IS NOT NULL AND expires_at <= ?
+         UNION SELECT account_id FROM holds WHERE status = 'held' AND expires_at <= ? LIMIT ?`,
+      )
+      .all(now, now, limit) as Row[];
+    return rows.map((r) => r.account_id as string);
+  }
+
+  async purgeIdempotency(before: number, limit: number) {
+    const r = this.writer
+      .prepare(
+        'DELETE FROM idempotency WHERE (account_id, key) IN (SELECT account_id, key FROM idempotency WHERE created_at < ? LIMIT ?)',
+      )
+      .run(before, limit);
+    return r.changes;
+  }
+
+  async close(): Promise<void> {
+    if (this.reader && this.reader !== this.writer) this.reader.close();
+    this.writer.close();
+  }
+}
