@@ -5,3 +5,4 @@ export * from './grants.js';
 export * from './holds.js';
 export * from './journal.js';
 export * from './quote.js';
+export * from './money.js';

@@ -1,0 +1,68 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AmisiError } from '../core/errors.js';
+import { Ledger } from '../ledger/ledger.js';
+import { openStore } from '../store/open.js';
+import { output, type Output } from './output.js';
+
+export interface GlobalOptions {
+  readonly db?: string;
+  readonly json?: boolean;
+}
+
+/** The database file: --db, then AMISI_DB, then ./amisi.db. */
+export function dbPath(o: GlobalOptions): string {
+  return o.db ?? process.env.AMISI_DB ?? 'amisi.db';
+}
+
+export const DEFAULT_CATALOG_PATH = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  '..',
+  'catalog',
+  'default.json',
+);
+
+/** Reads a JSON file; a missing or malformed file is invalid input, not a crash. */
+export function readJsonFile(path: string, code: 'catalog_invalid' | 'invalid_argument'): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new AmisiError(code, `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, {
+      path,
+    });
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new AmisiError(code, `${path} is not valid JSON: ${(e as Error).message}`, {
+      path,
+      problems: [{ path: '/', reason: (e as Error).message }],
+    });
+  }
+}
+
+/**
+ * Opens the ledger on an existing database (only `amisi init` creates one, so a typo in --db
+ * never leaves an empty file behind), runs `fn`, and always closes it.
+ */
+export async function withLedger<T>(
+  o: GlobalOptions,
+  fn: (ledger: Ledger, out: Output) => Promise<T>,
+  options: { create?: boolean } = {},
+): Promise<T> {
+  const path = dbPath(o);
+  if (!options.create && !existsSync(path)) {
+    throw new AmisiError('not_initialized', `no database at ${resolve(path)}`, { db: path });
+  }
+  const store = await openStore({ db: path });
+  const ledger = new Ledger({ store });
+  try {
+    return await fn(ledger, output(o.json ?? false));
+  } finally {
+    await ledger.close();
+  }
+}

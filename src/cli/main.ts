@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { AmisiError } from '../core/errors.js';
+import { registerCredits } from './commands/credits.js';
+import { registerReads } from './commands/reads.js';
+import { registerSetup } from './commands/setup.js';
+import type { GlobalOptions } from './context.js';
+import { reportError } from './output.js';
+
+const program = new Command('amisi')
+  .description('Amisi Credits: a credit ledger for AI generation platforms')
+  .option('--db <file>', 'SQLite database file (env AMISI_DB, default ./amisi.db)')
+  .option('--json', 'print JSON for machines instead of tables')
+  .exitOverride()
+  // Usage errors are reported once, by reportError, as one line with their code.
+  .configureOutput({ outputError: () => undefined });
+
+const globals = () => program.opts<GlobalOptions>();
+registerSetup(program, globals);
+registerCredits(program, globals);
+registerReads(program, globals);
+
+function usageError(e: CommanderError): AmisiError {
+  return new AmisiError('invalid_argument', e.message.replace(/^error: /, ''), { commander: e.code });
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    if (e.exitCode === 0) process.exit(0); // --help, --version
+    process.exitCode = reportError(usageError(e), process.argv.includes('--json'));
+  } else {
+    process.exitCode = reportError(e, process.argv.includes('--json'));
+  }
+}

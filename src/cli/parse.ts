@@ -1,0 +1,104 @@
+import { parseCredits } from '../core/credits.js';
+import { AmisiError } from '../core/errors.js';
+import type { Attribution } from '../core/holds.js';
+import type { QuoteItemRequest } from '../core/quote.js';
+
+function bad(field: string, message: string, value: string): never {
+  throw new AmisiError('invalid_argument', `${field} ${message}, got ${JSON.stringify(value)}`, {
+    field,
+    value,
+  });
+}
+
+/** An ISO 8601 date or date-time ("2026-12-31", "2026-12-31T12:00:00Z") as epoch ms. */
+export function parseTime(text: string, field: string): number {
+  if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(text)) {
+    bad(field, 'must be an ISO 8601 date or date-time', text);
+  }
+  const ms = Date.parse(text.length === 10 ? `${text}T00:00:00Z` : text);
+  if (!Number.isSafeInteger(ms)) bad(field, 'must be a real date', text);
+  return ms;
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration such as 90s, 15m, 2h, 7d. */
+export function parseDuration(text: string, field: string): number {
+  const m = /^(\d{1,9})(ms|s|m|h|d)$/.exec(text);
+  if (!m) bad(field, 'must be a duration such as 30s, 15m, 2h or 7d', text);
+  return Number(m[1]) * UNITS[m[2]!]!;
+}
+
+export function parseCount(text: string, field: string): number {
+  if (!/^[0-9]{1,9}$/.test(text)) bad(field, 'must be a whole number', text);
+  return Number(text);
+}
+
+/** Repeated k=v options into an object; a key given twice is an error. */
+export function parsePairs(list: readonly string[], field: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of list) {
+    const i = item.indexOf('=');
+    if (i <= 0) bad(field, 'must look like key=value', item);
+    const k = item.slice(0, i);
+    if (k in out) bad(field, `gives "${k}" twice`, item);
+    out[k] = item.slice(i + 1);
+  }
+  return out;
+}
+
+export interface PricedOptions {
+  readonly resolution?: string;
+  readonly count?: string;
+  readonly param?: string[];
+  readonly credits?: string;
+}
+
+/** OPERATION [--resolution R] [--count N] [--param k=v]... or --credits N. */
+export function amountFrom(
+  operation: string | undefined,
+  o: PricedOptions,
+): { credits: number } | { items: QuoteItemRequest[] } {
+  if (o.credits !== undefined) {
+    if (operation !== undefined || o.resolution !== undefined || o.count !== undefined || (o.param ?? []).length > 0) {
+      throw new AmisiError('invalid_argument', 'give either --credits or an operation with its parameters', {
+        field: 'credits',
+      });
+    }
+    return { credits: parseCredits(o.credits) };
+  }
+  if (operation === undefined) {
+    throw new AmisiError('invalid_argument', 'give an operation (see amisi catalog show) or --credits', {
+      field: 'operation',
+    });
+  }
+  const params = parsePairs(o.param ?? [], 'param');
+  if (o.resolution !== undefined) {
+    if ('resolution' in params) bad('resolution', 'is given twice', o.resolution);
+    params.resolution = o.resolution;
+  }
+  const item: QuoteItemRequest = {
+    operation,
+    params,
+    ...(o.count === undefined ? {} : { count: parseCount(o.count, 'count') }),
+  };
+  return { items: [item] };
+}
+
+export interface AttributionOptions {
+  readonly member?: string;
+  readonly project?: string;
+  readonly label?: string[];
+}
+
+export function attributionFrom(o: AttributionOptions): Partial<Attribution> {
+  return {
+    member: o.member ?? null,
+    project: o.project ?? null,
+    labels: parsePairs(o.label ?? [], 'label'),
+  };
+}
+
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
