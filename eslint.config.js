@@ -2,13 +2,16 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/'] },
+  { ignores: ['dist/', 'node_modules/', '.tmp/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
       'no-restricted-syntax': [
         'error',
         {
@@ -26,7 +29,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/ledger/**', '**/store/**', '**/cli/**', 'node:fs', 'better-sqlite3'], message: 'core/ is pure: no I/O and no outer layers.' },
+            {
+              group: ['**/ledger/**', '**/store/**', '**/cli/**', 'node:fs', 'better-sqlite3'],
+              message: 'core/ is pure: no I/O and no outer layers.',
+            },
           ],
         },
       ],
@@ -39,7 +45,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/store/**', '**/cli/**', 'better-sqlite3', 'pg'], message: 'ledger/ defines the Store port; it never imports an adapter.' },
+            {
+              group: ['**/store/**', '**/cli/**', 'better-sqlite3', 'pg'],
+              message: 'ledger/ defines the Store port; it never imports an adapter.',
+            },
           ],
         },
       ],

@@ -72,10 +72,14 @@ export class WorkerProcess {
       };
       const check = () => {
         if (ready()) done();
-        else if (this.exit) done(new Error(`${this.name} exited (${this.describeExit()}) before ${what}`));
+        else if (this.exit)
+          done(new Error(`${this.name} exited (${this.describeExit()}) before ${what}`));
       };
       const timer = setTimeout(
-        () => done(new Error(`${this.name}: no ${what} within ${timeoutMs} ms; stderr: ${this.stderr}`)),
+        () =>
+          done(
+            new Error(`${this.name}: no ${what} within ${timeoutMs} ms; stderr: ${this.stderr}`),
+          ),
         timeoutMs,
       );
       this.wake.add(check);
@@ -85,7 +89,9 @@ export class WorkerProcess {
 
   /** Every complete stdout line parsed as JSON. */
   messages(): Record<string, unknown>[] {
-    return this.lines.filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+    return this.lines
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
   }
 
   send(line: string): void {

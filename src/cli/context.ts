@@ -31,9 +31,13 @@ export function readJsonFile(path: string, code: 'catalog_invalid' | 'invalid_ar
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new AmisiError(code, `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, {
-      path,
-    });
+    throw new AmisiError(
+      code,
+      `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
+      {
+        path,
+      },
+    );
   }
   try {
     return JSON.parse(text) as unknown;

@@ -21,7 +21,9 @@ registerCredits(program, globals);
 registerReads(program, globals);
 
 function usageError(e: CommanderError): AmisiError {
-  return new AmisiError('invalid_argument', e.message.replace(/^error: /, ''), { commander: e.code });
+  return new AmisiError('invalid_argument', e.message.replace(/^error: /, ''), {
+    commander: e.code,
+  });
 }
 
 try {

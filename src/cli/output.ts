@@ -11,8 +11,14 @@ export interface Column<T> {
 
 export function table<T>(rows: readonly T[], columns: readonly Column<T>[]): string {
   const cells = rows.map((r) => columns.map((c) => format(c.value(r))));
-  const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((row) => row[i]!.length)));
-  const right = columns.map((c) => c.align === 'right' || (c.align === undefined && rows.length > 0 && typeof c.value(rows[0]!) === 'number'));
+  const widths = columns.map((c, i) =>
+    Math.max(c.header.length, ...cells.map((row) => row[i]!.length)),
+  );
+  const right = columns.map(
+    (c) =>
+      c.align === 'right' ||
+      (c.align === undefined && rows.length > 0 && typeof c.value(rows[0]!) === 'number'),
+  );
   const line = (values: string[]) =>
     values
       .map((v, i) => (right[i] ? v.padStart(widths[i]!) : v.padEnd(widths[i]!)))
@@ -40,7 +46,8 @@ export function iso(ms: number | null): string | null {
 export function toJson(value: unknown): string {
   return JSON.stringify(
     value,
-    (key, v: unknown) => (key.endsWith('At') && typeof v === 'number' ? new Date(v).toISOString() : v),
+    (key, v: unknown) =>
+      key.endsWith('At') && typeof v === 'number' ? new Date(v).toISOString() : v,
     2,
   );
 }
@@ -74,7 +81,8 @@ export function reportError(error: unknown, json: boolean): number {
     process.stdout.write(toJson({ error: { code, title: info.title, message, data } }) + '\n');
   } else {
     process.stderr.write(`error [${code}]: ${message}. ${info.hint}\n`);
-    if (code === 'internal' && error instanceof Error && error.stack) process.stderr.write(error.stack + '\n');
+    if (code === 'internal' && error instanceof Error && error.stack)
+      process.stderr.write(error.stack + '\n');
   }
   return info.exit;
 }

@@ -12,7 +12,9 @@ function bad(field: string, message: string, value: string): never {
 
 /** An ISO 8601 date or date-time ("2026-12-31", "2026-12-31T12:00:00Z") as epoch ms. */
 export function parseTime(text: string, field: string): number {
-  if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(text)) {
+  if (
+    !/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(text)
+  ) {
     bad(field, 'must be an ISO 8601 date or date-time', text);
   }
   const ms = Date.parse(text.length === 10 ? `${text}T00:00:00Z` : text);
@@ -60,17 +62,30 @@ export function amountFrom(
   o: PricedOptions,
 ): { credits: number } | { items: QuoteItemRequest[] } {
   if (o.credits !== undefined) {
-    if (operation !== undefined || o.resolution !== undefined || o.count !== undefined || (o.param ?? []).length > 0) {
-      throw new AmisiError('invalid_argument', 'give either --credits or an operation with its parameters', {
-        field: 'credits',
-      });
+    if (
+      operation !== undefined ||
+      o.resolution !== undefined ||
+      o.count !== undefined ||
+      (o.param ?? []).length > 0
+    ) {
+      throw new AmisiError(
+        'invalid_argument',
+        'give either --credits or an operation with its parameters',
+        {
+          field: 'credits',
+        },
+      );
     }
     return { credits: parseCredits(o.credits) };
   }
   if (operation === undefined) {
-    throw new AmisiError('invalid_argument', 'give an operation (see amisi catalog show) or --credits', {
-      field: 'operation',
-    });
+    throw new AmisiError(
+      'invalid_argument',
+      'give an operation (see amisi catalog show) or --credits',
+      {
+        field: 'operation',
+      },
+    );
   }
   const params = parsePairs(o.param ?? [], 'param');
   if (o.resolution !== undefined) {

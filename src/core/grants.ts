@@ -1,6 +1,12 @@
 import { assert } from './errors.js';
 
-export const GRANT_SOURCES = ['allocation', 'rollover', 'purchase', 'promotion', 'adjustment'] as const;
+export const GRANT_SOURCES = [
+  'allocation',
+  'rollover',
+  'purchase',
+  'promotion',
+  'adjustment',
+] as const;
 export type GrantSource = (typeof GRANT_SOURCES)[number];
 
 /**

@@ -44,7 +44,10 @@ export interface JournalTransaction {
 export function assertBalanced(tx: JournalTransaction): void {
   let sum = 0;
   for (const e of tx.entries) {
-    assert(Number.isSafeInteger(e.credits) && e.credits !== 0, `entry of ${tx.id} is a non-zero integer`);
+    assert(
+      Number.isSafeInteger(e.credits) && e.credits !== 0,
+      `entry of ${tx.id} is a non-zero integer`,
+    );
     sum += e.credits;
   }
   assert(tx.entries.length >= 2, `transaction ${tx.id} has two or more entries`);

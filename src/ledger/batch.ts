@@ -3,7 +3,13 @@ import { isExpired, type Draw, type Grant } from '../core/grants.js';
 import type { Hold } from '../core/holds.js';
 import { assertBalanced, type Entry, type JournalTransaction } from '../core/journal.js';
 import type { Ids } from './ports.js';
-import type { AccountRecord, CatalogRecord, WriteTx } from './store.js';
+import type {
+  AccountRecord,
+  CatalogRecord,
+  GrantRemaining,
+  IdempotencyRecord,
+  WriteTx,
+} from './store.js';
 
 /** One account's rows as loaded (and locked) in this batch; commands update it as they write. */
 export class AccountState {
@@ -26,9 +32,16 @@ export interface TransactionDraft {
  * It caches each account's rows once per batch, runs the lazy expiry of grants and holds on
  * first access, and is the only path to writes, so it can tell a command that failed cleanly
  * (an AmisiError before any write) from a bug (an AmisiError after a write).
+ *
+ * Journal transactions, idempotency records and grant balances are buffered and written by
+ * `flush` just before commit, with multi-row inserts and one update per grant changed, however
+ * many commands touched it. Reads inside the batch see the buffers.
  */
 export class Batch {
   private readonly states = new Map<string, AccountState>();
+  private readonly journal = new Map<string, JournalTransaction>();
+  private readonly idempotency = new Map<string, IdempotencyRecord>();
+  private readonly dirtyGrants = new Map<string, GrantRemaining>();
   private catalog: CatalogRecord | undefined;
   /** Writes made on behalf of commands (not of lazy maintenance). */
   commandWrites = 0;
@@ -88,9 +101,17 @@ export class Batch {
   }
 
   async setRemaining(state: AccountState, grant: Grant, remaining: number): Promise<void> {
-    assert(remaining >= 0 && remaining <= grant.amount, `grant ${grant.id} stays within [0, amount]`);
+    assert(
+      remaining >= 0 && remaining <= grant.amount,
+      `grant ${grant.id} stays within [0, amount]`,
+    );
     this.wrote();
-    await this.tx.setGrantRemaining(state.account.id, grant.id, remaining);
+    const accountId = state.account.id;
+    this.dirtyGrants.set(`${accountId}\u0000${grant.id}`, {
+      accountId,
+      grantId: grant.id,
+      remaining,
+    });
     state.grants.set(grant.id, { ...grant, remaining });
   }
 
@@ -106,15 +127,36 @@ export class Batch {
     await this.tx.resolveHold(hold.accountId, hold.id, status, captured, this.now);
   }
 
-  async putIdempotency(accountId: string, key: string, requestHash: string, result: unknown) {
+  async getIdempotency(accountId: string, key: string): Promise<IdempotencyRecord | undefined> {
+    return (
+      this.idempotency.get(`${accountId}\u0000${key}`) ?? this.tx.getIdempotency(accountId, key)
+    );
+  }
+
+  putIdempotency(accountId: string, key: string, requestHash: string, transactionId: string): void {
     this.wrote();
-    await this.tx.putIdempotency({
+    this.idempotency.set(`${accountId}\u0000${key}`, {
       accountId,
       key,
       requestHash,
-      result: JSON.stringify(result),
+      transactionId,
       createdAt: this.now,
     });
+  }
+
+  /** A journal transaction written earlier, in this batch or before. */
+  async transaction(accountId: string, transactionId: string): Promise<JournalTransaction> {
+    const t =
+      this.journal.get(transactionId) ?? (await this.tx.getTransaction(accountId, transactionId));
+    assert(t && t.accountId === accountId, `transaction ${transactionId} of ${accountId} exists`);
+    return t;
+  }
+
+  /** Writes the buffers; the committer calls it once, after the last command. */
+  async flush(): Promise<void> {
+    if (this.dirtyGrants.size > 0) await this.tx.setGrantsRemaining([...this.dirtyGrants.values()]);
+    if (this.journal.size > 0) await this.tx.appendTransactions([...this.journal.values()]);
+    if (this.idempotency.size > 0) await this.tx.putIdempotency([...this.idempotency.values()]);
   }
 
   /** Appends one balanced journal transaction and returns its id. */
@@ -133,7 +175,7 @@ export class Batch {
     };
     assertBalanced(tx);
     this.wrote();
-    await this.tx.appendTransaction(tx);
+    this.journal.set(tx.id, tx);
     return tx.id;
   }
 

@@ -1,9 +1,15 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson, parseCatalog } from '../core/catalog.js';
 import { AmisiError, assert } from '../core/errors.js';
-import { planDraws, splitCapture, type Draw, type Grant, type GrantSource } from '../core/grants.js';
+import {
+  planDraws,
+  splitCapture,
+  type Draw,
+  type Grant,
+  type GrantSource,
+} from '../core/grants.js';
 import type { Attribution, Hold } from '../core/holds.js';
-import type { Entry } from '../core/journal.js';
+import type { Entry, JournalTransaction } from '../core/journal.js';
 import { quote, type Quote } from '../core/quote.js';
 import type { AccountState, Batch } from './batch.js';
 import type { AccountRecord, CatalogRecord } from './store.js';
@@ -16,20 +22,29 @@ import type { Amount } from './validate.js';
 
 export type Replayable<T> = T & { readonly replay: boolean };
 
+/**
+ * The fingerprint of a request. Requests are built by the Ledger from checked input in a fixed
+ * key order (parameters and labels sorted), so plain JSON is canonical here.
+ */
 export function requestHash(request: unknown): string {
-  return createHash('sha256').update(canonicalJson(request)).digest('base64url');
+  return createHash('sha256').update(JSON.stringify(request)).digest('base64url');
 }
 
-/** Runs `run` once per (account, key): a replay answers the stored result. */
-async function once<T>(
+/**
+ * Runs `run` once per (account, key). The key remembers only the request's fingerprint and the
+ * journal transaction it produced; a replay rebuilds the original result from that transaction
+ * (`rebuild`), so idempotency costs one small row per write.
+ */
+async function once<T extends { readonly transactionId: string }>(
   batch: Batch,
   accountId: string,
   key: string,
   request: unknown,
   run: () => Promise<T>,
+  rebuild: (t: JournalTransaction) => Promise<T>,
 ): Promise<Replayable<T>> {
   const hash = requestHash(request);
-  const seen = await batch.tx.getIdempotency(accountId, key);
+  const seen = await batch.getIdempotency(accountId, key);
   if (seen) {
     if (seen.requestHash !== hash) {
       throw new AmisiError(
@@ -38,14 +53,25 @@ async function once<T>(
         { key, accountId },
       );
     }
-    return { ...(JSON.parse(seen.result) as T), replay: true };
+    const original = await rebuild(await batch.transaction(accountId, seen.transactionId));
+    return { ...original, replay: true };
   }
   const result = await run();
-  await batch.putIdempotency(accountId, key, hash, result);
+  batch.putIdempotency(accountId, key, hash, result.transactionId);
   return { ...result, replay: false };
 }
 
-async function price(batch: Batch, amount: Amount): Promise<{ credits: number; quote: Quote | null }> {
+async function holdOf(batch: Batch, t: JournalTransaction): Promise<Hold> {
+  assert(t.holdId, `transaction ${t.id} names its hold`);
+  const h = await batch.tx.getHold(t.accountId, t.holdId);
+  assert(h, `hold ${t.holdId} exists`);
+  return h;
+}
+
+async function price(
+  batch: Batch,
+  amount: Amount,
+): Promise<{ credits: number; quote: Quote | null }> {
   if (amount.credits !== undefined) return { credits: amount.credits, quote: null };
   const catalog = await batch.activeCatalog();
   const q = quote(catalog.body, amount.items);
@@ -83,10 +109,14 @@ export async function createAccount(
   const existing = await batch.tx.lockAccount(input.accountId);
   if (existing) {
     if (existing.plan === input.plan) return { account: existing, replay: true };
-    throw new AmisiError('account_exists', `account "${input.accountId}" exists with another plan`, {
-      accountId: input.accountId,
-      plan: existing.plan,
-    });
+    throw new AmisiError(
+      'account_exists',
+      `account "${input.accountId}" exists with another plan`,
+      {
+        accountId: input.accountId,
+        plan: existing.plan,
+      },
+    );
   }
   if (input.plan !== null) {
     const catalog = await batch.activeCatalog();
@@ -121,7 +151,13 @@ export async function loadCatalog(
   }
   batch.commandWrites += 1;
   if (!existing) {
-    const record = { version: catalog.version, body: catalog, digest, loadedAt: batch.now, activatedAt: batch.now };
+    const record = {
+      version: catalog.version,
+      body: catalog,
+      digest,
+      loadedAt: batch.now,
+      activatedAt: batch.now,
+    };
     await batch.tx.putCatalog(record);
     return { catalog: record, replay: false };
   }
@@ -147,37 +183,49 @@ export interface GrantResult {
 export async function grant(batch: Batch, input: GrantInput): Promise<Replayable<GrantResult>> {
   const state = await batch.account(input.accountId);
   const { key, ...request } = input;
-  return once(batch, input.accountId, key, { op: 'grant', ...request }, async () => {
-    const startsAt = input.startsAt ?? batch.now;
-    if (input.expiresAt !== null && input.expiresAt <= startsAt) {
-      throw new AmisiError('invalid_argument', 'expires must be after the grant starts', {
-        field: 'expires',
-        value: input.expiresAt,
+  return once(
+    batch,
+    input.accountId,
+    key,
+    { op: 'grant', ...request },
+    async () => {
+      const startsAt = input.startsAt ?? batch.now;
+      if (input.expiresAt !== null && input.expiresAt <= startsAt) {
+        throw new AmisiError('invalid_argument', 'expires must be after the grant starts', {
+          field: 'expires',
+          value: input.expiresAt,
+        });
+      }
+      const g: Grant = {
+        accountId: input.accountId,
+        id: batch.newId('grt'),
+        source: input.source,
+        amount: input.credits,
+        remaining: input.credits,
+        startsAt,
+        expiresAt: input.expiresAt,
+        createdAt: batch.now,
+      };
+      await batch.insertGrant(state, g);
+      const transactionId = await batch.append(input.accountId, {
+        kind: 'grant',
+        idempotencyKey: key,
+        grantId: g.id,
+        detail: { source: g.source, ...(input.reason ? { reason: input.reason } : {}) },
+        entries: [
+          { book: 'issued', grantId: g.id, holdId: null, credits: -g.amount },
+          { book: 'grant', grantId: g.id, holdId: null, credits: g.amount },
+        ],
       });
-    }
-    const g: Grant = {
-      accountId: input.accountId,
-      id: batch.newId('grt'),
-      source: input.source,
-      amount: input.credits,
-      remaining: input.credits,
-      startsAt,
-      expiresAt: input.expiresAt,
-      createdAt: batch.now,
-    };
-    await batch.insertGrant(state, g);
-    const transactionId = await batch.append(input.accountId, {
-      kind: 'grant',
-      idempotencyKey: key,
-      grantId: g.id,
-      detail: { source: g.source, ...(input.reason ? { reason: input.reason } : {}) },
-      entries: [
-        { book: 'issued', grantId: g.id, holdId: null, credits: -g.amount },
-        { book: 'grant', grantId: g.id, holdId: null, credits: g.amount },
-      ],
-    });
-    return { grant: g, transactionId };
-  });
+      return { grant: g, transactionId };
+    },
+    async (t) => {
+      assert(t.grantId, `transaction ${t.id} names its grant`);
+      const g = await batch.grant(state, t.grantId);
+      // A grant is created whole: the original answer showed all of it remaining.
+      return { grant: { ...g, remaining: g.amount }, transactionId: t.id };
+    },
+  );
 }
 
 export interface HoldInput {
@@ -196,39 +244,56 @@ export interface HoldResult {
 export async function hold(batch: Batch, input: HoldInput): Promise<Replayable<HoldResult>> {
   const state = await batch.account(input.accountId);
   const { key, ...request } = input;
-  return once(batch, input.accountId, key, { op: 'hold', ...request }, async () => {
-    const priced = await price(batch, input.amount);
-    const draws = drawOrRefuse(state, priced.credits, batch.now);
-    const h: Hold = {
-      accountId: input.accountId,
-      id: batch.newId('hld'),
-      status: 'held',
-      credits: priced.credits,
-      capturedCredits: 0,
-      draws,
-      expiresAt: batch.now + input.ttlMs,
-      createdAt: batch.now,
-      resolvedAt: null,
-      catalogVersion: priced.quote?.catalogVersion ?? null,
-      quote: priced.quote,
-      attribution: input.attribution,
-    };
-    await takeFromGrants(batch, state, draws);
-    await batch.insertHold(h);
-    const entries: Entry[] = draws.flatMap((d) => [
-      { book: 'grant' as const, grantId: d.grantId, holdId: h.id, credits: -d.credits },
-      { book: 'held' as const, grantId: d.grantId, holdId: h.id, credits: d.credits },
-    ]);
-    const transactionId = await batch.append(input.accountId, {
-      kind: 'hold',
-      idempotencyKey: key,
-      holdId: h.id,
-      catalogVersion: h.catalogVersion,
-      detail: { credits: h.credits, attribution: h.attribution, lines: priced.quote?.lines ?? [] },
-      entries,
-    });
-    return { hold: h, transactionId };
-  });
+  return once(
+    batch,
+    input.accountId,
+    key,
+    { op: 'hold', ...request },
+    async () => {
+      const priced = await price(batch, input.amount);
+      const draws = drawOrRefuse(state, priced.credits, batch.now);
+      const h: Hold = {
+        accountId: input.accountId,
+        id: batch.newId('hld'),
+        status: 'held',
+        credits: priced.credits,
+        capturedCredits: 0,
+        draws,
+        expiresAt: batch.now + input.ttlMs,
+        createdAt: batch.now,
+        resolvedAt: null,
+        catalogVersion: priced.quote?.catalogVersion ?? null,
+        quote: priced.quote,
+        attribution: input.attribution,
+      };
+      await takeFromGrants(batch, state, draws);
+      await batch.insertHold(h);
+      const entries: Entry[] = draws.flatMap((d) => [
+        { book: 'grant' as const, grantId: d.grantId, holdId: h.id, credits: -d.credits },
+        { book: 'held' as const, grantId: d.grantId, holdId: h.id, credits: d.credits },
+      ]);
+      const transactionId = await batch.append(input.accountId, {
+        kind: 'hold',
+        idempotencyKey: key,
+        holdId: h.id,
+        catalogVersion: h.catalogVersion,
+        detail: {
+          credits: h.credits,
+          attribution: h.attribution,
+          lines: priced.quote?.lines ?? [],
+        },
+        entries,
+      });
+      return { hold: h, transactionId };
+    },
+    async (t) => {
+      const h = await holdOf(batch, t);
+      return {
+        hold: { ...h, status: 'held', capturedCredits: 0, resolvedAt: null },
+        transactionId: t.id,
+      };
+    },
+  );
 }
 
 export interface ResolveInput {
@@ -266,41 +331,64 @@ export async function resolve(
 ): Promise<Replayable<ResolveResult>> {
   const accountId = await batch.tx.findHoldAccount(input.holdId);
   if (!accountId) {
-    throw new AmisiError('unknown_hold', `unknown hold "${input.holdId}"`, { holdId: input.holdId });
+    throw new AmisiError('unknown_hold', `unknown hold "${input.holdId}"`, {
+      holdId: input.holdId,
+    });
   }
   const state = await batch.account(accountId);
   const { key, ...request } = input;
-  return once(batch, accountId, key, { op: mode, ...request }, async () => {
-    const h = await batch.tx.getHold(accountId, input.holdId);
-    assert(h, `hold ${input.holdId} exists in its account`);
-    if (h.status !== 'held') refuseResolved(h);
-    const captured = mode === 'release' ? 0 : (input.credits ?? h.credits);
-    if (captured > h.credits) {
-      throw new AmisiError(
-        'capture_exceeds_hold',
-        `cannot capture ${captured} credits from hold ${h.id} of ${h.credits}`,
-        { holdId: h.id, held: h.credits, requested: captured },
-      );
-    }
-    const split = splitCapture(h.draws, captured);
-    const entries: Entry[] = split.consumed.flatMap((d) => [
-      { book: 'held' as const, grantId: d.grantId, holdId: h.id, credits: -d.credits },
-      { book: 'consumed' as const, grantId: d.grantId, holdId: h.id, credits: d.credits },
-    ]);
-    entries.push(...(await batch.returnDraws(state, h.id, split.returned)));
-    const transactionId = await batch.append(accountId, {
-      kind: mode,
-      idempotencyKey: key,
-      holdId: h.id,
-      catalogVersion: h.catalogVersion,
-      detail: { captured, released: h.credits - captured, attribution: h.attribution },
-      entries,
-    });
-    const status = mode === 'release' ? 'released' : 'captured';
-    await batch.resolveHold(h, status, captured);
-    const resolved: Hold = { ...h, status, capturedCredits: captured, resolvedAt: batch.now };
-    return { hold: resolved, transactionId, capturedCredits: captured, releasedCredits: h.credits - captured };
-  });
+  return once(
+    batch,
+    accountId,
+    key,
+    { op: mode, ...request },
+    async () => {
+      const h = await batch.tx.getHold(accountId, input.holdId);
+      assert(h, `hold ${input.holdId} exists in its account`);
+      if (h.status !== 'held') refuseResolved(h);
+      const captured = mode === 'release' ? 0 : (input.credits ?? h.credits);
+      if (captured > h.credits) {
+        throw new AmisiError(
+          'capture_exceeds_hold',
+          `cannot capture ${captured} credits from hold ${h.id} of ${h.credits}`,
+          { holdId: h.id, held: h.credits, requested: captured },
+        );
+      }
+      const split = splitCapture(h.draws, captured);
+      const entries: Entry[] = split.consumed.flatMap((d) => [
+        { book: 'held' as const, grantId: d.grantId, holdId: h.id, credits: -d.credits },
+        { book: 'consumed' as const, grantId: d.grantId, holdId: h.id, credits: d.credits },
+      ]);
+      entries.push(...(await batch.returnDraws(state, h.id, split.returned)));
+      const transactionId = await batch.append(accountId, {
+        kind: mode,
+        idempotencyKey: key,
+        holdId: h.id,
+        catalogVersion: h.catalogVersion,
+        detail: { captured, released: h.credits - captured, attribution: h.attribution },
+        entries,
+      });
+      const status = mode === 'release' ? 'released' : 'captured';
+      await batch.resolveHold(h, status, captured);
+      const resolved: Hold = { ...h, status, capturedCredits: captured, resolvedAt: batch.now };
+      return {
+        hold: resolved,
+        transactionId,
+        capturedCredits: captured,
+        releasedCredits: h.credits - captured,
+      };
+    },
+    async (t) => {
+      // A hold resolves once, so its row still shows what this transaction made of it.
+      const h = await holdOf(batch, t);
+      return {
+        hold: h,
+        transactionId: t.id,
+        capturedCredits: h.capturedCredits,
+        releasedCredits: h.credits - h.capturedCredits,
+      };
+    },
+  );
 }
 
 export interface ChargeInput {
@@ -325,33 +413,56 @@ export interface ChargeResult {
 export async function charge(batch: Batch, input: ChargeInput): Promise<Replayable<ChargeResult>> {
   const state = await batch.account(input.accountId);
   const { key, ...request } = input;
-  return once(batch, input.accountId, key, { op: 'charge', ...request }, async () => {
-    const priced = await price(batch, input.amount);
-    const draws = drawOrRefuse(state, priced.credits, batch.now);
-    await takeFromGrants(batch, state, draws);
-    const catalogVersion = priced.quote?.catalogVersion ?? null;
-    const entries: Entry[] = draws.flatMap((d) => [
-      { book: 'grant' as const, grantId: d.grantId, holdId: null, credits: -d.credits },
-      { book: 'consumed' as const, grantId: d.grantId, holdId: null, credits: d.credits },
-    ]);
-    const transactionId = await batch.append(input.accountId, {
-      kind: 'charge',
-      idempotencyKey: key,
-      catalogVersion,
-      detail: { credits: priced.credits, attribution: input.attribution, lines: priced.quote?.lines ?? [] },
-      entries,
-    });
-    return {
-      accountId: input.accountId,
-      transactionId,
-      credits: priced.credits,
-      draws,
-      catalogVersion,
-      quote: priced.quote,
-      attribution: input.attribution,
-      createdAt: batch.now,
-    };
-  });
+  return once(
+    batch,
+    input.accountId,
+    key,
+    { op: 'charge', ...request },
+    async () => {
+      const priced = await price(batch, input.amount);
+      const draws = drawOrRefuse(state, priced.credits, batch.now);
+      await takeFromGrants(batch, state, draws);
+      const catalogVersion = priced.quote?.catalogVersion ?? null;
+      const entries: Entry[] = draws.flatMap((d) => [
+        { book: 'grant' as const, grantId: d.grantId, holdId: null, credits: -d.credits },
+        { book: 'consumed' as const, grantId: d.grantId, holdId: null, credits: d.credits },
+      ]);
+      const transactionId = await batch.append(input.accountId, {
+        kind: 'charge',
+        idempotencyKey: key,
+        catalogVersion,
+        detail: {
+          credits: priced.credits,
+          attribution: input.attribution,
+          lines: priced.quote?.lines ?? [],
+        },
+        entries,
+      });
+      return chargeResult(await batch.transaction(input.accountId, transactionId));
+    },
+    async (t) => chargeResult(t),
+  );
+}
+
+/** A charge's result, read back from its journal transaction (first answer and replays alike). */
+function chargeResult(t: JournalTransaction): ChargeResult {
+  const d = t.detail as { credits: number; attribution: Attribution; lines: Quote['lines'] };
+  const draws = t.entries
+    .filter((e) => e.book === 'consumed')
+    .map((e) => ({ grantId: e.grantId ?? '', credits: e.credits }));
+  return {
+    accountId: t.accountId,
+    transactionId: t.id,
+    credits: d.credits,
+    draws,
+    catalogVersion: t.catalogVersion,
+    quote:
+      d.lines.length > 0 && t.catalogVersion !== null
+        ? { catalogVersion: t.catalogVersion, credits: d.credits, lines: d.lines }
+        : null,
+    attribution: d.attribution,
+    createdAt: t.createdAt,
+  };
 }
 
 /** Runs the lazy expiry of one account (the sweep calls this for every account due). */

@@ -84,12 +84,15 @@ export class Committer {
             } catch (error) {
               if (!isAmisiError(error)) throw error;
               if (batch.commandWrites !== before) {
-                throw new Error(`${error.code} raised after a write: the command must decide first`);
+                throw new Error(
+                  `${error.code} raised after a write: the command must decide first`,
+                );
               }
               outcomes.push({ ok: false, error });
             }
           }
           culprit = -1;
+          await batch.flush();
         });
       } catch (error) {
         if (culprit >= 0) {
@@ -103,7 +106,15 @@ export class Committer {
           await sleep(5 * attempt + Math.floor(Math.random() * 10));
           continue;
         }
-        for (const p of pending) p.reject(error);
+        if (pending.length > 1 && !(isAmisiError(error) && error.info.retryable)) {
+          // The flush or commit failed and no command is to blame yet: bisect, so one bad
+          // command cannot fail its neighbours (at most log2(batch) extra transactions).
+          const half = Math.ceil(pending.length / 2);
+          await this.commit(pending.slice(0, half));
+          await this.commit(pending.slice(half));
+          return;
+        }
+        for (const p of pending) p.reject(internalError(error));
         return;
       }
       pending.forEach((p, i) => {

@@ -160,7 +160,9 @@ export class Ledger {
     return this.committer.submit((b) => commands.resolve(b, checked, 'release'));
   }
 
-  charge(input: AmountInput & { accountId: string; key: string; attribution?: Partial<Attribution> }) {
+  charge(
+    input: AmountInput & { accountId: string; key: string; attribution?: Partial<Attribution> },
+  ) {
     const checked: commands.ChargeInput = {
       accountId: requireId(input.accountId, 'account'),
       key: requireKey(input.key),
@@ -172,7 +174,8 @@ export class Ledger {
 
   async getAccount(accountId: string): Promise<AccountRecord> {
     const account = await this.store.getAccount(requireId(accountId, 'account'));
-    if (!account) throw new AmisiError('unknown_account', `unknown account "${accountId}"`, { accountId });
+    if (!account)
+      throw new AmisiError('unknown_account', `unknown account "${accountId}"`, { accountId });
     return account;
   }
 
@@ -189,7 +192,8 @@ export class Ledger {
     let holds = await this.store.openHolds(accountId);
     const now = this.clock.now();
     const due =
-      grants.some((g) => g.remaining > 0 && isExpired(g, now)) || holds.some((h) => h.expiresAt <= now);
+      grants.some((g) => g.remaining > 0 && isExpired(g, now)) ||
+      holds.some((h) => h.expiresAt <= now);
     if (due) {
       await this.committer.submit((b) => commands.maintain(b, accountId));
       grants = await this.store.listGrants(accountId);
@@ -224,7 +228,10 @@ export class Ledger {
       ...(query.before === undefined ? {} : { before: requireId(query.before, 'cursor') }),
     });
     const page = rows.slice(0, limit);
-    return { transactions: page, nextCursor: rows.length > limit ? page[page.length - 1]!.id : null };
+    return {
+      transactions: page,
+      nextCursor: rows.length > limit ? page[page.length - 1]!.id : null,
+    };
   }
 
   /**
@@ -301,7 +308,8 @@ export function summarize(
   for (const h of holds) {
     if (h.status !== 'held') continue;
     held += h.credits;
-    for (const d of h.draws) heldByGrant.set(d.grantId, (heldByGrant.get(d.grantId) ?? 0) + d.credits);
+    for (const d of h.draws)
+      heldByGrant.set(d.grantId, (heldByGrant.get(d.grantId) ?? 0) + d.credits);
   }
   const shown = grants.filter((g) => g.remaining > 0 || (heldByGrant.get(g.id) ?? 0) > 0);
   let available = 0;
@@ -310,7 +318,8 @@ export function summarize(
     if (!isSpendable(g, now)) continue;
     available += g.remaining;
     if (g.expiresAt !== null) {
-      if (nextExpiry === null || g.expiresAt < nextExpiry.at) nextExpiry = { at: g.expiresAt, credits: 0 };
+      if (nextExpiry === null || g.expiresAt < nextExpiry.at)
+        nextExpiry = { at: g.expiresAt, credits: 0 };
       if (g.expiresAt === nextExpiry.at) nextExpiry.credits += g.remaining;
     }
   }

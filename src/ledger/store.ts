@@ -28,9 +28,15 @@ export interface IdempotencyRecord {
   readonly accountId: string;
   readonly key: string;
   readonly requestHash: string;
-  /** The original result, as JSON text. */
-  readonly result: string;
+  /** The journal transaction the key produced; a replay rebuilds the result from it. */
+  readonly transactionId: string;
   readonly createdAt: number;
+}
+
+export interface GrantRemaining {
+  readonly accountId: string;
+  readonly grantId: string;
+  readonly remaining: number;
 }
 
 export interface CatalogRecord {
@@ -81,7 +87,8 @@ export interface WriteTx {
   openGrants(accountId: string): Promise<Grant[]>;
   getGrant(accountId: string, grantId: string): Promise<Grant | undefined>;
   insertGrant(grant: Grant): Promise<void>;
-  setGrantRemaining(accountId: string, grantId: string, remaining: number): Promise<void>;
+  /** Writes the final `remaining` of grants changed in a batch (one row per grant). */
+  setGrantsRemaining(updates: readonly GrantRemaining[]): Promise<void>;
 
   /** The account of a hold, found by its id alone (crosses accounts: an index lookup). */
   findHoldAccount(holdId: string): Promise<string | undefined>;
@@ -97,10 +104,12 @@ export interface WriteTx {
     resolvedAt: number,
   ): Promise<void>;
 
-  appendTransaction(tx: JournalTransaction): Promise<void>;
+  getTransaction(accountId: string, transactionId: string): Promise<JournalTransaction | undefined>;
+  /** Appends balanced journal transactions with their entries (multi-row inserts welcome). */
+  appendTransactions(txs: readonly JournalTransaction[]): Promise<void>;
 
   getIdempotency(accountId: string, key: string): Promise<IdempotencyRecord | undefined>;
-  putIdempotency(record: IdempotencyRecord): Promise<void>;
+  putIdempotency(records: readonly IdempotencyRecord[]): Promise<void>;
 
   activeCatalog(): Promise<CatalogRecord | undefined>;
   getCatalog(version: string): Promise<CatalogRecord | undefined>;

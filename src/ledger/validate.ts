@@ -1,12 +1,7 @@
 import { requireCredits } from '../core/credits.js';
 import { AmisiError } from '../core/errors.js';
 import { GRANT_SOURCES, type GrantSource } from '../core/grants.js';
-import {
-  HOLD_TTL_MAX_MS,
-  HOLD_TTL_MIN_MS,
-  MAX_LABELS,
-  type Attribution,
-} from '../core/holds.js';
+import { HOLD_TTL_MAX_MS, HOLD_TTL_MIN_MS, MAX_LABELS, type Attribution } from '../core/holds.js';
 import { MAX_QUOTE_ITEMS, type QuoteItemRequest } from '../core/quote.js';
 
 /** Checks on input shape, run before a command is queued: bad input never reaches a batch. */
@@ -24,7 +19,11 @@ function invalid(field: string, message: string, value: unknown): never {
 
 export function requireId(value: unknown, field: string): string {
   if (typeof value !== 'string' || !ID.test(value)) {
-    invalid(field, 'must be 1-128 letters, digits or . _ : @ - (starting with a letter or digit)', value);
+    invalid(
+      field,
+      'must be 1-128 letters, digits or . _ : @ - (starting with a letter or digit)',
+      value,
+    );
   }
   return value;
 }
@@ -61,7 +60,11 @@ export function requireTtl(value: unknown): number {
     value < HOLD_TTL_MIN_MS ||
     value > HOLD_TTL_MAX_MS
   ) {
-    invalid('ttl', `must be from ${HOLD_TTL_MIN_MS / 1000}s to ${HOLD_TTL_MAX_MS / 86_400_000}d`, value);
+    invalid(
+      'ttl',
+      `must be from ${HOLD_TTL_MIN_MS / 1000}s to ${HOLD_TTL_MAX_MS / 86_400_000}d`,
+      value,
+    );
   }
   return value;
 }
@@ -73,12 +76,18 @@ export function requireAttribution(value: Partial<Attribution> | undefined): Att
   if (project !== null) requireId(project, 'project');
   const labels = value?.labels ?? {};
   const entries = Object.entries(labels);
-  if (entries.length > MAX_LABELS) invalid('labels', `takes at most ${MAX_LABELS} labels`, entries.length);
+  if (entries.length > MAX_LABELS)
+    invalid('labels', `takes at most ${MAX_LABELS} labels`, entries.length);
   for (const [k, v] of entries) {
     if (!LABEL_KEY.test(k)) invalid('labels', 'keys are lower-case names (a-z 0-9 . _ -)', k);
-    if (typeof v !== 'string' || v.length > 256) invalid(`labels.${k}`, 'is a string of 256 characters at most', v);
+    if (typeof v !== 'string' || v.length > 256)
+      invalid(`labels.${k}`, 'is a string of 256 characters at most', v);
   }
-  return { member, project, labels: Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : 1))) };
+  return {
+    member,
+    project,
+    labels: Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : 1))),
+  };
 }
 
 /** What a hold or charge is for: explicit credits, or items priced by the catalog. */
@@ -95,7 +104,20 @@ export function requireAmount(input: { credits?: unknown; items?: unknown }): Am
   if (input.credits !== undefined) return { credits: requireCredits(input.credits) };
   const items = input.items;
   if (!Array.isArray(items) || items.length === 0 || items.length > MAX_QUOTE_ITEMS) {
-    invalid('items', `must be a list of 1 to ${MAX_QUOTE_ITEMS} items`, Array.isArray(items) ? items.length : items);
+    invalid(
+      'items',
+      `must be a list of 1 to ${MAX_QUOTE_ITEMS} items`,
+      Array.isArray(items) ? items.length : items,
+    );
   }
-  return { items: items as QuoteItemRequest[] };
+  // Sorted parameters make equal requests fingerprint equally (idempotency).
+  return {
+    items: (items as QuoteItemRequest[]).map((item) => ({
+      operation: item.operation,
+      params: Object.fromEntries(
+        Object.entries(item.params ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+      ),
+      ...(item.count === undefined ? {} : { count: item.count }),
+    })),
+  };
 }

@@ -16,7 +16,10 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Store> 
       field: 'db',
     });
   }
-  const store = new SqliteStore({ path, ...(options.synchronous ? { synchronous: options.synchronous } : {}) });
+  const store = new SqliteStore({
+    path,
+    ...(options.synchronous ? { synchronous: options.synchronous } : {}),
+  });
   await store.migrate();
   return store;
 }

@@ -42,7 +42,8 @@ describe('quote: the seed prices', () => {
   it('unknown operations and values name what is allowed', () => {
     assert.throws(
       () => quote(catalog, [{ operation: 'video.generate' }]),
-      (e: unknown) => e instanceof AmisiError && e.code === 'unknown_operation' && Array.isArray(e.data.allowed),
+      (e: unknown) =>
+        e instanceof AmisiError && e.code === 'unknown_operation' && Array.isArray(e.data.allowed),
     );
     assert.throws(
       () => quote(catalog, [{ operation: 'image.generate', params: { resolution: '16k' } }]),

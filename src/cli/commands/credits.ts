@@ -20,7 +20,13 @@ function quoteTable(q: Quote): string {
   return [
     table(q.lines, [
       { header: 'operation', value: (l) => l.operation },
-      { header: 'parameters', value: (l) => Object.entries(l.params).map(([k, v]) => `${k}=${v}`).join(' ') },
+      {
+        header: 'parameters',
+        value: (l) =>
+          Object.entries(l.params)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' '),
+      },
       { header: 'unit credits', value: (l) => l.unitCredits },
       { header: 'count', value: (l) => l.count },
       { header: 'credits', value: (l) => l.credits },
@@ -42,14 +48,17 @@ function holdPairs(h: Hold, extra: [string, string | number | null][] = []): str
   ]);
 }
 
-const replayNote = (replay: boolean): [string, string][] => (replay ? [['replay', 'yes: the original result of this key']] : []);
+const replayNote = (replay: boolean): [string, string][] =>
+  replay ? [['replay', 'yes: the original result of this key']] : [];
 
 function pricedOptions(cmd: Command, credits = true): Command {
   cmd
     .option('--resolution <r>', 'resolution parameter (image operations)')
     .option('--count <n>', 'how many units (images, edits, ...)')
     .option('--param <k=v>', 'another parameter of the operation (repeatable)', collect, []);
-  return credits ? cmd.option('--credits <n>', 'a plain amount of credits instead of an operation') : cmd;
+  return credits
+    ? cmd.option('--credits <n>', 'a plain amount of credits instead of an operation')
+    : cmd;
 }
 
 function attributionOptions(cmd: Command): Command {
@@ -68,7 +77,16 @@ export function registerCredits(program: Command, globals: Globals): void {
     .action(async (id: string, o: { plan?: string }) => {
       await withLedger(globals(), async (ledger, out) => {
         const r = await ledger.createAccount({ accountId: id, plan: o.plan ?? null });
-        out.print(() => pairs([['account', r.account.id], ['plan', r.account.plan], ['created', iso(r.account.createdAt)], ...replayNote(r.replay)]), r);
+        out.print(
+          () =>
+            pairs([
+              ['account', r.account.id],
+              ['plan', r.account.plan],
+              ['created', iso(r.account.createdAt)],
+              ...replayNote(r.replay),
+            ]),
+          r,
+        );
       });
     });
   accounts
@@ -80,11 +98,15 @@ export function registerCredits(program: Command, globals: Globals): void {
       await withLedger(globals(), async (ledger, out) => {
         const limit = o.limit === undefined ? 100 : Math.min(parseCredits(o.limit, 'limit'), 1000);
         const rows = await ledger.store.listAccounts(o.after ?? null, limit);
-        out.print(() => table(rows, [
-          { header: 'account', value: (a) => a.id },
-          { header: 'plan', value: (a) => a.plan },
-          { header: 'created', value: (a) => iso(a.createdAt) },
-        ]), rows);
+        out.print(
+          () =>
+            table(rows, [
+              { header: 'account', value: (a) => a.id },
+              { header: 'plan', value: (a) => a.plan },
+              { header: 'created', value: (a) => iso(a.createdAt) },
+            ]),
+          rows,
+        );
       });
     });
 
@@ -96,49 +118,79 @@ export function registerCredits(program: Command, globals: Globals): void {
     .option('--expires <iso>', 'when the credits expire (default: never)')
     .option('--starts <iso>', 'when the credits become spendable (default: now)')
     .option('--reason <text>', 'why, for the journal')
-    .action(async (account: string, credits: string, o: { source: string; key: string; expires?: string; starts?: string; reason?: string }) => {
-      const input = {
-        accountId: account,
-        credits: parseCredits(credits),
-        source: o.source,
-        key: o.key,
-        expiresAt: o.expires === undefined ? null : parseTime(o.expires, 'expires'),
-        ...(o.starts === undefined ? {} : { startsAt: parseTime(o.starts, 'starts') }),
-        ...(o.reason === undefined ? {} : { reason: o.reason }),
-      };
-      await withLedger(globals(), async (ledger, out) => {
-        const r = await ledger.grant(input);
-        const g = r.grant;
-        out.print(() => pairs([['grant', g.id], ['account', g.accountId], ['source', g.source], ['credits', g.amount], ['starts', iso(g.startsAt)], ['expires', iso(g.expiresAt) ?? 'never'], ['transaction', r.transactionId], ...replayNote(r.replay)]), r);
-      });
-    });
+    .action(
+      async (
+        account: string,
+        credits: string,
+        o: { source: string; key: string; expires?: string; starts?: string; reason?: string },
+      ) => {
+        const input = {
+          accountId: account,
+          credits: parseCredits(credits),
+          source: o.source,
+          key: o.key,
+          expiresAt: o.expires === undefined ? null : parseTime(o.expires, 'expires'),
+          ...(o.starts === undefined ? {} : { startsAt: parseTime(o.starts, 'starts') }),
+          ...(o.reason === undefined ? {} : { reason: o.reason }),
+        };
+        await withLedger(globals(), async (ledger, out) => {
+          const r = await ledger.grant(input);
+          const g = r.grant;
+          out.print(
+            () =>
+              pairs([
+                ['grant', g.id],
+                ['account', g.accountId],
+                ['source', g.source],
+                ['credits', g.amount],
+                ['starts', iso(g.startsAt)],
+                ['expires', iso(g.expiresAt) ?? 'never'],
+                ['transaction', r.transactionId],
+                ...replayNote(r.replay),
+              ]),
+            r,
+          );
+        });
+      },
+    );
 
-  pricedOptions(program.command('quote <operation>').description('price a request before running it'), false)
-    .action(async (operation: string, o: PricedOptions) => {
-      const amount = amountFrom(operation, o);
-      await withLedger(globals(), async (ledger, out) => {
-        const q = await ledger.quote('items' in amount ? amount.items : []);
-        out.print(() => quoteTable(q), q);
-      });
+  pricedOptions(
+    program.command('quote <operation>').description('price a request before running it'),
+    false,
+  ).action(async (operation: string, o: PricedOptions) => {
+    const amount = amountFrom(operation, o);
+    await withLedger(globals(), async (ledger, out) => {
+      const q = await ledger.quote('items' in amount ? amount.items : []);
+      out.print(() => quoteTable(q), q);
     });
+  });
 
   attributionOptions(pricedOptions(program.command('hold <account> [operation]')))
     .description('reserve credits before a job runs (all or nothing)')
     .requiredOption('--key <key>', 'idempotency key')
     .option('--ttl <duration>', 'released by itself after this long (default 15m)', '15m')
-    .action(async (account: string, operation: string | undefined, o: PricedOptions & AttributionOptions & { key: string; ttl: string }) => {
-      const input = {
-        accountId: account,
-        key: o.key,
-        ttlMs: parseDuration(o.ttl, 'ttl'),
-        attribution: attributionFrom(o),
-        ...amountFrom(operation, o),
-      };
-      await withLedger(globals(), async (ledger, out) => {
-        const r = await ledger.hold(input);
-        out.print(() => holdPairs(r.hold, [['transaction', r.transactionId], ...replayNote(r.replay)]), r);
-      });
-    });
+    .action(
+      async (
+        account: string,
+        operation: string | undefined,
+        o: PricedOptions & AttributionOptions & { key: string; ttl: string },
+      ) => {
+        const input = {
+          accountId: account,
+          key: o.key,
+          ttlMs: parseDuration(o.ttl, 'ttl'),
+          attribution: attributionFrom(o),
+          ...amountFrom(operation, o),
+        };
+        await withLedger(globals(), async (ledger, out) => {
+          const r = await ledger.hold(input);
+          out.print(
+            () => holdPairs(r.hold, [['transaction', r.transactionId], ...replayNote(r.replay)]),
+            r,
+          );
+        });
+      },
+    );
 
   program
     .command('capture <hold>')
@@ -146,10 +198,22 @@ export function registerCredits(program: Command, globals: Globals): void {
     .option('--credits <n>', 'credits to take (default: all held)')
     .requiredOption('--key <key>', 'idempotency key')
     .action(async (hold: string, o: { credits?: string; key: string }) => {
-      const input = { holdId: hold, key: o.key, ...(o.credits === undefined ? {} : { credits: parseCredits(o.credits) }) };
+      const input = {
+        holdId: hold,
+        key: o.key,
+        ...(o.credits === undefined ? {} : { credits: parseCredits(o.credits) }),
+      };
       await withLedger(globals(), async (ledger, out) => {
         const r = await ledger.capture(input);
-        out.print(() => holdPairs(r.hold, [['released', r.releasedCredits], ['transaction', r.transactionId], ...replayNote(r.replay)]), r);
+        out.print(
+          () =>
+            holdPairs(r.hold, [
+              ['released', r.releasedCredits],
+              ['transaction', r.transactionId],
+              ...replayNote(r.replay),
+            ]),
+          r,
+        );
       });
     });
 
@@ -160,25 +224,48 @@ export function registerCredits(program: Command, globals: Globals): void {
     .action(async (hold: string, o: { key: string }) => {
       await withLedger(globals(), async (ledger, out) => {
         const r = await ledger.release({ holdId: hold, key: o.key });
-        out.print(() => holdPairs(r.hold, [['released', r.releasedCredits], ['transaction', r.transactionId], ...replayNote(r.replay)]), r);
+        out.print(
+          () =>
+            holdPairs(r.hold, [
+              ['released', r.releasedCredits],
+              ['transaction', r.transactionId],
+              ...replayNote(r.replay),
+            ]),
+          r,
+        );
       });
     });
 
   attributionOptions(pricedOptions(program.command('charge <account> [operation]')))
     .description('hold and capture in one step')
     .requiredOption('--key <key>', 'idempotency key')
-    .action(async (account: string, operation: string | undefined, o: PricedOptions & AttributionOptions & { key: string }) => {
-      const input = { accountId: account, key: o.key, attribution: attributionFrom(o), ...amountFrom(operation, o) };
-      await withLedger(globals(), async (ledger, out) => {
-        const r = await ledger.charge(input);
-        out.print(() => pairs([
-          ['account', r.accountId],
-          ['credits', r.credits],
-          ['from grants', r.draws.map((d) => `${d.grantId} (${d.credits})`).join(', ')],
-          ['catalog', r.catalogVersion],
-          ['transaction', r.transactionId],
-          ...replayNote(r.replay),
-        ]), r);
-      });
-    });
+    .action(
+      async (
+        account: string,
+        operation: string | undefined,
+        o: PricedOptions & AttributionOptions & { key: string },
+      ) => {
+        const input = {
+          accountId: account,
+          key: o.key,
+          attribution: attributionFrom(o),
+          ...amountFrom(operation, o),
+        };
+        await withLedger(globals(), async (ledger, out) => {
+          const r = await ledger.charge(input);
+          out.print(
+            () =>
+              pairs([
+                ['account', r.accountId],
+                ['credits', r.credits],
+                ['from grants', r.draws.map((d) => `${d.grantId} (${d.credits})`).join(', ')],
+                ['catalog', r.catalogVersion],
+                ['transaction', r.transactionId],
+                ...replayNote(r.replay),
+              ]),
+            r,
+          );
+        });
+      },
+    );
 }

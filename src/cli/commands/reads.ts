@@ -20,9 +20,19 @@ function summary(t: JournalTransaction): { change: number; held: number } {
 }
 
 function describe(t: JournalTransaction): string {
-  const d = t.detail as { lines?: { operation: string; params: Record<string, string>; count: number }[]; source?: string; reason?: string; captured?: number; released?: number };
+  const d = t.detail as {
+    lines?: { operation: string; params: Record<string, string>; count: number }[];
+    source?: string;
+    reason?: string;
+    captured?: number;
+    released?: number;
+  };
   if (d.lines && d.lines.length > 0) {
-    return d.lines.map((l) => `${l.operation} ${Object.values(l.params).join(' ')} x${l.count}`.replace(/\s+/g, ' ')).join(', ');
+    return d.lines
+      .map((l) =>
+        `${l.operation} ${Object.values(l.params).join(' ')} x${l.count}`.replace(/\s+/g, ' '),
+      )
+      .join(', ');
   }
   if (t.kind === 'grant') return `${d.source ?? ''}${d.reason ? `: ${d.reason}` : ''}`;
   if (t.kind === 'capture') return `captured ${d.captured ?? 0}, returned ${d.released ?? 0}`;
@@ -43,7 +53,12 @@ export function registerReads(program: Command, globals: Globals): void {
                 ['account', b.accountId],
                 ['available', b.available],
                 ['held', b.held],
-                ['next expiry', b.nextExpiry ? `${b.nextExpiry.credits} credits at ${iso(b.nextExpiry.at)}` : 'none'],
+                [
+                  'next expiry',
+                  b.nextExpiry
+                    ? `${b.nextExpiry.credits} credits at ${iso(b.nextExpiry.at)}`
+                    : 'none',
+                ],
               ]),
               '',
               b.grants.length === 0
@@ -65,39 +80,49 @@ export function registerReads(program: Command, globals: Globals): void {
   program
     .command('history <account>')
     .description('journal transactions, newest first, one page at a time')
-    .option('--kind <kind>', 'only this kind (repeatable): grant, hold, capture, release, charge, hold_expiry, grant_expiry', collect, [])
+    .option(
+      '--kind <kind>',
+      'only this kind (repeatable): grant, hold, capture, release, charge, hold_expiry, grant_expiry',
+      collect,
+      [],
+    )
     .option('--since <iso>', 'from this time (inclusive)')
     .option('--until <iso>', 'before this time')
     .option('--limit <n>', 'page size (default 50, at most 500)')
     .option('--cursor <cursor>', 'the next-page cursor printed by the previous page')
-    .action(async (account: string, o: { kind: string[]; since?: string; until?: string; limit?: string; cursor?: string }) => {
-      const query = {
-        accountId: account,
-        ...(o.kind.length > 0 ? { kinds: o.kind } : {}),
-        ...(o.since === undefined ? {} : { since: parseTime(o.since, 'since') }),
-        ...(o.until === undefined ? {} : { until: parseTime(o.until, 'until') }),
-        ...(o.limit === undefined ? {} : { limit: parseCount(o.limit, 'limit') }),
-        ...(o.cursor === undefined ? {} : { before: o.cursor }),
-      };
-      await withLedger(globals(), async (ledger, out) => {
-        const page = await ledger.history(query);
-        out.print(
-          () =>
-            [
-              table(page.transactions, [
-                { header: 'time', value: (t) => iso(t.createdAt) },
-                { header: 'kind', value: (t) => t.kind },
-                { header: 'credits', value: (t) => summary(t).change, align: 'right' },
-                { header: 'held', value: (t) => summary(t).held, align: 'right' },
-                { header: 'what', value: (t) => describe(t) },
-                { header: 'transaction', value: (t) => t.id },
-              ]),
-              page.nextCursor ? `more: --cursor ${page.nextCursor}` : '(end)',
-            ].join('\n'),
-          page,
-        );
-      });
-    });
+    .action(
+      async (
+        account: string,
+        o: { kind: string[]; since?: string; until?: string; limit?: string; cursor?: string },
+      ) => {
+        const query = {
+          accountId: account,
+          ...(o.kind.length > 0 ? { kinds: o.kind } : {}),
+          ...(o.since === undefined ? {} : { since: parseTime(o.since, 'since') }),
+          ...(o.until === undefined ? {} : { until: parseTime(o.until, 'until') }),
+          ...(o.limit === undefined ? {} : { limit: parseCount(o.limit, 'limit') }),
+          ...(o.cursor === undefined ? {} : { before: o.cursor }),
+        };
+        await withLedger(globals(), async (ledger, out) => {
+          const page = await ledger.history(query);
+          out.print(
+            () =>
+              [
+                table(page.transactions, [
+                  { header: 'time', value: (t) => iso(t.createdAt) },
+                  { header: 'kind', value: (t) => t.kind },
+                  { header: 'credits', value: (t) => summary(t).change, align: 'right' },
+                  { header: 'held', value: (t) => summary(t).held, align: 'right' },
+                  { header: 'what', value: (t) => describe(t) },
+                  { header: 'transaction', value: (t) => t.id },
+                ]),
+                page.nextCursor ? `more: --cursor ${page.nextCursor}` : '(end)',
+              ].join('\n'),
+            page,
+          );
+        });
+      },
+    );
 
   program
     .command('verify')
@@ -123,39 +148,60 @@ export function registerReads(program: Command, globals: Globals): void {
                 ['refunded', t.refunded],
                 ['held', t.held],
                 ['available', t.available],
-                ['conservation', t.granted === t.consumed + t.breakage + t.refunded + t.held + t.available ? 'holds' : 'BROKEN'],
+                [
+                  'conservation',
+                  t.granted === t.consumed + t.breakage + t.refunded + t.held + t.available
+                    ? 'holds'
+                    : 'BROKEN',
+                ],
                 ['violations', report.violations.length],
               ]),
               ...(report.violations.length > 0
-                ? ['', table(report.violations, [
-                    { header: 'account', value: (v) => v.accountId },
-                    { header: 'check', value: (v) => v.check },
-                    { header: 'detail', value: (v) => v.detail },
-                  ])]
+                ? [
+                    '',
+                    table(report.violations, [
+                      { header: 'account', value: (v) => v.accountId },
+                      { header: 'check', value: (v) => v.check },
+                      { header: 'detail', value: (v) => v.detail },
+                    ]),
+                  ]
                 : []),
               report.ok ? 'verify: clean' : 'verify: VIOLATIONS FOUND',
             ].join('\n'),
           report,
         );
         if (!report.ok) {
-          throw new AmisiError('verify_failed', `${report.violations.length} invariant violation(s)`, {
-            violations: report.violations.length,
-            reported: true,
-          });
+          throw new AmisiError(
+            'verify_failed',
+            `${report.violations.length} invariant violation(s)`,
+            {
+              violations: report.violations.length,
+              reported: true,
+            },
+          );
         }
       });
     });
 
   program
     .command('sweep')
-    .description('expire due grants and holds in every account, and forget idempotency keys past retention')
+    .description(
+      'expire due grants and holds in every account, and forget idempotency keys past retention',
+    )
     .action(async () => {
       await withLedger(globals(), async (ledger, out) => {
         const settled = await ledger.sweep(500, (n) => {
           if (!out.json && process.stderr.isTTY) process.stderr.write(`\rsettled ${n} accounts`);
         });
         const purged = await ledger.purgeIdempotency();
-        out.print(() => pairs([['accounts settled', settled], ['idempotency keys forgotten', purged]]), { settled, purged });
+        out.print(
+          () =>
+            pairs([
+              ['accounts settled', settled],
+              ['idempotency keys forgotten', purged],
+            ]),
+          { settled, purged },
+        );
       });
     });
 }

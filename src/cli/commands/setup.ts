@@ -10,7 +10,10 @@ type Globals = () => GlobalOptions;
 function catalogTables(c: Catalog): string {
   const ops = Object.entries(c.operations).flatMap(([id, op]) => {
     const { by, table: prices, flat } = op.price;
-    const rows = by && prices ? Object.entries(prices).map(([v, credits]) => ({ id, rule: `${by}=${v}`, credits, op })) : [{ id, rule: 'flat', credits: flat ?? 0, op }];
+    const rows =
+      by && prices
+        ? Object.entries(prices).map(([v, credits]) => ({ id, rule: `${by}=${v}`, credits, op }))
+        : [{ id, rule: 'flat', credits: flat ?? 0, op }];
     return rows;
   });
   const plans = Object.entries(c.plans);
@@ -58,7 +61,10 @@ export function registerSetup(program: Command, globals: Globals): void {
         globals(),
         async (ledger, out) => {
           const existing = await ledger.store.activeCatalog();
-          const loaded = existing && !o.catalog ? { catalog: existing, replay: true } : await ledger.loadCatalog(body);
+          const loaded =
+            existing && !o.catalog
+              ? { catalog: existing, replay: true }
+              : await ledger.loadCatalog(body);
           out.print(
             () =>
               pairs([
@@ -95,9 +101,13 @@ export function registerSetup(program: Command, globals: Globals): void {
           );
           return;
         }
-        const record = o.version ? await ledger.store.getCatalog(o.version) : await ledger.activeCatalog();
+        const record = o.version
+          ? await ledger.store.getCatalog(o.version)
+          : await ledger.activeCatalog();
         if (!record) {
-          throw new AmisiError('unknown_catalog', `no catalog version "${o.version}" is loaded`, { version: o.version });
+          throw new AmisiError('unknown_catalog', `no catalog version "${o.version}" is loaded`, {
+            version: o.version,
+          });
         }
         out.print(() => catalogTables(record.body), record);
       });
@@ -110,7 +120,11 @@ export function registerSetup(program: Command, globals: Globals): void {
       const out = output(globals().json ?? false);
       const problems = catalogProblems(readJsonFile(file, 'catalog_invalid'));
       if (problems.length > 0) {
-        throw new AmisiError('catalog_invalid', `${file} has ${problems.length} problem(s): ${problems.map((p) => `${p.path}: ${p.reason}`).join('; ')}`, { problems });
+        throw new AmisiError(
+          'catalog_invalid',
+          `${file} has ${problems.length} problem(s): ${problems.map((p) => `${p.path}: ${p.reason}`).join('; ')}`,
+          { problems },
+        );
       }
       out.print(() => `${file} is a valid catalog`, { valid: true, problems: [] });
     });
@@ -123,7 +137,8 @@ export function registerSetup(program: Command, globals: Globals): void {
       await withLedger(globals(), async (ledger, out) => {
         const r = await ledger.loadCatalog(body);
         out.print(
-          () => `catalog ${r.catalog.version} ${r.replay ? 'was already loaded; now active' : 'loaded and active'}`,
+          () =>
+            `catalog ${r.catalog.version} ${r.replay ? 'was already loaded; now active' : 'loaded and active'}`,
           r,
         );
       });

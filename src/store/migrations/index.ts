@@ -1,8 +1,10 @@
 /**
  * One ordered set of migrations for every store. Each has a dialect per adapter; ids never
  * change once released, and a released migration is never edited (add a new one).
- * Every table but `catalogs` and `schema_migrations` carries account_id first in its primary
- * key, so the schema can be distributed by account (docs: Store port rules).
+ * Every table but `catalogs` and `schema_migrations` carries account_id in its primary key, so
+ * the schema can be distributed by account. Entries lead with the transaction id (time-ordered),
+ * so a batch of charges across many accounts appends to a few pages instead of dirtying one
+ * page per account; an account's entries are reached through its transactions.
  */
 export interface Migration {
   readonly id: number;
@@ -80,13 +82,13 @@ CREATE TABLE entries (
   grant_id TEXT,
   hold_id TEXT,
   credits INTEGER NOT NULL CHECK (credits <> 0),
-  PRIMARY KEY (account_id, transaction_id, line)
+  PRIMARY KEY (transaction_id, line, account_id)
 ) WITHOUT ROWID;
 CREATE TABLE idempotency (
   account_id TEXT NOT NULL,
   key TEXT NOT NULL,
   request_hash TEXT NOT NULL,
-  result TEXT NOT NULL,
+  transaction_id TEXT NOT NULL,
   created_at INTEGER NOT NULL,
   PRIMARY KEY (account_id, key)
 ) WITHOUT ROWID;

@@ -7,6 +7,7 @@ import type {
   AccountAudit,
   AccountRecord,
   CatalogRecord,
+  GrantRemaining,
   HistoryQuery,
   IdempotencyRecord,
   Store,
@@ -82,10 +83,55 @@ function toCatalog(r: Row): CatalogRecord {
   };
 }
 
+/** Rows per multi-row INSERT: few statement calls, far below SQLite's variable limit. */
+const INSERT_CHUNK = 64;
+
+function toTransaction(r: Row, entries: Database.Statement): JournalTransaction {
+  return {
+    accountId: r.account_id as string,
+    id: r.transaction_id as string,
+    kind: r.kind as TransactionKind,
+    createdAt: int(r.created_at, 'transaction created_at'),
+    idempotencyKey: (r.idempotency_key as string | null) ?? null,
+    holdId: (r.hold_id as string | null) ?? null,
+    grantId: (r.grant_id as string | null) ?? null,
+    catalogVersion: (r.catalog_version as string | null) ?? null,
+    detail: JSON.parse(r.detail as string) as Record<string, unknown>,
+    entries: (entries.all(r.transaction_id, r.account_id) as Row[]).map((e): Entry => ({
+      book: e.book as Book,
+      grantId: (e.grant_id as string | null) ?? null,
+      holdId: (e.hold_id as string | null) ?? null,
+      credits: int(e.credits, 'entry credits'),
+    })),
+  };
+}
+
 /** Prepared statements of one connection, made on first use. */
 class Statements {
   private readonly cache = new Map<string, Database.Statement>();
   constructor(private readonly db: Database.Database) {}
+
+  private readonly inserts = new Map<string, Database.Statement>();
+
+  /** Inserts rows with multi-row INSERTs of up to INSERT_CHUNK rows each. */
+  insertMany(table: string, columns: readonly string[], rows: readonly unknown[][]): void {
+    for (let at = 0; at < rows.length; at += INSERT_CHUNK) {
+      const n = Math.min(INSERT_CHUNK, rows.length - at);
+      const id = `${table}:${n}`;
+      let statement = this.inserts.get(id);
+      if (!statement) {
+        const one = `(${columns.map(() => '?').join(', ')})`;
+        statement = this.db.prepare(
+          `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${Array(n).fill(one).join(', ')}`,
+        );
+        this.inserts.set(id, statement);
+      }
+      const args: unknown[] = [];
+      for (let i = at; i < at + n; i++) for (const v of rows[i]!) args.push(v);
+      statement.run(args);
+    }
+  }
+
   get(sql: string): Database.Statement {
     let s = this.cache.get(sql);
     if (!s) {
@@ -105,8 +151,11 @@ const SQL = {
   holdById: 'SELECT * FROM holds WHERE hold_id = ?',
   dueHolds:
     "SELECT * FROM holds WHERE account_id = ? AND status = 'held' AND expires_at <= ? ORDER BY expires_at, hold_id",
-  openHolds: "SELECT * FROM holds WHERE account_id = ? AND status = 'held' ORDER BY expires_at, hold_id",
+  openHolds:
+    "SELECT * FROM holds WHERE account_id = ? AND status = 'held' ORDER BY expires_at, hold_id",
   idempotency: 'SELECT * FROM idempotency WHERE account_id = ? AND key = ?',
+  transaction: 'SELECT * FROM transactions WHERE account_id = ? AND transaction_id = ?',
+  entries: 'SELECT * FROM entries WHERE transaction_id = ? AND account_id = ? ORDER BY line',
   activeCatalog: 'SELECT * FROM catalogs ORDER BY activated_at DESC, version DESC LIMIT 1',
   catalog: 'SELECT * FROM catalogs WHERE version = ?',
 } as const;
@@ -138,7 +187,9 @@ class SqliteWriteTx extends Reads implements WriteTx {
     return this.account(accountId);
   }
   async insertAccount(a: AccountRecord) {
-    this.s.get('INSERT INTO accounts (account_id, plan, created_at) VALUES (?, ?, ?)').run(a.id, a.plan, a.createdAt);
+    this.s
+      .get('INSERT INTO accounts (account_id, plan, created_at) VALUES (?, ?, ?)')
+      .run(a.id, a.plan, a.createdAt);
   }
   async openGrants(accountId: string) {
     return (this.s.get(SQL.openGrants).all(accountId) as Row[]).map(toGrant);
@@ -152,13 +203,25 @@ class SqliteWriteTx extends Reads implements WriteTx {
       .get(
         'INSERT INTO grants (account_id, grant_id, source, amount, remaining, starts_at, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       )
-      .run(g.accountId, g.id, g.source, g.amount, g.remaining, g.startsAt, g.expiresAt, g.createdAt);
+      .run(
+        g.accountId,
+        g.id,
+        g.source,
+        g.amount,
+        g.remaining,
+        g.startsAt,
+        g.expiresAt,
+        g.createdAt,
+      );
   }
-  async setGrantRemaining(accountId: string, grantId: string, remaining: number) {
-    const r = this.s
-      .get('UPDATE grants SET remaining = ? WHERE account_id = ? AND grant_id = ?')
-      .run(remaining, accountId, grantId);
-    assert(r.changes === 1, `grant ${grantId} updated`);
+  async setGrantsRemaining(updates: readonly GrantRemaining[]) {
+    const update = this.s.get(
+      'UPDATE grants SET remaining = ? WHERE account_id = ? AND grant_id = ?',
+    );
+    for (const u of updates) {
+      const r = update.run(u.remaining, u.accountId, u.grantId);
+      assert(r.changes === 1, `grant ${u.grantId} updated`);
+    }
   }
   async findHoldAccount(holdId: string) {
     const r = this.s.get(SQL.holdAccount).get(holdId) as Row | undefined;
@@ -190,7 +253,13 @@ class SqliteWriteTx extends Reads implements WriteTx {
         JSON.stringify(h.attribution),
       );
   }
-  async resolveHold(accountId: string, holdId: string, status: HoldStatus, captured: number, at: number) {
+  async resolveHold(
+    accountId: string,
+    holdId: string,
+    status: HoldStatus,
+    captured: number,
+    at: number,
+  ) {
     const r = this.s
       .get(
         "UPDATE holds SET status = ?, captured_credits = ?, resolved_at = ? WHERE account_id = ? AND hold_id = ? AND status = 'held'",
@@ -198,12 +267,25 @@ class SqliteWriteTx extends Reads implements WriteTx {
       .run(status, captured, at, accountId, holdId);
     assert(r.changes === 1, `hold ${holdId} resolved once`);
   }
-  async appendTransaction(t: JournalTransaction) {
-    this.s
-      .get(
-        'INSERT INTO transactions (account_id, transaction_id, kind, created_at, idempotency_key, hold_id, grant_id, catalog_version, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      )
-      .run(
+  async getTransaction(accountId: string, transactionId: string) {
+    const r = this.s.get(SQL.transaction).get(accountId, transactionId) as Row | undefined;
+    return r ? toTransaction(r, this.s.get(SQL.entries)) : undefined;
+  }
+  async appendTransactions(txs: readonly JournalTransaction[]) {
+    this.s.insertMany(
+      'transactions',
+      [
+        'account_id',
+        'transaction_id',
+        'kind',
+        'created_at',
+        'idempotency_key',
+        'hold_id',
+        'grant_id',
+        'catalog_version',
+        'detail',
+      ],
+      txs.map((t) => [
         t.accountId,
         t.id,
         t.kind,
@@ -213,11 +295,23 @@ class SqliteWriteTx extends Reads implements WriteTx {
         t.grantId,
         t.catalogVersion,
         JSON.stringify(t.detail),
-      );
-    const insert = this.s.get(
-      'INSERT INTO entries (account_id, transaction_id, line, book, grant_id, hold_id, credits) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ]),
     );
-    t.entries.forEach((e, line) => insert.run(t.accountId, t.id, line, e.book, e.grantId, e.holdId, e.credits));
+    this.s.insertMany(
+      'entries',
+      ['account_id', 'transaction_id', 'line', 'book', 'grant_id', 'hold_id', 'credits'],
+      txs.flatMap((t) =>
+        t.entries.map((e, line) => [
+          t.accountId,
+          t.id,
+          line,
+          e.book,
+          e.grantId,
+          e.holdId,
+          e.credits,
+        ]),
+      ),
+    );
   }
   async getIdempotency(accountId: string, key: string): Promise<IdempotencyRecord | undefined> {
     const r = this.s.get(SQL.idempotency).get(accountId, key) as Row | undefined;
@@ -226,14 +320,16 @@ class SqliteWriteTx extends Reads implements WriteTx {
       accountId,
       key,
       requestHash: r.request_hash as string,
-      result: r.result as string,
+      transactionId: r.transaction_id as string,
       createdAt: int(r.created_at, 'idempotency created_at'),
     };
   }
-  async putIdempotency(rec: IdempotencyRecord) {
-    this.s
-      .get('INSERT INTO idempotency (account_id, key, request_hash, result, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(rec.accountId, rec.key, rec.requestHash, rec.result, rec.createdAt);
+  async putIdempotency(records: readonly IdempotencyRecord[]) {
+    this.s.insertMany(
+      'idempotency',
+      ['account_id', 'key', 'request_hash', 'transaction_id', 'created_at'],
+      records.map((r) => [r.accountId, r.key, r.requestHash, r.transactionId, r.createdAt]),
+    );
   }
   async activeCatalog() {
     return this.activeCatalogRow();
@@ -243,7 +339,9 @@ class SqliteWriteTx extends Reads implements WriteTx {
   }
   async putCatalog(c: CatalogRecord) {
     this.s
-      .get('INSERT INTO catalogs (version, body, digest, loaded_at, activated_at) VALUES (?, ?, ?, ?, ?)')
+      .get(
+        'INSERT INTO catalogs (version, body, digest, loaded_at, activated_at) VALUES (?, ?, ?, ?, ?)',
+      )
       .run(c.version, JSON.stringify(c.body), c.digest, c.loadedAt, c.activatedAt);
   }
   async activateCatalog(version: string, at: number) {
@@ -261,6 +359,9 @@ function open(path: string, options: SqliteOptions, readonly: boolean): Database
   db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
   if (!readonly) db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+  // 64 MiB of page cache: the open grants and journal leaves of many accounts stay in memory.
+  db.pragma('cache_size = -65536');
+  if (!readonly) db.pragma('wal_autocheckpoint = 10000');
   return db;
 }
 
@@ -286,7 +387,10 @@ export class SqliteStore implements Store {
   private readConnection(): { r: Reads; s: Statements } {
     if (!this.rs) {
       // An in-memory database is private to its connection: read it through the writer.
-      this.reader = this.options.path === ':memory:' ? this.writer : open(this.options.path, this.options, false);
+      this.reader =
+        this.options.path === ':memory:'
+          ? this.writer
+          : open(this.options.path, this.options, false);
       this.rsStatements = this.reader === this.writer ? this.ws : new Statements(this.reader);
       this.rs = new Reads(this.rsStatements);
     }
@@ -330,7 +434,8 @@ export class SqliteStore implements Store {
       try {
         this.writer.exec('BEGIN IMMEDIATE');
       } catch (e) {
-        if (isBusy(e)) throw new AmisiError('store_busy', 'the database is locked by another writer', {});
+        if (isBusy(e))
+          throw new AmisiError('store_busy', 'the database is locked by another writer', {});
         throw e;
       }
       try {
@@ -339,7 +444,8 @@ export class SqliteStore implements Store {
         return result;
       } catch (e) {
         if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
-        if (isBusy(e)) throw new AmisiError('store_busy', 'the database is locked by another writer', {});
+        if (isBusy(e))
+          throw new AmisiError('store_busy', 'the database is locked by another writer', {});
         throw e;
       }
     } finally {
@@ -361,7 +467,11 @@ export class SqliteStore implements Store {
 
   async listGrants(accountId: string) {
     const { s } = this.readConnection();
-    return (s.get('SELECT * FROM grants WHERE account_id = ? ORDER BY created_at DESC, grant_id DESC').all(accountId) as Row[]).map(toGrant);
+    return (
+      s
+        .get('SELECT * FROM grants WHERE account_id = ? ORDER BY created_at DESC, grant_id DESC')
+        .all(accountId) as Row[]
+    ).map(toGrant);
   }
 
   async openHolds(accountId: string) {
@@ -383,34 +493,25 @@ export class SqliteStore implements Store {
       where.push(`kind IN (${q.kinds.map(() => '?').join(', ')})`);
       args.push(...q.kinds);
     }
-    if (q.since !== undefined) (where.push('created_at >= ?'), args.push(q.since));
-    if (q.until !== undefined) (where.push('created_at < ?'), args.push(q.until));
-    if (q.before !== undefined) (where.push('transaction_id < ?'), args.push(q.before));
+    if (q.since !== undefined) {
+      where.push('created_at >= ?');
+      args.push(q.since);
+    }
+    if (q.until !== undefined) {
+      where.push('created_at < ?');
+      args.push(q.until);
+    }
+    if (q.before !== undefined) {
+      where.push('transaction_id < ?');
+      args.push(q.before);
+    }
     const rows = s
-      .get(`SELECT * FROM transactions WHERE ${where.join(' AND ')} ORDER BY transaction_id DESC LIMIT ?`)
+      .get(
+        `SELECT * FROM transactions WHERE ${where.join(' AND ')} ORDER BY transaction_id DESC LIMIT ?`,
+      )
       .all(...args, q.limit) as Row[];
-    const entries = s.get(
-      'SELECT * FROM entries WHERE account_id = ? AND transaction_id = ? ORDER BY line',
-    );
-    return rows.map((r) => ({
-      accountId: q.accountId,
-      id: r.transaction_id as string,
-      kind: r.kind as TransactionKind,
-      createdAt: int(r.created_at, 'transaction created_at'),
-      idempotencyKey: (r.idempotency_key as string | null) ?? null,
-      holdId: (r.hold_id as string | null) ?? null,
-      grantId: (r.grant_id as string | null) ?? null,
-      catalogVersion: (r.catalog_version as string | null) ?? null,
-      detail: JSON.parse(r.detail as string) as Record<string, unknown>,
-      entries: (entries.all(q.accountId, r.transaction_id) as Row[]).map(
-        (e): Entry => ({
-          book: e.book as Book,
-          grantId: (e.grant_id as string | null) ?? null,
-          holdId: (e.hold_id as string | null) ?? null,
-          credits: int(e.credits, 'entry credits'),
-        }),
-      ),
-    }));
+    const entries = s.get(SQL.entries);
+    return rows.map((r) => toTransaction(r, entries));
   }
 
   async activeCatalog() {
@@ -423,7 +524,9 @@ export class SqliteStore implements Store {
 
   async listCatalogs() {
     const { s } = this.readConnection();
-    return (s.get('SELECT * FROM catalogs ORDER BY activated_at DESC, version DESC').all() as Row[]).map(toCatalog);
+    return (
+      s.get('SELECT * FROM catalogs ORDER BY activated_at DESC, version DESC').all() as Row[]
+    ).map(toCatalog);
   }
 
   async accountAudit(accountId: string): Promise<AccountAudit> {
@@ -431,12 +534,16 @@ export class SqliteStore implements Store {
     // One read transaction, so the rows and the journal sums are one snapshot.
     const db = this.reader!;
     return db.transaction(() => {
-      const grants = (s.get('SELECT * FROM grants WHERE account_id = ?').all(accountId) as Row[]).map(toGrant);
-      const holds = (s.get('SELECT * FROM holds WHERE account_id = ?').all(accountId) as Row[]).map(toHold);
+      const grants = (
+        s.get('SELECT * FROM grants WHERE account_id = ?').all(accountId) as Row[]
+      ).map(toGrant);
+      const holds = (s.get('SELECT * FROM holds WHERE account_id = ?').all(accountId) as Row[]).map(
+        toHold,
+      );
       const sums = (
         s
           .get(
-            'SELECT book, grant_id, hold_id, SUM(credits) AS credits FROM entries WHERE account_id = ? GROUP BY book, grant_id, hold_id',
+            'SELECT e.book, e.grant_id, e.hold_id, SUM(e.credits) AS credits FROM transactions t JOIN entries e ON e.transaction_id = t.transaction_id AND e.account_id = t.account_id WHERE t.account_id = ? GROUP BY e.book, e.grant_id, e.hold_id',
           )
           .all(accountId) as Row[]
       ).map((r) => ({
@@ -448,10 +555,13 @@ export class SqliteStore implements Store {
       const unbalanced = (
         s
           .get(
-            'SELECT transaction_id, SUM(credits) AS total FROM entries WHERE account_id = ? GROUP BY transaction_id HAVING SUM(credits) <> 0',
+            'SELECT t.transaction_id, COALESCE(SUM(e.credits), 0) AS total FROM transactions t LEFT JOIN entries e ON e.transaction_id = t.transaction_id AND e.account_id = t.account_id WHERE t.account_id = ? GROUP BY t.transaction_id HAVING COALESCE(SUM(e.credits), 0) <> 0 OR COUNT(e.line) < 2',
           )
           .all(accountId) as Row[]
-      ).map((r) => ({ transactionId: r.transaction_id as string, sum: int(r.total, 'transaction sum') }));
+      ).map((r) => ({
+        transactionId: r.transaction_id as string,
+        sum: int(r.total, 'transaction sum'),
+      }));
       const resolutions = new Map<string, number>();
       for (const r of s
         .get(
@@ -460,8 +570,17 @@ export class SqliteStore implements Store {
         .all(accountId) as Row[]) {
         resolutions.set(r.hold_id as string, int(r.n, 'resolution count'));
       }
-      const count = s.get('SELECT COUNT(*) AS n FROM transactions WHERE account_id = ?').get(accountId) as Row;
-      return { grants, holds, sums, unbalanced, resolutions, transactionCount: int(count.n, 'count') };
+      const count = s
+        .get('SELECT COUNT(*) AS n FROM transactions WHERE account_id = ?')
+        .get(accountId) as Row;
+      return {
+        grants,
+        holds,
+        sums,
+        unbalanced,
+        resolutions,
+        transactionCount: int(count.n, 'count'),
+      };
     })();
   }
 

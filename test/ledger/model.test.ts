@@ -1,0 +1,796 @@
+/**
+ * Model-based property test of the ledger (STYLE.md, "Tests"): fast-check generates sequences
+ * of grants, holds, captures, releases, charges, clock moves, sweeps, replays and reused keys;
+ * each command runs against the real Ledger on SQLite and against the reference model
+ * (reference-model.ts), and after each command the outcome, the raw rows, the balance and the
+ * journal totals must agree.
+ *
+ * One store and one ledger serve every sequence; each sequence gets a fresh account, which
+ * isolates its state. The fake clock only moves forward, so every time is relative to "now".
+ *
+ * Reproduce a failure with the seed and path printed in the failure message:
+ *   AMISI_PROPERTY_SEED=<seed> AMISI_PROPERTY_PATH=<path> AMISI_PROPERTY_REPLAY_PATH=<replayPath> \
+ *     node scripts/run-tests.mjs ledger/model
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as fc from 'fast-check';
+import { isAmisiError } from '../../src/core/errors.js';
+import { Ledger } from '../../src/ledger/ledger.js';
+import { FakeClock } from '../../src/ledger/ports.js';
+import { checkAccount, verify } from '../../src/ledger/verify.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { defaultCatalog, tempDir } from '../helpers.js';
+import {
+  ReferenceModel,
+  SOURCES,
+  type Amount,
+  type ItemRequest,
+  type Prediction,
+  type Source,
+  type WriteRequest,
+} from './reference-model.js';
+
+const DEFAULT_SEED = 0x5eed_2026;
+const SEED = envInt('AMISI_PROPERTY_SEED') ?? DEFAULT_SEED;
+/** Sequences per run; the default is the floor the issue asks for. */
+const NUM_RUNS = envInt('AMISI_PROPERTY_RUNS') ?? 10_000;
+const PATH = process.env.AMISI_PROPERTY_PATH;
+const REPLAY_PATH = process.env.AMISI_PROPERTY_REPLAY_PATH;
+const MAX_COMMANDS = 30;
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+function envInt(name: string): number | undefined {
+  const text = process.env[name];
+  if (text === undefined || text === '') return undefined;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw new Error(`${name} must be an integer, got ${text}`);
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The system under test and the per-sequence context
+
+interface Env {
+  readonly ledger: Ledger;
+  readonly store: SqliteStore;
+  readonly clock: FakeClock;
+  readonly catalogVersion: string;
+  sequences: number;
+  close(): Promise<void>;
+}
+
+async function openEnv(): Promise<Env> {
+  const { dir, cleanup } = tempDir('amisi-model-');
+  // NORMAL: this test is about the rules, not about durability, and runs many thousand commits.
+  const store = new SqliteStore({ path: join(dir, 'model.db'), synchronous: 'NORMAL' });
+  await store.migrate();
+  const clock = new FakeClock(Date.UTC(2026, 0, 1));
+  const ledger = new Ledger({ store, clock });
+  const { catalog } = await ledger.loadCatalog(defaultCatalog());
+  return {
+    ledger,
+    store,
+    clock,
+    catalogVersion: catalog.version,
+    sequences: 0,
+    async close() {
+      await ledger.close();
+      cleanup();
+    },
+  };
+}
+
+interface Real {
+  readonly ledger: Ledger;
+  readonly store: SqliteStore;
+  readonly clock: FakeClock;
+  readonly accountId: string;
+}
+
+interface Written {
+  readonly request: WriteRequest;
+  /** The ledger's answer the first time: what every replay must answer again. */
+  readonly result: unknown;
+}
+
+/** fast-check's "model": the reference model plus what the test remembers about the run. */
+interface Ctx {
+  readonly ref: ReferenceModel;
+  readonly startedAt: number;
+  readonly written: Written[];
+  readonly byKey: Map<string, Written>;
+  nextKey: number;
+  /** Journal transactions of the account after the previous command. */
+  transactions: number;
+}
+
+async function startSequence(env: Env): Promise<{ model: Ctx; real: Real }> {
+  env.sequences += 1;
+  const accountId = `model-${env.sequences}`;
+  await env.ledger.createAccount({ accountId });
+  const model: Ctx = {
+    ref: new ReferenceModel(accountId, env.catalogVersion),
+    startedAt: env.clock.now(),
+    written: [],
+    byKey: new Map(),
+    nextKey: 1,
+    transactions: 0,
+  };
+  return { model, real: { ledger: env.ledger, store: env.store, clock: env.clock, accountId } };
+}
+
+type Cmd = fc.AsyncCommand<Ctx, Real>;
+
+/** How often each outcome happened over the run: the test checks that it reached them all. */
+const coverage = new Map<string, number>();
+function seen(what: string): void {
+  coverage.set(what, (coverage.get(what) ?? 0) + 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sending a write and comparing the answer with the model's prediction
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+function send(real: Real, r: WriteRequest): Promise<unknown> {
+  const { ledger, accountId } = real;
+  switch (r.op) {
+    case 'grant':
+      return ledger.grant({
+        accountId,
+        key: r.key,
+        credits: r.credits,
+        source: r.source,
+        expiresAt: r.expiresAt,
+        ...(r.startsAt === undefined ? {} : { startsAt: r.startsAt }),
+      });
+    case 'hold':
+      return ledger.hold({ accountId, key: r.key, ttlMs: r.ttlMs, ...r.amount });
+    case 'capture':
+      return ledger.capture({
+        holdId: r.holdId,
+        key: r.key,
+        ...(r.credits === undefined ? {} : { credits: r.credits }),
+      });
+    case 'release':
+      return ledger.release({ holdId: r.holdId, key: r.key });
+    case 'charge':
+      return ledger.charge({ accountId, key: r.key, ...r.amount });
+  }
+}
+
+async function attempt(run: () => Promise<unknown>): Promise<Outcome> {
+  try {
+    return { ok: true, value: await run() };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+/** The id of the grant or hold a fresh write created, as the ledger named it. */
+function createdId(request: WriteRequest, outcome: Outcome): string {
+  if (outcome.ok && (request.op === 'grant' || request.op === 'hold')) {
+    const v = outcome.value as { grant?: { id?: unknown }; hold?: { id?: unknown } };
+    const id = request.op === 'grant' ? v.grant?.id : v.hold?.id;
+    if (typeof id === 'string') return id;
+  }
+  return `none-${request.key}`;
+}
+
+function json(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (v instanceof Error ? v.message : v));
+}
+
+function showOutcome(o: Outcome): string {
+  if (o.ok) return `ok ${json(o.value)}`;
+  if (isAmisiError(o.error))
+    return `error ${o.error.code} ${json(o.error.data)}: ${o.error.message}`;
+  return `thrown ${o.error instanceof Error ? (o.error.stack ?? o.error.message) : String(o.error)}`;
+}
+
+function compareOutcome(ctx: Ctx, real: Real, p: Prediction, o: Outcome, where: string): void {
+  if (p.kind === 'error') {
+    const got = o.ok ? undefined : o.error;
+    assert.ok(isAmisiError(got), `${where}: expected ${p.code}, got ${showOutcome(o)}`);
+    assert.equal(got.code, p.code, `${where}: expected ${p.code}, got ${showOutcome(o)}`);
+    for (const [k, v] of Object.entries(p.data)) {
+      assert.deepEqual(got.data[k], v, `${where}: ${p.code} data.${k}`);
+    }
+    return;
+  }
+  assert.ok(o.ok, `${where}: expected ${p.kind}, got ${showOutcome(o)}`);
+  const v = o.value as Record<string, unknown> & { replay?: unknown };
+  if (p.kind === 'replay') {
+    const original = ctx.byKey.get(p.key);
+    assert.ok(original, `${where}: the test remembers key ${p.key}`);
+    const expected = { ...(JSON.parse(JSON.stringify(original.result)) as object), replay: true };
+    assert.deepEqual(v, expected, `${where}: a replay answers the original result`);
+    return;
+  }
+  assert.equal(v.replay, false, `${where}: a fresh write is no replay`);
+  switch (p.kind) {
+    case 'grant':
+      assert.deepEqual(v.grant, { accountId: real.accountId, ...p.grant }, `${where}: grant`);
+      return;
+    case 'hold': {
+      const h = v.hold as Record<string, unknown> & { quote: { credits: number } | null };
+      assert.deepEqual(
+        {
+          ...pick(h, HOLD_FIELDS),
+          capturedCredits: h.capturedCredits,
+          quoted: h.quote?.credits ?? null,
+        },
+        {
+          ...pick(p.hold as unknown as Record<string, unknown>, HOLD_FIELDS),
+          capturedCredits: 0,
+          quoted: p.hold.catalogVersion === null ? null : p.hold.credits,
+        },
+        `${where}: hold (draws in spend order)`,
+      );
+      return;
+    }
+    case 'resolve': {
+      const h = v.hold as Record<string, unknown>;
+      assert.deepEqual(
+        {
+          id: h.id,
+          status: h.status,
+          capturedCredits: h.capturedCredits,
+          resolvedAt: h.resolvedAt,
+          captured: v.capturedCredits,
+          released: v.releasedCredits,
+        },
+        {
+          id: p.hold.id,
+          status: p.hold.status,
+          capturedCredits: p.captured,
+          resolvedAt: p.hold.resolvedAt,
+          captured: p.captured,
+          released: p.released,
+        },
+        `${where}: resolution`,
+      );
+      return;
+    }
+    case 'charge':
+      assert.deepEqual(
+        pick(v, ['credits', 'draws', 'catalogVersion', 'createdAt']),
+        {
+          credits: p.credits,
+          draws: p.draws,
+          catalogVersion: p.catalogVersion,
+          createdAt: real.clock.now(),
+        },
+        `${where}: charge (draws in spend order)`,
+      );
+      return;
+  }
+}
+
+const HOLD_FIELDS = [
+  'id',
+  'status',
+  'credits',
+  'draws',
+  'expiresAt',
+  'createdAt',
+  'resolvedAt',
+  'catalogVersion',
+] as const;
+
+function pick(o: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.map((k) => [k, o[k]]));
+}
+
+/** verify negates the issued book, so an account with no grant reports granted -0. */
+function noNegativeZero<T extends object>(totals: T): T {
+  return Object.fromEntries(Object.entries(totals).map(([k, v]) => [k, v === 0 ? 0 : v])) as T;
+}
+
+function byId<T extends { id: string }>(a: T, b: T): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/**
+ * Rows as stored (no lazy expiry on this path), then, unless `settle` is false, the balance
+ * (which settles whatever is due), then the journal as verify recomputes it.
+ */
+async function compareState(ctx: Ctx, real: Real, where: string, settle: boolean): Promise<void> {
+  const { ref } = ctx;
+  const now = real.clock.now();
+  const grants = await real.store.listGrants(real.accountId);
+  assert.deepEqual(
+    grants.map(({ accountId: _a, ...g }) => g).sort(byId),
+    [...ref.grants.values()].map((g) => ({ ...g })).sort(byId),
+    `${where}: grant rows (id, source, amount, remaining, times)`,
+  );
+  const holds = await real.store.openHolds(real.accountId);
+  assert.deepEqual(
+    holds
+      .map((h) => ({ id: h.id, credits: h.credits, draws: h.draws, expiresAt: h.expiresAt }))
+      .sort(byId),
+    [...ref.holds.values()]
+      .filter((h) => h.status === 'held')
+      .map((h) => ({ id: h.id, credits: h.credits, draws: h.draws, expiresAt: h.expiresAt }))
+      .sort(byId),
+    `${where}: open hold rows`,
+  );
+  if (settle) {
+    const balance = await real.ledger.balance(real.accountId);
+    ref.settle(now);
+    assert.equal(balance.asOf, now, `${where}: balance asOf`);
+    assert.deepEqual(
+      {
+        available: balance.available,
+        held: balance.held,
+        grants: [...balance.grants].sort(byId),
+        nextExpiry: balance.nextExpiry,
+      },
+      ref.balance(now),
+      `${where}: balance`,
+    );
+  }
+  const audit = await real.store.accountAudit(real.accountId);
+  const { violations, totals } = checkAccount(real.accountId, audit);
+  assert.deepEqual(violations, [], `${where}: checkAccount`);
+  assert.deepEqual(noNegativeZero(totals), ref.totals(), `${where}: journal totals`);
+  ctx.transactions = audit.transactionCount;
+}
+
+async function runWrite(
+  ctx: Ctx,
+  real: Real,
+  request: WriteRequest,
+  label: string,
+): Promise<Prediction['kind']> {
+  const now = real.clock.now();
+  const where = `${label} at +${now - ctx.startedAt}ms`;
+  const settledBefore = !ctx.ref.isDue(now);
+  const transactionsBefore = ctx.transactions;
+  const outcome = await attempt(() => send(real, request));
+  const prediction = ctx.ref.write(request, now, createdId(request, outcome));
+  compareOutcome(ctx, real, prediction, outcome, where);
+  seen(prediction.kind === 'error' ? prediction.code : `${request.op}:${prediction.kind}`);
+  if (prediction.kind !== 'error' && prediction.kind !== 'replay') {
+    const written = { request, result: outcome.ok ? outcome.value : undefined };
+    ctx.written.push(written);
+    ctx.byKey.set(request.key, written);
+  }
+  await compareState(ctx, real, where, true);
+  if (settledBefore && (prediction.kind === 'error' || prediction.kind === 'replay')) {
+    // Nothing was due, so not even lazy expiry may have written: the journal is unchanged.
+    assert.equal(
+      ctx.transactions,
+      transactionsBefore,
+      `${where}: ${prediction.kind} wrote nothing`,
+    );
+  }
+  return prediction.kind;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generated specs: what a command asks for, resolved against the model when it runs
+
+type CaptureHow =
+  | { readonly kind: 'full' }
+  | { readonly kind: 'exact' }
+  | { readonly kind: 'part'; readonly percent: number }
+  | { readonly kind: 'exceed'; readonly by: number };
+
+type WriteSpec =
+  | {
+      readonly op: 'grant';
+      readonly credits: number;
+      readonly source: Source;
+      readonly expiresIn: number | null;
+      readonly startsIn: number | null;
+    }
+  | { readonly op: 'hold'; readonly amount: Amount; readonly ttlMs: number }
+  | { readonly op: 'capture'; readonly pick: number; readonly how: CaptureHow }
+  | { readonly op: 'release'; readonly pick: number }
+  | { readonly op: 'charge'; readonly amount: Amount };
+
+function needsHold(spec: WriteSpec): boolean {
+  return spec.op === 'capture' || spec.op === 'release';
+}
+
+function pickHold(ctx: Readonly<Ctx>, index: number): { id: string; credits: number } {
+  const holds = [...ctx.ref.holds.values()];
+  const h = holds[index % holds.length];
+  assert.ok(h, 'check() guarantees a hold');
+  return h;
+}
+
+function toRequest(ctx: Ctx, spec: WriteSpec, key: string, now: number): WriteRequest {
+  switch (spec.op) {
+    case 'grant': {
+      const startsAt = spec.startsIn === null ? undefined : now + spec.startsIn;
+      return {
+        op: 'grant',
+        key,
+        credits: spec.credits,
+        source: spec.source,
+        expiresAt: spec.expiresIn === null ? null : now + spec.expiresIn,
+        ...(startsAt === undefined ? {} : { startsAt }),
+      };
+    }
+    case 'hold':
+      return { op: 'hold', key, amount: spec.amount, ttlMs: spec.ttlMs };
+    case 'charge':
+      return { op: 'charge', key, amount: spec.amount };
+    case 'release':
+      return { op: 'release', key, holdId: pickHold(ctx, spec.pick).id };
+    case 'capture': {
+      const h = pickHold(ctx, spec.pick);
+      const how = spec.how;
+      const credits =
+        how.kind === 'full'
+          ? undefined
+          : how.kind === 'exact'
+            ? h.credits
+            : how.kind === 'part'
+              ? Math.floor((h.credits * how.percent) / 100)
+              : h.credits + how.by;
+      return { op: 'capture', key, holdId: h.id, ...(credits === undefined ? {} : { credits }) };
+    }
+  }
+}
+
+function showTime(ms: number | null): string {
+  if (ms === null) return 'never';
+  const sign = ms < 0 ? '-' : '+';
+  const abs = Math.abs(ms);
+  for (const [unit, size] of [
+    ['d', DAY],
+    ['h', HOUR],
+    ['m', MINUTE],
+    ['s', SECOND],
+  ] as const) {
+    if (abs >= size && abs % size === 0) return `${sign}${abs / size}${unit}`;
+  }
+  return `${sign}${abs}ms`;
+}
+
+function showAmount(a: Amount): string {
+  return 'credits' in a ? String(a.credits) : json(a.items);
+}
+
+function showSpec(s: WriteSpec): string {
+  switch (s.op) {
+    case 'grant':
+      return `grant(${s.credits} ${s.source} expires ${showTime(s.expiresIn)}${s.startsIn === null ? '' : ` starts ${showTime(s.startsIn)}`})`;
+    case 'hold':
+      return `hold(${showAmount(s.amount)} ttl ${showTime(s.ttlMs)})`;
+    case 'charge':
+      return `charge(${showAmount(s.amount)})`;
+    case 'release':
+      return `release(hold #${s.pick})`;
+    case 'capture':
+      return `capture(hold #${s.pick}, ${s.how.kind === 'part' ? `${s.how.percent}%` : s.how.kind === 'exceed' ? `+${s.how.by}` : s.how.kind})`;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands
+
+class WriteCommand implements Cmd {
+  constructor(readonly spec: WriteSpec) {}
+  check(ctx: Readonly<Ctx>): boolean {
+    return !needsHold(this.spec) || ctx.ref.holds.size > 0;
+  }
+  async run(ctx: Ctx, real: Real): Promise<void> {
+    const key = `k${ctx.nextKey++}`;
+    const request = toRequest(ctx, this.spec, key, real.clock.now());
+    await runWrite(ctx, real, request, `${this.toString()} key ${key}`);
+  }
+  toString(): string {
+    return showSpec(this.spec);
+  }
+}
+
+/** Sends an earlier successful write again, same key, same request: the original answer. */
+class ReplayCommand implements Cmd {
+  constructor(readonly pick: number) {}
+  check(ctx: Readonly<Ctx>): boolean {
+    return ctx.written.length > 0;
+  }
+  async run(ctx: Ctx, real: Real): Promise<void> {
+    const { request } = ctx.written[this.pick % ctx.written.length]!;
+    const label = `${this.toString()} of ${request.op} key ${request.key}`;
+    const kind = await runWrite(ctx, real, request, label);
+    assert.equal(kind, 'replay', `${label}: the model sees a replay`);
+  }
+  toString(): string {
+    return `replay(write #${this.pick})`;
+  }
+}
+
+/** Sends another request under an earlier successful write's key: idempotency_key_reused. */
+class ReuseKeyCommand implements Cmd {
+  constructor(
+    readonly pick: number,
+    readonly spec: WriteSpec,
+  ) {}
+  check(ctx: Readonly<Ctx>): boolean {
+    return ctx.written.length > 0 && (!needsHold(this.spec) || ctx.ref.holds.size > 0);
+  }
+  async run(ctx: Ctx, real: Real): Promise<void> {
+    const { request: original } = ctx.written[this.pick % ctx.written.length]!;
+    const request = toRequest(ctx, this.spec, original.key, real.clock.now());
+    await runWrite(ctx, real, request, `${this.toString()} key ${original.key}`);
+  }
+  toString(): string {
+    return `reuseKey(write #${this.pick}, ${showSpec(this.spec)})`;
+  }
+}
+
+type Step =
+  | { readonly kind: 'by'; readonly ms: number }
+  | { readonly kind: 'next'; readonly delta: -1 | 0 | 1 };
+
+/** Moves the clock; touches nothing, so whatever falls due stays due until the next access. */
+class AdvanceCommand implements Cmd {
+  constructor(readonly step: Step) {}
+  check(): boolean {
+    return true;
+  }
+  async run(ctx: Ctx, real: Real): Promise<void> {
+    const now = real.clock.now();
+    let ms: number;
+    if (this.step.kind === 'by') ms = this.step.ms;
+    else {
+      const next = ctx.ref.nextEvent(now);
+      ms = next === null ? SECOND : Math.max(0, next - now + this.step.delta);
+    }
+    real.clock.advance(ms);
+    await compareState(
+      ctx,
+      real,
+      `${this.toString()} to +${real.clock.now() - ctx.startedAt}ms`,
+      false,
+    );
+  }
+  toString(): string {
+    return this.step.kind === 'by'
+      ? `advance(${showTime(this.step.ms)})`
+      : `advance(to next expiry ${this.step.delta >= 0 ? '+' : ''}${this.step.delta}ms)`;
+  }
+}
+
+/** The explicit sweep: settles every account with something due, this one included. */
+class SweepCommand implements Cmd {
+  check(): boolean {
+    return true;
+  }
+  async run(ctx: Ctx, real: Real): Promise<void> {
+    const now = real.clock.now();
+    const where = `sweep at +${now - ctx.startedAt}ms`;
+    const due = ctx.ref.isDue(now);
+    const settled = await real.ledger.sweep();
+    ctx.ref.settle(now);
+    assert.ok(settled >= (due ? 1 : 0), `${where}: settled ${settled} accounts, this one was due`);
+    assert.deepEqual(await real.store.accountsDue(now, 10), [], `${where}: nothing left due`);
+    await compareState(ctx, real, where, true);
+  }
+  toString(): string {
+    return 'sweep()';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Arbitraries
+
+const OPERATIONS: readonly { operation: string; param: string | null; values: string[] }[] = [
+  { operation: 'image.generate', param: 'resolution', values: ['720p', '1080p', '4k', '8k'] },
+  { operation: 'image.upscale', param: 'target', values: ['1080p', '4k', '8k'] },
+  { operation: 'image.variations', param: 'resolution', values: ['720p', '1080p'] },
+  { operation: 'image.edit', param: null, values: [] },
+];
+
+/** Items the catalog refuses: unknown operation, unknown value, stray parameter, count too high. */
+const BAD_ITEMS: readonly ItemRequest[] = [
+  { operation: 'video.generate' },
+  { operation: 'image.generate', params: { resolution: '16k' } },
+  { operation: 'image.edit', params: { resolution: '720p' } },
+  { operation: 'image.variations', count: 17 },
+];
+
+const goodItemArb: fc.Arbitrary<ItemRequest> = fc.oneof(
+  ...OPERATIONS.map(({ operation, param, values }) =>
+    fc
+      .record({
+        value:
+          param === null
+            ? fc.constant(undefined)
+            : fc.option(fc.constantFrom(...values), { nil: undefined }),
+        count: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
+      })
+      .map(({ value, count }): ItemRequest => ({
+        operation,
+        ...(param !== null && value !== undefined ? { params: { [param]: value } } : {}),
+        ...(count === undefined ? {} : { count }),
+      })),
+  ),
+);
+
+const itemArb = fc.oneof(
+  { weight: 15, arbitrary: goodItemArb },
+  { weight: 1, arbitrary: fc.constantFrom(...BAD_ITEMS) },
+);
+
+const amountArb: fc.Arbitrary<Amount> = fc.oneof(
+  { weight: 3, arbitrary: fc.integer({ min: 1, max: 30 }).map((credits) => ({ credits })) },
+  {
+    weight: 2,
+    arbitrary: fc.array(itemArb, { minLength: 1, maxLength: 3 }).map((items) => ({ items })),
+  },
+);
+
+const grantSpecArb: fc.Arbitrary<WriteSpec> = fc.record({
+  op: fc.constant('grant' as const),
+  credits: fc.integer({ min: 1, max: 40 }),
+  source: fc.constantFrom(...SOURCES),
+  expiresIn: fc.oneof(
+    { weight: 3, arbitrary: fc.constant(null) },
+    { weight: 8, arbitrary: fc.constantFrom(SECOND, MINUTE, 15 * MINUTE, HOUR, DAY, 30 * DAY) },
+    // Not after the start: refused with invalid_argument (or, backdated, already expired).
+    { weight: 1, arbitrary: fc.constantFrom(0, -HOUR) },
+  ),
+  startsIn: fc.oneof(
+    { weight: 8, arbitrary: fc.constant(null) },
+    { weight: 1, arbitrary: fc.constantFrom(0, MINUTE, DAY, -DAY) },
+  ),
+});
+
+const holdSpecArb: fc.Arbitrary<WriteSpec> = fc.record({
+  op: fc.constant('hold' as const),
+  amount: amountArb,
+  ttlMs: fc.constantFrom(SECOND, MINUTE, 15 * MINUTE, HOUR, 7 * DAY),
+});
+
+const captureHowArb: fc.Arbitrary<CaptureHow> = fc.oneof(
+  { weight: 4, arbitrary: fc.constant({ kind: 'full' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'exact' as const }) },
+  {
+    weight: 4,
+    arbitrary: fc
+      .integer({ min: 0, max: 100 })
+      .map((percent) => ({ kind: 'part' as const, percent })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.integer({ min: 1, max: 3 }).map((by) => ({ kind: 'exceed' as const, by })),
+  },
+);
+
+const captureSpecArb: fc.Arbitrary<WriteSpec> = fc.record({
+  op: fc.constant('capture' as const),
+  pick: fc.nat({ max: 50 }),
+  how: captureHowArb,
+});
+
+const releaseSpecArb: fc.Arbitrary<WriteSpec> = fc.record({
+  op: fc.constant('release' as const),
+  pick: fc.nat({ max: 50 }),
+});
+
+const chargeSpecArb: fc.Arbitrary<WriteSpec> = fc.record({
+  op: fc.constant('charge' as const),
+  amount: amountArb,
+});
+
+const anySpecArb = fc.oneof(
+  grantSpecArb,
+  holdSpecArb,
+  captureSpecArb,
+  releaseSpecArb,
+  chargeSpecArb,
+);
+
+const stepArb: fc.Arbitrary<Step> = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc
+      .constantFrom(0, SECOND - 1, SECOND, MINUTE, 15 * MINUTE, HOUR, DAY, 8 * DAY)
+      .map((ms) => ({ kind: 'by' as const, ms })),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .constantFrom(-1, 0, 1)
+      .map((delta) => ({ kind: 'next' as const, delta: delta as -1 | 0 | 1 })),
+  },
+);
+
+const commandArb: fc.Arbitrary<Cmd> = fc.oneof(
+  { weight: 6, arbitrary: grantSpecArb.map((s) => new WriteCommand(s)) },
+  { weight: 6, arbitrary: holdSpecArb.map((s) => new WriteCommand(s)) },
+  { weight: 4, arbitrary: captureSpecArb.map((s) => new WriteCommand(s)) },
+  { weight: 2, arbitrary: releaseSpecArb.map((s) => new WriteCommand(s)) },
+  { weight: 3, arbitrary: chargeSpecArb.map((s) => new WriteCommand(s)) },
+  { weight: 4, arbitrary: stepArb.map((s) => new AdvanceCommand(s)) },
+  { weight: 1, arbitrary: fc.constant(new SweepCommand()) },
+  { weight: 2, arbitrary: fc.nat({ max: 50 }).map((n) => new ReplayCommand(n)) },
+  {
+    weight: 2,
+    arbitrary: fc.tuple(fc.nat({ max: 50 }), anySpecArb).map(([n, s]) => new ReuseKeyCommand(n, s)),
+  },
+);
+
+const commandsArb = fc.commands([commandArb], {
+  maxCommands: MAX_COMMANDS,
+  ...(REPLAY_PATH === undefined ? {} : { replayPath: REPLAY_PATH }),
+});
+
+// ---------------------------------------------------------------------------------------------
+// The test
+
+function reproduceHint(message: string): string {
+  const path = /path: "([^"]*)"/.exec(message)?.[1];
+  const replayPath = /replayPath="([^"]*)"/.exec(message)?.[1];
+  return (
+    `model test failed with seed ${SEED}${path === undefined ? '' : ` at path ${path}`}; reproduce with\n` +
+    `  AMISI_PROPERTY_SEED=${SEED}` +
+    (path === undefined ? '' : ` AMISI_PROPERTY_PATH=${path}`) +
+    (replayPath === undefined ? '' : ` AMISI_PROPERTY_REPLAY_PATH='${replayPath}'`) +
+    ' node scripts/run-tests.mjs ledger/model\n'
+  );
+}
+
+describe('ledger: model-based property test', () => {
+  let env: Env;
+  before(async () => {
+    env = await openEnv();
+  });
+  after(async () => {
+    await env.close();
+  });
+
+  it(`agrees with the reference model over ${NUM_RUNS} sequences (seed ${SEED})`, async () => {
+    const property = fc.asyncProperty(commandsArb, async (cmds) => {
+      let started: { model: Ctx; real: Real } | undefined;
+      await fc.asyncModelRun(async () => (started = await startSequence(env)), cmds);
+      assert.ok(started, 'the sequence ran');
+      const { model, real } = started;
+      seen(`length:${String(Math.floor([...cmds].length / 5) * 5).padStart(2, '0')}+`);
+      const audit = await real.store.accountAudit(real.accountId);
+      const { violations, totals } = checkAccount(real.accountId, audit);
+      assert.deepEqual(violations, [], 'checkAccount at the end of the sequence');
+      assert.deepEqual(noNegativeZero(totals), model.ref.totals(), 'journal totals at the end');
+    });
+    try {
+      await fc.assert(property, {
+        seed: SEED,
+        numRuns: NUM_RUNS,
+        ...(PATH === undefined ? {} : { path: PATH }),
+      });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new Error(reproduceHint(message) + message, { cause: error });
+    }
+    if (process.env.AMISI_PROPERTY_STATS) console.log([...coverage].sort());
+  });
+
+  it('verify(store) finds every account consistent, before and after a final sweep', async () => {
+    const first = await verify(env.store);
+    assert.deepEqual(first.violations.slice(0, 10), [], 'verify violations');
+    assert.ok(first.ok, 'verify ok');
+    assert.equal(first.accounts, env.sequences, 'one account per sequence');
+    await env.ledger.sweep();
+    assert.deepEqual(
+      await env.store.accountsDue(env.clock.now(), 10),
+      [],
+      'nothing due after the sweep',
+    );
+    const second = await verify(env.store);
+    assert.ok(second.ok, 'verify ok after the sweep');
+    assert.equal(second.totals.granted, first.totals.granted, 'a sweep grants nothing');
+    assert.equal(second.totals.consumed, first.totals.consumed, 'a sweep spends nothing');
+  });
+});

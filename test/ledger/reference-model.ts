@@ -1,0 +1,505 @@
+/**
+ * A small reference model of one account's credits, written from the documented rules
+ * (shared/PRODUCT.md and the model-test brief), not from src/: plain maps, no journal, no store.
+ *
+ * It is lazy in the same places the ledger promises to be: grants past their expiry and holds
+ * past their ttl are settled only when the account is accessed (a write, a balance, a sweep).
+ * The test calls `settle(now)` at exactly those moments, so the model's raw state (grant
+ * remaining, open holds) can be compared row for row with the store's.
+ */
+
+export type Source = 'allocation' | 'rollover' | 'purchase' | 'promotion' | 'adjustment';
+
+export const SOURCES: readonly Source[] = [
+  'allocation',
+  'rollover',
+  'purchase',
+  'promotion',
+  'adjustment',
+];
+
+/** The documented tie-break among grants that expire together: free credits first, paid last. */
+export const SOURCE_RANK: Readonly<Record<Source, number>> = {
+  promotion: 0,
+  allocation: 1,
+  rollover: 2,
+  adjustment: 3,
+  purchase: 4,
+};
+
+export interface ModelGrant {
+  readonly id: string;
+  readonly source: Source;
+  readonly amount: number;
+  remaining: number;
+  readonly startsAt: number;
+  readonly expiresAt: number | null;
+  readonly createdAt: number;
+}
+
+export interface ModelDraw {
+  readonly grantId: string;
+  readonly credits: number;
+}
+
+export type ModelHoldStatus = 'held' | 'captured' | 'released' | 'expired';
+
+export interface ModelHold {
+  readonly id: string;
+  readonly credits: number;
+  readonly draws: readonly ModelDraw[];
+  status: ModelHoldStatus;
+  captured: number;
+  readonly expiresAt: number;
+  readonly createdAt: number;
+  resolvedAt: number | null;
+  readonly catalogVersion: string | null;
+}
+
+export interface ItemRequest {
+  readonly operation: string;
+  readonly params?: Readonly<Record<string, string>>;
+  readonly count?: number;
+}
+
+export type Amount = { readonly credits: number } | { readonly items: readonly ItemRequest[] };
+
+/** One write as the test sends it; the key is the idempotency key, the rest is "the request". */
+export type WriteRequest =
+  | {
+      readonly op: 'grant';
+      readonly key: string;
+      readonly credits: number;
+      readonly source: Source;
+      readonly expiresAt: number | null;
+      readonly startsAt?: number;
+    }
+  | { readonly op: 'hold'; readonly key: string; readonly amount: Amount; readonly ttlMs: number }
+  | {
+      readonly op: 'capture';
+      readonly key: string;
+      readonly holdId: string;
+      readonly credits?: number;
+    }
+  | { readonly op: 'release'; readonly key: string; readonly holdId: string }
+  | { readonly op: 'charge'; readonly key: string; readonly amount: Amount };
+
+export type Prediction =
+  | {
+      readonly kind: 'error';
+      readonly code: string;
+      /** Fields of the error's data that must match (a subset). */
+      readonly data: Readonly<Record<string, unknown>>;
+      /** False when the ledger refuses before it even loads the account (no lazy expiry). */
+      readonly accessed: boolean;
+    }
+  | { readonly kind: 'replay'; readonly key: string }
+  | { readonly kind: 'grant'; readonly grant: Readonly<ModelGrant> }
+  | { readonly kind: 'hold'; readonly hold: Readonly<ModelHold> }
+  | {
+      readonly kind: 'resolve';
+      readonly hold: Readonly<ModelHold>;
+      readonly captured: number;
+      readonly released: number;
+    }
+  | {
+      readonly kind: 'charge';
+      readonly credits: number;
+      readonly draws: readonly ModelDraw[];
+      readonly catalogVersion: string | null;
+    };
+
+export interface GrantView {
+  readonly id: string;
+  readonly source: Source;
+  readonly amount: number;
+  readonly remaining: number;
+  readonly held: number;
+  readonly startsAt: number;
+  readonly expiresAt: number | null;
+}
+
+export interface BalanceView {
+  readonly available: number;
+  readonly held: number;
+  readonly grants: readonly GrantView[];
+  readonly nextExpiry: { readonly at: number; readonly credits: number } | null;
+}
+
+export interface TotalsView {
+  readonly granted: number;
+  readonly consumed: number;
+  readonly breakage: number;
+  readonly refunded: number;
+  readonly held: number;
+  readonly available: number;
+}
+
+interface PriceRule {
+  readonly param: string | null;
+  readonly defaultValue: string | null;
+  readonly table: Readonly<Record<string, number>>;
+  readonly maxCount: number;
+}
+
+/** The default catalog's prices (the seed's image table and the shipped examples). */
+export const PRICES: Readonly<Record<string, PriceRule>> = {
+  'image.generate': {
+    param: 'resolution',
+    defaultValue: '1080p',
+    table: { '720p': 1, '1080p': 2, '4k': 3, '8k': 4 },
+    maxCount: 100,
+  },
+  'image.upscale': {
+    param: 'target',
+    defaultValue: '4k',
+    table: { '1080p': 1, '4k': 2, '8k': 3 },
+    maxCount: 100,
+  },
+  'image.variations': {
+    param: 'resolution',
+    defaultValue: '720p',
+    table: { '720p': 1, '1080p': 2 },
+    maxCount: 16,
+  },
+  'image.edit': { param: null, defaultValue: null, table: { flat: 1 }, maxCount: 50 },
+};
+
+/** JSON with sorted keys: two requests are the same request when this text is equal. */
+export function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => {
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      const o = v as Record<string, unknown>;
+      return Object.fromEntries(
+        Object.keys(o)
+          .sort()
+          .map((k) => [k, o[k]]),
+      );
+    }
+    return v;
+  });
+}
+
+export function requestIdentity(request: WriteRequest): string {
+  const { key: _key, ...rest } = request;
+  return stableJson(rest);
+}
+
+function isExpired(expiresAt: number | null, now: number): boolean {
+  return expiresAt !== null && expiresAt <= now;
+}
+
+/** The documented spend order; a total order because ids are unique. */
+export function compareSpend(a: ModelGrant, b: ModelGrant): number {
+  const ae = a.expiresAt ?? Number.POSITIVE_INFINITY;
+  const be = b.expiresAt ?? Number.POSITIVE_INFINITY;
+  if (ae !== be) return ae < be ? -1 : 1;
+  if (SOURCE_RANK[a.source] !== SOURCE_RANK[b.source]) {
+    return SOURCE_RANK[a.source] - SOURCE_RANK[b.source];
+  }
+  if (a.createdAt !== b.createdAt) return a.createdAt - b.createdAt;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+type Priced =
+  { ok: true; credits: number; catalogVersion: string | null } | { ok: false; code: string };
+
+export class ReferenceModel {
+  readonly grants = new Map<string, ModelGrant>();
+  readonly holds = new Map<string, ModelHold>();
+  /** Idempotency: key -> identity of the request that succeeded with it. */
+  readonly keys = new Map<string, string>();
+  granted = 0;
+  consumed = 0;
+  breakage = 0;
+
+  constructor(
+    readonly accountId: string,
+    readonly catalogVersion: string,
+  ) {}
+
+  private spendable(g: ModelGrant, now: number): boolean {
+    return g.remaining > 0 && g.startsAt <= now && !isExpired(g.expiresAt, now);
+  }
+
+  /** Whether lazy expiry has something to do at `now`. */
+  isDue(now: number): boolean {
+    for (const h of this.holds.values()) if (h.status === 'held' && h.expiresAt <= now) return true;
+    for (const g of this.grants.values())
+      if (g.remaining > 0 && isExpired(g.expiresAt, now)) return true;
+    return false;
+  }
+
+  /**
+   * Lazy expiry on access: holds past their ttl give their credits back (to breakage when the
+   * grant expired meanwhile: a reservation outlives its grant, the credits do not), then
+   * expired grants lose what remains to breakage.
+   */
+  settle(now: number): void {
+    for (const h of this.holds.values()) {
+      if (h.status !== 'held' || h.expiresAt > now) continue;
+      this.giveBack(h.draws, now);
+      h.status = 'expired';
+      h.resolvedAt = now;
+    }
+    for (const g of this.grants.values()) {
+      if (g.remaining > 0 && isExpired(g.expiresAt, now)) {
+        this.breakage += g.remaining;
+        g.remaining = 0;
+      }
+    }
+  }
+
+  private giveBack(draws: readonly ModelDraw[], now: number): void {
+    for (const d of draws) {
+      const g = this.grants.get(d.grantId);
+      if (!g) throw new Error(`model: unknown grant ${d.grantId}`);
+      if (isExpired(g.expiresAt, now)) this.breakage += d.credits;
+      else g.remaining += d.credits;
+    }
+  }
+
+  available(now: number): number {
+    let total = 0;
+    for (const g of this.grants.values()) if (this.spendable(g, now)) total += g.remaining;
+    return total;
+  }
+
+  private plan(credits: number, now: number): ModelDraw[] | null {
+    const order = [...this.grants.values()]
+      .filter((g) => this.spendable(g, now))
+      .sort(compareSpend);
+    const draws: ModelDraw[] = [];
+    let left = credits;
+    for (const g of order) {
+      if (left === 0) break;
+      const take = Math.min(left, g.remaining);
+      draws.push({ grantId: g.id, credits: take });
+      left -= take;
+    }
+    return left === 0 ? draws : null;
+  }
+
+  private price(amount: Amount): Priced {
+    if ('credits' in amount) return { ok: true, credits: amount.credits, catalogVersion: null };
+    let credits = 0;
+    for (const item of amount.items) {
+      const rule = PRICES[item.operation];
+      if (!rule) return { ok: false, code: 'unknown_operation' };
+      const count = item.count ?? 1;
+      if (!Number.isSafeInteger(count) || count < 1 || count > rule.maxCount) {
+        return { ok: false, code: 'invalid_parameter' };
+      }
+      const given = Object.entries(item.params ?? {});
+      if (given.some(([name]) => name !== rule.param))
+        return { ok: false, code: 'invalid_parameter' };
+      let unit: number | undefined;
+      if (rule.param === null) unit = rule.table.flat;
+      else unit = rule.table[item.params?.[rule.param] ?? rule.defaultValue ?? ''];
+      if (unit === undefined) return { ok: false, code: 'invalid_parameter' };
+      credits += unit * count;
+    }
+    return { ok: true, credits, catalogVersion: this.catalogVersion };
+  }
+
+  private take(draws: readonly ModelDraw[]): void {
+    for (const d of draws) this.grants.get(d.grantId)!.remaining -= d.credits;
+  }
+
+  /**
+   * Predicts one write at `now` and applies it to the model. `newId` names the grant or hold
+   * the write creates (the ledger picks ids; the model only needs them to be unique and, for
+   * the spend order's last tie-break, comparable).
+   */
+  write(request: WriteRequest, now: number, newId: string): Prediction {
+    if ((request.op === 'capture' || request.op === 'release') && !this.holds.has(request.holdId)) {
+      return {
+        kind: 'error',
+        code: 'unknown_hold',
+        data: { holdId: request.holdId },
+        accessed: false,
+      };
+    }
+    this.settle(now);
+    const identity = requestIdentity(request);
+    const seen = this.keys.get(request.key);
+    if (seen !== undefined) {
+      if (seen === identity) return { kind: 'replay', key: request.key };
+      return error('idempotency_key_reused', { key: request.key, accountId: this.accountId });
+    }
+    const prediction = this.fresh(request, now, newId);
+    if (prediction.kind !== 'error') this.keys.set(request.key, identity);
+    return prediction;
+  }
+
+  private fresh(request: WriteRequest, now: number, newId: string): Prediction {
+    switch (request.op) {
+      case 'grant': {
+        const startsAt = request.startsAt ?? now;
+        if (request.expiresAt !== null && request.expiresAt <= startsAt) {
+          return error('invalid_argument', { field: 'expires' });
+        }
+        const g: ModelGrant = {
+          id: newId,
+          source: request.source,
+          amount: request.credits,
+          remaining: request.credits,
+          startsAt,
+          expiresAt: request.expiresAt,
+          createdAt: now,
+        };
+        this.grants.set(g.id, g);
+        this.granted += g.amount;
+        return { kind: 'grant', grant: { ...g } };
+      }
+      case 'hold':
+      case 'charge': {
+        const priced = this.price(request.amount);
+        if (!priced.ok) return error(priced.code, {});
+        const draws = this.plan(priced.credits, now);
+        if (!draws) {
+          return error('insufficient_credits', {
+            accountId: this.accountId,
+            required: priced.credits,
+            available: this.available(now),
+          });
+        }
+        this.take(draws);
+        if (request.op === 'charge') {
+          this.consumed += priced.credits;
+          return {
+            kind: 'charge',
+            credits: priced.credits,
+            draws,
+            catalogVersion: priced.catalogVersion,
+          };
+        }
+        const h: ModelHold = {
+          id: newId,
+          credits: priced.credits,
+          draws,
+          status: 'held',
+          captured: 0,
+          expiresAt: now + request.ttlMs,
+          createdAt: now,
+          resolvedAt: null,
+          catalogVersion: priced.catalogVersion,
+        };
+        this.holds.set(h.id, h);
+        return { kind: 'hold', hold: { ...h } };
+      }
+      case 'capture':
+      case 'release':
+        return this.resolve(request, now);
+    }
+  }
+
+  private resolve(
+    request: Extract<WriteRequest, { op: 'capture' | 'release' }>,
+    now: number,
+  ): Prediction {
+    const h = this.holds.get(request.holdId)!;
+    if (h.status !== 'held') {
+      const code =
+        h.status === 'captured'
+          ? 'hold_already_captured'
+          : h.status === 'released'
+            ? 'hold_already_released'
+            : 'hold_expired';
+      return error(code, { holdId: h.id, status: h.status });
+    }
+    const captured = request.op === 'release' ? 0 : (request.credits ?? h.credits);
+    if (captured > h.credits) {
+      return error('capture_exceeds_hold', { holdId: h.id, held: h.credits, requested: captured });
+    }
+    // Captured credits come from the hold's draws in the order they were made; the rest of
+    // each draw goes back to its grant, or to breakage if that grant has expired meanwhile.
+    let left = captured;
+    const returned: ModelDraw[] = [];
+    for (const d of h.draws) {
+      const take = Math.min(left, d.credits);
+      left -= take;
+      if (d.credits > take) returned.push({ grantId: d.grantId, credits: d.credits - take });
+    }
+    this.giveBack(returned, now);
+    this.consumed += captured;
+    h.status = request.op === 'release' ? 'released' : 'captured';
+    h.captured = captured;
+    h.resolvedAt = now;
+    return { kind: 'resolve', hold: { ...h }, captured, released: h.credits - captured };
+  }
+
+  /** What ledger.balance() should answer once the account is settled at `now`. */
+  balance(now: number): BalanceView {
+    const heldByGrant = new Map<string, number>();
+    let held = 0;
+    for (const h of this.holds.values()) {
+      if (h.status !== 'held') continue;
+      held += h.credits;
+      for (const d of h.draws)
+        heldByGrant.set(d.grantId, (heldByGrant.get(d.grantId) ?? 0) + d.credits);
+    }
+    const grants: GrantView[] = [];
+    let nextExpiry: { at: number; credits: number } | null = null;
+    for (const g of this.grants.values()) {
+      const onHold = heldByGrant.get(g.id) ?? 0;
+      if (g.remaining === 0 && onHold === 0) continue;
+      grants.push({
+        id: g.id,
+        source: g.source,
+        amount: g.amount,
+        remaining: g.remaining,
+        held: onHold,
+        startsAt: g.startsAt,
+        expiresAt: g.expiresAt,
+      });
+      if (!this.spendable(g, now) || g.expiresAt === null) continue;
+      if (nextExpiry === null || g.expiresAt < nextExpiry.at)
+        nextExpiry = { at: g.expiresAt, credits: 0 };
+      if (g.expiresAt === nextExpiry.at) nextExpiry.credits += g.remaining;
+    }
+    grants.sort((a, b) => (a.id < b.id ? -1 : 1));
+    return { available: this.available(now), held, grants, nextExpiry };
+  }
+
+  /** The journal's totals as verify recomputes them (raw: nothing settled here). */
+  totals(): TotalsView {
+    let held = 0;
+    for (const h of this.holds.values()) if (h.status === 'held') held += h.credits;
+    let available = 0;
+    for (const g of this.grants.values()) available += g.remaining;
+    return {
+      granted: this.granted,
+      consumed: this.consumed,
+      breakage: this.breakage,
+      refunded: 0,
+      held,
+      available,
+    };
+  }
+
+  /** The next moment something starts or expires, after `now`; null when nothing will. */
+  nextEvent(now: number): number | null {
+    let next: number | null = null;
+    const consider = (t: number | null) => {
+      if (t !== null && t > now && (next === null || t < next)) next = t;
+    };
+    for (const h of this.holds.values()) if (h.status === 'held') consider(h.expiresAt);
+    for (const g of this.grants.values()) {
+      if (g.remaining > 0 || this.isReserved(g.id)) consider(g.expiresAt);
+      if (g.remaining > 0) consider(g.startsAt);
+    }
+    return next;
+  }
+
+  private isReserved(grantId: string): boolean {
+    for (const h of this.holds.values()) {
+      if (h.status === 'held' && h.draws.some((d) => d.grantId === grantId)) return true;
+    }
+    return false;
+  }
+}
+
+function error(code: string, data: Record<string, unknown>): Prediction {
+  return { kind: 'error', code, data, accessed: true };
+}
