@@ -189,8 +189,7 @@ function json(value: unknown): string {
 
 function showOutcome(o: Outcome): string {
   if (o.ok) return `ok ${json(o.value)}`;
-  if (isAmisiError(o.error))
-    return `error ${o.error.code} ${json(o.error.data)}: ${o.error.message}`;
+  if (isAmisiError(o.error)) return `error ${o.error.code} ${json(o.error.data)}: ${o.error.message}`;
   return `thrown ${o.error instanceof Error ? (o.error.stack ?? o.error.message) : String(o.error)}`;
 }
 
@@ -221,11 +220,7 @@ function compareOutcome(ctx: Ctx, real: Real, p: Prediction, o: Outcome, where: 
     case 'hold': {
       const h = v.hold as Record<string, unknown> & { quote: { credits: number } | null };
       assert.deepEqual(
-        {
-          ...pick(h, HOLD_FIELDS),
-          capturedCredits: h.capturedCredits,
-          quoted: h.quote?.credits ?? null,
-        },
+        { ...pick(h, HOLD_FIELDS), capturedCredits: h.capturedCredits, quoted: h.quote?.credits ?? null },
         {
           ...pick(p.hold as unknown as Record<string, unknown>, HOLD_FIELDS),
           capturedCredits: 0,
@@ -312,9 +307,7 @@ async function compareState(ctx: Ctx, real: Real, where: string, settle: boolean
   );
   const holds = await real.store.openHolds(real.accountId);
   assert.deepEqual(
-    holds
-      .map((h) => ({ id: h.id, credits: h.credits, draws: h.draws, expiresAt: h.expiresAt }))
-      .sort(byId),
+    holds.map((h) => ({ id: h.id, credits: h.credits, draws: h.draws, expiresAt: h.expiresAt })).sort(byId),
     [...ref.holds.values()]
       .filter((h) => h.status === 'held')
       .map((h) => ({ id: h.id, credits: h.credits, draws: h.draws, expiresAt: h.expiresAt }))
@@ -322,6 +315,7 @@ async function compareState(ctx: Ctx, real: Real, where: string, settle: boolean
     `${where}: open hold rows`,
   );
   if (settle) {
+    if (ref.isDue(now)) seen('lazy expiry on balance');
     const balance = await real.ledger.balance(real.accountId);
     ref.settle(now);
     assert.equal(balance.asOf, now, `${where}: balance asOf`);
@@ -343,6 +337,27 @@ async function compareState(ctx: Ctx, real: Real, where: string, settle: boolean
   ctx.transactions = audit.transactionCount;
 }
 
+/** Predicts one write with the model, checks the ledger's answer, remembers what succeeded. */
+function judge(
+  ctx: Ctx,
+  real: Real,
+  request: WriteRequest,
+  outcome: Outcome,
+  where: string,
+  firstInBatch = true,
+) {
+  const now = real.clock.now();
+  const prediction = ctx.ref.write(request, now, createdId(request, outcome), firstInBatch);
+  compareOutcome(ctx, real, prediction, outcome, where);
+  seen(prediction.kind === 'error' ? prediction.code : `${request.op}:${prediction.kind}`);
+  if (prediction.kind !== 'error' && prediction.kind !== 'replay') {
+    const written = { request, result: outcome.ok ? outcome.value : undefined };
+    ctx.written.push(written);
+    ctx.byKey.set(request.key, written);
+  }
+  return prediction.kind;
+}
+
 async function runWrite(
   ctx: Ctx,
   real: Real,
@@ -352,26 +367,16 @@ async function runWrite(
   const now = real.clock.now();
   const where = `${label} at +${now - ctx.startedAt}ms`;
   const settledBefore = !ctx.ref.isDue(now);
+  if (!settledBefore) seen('lazy expiry on a write');
   const transactionsBefore = ctx.transactions;
   const outcome = await attempt(() => send(real, request));
-  const prediction = ctx.ref.write(request, now, createdId(request, outcome));
-  compareOutcome(ctx, real, prediction, outcome, where);
-  seen(prediction.kind === 'error' ? prediction.code : `${request.op}:${prediction.kind}`);
-  if (prediction.kind !== 'error' && prediction.kind !== 'replay') {
-    const written = { request, result: outcome.ok ? outcome.value : undefined };
-    ctx.written.push(written);
-    ctx.byKey.set(request.key, written);
-  }
+  const kind = judge(ctx, real, request, outcome, where);
   await compareState(ctx, real, where, true);
-  if (settledBefore && (prediction.kind === 'error' || prediction.kind === 'replay')) {
+  if (settledBefore && (kind === 'error' || kind === 'replay')) {
     // Nothing was due, so not even lazy expiry may have written: the journal is unchanged.
-    assert.equal(
-      ctx.transactions,
-      transactionsBefore,
-      `${where}: ${prediction.kind} wrote nothing`,
-    );
+    assert.equal(ctx.transactions, transactionsBefore, `${where}: ${kind} wrote nothing`);
   }
-  return prediction.kind;
+  return kind;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -530,9 +535,37 @@ class ReuseKeyCommand implements Cmd {
   }
 }
 
-type Step =
-  | { readonly kind: 'by'; readonly ms: number }
-  | { readonly kind: 'next'; readonly delta: -1 | 0 | 1 };
+/**
+ * Several writes sent at once, so the committer carries them in one database transaction
+ * (group commit); the model applies them in the order they were sent. With `repeatFirst` the
+ * first request goes twice: the second answer is a replay from inside the same batch.
+ */
+class BurstCommand implements Cmd {
+  constructor(
+    readonly specs: readonly WriteSpec[],
+    readonly repeatFirst: boolean,
+  ) {}
+  check(ctx: Readonly<Ctx>): boolean {
+    return this.specs.every((s) => !needsHold(s) || ctx.ref.holds.size > 0);
+  }
+  async run(ctx: Ctx, real: Real): Promise<void> {
+    const now = real.clock.now();
+    const requests = this.specs.map((spec) => toRequest(ctx, spec, `k${ctx.nextKey++}`, now));
+    if (this.repeatFirst) requests.push(requests[0]!);
+    const outcomes = await Promise.all(requests.map((r) => attempt(() => send(real, r))));
+    const where = `${this.toString()} at +${now - ctx.startedAt}ms`;
+    const kinds = requests.map((r, i) =>
+      judge(ctx, real, r, outcomes[i]!, `${where}, write ${i} key ${r.key}`, i === 0),
+    );
+    if (this.repeatFirst && kinds[kinds.length - 1] === 'replay') seen('replay inside one batch');
+    await compareState(ctx, real, where, true);
+  }
+  toString(): string {
+    return `burst(${this.specs.map(showSpec).join(', ')}${this.repeatFirst ? ', first again' : ''})`;
+  }
+}
+
+type Step = { readonly kind: 'by'; readonly ms: number } | { readonly kind: 'next'; readonly delta: -1 | 0 | 1 };
 
 /** Moves the clock; touches nothing, so whatever falls due stays due until the next access. */
 class AdvanceCommand implements Cmd {
@@ -549,17 +582,25 @@ class AdvanceCommand implements Cmd {
       ms = next === null ? SECOND : Math.max(0, next - now + this.step.delta);
     }
     real.clock.advance(ms);
-    await compareState(
-      ctx,
-      real,
-      `${this.toString()} to +${real.clock.now() - ctx.startedAt}ms`,
-      false,
-    );
+    await compareState(ctx, real, `${this.toString()} to +${real.clock.now() - ctx.startedAt}ms`, false);
   }
   toString(): string {
     return this.step.kind === 'by'
       ? `advance(${showTime(this.step.ms)})`
       : `advance(to next expiry ${this.step.delta >= 0 ? '+' : ''}${this.step.delta}ms)`;
+  }
+}
+
+/** Reads the balance, which settles whatever fell due since the last access. */
+class BalanceCommand implements Cmd {
+  check(): boolean {
+    return true;
+  }
+  async run(ctx: Ctx, real: Real): Promise<void> {
+    await compareState(ctx, real, `balance at +${real.clock.now() - ctx.startedAt}ms`, true);
+  }
+  toString(): string {
+    return 'balance()';
   }
 }
 
@@ -572,6 +613,7 @@ class SweepCommand implements Cmd {
     const now = real.clock.now();
     const where = `sweep at +${now - ctx.startedAt}ms`;
     const due = ctx.ref.isDue(now);
+    if (due) seen('lazy expiry on sweep');
     const settled = await real.ledger.sweep();
     ctx.ref.settle(now);
     assert.ok(settled >= (due ? 1 : 0), `${where}: settled ${settled} accounts, this one was due`);
@@ -605,10 +647,7 @@ const goodItemArb: fc.Arbitrary<ItemRequest> = fc.oneof(
   ...OPERATIONS.map(({ operation, param, values }) =>
     fc
       .record({
-        value:
-          param === null
-            ? fc.constant(undefined)
-            : fc.option(fc.constantFrom(...values), { nil: undefined }),
+        value: param === null ? fc.constant(undefined) : fc.option(fc.constantFrom(...values), { nil: undefined }),
         count: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
       })
       .map(({ value, count }): ItemRequest => ({
@@ -626,15 +665,12 @@ const itemArb = fc.oneof(
 
 const amountArb: fc.Arbitrary<Amount> = fc.oneof(
   { weight: 3, arbitrary: fc.integer({ min: 1, max: 30 }).map((credits) => ({ credits })) },
-  {
-    weight: 2,
-    arbitrary: fc.array(itemArb, { minLength: 1, maxLength: 3 }).map((items) => ({ items })),
-  },
+  { weight: 2, arbitrary: fc.array(itemArb, { minLength: 1, maxLength: 3 }).map((items) => ({ items })) },
 );
 
 const grantSpecArb: fc.Arbitrary<WriteSpec> = fc.record({
   op: fc.constant('grant' as const),
-  credits: fc.integer({ min: 1, max: 40 }),
+  credits: fc.integer({ min: 1, max: 60 }),
   source: fc.constantFrom(...SOURCES),
   expiresIn: fc.oneof(
     { weight: 3, arbitrary: fc.constant(null) },
@@ -657,16 +693,8 @@ const holdSpecArb: fc.Arbitrary<WriteSpec> = fc.record({
 const captureHowArb: fc.Arbitrary<CaptureHow> = fc.oneof(
   { weight: 4, arbitrary: fc.constant({ kind: 'full' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'exact' as const }) },
-  {
-    weight: 4,
-    arbitrary: fc
-      .integer({ min: 0, max: 100 })
-      .map((percent) => ({ kind: 'part' as const, percent })),
-  },
-  {
-    weight: 1,
-    arbitrary: fc.integer({ min: 1, max: 3 }).map((by) => ({ kind: 'exceed' as const, by })),
-  },
+  { weight: 4, arbitrary: fc.integer({ min: 0, max: 100 }).map((percent) => ({ kind: 'part' as const, percent })) },
+  { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }).map((by) => ({ kind: 'exceed' as const, by })) },
 );
 
 const captureSpecArb: fc.Arbitrary<WriteSpec> = fc.record({
@@ -685,13 +713,7 @@ const chargeSpecArb: fc.Arbitrary<WriteSpec> = fc.record({
   amount: amountArb,
 });
 
-const anySpecArb = fc.oneof(
-  grantSpecArb,
-  holdSpecArb,
-  captureSpecArb,
-  releaseSpecArb,
-  chargeSpecArb,
-);
+const anySpecArb = fc.oneof(grantSpecArb, holdSpecArb, captureSpecArb, releaseSpecArb, chargeSpecArb);
 
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
   {
@@ -702,20 +724,25 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
   },
   {
     weight: 2,
-    arbitrary: fc
-      .constantFrom(-1, 0, 1)
-      .map((delta) => ({ kind: 'next' as const, delta: delta as -1 | 0 | 1 })),
+    arbitrary: fc.constantFrom(-1, 0, 1).map((delta) => ({ kind: 'next' as const, delta: delta as -1 | 0 | 1 })),
   },
 );
 
 const commandArb: fc.Arbitrary<Cmd> = fc.oneof(
-  { weight: 6, arbitrary: grantSpecArb.map((s) => new WriteCommand(s)) },
-  { weight: 6, arbitrary: holdSpecArb.map((s) => new WriteCommand(s)) },
-  { weight: 4, arbitrary: captureSpecArb.map((s) => new WriteCommand(s)) },
-  { weight: 2, arbitrary: releaseSpecArb.map((s) => new WriteCommand(s)) },
+  { weight: 8, arbitrary: grantSpecArb.map((s) => new WriteCommand(s)) },
+  { weight: 7, arbitrary: holdSpecArb.map((s) => new WriteCommand(s)) },
+  { weight: 5, arbitrary: captureSpecArb.map((s) => new WriteCommand(s)) },
+  { weight: 3, arbitrary: releaseSpecArb.map((s) => new WriteCommand(s)) },
   { weight: 3, arbitrary: chargeSpecArb.map((s) => new WriteCommand(s)) },
   { weight: 4, arbitrary: stepArb.map((s) => new AdvanceCommand(s)) },
-  { weight: 1, arbitrary: fc.constant(new SweepCommand()) },
+  { weight: 2, arbitrary: fc.constant(new SweepCommand()) },
+  { weight: 1, arbitrary: fc.constant(new BalanceCommand()) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(fc.array(anySpecArb, { minLength: 1, maxLength: 4 }), fc.boolean())
+      .map(([specs, repeatFirst]) => new BurstCommand(specs, repeatFirst)),
+  },
   { weight: 2, arbitrary: fc.nat({ max: 50 }).map((n) => new ReplayCommand(n)) },
   {
     weight: 2,
@@ -725,11 +752,47 @@ const commandArb: fc.Arbitrary<Cmd> = fc.oneof(
 
 const commandsArb = fc.commands([commandArb], {
   maxCommands: MAX_COMMANDS,
+  size: 'max',
   ...(REPLAY_PATH === undefined ? {} : { replayPath: REPLAY_PATH }),
 });
 
 // ---------------------------------------------------------------------------------------------
 // The test
+
+/** Outcomes and rules a full run must reach, or the generators have gone blind somewhere. */
+const REQUIRED_COVERAGE = [
+  'grant:grant',
+  'hold:hold',
+  'capture:resolve',
+  'release:resolve',
+  'charge:charge',
+  'grant:replay',
+  'hold:replay',
+  'capture:replay',
+  'release:replay',
+  'charge:replay',
+  'insufficient_credits',
+  'hold_already_captured',
+  'hold_already_released',
+  'hold_expired',
+  'capture_exceeds_hold',
+  'idempotency_key_reused',
+  'invalid_argument',
+  'invalid_parameter',
+  'unknown_operation',
+  'replay inside one batch',
+  'lazy expiry on a write',
+  'lazy expiry on balance',
+  'lazy expiry on sweep',
+  'hold past its ttl',
+  'grant expired with credits left',
+  'held credits of an expired grant to breakage',
+  'spend order: expiry',
+  'spend order: never-expiring last',
+  'spend order: source rank',
+  'spend order: createdAt',
+  'spend order: id',
+];
 
 function reproduceHint(message: string): string {
   const path = /path: "([^"]*)"/.exec(message)?.[1];
@@ -758,7 +821,7 @@ describe('ledger: model-based property test', () => {
       await fc.asyncModelRun(async () => (started = await startSequence(env)), cmds);
       assert.ok(started, 'the sequence ran');
       const { model, real } = started;
-      seen(`length:${String(Math.floor([...cmds].length / 5) * 5).padStart(2, '0')}+`);
+      for (const [event, n] of model.ref.events) coverage.set(event, (coverage.get(event) ?? 0) + n);
       const audit = await real.store.accountAudit(real.accountId);
       const { violations, totals } = checkAccount(real.accountId, audit);
       assert.deepEqual(violations, [], 'checkAccount at the end of the sequence');
@@ -775,6 +838,10 @@ describe('ledger: model-based property test', () => {
       throw new Error(reproduceHint(message) + message, { cause: error });
     }
     if (process.env.AMISI_PROPERTY_STATS) console.log([...coverage].sort());
+    if (PATH === undefined && NUM_RUNS >= 1000) {
+      const missed = REQUIRED_COVERAGE.filter((what) => !coverage.has(what));
+      assert.deepEqual(missed, [], 'the generated sequences reach every rule the model knows');
+    }
   });
 
   it('verify(store) finds every account consistent, before and after a final sweep', async () => {
@@ -783,11 +850,7 @@ describe('ledger: model-based property test', () => {
     assert.ok(first.ok, 'verify ok');
     assert.equal(first.accounts, env.sequences, 'one account per sequence');
     await env.ledger.sweep();
-    assert.deepEqual(
-      await env.store.accountsDue(env.clock.now(), 10),
-      [],
-      'nothing due after the sweep',
-    );
+    assert.deepEqual(await env.store.accountsDue(env.clock.now(), 10), [], 'nothing due after the sweep');
     const second = await verify(env.store);
     assert.ok(second.ok, 'verify ok after the sweep');
     assert.equal(second.totals.granted, first.totals.granted, 'a sweep grants nothing');

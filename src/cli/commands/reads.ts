@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { AmisiError } from '../../core/errors.js';
+import { errorTable } from '../../core/errors.js';
 import type { JournalTransaction } from '../../core/journal.js';
 import { verify } from '../../ledger/verify.js';
 import { withLedger, type GlobalOptions } from '../context.js';
@@ -171,14 +171,13 @@ export function registerReads(program: Command, globals: Globals): void {
           report,
         );
         if (!report.ok) {
-          throw new AmisiError(
-            'verify_failed',
-            `${report.violations.length} invariant violation(s)`,
-            {
-              violations: report.violations.length,
-              reported: true,
-            },
-          );
+          // The report above is the answer; the exit code says it failed.
+          if (!out.json) {
+            process.stderr.write(
+              `error [verify_failed]: ${report.violations.length} invariant violation(s). ${errorTable.verify_failed.hint}\n`,
+            );
+          }
+          process.exitCode = errorTable.verify_failed.exit;
         }
       });
     });
