@@ -49,6 +49,31 @@ export function readJsonFile(path: string, code: 'catalog_invalid' | 'invalid_ar
   }
 }
 
+function synchronousFromEnv(): 'FULL' | 'NORMAL' {
+  const v = process.env.AMISI_SYNCHRONOUS ?? 'FULL';
+  if (v !== 'FULL' && v !== 'NORMAL') {
+    throw new AmisiError('invalid_argument', `AMISI_SYNCHRONOUS must be FULL or NORMAL, got ${v}`, {
+      field: 'AMISI_SYNCHRONOUS',
+    });
+  }
+  return v;
+}
+
+/** AMISI_KEY_RETENTION_HOURS: how long idempotency keys are kept (at least and default 24). */
+function retentionFromEnv(): number {
+  const v = process.env.AMISI_KEY_RETENTION_HOURS ?? '24';
+  if (!/^[0-9]{1,6}$/.test(v) || Number(v) < 24) {
+    throw new AmisiError(
+      'invalid_argument',
+      `AMISI_KEY_RETENTION_HOURS must be a whole number of at least 24, got ${v}`,
+      {
+        field: 'AMISI_KEY_RETENTION_HOURS',
+      },
+    );
+  }
+  return Number(v) * 3_600_000;
+}
+
 /**
  * Opens the ledger on an existing database (only `amisi init` creates one, so a typo in --db
  * never leaves an empty file behind), runs `fn`, and always closes it.
@@ -62,8 +87,8 @@ export async function withLedger<T>(
   if (!options.create && !existsSync(path)) {
     throw new AmisiError('not_initialized', `no database at ${resolve(path)}`, { db: path });
   }
-  const store = await openStore({ db: path });
-  const ledger = new Ledger({ store });
+  const store = await openStore({ db: path, synchronous: synchronousFromEnv() });
+  const ledger = new Ledger({ store, idempotencyRetentionMs: retentionFromEnv() });
   try {
     return await fn(ledger, output(o.json ?? false));
   } finally {

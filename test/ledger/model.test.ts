@@ -189,7 +189,8 @@ function json(value: unknown): string {
 
 function showOutcome(o: Outcome): string {
   if (o.ok) return `ok ${json(o.value)}`;
-  if (isAmisiError(o.error)) return `error ${o.error.code} ${json(o.error.data)}: ${o.error.message}`;
+  if (isAmisiError(o.error))
+    return `error ${o.error.code} ${json(o.error.data)}: ${o.error.message}`;
   return `thrown ${o.error instanceof Error ? (o.error.stack ?? o.error.message) : String(o.error)}`;
 }
 
@@ -220,7 +221,11 @@ function compareOutcome(ctx: Ctx, real: Real, p: Prediction, o: Outcome, where: 
     case 'hold': {
       const h = v.hold as Record<string, unknown> & { quote: { credits: number } | null };
       assert.deepEqual(
-        { ...pick(h, HOLD_FIELDS), capturedCredits: h.capturedCredits, quoted: h.quote?.credits ?? null },
+        {
+          ...pick(h, HOLD_FIELDS),
+          capturedCredits: h.capturedCredits,
+          quoted: h.quote?.credits ?? null,
+        },
         {
           ...pick(p.hold as unknown as Record<string, unknown>, HOLD_FIELDS),
           capturedCredits: 0,
@@ -307,7 +312,9 @@ async function compareState(ctx: Ctx, real: Real, where: string, settle: boolean
   );
   const holds = await real.store.openHolds(real.accountId);
   assert.deepEqual(
-    holds.map((h) => ({ id: h.id, credits: h.credits, draws: h.draws, expiresAt: h.expiresAt })).sort(byId),
+    holds
+      .map((h) => ({ id: h.id, credits: h.credits, draws: h.draws, expiresAt: h.expiresAt }))
+      .sort(byId),
     [...ref.holds.values()]
       .filter((h) => h.status === 'held')
       .map((h) => ({ id: h.id, credits: h.credits, draws: h.draws, expiresAt: h.expiresAt }))
@@ -565,7 +572,9 @@ class BurstCommand implements Cmd {
   }
 }
 
-type Step = { readonly kind: 'by'; readonly ms: number } | { readonly kind: 'next'; readonly delta: -1 | 0 | 1 };
+type Step =
+  | { readonly kind: 'by'; readonly ms: number }
+  | { readonly kind: 'next'; readonly delta: -1 | 0 | 1 };
 
 /** Moves the clock; touches nothing, so whatever falls due stays due until the next access. */
 class AdvanceCommand implements Cmd {
@@ -582,7 +591,12 @@ class AdvanceCommand implements Cmd {
       ms = next === null ? SECOND : Math.max(0, next - now + this.step.delta);
     }
     real.clock.advance(ms);
-    await compareState(ctx, real, `${this.toString()} to +${real.clock.now() - ctx.startedAt}ms`, false);
+    await compareState(
+      ctx,
+      real,
+      `${this.toString()} to +${real.clock.now() - ctx.startedAt}ms`,
+      false,
+    );
   }
   toString(): string {
     return this.step.kind === 'by'
@@ -647,7 +661,10 @@ const goodItemArb: fc.Arbitrary<ItemRequest> = fc.oneof(
   ...OPERATIONS.map(({ operation, param, values }) =>
     fc
       .record({
-        value: param === null ? fc.constant(undefined) : fc.option(fc.constantFrom(...values), { nil: undefined }),
+        value:
+          param === null
+            ? fc.constant(undefined)
+            : fc.option(fc.constantFrom(...values), { nil: undefined }),
         count: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
       })
       .map(({ value, count }): ItemRequest => ({
@@ -665,7 +682,10 @@ const itemArb = fc.oneof(
 
 const amountArb: fc.Arbitrary<Amount> = fc.oneof(
   { weight: 3, arbitrary: fc.integer({ min: 1, max: 30 }).map((credits) => ({ credits })) },
-  { weight: 2, arbitrary: fc.array(itemArb, { minLength: 1, maxLength: 3 }).map((items) => ({ items })) },
+  {
+    weight: 2,
+    arbitrary: fc.array(itemArb, { minLength: 1, maxLength: 3 }).map((items) => ({ items })),
+  },
 );
 
 const grantSpecArb: fc.Arbitrary<WriteSpec> = fc.record({
@@ -693,8 +713,16 @@ const holdSpecArb: fc.Arbitrary<WriteSpec> = fc.record({
 const captureHowArb: fc.Arbitrary<CaptureHow> = fc.oneof(
   { weight: 4, arbitrary: fc.constant({ kind: 'full' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'exact' as const }) },
-  { weight: 4, arbitrary: fc.integer({ min: 0, max: 100 }).map((percent) => ({ kind: 'part' as const, percent })) },
-  { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }).map((by) => ({ kind: 'exceed' as const, by })) },
+  {
+    weight: 4,
+    arbitrary: fc
+      .integer({ min: 0, max: 100 })
+      .map((percent) => ({ kind: 'part' as const, percent })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.integer({ min: 1, max: 3 }).map((by) => ({ kind: 'exceed' as const, by })),
+  },
 );
 
 const captureSpecArb: fc.Arbitrary<WriteSpec> = fc.record({
@@ -713,7 +741,13 @@ const chargeSpecArb: fc.Arbitrary<WriteSpec> = fc.record({
   amount: amountArb,
 });
 
-const anySpecArb = fc.oneof(grantSpecArb, holdSpecArb, captureSpecArb, releaseSpecArb, chargeSpecArb);
+const anySpecArb = fc.oneof(
+  grantSpecArb,
+  holdSpecArb,
+  captureSpecArb,
+  releaseSpecArb,
+  chargeSpecArb,
+);
 
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
   {
@@ -724,7 +758,9 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
   },
   {
     weight: 2,
-    arbitrary: fc.constantFrom(-1, 0, 1).map((delta) => ({ kind: 'next' as const, delta: delta as -1 | 0 | 1 })),
+    arbitrary: fc
+      .constantFrom(-1, 0, 1)
+      .map((delta) => ({ kind: 'next' as const, delta: delta as -1 | 0 | 1 })),
   },
 );
 
@@ -821,7 +857,8 @@ describe('ledger: model-based property test', () => {
       await fc.asyncModelRun(async () => (started = await startSequence(env)), cmds);
       assert.ok(started, 'the sequence ran');
       const { model, real } = started;
-      for (const [event, n] of model.ref.events) coverage.set(event, (coverage.get(event) ?? 0) + n);
+      for (const [event, n] of model.ref.events)
+        coverage.set(event, (coverage.get(event) ?? 0) + n);
       const audit = await real.store.accountAudit(real.accountId);
       const { violations, totals } = checkAccount(real.accountId, audit);
       assert.deepEqual(violations, [], 'checkAccount at the end of the sequence');
@@ -850,7 +887,11 @@ describe('ledger: model-based property test', () => {
     assert.ok(first.ok, 'verify ok');
     assert.equal(first.accounts, env.sequences, 'one account per sequence');
     await env.ledger.sweep();
-    assert.deepEqual(await env.store.accountsDue(env.clock.now(), 10), [], 'nothing due after the sweep');
+    assert.deepEqual(
+      await env.store.accountsDue(env.clock.now(), 10),
+      [],
+      'nothing due after the sweep',
+    );
     const second = await verify(env.store);
     assert.ok(second.ok, 'verify ok after the sweep');
     assert.equal(second.totals.granted, first.totals.granted, 'a sweep grants nothing');

@@ -297,7 +297,9 @@ export class ReferenceModel {
       const a = order[i - 1]!;
       const b = order[i]!;
       if (a.expiresAt !== b.expiresAt) {
-        this.note(b.expiresAt === null ? 'spend order: never-expiring last' : 'spend order: expiry');
+        this.note(
+          b.expiresAt === null ? 'spend order: never-expiring last' : 'spend order: expiry',
+        );
       } else if (a.source !== b.source) this.note('spend order: source rank');
       else if (a.createdAt !== b.createdAt) this.note('spend order: createdAt');
       else this.note('spend order: id');
