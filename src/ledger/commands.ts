@@ -190,11 +190,16 @@ export async function grant(batch: Batch, input: GrantInput): Promise<Replayable
     { op: 'grant', ...request },
     async () => {
       const startsAt = input.startsAt ?? batch.now;
-      if (input.expiresAt !== null && input.expiresAt <= startsAt) {
-        throw new AmisiError('invalid_argument', 'expires must be after the grant starts', {
-          field: 'expires',
-          value: input.expiresAt,
-        });
+      // Credits that are expired on arrival would go straight to breakage: refuse them.
+      if (input.expiresAt !== null && input.expiresAt <= Math.max(startsAt, batch.now)) {
+        throw new AmisiError(
+          'invalid_argument',
+          'expires must be in the future and after the grant starts',
+          {
+            field: 'expires',
+            value: input.expiresAt,
+          },
+        );
       }
       const g: Grant = {
         accountId: input.accountId,

@@ -150,7 +150,7 @@ export class Ledger {
     const checked: commands.ResolveInput = {
       holdId: requireId(input.holdId, 'hold'),
       key: requireKey(input.key),
-      ...(input.credits === undefined ? {} : { credits: requireCaptureCredits(input.credits) }),
+      ...(input.credits === undefined ? {} : { credits: requireCredits(input.credits) }),
     };
     return this.committer.submit((b) => commands.resolve(b, checked, 'capture'));
   }
@@ -269,11 +269,6 @@ export class Ledger {
     await this.committer.idle();
     await this.store.close();
   }
-}
-
-function requireCaptureCredits(value: unknown): number {
-  if (value === 0) return 0;
-  return requireCredits(value);
 }
 
 const KINDS: readonly TransactionKind[] = [

@@ -56,7 +56,7 @@ export function checkAccount(
     const journal = sumBy(audit, 'grant', { grantId: g.id });
     if (journal !== g.remaining)
       fail('grant_matches_journal', `${g.id} remaining ${g.remaining}, journal ${journal}`);
-    const issued = -sumBy(audit, 'issued', { grantId: g.id });
+    const issued = 0 - sumBy(audit, 'issued', { grantId: g.id });
     if (issued !== g.amount) fail('grant_issued', `${g.id} amount ${g.amount}, issued ${issued}`);
   }
 
@@ -83,7 +83,7 @@ export function checkAccount(
   }
 
   const totals: Totals = {
-    granted: -sumBy(audit, 'issued'),
+    granted: 0 - sumBy(audit, 'issued'),
     consumed: sumBy(audit, 'consumed'),
     breakage: sumBy(audit, 'breakage'),
     refunded: sumBy(audit, 'refunded'),

@@ -365,6 +365,12 @@ function judge(
   return prediction.kind;
 }
 
+function refusedBeforeLoad(outcome: Outcome): boolean {
+  if (outcome.ok) return false;
+  const code = (outcome.error as { code?: string }).code;
+  return code === 'invalid_credits' || code === 'unknown_hold';
+}
+
 async function runWrite(
   ctx: Ctx,
   real: Real,
@@ -561,9 +567,14 @@ class BurstCommand implements Cmd {
     if (this.repeatFirst) requests.push(requests[0]!);
     const outcomes = await Promise.all(requests.map((r) => attempt(() => send(real, r))));
     const where = `${this.toString()} at +${now - ctx.startedAt}ms`;
-    const kinds = requests.map((r, i) =>
-      judge(ctx, real, r, outcomes[i]!, `${where}, write ${i} key ${r.key}`, i === 0),
-    );
+    // The ledger settles the account once per batch, at the first write that loads it; writes
+    // refused before that (bad input, an unknown hold) do not count.
+    let loaded = false;
+    const kinds = requests.map((r, i) => {
+      const kind = judge(ctx, real, r, outcomes[i]!, `${where}, write ${i} key ${r.key}`, !loaded);
+      if (!refusedBeforeLoad(outcomes[i]!)) loaded = true;
+      return kind;
+    });
     if (this.repeatFirst && kinds[kinds.length - 1] === 'replay') seen('replay inside one batch');
     await compareState(ctx, real, where, true);
   }

@@ -90,8 +90,6 @@ export type Prediction =
       readonly code: string;
       /** Fields of the error's data that must match (a subset). */
       readonly data: Readonly<Record<string, unknown>>;
-      /** False when the ledger refuses before it even loads the account (no lazy expiry). */
-      readonly accessed: boolean;
     }
   | { readonly kind: 'replay'; readonly key: string }
   | { readonly kind: 'grant'; readonly grant: Readonly<ModelGrant> }
@@ -341,13 +339,13 @@ export class ReferenceModel {
    * never spendable and returns to it go to breakage either way.
    */
   write(request: WriteRequest, now: number, newId: string, settle = true): Prediction {
+    if (request.op === 'capture' && request.credits === 0) {
+      // Checked with the input, before anything is loaded: a capture of nothing is a release.
+      return error('invalid_credits', { field: 'credits', value: 0 });
+    }
     if ((request.op === 'capture' || request.op === 'release') && !this.holds.has(request.holdId)) {
-      return {
-        kind: 'error',
-        code: 'unknown_hold',
-        data: { holdId: request.holdId },
-        accessed: false,
-      };
+      // Refused before the account is even loaded: no lazy expiry either.
+      return error('unknown_hold', { holdId: request.holdId });
     }
     if (settle) this.settle(now);
     const identity = requestIdentity(request);
@@ -365,7 +363,7 @@ export class ReferenceModel {
     switch (request.op) {
       case 'grant': {
         const startsAt = request.startsAt ?? now;
-        if (request.expiresAt !== null && request.expiresAt <= startsAt) {
+        if (request.expiresAt !== null && request.expiresAt <= Math.max(startsAt, now)) {
           return error('invalid_argument', { field: 'expires' });
         }
         const g: ModelGrant = {
@@ -530,5 +528,5 @@ export class ReferenceModel {
 }
 
 function error(code: string, data: Record<string, unknown>): Prediction {
-  return { kind: 'error', code, data, accessed: true };
+  return { kind: 'error', code, data };
 }
