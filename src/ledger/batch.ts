@@ -107,7 +107,8 @@ export class Batch {
     );
     this.wrote();
     const accountId = state.account.id;
-    this.dirtyGrants.set(`${accountId}\u0000${grant.id}`, {
+    // Grant ids are unique across accounts, so they key the buffer alone.
+    this.dirtyGrants.set(grant.id, {
       accountId,
       grantId: grant.id,
       remaining,

@@ -1,7 +1,13 @@
 import { requireCredits } from '../core/credits.js';
 import { AmisiError } from '../core/errors.js';
 import { GRANT_SOURCES, type GrantSource } from '../core/grants.js';
-import { HOLD_TTL_MAX_MS, HOLD_TTL_MIN_MS, MAX_LABELS, type Attribution } from '../core/holds.js';
+import {
+  HOLD_TTL_MAX_MS,
+  HOLD_TTL_MIN_MS,
+  MAX_LABELS,
+  NO_ATTRIBUTION,
+  type Attribution,
+} from '../core/holds.js';
 import { MAX_QUOTE_ITEMS, type QuoteItemRequest } from '../core/quote.js';
 
 /** Checks on input shape, run before a command is queued: bad input never reaches a batch. */
@@ -70,6 +76,7 @@ export function requireTtl(value: unknown): number {
 }
 
 export function requireAttribution(value: Partial<Attribution> | undefined): Attribution {
+  if (value === undefined) return NO_ATTRIBUTION;
   const member = value?.member ?? null;
   const project = value?.project ?? null;
   if (member !== null) requireId(member, 'member');

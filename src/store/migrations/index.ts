@@ -2,9 +2,9 @@
  * One ordered set of migrations for every store. Each has a dialect per adapter; ids never
  * change once released, and a released migration is never edited (add a new one).
  * Every table but `catalogs` and `schema_migrations` carries account_id in its primary key, so
- * the schema can be distributed by account. Entries lead with the transaction id (time-ordered),
- * so a batch of charges across many accounts appends to a few pages instead of dirtying one
- * page per account; an account's entries are reached through its transactions.
+ * the schema can be distributed by account. The journal tables lead with the transaction id
+ * (time-ordered), so a batch of charges across many accounts appends to a few pages instead of
+ * dirtying one page per account; an account's journal is reached through transactions_by_account.
  */
 export interface Migration {
   readonly id: number;
@@ -72,8 +72,9 @@ CREATE TABLE transactions (
   grant_id TEXT,
   catalog_version TEXT,
   detail TEXT NOT NULL,
-  PRIMARY KEY (account_id, transaction_id)
+  PRIMARY KEY (transaction_id, account_id)
 ) WITHOUT ROWID;
+CREATE INDEX transactions_by_account ON transactions (account_id, transaction_id);
 CREATE TABLE entries (
   account_id TEXT NOT NULL,
   transaction_id TEXT NOT NULL,

@@ -83,6 +83,34 @@ function toCatalog(r: Row): CatalogRecord {
   };
 }
 
+const TRANSACTION_COLUMNS = [
+  'account_id',
+  'transaction_id',
+  'kind',
+  'created_at',
+  'idempotency_key',
+  'hold_id',
+  'grant_id',
+  'catalog_version',
+  'detail',
+] as const;
+const ENTRY_COLUMNS = [
+  'account_id',
+  'transaction_id',
+  'line',
+  'book',
+  'grant_id',
+  'hold_id',
+  'credits',
+] as const;
+const IDEMPOTENCY_COLUMNS = [
+  'account_id',
+  'key',
+  'request_hash',
+  'transaction_id',
+  'created_at',
+] as const;
+
 /** Rows per multi-row INSERT: few statement calls, far below SQLite's variable limit. */
 const INSERT_CHUNK = 64;
 
@@ -112,11 +140,21 @@ class Statements {
   constructor(private readonly db: Database.Database) {}
 
   private readonly inserts = new Map<string, Database.Statement>();
+  /** Reused for every chunk: run() copies the values into SQLite before returning. */
+  private readonly args: unknown[] = [];
 
-  /** Inserts rows with multi-row INSERTs of up to INSERT_CHUNK rows each. */
-  insertMany(table: string, columns: readonly string[], rows: readonly unknown[][]): void {
-    for (let at = 0; at < rows.length; at += INSERT_CHUNK) {
-      const n = Math.min(INSERT_CHUNK, rows.length - at);
+  /**
+   * Inserts `count` rows with multi-row INSERTs of up to INSERT_CHUNK rows each; `row(i, out)`
+   * pushes the values of row i (no intermediate arrays: this is the hot path of every batch).
+   */
+  insertMany(
+    table: string,
+    columns: readonly string[],
+    count: number,
+    row: (i: number, out: unknown[]) => void,
+  ): void {
+    for (let at = 0; at < count; at += INSERT_CHUNK) {
+      const n = Math.min(INSERT_CHUNK, count - at);
       const id = `${table}:${n}`;
       let statement = this.inserts.get(id);
       if (!statement) {
@@ -126,8 +164,9 @@ class Statements {
         );
         this.inserts.set(id, statement);
       }
-      const args: unknown[] = [];
-      for (let i = at; i < at + n; i++) for (const v of rows[i]!) args.push(v);
+      const args = this.args;
+      args.length = 0;
+      for (let i = at; i < at + n; i++) row(i, args);
       statement.run(args);
     }
   }
@@ -272,20 +311,9 @@ class SqliteWriteTx extends Reads implements WriteTx {
     return r ? toTransaction(r, this.s.get(SQL.entries)) : undefined;
   }
   async appendTransactions(txs: readonly JournalTransaction[]) {
-    this.s.insertMany(
-      'transactions',
-      [
-        'account_id',
-        'transaction_id',
-        'kind',
-        'created_at',
-        'idempotency_key',
-        'hold_id',
-        'grant_id',
-        'catalog_version',
-        'detail',
-      ],
-      txs.map((t) => [
+    this.s.insertMany('transactions', TRANSACTION_COLUMNS, txs.length, (i, out) => {
+      const t = txs[i]!;
+      out.push(
         t.accountId,
         t.id,
         t.kind,
@@ -295,23 +323,15 @@ class SqliteWriteTx extends Reads implements WriteTx {
         t.grantId,
         t.catalogVersion,
         JSON.stringify(t.detail),
-      ]),
-    );
-    this.s.insertMany(
-      'entries',
-      ['account_id', 'transaction_id', 'line', 'book', 'grant_id', 'hold_id', 'credits'],
-      txs.flatMap((t) =>
-        t.entries.map((e, line) => [
-          t.accountId,
-          t.id,
-          line,
-          e.book,
-          e.grantId,
-          e.holdId,
-          e.credits,
-        ]),
-      ),
-    );
+      );
+    });
+    const lines: [JournalTransaction, number][] = [];
+    for (const t of txs) for (let line = 0; line < t.entries.length; line++) lines.push([t, line]);
+    this.s.insertMany('entries', ENTRY_COLUMNS, lines.length, (i, out) => {
+      const [t, line] = lines[i]!;
+      const e = t.entries[line]!;
+      out.push(t.accountId, t.id, line, e.book, e.grantId, e.holdId, e.credits);
+    });
   }
   async getIdempotency(accountId: string, key: string): Promise<IdempotencyRecord | undefined> {
     const r = this.s.get(SQL.idempotency).get(accountId, key) as Row | undefined;
@@ -325,11 +345,10 @@ class SqliteWriteTx extends Reads implements WriteTx {
     };
   }
   async putIdempotency(records: readonly IdempotencyRecord[]) {
-    this.s.insertMany(
-      'idempotency',
-      ['account_id', 'key', 'request_hash', 'transaction_id', 'created_at'],
-      records.map((r) => [r.accountId, r.key, r.requestHash, r.transactionId, r.createdAt]),
-    );
+    this.s.insertMany('idempotency', IDEMPOTENCY_COLUMNS, records.length, (i, out) => {
+      const r = records[i]!;
+      out.push(r.accountId, r.key, r.requestHash, r.transactionId, r.createdAt);
+    });
   }
   async activeCatalog() {
     return this.activeCatalogRow();
