@@ -1,0 +1,325 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Grant } from '../../src/core/grants.js';
+import type { Hold } from '../../src/core/holds.js';
+import type { JournalTransaction } from '../../src/core/journal.js';
+import type { Store } from '../../src/ledger/store.js';
+
+/**
+ * The one suite every Store adapter must pass (Hono-style: one interface, one shared suite).
+ * It speaks only the port; `open` gives a fresh, migrated, empty store.
+ */
+export interface StoreUnderTest {
+  readonly store: Store;
+  close(): Promise<void>;
+}
+
+const T0 = Date.UTC(2026, 0, 1);
+let seq = 0;
+const id = (prefix: string) => `${prefix}_${String(T0 + seq++).padStart(16, '0')}`;
+
+function grant(accountId: string, over: Partial<Grant> = {}): Grant {
+  return {
+    accountId,
+    id: id('grt'),
+    source: 'purchase',
+    amount: 10,
+    remaining: 10,
+    startsAt: T0,
+    expiresAt: null,
+    createdAt: T0,
+    ...over,
+  };
+}
+
+function hold(accountId: string, grantId: string, over: Partial<Hold> = {}): Hold {
+  return {
+    accountId,
+    id: id('hld'),
+    status: 'held',
+    credits: 3,
+    capturedCredits: 0,
+    draws: [{ grantId, credits: 3 }],
+    expiresAt: T0 + 60_000,
+    createdAt: T0,
+    resolvedAt: null,
+    catalogVersion: 'v1',
+    quote: null,
+    attribution: { member: 'm', project: null, labels: { phase: 'explore' } },
+    ...over,
+  };
+}
+
+function tx(accountId: string, over: Partial<JournalTransaction> = {}): JournalTransaction {
+  const g = over.grantId ?? 'g';
+  return {
+    accountId,
+    id: id('txn'),
+    kind: 'grant',
+    createdAt: T0,
+    idempotencyKey: null,
+    holdId: null,
+    grantId: g,
+    catalogVersion: null,
+    detail: { note: 'x' },
+    entries: [
+      { book: 'issued', grantId: g, holdId: null, credits: -10 },
+      { book: 'grant', grantId: g, holdId: null, credits: 10 },
+    ],
+    ...over,
+  };
+}
+
+export function storeConformance(name: string, open: () => Promise<StoreUnderTest>): void {
+  describe(`store conformance: ${name}`, () => {
+    let s: StoreUnderTest;
+    let store: Store;
+    before(async () => {
+      s = await open();
+      store = s.store;
+      await store.write(async (w) => {
+        for (const a of ['acc-a', 'acc-b', 'acc-c'])
+          await w.insertAccount({ id: a, plan: null, createdAt: T0 });
+      });
+    });
+    after(async () => s.close());
+
+    it('migrate is idempotent', async () => {
+      assert.equal(await store.migrate(), 0);
+    });
+
+    it('write commits what the callback did and rolls back everything when it throws', async () => {
+      await assert.rejects(
+        store.write(async (w) => {
+          await w.insertAccount({ id: 'acc-doomed', plan: 'pro', createdAt: T0 });
+          throw new Error('boom');
+        }),
+        /boom/,
+      );
+      assert.equal(await store.getAccount('acc-doomed'), undefined);
+      await store.write((w) => w.insertAccount({ id: 'acc-kept', plan: 'pro', createdAt: T0 }));
+      assert.deepEqual(await store.getAccount('acc-kept'), {
+        id: 'acc-kept',
+        plan: 'pro',
+        createdAt: T0,
+      });
+    });
+
+    it('lists accounts in id order, page by page', async () => {
+      const first = await store.listAccounts(null, 2);
+      assert.deepEqual(
+        first.map((a) => a.id),
+        ['acc-a', 'acc-b'],
+      );
+      const next = await store.listAccounts('acc-b', 10);
+      assert.deepEqual(
+        next.map((a) => a.id),
+        ['acc-c', 'acc-kept'],
+      );
+    });
+
+    it('grants: open grants have credits left; remaining updates; large integers survive', async () => {
+      const big = 2 ** 50;
+      const g1 = grant('acc-a', { amount: big, remaining: big });
+      const g2 = grant('acc-a', { remaining: 0, createdAt: T0 + 1 });
+      const other = grant('acc-b');
+      await store.write(async (w) => {
+        await w.insertGrant(g1);
+        await w.insertGrant(g2);
+        await w.insertGrant(other);
+      });
+      await store.write(async (w) => {
+        assert.deepEqual(
+          (await w.openGrants('acc-a')).map((g) => g.id),
+          [g1.id],
+        );
+        assert.deepEqual(await w.getGrant('acc-a', g2.id), g2);
+        assert.equal(
+          await w.getGrant('acc-b', g1.id),
+          undefined,
+          'a grant is reached through its account',
+        );
+        await w.setGrantsRemaining([{ accountId: 'acc-a', grantId: g1.id, remaining: big - 1 }]);
+      });
+      const listed = await store.listGrants('acc-a');
+      assert.deepEqual(
+        listed.map((g) => g.id),
+        [g2.id, g1.id],
+        'newest first',
+      );
+      assert.equal(listed[1]!.remaining, big - 1);
+    });
+
+    it('refuses rows that break the schema and keeps nothing of that write', async () => {
+      const bad = grant('acc-c', { remaining: 11 });
+      await assert.rejects(store.write((w) => w.insertGrant(bad)));
+      assert.deepEqual(await store.listGrants('acc-c'), []);
+    });
+
+    it('holds: found by id alone, due when past ttl, resolved once', async () => {
+      const g = grant('acc-b');
+      const h1 = hold('acc-b', g.id);
+      const h2 = hold('acc-b', g.id, { expiresAt: T0 + 120_000 });
+      await store.write(async (w) => {
+        await w.insertGrant(g);
+        await w.insertHold(h1);
+        await w.insertHold(h2);
+      });
+      assert.deepEqual(await store.findHold(h1.id), h1);
+      await store.write(async (w) => {
+        assert.equal(await w.findHoldAccount(h1.id), 'acc-b');
+        assert.equal(await w.findHoldAccount('hld_none'), undefined);
+        assert.deepEqual(
+          (await w.dueHolds('acc-b', T0 + 60_000)).map((h) => h.id),
+          [h1.id],
+        );
+        await w.resolveHold('acc-b', h1.id, 'captured', 2, T0 + 1000);
+      });
+      const resolved = await store.findHold(h1.id);
+      assert.deepEqual(
+        [resolved?.status, resolved?.capturedCredits, resolved?.resolvedAt],
+        ['captured', 2, T0 + 1000],
+      );
+      assert.deepEqual(
+        (await store.openHolds('acc-b')).map((h) => h.id),
+        [h2.id],
+      );
+      await assert.rejects(
+        store.write((w) => w.resolveHold('acc-b', h1.id, 'released', 0, T0 + 2000)),
+      );
+    });
+
+    it('journal: transactions with entries in order; history filters and pages newest first', async () => {
+      const txs = [0, 1, 2, 3, 4].map((i) =>
+        tx('acc-c', { createdAt: T0 + i * 1000, kind: i % 2 === 0 ? 'grant' : 'charge' }),
+      );
+      await store.write((w) => w.appendTransactions(txs));
+      await store.write(async (w) =>
+        assert.deepEqual(await w.getTransaction('acc-c', txs[2]!.id), txs[2]),
+      );
+      const all = await store.listTransactions({ accountId: 'acc-c', limit: 10 });
+      assert.deepEqual(
+        all.map((t) => t.id),
+        txs.map((t) => t.id).reverse(),
+      );
+      const charges = await store.listTransactions({
+        accountId: 'acc-c',
+        kinds: ['charge'],
+        limit: 10,
+      });
+      assert.deepEqual(
+        charges.map((t) => t.id),
+        [txs[3]!.id, txs[1]!.id],
+      );
+      const window = await store.listTransactions({
+        accountId: 'acc-c',
+        since: T0 + 1000,
+        until: T0 + 3000,
+        limit: 10,
+      });
+      assert.deepEqual(
+        window.map((t) => t.id),
+        [txs[2]!.id, txs[1]!.id],
+      );
+      const page = await store.listTransactions({
+        accountId: 'acc-c',
+        before: txs[3]!.id,
+        limit: 2,
+      });
+      assert.deepEqual(
+        page.map((t) => t.id),
+        [txs[2]!.id, txs[1]!.id],
+      );
+      assert.deepEqual(await store.listTransactions({ accountId: 'acc-a', limit: 10 }), []);
+    });
+
+    it('idempotency records are per account and can be purged by age', async () => {
+      await store.write((w) =>
+        w.putIdempotency([
+          { accountId: 'acc-a', key: 'k', requestHash: 'h1', transactionId: 't1', createdAt: T0 },
+          {
+            accountId: 'acc-b',
+            key: 'k',
+            requestHash: 'h2',
+            transactionId: 't2',
+            createdAt: T0 + 10,
+          },
+        ]),
+      );
+      await store.write(async (w) => {
+        assert.equal((await w.getIdempotency('acc-a', 'k'))?.requestHash, 'h1');
+        assert.equal((await w.getIdempotency('acc-b', 'k'))?.transactionId, 't2');
+        assert.equal(await w.getIdempotency('acc-c', 'k'), undefined);
+      });
+      assert.equal(await store.purgeIdempotency(T0 + 5, 100), 1);
+      await store.write(async (w) => {
+        assert.equal(await w.getIdempotency('acc-a', 'k'), undefined);
+        assert.notEqual(await w.getIdempotency('acc-b', 'k'), undefined);
+      });
+    });
+
+    it('catalogs: stored whole; the last activated is active', async () => {
+      const body = { version: 'v1' } as never;
+      await store.write(async (w) => {
+        await w.putCatalog({ version: 'v1', body, digest: 'd1', loadedAt: T0, activatedAt: T0 });
+        await w.putCatalog({
+          version: 'v2',
+          body,
+          digest: 'd2',
+          loadedAt: T0 + 1,
+          activatedAt: T0 + 1,
+        });
+      });
+      assert.equal((await store.activeCatalog())?.version, 'v2');
+      await store.write((w) => w.activateCatalog('v1', T0 + 2));
+      assert.equal((await store.activeCatalog())?.version, 'v1');
+      assert.equal((await store.getCatalog('v2'))?.digest, 'd2');
+      assert.deepEqual(
+        (await store.listCatalogs()).map((c) => c.version),
+        ['v1', 'v2'],
+      );
+    });
+
+    it('accountAudit sums books and finds unbalanced transactions and repeated resolutions', async () => {
+      await store.write(async (w) => {
+        await w.insertAccount({ id: 'acc-audit', plan: null, createdAt: T0 });
+        await w.appendTransactions([
+          tx('acc-audit', { grantId: 'g1' }),
+          tx('acc-audit', {
+            kind: 'capture',
+            holdId: 'h1',
+            grantId: null,
+            entries: [
+              { book: 'grant', grantId: 'g1', holdId: 'h1', credits: -4 },
+              { book: 'consumed', grantId: 'g1', holdId: 'h1', credits: 3 },
+            ],
+          }),
+          tx('acc-audit', { kind: 'release', holdId: 'h1', grantId: null }),
+        ]);
+      });
+      const audit = await store.accountAudit('acc-audit');
+      assert.equal(audit.transactionCount, 3);
+      assert.equal(audit.unbalanced.length, 1);
+      assert.equal(audit.unbalanced[0]!.sum, -1);
+      assert.equal(audit.resolutions.get('h1'), 2);
+      const sum = (book: string) =>
+        audit.sums.filter((x) => x.book === book).reduce((a, x) => a + x.credits, 0);
+      assert.deepEqual([sum('issued'), sum('grant'), sum('consumed')], [-20, 16, 3]);
+    });
+
+    it('accountsDue finds expired grants with credits and holds past ttl', async () => {
+      await store.write(async (w) => {
+        await w.insertAccount({ id: 'acc-due', plan: null, createdAt: T0 });
+        await w.insertGrant(grant('acc-due', { expiresAt: T0 + 10 }));
+      });
+      const due = await store.accountsDue(T0 + 10, 100);
+      assert.ok(due.includes('acc-due'));
+      assert.ok(!due.includes('acc-b'), 'its open hold is not due yet');
+      assert.ok(
+        (await store.accountsDue(T0 + 120_000, 100)).includes('acc-b'),
+        'a hold past its ttl',
+      );
+      assert.ok(!(await store.accountsDue(T0 + 9, 100)).includes('acc-due'));
+    });
+  });
+}
