@@ -56,7 +56,9 @@ async function run(
       const i = next++;
       await ledger.charge({ accountId: ids[i % ids.length]!, key: `c-${i}`, credits: 1 });
       done++;
-      if (!json && done % 20_000 === 0) process.stderr.write(`  ${name}: ${done}/${charges}\r`);
+      if (!json && done % 50_000 === 0) {
+        process.stderr.write(`  ${name}: ${done}/${charges}${process.stderr.isTTY ? '\r' : '\n'}`);
+      }
     }
   };
   await Promise.all(Array.from({ length: groupCommit ? WINDOW : 1 }, worker));
