@@ -30,10 +30,30 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['**/ledger/**', '**/store/**', '**/cli/**', 'node:fs', 'better-sqlite3'],
-              message: 'core/ is pure: no I/O and no outer layers.',
+              group: ['**/ledger/**', '**/store/**', '**/cli/**', 'node:*', 'better-sqlite3', 'pg'],
+              message: 'core/ is pure: no I/O, no Node APIs and no outer layers.',
             },
           ],
+        },
+      ],
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'Date',
+          property: 'now',
+          message: 'core/ reads no clock: take the time as an argument.',
+        },
+        { object: 'Math', property: 'random', message: 'core/ is deterministic: no randomness.' },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message: 'core/ reads no clock.',
+        },
+        {
+          selector: "CallExpression[callee.name='parseFloat']",
+          message: 'Credits and money are integers: never parseFloat.',
         },
       ],
     },

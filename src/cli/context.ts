@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AmisiError } from '../core/errors.js';
 import { Ledger } from '../ledger/ledger.js';
@@ -84,11 +84,11 @@ export async function withLedger<T>(
   options: { create?: boolean } = {},
 ): Promise<T> {
   const path = dbPath(o);
-  if (!options.create && !existsSync(path)) {
-    throw new AmisiError('not_initialized', `no database at ${resolve(path)}`, { db: path });
-  }
-  const store = await openStore({ db: path, synchronous: synchronousFromEnv() });
-  const ledger = new Ledger({ store, idempotencyRetentionMs: retentionFromEnv() });
+  // Settings first: a bad setting must not leave a new database file behind.
+  const synchronous = synchronousFromEnv();
+  const idempotencyRetentionMs = retentionFromEnv();
+  const store = await openStore({ db: path, synchronous, create: options.create ?? false });
+  const ledger = new Ledger({ store, idempotencyRetentionMs });
   try {
     return await fn(ledger, output(o.json ?? false));
   } finally {

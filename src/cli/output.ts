@@ -47,7 +47,9 @@ export function toJson(value: unknown): string {
   return JSON.stringify(
     value,
     (key, v: unknown) =>
-      key.endsWith('At') && typeof v === 'number' ? new Date(v).toISOString() : v,
+      (key.endsWith('At') || key === 'at' || key === 'asOf') && typeof v === 'number'
+        ? new Date(v).toISOString()
+        : v,
     2,
   );
 }

@@ -17,8 +17,17 @@ export function parseTime(text: string, field: string): number {
   ) {
     bad(field, 'must be an ISO 8601 date or date-time', text);
   }
-  const ms = Date.parse(text.length === 10 ? `${text}T00:00:00Z` : text);
+  // Times without an offset are UTC, like bare dates, whatever the machine's time zone.
+  const hasOffset = /(Z|[+-]\d{2}:?\d{2})$/.test(text);
+  const normalized = text.length === 10 ? `${text}T00:00:00Z` : hasOffset ? text : `${text}Z`;
+  const ms = Date.parse(normalized.replace(' ', 'T'));
   if (!Number.isSafeInteger(ms)) bad(field, 'must be a real date', text);
+  // Date.parse rolls 2027-02-31 over to March: refuse dates that do not exist.
+  const [y, m, d] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const check = new Date(Date.UTC(y, m - 1, d));
+  if (check.getUTCFullYear() !== y || check.getUTCMonth() !== m - 1 || check.getUTCDate() !== d) {
+    bad(field, 'must be a real date', text);
+  }
   return ms;
 }
 
@@ -43,7 +52,7 @@ export function parsePairs(list: readonly string[], field: string): Record<strin
     const i = item.indexOf('=');
     if (i <= 0) bad(field, 'must look like key=value', item);
     const k = item.slice(0, i);
-    if (k in out) bad(field, `gives "${k}" twice`, item);
+    if (Object.hasOwn(out, k)) bad(field, `gives "${k}" twice`, item);
     out[k] = item.slice(i + 1);
   }
   return out;

@@ -114,17 +114,24 @@ function operationProblems(id: string, op: Operation): CatalogProblem[] {
     }
   }
   const { flat, by, table } = op.price;
+  const dearest = Math.max(flat ?? 0, ...Object.values(table ?? {}));
+  if (dearest * op.maxCount > MAX_CREDITS) {
+    problems.push({
+      path: at('maxCount'),
+      reason: `maxCount x the dearest price (${dearest}) must stay within ${MAX_CREDITS} credits`,
+    });
+  }
   if ((flat === undefined) === (by === undefined)) {
     problems.push({ path: at('price'), reason: 'give either "flat" or "by" with "table"' });
   } else if (by !== undefined) {
-    const param = op.params[by];
+    const param = own(op.params, by);
     if (!param) {
       problems.push({ path: at('price', 'by'), reason: `"${by}" is not a parameter of ${id}` });
     } else if (!table) {
       problems.push({ path: at('price', 'table'), reason: 'a "by" price needs a table' });
     } else {
       for (const v of param.values) {
-        if (table[v] === undefined)
+        if (own(table, v) === undefined)
           problems.push({ path: at('price', 'table'), reason: `no price for ${by} "${v}"` });
       }
       for (const k of Object.keys(table)) {
@@ -180,6 +187,11 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/** An own property of a record, never one inherited from Object.prototype ("constructor"). */
+export function own<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
 /** JSON with object keys sorted, so equal content has equal text (for digests and hashing). */

@@ -173,7 +173,7 @@ export const errorTable = {
     exit: 1,
     title: 'Internal error',
     hint: 'This is a bug; the log has the details.',
-    retryable: true,
+    retryable: false,
   },
 } as const satisfies Record<ErrorCode, ErrorInfo>;
 

@@ -1,5 +1,5 @@
-import type { Catalog } from './catalog.js';
-import { sumCredits } from './credits.js';
+import { own, type Catalog } from './catalog.js';
+import { MAX_CREDITS, sumCredits } from './credits.js';
 import { AmisiError, assert } from './errors.js';
 
 /** Most items one quote (and so one hold) may carry: a named limit, not an accident. */
@@ -28,7 +28,14 @@ export interface Quote {
 }
 
 function priceLine(catalog: Catalog, item: QuoteItemRequest, index: number): QuoteLine {
-  const op = catalog.operations[item.operation];
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+    throw new AmisiError('invalid_argument', `item ${index} must be an object with an operation`, {
+      field: 'items',
+      item: index,
+    });
+  }
+  const op =
+    typeof item.operation === 'string' ? own(catalog.operations, item.operation) : undefined;
   if (!op) {
     throw new AmisiError('unknown_operation', `unknown operation "${item.operation}"`, {
       operation: item.operation,
@@ -46,7 +53,7 @@ function priceLine(catalog: Catalog, item: QuoteItemRequest, index: number): Quo
   }
   const given = item.params ?? {};
   for (const name of Object.keys(given)) {
-    if (!op.params[name]) {
+    if (!own(op.params, name)) {
       throw new AmisiError('invalid_parameter', `${item.operation} takes no parameter "${name}"`, {
         parameter: name,
         allowedParameters: Object.keys(op.params),
@@ -56,7 +63,7 @@ function priceLine(catalog: Catalog, item: QuoteItemRequest, index: number): Quo
   }
   const params: Record<string, string> = {};
   for (const [name, spec] of Object.entries(op.params)) {
-    const value = given[name] ?? spec.default;
+    const value = own(given, name) ?? spec.default;
     if (value === undefined) {
       throw new AmisiError('invalid_parameter', `${item.operation} needs ${name}`, {
         parameter: name,
@@ -64,7 +71,7 @@ function priceLine(catalog: Catalog, item: QuoteItemRequest, index: number): Quo
         item: index,
       });
     }
-    if (!spec.values.includes(value)) {
+    if (typeof value !== 'string' || !spec.values.includes(value)) {
       throw new AmisiError(
         'invalid_parameter',
         `${name} "${value}" is not one of ${spec.values.join(', ')}`,
@@ -74,7 +81,7 @@ function priceLine(catalog: Catalog, item: QuoteItemRequest, index: number): Quo
     params[name] = value;
   }
   const { flat, by, table } = op.price;
-  const unitCredits = by !== undefined ? table?.[params[by] ?? ''] : flat;
+  const unitCredits = by !== undefined && table ? own(table, params[by] ?? '') : flat;
   assert(unitCredits !== undefined, `catalog ${catalog.version} prices ${item.operation}`);
   const credits = unitCredits * count;
   assert(Number.isSafeInteger(credits), 'line credits are a safe integer');
@@ -92,5 +99,16 @@ export function quote(catalog: Catalog, items: readonly QuoteItemRequest[]): Quo
   }
   const lines = items.map((item, i) => priceLine(catalog, item, i));
   const credits = sumCredits(lines.map((l) => l.credits));
+  if (credits > MAX_CREDITS) {
+    throw new AmisiError(
+      'invalid_parameter',
+      `the request costs more than ${MAX_CREDITS} credits`,
+      {
+        parameter: 'count',
+        credits,
+        max: MAX_CREDITS,
+      },
+    );
+  }
   return { catalogVersion: catalog.version, credits, lines };
 }

@@ -7,9 +7,17 @@ import type {
   AccountRecord,
   CatalogRecord,
   GrantRemaining,
+  HoldRef,
   IdempotencyRecord,
   WriteTx,
 } from './store.js';
+
+/** What a queued command will touch, known before its batch starts (for prefetching). */
+export interface CommandHint {
+  readonly accountId?: string;
+  readonly key?: string;
+  readonly holdId?: string;
+}
 
 /** One account's rows as loaded (and locked) in this batch; commands update it as they write. */
 export class AccountState {
@@ -36,12 +44,19 @@ export interface TransactionDraft {
  * Journal transactions, idempotency records and grant balances are buffered and written by
  * `flush` just before commit, with multi-row inserts and one update per grant changed, however
  * many commands touched it. Reads inside the batch see the buffers.
+ *
+ * `prepare` loads what the commands' hints name in a few bulk reads (lock the accounts in id
+ * order, their open grants, their due holds, the idempotency records and holds named), so a
+ * batch costs a handful of round trips however many commands it carries.
  */
 export class Batch {
   private readonly states = new Map<string, AccountState>();
   private readonly journal = new Map<string, JournalTransaction>();
   private readonly idempotency = new Map<string, IdempotencyRecord>();
   private readonly dirtyGrants = new Map<string, GrantRemaining>();
+  /** Idempotency records read by prepare; null marks a key known to be unused. */
+  private readonly seenKeys = new Map<string, IdempotencyRecord | null>();
+  private readonly holds = new Map<string, Hold>();
   private catalog: CatalogRecord | undefined;
   /** Writes made on behalf of commands (not of lazy maintenance). */
   commandWrites = 0;
@@ -61,19 +76,72 @@ export class Batch {
     if (!this.maintaining) this.commandWrites += 1;
   }
 
+  /** Loads and locks everything the hints name, then settles what is due in those accounts. */
+  async prepare(hints: readonly CommandHint[]): Promise<void> {
+    const accountIds = [
+      ...new Set(hints.flatMap((h) => (h.accountId ? [h.accountId] : []))),
+    ].sort();
+    if (accountIds.length === 0) return;
+    const records = await this.tx.lockAccounts(accountIds);
+    const found = records.map((r) => r.id);
+    for (const r of records) this.states.set(r.id, new AccountState(r));
+    for (const g of await this.tx.openGrants(found))
+      this.states.get(g.accountId)?.grants.set(g.id, g);
+    const keys = hints.flatMap((h) =>
+      h.accountId && h.key && this.states.has(h.accountId)
+        ? [{ accountId: h.accountId, key: h.key }]
+        : [],
+    );
+    for (const k of keys) this.seenKeys.set(`${k.accountId}\u0000${k.key}`, null);
+    if (keys.length > 0) {
+      for (const r of await this.tx.getIdempotency(keys))
+        this.seenKeys.set(`${r.accountId}\u0000${r.key}`, r);
+    }
+    const holdRefs: HoldRef[] = hints.flatMap((h) =>
+      h.accountId && h.holdId && this.states.has(h.accountId)
+        ? [{ accountId: h.accountId, holdId: h.holdId }]
+        : [],
+    );
+    if (holdRefs.length > 0)
+      for (const h of await this.tx.getHolds(holdRefs)) this.holds.set(h.id, h);
+    const due = await this.tx.dueHolds(found, this.now);
+    for (const id of found) {
+      const state = this.states.get(id)!;
+      await this.maintain(
+        state,
+        due.filter((h) => h.accountId === id),
+      );
+    }
+  }
+
   /** The account, locked, with its open grants loaded and anything due expired. */
   async account(accountId: string): Promise<AccountState> {
     const cached = this.states.get(accountId);
     if (cached) return cached;
-    const record = await this.tx.lockAccount(accountId);
+    // Not named by a hint (an account created in this batch, a hold's account): load it alone.
+    const [record] = await this.tx.lockAccounts([accountId]);
     if (!record) {
       throw new AmisiError('unknown_account', `unknown account "${accountId}"`, { accountId });
     }
     const state = new AccountState(record);
-    for (const g of await this.tx.openGrants(accountId)) state.grants.set(g.id, g);
+    for (const g of await this.tx.openGrants([accountId])) state.grants.set(g.id, g);
     this.states.set(accountId, state);
-    await this.maintain(state);
+    await this.maintain(state, await this.tx.dueHolds([accountId], this.now));
     return state;
+  }
+
+  /** A hold of the account, as it stands in this batch. */
+  async hold(accountId: string, holdId: string): Promise<Hold | undefined> {
+    const cached = this.holds.get(holdId);
+    if (cached) return cached;
+    const [h] = await this.tx.getHolds([{ accountId, holdId }]);
+    if (h) this.holds.set(h.id, h);
+    return h;
+  }
+
+  /** Commands after a catalog change in this batch price with the new active version. */
+  forgetCatalog(): void {
+    this.catalog = undefined;
   }
 
   async activeCatalog(): Promise<CatalogRecord> {
@@ -119,6 +187,7 @@ export class Batch {
   async insertHold(hold: Hold): Promise<void> {
     this.wrote();
     await this.tx.insertHold(hold);
+    this.holds.set(hold.id, hold);
   }
 
   async resolveHold(hold: Hold, status: 'captured' | 'released' | 'expired', captured: number) {
@@ -126,12 +195,19 @@ export class Batch {
     assert(captured >= 0 && captured <= hold.credits, 'a capture never exceeds its hold');
     this.wrote();
     await this.tx.resolveHold(hold.accountId, hold.id, status, captured, this.now);
+    const resolved: Hold = { ...hold, status, capturedCredits: captured, resolvedAt: this.now };
+    this.holds.set(hold.id, resolved);
+    return resolved;
   }
 
   async getIdempotency(accountId: string, key: string): Promise<IdempotencyRecord | undefined> {
-    return (
-      this.idempotency.get(`${accountId}\u0000${key}`) ?? this.tx.getIdempotency(accountId, key)
-    );
+    const id = `${accountId}\u0000${key}`;
+    const buffered = this.idempotency.get(id);
+    if (buffered) return buffered;
+    const seen = this.seenKeys.get(id);
+    if (seen !== undefined) return seen ?? undefined;
+    const [record] = await this.tx.getIdempotency([{ accountId, key }]);
+    return record;
   }
 
   putIdempotency(accountId: string, key: string, requestHash: string, transactionId: string): void {
@@ -199,10 +275,10 @@ export class Batch {
     return entries;
   }
 
-  private async maintain(state: AccountState): Promise<void> {
+  private async maintain(state: AccountState, due: readonly Hold[]): Promise<void> {
     this.maintaining = true;
     try {
-      for (const hold of await this.tx.dueHolds(state.account.id, this.now)) {
+      for (const hold of due) {
         const entries = await this.returnDraws(state, hold.id, hold.draws);
         await this.append(state.account.id, {
           kind: 'hold_expiry',

@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { canonicalJson, parseCatalog } from '../core/catalog.js';
+import { canonicalJson, own, parseCatalog } from '../core/catalog.js';
 import { AmisiError, assert } from '../core/errors.js';
 import {
   planDraws,
@@ -64,7 +64,7 @@ async function once<T extends { readonly transactionId: string }>(
 
 async function holdOf(batch: Batch, t: JournalTransaction): Promise<Hold> {
   assert(t.holdId, `transaction ${t.id} names its hold`);
-  const h = await batch.tx.getHold(t.accountId, t.holdId);
+  const h = await batch.hold(t.accountId, t.holdId);
   assert(h, `hold ${t.holdId} exists`);
   return h;
 }
@@ -103,25 +103,24 @@ export interface CreateAccountInput {
   readonly plan: string | null;
 }
 
+function sameAccount(existing: AccountRecord, input: CreateAccountInput) {
+  if (existing.plan === input.plan) return { account: existing, replay: true };
+  throw new AmisiError('account_exists', `account "${input.accountId}" exists with another plan`, {
+    accountId: input.accountId,
+    plan: existing.plan,
+  });
+}
+
+/** Idempotent by its natural key: the same id and plan again answers the account as a replay. */
 export async function createAccount(
   batch: Batch,
   input: CreateAccountInput,
 ): Promise<Replayable<{ account: AccountRecord }>> {
-  const existing = await batch.tx.lockAccount(input.accountId);
-  if (existing) {
-    if (existing.plan === input.plan) return { account: existing, replay: true };
-    throw new AmisiError(
-      'account_exists',
-      `account "${input.accountId}" exists with another plan`,
-      {
-        accountId: input.accountId,
-        plan: existing.plan,
-      },
-    );
-  }
+  const [existing] = await batch.tx.lockAccounts([input.accountId]);
+  if (existing) return sameAccount(existing, input);
   if (input.plan !== null) {
     const catalog = await batch.activeCatalog();
-    if (!catalog.body.plans[input.plan]) {
+    if (!own(catalog.body.plans, input.plan)) {
       throw new AmisiError('invalid_parameter', `unknown plan "${input.plan}"`, {
         parameter: 'plan',
         value: input.plan,
@@ -130,7 +129,12 @@ export async function createAccount(
     }
   }
   const account = { id: input.accountId, plan: input.plan, createdAt: batch.now };
-  await batch.tx.insertAccount(account);
+  if (!(await batch.tx.insertAccount(account))) {
+    // Another process created it since we looked (PostgreSQL: no row existed to lock).
+    const [raced] = await batch.tx.lockAccounts([input.accountId]);
+    assert(raced, `account ${input.accountId} exists after a conflicting insert`);
+    return sameAccount(raced, input);
+  }
   batch.commandWrites += 1;
   return { account, replay: false };
 }
@@ -142,15 +146,14 @@ export async function loadCatalog(
 ): Promise<Replayable<{ catalog: CatalogRecord }>> {
   const catalog = parseCatalog(body);
   const digest = digestOf(canonicalJson(catalog));
-  const existing = await batch.tx.getCatalog(catalog.version);
-  if (existing && existing.digest !== digest) {
-    throw new AmisiError(
+  const refuse = () =>
+    new AmisiError(
       'catalog_version_exists',
       `catalog version "${catalog.version}" is loaded with other content`,
       { version: catalog.version },
     );
-  }
-  batch.commandWrites += 1;
+  let existing = await batch.tx.getCatalog(catalog.version);
+  if (existing && existing.digest !== digest) throw refuse();
   if (!existing) {
     const record = {
       version: catalog.version,
@@ -159,11 +162,36 @@ export async function loadCatalog(
       loadedAt: batch.now,
       activatedAt: batch.now,
     };
-    await batch.tx.putCatalog(record);
-    return { catalog: record, replay: false };
+    if (await batch.tx.putCatalog(record)) {
+      batch.commandWrites += 1;
+      batch.forgetCatalog();
+      return { catalog: record, replay: false };
+    }
+    // Loaded by another process since we looked.
+    existing = await batch.tx.getCatalog(catalog.version);
+    assert(existing, `catalog ${catalog.version} exists after a conflicting insert`);
+    if (existing.digest !== digest) throw refuse();
   }
-  await batch.tx.activateCatalog(catalog.version, batch.now);
-  return { catalog: { ...existing, activatedAt: batch.now }, replay: true };
+  // The same content again is a replay and changes nothing, not even which version is active:
+  // a retried deploy must not bring old prices back (activation is its own command).
+  return { catalog: existing, replay: true };
+}
+
+/** Makes a loaded version the active one (for rolling back prices, say). */
+export async function activateCatalog(
+  batch: Batch,
+  version: string,
+): Promise<{ catalog: CatalogRecord }> {
+  const existing = await batch.tx.getCatalog(version);
+  if (!existing) {
+    throw new AmisiError('unknown_catalog', `no catalog version "${version}" is loaded`, {
+      version,
+    });
+  }
+  batch.commandWrites += 1;
+  await batch.tx.activateCatalog(version, batch.now);
+  batch.forgetCatalog();
+  return { catalog: { ...existing, activatedAt: batch.now } };
 }
 
 export interface GrantInput {
@@ -349,7 +377,7 @@ export async function resolve(
     key,
     { op: mode, ...request },
     async () => {
-      const h = await batch.tx.getHold(accountId, input.holdId);
+      const h = await batch.hold(accountId, input.holdId);
       assert(h, `hold ${input.holdId} exists in its account`);
       if (h.status !== 'held') refuseResolved(h);
       const captured = mode === 'release' ? 0 : (input.credits ?? h.credits);
@@ -375,8 +403,7 @@ export async function resolve(
         entries,
       });
       const status = mode === 'release' ? 'released' : 'captured';
-      await batch.resolveHold(h, status, captured);
-      const resolved: Hold = { ...h, status, capturedCredits: captured, resolvedAt: batch.now };
+      const resolved = await batch.resolveHold(h, status, captured);
       return {
         hold: resolved,
         transactionId,

@@ -1,5 +1,5 @@
 import { AmisiError, isAmisiError } from '../core/errors.js';
-import { Batch } from './batch.js';
+import { Batch, type CommandHint } from './batch.js';
 import type { Clock, Ids } from './ports.js';
 import type { Store } from './store.js';
 
@@ -8,14 +8,22 @@ export interface CommitterOptions {
   readonly maxBatch: number;
   /** Attempts of one batch when the store reports a retryable failure (a busy database). */
   readonly maxAttempts: number;
+  /** Most changes waiting for a batch; past it, new ones are refused with store_busy. */
+  readonly maxQueue: number;
 }
 
-export const DEFAULT_COMMITTER_OPTIONS: CommitterOptions = { maxBatch: 1000, maxAttempts: 5 };
+export const DEFAULT_COMMITTER_OPTIONS: CommitterOptions = {
+  maxBatch: 1000,
+  maxAttempts: 5,
+  maxQueue: 100_000,
+};
 
 type Run<T> = (batch: Batch) => Promise<T>;
 
 interface Pending {
   readonly run: Run<unknown>;
+  /** A promise when finding it needs a read (a hold's account); awaited in queue order. */
+  readonly hint: CommandHint | Promise<CommandHint>;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -41,9 +49,20 @@ export class Committer {
     private readonly options: CommitterOptions = DEFAULT_COMMITTER_OPTIONS,
   ) {}
 
-  submit<T>(run: Run<T>): Promise<T> {
+  /** Queues a command; `hint` names what it will touch, so its batch can load it up front. */
+  submit<T>(run: Run<T>, hint: CommandHint | Promise<CommandHint> = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ run, resolve: resolve as (v: unknown) => void, reject });
+      if (this.queue.length >= this.options.maxQueue) {
+        reject(
+          new AmisiError(
+            'store_busy',
+            `more than ${this.options.maxQueue} changes are waiting`,
+            {},
+          ),
+        );
+        return;
+      }
+      this.queue.push({ run, hint, resolve: resolve as (v: unknown) => void, reject });
       if (!this.draining) {
         this.draining = true;
         setImmediate(() => void this.drain());
@@ -76,6 +95,7 @@ export class Committer {
       try {
         await this.store.write(async (tx) => {
           const batch = new Batch(tx, this.clock.now(), this.ids);
+          await batch.prepare(await Promise.all(pending.map((p) => p.hint)));
           for (let i = 0; i < pending.length; i++) {
             culprit = i;
             const before = batch.commandWrites;

@@ -85,15 +85,22 @@ export class Ledger {
     );
   }
 
-  createAccount(input: { accountId: string; plan?: string | null }) {
+  async createAccount(input: { accountId: string; plan?: string | null }) {
     const accountId = requireId(input.accountId, 'account');
     const plan = input.plan == null ? null : requireId(input.plan, 'plan');
-    return this.committer.submit((b) => commands.createAccount(b, { accountId, plan }));
+    return this.committer.submit((b) => commands.createAccount(b, { accountId, plan }), {
+      accountId,
+    });
   }
 
-  loadCatalog(body: unknown): Promise<commands.Replayable<{ catalog: CatalogRecord }>> {
+  async loadCatalog(body: unknown): Promise<commands.Replayable<{ catalog: CatalogRecord }>> {
     const digest = (text: string) => createHash('sha256').update(text).digest('hex');
     return this.committer.submit((b) => commands.loadCatalog(b, body, digest));
+  }
+
+  async activateCatalog(version: string) {
+    const checked = requireId(version, 'version');
+    return this.committer.submit((b) => commands.activateCatalog(b, checked));
   }
 
   async activeCatalog(): Promise<CatalogRecord> {
@@ -107,7 +114,7 @@ export class Ledger {
     return quote((await this.activeCatalog()).body, items);
   }
 
-  grant(input: {
+  async grant(input: {
     accountId: string;
     key: string;
     credits: number;
@@ -125,10 +132,13 @@ export class Ledger {
       ...(input.startsAt === undefined ? {} : { startsAt: requireTime(input.startsAt, 'starts') }),
       ...(input.reason === undefined ? {} : { reason: String(input.reason).slice(0, 500) }),
     };
-    return this.committer.submit((b) => commands.grant(b, checked));
+    return this.committer.submit((b) => commands.grant(b, checked), {
+      accountId: checked.accountId,
+      key: checked.key,
+    });
   }
 
-  hold(
+  async hold(
     input: AmountInput & {
       accountId: string;
       key: string;
@@ -143,24 +153,38 @@ export class Ledger {
       ttlMs: requireTtl(input.ttlMs ?? HOLD_TTL_DEFAULT_MS),
       attribution: requireAttribution(input.attribution),
     };
-    return this.committer.submit((b) => commands.hold(b, checked));
+    return this.committer.submit((b) => commands.hold(b, checked), {
+      accountId: checked.accountId,
+      key: checked.key,
+    });
   }
 
-  capture(input: { holdId: string; key: string; credits?: number }) {
+  async capture(input: { holdId: string; key: string; credits?: number }) {
     const checked: commands.ResolveInput = {
       holdId: requireId(input.holdId, 'hold'),
       key: requireKey(input.key),
       ...(input.credits === undefined ? {} : { credits: requireCredits(input.credits) }),
     };
-    return this.committer.submit((b) => commands.resolve(b, checked, 'capture'));
+    return this.resolve(checked, 'capture');
   }
 
-  release(input: { holdId: string; key: string }) {
+  async release(input: { holdId: string; key: string }) {
     const checked = { holdId: requireId(input.holdId, 'hold'), key: requireKey(input.key) };
-    return this.committer.submit((b) => commands.resolve(b, checked, 'release'));
+    return this.resolve(checked, 'release');
   }
 
-  charge(
+  private async resolve(checked: commands.ResolveInput, mode: 'capture' | 'release') {
+    // A hold never changes account, so its account can be looked up before the batch; the
+    // lookup is awaited when the batch starts, so commands keep the order they came in.
+    const hint = this.store.findHold(checked.holdId).then((hold) => ({
+      ...(hold ? { accountId: hold.accountId } : {}),
+      key: checked.key,
+      holdId: checked.holdId,
+    }));
+    return this.committer.submit((b) => commands.resolve(b, checked, mode), hint);
+  }
+
+  async charge(
     input: AmountInput & { accountId: string; key: string; attribution?: Partial<Attribution> },
   ) {
     const checked: commands.ChargeInput = {
@@ -169,7 +193,10 @@ export class Ledger {
       amount: requireAmount(input),
       attribution: requireAttribution(input.attribution),
     };
-    return this.committer.submit((b) => commands.charge(b, checked));
+    return this.committer.submit((b) => commands.charge(b, checked), {
+      accountId: checked.accountId,
+      key: checked.key,
+    });
   }
 
   async getAccount(accountId: string): Promise<AccountRecord> {
@@ -188,18 +215,17 @@ export class Ledger {
   /** Balance as of now. Anything due (an expired grant, a hold past its ttl) is settled first. */
   async balance(accountId: string): Promise<Balance> {
     await this.getAccount(accountId);
-    let grants = await this.store.listGrants(accountId);
-    let holds = await this.store.openHolds(accountId);
+    // One snapshot: a hold committed between two reads would otherwise count twice.
+    let view = await this.store.accountView(accountId);
     const now = this.clock.now();
     const due =
-      grants.some((g) => g.remaining > 0 && isExpired(g, now)) ||
-      holds.some((h) => h.expiresAt <= now);
+      view.grants.some((g) => g.remaining > 0 && isExpired(g, now)) ||
+      view.holds.some((h) => h.expiresAt <= now);
     if (due) {
-      await this.committer.submit((b) => commands.maintain(b, accountId));
-      grants = await this.store.listGrants(accountId);
-      holds = await this.store.openHolds(accountId);
+      await this.committer.submit((b) => commands.maintain(b, accountId), { accountId });
+      view = await this.store.accountView(accountId);
     }
-    return summarize(accountId, grants, holds, this.clock.now());
+    return summarize(accountId, view.grants, view.holds, this.clock.now());
   }
 
   async history(query: {
@@ -243,8 +269,14 @@ export class Ledger {
     for (;;) {
       const due = await this.store.accountsDue(this.clock.now(), pageSize);
       if (due.length === 0) return settled;
-      await Promise.all(due.map((id) => this.committer.submit((b) => commands.maintain(b, id))));
-      settled += due.length;
+      // One account that fails to settle must not stop the others; if a whole page fails,
+      // retrying cannot help, so the sweep stops with the first error.
+      const results = await Promise.allSettled(
+        due.map((id) => this.committer.submit((b) => commands.maintain(b, id), { accountId: id })),
+      );
+      const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed.length === due.length) throw failed[0]!.reason;
+      settled += due.length - failed.length;
       onProgress?.(settled);
     }
   }

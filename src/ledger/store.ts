@@ -78,13 +78,32 @@ export interface AccountAudit {
   readonly transactionCount: number;
 }
 
-export interface WriteTx {
-  /** Loads the account and locks it for the rest of the transaction. */
-  lockAccount(accountId: string): Promise<AccountRecord | undefined>;
-  insertAccount(account: AccountRecord): Promise<void>;
+export interface AccountKey {
+  readonly accountId: string;
+  readonly key: string;
+}
 
-  /** Grants of the account that still have credits (remaining > 0), any expiry. */
-  openGrants(accountId: string): Promise<Grant[]>;
+export interface HoldRef {
+  readonly accountId: string;
+  readonly holdId: string;
+}
+
+/**
+ * The write side of the port. The bulk reads (several accounts in one call) let a batch load
+ * everything its commands need in a few round trips; each names the accounts it reads, so on
+ * a sharded database it only reaches their shards.
+ */
+export interface WriteTx {
+  /**
+   * Locks the accounts that exist among `accountIds` (in id order, so two batches never wait
+   * on each other in a cycle) and returns them; the locks last until the transaction ends.
+   */
+  lockAccounts(accountIds: readonly string[]): Promise<AccountRecord[]>;
+  /** Inserts an account; false (and nothing written) when the id exists. */
+  insertAccount(account: AccountRecord): Promise<boolean>;
+
+  /** Grants of these accounts that still have credits (remaining > 0), any expiry. */
+  openGrants(accountIds: readonly string[]): Promise<Grant[]>;
   getGrant(accountId: string, grantId: string): Promise<Grant | undefined>;
   insertGrant(grant: Grant): Promise<void>;
   /** Writes the final `remaining` of grants changed in a batch (one row per grant). */
@@ -92,9 +111,9 @@ export interface WriteTx {
 
   /** The account of a hold, found by its id alone (crosses accounts: an index lookup). */
   findHoldAccount(holdId: string): Promise<string | undefined>;
-  getHold(accountId: string, holdId: string): Promise<Hold | undefined>;
-  /** Holds still held whose ttl has passed at `now`. */
-  dueHolds(accountId: string, now: number): Promise<Hold[]>;
+  getHolds(refs: readonly HoldRef[]): Promise<Hold[]>;
+  /** Holds of these accounts still held whose ttl has passed at `now`. */
+  dueHolds(accountIds: readonly string[], now: number): Promise<Hold[]>;
   insertHold(hold: Hold): Promise<void>;
   resolveHold(
     accountId: string,
@@ -108,12 +127,13 @@ export interface WriteTx {
   /** Appends balanced journal transactions with their entries (multi-row inserts welcome). */
   appendTransactions(txs: readonly JournalTransaction[]): Promise<void>;
 
-  getIdempotency(accountId: string, key: string): Promise<IdempotencyRecord | undefined>;
+  getIdempotency(refs: readonly AccountKey[]): Promise<IdempotencyRecord[]>;
   putIdempotency(records: readonly IdempotencyRecord[]): Promise<void>;
 
   activeCatalog(): Promise<CatalogRecord | undefined>;
   getCatalog(version: string): Promise<CatalogRecord | undefined>;
-  putCatalog(record: CatalogRecord): Promise<void>;
+  /** Stores a catalog version; false (and nothing written) when the version exists. */
+  putCatalog(record: CatalogRecord): Promise<boolean>;
   activateCatalog(version: string, at: number): Promise<void>;
 }
 
@@ -128,6 +148,8 @@ export interface Store {
   listAccounts(afterId: string | null, limit: number): Promise<AccountRecord[]>;
   /** Every grant of the account, newest first. */
   listGrants(accountId: string): Promise<Grant[]>;
+  /** The grants with credits or reservations and the open holds, read as one snapshot. */
+  accountView(accountId: string): Promise<{ grants: Grant[]; holds: Hold[] }>;
   openHolds(accountId: string): Promise<Hold[]>;
   findHold(holdId: string): Promise<Hold | undefined>;
   listTransactions(query: HistoryQuery): Promise<JournalTransaction[]>;

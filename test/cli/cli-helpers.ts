@@ -37,7 +37,14 @@ export function snapshot(db: string): string {
       .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
       .all() as { name: string }[];
     return JSON.stringify(
-      tables.map(({ name }) => [name, conn.prepare(`SELECT * FROM "${name}" ORDER BY 1, 2`).all()]),
+      tables.map(({ name }) => [
+        name,
+        conn
+          .prepare(`SELECT * FROM "${name}"`)
+          .all()
+          .map((row) => JSON.stringify(row))
+          .sort(),
+      ]),
     );
   } finally {
     conn.close();

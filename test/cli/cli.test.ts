@@ -273,6 +273,37 @@ const badInput: [string, ErrorCode, string[]][] = [
     ['catalog', 'load', '/nonexistent/catalog.json'],
   ],
   [
+    'quote an operation named like an object property',
+    'unknown_operation',
+    ['quote', 'constructor'],
+  ],
+  [
+    'charge an operation named like an object property',
+    'unknown_operation',
+    ['charge', 'alice', 'toString', '--key', 'p1'],
+  ],
+  [
+    'a parameter named like an object property',
+    'invalid_parameter',
+    ['quote', 'image.generate', '--param', 'toString=x'],
+  ],
+  [
+    'a plan named like an object property',
+    'invalid_parameter',
+    ['accounts', 'create', 'dave', '--plan', 'constructor'],
+  ],
+  [
+    'a date that does not exist',
+    'invalid_argument',
+    ['grant', 'alice', '5', '--source', 'purchase', '--key', 'd1', '--expires', '2027-02-31'],
+  ],
+  [
+    'capture of zero credits',
+    'invalid_credits',
+    ['capture', 'HOLD', '--credits', '0', '--key', 'z9'],
+  ],
+  ['catalog activate of an unknown version', 'unknown_catalog', ['catalog', 'activate', 'nope']],
+  [
     'catalog show of an unknown version',
     'unknown_catalog',
     ['catalog', 'show', '--version', 'nope'],
@@ -349,6 +380,19 @@ describe('catalog', () => {
       '/operations/image.generate/price/table/8k',
     ]);
   });
+  it('loading the same version again changes nothing; activate switches versions', () => {
+    const v2 = join(dir, 'v2.json');
+    const body = json('catalog', 'show').json<{ body: Record<string, unknown> }>().body;
+    writeFileSync(v2, JSON.stringify({ ...body, version: 'v2' }));
+    assert.equal(json('catalog', 'load', v2).json<{ replay: boolean }>().replay, false);
+    const active = () => json('catalog', 'show').json<{ version: string }>().version;
+    assert.equal(active(), 'v2');
+    assert.equal(json('catalog', 'activate', 'default-2026-11').status, 0);
+    assert.equal(active(), 'default-2026-11');
+    const retried = json('catalog', 'load', v2);
+    assert.equal(retried.json<{ replay: boolean }>().replay, true);
+    assert.equal(active(), 'default-2026-11', 'a retried load does not bring old prices back');
+  });
   it('a loaded version never changes: other content under the same version is refused', () => {
     const changed = join(dir, 'changed.json');
     const current = json('catalog', 'show').json<{
@@ -360,6 +404,44 @@ describe('catalog', () => {
     const r = json('catalog', 'load', changed);
     assert.equal(r.json<{ error: { code: string } }>().error.code, 'catalog_version_exists');
     assert.equal(snapshot(db), before);
+  });
+});
+
+describe('the database path', () => {
+  it("never touches another program's SQLite file", () => {
+    const foreign = join(dir, 'other-app.sqlite');
+    const conn = new Database(foreign);
+    conn.exec('CREATE TABLE users (id INTEGER PRIMARY KEY)');
+    conn.close();
+    const before = snapshot(foreign);
+    for (const args of [['balance', 'alice'], ['init']]) {
+      const r = amisi(foreign, ['--json', ...args]);
+      assert.equal(r.json<{ error: { code: string } }>().error.code, 'invalid_argument', r.stdout);
+    }
+    assert.equal(snapshot(foreign), before);
+    const check = new Database(foreign, { readonly: true });
+    assert.equal(check.pragma('journal_mode', { simple: true }), 'delete');
+    check.close();
+  });
+  it('refuses files that are not databases and folders that do not exist, cleanly', () => {
+    const text = join(dir, 'notes.txt');
+    writeFileSync(text, 'hello, this is not a database at all, just some text '.repeat(20));
+    for (const [path, args] of [
+      [text, ['balance', 'alice']],
+      [join(dir, 'missing-folder', 'x.db'), ['init']],
+      ['', ['init']],
+    ] as const) {
+      const r = amisi(path, ['--json', ...args]);
+      assert.equal(r.status, errorTable.invalid_argument.exit, `${path}: ${r.stdout}${r.stderr}`);
+    }
+  });
+  it('an invalid catalog at init leaves no database behind', () => {
+    const path = join(dir, 'never.db');
+    const bad = join(dir, 'bad-catalog.json');
+    writeFileSync(bad, JSON.stringify({ version: 'x' }));
+    const r = amisi(path, ['--json', 'init', '--catalog', bad]);
+    assert.equal(r.json<{ error: { code: string } }>().error.code, 'catalog_invalid');
+    assert.equal(existsSync(path), false);
   });
 });
 

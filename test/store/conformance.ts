@@ -130,9 +130,18 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
       });
       await store.write(async (w) => {
         assert.deepEqual(
-          (await w.openGrants('acc-a')).map((g) => g.id),
+          (await w.openGrants(['acc-a'])).map((g) => g.id),
           [g1.id],
         );
+        assert.deepEqual(
+          (await w.openGrants(['acc-a', 'acc-b'])).map((g) => g.id).sort(),
+          [g1.id, other.id].sort(),
+        );
+        assert.deepEqual(
+          (await w.lockAccounts(['acc-b', 'nobody', 'acc-a'])).map((a) => a.id),
+          ['acc-a', 'acc-b'],
+        );
+        assert.equal(await w.insertAccount({ id: 'acc-a', plan: 'x', createdAt: T0 }), false);
         assert.deepEqual(await w.getGrant('acc-a', g2.id), g2);
         assert.equal(
           await w.getGrant('acc-b', g1.id),
@@ -170,8 +179,16 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
         assert.equal(await w.findHoldAccount(h1.id), 'acc-b');
         assert.equal(await w.findHoldAccount('hld_none'), undefined);
         assert.deepEqual(
-          (await w.dueHolds('acc-b', T0 + 60_000)).map((h) => h.id),
+          (await w.dueHolds(['acc-b', 'acc-a'], T0 + 60_000)).map((h) => h.id),
           [h1.id],
+        );
+        const holds = await w.getHolds([
+          { accountId: 'acc-b', holdId: h2.id },
+          { accountId: 'acc-a', holdId: h1.id },
+        ]);
+        assert.deepEqual(
+          holds.map((h) => h.id),
+          [h2.id],
         );
         await w.resolveHold('acc-b', h1.id, 'captured', 2, T0 + 1000);
       });
@@ -247,21 +264,40 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
         ]),
       );
       await store.write(async (w) => {
-        assert.equal((await w.getIdempotency('acc-a', 'k'))?.requestHash, 'h1');
-        assert.equal((await w.getIdempotency('acc-b', 'k'))?.transactionId, 't2');
-        assert.equal(await w.getIdempotency('acc-c', 'k'), undefined);
+        const found = await w.getIdempotency([
+          { accountId: 'acc-a', key: 'k' },
+          { accountId: 'acc-b', key: 'k' },
+          { accountId: 'acc-c', key: 'k' },
+        ]);
+        assert.deepEqual(found.map((r) => [r.accountId, r.requestHash, r.transactionId]).sort(), [
+          ['acc-a', 'h1', 't1'],
+          ['acc-b', 'h2', 't2'],
+        ]);
       });
       assert.equal(await store.purgeIdempotency(T0 + 5, 100), 1);
       await store.write(async (w) => {
-        assert.equal(await w.getIdempotency('acc-a', 'k'), undefined);
-        assert.notEqual(await w.getIdempotency('acc-b', 'k'), undefined);
+        const left = await w.getIdempotency([
+          { accountId: 'acc-a', key: 'k' },
+          { accountId: 'acc-b', key: 'k' },
+        ]);
+        assert.deepEqual(
+          left.map((r) => r.accountId),
+          ['acc-b'],
+        );
       });
     });
 
     it('catalogs: stored whole; the last activated is active', async () => {
       const body = { version: 'v1' } as never;
       await store.write(async (w) => {
-        await w.putCatalog({ version: 'v1', body, digest: 'd1', loadedAt: T0, activatedAt: T0 });
+        assert.equal(
+          await w.putCatalog({ version: 'v1', body, digest: 'd1', loadedAt: T0, activatedAt: T0 }),
+          true,
+        );
+        assert.equal(
+          await w.putCatalog({ version: 'v1', body, digest: 'dX', loadedAt: T0, activatedAt: T0 }),
+          false,
+        );
         await w.putCatalog({
           version: 'v2',
           body,

@@ -2,12 +2,14 @@ import type { Command } from 'commander';
 import type { Hold } from '../../core/holds.js';
 import type { Quote } from '../../core/quote.js';
 import { parseCredits } from '../../core/credits.js';
+import { AmisiError } from '../../core/errors.js';
 import { withLedger, type GlobalOptions } from '../context.js';
 import { iso, pairs, table } from '../output.js';
 import {
   amountFrom,
   attributionFrom,
   collect,
+  parseCount,
   parseDuration,
   parseTime,
   type AttributionOptions,
@@ -96,7 +98,12 @@ export function registerCredits(program: Command, globals: Globals): void {
     .option('--limit <n>', 'how many (default 100)')
     .action(async (o: { after?: string; limit?: string }) => {
       await withLedger(globals(), async (ledger, out) => {
-        const limit = o.limit === undefined ? 100 : Math.min(parseCredits(o.limit, 'limit'), 1000);
+        const limit = o.limit === undefined ? 100 : parseCount(o.limit, 'limit');
+        if (limit < 1 || limit > 1000) {
+          throw new AmisiError('invalid_argument', `limit must be from 1 to 1000, got ${limit}`, {
+            field: 'limit',
+          });
+        }
         const rows = await ledger.store.listAccounts(o.after ?? null, limit);
         out.print(
           () =>

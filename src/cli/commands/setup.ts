@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { catalogProblems, type Catalog } from '../../core/catalog.js';
+import { catalogProblems, parseCatalog, type Catalog } from '../../core/catalog.js';
 import { AmisiError } from '../../core/errors.js';
 import { formatMoney } from '../../core/money.js';
 import { DEFAULT_CATALOG_PATH, readJsonFile, withLedger, type GlobalOptions } from '../context.js';
@@ -57,6 +57,7 @@ export function registerSetup(program: Command, globals: Globals): void {
     .option('--catalog <file>', 'catalog to load (default: the shipped default catalog)')
     .action(async (o: { catalog?: string }) => {
       const body = readJsonFile(o.catalog ?? DEFAULT_CATALOG_PATH, 'catalog_invalid');
+      parseCatalog(body); // an invalid catalog must not leave a new database behind
       await withLedger(
         globals(),
         async (ledger, out) => {
@@ -127,6 +128,16 @@ export function registerSetup(program: Command, globals: Globals): void {
         );
       }
       out.print(() => `${file} is a valid catalog`, { valid: true, problems: [] });
+    });
+
+  catalog
+    .command('activate <version>')
+    .description('make a loaded catalog version the active one (e.g. to roll prices back)')
+    .action(async (version: string) => {
+      await withLedger(globals(), async (ledger, out) => {
+        const r = await ledger.activateCatalog(version);
+        out.print(() => `catalog ${r.catalog.version} is active`, r);
+      });
     });
 
   catalog

@@ -59,7 +59,7 @@ CREATE TABLE holds (
   CHECK (status = 'captured' OR captured_credits = 0),
   PRIMARY KEY (account_id, hold_id)
 ) WITHOUT ROWID;
-CREATE UNIQUE INDEX holds_by_id ON holds (hold_id);
+CREATE INDEX holds_by_id ON holds (hold_id);
 CREATE INDEX holds_due ON holds (expires_at) WHERE status = 'held';
 CREATE INDEX holds_open ON holds (account_id, expires_at) WHERE status = 'held';
 CREATE TABLE transactions (

@@ -6,9 +6,11 @@ import type { Book, Entry, JournalTransaction, TransactionKind } from '../../cor
 import type {
   AccountAudit,
   AccountRecord,
+  AccountKey,
   CatalogRecord,
   GrantRemaining,
   HistoryQuery,
+  HoldRef,
   IdempotencyRecord,
   Store,
   WriteTx,
@@ -221,17 +223,26 @@ class Reads {
 }
 
 class SqliteWriteTx extends Reads implements WriteTx {
-  async lockAccount(accountId: string) {
+  async lockAccounts(accountIds: readonly string[]) {
     // BEGIN IMMEDIATE already holds the database write lock for the whole transaction.
-    return this.account(accountId);
+    const out: AccountRecord[] = [];
+    for (const id of [...accountIds].sort()) {
+      const a = this.account(id);
+      if (a) out.push(a);
+    }
+    return out;
   }
   async insertAccount(a: AccountRecord) {
-    this.s
-      .get('INSERT INTO accounts (account_id, plan, created_at) VALUES (?, ?, ?)')
+    const r = this.s
+      .get(
+        'INSERT INTO accounts (account_id, plan, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+      )
       .run(a.id, a.plan, a.createdAt);
+    return r.changes === 1;
   }
-  async openGrants(accountId: string) {
-    return (this.s.get(SQL.openGrants).all(accountId) as Row[]).map(toGrant);
+  async openGrants(accountIds: readonly string[]) {
+    const statement = this.s.get(SQL.openGrants);
+    return accountIds.flatMap((id) => (statement.all(id) as Row[]).map(toGrant));
   }
   async getGrant(accountId: string, grantId: string) {
     const r = this.s.get(SQL.grant).get(accountId, grantId) as Row | undefined;
@@ -266,11 +277,12 @@ class SqliteWriteTx extends Reads implements WriteTx {
     const r = this.s.get(SQL.holdAccount).get(holdId) as Row | undefined;
     return r ? (r.account_id as string) : undefined;
   }
-  async getHold(accountId: string, holdId: string) {
-    return this.hold(accountId, holdId);
+  async getHolds(refs: readonly HoldRef[]) {
+    return refs.flatMap((r) => this.hold(r.accountId, r.holdId) ?? []);
   }
-  async dueHolds(accountId: string, now: number) {
-    return (this.s.get(SQL.dueHolds).all(accountId, now) as Row[]).map(toHold);
+  async dueHolds(accountIds: readonly string[], now: number) {
+    const statement = this.s.get(SQL.dueHolds);
+    return accountIds.flatMap((id) => (statement.all(id, now) as Row[]).map(toHold));
   }
   async insertHold(h: Hold) {
     this.s
@@ -333,16 +345,21 @@ class SqliteWriteTx extends Reads implements WriteTx {
       out.push(t.accountId, t.id, line, e.book, e.grantId, e.holdId, e.credits);
     });
   }
-  async getIdempotency(accountId: string, key: string): Promise<IdempotencyRecord | undefined> {
-    const r = this.s.get(SQL.idempotency).get(accountId, key) as Row | undefined;
-    if (!r) return undefined;
-    return {
-      accountId,
-      key,
-      requestHash: r.request_hash as string,
-      transactionId: r.transaction_id as string,
-      createdAt: int(r.created_at, 'idempotency created_at'),
-    };
+  async getIdempotency(refs: readonly AccountKey[]): Promise<IdempotencyRecord[]> {
+    const statement = this.s.get(SQL.idempotency);
+    return refs.flatMap(({ accountId, key }) => {
+      const r = statement.get(accountId, key) as Row | undefined;
+      if (!r) return [];
+      return [
+        {
+          accountId,
+          key,
+          requestHash: r.request_hash as string,
+          transactionId: r.transaction_id as string,
+          createdAt: int(r.created_at, 'idempotency created_at'),
+        },
+      ];
+    });
   }
   async putIdempotency(records: readonly IdempotencyRecord[]) {
     this.s.insertMany('idempotency', IDEMPOTENCY_COLUMNS, records.length, (i, out) => {
@@ -357,14 +374,50 @@ class SqliteWriteTx extends Reads implements WriteTx {
     return this.catalog(version);
   }
   async putCatalog(c: CatalogRecord) {
-    this.s
+    const r = this.s
       .get(
-        'INSERT INTO catalogs (version, body, digest, loaded_at, activated_at) VALUES (?, ?, ?, ?, ?)',
+        'INSERT INTO catalogs (version, body, digest, loaded_at, activated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
       )
       .run(c.version, JSON.stringify(c.body), c.digest, c.loadedAt, c.activatedAt);
+    return r.changes === 1;
   }
   async activateCatalog(version: string, at: number) {
     this.s.get('UPDATE catalogs SET activated_at = ? WHERE version = ?').run(at, version);
+  }
+}
+
+/** "AMIS" in the SQLite header: this file is an Amisi Credits database. */
+export const AMISI_APPLICATION_ID = 0x414d4953;
+
+export interface SqliteFileFacts {
+  readonly tables: readonly string[];
+  readonly applicationId: number;
+}
+
+/**
+ * Looks at a file without changing it (read-only connection, no WAL switch): which tables it
+ * has and whose it is. A file SQLite cannot read is invalid input, not a crash.
+ */
+export function inspectSqliteFile(path: string): SqliteFileFacts {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+    const tables = (
+      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Row[]
+    ).map((r) => r.name as string);
+    const applicationId = db.pragma('application_id', { simple: true }) as number;
+    return { tables, applicationId };
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? '';
+    if (code.startsWith('SQLITE_')) {
+      throw new AmisiError('invalid_argument', `${path} is not a SQLite database (${code})`, {
+        field: 'db',
+        value: path,
+      });
+    }
+    throw e;
+  } finally {
+    db?.close();
   }
 }
 
@@ -417,6 +470,9 @@ export class SqliteStore implements Store {
   }
 
   async migrate(): Promise<number> {
+    // Marks the file as ours (the SQLite header's application id), so a later open can tell an
+    // Amisi database from another program's.
+    this.writer.pragma(`application_id = ${AMISI_APPLICATION_ID}`);
     this.writer.exec(
       'CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
     );
@@ -491,6 +547,18 @@ export class SqliteStore implements Store {
         .get('SELECT * FROM grants WHERE account_id = ? ORDER BY created_at DESC, grant_id DESC')
         .all(accountId) as Row[]
     ).map(toGrant);
+  }
+
+  async accountView(accountId: string) {
+    const { s } = this.readConnection();
+    return this.reader!.transaction(() => ({
+      grants: (
+        s
+          .get('SELECT * FROM grants WHERE account_id = ? ORDER BY created_at DESC, grant_id DESC')
+          .all(accountId) as Row[]
+      ).map(toGrant),
+      holds: (s.get(SQL.openHolds).all(accountId) as Row[]).map(toHold),
+    }))();
   }
 
   async openHolds(accountId: string) {
