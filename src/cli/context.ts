@@ -8,6 +8,7 @@ import { output, type Output } from './output.js';
 
 export interface GlobalOptions {
   readonly db?: string;
+  readonly databaseUrl?: string;
   readonly json?: boolean;
 }
 
@@ -87,7 +88,13 @@ export async function withLedger<T>(
   // Settings first: a bad setting must not leave a new database file behind.
   const synchronous = synchronousFromEnv();
   const idempotencyRetentionMs = retentionFromEnv();
-  const store = await openStore({ db: path, synchronous, create: options.create ?? false });
+  const databaseUrl = o.databaseUrl ?? process.env.DATABASE_URL;
+  const store = await openStore({
+    db: path,
+    synchronous,
+    create: options.create ?? false,
+    ...(databaseUrl ? { databaseUrl } : {}),
+  });
   const ledger = new Ledger({ store, idempotencyRetentionMs });
   try {
     return await fn(ledger, output(o.json ?? false));

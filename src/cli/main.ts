@@ -10,6 +10,7 @@ import { reportError } from './output.js';
 const program = new Command('amisi')
   .description('Amisi Credits: a credit ledger for AI generation platforms')
   .option('--db <file>', 'SQLite database file (env AMISI_DB, default ./amisi.db)')
+  .option('--database-url <url>', 'PostgreSQL instead of SQLite: postgres://... (env DATABASE_URL)')
   .option('--json', 'print JSON for machines instead of tables')
   .exitOverride()
   // Usage errors are reported once, by reportError, as one line with their code.

@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { AmisiError } from '../core/errors.js';
 import type { Store } from '../ledger/store.js';
+import { PostgresStore } from './postgres/postgres-store.js';
 import {
   AMISI_APPLICATION_ID,
   inspectSqliteFile,
@@ -12,6 +13,8 @@ import {
 export interface OpenStoreOptions {
   /** SQLite file (default ./amisi.db). */
   readonly db?: string;
+  /** postgres://... : use PostgreSQL instead of SQLite. */
+  readonly databaseUrl?: string;
   readonly synchronous?: SqliteOptions['synchronous'];
   /** Create the database when it does not exist (amisi init); otherwise it must exist. */
   readonly create?: boolean;
@@ -51,10 +54,22 @@ function checkSqlitePath(path: string, create: boolean): void {
 
 /** The one place that chooses an adapter (entry points call this; nothing else does). */
 export async function openStore(options: OpenStoreOptions = {}): Promise<Store> {
-  const path = options.db ?? 'amisi.db';
-  if (/^postgres(ql)?:\/\//.test(path)) {
-    throw invalid('PostgreSQL is not supported by this build yet', path);
+  if (options.databaseUrl !== undefined && options.databaseUrl !== '') {
+    if (!/^postgres(ql)?:\/\//.test(options.databaseUrl)) {
+      throw new AmisiError('invalid_argument', 'the database URL must start with postgres://', {
+        field: 'database-url',
+      });
+    }
+    const store = new PostgresStore({ url: options.databaseUrl });
+    try {
+      await store.migrate();
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
+    return store;
   }
+  const path = options.db ?? 'amisi.db';
   checkSqlitePath(path, options.create ?? false);
   const store = new SqliteStore({
     path,

@@ -80,6 +80,21 @@ export function registerSetup(program: Command, globals: Globals): void {
       );
     });
 
+  program
+    .command('migrate')
+    .description('apply pending database migrations (every command also does at start-up)')
+    .action(async () => {
+      await withLedger(
+        globals(),
+        async (ledger, out) => {
+          out.print(() => `database is up to date (${ledger.store.kind})`, {
+            kind: ledger.store.kind,
+          });
+        },
+        { create: true },
+      );
+    });
+
   const catalog = program.command('catalog').description('show, validate and load catalogs');
   catalog
     .command('show')

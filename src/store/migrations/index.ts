@@ -10,6 +10,7 @@ export interface Migration {
   readonly id: number;
   readonly name: string;
   readonly sqlite: string;
+  readonly postgres: string;
 }
 
 export const migrations: readonly Migration[] = [
@@ -93,6 +94,85 @@ CREATE TABLE idempotency (
   created_at INTEGER NOT NULL,
   PRIMARY KEY (account_id, key)
 ) WITHOUT ROWID;
+CREATE INDEX idempotency_by_age ON idempotency (created_at);
+`,
+    postgres: `
+CREATE TABLE catalogs (
+  version TEXT PRIMARY KEY,
+  body JSONB NOT NULL,
+  digest TEXT NOT NULL,
+  loaded_at BIGINT NOT NULL,
+  activated_at BIGINT NOT NULL
+);
+CREATE TABLE accounts (
+  account_id TEXT PRIMARY KEY,
+  plan TEXT,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE grants (
+  account_id TEXT NOT NULL,
+  grant_id TEXT NOT NULL,
+  source TEXT NOT NULL CHECK (source IN ('allocation','rollover','purchase','promotion','adjustment')),
+  amount BIGINT NOT NULL CHECK (amount > 0),
+  remaining BIGINT NOT NULL CHECK (remaining >= 0 AND remaining <= amount),
+  starts_at BIGINT NOT NULL,
+  expires_at BIGINT CHECK (expires_at IS NULL OR expires_at > starts_at),
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (account_id, grant_id)
+);
+CREATE INDEX grants_open ON grants (account_id) WHERE remaining > 0;
+CREATE INDEX grants_due ON grants (expires_at) WHERE remaining > 0 AND expires_at IS NOT NULL;
+CREATE TABLE holds (
+  account_id TEXT NOT NULL,
+  hold_id TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('held','captured','released','expired')),
+  credits BIGINT NOT NULL CHECK (credits > 0),
+  captured_credits BIGINT NOT NULL CHECK (captured_credits >= 0 AND captured_credits <= credits),
+  draws JSONB NOT NULL,
+  expires_at BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  resolved_at BIGINT,
+  catalog_version TEXT,
+  quote JSONB,
+  attribution JSONB NOT NULL,
+  CHECK ((status = 'held') = (resolved_at IS NULL)),
+  CHECK (status = 'captured' OR captured_credits = 0),
+  PRIMARY KEY (account_id, hold_id)
+);
+CREATE INDEX holds_by_id ON holds (hold_id);
+CREATE INDEX holds_due ON holds (expires_at) WHERE status = 'held';
+CREATE INDEX holds_open ON holds (account_id, expires_at) WHERE status = 'held';
+CREATE TABLE transactions (
+  account_id TEXT NOT NULL,
+  transaction_id TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('grant','hold','capture','release','hold_expiry','charge','grant_expiry')),
+  created_at BIGINT NOT NULL,
+  idempotency_key TEXT,
+  hold_id TEXT,
+  grant_id TEXT,
+  catalog_version TEXT,
+  detail JSONB NOT NULL,
+  PRIMARY KEY (transaction_id, account_id)
+);
+CREATE INDEX transactions_by_account ON transactions (account_id, transaction_id);
+CREATE TABLE entries (
+  account_id TEXT NOT NULL,
+  transaction_id TEXT NOT NULL,
+  line INTEGER NOT NULL,
+  book TEXT NOT NULL CHECK (book IN ('issued','grant','held','consumed','breakage','refunded')),
+  grant_id TEXT,
+  hold_id TEXT,
+  credits BIGINT NOT NULL CHECK (credits <> 0),
+  PRIMARY KEY (transaction_id, line, account_id)
+);
+CREATE TABLE idempotency (
+  account_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  transaction_id TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (account_id, key)
+);
 CREATE INDEX idempotency_by_age ON idempotency (created_at);
 `,
   },

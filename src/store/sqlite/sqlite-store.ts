@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
 import { AmisiError, assert } from '../../core/errors.js';
-import type { Grant, GrantSource } from '../../core/grants.js';
+import type { Grant } from '../../core/grants.js';
 import type { Hold, HoldStatus } from '../../core/holds.js';
-import type { Book, Entry, JournalTransaction, TransactionKind } from '../../core/journal.js';
+import type { Book, JournalTransaction } from '../../core/journal.js';
 import type {
   AccountAudit,
   AccountRecord,
@@ -16,6 +16,18 @@ import type {
   WriteTx,
 } from '../../ledger/store.js';
 import { migrations } from '../migrations/index.js';
+import {
+  ENTRY_COLUMNS,
+  IDEMPOTENCY_COLUMNS,
+  int,
+  toAccount,
+  toCatalog,
+  toGrant,
+  toHold,
+  toTransaction,
+  TRANSACTION_COLUMNS,
+  type Row,
+} from '../rows.js';
 
 export interface SqliteOptions {
   /** A file path, or ':memory:' for a private in-memory database (tests). */
@@ -26,114 +38,11 @@ export interface SqliteOptions {
   readonly busyTimeoutMs?: number;
 }
 
-type Row = Record<string, unknown>;
-
-function int(value: unknown, what: string): number {
-  assert(typeof value === 'number' && Number.isSafeInteger(value), `${what} is a safe integer`);
-  return value;
-}
-
-function intOrNull(value: unknown, what: string): number | null {
-  return value === null ? null : int(value, what);
-}
-
-function toGrant(r: Row): Grant {
-  return {
-    accountId: r.account_id as string,
-    id: r.grant_id as string,
-    source: r.source as GrantSource,
-    amount: int(r.amount, 'grant amount'),
-    remaining: int(r.remaining, 'grant remaining'),
-    startsAt: int(r.starts_at, 'grant starts_at'),
-    expiresAt: intOrNull(r.expires_at, 'grant expires_at'),
-    createdAt: int(r.created_at, 'grant created_at'),
-  };
-}
-
-function toHold(r: Row): Hold {
-  return {
-    accountId: r.account_id as string,
-    id: r.hold_id as string,
-    status: r.status as HoldStatus,
-    credits: int(r.credits, 'hold credits'),
-    capturedCredits: int(r.captured_credits, 'hold captured'),
-    draws: JSON.parse(r.draws as string) as Hold['draws'],
-    expiresAt: int(r.expires_at, 'hold expires_at'),
-    createdAt: int(r.created_at, 'hold created_at'),
-    resolvedAt: intOrNull(r.resolved_at, 'hold resolved_at'),
-    catalogVersion: (r.catalog_version as string | null) ?? null,
-    quote: r.quote === null ? null : (JSON.parse(r.quote as string) as Hold['quote']),
-    attribution: JSON.parse(r.attribution as string) as Hold['attribution'],
-  };
-}
-
-function toAccount(r: Row): AccountRecord {
-  return {
-    id: r.account_id as string,
-    plan: (r.plan as string | null) ?? null,
-    createdAt: int(r.created_at, 'account created_at'),
-  };
-}
-
-function toCatalog(r: Row): CatalogRecord {
-  return {
-    version: r.version as string,
-    body: JSON.parse(r.body as string) as CatalogRecord['body'],
-    digest: r.digest as string,
-    loadedAt: int(r.loaded_at, 'catalog loaded_at'),
-    activatedAt: int(r.activated_at, 'catalog activated_at'),
-  };
-}
-
-const TRANSACTION_COLUMNS = [
-  'account_id',
-  'transaction_id',
-  'kind',
-  'created_at',
-  'idempotency_key',
-  'hold_id',
-  'grant_id',
-  'catalog_version',
-  'detail',
-] as const;
-const ENTRY_COLUMNS = [
-  'account_id',
-  'transaction_id',
-  'line',
-  'book',
-  'grant_id',
-  'hold_id',
-  'credits',
-] as const;
-const IDEMPOTENCY_COLUMNS = [
-  'account_id',
-  'key',
-  'request_hash',
-  'transaction_id',
-  'created_at',
-] as const;
-
 /** Rows per multi-row INSERT: few statement calls, far below SQLite's variable limit. */
 const INSERT_CHUNK = 64;
 
-function toTransaction(r: Row, entries: Database.Statement): JournalTransaction {
-  return {
-    accountId: r.account_id as string,
-    id: r.transaction_id as string,
-    kind: r.kind as TransactionKind,
-    createdAt: int(r.created_at, 'transaction created_at'),
-    idempotencyKey: (r.idempotency_key as string | null) ?? null,
-    holdId: (r.hold_id as string | null) ?? null,
-    grantId: (r.grant_id as string | null) ?? null,
-    catalogVersion: (r.catalog_version as string | null) ?? null,
-    detail: JSON.parse(r.detail as string) as Record<string, unknown>,
-    entries: (entries.all(r.transaction_id, r.account_id) as Row[]).map((e): Entry => ({
-      book: e.book as Book,
-      grantId: (e.grant_id as string | null) ?? null,
-      holdId: (e.hold_id as string | null) ?? null,
-      credits: int(e.credits, 'entry credits'),
-    })),
-  };
+function transactionWithEntries(r: Row, entries: Database.Statement): JournalTransaction {
+  return toTransaction(r, entries.all(r.transaction_id, r.account_id) as Row[]);
 }
 
 /** Prepared statements of one connection, made on first use. */
@@ -320,7 +229,7 @@ class SqliteWriteTx extends Reads implements WriteTx {
   }
   async getTransaction(accountId: string, transactionId: string) {
     const r = this.s.get(SQL.transaction).get(accountId, transactionId) as Row | undefined;
-    return r ? toTransaction(r, this.s.get(SQL.entries)) : undefined;
+    return r ? transactionWithEntries(r, this.s.get(SQL.entries)) : undefined;
   }
   async appendTransactions(txs: readonly JournalTransaction[]) {
     this.s.insertMany('transactions', TRANSACTION_COLUMNS, txs.length, (i, out) => {
@@ -598,7 +507,7 @@ export class SqliteStore implements Store {
       )
       .all(...args, q.limit) as Row[];
     const entries = s.get(SQL.entries);
-    return rows.map((r) => toTransaction(r, entries));
+    return rows.map((r) => transactionWithEntries(r, entries));
   }
 
   async activeCatalog() {

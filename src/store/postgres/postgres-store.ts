@@ -1,0 +1,556 @@
+import pg from 'pg';
+import { AmisiError, assert } from '../../core/errors.js';
+import type { Grant } from '../../core/grants.js';
+import type { Hold, HoldStatus } from '../../core/holds.js';
+import type { Book, JournalTransaction } from '../../core/journal.js';
+import type {
+  AccountAudit,
+  AccountKey,
+  AccountRecord,
+  CatalogRecord,
+  GrantRemaining,
+  HistoryQuery,
+  HoldRef,
+  IdempotencyRecord,
+  Store,
+  WriteTx,
+} from '../../ledger/store.js';
+import { migrations } from '../migrations/index.js';
+import { int, toAccount, toCatalog, toGrant, toHold, toTransaction, type Row } from '../rows.js';
+
+export interface PostgresOptions {
+  readonly url: string;
+  /** Connections in the pool (writes use one at a time per batch; reads share the rest). */
+  readonly poolSize?: number;
+  /** Told every statement the adapter sends (tests check the single-account rule with it). */
+  readonly onStatement?: (text: string, values: readonly unknown[]) => void;
+}
+
+/** BIGINT and NUMERIC (SUM of BIGINT) come back as numbers, asserted to be safe integers. */
+function safeInteger(text: string): number {
+  const n = Number(text);
+  assert(Number.isSafeInteger(n), `database integer ${text} is a safe integer`);
+  return n;
+}
+
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20 || oid === 1700) return safeInteger;
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+/** Error codes that mean "try again": serialization, deadlock, lock timeout, connections. */
+const RETRYABLE = new Set(['40001', '40P01', '55P03', '53300', '57P01', '57P02', '57P03']);
+
+function mapError(e: unknown): unknown {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && (RETRYABLE.has(code) || code.startsWith('08'))) {
+    return new AmisiError('store_busy', `the database asked to retry (${code})`, {
+      sqlstate: code,
+    });
+  }
+  if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT') {
+    return new AmisiError('store_busy', `the database is unreachable (${code})`, {});
+  }
+  return e;
+}
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+class Sql {
+  constructor(
+    private readonly db: Queryable,
+    private readonly log: PostgresOptions['onStatement'],
+  ) {}
+  async rows(text: string, values: unknown[] = [], name?: string): Promise<Row[]> {
+    return (await this.run(text, values, name)).rows as Row[];
+  }
+  async run(text: string, values: unknown[] = [], name?: string): Promise<pg.QueryResult> {
+    this.log?.(text, values);
+    return name ? this.db.query({ name, text, values }) : this.db.query(text, values);
+  }
+}
+
+const HOLD_COLUMNS =
+  'account_id, hold_id, status, credits, captured_credits, draws, expires_at, created_at, resolved_at, catalog_version, quote, attribution';
+
+async function transactionsWithEntries(sql: Sql, rows: Row[]): Promise<JournalTransaction[]> {
+  if (rows.length === 0) return [];
+  const accountId = rows[0]!.account_id as string;
+  assert(
+    rows.every((r) => r.account_id === accountId),
+    'one account per journal read',
+  );
+  const entries = await sql.rows(
+    'SELECT * FROM entries WHERE account_id = $1 AND transaction_id = ANY($2::text[]) ORDER BY transaction_id, line',
+    [accountId, rows.map((r) => r.transaction_id)],
+  );
+  const byTransaction = new Map<string, Row[]>();
+  for (const e of entries) {
+    const list = byTransaction.get(e.transaction_id as string) ?? [];
+    list.push(e);
+    byTransaction.set(e.transaction_id as string, list);
+  }
+  return rows.map((r) => toTransaction(r, byTransaction.get(r.transaction_id as string) ?? []));
+}
+
+class PostgresWriteTx implements WriteTx {
+  constructor(private readonly sql: Sql) {}
+
+  async lockAccounts(accountIds: readonly string[]) {
+    // FOR UPDATE in id order: two batches that share accounts queue instead of deadlocking.
+    const rows = await this.sql.rows(
+      'SELECT * FROM accounts WHERE account_id = ANY($1::text[]) ORDER BY account_id FOR UPDATE',
+      [[...accountIds].sort()],
+      'lock_accounts',
+    );
+    return rows.map(toAccount);
+  }
+  async insertAccount(a: AccountRecord) {
+    const r = await this.sql.run(
+      'INSERT INTO accounts (account_id, plan, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+      [a.id, a.plan, a.createdAt],
+    );
+    return r.rowCount === 1;
+  }
+  async openGrants(accountIds: readonly string[]) {
+    const rows = await this.sql.rows(
+      'SELECT * FROM grants WHERE account_id = ANY($1::text[]) AND remaining > 0',
+      [accountIds],
+      'open_grants',
+    );
+    return rows.map(toGrant);
+  }
+  async getGrant(accountId: string, grantId: string) {
+    const [r] = await this.sql.rows(
+      'SELECT * FROM grants WHERE account_id = $1 AND grant_id = $2',
+      [accountId, grantId],
+    );
+    return r ? toGrant(r) : undefined;
+  }
+  async insertGrant(g: Grant) {
+    await this.sql.run(
+      'INSERT INTO grants (account_id, grant_id, source, amount, remaining, starts_at, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+      [g.accountId, g.id, g.source, g.amount, g.remaining, g.startsAt, g.expiresAt, g.createdAt],
+      'insert_grant',
+    );
+  }
+  async setGrantsRemaining(updates: readonly GrantRemaining[]) {
+    const r = await this.sql.run(
+      `UPDATE grants g SET remaining = u.remaining
+       FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(account_id, grant_id, remaining)
+       WHERE g.account_id = u.account_id AND g.grant_id = u.grant_id`,
+      [
+        updates.map((u) => u.accountId),
+        updates.map((u) => u.grantId),
+        updates.map((u) => u.remaining),
+      ],
+      'set_grants_remaining',
+    );
+    assert(r.rowCount === updates.length, 'every grant changed in the batch was updated');
+  }
+  async findHoldAccount(holdId: string) {
+    const [r] = await this.sql.rows('SELECT account_id FROM holds WHERE hold_id = $1', [holdId]);
+    return r ? (r.account_id as string) : undefined;
+  }
+  async getHolds(refs: readonly HoldRef[]) {
+    if (refs.length === 0) return [];
+    const rows = await this.sql.rows(
+      `SELECT h.* FROM holds h JOIN unnest($1::text[], $2::text[]) AS r(account_id, hold_id)
+       ON h.account_id = r.account_id AND h.hold_id = r.hold_id`,
+      [refs.map((r) => r.accountId), refs.map((r) => r.holdId)],
+      'get_holds',
+    );
+    return rows.map(toHold);
+  }
+  async dueHolds(accountIds: readonly string[], now: number) {
+    const rows = await this.sql.rows(
+      `SELECT * FROM holds WHERE account_id = ANY($1::text[]) AND status = 'held' AND expires_at <= $2
+       ORDER BY account_id, expires_at, hold_id`,
+      [accountIds, now],
+      'due_holds',
+    );
+    return rows.map(toHold);
+  }
+  async insertHold(h: Hold) {
+    await this.sql.run(
+      `INSERT INTO holds (${HOLD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      [
+        h.accountId,
+        h.id,
+        h.status,
+        h.credits,
+        h.capturedCredits,
+        JSON.stringify(h.draws),
+        h.expiresAt,
+        h.createdAt,
+        h.resolvedAt,
+        h.catalogVersion,
+        h.quote === null ? null : JSON.stringify(h.quote),
+        JSON.stringify(h.attribution),
+      ],
+      'insert_hold',
+    );
+  }
+  async resolveHold(
+    accountId: string,
+    holdId: string,
+    status: HoldStatus,
+    captured: number,
+    at: number,
+  ) {
+    const r = await this.sql.run(
+      "UPDATE holds SET status = $1, captured_credits = $2, resolved_at = $3 WHERE account_id = $4 AND hold_id = $5 AND status = 'held'",
+      [status, captured, at, accountId, holdId],
+      'resolve_hold',
+    );
+    assert(r.rowCount === 1, `hold ${holdId} resolved once`);
+  }
+  async getTransaction(accountId: string, transactionId: string) {
+    const rows = await this.sql.rows(
+      'SELECT * FROM transactions WHERE account_id = $1 AND transaction_id = $2',
+      [accountId, transactionId],
+    );
+    const [t] = await transactionsWithEntries(this.sql, rows);
+    return t;
+  }
+  async appendTransactions(txs: readonly JournalTransaction[]) {
+    // One statement per table however many rows: unnest turns the column arrays into rows.
+    await this.sql.run(
+      `INSERT INTO transactions (account_id, transaction_id, kind, created_at, idempotency_key, hold_id, grant_id, catalog_version, detail)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::jsonb[])`,
+      [
+        txs.map((t) => t.accountId),
+        txs.map((t) => t.id),
+        txs.map((t) => t.kind),
+        txs.map((t) => t.createdAt),
+        txs.map((t) => t.idempotencyKey),
+        txs.map((t) => t.holdId),
+        txs.map((t) => t.grantId),
+        txs.map((t) => t.catalogVersion),
+        txs.map((t) => JSON.stringify(t.detail)),
+      ],
+      'append_transactions',
+    );
+    const cols: unknown[][] = [[], [], [], [], [], [], []];
+    for (const t of txs) {
+      t.entries.forEach((e, line) => {
+        cols[0]!.push(t.accountId);
+        cols[1]!.push(t.id);
+        cols[2]!.push(line);
+        cols[3]!.push(e.book);
+        cols[4]!.push(e.grantId);
+        cols[5]!.push(e.holdId);
+        cols[6]!.push(e.credits);
+      });
+    }
+    await this.sql.run(
+      `INSERT INTO entries (account_id, transaction_id, line, book, grant_id, hold_id, credits)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::bigint[])`,
+      cols,
+      'append_entries',
+    );
+  }
+  async getIdempotency(refs: readonly AccountKey[]): Promise<IdempotencyRecord[]> {
+    if (refs.length === 0) return [];
+    const rows = await this.sql.rows(
+      `SELECT i.* FROM idempotency i JOIN unnest($1::text[], $2::text[]) AS k(account_id, key)
+       ON i.account_id = k.account_id AND i.key = k.key`,
+      [refs.map((r) => r.accountId), refs.map((r) => r.key)],
+      'get_idempotency',
+    );
+    return rows.map((r) => ({
+      accountId: r.account_id as string,
+      key: r.key as string,
+      requestHash: r.request_hash as string,
+      transactionId: r.transaction_id as string,
+      createdAt: int(r.created_at, 'idempotency created_at'),
+    }));
+  }
+  async putIdempotency(records: readonly IdempotencyRecord[]) {
+    await this.sql.run(
+      `INSERT INTO idempotency (account_id, key, request_hash, transaction_id, created_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])`,
+      [
+        records.map((r) => r.accountId),
+        records.map((r) => r.key),
+        records.map((r) => r.requestHash),
+        records.map((r) => r.transactionId),
+        records.map((r) => r.createdAt),
+      ],
+      'put_idempotency',
+    );
+  }
+  async activeCatalog() {
+    const [r] = await this.sql.rows(ACTIVE_CATALOG, [], 'active_catalog');
+    return r ? toCatalog(r) : undefined;
+  }
+  async getCatalog(version: string) {
+    const [r] = await this.sql.rows('SELECT * FROM catalogs WHERE version = $1', [version]);
+    return r ? toCatalog(r) : undefined;
+  }
+  async putCatalog(c: CatalogRecord) {
+    const r = await this.sql.run(
+      'INSERT INTO catalogs (version, body, digest, loaded_at, activated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING',
+      [c.version, JSON.stringify(c.body), c.digest, c.loadedAt, c.activatedAt],
+    );
+    return r.rowCount === 1;
+  }
+  async activateCatalog(version: string, at: number) {
+    await this.sql.run('UPDATE catalogs SET activated_at = $1 WHERE version = $2', [at, version]);
+  }
+}
+
+const ACTIVE_CATALOG = 'SELECT * FROM catalogs ORDER BY activated_at DESC, version DESC LIMIT 1';
+
+/** A key for pg_advisory_xact_lock: one migrator at a time across every process. */
+const MIGRATION_LOCK = 0x414d4953;
+
+/**
+ * PostgreSQL through node-postgres. Each batch is one READ COMMITTED transaction that locks
+ * its accounts' rows (SELECT ... FOR UPDATE, in id order) before reading anything it decides
+ * on, so several processes can share one database without overspending
+ * (docs/adr/0004-postgres-row-locks.md). synchronous_commit stays on: COMMIT returns after the
+ * WAL is flushed.
+ */
+export class PostgresStore implements Store {
+  readonly kind = 'postgres';
+  private readonly pool: pg.Pool;
+  private readonly log: PostgresOptions['onStatement'];
+
+  constructor(options: PostgresOptions) {
+    this.pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10, types });
+    // An idle client that loses its connection must not crash the process.
+    this.pool.on('error', () => undefined);
+    this.log = options.onStatement;
+  }
+
+  private sql(db: Queryable = this.pool): Sql {
+    return new Sql(db, this.log);
+  }
+
+  private async inTransaction<T>(begin: string, fn: (sql: Sql) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (e) {
+      throw mapError(e);
+    }
+    let broken: Error | undefined;
+    try {
+      const sql = this.sql(client);
+      await sql.run(begin);
+      const result = await fn(sql);
+      await sql.run('COMMIT');
+      return result;
+    } catch (e) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackError) {
+        broken = rollbackError as Error;
+      }
+      throw mapError(e);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async migrate(): Promise<number> {
+    let applied = 0;
+    await this.inTransaction('BEGIN', async (sql) => {
+      await sql.run('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      await sql.run(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
+      );
+      const done = new Set(
+        (await sql.rows('SELECT id FROM schema_migrations')).map((r) => r.id as number),
+      );
+      for (const m of migrations) {
+        if (done.has(m.id)) continue;
+        await sql.run(m.postgres);
+        await sql.run('INSERT INTO schema_migrations (id, name, applied_at) VALUES ($1, $2, $3)', [
+          m.id,
+          m.name,
+          Date.now(),
+        ]);
+        applied += 1;
+      }
+    });
+    return applied;
+  }
+
+  write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+    return this.inTransaction('BEGIN', (sql) => fn(new PostgresWriteTx(sql)));
+  }
+
+  private snapshot<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    return this.inTransaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', fn);
+  }
+
+  async getAccount(accountId: string) {
+    const [r] = await this.sql().rows(
+      'SELECT * FROM accounts WHERE account_id = $1',
+      [accountId],
+      'get_account',
+    );
+    return r ? toAccount(r) : undefined;
+  }
+
+  async listAccounts(afterId: string | null, limit: number) {
+    const rows = await this.sql().rows(
+      'SELECT * FROM accounts WHERE account_id > $1 ORDER BY account_id LIMIT $2',
+      [afterId ?? '', limit],
+    );
+    return rows.map(toAccount);
+  }
+
+  async listGrants(accountId: string) {
+    const rows = await this.sql().rows(
+      'SELECT * FROM grants WHERE account_id = $1 ORDER BY created_at DESC, grant_id DESC',
+      [accountId],
+    );
+    return rows.map(toGrant);
+  }
+
+  async accountView(accountId: string) {
+    return this.snapshot(async (sql) => ({
+      grants: (
+        await sql.rows(
+          'SELECT * FROM grants WHERE account_id = $1 ORDER BY created_at DESC, grant_id DESC',
+          [accountId],
+        )
+      ).map(toGrant),
+      holds: (await sql.rows(OPEN_HOLDS, [accountId])).map(toHold),
+    }));
+  }
+
+  async openHolds(accountId: string) {
+    return (await this.sql().rows(OPEN_HOLDS, [accountId])).map(toHold);
+  }
+
+  async findHold(holdId: string) {
+    const [r] = await this.sql().rows(
+      'SELECT * FROM holds WHERE hold_id = $1',
+      [holdId],
+      'find_hold',
+    );
+    return r ? toHold(r) : undefined;
+  }
+
+  async listTransactions(q: HistoryQuery): Promise<JournalTransaction[]> {
+    const where = ['account_id = $1'];
+    const values: unknown[] = [q.accountId];
+    const add = (clause: string, value: unknown) => {
+      values.push(value);
+      where.push(clause.replace('?', `$${values.length}`));
+    };
+    if (q.kinds && q.kinds.length > 0) add('kind = ANY(?::text[])', q.kinds);
+    if (q.since !== undefined) add('created_at >= ?', q.since);
+    if (q.until !== undefined) add('created_at < ?', q.until);
+    if (q.before !== undefined) add('transaction_id < ?', q.before);
+    values.push(q.limit);
+    const sql = this.sql();
+    const rows = await sql.rows(
+      `SELECT * FROM transactions WHERE ${where.join(' AND ')} ORDER BY transaction_id DESC LIMIT $${values.length}`,
+      values,
+    );
+    return transactionsWithEntries(sql, rows);
+  }
+
+  async activeCatalog() {
+    const [r] = await this.sql().rows(ACTIVE_CATALOG, [], 'active_catalog');
+    return r ? toCatalog(r) : undefined;
+  }
+
+  async getCatalog(version: string) {
+    const [r] = await this.sql().rows('SELECT * FROM catalogs WHERE version = $1', [version]);
+    return r ? toCatalog(r) : undefined;
+  }
+
+  async listCatalogs() {
+    const rows = await this.sql().rows(
+      'SELECT * FROM catalogs ORDER BY activated_at DESC, version DESC',
+    );
+    return rows.map(toCatalog);
+  }
+
+  async accountAudit(accountId: string): Promise<AccountAudit> {
+    return this.snapshot(async (sql) => {
+      const grants = (
+        await sql.rows('SELECT * FROM grants WHERE account_id = $1', [accountId])
+      ).map(toGrant);
+      const holds = (await sql.rows('SELECT * FROM holds WHERE account_id = $1', [accountId])).map(
+        toHold,
+      );
+      const sums = (
+        await sql.rows(
+          `SELECT book, grant_id, hold_id, SUM(credits) AS credits FROM entries
+           WHERE account_id = $1 GROUP BY book, grant_id, hold_id`,
+          [accountId],
+        )
+      ).map((r) => ({
+        book: r.book as Book,
+        grantId: (r.grant_id as string | null) ?? null,
+        holdId: (r.hold_id as string | null) ?? null,
+        credits: int(r.credits, 'entry sum'),
+      }));
+      const unbalanced = (
+        await sql.rows(
+          `SELECT t.transaction_id, COALESCE(SUM(e.credits), 0) AS total FROM transactions t
+           LEFT JOIN entries e ON e.transaction_id = t.transaction_id AND e.account_id = t.account_id
+           WHERE t.account_id = $1 GROUP BY t.transaction_id
+           HAVING COALESCE(SUM(e.credits), 0) <> 0 OR COUNT(e.line) < 2`,
+          [accountId],
+        )
+      ).map((r) => ({
+        transactionId: r.transaction_id as string,
+        sum: int(r.total, 'transaction sum'),
+      }));
+      const resolutions = new Map<string, number>();
+      for (const r of await sql.rows(
+        `SELECT hold_id, COUNT(*) AS n FROM transactions
+         WHERE account_id = $1 AND kind IN ('capture','release','hold_expiry') GROUP BY hold_id`,
+        [accountId],
+      )) {
+        resolutions.set(r.hold_id as string, int(r.n, 'resolution count'));
+      }
+      const [count] = await sql.rows(
+        'SELECT COUNT(*) AS n FROM transactions WHERE account_id = $1',
+        [accountId],
+      );
+      return {
+        grants,
+        holds,
+        sums,
+        unbalanced,
+        resolutions,
+        transactionCount: int(count!.n, 'count'),
+      };
+    });
+  }
+
+  async accountsDue(now: number, limit: number) {
+    const rows = await this.sql().rows(
+      `SELECT account_id FROM grants WHERE remaining > 0 AND expires_at IS NOT NULL AND expires_at <= $1
+       UNION SELECT account_id FROM holds WHERE status = 'held' AND expires_at <= $1 LIMIT $2`,
+      [now, limit],
+    );
+    return rows.map((r) => r.account_id as string);
+  }
+
+  async purgeIdempotency(before: number, limit: number) {
+    const r = await this.sql().run(
+      `DELETE FROM idempotency WHERE (account_id, key) IN
+       (SELECT account_id, key FROM idempotency WHERE created_at < $1 LIMIT $2)`,
+      [before, limit],
+    );
+    return r.rowCount ?? 0;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+const OPEN_HOLDS = `SELECT * FROM holds WHERE account_id = $1 AND status = 'held' ORDER BY expires_at, hold_id`;

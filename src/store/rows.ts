@@ -1,0 +1,126 @@
+import { assert } from '../core/errors.js';
+import type { Grant, GrantSource } from '../core/grants.js';
+import type { Hold, HoldStatus } from '../core/holds.js';
+import type { Book, Entry, JournalTransaction, TransactionKind } from '../core/journal.js';
+import type { AccountRecord, CatalogRecord } from '../ledger/store.js';
+
+/**
+ * Row mappers shared by every adapter. Amounts are asserted to be safe integers on the way in
+ * (STYLE.md: at every boundary); JSON columns arrive as text (SQLite) or parsed (PostgreSQL).
+ */
+export type Row = Record<string, unknown>;
+
+export function int(value: unknown, what: string): number {
+  assert(typeof value === 'number' && Number.isSafeInteger(value), `${what} is a safe integer`);
+  return value;
+}
+
+export function intOrNull(value: unknown, what: string): number | null {
+  return value === null ? null : int(value, what);
+}
+
+export function json<T>(value: unknown): T {
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
+}
+
+const text = (value: unknown): string | null => (value as string | null) ?? null;
+
+export function toGrant(r: Row): Grant {
+  return {
+    accountId: r.account_id as string,
+    id: r.grant_id as string,
+    source: r.source as GrantSource,
+    amount: int(r.amount, 'grant amount'),
+    remaining: int(r.remaining, 'grant remaining'),
+    startsAt: int(r.starts_at, 'grant starts_at'),
+    expiresAt: intOrNull(r.expires_at, 'grant expires_at'),
+    createdAt: int(r.created_at, 'grant created_at'),
+  };
+}
+
+export function toHold(r: Row): Hold {
+  return {
+    accountId: r.account_id as string,
+    id: r.hold_id as string,
+    status: r.status as HoldStatus,
+    credits: int(r.credits, 'hold credits'),
+    capturedCredits: int(r.captured_credits, 'hold captured'),
+    draws: json<Hold['draws']>(r.draws),
+    expiresAt: int(r.expires_at, 'hold expires_at'),
+    createdAt: int(r.created_at, 'hold created_at'),
+    resolvedAt: intOrNull(r.resolved_at, 'hold resolved_at'),
+    catalogVersion: text(r.catalog_version),
+    quote: r.quote === null ? null : json<Hold['quote']>(r.quote),
+    attribution: json<Hold['attribution']>(r.attribution),
+  };
+}
+
+export function toAccount(r: Row): AccountRecord {
+  return {
+    id: r.account_id as string,
+    plan: text(r.plan),
+    createdAt: int(r.created_at, 'account created_at'),
+  };
+}
+
+export function toCatalog(r: Row): CatalogRecord {
+  return {
+    version: r.version as string,
+    body: json<CatalogRecord['body']>(r.body),
+    digest: r.digest as string,
+    loadedAt: int(r.loaded_at, 'catalog loaded_at'),
+    activatedAt: int(r.activated_at, 'catalog activated_at'),
+  };
+}
+
+export function toEntry(e: Row): Entry {
+  return {
+    book: e.book as Book,
+    grantId: text(e.grant_id),
+    holdId: text(e.hold_id),
+    credits: int(e.credits, 'entry credits'),
+  };
+}
+
+export function toTransaction(r: Row, entries: readonly Row[]): JournalTransaction {
+  return {
+    accountId: r.account_id as string,
+    id: r.transaction_id as string,
+    kind: r.kind as TransactionKind,
+    createdAt: int(r.created_at, 'transaction created_at'),
+    idempotencyKey: text(r.idempotency_key),
+    holdId: text(r.hold_id),
+    grantId: text(r.grant_id),
+    catalogVersion: text(r.catalog_version),
+    detail: json<Record<string, unknown>>(r.detail),
+    entries: entries.map(toEntry),
+  };
+}
+
+export const TRANSACTION_COLUMNS = [
+  'account_id',
+  'transaction_id',
+  'kind',
+  'created_at',
+  'idempotency_key',
+  'hold_id',
+  'grant_id',
+  'catalog_version',
+  'detail',
+] as const;
+export const ENTRY_COLUMNS = [
+  'account_id',
+  'transaction_id',
+  'line',
+  'book',
+  'grant_id',
+  'hold_id',
+  'credits',
+] as const;
+export const IDEMPOTENCY_COLUMNS = [
+  'account_id',
+  'key',
+  'request_hash',
+  'transaction_id',
+  'created_at',
+] as const;
