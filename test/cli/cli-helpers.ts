@@ -15,9 +15,11 @@ export interface Run {
 
 /** Runs the real `amisi` binary against `db`. */
 export function amisi(db: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Run {
+  // The SQLite path is under test here: the test run's DATABASE_URL must not redirect it.
+  const { DATABASE_URL: _unused, ...inherited } = process.env;
   const r = spawnSync(process.execPath, [BIN, '--db', db, ...args], {
     encoding: 'utf8',
-    env: { ...process.env, ...env },
+    env: { ...inherited, ...env },
   });
   return {
     status: r.status ?? -1,
