@@ -1,14 +1,20 @@
 /**
- * Durable charges per second on SQLite (synchronous=FULL): one hot account, and spread across
- * 10,000 accounts; with group commit and without. Prints a table (or --json). Never asserted.
+ * Durable charges per second: one hot account, and spread across 10,000 accounts; with group
+ * commit and without. SQLite (synchronous=FULL) by default; --postgres for PostgreSQL
+ * (synchronous_commit on), on DATABASE_URL or a throwaway local cluster. Prints a table (or
+ * --json). Never asserted by a test.
  *
- *   npm run bench            # full run
- *   npm run bench -- --quick # smaller counts
+ *   npm run bench                  # SQLite
+ *   npm run bench -- --postgres    # PostgreSQL
+ *   npm run bench -- --quick       # smaller counts
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { Ledger } from '../src/ledger/ledger.js';
+import type { Store } from '../src/ledger/store.js';
+import { PostgresStore } from '../src/store/postgres/postgres-store.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 
 interface Figure {
@@ -22,13 +28,80 @@ interface Figure {
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const json = args.includes('--json');
+const postgres = args.includes('--postgres');
 const ACCOUNTS = 10_000;
 const WINDOW = 4_000; // charges in flight at once: many clients of one process
 
-async function setup(dir: string, name: string, accounts: number, maxBatch: number) {
-  const store = new SqliteStore({ path: join(dir, `${name}.db`), synchronous: 'FULL' });
-  await store.migrate();
-  const ledger = new Ledger({ store, committer: { maxBatch } });
+interface Cluster {
+  url: string;
+  stop(): void;
+}
+
+/** Where each scenario's store lives: a temp folder for SQLite, a server for PostgreSQL. */
+interface Place {
+  open(name: string): Promise<Store>;
+  close(): Promise<void>;
+  label: string;
+}
+
+async function sqlitePlace(): Promise<Place> {
+  const dir = mkdtempSync(join(tmpdir(), 'amisi-bench-'));
+  return {
+    label: 'SQLite WAL synchronous=FULL',
+    async open(name) {
+      const store = new SqliteStore({ path: join(dir, `${name}.db`), synchronous: 'FULL' });
+      await store.migrate();
+      return store;
+    },
+    async close() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function postgresPlace(): Promise<Place> {
+  let cluster: Cluster | null = null;
+  let admin = process.env.DATABASE_URL;
+  if (!admin) {
+    const script = new URL('../../scripts/pg-cluster.mjs', import.meta.url).href;
+    const { startCluster } = (await import(script)) as {
+      startCluster: () => Promise<Cluster | null>;
+    };
+    cluster = await startCluster();
+    if (!cluster) throw new Error('PostgreSQL is not installed and DATABASE_URL is not set');
+    admin = cluster.url;
+  }
+  const adminUrl = admin;
+  const query = async (sql: string) => {
+    const c = new pg.Client(adminUrl);
+    await c.connect();
+    await c.query(sql);
+    await c.end();
+  };
+  const made: string[] = [];
+  return {
+    label: 'PostgreSQL synchronous_commit=on',
+    async open(name) {
+      const db = `amisi_bench_${name.replace(/-/g, '_')}`;
+      await query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+      await query(`CREATE DATABASE ${db}`);
+      made.push(db);
+      const url = new URL(adminUrl);
+      url.pathname = `/${db}`;
+      const store = new PostgresStore({ url: url.toString(), poolSize: 8 });
+      await store.migrate();
+      return store;
+    },
+    async close() {
+      for (const db of made) await query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+      cluster?.stop();
+    },
+  };
+}
+
+async function setup(place: Place, name: string, accounts: number, maxBatch: number) {
+  const store = await place.open(name);
+  const ledger = new Ledger({ store, committer: { maxBatch: 1000 } });
   const ids = Array.from({ length: accounts }, (_, i) => `acct-${i}`);
   await Promise.all(ids.map((accountId) => ledger.createAccount({ accountId })));
   await Promise.all(
@@ -36,18 +109,20 @@ async function setup(dir: string, name: string, accounts: number, maxBatch: numb
       ledger.grant({ accountId, key: 'seed', credits: 1_000_000_000, source: 'purchase' }),
     ),
   );
-  return { ledger, ids };
+  await ledger.idle();
+  // The measured ledger: the same store, with group commit on or off.
+  return { ledger: new Ledger({ store, committer: { maxBatch } }), ids };
 }
 
 async function run(
-  dir: string,
+  place: Place,
   scenario: 'hot' | 'spread',
   groupCommit: boolean,
   charges: number,
 ): Promise<Figure> {
   const accounts = scenario === 'hot' ? 1 : ACCOUNTS;
   const name = `${scenario}-${groupCommit ? 'gc' : 'single'}`;
-  const { ledger, ids } = await setup(dir, name, accounts, groupCommit ? 1000 : 1);
+  const { ledger, ids } = await setup(place, name, accounts, groupCommit ? 1000 : 1);
   let next = 0;
   let done = 0;
   const started = process.hrtime.bigint();
@@ -67,21 +142,21 @@ async function run(
   return { scenario, groupCommit, charges, seconds, perSecond: Math.round(charges / seconds) };
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'amisi-bench-'));
+const place = postgres ? await postgresPlace() : await sqlitePlace();
 try {
   const n = quick ? 20_000 : 200_000;
   const single = quick ? 300 : 2_000;
   const figures = [
-    await run(dir, 'hot', true, n),
-    await run(dir, 'spread', true, n),
-    await run(dir, 'hot', false, single),
-    await run(dir, 'spread', false, single),
+    await run(place, 'hot', true, n),
+    await run(place, 'spread', true, n),
+    await run(place, 'hot', false, single),
+    await run(place, 'spread', false, single),
   ];
   if (json) {
-    console.log(JSON.stringify({ synchronous: 'FULL', figures }, null, 2));
+    console.log(JSON.stringify({ store: place.label, figures }, null, 2));
   } else {
-    process.stderr.write('\n');
-    console.log('durable charges per second, SQLite WAL synchronous=FULL');
+    if (process.stderr.isTTY) process.stderr.write('\n');
+    console.log(`durable charges per second, ${place.label}`);
     console.log('scenario                 group commit   charges   seconds   charges/s');
     for (const f of figures) {
       const label = f.scenario === 'hot' ? 'one hot account' : `${ACCOUNTS} accounts`;
@@ -91,5 +166,5 @@ try {
     }
   }
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  await place.close();
 }

@@ -40,7 +40,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export class Committer {
   private readonly queue: Pending[] = [];
-  private draining = false;
+  /** Batches being written now (at most the store's writeConcurrency). */
+  private inFlight = 0;
+  private scheduled = false;
 
   constructor(
     private readonly store: Store,
@@ -63,26 +65,36 @@ export class Committer {
         return;
       }
       this.queue.push({ run, hint, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.draining) {
-        this.draining = true;
-        setImmediate(() => void this.drain());
-      }
+      this.schedule();
     });
   }
 
   /** Resolves when everything submitted so far is committed (for graceful shutdown). */
   async idle(): Promise<void> {
-    while (this.draining || this.queue.length > 0) await sleep(1);
+    while (this.inFlight > 0 || this.scheduled || this.queue.length > 0) await sleep(1);
   }
 
-  private async drain(): Promise<void> {
-    try {
-      while (this.queue.length > 0) {
-        const items = this.queue.splice(0, this.options.maxBatch);
-        await this.commit(items);
-      }
-    } finally {
-      this.draining = false;
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= this.store.writeConcurrency) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.drain();
+    });
+  }
+
+  /**
+   * Starts batches while there is work and the store can take another concurrent write
+   * transaction (SQLite: one; PostgreSQL: a few, so one batch is built while another commits).
+   */
+  private drain(): void {
+    while (this.queue.length > 0 && this.inFlight < this.store.writeConcurrency) {
+      const items = this.queue.splice(0, this.options.maxBatch);
+      this.inFlight += 1;
+      void this.commit(items).finally(() => {
+        this.inFlight -= 1;
+        if (this.queue.length > 0) this.schedule();
+      });
     }
   }
 

@@ -139,6 +139,11 @@ export interface WriteTx {
 
 export interface Store {
   readonly kind: string;
+  /**
+   * How many write transactions may run at once. SQLite: 1 (one writer). PostgreSQL: a few,
+   * so the next batch is built while one commits; accounts they share wait on row locks.
+   */
+  readonly writeConcurrency: number;
   /** Applies pending migrations in order; returns how many ran. */
   migrate(): Promise<number>;
   write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T>;

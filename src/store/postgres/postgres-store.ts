@@ -22,6 +22,8 @@ export interface PostgresOptions {
   readonly url: string;
   /** Connections in the pool (writes use one at a time per batch; reads share the rest). */
   readonly poolSize?: number;
+  /** Write transactions at once (default 2): one batch is built while another commits. */
+  readonly writeConcurrency?: number;
   /** Told every statement the adapter sends (tests check the single-account rule with it). */
   readonly onStatement?: (text: string, values: readonly unknown[]) => void;
 }
@@ -316,11 +318,17 @@ const MIGRATION_LOCK = 0x414d4953;
  */
 export class PostgresStore implements Store {
   readonly kind = 'postgres';
+  readonly writeConcurrency: number;
   private readonly pool: pg.Pool;
   private readonly log: PostgresOptions['onStatement'];
 
   constructor(options: PostgresOptions) {
-    this.pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10, types });
+    this.writeConcurrency = options.writeConcurrency ?? 2;
+    this.pool = new pg.Pool({
+      connectionString: options.url,
+      max: Math.max(options.poolSize ?? 10, this.writeConcurrency + 2),
+      types,
+    });
     // An idle client that loses its connection must not crash the process.
     this.pool.on('error', () => undefined);
     this.log = options.onStatement;

@@ -353,6 +353,7 @@ function open(path: string, options: SqliteOptions, readonly: boolean): Database
  */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
+  readonly writeConcurrency = 1;
   private readonly writer: Database.Database;
   private reader: Database.Database | undefined;
   private readonly ws: Statements;

@@ -1,27 +1,32 @@
 /**
  * Model-based property test of the ledger (STYLE.md, "Tests"): fast-check generates sequences
  * of grants, holds, captures, releases, charges, clock moves, sweeps, replays and reused keys;
- * each command runs against the real Ledger on SQLite and against the reference model
+ * each command runs against the real Ledger and against the reference model
  * (reference-model.ts), and after each command the outcome, the raw rows, the balance and the
  * journal totals must agree.
+ *
+ * This module holds the whole test; each store runs it from its own file, so the test runner
+ * runs the stores in parallel: model.test.ts (SQLite) and model-postgres.test.ts (PostgreSQL).
+ * Both use the same fixed seed and number of sequences.
  *
  * One store and one ledger serve every sequence; each sequence gets a fresh account, which
  * isolates its state. The fake clock only moves forward, so every time is relative to "now".
  *
- * Reproduce a failure with the seed and path printed in the failure message:
+ * Reproduce a failure with the seed and path printed in the failure message, which also names
+ * the store and the test file to run:
  *   AMISI_PROPERTY_SEED=<seed> AMISI_PROPERTY_PATH=<path> AMISI_PROPERTY_REPLAY_PATH=<replayPath> \
- *     node scripts/run-tests.mjs ledger/model
+ *     node scripts/run-tests.mjs ledger/model.test        (SQLite)
+ *     node scripts/run-tests.mjs ledger/model-postgres    (PostgreSQL)
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as fc from 'fast-check';
 import { isAmisiError } from '../../src/core/errors.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { FakeClock } from '../../src/ledger/ports.js';
 import { checkAccount, verify } from '../../src/ledger/verify.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { defaultCatalog, tempDir } from '../helpers.js';
+import type { Store } from '../../src/ledger/store.js';
+import { defaultCatalog } from '../helpers.js';
 import {
   ReferenceModel,
   SOURCES,
@@ -58,18 +63,22 @@ function envInt(name: string): number | undefined {
 
 interface Env {
   readonly ledger: Ledger;
-  readonly store: SqliteStore;
+  readonly store: Store;
   readonly clock: FakeClock;
   readonly catalogVersion: string;
   sequences: number;
   close(): Promise<void>;
 }
 
-async function openEnv(): Promise<Env> {
-  const { dir, cleanup } = tempDir('amisi-model-');
-  // NORMAL: this test is about the rules, not about durability, and runs many thousand commits.
-  const store = new SqliteStore({ path: join(dir, 'model.db'), synchronous: 'NORMAL' });
-  await store.migrate();
+/** A fresh, migrated, empty store for one run; `close` also removes it. */
+export interface ModelStore {
+  readonly store: Store;
+  close(): Promise<void>;
+}
+
+async function openEnv(open: () => Promise<ModelStore>): Promise<Env> {
+  const opened = await open();
+  const store = opened.store;
   const clock = new FakeClock(Date.UTC(2026, 0, 1));
   const ledger = new Ledger({ store, clock });
   const { catalog } = await ledger.loadCatalog(defaultCatalog());
@@ -80,15 +89,16 @@ async function openEnv(): Promise<Env> {
     catalogVersion: catalog.version,
     sequences: 0,
     async close() {
-      await ledger.close();
-      cleanup();
+      // The ledger waits for its committer; the opener closes the store and removes it.
+      await ledger.idle();
+      await opened.close();
     },
   };
 }
 
 interface Real {
   readonly ledger: Ledger;
-  readonly store: SqliteStore;
+  readonly store: Store;
   readonly clock: FakeClock;
   readonly accountId: string;
 }
@@ -841,71 +851,89 @@ const REQUIRED_COVERAGE = [
   'spend order: id',
 ];
 
-function reproduceHint(message: string): string {
+/** Which store a run is on, and how to rerun just that store's test file. */
+export interface ModelRun {
+  /** The store's name, as the test titles and the failure message show it. */
+  readonly name: string;
+  /** The run-tests.mjs filter that selects this store's test file alone. */
+  readonly filter: string;
+  /** Opens a fresh, migrated, empty store. */
+  readonly open: () => Promise<ModelStore>;
+}
+
+function reproduceHint(run: ModelRun, message: string): string {
   const path = /path: "([^"]*)"/.exec(message)?.[1];
   const replayPath = /replayPath="([^"]*)"/.exec(message)?.[1];
   return (
-    `model test failed with seed ${SEED}${path === undefined ? '' : ` at path ${path}`}; reproduce with\n` +
+    `model test failed on ${run.name} with seed ${SEED}${path === undefined ? '' : ` at path ${path}`}; reproduce with\n` +
     `  AMISI_PROPERTY_SEED=${SEED}` +
     (path === undefined ? '' : ` AMISI_PROPERTY_PATH=${path}`) +
     (replayPath === undefined ? '' : ` AMISI_PROPERTY_REPLAY_PATH='${replayPath}'`) +
-    ' node scripts/run-tests.mjs ledger/model\n'
+    ` node scripts/run-tests.mjs ${run.filter}\n`
   );
 }
 
-describe('ledger: model-based property test', () => {
-  let env: Env;
-  before(async () => {
-    env = await openEnv();
-  });
-  after(async () => {
-    await env.close();
-  });
-
-  it(`agrees with the reference model over ${NUM_RUNS} sequences (seed ${SEED})`, async () => {
-    const property = fc.asyncProperty(commandsArb, async (cmds) => {
-      let started: { model: Ctx; real: Real } | undefined;
-      await fc.asyncModelRun(async () => (started = await startSequence(env)), cmds);
-      assert.ok(started, 'the sequence ran');
-      const { model, real } = started;
-      for (const [event, n] of model.ref.events)
-        coverage.set(event, (coverage.get(event) ?? 0) + n);
-      const audit = await real.store.accountAudit(real.accountId);
-      const { violations, totals } = checkAccount(real.accountId, audit);
-      assert.deepEqual(violations, [], 'checkAccount at the end of the sequence');
-      assert.deepEqual(noNegativeZero(totals), model.ref.totals(), 'journal totals at the end');
+/** The model-based property test on one store: NUM_RUNS sequences from SEED. */
+export function modelBasedTest(run: ModelRun): void {
+  describe(`ledger: model-based property test on ${run.name}`, () => {
+    let env: Env;
+    before(async () => {
+      env = await openEnv(run.open);
     });
-    try {
-      await fc.assert(property, {
-        seed: SEED,
-        numRuns: NUM_RUNS,
-        ...(PATH === undefined ? {} : { path: PATH }),
-      });
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      throw new Error(reproduceHint(message) + message, { cause: error });
-    }
-    if (process.env.AMISI_PROPERTY_STATS) console.log([...coverage].sort());
-    if (PATH === undefined && NUM_RUNS >= 1000) {
-      const missed = REQUIRED_COVERAGE.filter((what) => !coverage.has(what));
-      assert.deepEqual(missed, [], 'the generated sequences reach every rule the model knows');
-    }
-  });
+    after(async () => {
+      await env?.close();
+    });
 
-  it('verify(store) finds every account consistent, before and after a final sweep', async () => {
-    const first = await verify(env.store);
-    assert.deepEqual(first.violations.slice(0, 10), [], 'verify violations');
-    assert.ok(first.ok, 'verify ok');
-    assert.equal(first.accounts, env.sequences, 'one account per sequence');
-    await env.ledger.sweep();
-    assert.deepEqual(
-      await env.store.accountsDue(env.clock.now(), 10),
-      [],
-      'nothing due after the sweep',
-    );
-    const second = await verify(env.store);
-    assert.ok(second.ok, 'verify ok after the sweep');
-    assert.equal(second.totals.granted, first.totals.granted, 'a sweep grants nothing');
-    assert.equal(second.totals.consumed, first.totals.consumed, 'a sweep spends nothing');
+    it(`agrees with the reference model over ${NUM_RUNS} sequences (seed ${SEED})`, async () => {
+      coverage.clear();
+      const property = fc.asyncProperty(commandsArb, async (cmds) => {
+        let started: { model: Ctx; real: Real } | undefined;
+        await fc.asyncModelRun(async () => (started = await startSequence(env)), cmds);
+        assert.ok(started, 'the sequence ran');
+        const { model, real } = started;
+        for (const [event, n] of model.ref.events)
+          coverage.set(event, (coverage.get(event) ?? 0) + n);
+        const audit = await real.store.accountAudit(real.accountId);
+        const { violations, totals } = checkAccount(real.accountId, audit);
+        assert.deepEqual(violations, [], 'checkAccount at the end of the sequence');
+        assert.deepEqual(noNegativeZero(totals), model.ref.totals(), 'journal totals at the end');
+      });
+      const started = Date.now();
+      try {
+        await fc.assert(property, {
+          seed: SEED,
+          numRuns: NUM_RUNS,
+          ...(PATH === undefined ? {} : { path: PATH }),
+        });
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        throw new Error(reproduceHint(run, message) + message, { cause: error });
+      }
+      if (process.env.AMISI_PROPERTY_STATS) {
+        console.log(`${run.name}: ${env.sequences} sequences in ${Date.now() - started} ms`);
+        console.log([...coverage].sort());
+      }
+      if (PATH === undefined && NUM_RUNS >= 1000) {
+        const missed = REQUIRED_COVERAGE.filter((what) => !coverage.has(what));
+        assert.deepEqual(missed, [], 'the generated sequences reach every rule the model knows');
+      }
+    });
+
+    it('verify(store) finds every account consistent, before and after a final sweep', async () => {
+      const first = await verify(env.store);
+      assert.deepEqual(first.violations.slice(0, 10), [], 'verify violations');
+      assert.ok(first.ok, 'verify ok');
+      assert.equal(first.accounts, env.sequences, 'one account per sequence');
+      await env.ledger.sweep();
+      assert.deepEqual(
+        await env.store.accountsDue(env.clock.now(), 10),
+        [],
+        'nothing due after the sweep',
+      );
+      const second = await verify(env.store);
+      assert.ok(second.ok, 'verify ok after the sweep');
+      assert.equal(second.totals.granted, first.totals.granted, 'a sweep grants nothing');
+      assert.equal(second.totals.consumed, first.totals.consumed, 'a sweep spends nothing');
+    });
   });
-});
+}
