@@ -17,6 +17,21 @@ export function dbPath(o: GlobalOptions): string {
   return o.db ?? process.env.AMISI_DB ?? 'amisi.db';
 }
 
+/** Where the ledger lives, for people: the SQLite file, or the PostgreSQL URL without password. */
+export function describeDatabase(o: GlobalOptions): string {
+  const url = o.databaseUrl ?? process.env.DATABASE_URL;
+  if (url) {
+    try {
+      const u = new URL(url);
+      u.password = '';
+      return `PostgreSQL ${u.toString()}`;
+    } catch {
+      return 'PostgreSQL';
+    }
+  }
+  return `SQLite ${dbPath(o)}`;
+}
+
 export const DEFAULT_CATALOG_PATH = join(
   dirname(fileURLToPath(import.meta.url)),
   '..',

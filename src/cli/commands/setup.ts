@@ -2,7 +2,13 @@ import type { Command } from 'commander';
 import { catalogProblems, parseCatalog, type Catalog } from '../../core/catalog.js';
 import { AmisiError } from '../../core/errors.js';
 import { formatMoney } from '../../core/money.js';
-import { DEFAULT_CATALOG_PATH, readJsonFile, withLedger, type GlobalOptions } from '../context.js';
+import {
+  DEFAULT_CATALOG_PATH,
+  describeDatabase,
+  readJsonFile,
+  withLedger,
+  type GlobalOptions,
+} from '../context.js';
 import { iso, output, pairs, table } from '../output.js';
 
 type Globals = () => GlobalOptions;
@@ -69,7 +75,7 @@ export function registerSetup(program: Command, globals: Globals): void {
           out.print(
             () =>
               pairs([
-                ['database', globals().db ?? process.env.AMISI_DB ?? 'amisi.db'],
+                ['database', describeDatabase(globals())],
                 ['catalog', loaded.catalog.version],
                 ['status', loaded.replay ? 'already initialized' : 'initialized'],
               ]),
