@@ -6,3 +6,6 @@ export * from './holds.js';
 export * from './journal.js';
 export * from './quote.js';
 export * from './money.js';
+export * from './cycles.js';
+export * from './proration.js';
+export * from './rollover.js';
