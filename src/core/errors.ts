@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'not_initialized'
   | 'store_busy'
   | 'verify_failed'
+  | 'webhook_signature_invalid'
+  | 'payment_provider_error'
   | 'internal';
 
 export interface ErrorInfo {
@@ -167,6 +169,20 @@ export const errorTable = {
     title: 'Verification failed',
     hint: 'The journal and the balances disagree; see the report.',
     retryable: false,
+  },
+  webhook_signature_invalid: {
+    status: 400,
+    exit: 2,
+    title: 'Webhook signature invalid',
+    hint: 'The signature is missing, forged or too old; check the endpoint secret.',
+    retryable: false,
+  },
+  payment_provider_error: {
+    status: 502,
+    exit: 10,
+    title: 'Payment provider error',
+    hint: 'The payment provider refused or failed; retry with the same key.',
+    retryable: true,
   },
   internal: {
     status: 500,

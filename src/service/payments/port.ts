@@ -1,0 +1,87 @@
+/**
+ * The Payments port: how the credit system asks a payment provider for money and learns that
+ * money arrived or went back. Adapters: manual/ (an operator confirms; the default) and
+ * stripe/ (Checkout Sessions, refunds, signed webhooks). Amounts are integer minor units.
+ */
+
+export interface CheckoutRequest {
+  readonly accountId: string;
+  /** Our purchase id; the provider echoes it back in its events (metadata). */
+  readonly purchaseId: string;
+  readonly kind: 'pack' | 'subscription';
+  /** Pack or plan id from the catalog, for the provider's line item. */
+  readonly itemId: string;
+  readonly description: string;
+  readonly amountCents: number;
+  readonly currency: string;
+  readonly successUrl?: string;
+  readonly cancelUrl?: string;
+}
+
+export interface Checkout {
+  readonly provider: string;
+  /** The provider's id for this checkout (Stripe: the Checkout Session id). */
+  readonly providerRef: string;
+  /** Where to send the customer to pay; null when an operator confirms by hand. */
+  readonly url: string | null;
+}
+
+export interface RefundRequest {
+  readonly accountId: string;
+  readonly purchaseId: string;
+  /** The provider's id of the payment being refunded (Stripe: the PaymentIntent id). */
+  readonly paymentRef: string;
+  readonly amountCents: number;
+  readonly currency: string;
+  /** Makes the provider call idempotent (Stripe: Idempotency-Key). */
+  readonly idempotencyKey: string;
+}
+
+export interface Refund {
+  readonly providerRef: string;
+}
+
+/** What a provider tells us, normalized. Unknown event types are not events (parse returns null). */
+export type PaymentEvent =
+  | {
+      readonly type: 'checkout.completed';
+      readonly eventId: string;
+      readonly accountId: string;
+      readonly purchaseId: string;
+      readonly paymentRef: string;
+      readonly amountCents: number;
+      readonly currency: string;
+    }
+  | {
+      readonly type: 'invoice.paid';
+      readonly eventId: string;
+      readonly accountId: string;
+      /** Our subscription id, from the provider's subscription metadata. */
+      readonly subscriptionId: string;
+      readonly invoiceRef: string;
+      readonly amountCents: number;
+      readonly currency: string;
+      readonly periodStart: number;
+    }
+  | {
+      readonly type: 'charge.refunded';
+      readonly eventId: string;
+      readonly accountId: string;
+      readonly purchaseId: string;
+      readonly paymentRef: string;
+      /** Total refunded so far on this payment, in minor units. */
+      readonly amountRefundedCents: number;
+      readonly currency: string;
+    };
+
+export interface PaymentProvider {
+  readonly name: string;
+  createCheckout(request: CheckoutRequest): Promise<Checkout>;
+  refund(request: RefundRequest): Promise<Refund>;
+  /**
+   * Verifies a webhook's signature over the raw body and returns the event, or null for event
+   * types we do not act on. A bad, forged or stale signature throws AmisiError
+   * 'webhook_signature_invalid' and nothing else happens.
+   */
+  parseWebhook(rawBody: string | Buffer, signature: string | undefined): PaymentEvent | null;
+}
