@@ -47,3 +47,40 @@ export async function freshPostgresStore(options: Omit<PostgresOptions, 'url'> =
     },
   };
 }
+
+/**
+ * Waits until every other session on the database at `url` has ended. A killed client's
+ * session lives on until the server reads the closed socket: a COMMIT it had already sent
+ * completes, anything else rolls back; the session's statistics are flushed as it ends.
+ */
+export async function otherSessionsEnded(url: string, timeoutMs = 10_000): Promise<void> {
+  const client = new pg.Client(url);
+  await client.connect();
+  try {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const { rows } = await client.query<{ n: number }>(
+        'SELECT COUNT(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+      );
+      if (rows[0]!.n === 0) return;
+      if (Date.now() > until) throw new Error(`${rows[0]!.n} other sessions still open on ${url}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/** How many deadlocks the server has detected in the database at `url` (pg_stat_database). */
+export async function deadlocksDetected(url: string): Promise<number> {
+  const client = new pg.Client(url);
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: number }>(
+      'SELECT deadlocks::int AS n FROM pg_stat_database WHERE datname = current_database()',
+    );
+    return rows[0]!.n;
+  } finally {
+    await client.end();
+  }
+}

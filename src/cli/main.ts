@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { AmisiError } from '../core/errors.js';
 import { registerCredits } from './commands/credits.js';
+import { registerPlans } from './commands/plans.js';
 import { registerReads } from './commands/reads.js';
 import { registerSetup } from './commands/setup.js';
 import type { GlobalOptions } from './context.js';
@@ -19,6 +20,7 @@ const program = new Command('amisi')
 const globals = () => program.opts<GlobalOptions>();
 registerSetup(program, globals);
 registerCredits(program, globals);
+registerPlans(program, globals);
 registerReads(program, globals);
 
 function usageError(e: CommanderError): AmisiError {

@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'not_initialized'
   | 'store_busy'
   | 'verify_failed'
+  | 'subscription_exists'
+  | 'no_subscription'
   | 'webhook_signature_invalid'
   | 'payment_provider_error'
   | 'internal';
@@ -168,6 +170,20 @@ export const errorTable = {
     exit: 9,
     title: 'Verification failed',
     hint: 'The journal and the balances disagree; see the report.',
+    retryable: false,
+  },
+  subscription_exists: {
+    status: 409,
+    exit: 4,
+    title: 'Subscription exists',
+    hint: 'The account has an active plan; change it with amisi plan change.',
+    retryable: false,
+  },
+  no_subscription: {
+    status: 404,
+    exit: 3,
+    title: 'No subscription',
+    hint: 'Subscribe the account to a plan first (amisi subscribe).',
     retryable: false,
   },
   webhook_signature_invalid: {

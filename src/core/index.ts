@@ -9,3 +9,4 @@ export * from './money.js';
 export * from './cycles.js';
 export * from './proration.js';
 export * from './rollover.js';
+export * from './subscriptions.js';

@@ -16,6 +16,8 @@ export const TRANSACTION_KINDS = [
   'hold_expiry',
   'charge',
   'grant_expiry',
+  'renewal',
+  'plan_change',
 ] as const;
 export type TransactionKind = (typeof TRANSACTION_KINDS)[number];
 
@@ -40,7 +42,11 @@ export interface JournalTransaction {
   readonly entries: readonly Entry[];
 }
 
-/** A transaction balances when its entries sum to zero and none is zero or fractional. */
+/**
+ * A transaction balances when its entries sum to zero and none is zero or fractional. A plan
+ * change that moves no credits (a downgrade or cancel, effective later) is recorded with no
+ * entries; anything else has two or more.
+ */
 export function assertBalanced(tx: JournalTransaction): void {
   let sum = 0;
   for (const e of tx.entries) {
@@ -50,6 +56,7 @@ export function assertBalanced(tx: JournalTransaction): void {
     );
     sum += e.credits;
   }
-  assert(tx.entries.length >= 2, `transaction ${tx.id} has two or more entries`);
+  const marker = tx.kind === 'plan_change' && tx.entries.length === 0;
+  assert(marker || tx.entries.length >= 2, `transaction ${tx.id} has two or more entries`);
   assert(sum === 0, `transaction ${tx.id} sums to zero`);
 }

@@ -1,6 +1,7 @@
 import { AmisiError, assert } from '../core/errors.js';
 import { isExpired, type Draw, type Grant } from '../core/grants.js';
 import type { Hold } from '../core/holds.js';
+import { planRenewal, type Subscription } from '../core/subscriptions.js';
 import { assertBalanced, type Entry, type JournalTransaction } from '../core/journal.js';
 import type { Ids } from './ports.js';
 import type {
@@ -12,6 +13,11 @@ import type {
   WriteTx,
 } from './store.js';
 
+/** An allocation grant of the cycle that ends at `at` (renewal rolls these over). */
+function isCycleAllocation(g: Grant, at: number): boolean {
+  return g.source === 'allocation' && g.expiresAt === at;
+}
+
 /** What a queued command will touch, known before its batch starts (for prefetching). */
 export interface CommandHint {
   readonly accountId?: string;
@@ -22,6 +28,7 @@ export interface CommandHint {
 /** One account's rows as loaded (and locked) in this batch; commands update it as they write. */
 export class AccountState {
   readonly grants = new Map<string, Grant>();
+  subscription: Subscription | undefined;
   constructor(readonly account: AccountRecord) {}
 }
 
@@ -104,6 +111,10 @@ export class Batch {
     );
     if (holdRefs.length > 0)
       for (const h of await this.tx.getHolds(holdRefs)) this.holds.set(h.id, h);
+    for (const sub of await this.tx.activeSubscriptions(found)) {
+      const state = this.states.get(sub.accountId);
+      if (state) state.subscription = sub;
+    }
     const due = await this.tx.dueHolds(found, this.now);
     for (const id of found) {
       const state = this.states.get(id)!;
@@ -125,6 +136,7 @@ export class Batch {
     }
     const state = new AccountState(record);
     for (const g of await this.tx.openGrants([accountId])) state.grants.set(g.id, g);
+    [state.subscription] = await this.tx.activeSubscriptions([accountId]);
     this.states.set(accountId, state);
     await this.maintain(state, await this.tx.dueHolds([accountId], this.now));
     return state;
@@ -182,6 +194,18 @@ export class Batch {
       remaining,
     });
     state.grants.set(grant.id, { ...grant, remaining });
+  }
+
+  async insertSubscription(state: AccountState, sub: Subscription): Promise<void> {
+    this.wrote();
+    await this.tx.insertSubscription(sub);
+    state.subscription = sub;
+  }
+
+  async updateSubscription(state: AccountState, sub: Subscription): Promise<void> {
+    this.wrote();
+    await this.tx.updateSubscription(sub);
+    state.subscription = sub;
   }
 
   async insertHold(hold: Hold): Promise<void> {
@@ -260,12 +284,17 @@ export class Batch {
    * Returns held credits to their grants; a grant that has expired meanwhile passes them
    * straight on to breakage (the reservation outlived the grant, the credits do not).
    */
-  async returnDraws(state: AccountState, holdId: string, returned: readonly Draw[]) {
+  async returnDraws(
+    state: AccountState,
+    holdId: string,
+    returned: readonly Draw[],
+    at: number = this.now,
+  ) {
     const entries: Entry[] = [];
     for (const d of returned) {
       const grant = await this.grant(state, d.grantId);
       entries.push({ book: 'held', grantId: d.grantId, holdId, credits: -d.credits });
-      if (isExpired(grant, this.now)) {
+      if (isExpired(grant, at)) {
         entries.push({ book: 'breakage', grantId: d.grantId, holdId, credits: d.credits });
       } else {
         entries.push({ book: 'grant', grantId: d.grantId, holdId, credits: d.credits });
@@ -275,36 +304,170 @@ export class Batch {
     return entries;
   }
 
+  /**
+   * Settles what is due in the account, in time order: at each subscription boundary up to now,
+   * first the holds and grants that expired before it, then the renewal; then what expired
+   * since the last boundary. Renewing after downtime thus does exactly what renewing on time
+   * would have done.
+   */
   private async maintain(state: AccountState, due: readonly Hold[]): Promise<void> {
     this.maintaining = true;
     try {
-      for (const hold of due) {
-        const entries = await this.returnDraws(state, hold.id, hold.draws);
-        await this.append(state.account.id, {
-          kind: 'hold_expiry',
-          holdId: hold.id,
-          catalogVersion: hold.catalogVersion,
-          detail: { credits: hold.credits, reason: 'ttl passed' },
-          entries,
-        });
-        await this.resolveHold(hold, 'expired', 0);
+      const holds = [...due].sort((a, b) => a.expiresAt - b.expiresAt);
+      for (;;) {
+        const sub = state.subscription;
+        if (!sub || sub.status !== 'active' || sub.nextRenewalAt > this.now) break;
+        const at = sub.nextRenewalAt;
+        while (holds.length > 0 && holds[0]!.expiresAt <= at)
+          await this.expireHold(state, holds.shift()!, at);
+        await this.expireGrants(state, at, (g) => isCycleAllocation(g, at));
+        await this.renew(state, sub);
       }
-      for (const grant of [...state.grants.values()]) {
-        if (grant.remaining > 0 && isExpired(grant, this.now)) {
-          await this.append(state.account.id, {
-            kind: 'grant_expiry',
-            grantId: grant.id,
-            detail: { credits: grant.remaining, source: grant.source },
-            entries: [
-              { book: 'grant', grantId: grant.id, holdId: null, credits: -grant.remaining },
-              { book: 'breakage', grantId: grant.id, holdId: null, credits: grant.remaining },
-            ],
-          });
-          await this.setRemaining(state, grant, 0);
-        }
-      }
+      for (const hold of holds) await this.expireHold(state, hold, this.now);
+      await this.expireGrants(state, this.now, () => false);
     } finally {
       this.maintaining = false;
     }
+  }
+
+  private async expireHold(state: AccountState, hold: Hold, at: number): Promise<void> {
+    const entries = await this.returnDraws(state, hold.id, hold.draws, at);
+    await this.append(state.account.id, {
+      kind: 'hold_expiry',
+      holdId: hold.id,
+      catalogVersion: hold.catalogVersion,
+      detail: { credits: hold.credits, reason: 'ttl passed' },
+      entries,
+    });
+    await this.resolveHold(hold, 'expired', 0);
+  }
+
+  /** Moves what remains of grants expired at `at` to breakage (all but those `keep` names). */
+  private async expireGrants(
+    state: AccountState,
+    at: number,
+    keep: (g: Grant) => boolean,
+  ): Promise<void> {
+    const due = [...state.grants.values()]
+      .filter((g) => g.remaining > 0 && isExpired(g, at) && !keep(g))
+      .sort((a, b) => (a.expiresAt ?? 0) - (b.expiresAt ?? 0) || (a.id < b.id ? -1 : 1));
+    for (const grant of due) {
+      await this.append(state.account.id, {
+        kind: 'grant_expiry',
+        grantId: grant.id,
+        detail: { credits: grant.remaining, source: grant.source },
+        entries: [
+          { book: 'grant', grantId: grant.id, holdId: null, credits: -grant.remaining },
+          { book: 'breakage', grantId: grant.id, holdId: null, credits: grant.remaining },
+        ],
+      });
+      await this.setRemaining(state, grant, 0);
+    }
+  }
+
+  /** One renewal at the subscription's next boundary (see core/subscriptions.ts planRenewal). */
+  private async renew(state: AccountState, sub: Subscription): Promise<void> {
+    const catalog = await this.activeCatalog();
+    const at = sub.nextRenewalAt;
+    // The cycle's allocation: its grant and any upgrade's prorated grant, all ending at `at`.
+    const allocations = [...state.grants.values()].filter(
+      (g) => isCycleAllocation(g, at) && g.remaining > 0,
+    );
+    const unused = allocations.reduce((sum, g) => sum + g.remaining, 0);
+    const rollovers = [...state.grants.values()]
+      .filter((g) => g.source === 'rollover' && g.remaining > 0 && !isExpired(g, at))
+      .map((g) => ({ grantId: g.id, remaining: g.remaining, createdAt: g.createdAt }));
+    const plan = planRenewal(sub, catalog.body.plans, unused, rollovers);
+    const accountId = state.account.id;
+    const entries: Entry[] = [];
+    for (const g of allocations) {
+      entries.push({ book: 'grant', grantId: g.id, holdId: null, credits: -g.remaining });
+      await this.setRemaining(state, g, 0);
+    }
+    if (plan.rollover.expired > 0) {
+      entries.push({
+        book: 'breakage',
+        grantId: null,
+        holdId: null,
+        credits: plan.rollover.expired,
+      });
+    }
+    for (const t of plan.rollover.trims) {
+      const g = await this.grant(state, t.grantId);
+      entries.push({ book: 'grant', grantId: g.id, holdId: null, credits: -t.credits });
+      entries.push({ book: 'breakage', grantId: g.id, holdId: null, credits: t.credits });
+      await this.setRemaining(state, g, g.remaining - t.credits);
+    }
+    if (plan.rollover.rolled > 0) {
+      const rolled = this.newGrant(
+        accountId,
+        'rollover',
+        plan.rollover.rolled,
+        at,
+        plan.rolloverExpiresAt,
+      );
+      await this.insertGrant(state, rolled);
+      entries.push({ book: 'grant', grantId: rolled.id, holdId: null, credits: rolled.amount });
+    }
+    let allocationGrantId: string | null = null;
+    if (plan.allocation > 0) {
+      const next = this.newGrant(
+        accountId,
+        'allocation',
+        plan.allocation,
+        at,
+        plan.allocationExpiresAt,
+      );
+      await this.insertGrant(state, next);
+      allocationGrantId = next.id;
+      entries.push({ book: 'issued', grantId: next.id, holdId: null, credits: -next.amount });
+      entries.push({ book: 'grant', grantId: next.id, holdId: null, credits: next.amount });
+    }
+    await this.append(accountId, {
+      kind: 'renewal',
+      detail: {
+        subscriptionId: sub.id,
+        cycle: plan.nextCycle,
+        at,
+        plan: plan.plan,
+        unused,
+        rolled: plan.rollover.rolled,
+        expired: plan.rollover.expired,
+        trimmed: plan.rollover.trims.reduce((s, t) => s + t.credits, 0),
+        allocation: plan.allocation,
+        ended: plan.ends,
+      },
+      entries,
+    });
+    const renewed: Subscription = {
+      ...sub,
+      plan: plan.plan,
+      pendingPlan: null,
+      cycleIndex: plan.nextCycle,
+      nextRenewalAt: plan.allocationExpiresAt,
+      status: plan.ends ? 'ended' : 'active',
+      allocationGrantId,
+    };
+    await this.updateSubscription(state, renewed);
+  }
+
+  /** A grant made by the ledger itself (allocations, rollover), effective at `at`. */
+  newGrant(
+    accountId: string,
+    source: Grant['source'],
+    amount: number,
+    at: number,
+    expiresAt: number,
+  ): Grant {
+    return {
+      accountId,
+      id: this.newId('grt'),
+      source,
+      amount,
+      remaining: amount,
+      startsAt: at,
+      expiresAt,
+      createdAt: at,
+    };
   }
 }

@@ -36,7 +36,7 @@ export function requestHash(request: unknown): string {
  * journal transaction it produced; a replay rebuilds the original result from that transaction
  * (`rebuild`), so idempotency costs one small row per write.
  */
-async function once<T extends { readonly transactionId: string }>(
+export async function once<T extends { readonly transactionId: string }>(
   batch: Batch,
   accountId: string,
   key: string,

@@ -2,9 +2,15 @@ import { createHash } from 'node:crypto';
 import { AmisiError } from '../core/errors.js';
 import { isExpired, isSpendable, type Grant, type GrantSource } from '../core/grants.js';
 import { HOLD_TTL_DEFAULT_MS, type Attribution, type Hold } from '../core/holds.js';
-import type { JournalTransaction, TransactionKind } from '../core/journal.js';
+import {
+  TRANSACTION_KINDS,
+  type JournalTransaction,
+  type TransactionKind,
+} from '../core/journal.js';
 import { quote, type Quote, type QuoteItemRequest } from '../core/quote.js';
 import * as commands from './commands.js';
+import * as subscriptions from './subscription-commands.js';
+import type { Subscription } from '../core/subscriptions.js';
 import { Committer, DEFAULT_COMMITTER_OPTIONS, type CommitterOptions } from './committer.js';
 import { systemClock, UlidIds, type Clock, type Ids } from './ports.js';
 import type { AccountRecord, CatalogRecord, Store } from './store.js';
@@ -199,6 +205,78 @@ export class Ledger {
     });
   }
 
+  /** Subscribes the account to a plan; its cycle is anchored on the start (default now). */
+  async subscribe(input: { accountId: string; key: string; plan: string; startsAt?: number }) {
+    const checked: subscriptions.SubscribeInput = {
+      accountId: requireId(input.accountId, 'account'),
+      key: requireKey(input.key),
+      plan: requireId(input.plan, 'plan'),
+      ...(input.startsAt === undefined ? {} : { startsAt: requireTime(input.startsAt, 'start') }),
+    };
+    return this.committer.submit((b) => subscriptions.subscribe(b, checked), {
+      accountId: checked.accountId,
+      key: checked.key,
+    });
+  }
+
+  /** Upgrade (at once, prorated) or downgrade (at the next renewal) to `plan`. */
+  async changePlan(input: { accountId: string; key: string; plan: string }) {
+    return this.submitChange({ ...input, plan: requireId(input.plan, 'plan') });
+  }
+
+  /** Ends the plan at the end of the current cycle; purchased credits are not touched. */
+  async cancelPlan(input: { accountId: string; key: string }) {
+    return this.submitChange({ ...input, plan: null });
+  }
+
+  private async submitChange(input: { accountId: string; key: string; plan: string | null }) {
+    const checked: subscriptions.ChangePlanInput = {
+      accountId: requireId(input.accountId, 'account'),
+      key: requireKey(input.key),
+      plan: input.plan,
+    };
+    return this.committer.submit((b) => subscriptions.changePlan(b, checked), {
+      accountId: checked.accountId,
+      key: checked.key,
+    });
+  }
+
+  async getSubscription(accountId: string): Promise<Subscription> {
+    await this.getAccount(accountId);
+    const sub = await this.store.getSubscription(accountId);
+    if (!sub) {
+      throw new AmisiError('no_subscription', `account ${accountId} has no plan`, { accountId });
+    }
+    return sub;
+  }
+
+  /**
+   * Renews every subscription due at or before `until` (default now), catching up missed
+   * cycles in order. Renewal also runs lazily whenever an account is touched.
+   */
+  async renew(until?: number, onProgress?: (renewed: number) => void): Promise<number> {
+    const now = this.clock.now();
+    const bound = until === undefined ? now : requireTime(until, 'until');
+    if (bound > now) {
+      throw new AmisiError('invalid_argument', 'renewals cannot run ahead of the clock', {
+        field: 'until',
+        value: bound,
+      });
+    }
+    let renewed = 0;
+    for (;;) {
+      const due = await this.store.dueSubscriptions(bound, 1000);
+      if (due.length === 0) return renewed;
+      const results = await Promise.allSettled(
+        due.map((id) => this.committer.submit((b) => commands.maintain(b, id), { accountId: id })),
+      );
+      const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed.length === due.length) throw failed[0]!.reason;
+      renewed += due.length - failed.length;
+      onProgress?.(renewed);
+    }
+  }
+
   async getAccount(accountId: string): Promise<AccountRecord> {
     const account = await this.store.getAccount(requireId(accountId, 'account'));
     if (!account)
@@ -303,15 +381,7 @@ export class Ledger {
   }
 }
 
-const KINDS: readonly TransactionKind[] = [
-  'grant',
-  'hold',
-  'capture',
-  'release',
-  'hold_expiry',
-  'charge',
-  'grant_expiry',
-];
+const KINDS: readonly TransactionKind[] = TRANSACTION_KINDS;
 
 function requireKind(value: string): TransactionKind {
   if (!(KINDS as readonly string[]).includes(value)) {

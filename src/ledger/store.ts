@@ -2,6 +2,7 @@ import type { Catalog } from '../core/catalog.js';
 import type { Grant } from '../core/grants.js';
 import type { Hold, HoldStatus } from '../core/holds.js';
 import type { Book, JournalTransaction, TransactionKind } from '../core/journal.js';
+import type { Subscription } from '../core/subscriptions.js';
 
 /**
  * The Store port: everything the ledger needs from storage, and nothing that names SQL.
@@ -130,6 +131,12 @@ export interface WriteTx {
   getIdempotency(refs: readonly AccountKey[]): Promise<IdempotencyRecord[]>;
   putIdempotency(records: readonly IdempotencyRecord[]): Promise<void>;
 
+  /** The active subscriptions of these accounts (at most one each). */
+  activeSubscriptions(accountIds: readonly string[]): Promise<Subscription[]>;
+  insertSubscription(subscription: Subscription): Promise<void>;
+  /** Replaces the subscription's row (it is locked through its account). */
+  updateSubscription(subscription: Subscription): Promise<void>;
+
   activeCatalog(): Promise<CatalogRecord | undefined>;
   getCatalog(version: string): Promise<CatalogRecord | undefined>;
   /** Stores a catalog version; false (and nothing written) when the version exists. */
@@ -164,6 +171,10 @@ export interface Store {
   accountAudit(accountId: string): Promise<AccountAudit>;
   /** Accounts with an expired grant that still has credits or a hold past its ttl (crosses accounts: the sweep). */
   accountsDue(now: number, limit: number): Promise<string[]>;
+  /** The account's active subscription, else its latest one. */
+  getSubscription(accountId: string): Promise<Subscription | undefined>;
+  /** Accounts whose subscription renews at or before `until` (crosses accounts: the renewal sweep). */
+  dueSubscriptions(until: number, limit: number): Promise<string[]>;
   /** Deletes idempotency records created before `before`; returns how many. */
   purgeIdempotency(before: number, limit: number): Promise<number>;
   close(): Promise<void>;

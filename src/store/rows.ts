@@ -2,6 +2,7 @@ import { assert } from '../core/errors.js';
 import type { Grant, GrantSource } from '../core/grants.js';
 import type { Hold, HoldStatus } from '../core/holds.js';
 import type { Book, Entry, JournalTransaction, TransactionKind } from '../core/journal.js';
+import type { Subscription } from '../core/subscriptions.js';
 import type { AccountRecord, CatalogRecord } from '../ledger/store.js';
 
 /**
@@ -71,6 +72,53 @@ export function toCatalog(r: Row): CatalogRecord {
     loadedAt: int(r.loaded_at, 'catalog loaded_at'),
     activatedAt: int(r.activated_at, 'catalog activated_at'),
   };
+}
+
+export function toSubscription(r: Row): Subscription {
+  return {
+    accountId: r.account_id as string,
+    id: r.subscription_id as string,
+    plan: r.plan as string,
+    pendingPlan: text(r.pending_plan),
+    anchorAt: int(r.anchor_at, 'subscription anchor_at'),
+    cycleIndex: int(r.cycle_index, 'subscription cycle_index'),
+    nextRenewalAt: int(r.next_renewal_at, 'subscription next_renewal_at'),
+    status: r.status as Subscription['status'],
+    cancelAt: intOrNull(r.cancel_at, 'subscription cancel_at'),
+    allocationGrantId: text(r.allocation_grant_id),
+    createdAt: int(r.created_at, 'subscription created_at'),
+  };
+}
+
+/** Column order of the subscriptions table, and the row values in that order. */
+export const SUBSCRIPTION_COLUMNS = [
+  'account_id',
+  'subscription_id',
+  'plan',
+  'pending_plan',
+  'anchor_at',
+  'cycle_index',
+  'next_renewal_at',
+  'status',
+  'cancel_at',
+  'allocation_grant_id',
+  'created_at',
+] as const;
+
+export function subscriptionValues(s: Subscription): unknown[] {
+  return [
+    s.accountId,
+    s.id,
+    s.plan,
+    s.pendingPlan,
+    s.anchorAt,
+    s.cycleIndex,
+    s.nextRenewalAt,
+    s.status,
+    s.cancelAt,
+    s.allocationGrantId,
+    s.createdAt,
+  ];
 }
 
 export function toEntry(e: Row): Entry {

@@ -66,7 +66,7 @@ CREATE INDEX holds_open ON holds (account_id, expires_at) WHERE status = 'held';
 CREATE TABLE transactions (
   account_id TEXT NOT NULL,
   transaction_id TEXT NOT NULL,
-  kind TEXT NOT NULL CHECK (kind IN ('grant','hold','capture','release','hold_expiry','charge','grant_expiry')),
+  kind TEXT NOT NULL CHECK (kind IN ('grant','hold','capture','release','hold_expiry','charge','grant_expiry','renewal','plan_change','refund')),
   created_at INTEGER NOT NULL,
   idempotency_key TEXT,
   hold_id TEXT,
@@ -145,7 +145,7 @@ CREATE INDEX holds_open ON holds (account_id, expires_at) WHERE status = 'held';
 CREATE TABLE transactions (
   account_id TEXT NOT NULL,
   transaction_id TEXT NOT NULL,
-  kind TEXT NOT NULL CHECK (kind IN ('grant','hold','capture','release','hold_expiry','charge','grant_expiry')),
+  kind TEXT NOT NULL CHECK (kind IN ('grant','hold','capture','release','hold_expiry','charge','grant_expiry','renewal','plan_change','refund')),
   created_at BIGINT NOT NULL,
   idempotency_key TEXT,
   hold_id TEXT,
@@ -174,6 +174,46 @@ CREATE TABLE idempotency (
   PRIMARY KEY (account_id, key)
 );
 CREATE INDEX idempotency_by_age ON idempotency (created_at);
+`,
+  },
+  {
+    id: 2,
+    name: 'subscriptions',
+    sqlite: `
+CREATE TABLE subscriptions (
+  account_id TEXT NOT NULL,
+  subscription_id TEXT NOT NULL,
+  plan TEXT NOT NULL,
+  pending_plan TEXT,
+  anchor_at INTEGER NOT NULL,
+  cycle_index INTEGER NOT NULL CHECK (cycle_index >= 0),
+  next_renewal_at INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('active','ended')),
+  cancel_at INTEGER,
+  allocation_grant_id TEXT,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (account_id, subscription_id)
+) WITHOUT ROWID;
+CREATE INDEX subscriptions_due ON subscriptions (next_renewal_at) WHERE status = 'active';
+CREATE INDEX subscriptions_by_account ON subscriptions (account_id) WHERE status = 'active';
+`,
+    postgres: `
+CREATE TABLE subscriptions (
+  account_id TEXT NOT NULL,
+  subscription_id TEXT NOT NULL,
+  plan TEXT NOT NULL,
+  pending_plan TEXT,
+  anchor_at BIGINT NOT NULL,
+  cycle_index INTEGER NOT NULL CHECK (cycle_index >= 0),
+  next_renewal_at BIGINT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('active','ended')),
+  cancel_at BIGINT,
+  allocation_grant_id TEXT,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (account_id, subscription_id)
+);
+CREATE INDEX subscriptions_due ON subscriptions (next_renewal_at) WHERE status = 'active';
+CREATE INDEX subscriptions_by_account ON subscriptions (account_id) WHERE status = 'active';
 `,
   },
 ];

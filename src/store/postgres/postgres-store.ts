@@ -16,7 +16,19 @@ import type {
   WriteTx,
 } from '../../ledger/store.js';
 import { migrations } from '../migrations/index.js';
-import { int, toAccount, toCatalog, toGrant, toHold, toTransaction, type Row } from '../rows.js';
+import {
+  int,
+  subscriptionValues,
+  SUBSCRIPTION_COLUMNS,
+  toAccount,
+  toCatalog,
+  toGrant,
+  toHold,
+  toSubscription,
+  toTransaction,
+  type Row,
+} from '../rows.js';
+import type { Subscription } from '../../core/subscriptions.js';
 
 export interface PostgresOptions {
   readonly url: string;
@@ -284,6 +296,32 @@ class PostgresWriteTx implements WriteTx {
       'put_idempotency',
     );
   }
+  async activeSubscriptions(accountIds: readonly string[]) {
+    const rows = await this.sql.rows(
+      "SELECT * FROM subscriptions WHERE account_id = ANY($1::text[]) AND status = 'active'",
+      [accountIds],
+      'active_subscriptions',
+    );
+    return rows.map(toSubscription);
+  }
+  async insertSubscription(sub: Subscription) {
+    const values = subscriptionValues(sub);
+    await this.sql.run(
+      `INSERT INTO subscriptions (${SUBSCRIPTION_COLUMNS.join(', ')}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')})`,
+      values,
+    );
+  }
+  async updateSubscription(sub: Subscription) {
+    const values = subscriptionValues(sub);
+    const sets = SUBSCRIPTION_COLUMNS.slice(2)
+      .map((c, i) => `${c} = $${i + 3}`)
+      .join(', ');
+    const r = await this.sql.run(
+      `UPDATE subscriptions SET ${sets} WHERE account_id = $1 AND subscription_id = $2`,
+      values,
+    );
+    assert(r.rowCount === 1, `subscription ${sub.id} updated`);
+  }
   async activeCatalog() {
     const [r] = await this.sql.rows(ACTIVE_CATALOG, [], 'active_catalog');
     return r ? toCatalog(r) : undefined;
@@ -354,6 +392,7 @@ export class PostgresStore implements Store {
       return result;
     } catch (e) {
       try {
+        this.log?.('ROLLBACK', []);
         await client.query('ROLLBACK');
       } catch (rollbackError) {
         broken = rollbackError as Error;
@@ -493,8 +532,11 @@ export class PostgresStore implements Store {
       );
       const sums = (
         await sql.rows(
-          `SELECT book, grant_id, hold_id, SUM(credits) AS credits FROM entries
-           WHERE account_id = $1 GROUP BY book, grant_id, hold_id`,
+          // Through the account's transactions (as SQLite does): entries has no index that
+          // starts with account_id, so filtering entries alone scans every account's entries.
+          `SELECT e.book, e.grant_id, e.hold_id, SUM(e.credits) AS credits FROM transactions t
+           JOIN entries e ON e.transaction_id = t.transaction_id AND e.account_id = t.account_id
+           WHERE t.account_id = $1 GROUP BY e.book, e.grant_id, e.hold_id`,
           [accountId],
         )
       ).map((r) => ({
@@ -508,7 +550,7 @@ export class PostgresStore implements Store {
           `SELECT t.transaction_id, COALESCE(SUM(e.credits), 0) AS total FROM transactions t
            LEFT JOIN entries e ON e.transaction_id = t.transaction_id AND e.account_id = t.account_id
            WHERE t.account_id = $1 GROUP BY t.transaction_id
-           HAVING COALESCE(SUM(e.credits), 0) <> 0 OR COUNT(e.line) < 2`,
+           HAVING COALESCE(SUM(e.credits), 0) <> 0 OR COUNT(e.line) = 1`,
           [accountId],
         )
       ).map((r) => ({
@@ -536,6 +578,22 @@ export class PostgresStore implements Store {
         transactionCount: int(count!.n, 'count'),
       };
     });
+  }
+
+  async getSubscription(accountId: string) {
+    const [r] = await this.sql().rows(
+      "SELECT * FROM subscriptions WHERE account_id = $1 ORDER BY status = 'active' DESC, created_at DESC LIMIT 1",
+      [accountId],
+    );
+    return r ? toSubscription(r) : undefined;
+  }
+
+  async dueSubscriptions(until: number, limit: number) {
+    const rows = await this.sql().rows(
+      "SELECT account_id FROM subscriptions WHERE status = 'active' AND next_renewal_at <= $1 ORDER BY next_renewal_at LIMIT $2",
+      [until, limit],
+    );
+    return rows.map((r) => r.account_id as string);
   }
 
   async accountsDue(now: number, limit: number) {

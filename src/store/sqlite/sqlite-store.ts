@@ -24,10 +24,14 @@ import {
   toCatalog,
   toGrant,
   toHold,
+  subscriptionValues,
+  SUBSCRIPTION_COLUMNS,
+  toSubscription,
   toTransaction,
   TRANSACTION_COLUMNS,
   type Row,
 } from '../rows.js';
+import type { Subscription } from '../../core/subscriptions.js';
 
 export interface SqliteOptions {
   /** A file path, or ':memory:' for a private in-memory database (tests). */
@@ -275,6 +279,27 @@ class SqliteWriteTx extends Reads implements WriteTx {
       const r = records[i]!;
       out.push(r.accountId, r.key, r.requestHash, r.transactionId, r.createdAt);
     });
+  }
+  async activeSubscriptions(accountIds: readonly string[]) {
+    const statement = this.s.get(
+      "SELECT * FROM subscriptions WHERE account_id = ? AND status = 'active'",
+    );
+    return accountIds.flatMap((id) => (statement.all(id) as Row[]).map(toSubscription));
+  }
+  async insertSubscription(sub: Subscription) {
+    this.s.insertMany('subscriptions', SUBSCRIPTION_COLUMNS, 1, (_i, out) => {
+      out.push(...subscriptionValues(sub));
+    });
+  }
+  async updateSubscription(sub: Subscription) {
+    const sets = SUBSCRIPTION_COLUMNS.slice(2)
+      .map((c) => `${c} = ?`)
+      .join(', ');
+    const values = subscriptionValues(sub);
+    const r = this.s
+      .get(`UPDATE subscriptions SET ${sets} WHERE account_id = ? AND subscription_id = ?`)
+      .run(...values.slice(2), sub.accountId, sub.id);
+    assert(r.changes === 1, `subscription ${sub.id} updated`);
   }
   async activeCatalog() {
     return this.activeCatalogRow();
@@ -552,7 +577,7 @@ export class SqliteStore implements Store {
       const unbalanced = (
         s
           .get(
-            'SELECT t.transaction_id, COALESCE(SUM(e.credits), 0) AS total FROM transactions t LEFT JOIN entries e ON e.transaction_id = t.transaction_id AND e.account_id = t.account_id WHERE t.account_id = ? GROUP BY t.transaction_id HAVING COALESCE(SUM(e.credits), 0) <> 0 OR COUNT(e.line) < 2',
+            'SELECT t.transaction_id, COALESCE(SUM(e.credits), 0) AS total FROM transactions t LEFT JOIN entries e ON e.transaction_id = t.transaction_id AND e.account_id = t.account_id WHERE t.account_id = ? GROUP BY t.transaction_id HAVING COALESCE(SUM(e.credits), 0) <> 0 OR COUNT(e.line) = 1',
           )
           .all(accountId) as Row[]
       ).map((r) => ({
@@ -579,6 +604,26 @@ export class SqliteStore implements Store {
         transactionCount: int(count.n, 'count'),
       };
     })();
+  }
+
+  async getSubscription(accountId: string) {
+    const { s } = this.readConnection();
+    const r = s
+      .get(
+        "SELECT * FROM subscriptions WHERE account_id = ? ORDER BY status = 'active' DESC, created_at DESC LIMIT 1",
+      )
+      .get(accountId) as Row | undefined;
+    return r ? toSubscription(r) : undefined;
+  }
+
+  async dueSubscriptions(until: number, limit: number) {
+    const { s } = this.readConnection();
+    const rows = s
+      .get(
+        "SELECT account_id FROM subscriptions WHERE status = 'active' AND next_renewal_at <= ? ORDER BY next_renewal_at LIMIT ?",
+      )
+      .all(until, limit) as Row[];
+    return rows.map((r) => r.account_id as string);
   }
 
   async accountsDue(now: number, limit: number) {

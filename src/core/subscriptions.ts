@@ -1,0 +1,112 @@
+import { cycleStart } from './cycles.js';
+import { assert } from './errors.js';
+import type { Plan } from './catalog.js';
+import { prorate } from './proration.js';
+import { planRollover, type RolloverBalance, type RolloverPlan } from './rollover.js';
+
+export interface Subscription {
+  readonly accountId: string;
+  readonly id: string;
+  readonly plan: string;
+  /** A downgrade waiting for the next renewal. */
+  readonly pendingPlan: string | null;
+  readonly anchorAt: number;
+  /** The cycle whose allocation is granted. */
+  readonly cycleIndex: number;
+  readonly nextRenewalAt: number;
+  readonly status: 'active' | 'ended';
+  /** Set by cancel: the plan ends at this boundary (the end of the current cycle). */
+  readonly cancelAt: number | null;
+  readonly allocationGrantId: string | null;
+  readonly createdAt: number;
+}
+
+/** Rollover credits expire this many cycles after they were rolled over (PRODUCT.md). */
+export const DEFAULT_ROLLOVER_CYCLES = 3;
+
+export interface RenewalPlan {
+  /** The boundary this renewal happens at (start of the next cycle). */
+  readonly at: number;
+  readonly nextCycle: number;
+  readonly rollover: RolloverPlan;
+  /** When the new rollover grant expires (rolloverCycles cycles later). */
+  readonly rolloverExpiresAt: number;
+  /** The new cycle's allocation (0 when the subscription ends here). */
+  readonly allocation: number;
+  readonly allocationExpiresAt: number;
+  readonly plan: string;
+  readonly ends: boolean;
+}
+
+/**
+ * The renewal at the subscription's next boundary: the ending allocation's unused credits roll
+ * over within the ending plan's cap (oldest rollover trimmed first) and the rest expires; the
+ * new cycle's allocation comes from the pending plan if a downgrade waits, else the current
+ * one; a cancelled subscription ends here with no new allocation. Pure.
+ */
+export function planRenewal(
+  sub: Subscription,
+  plans: Readonly<Record<string, Plan>>,
+  unused: number,
+  rollovers: readonly RolloverBalance[],
+): RenewalPlan {
+  assert(sub.status === 'active', 'only active subscriptions renew');
+  const ending = plans[sub.plan];
+  assert(ending, `plan ${sub.plan} is in the catalog`);
+  const at = sub.nextRenewalAt;
+  const nextCycle = sub.cycleIndex + 1;
+  const ends = sub.cancelAt !== null && sub.cancelAt <= at;
+  const nextPlanId = sub.pendingPlan ?? sub.plan;
+  const next = plans[nextPlanId];
+  assert(next, `plan ${nextPlanId} is in the catalog`);
+  const rollover = ends
+    ? { rolled: 0, expired: unused, trims: [] }
+    : planRollover(unused, rollovers, ending.rolloverCap);
+  return {
+    at,
+    nextCycle,
+    rollover,
+    rolloverExpiresAt: cycleStart(sub.anchorAt, nextCycle + ending.rolloverCycles),
+    allocation: ends ? 0 : next.creditsPerCycle,
+    allocationExpiresAt: cycleStart(sub.anchorAt, nextCycle + 1),
+    plan: nextPlanId,
+    ends,
+  };
+}
+
+export interface PlanChange {
+  readonly kind: 'upgrade' | 'downgrade' | 'same';
+  /** Upgrade: prorated price difference charged now (cents, half up). */
+  readonly chargeCents: number;
+  /** Upgrade: prorated allocation difference granted now (credits, half up). */
+  readonly credits: number;
+  readonly cycleEndsAt: number;
+}
+
+/**
+ * An upgrade (a dearer plan) takes effect at once: the price difference and the allocation
+ * difference for the rest of the cycle are prorated the same way (prorate: half up). A cheaper
+ * plan is a downgrade, taking effect at the next renewal. Pure.
+ */
+export function planChange(sub: Subscription, from: Plan, to: Plan, now: number): PlanChange {
+  const start = cycleStart(sub.anchorAt, sub.cycleIndex);
+  const end = sub.nextRenewalAt;
+  assert(start <= now && now < end, 'a plan change happens inside the current cycle');
+  if (to.priceCents === from.priceCents && to.creditsPerCycle === from.creditsPerCycle) {
+    return { kind: 'same', chargeCents: 0, credits: 0, cycleEndsAt: end };
+  }
+  if (
+    to.priceCents < from.priceCents ||
+    (to.priceCents === from.priceCents && to.creditsPerCycle < from.creditsPerCycle)
+  ) {
+    return { kind: 'downgrade', chargeCents: 0, credits: 0, cycleEndsAt: end };
+  }
+  const remaining = end - now;
+  const length = end - start;
+  return {
+    kind: 'upgrade',
+    chargeCents: prorate(to.priceCents - from.priceCents, remaining, length),
+    credits: prorate(Math.max(0, to.creditsPerCycle - from.creditsPerCycle), remaining, length),
+    cycleEndsAt: end,
+  };
+}

@@ -1,0 +1,248 @@
+import { own, type Plan } from '../core/catalog.js';
+import { cycleStart } from '../core/cycles.js';
+import { AmisiError } from '../core/errors.js';
+import type { Entry, JournalTransaction } from '../core/journal.js';
+import { planChange, type Subscription } from '../core/subscriptions.js';
+import type { AccountState, Batch } from './batch.js';
+import { once, type Replayable } from './commands.js';
+
+/** Subscribe, change plan, cancel: load -> decide (core/subscriptions.ts) -> apply. */
+
+export interface SubscriptionResult {
+  readonly subscription: Subscription;
+  readonly transactionId: string;
+  /** Upgrade: the prorated price difference due now, in minor units of the catalog currency. */
+  readonly chargeCents: number;
+  readonly currency: string;
+  /** Credits granted now (first allocation, or an upgrade's prorated difference). */
+  readonly credits: number;
+  readonly change: 'subscribe' | 'upgrade' | 'downgrade' | 'cancel' | 'unchanged';
+}
+
+async function planOf(batch: Batch, planId: string): Promise<{ plan: Plan; currency: string }> {
+  const catalog = await batch.activeCatalog();
+  const plan = own(catalog.body.plans, planId);
+  if (!plan) {
+    throw new AmisiError('invalid_parameter', `unknown plan "${planId}"`, {
+      parameter: 'plan',
+      value: planId,
+      allowed: Object.keys(catalog.body.plans),
+    });
+  }
+  return { plan, currency: catalog.body.currency };
+}
+
+function activeOrRefuse(state: AccountState): Subscription {
+  const sub = state.subscription;
+  if (!sub || sub.status !== 'active') {
+    throw new AmisiError('no_subscription', `account ${state.account.id} has no active plan`, {
+      accountId: state.account.id,
+    });
+  }
+  return sub;
+}
+
+/** What a replay answers: the subscription as this transaction left it (kept in its detail). */
+function fromTransaction(t: JournalTransaction): SubscriptionResult {
+  const d = t.detail as unknown as Omit<SubscriptionResult, 'transactionId'>;
+  return { ...d, transactionId: t.id };
+}
+
+export interface SubscribeInput {
+  readonly accountId: string;
+  readonly key: string;
+  readonly plan: string;
+  /** When the first cycle starts (default now; a past start catches up at once). */
+  readonly startsAt?: number;
+}
+
+export async function subscribe(
+  batch: Batch,
+  input: SubscribeInput,
+): Promise<Replayable<SubscriptionResult>> {
+  const state = await batch.account(input.accountId);
+  const { key, ...request } = input;
+  return once(
+    batch,
+    input.accountId,
+    key,
+    { op: 'subscribe', ...request },
+    async () => {
+      if (state.subscription?.status === 'active') {
+        throw new AmisiError(
+          'subscription_exists',
+          `account ${input.accountId} already has a plan`,
+          {
+            accountId: input.accountId,
+            plan: state.subscription.plan,
+          },
+        );
+      }
+      const { plan, currency } = await planOf(batch, input.plan);
+      const anchorAt = input.startsAt ?? batch.now;
+      if (anchorAt > batch.now) {
+        throw new AmisiError('invalid_argument', 'a subscription cannot start in the future', {
+          field: 'start',
+          value: anchorAt,
+        });
+      }
+      const entries: Entry[] = [];
+      let allocationGrantId: string | null = null;
+      if (plan.creditsPerCycle > 0) {
+        const g = batch.newGrant(
+          input.accountId,
+          'allocation',
+          plan.creditsPerCycle,
+          anchorAt,
+          cycleStart(anchorAt, 1),
+        );
+        await batch.insertGrant(state, g);
+        allocationGrantId = g.id;
+        entries.push({ book: 'issued', grantId: g.id, holdId: null, credits: -g.amount });
+        entries.push({ book: 'grant', grantId: g.id, holdId: null, credits: g.amount });
+      }
+      const subscription: Subscription = {
+        accountId: input.accountId,
+        id: batch.newId('sub'),
+        plan: input.plan,
+        pendingPlan: null,
+        anchorAt,
+        cycleIndex: 0,
+        nextRenewalAt: cycleStart(anchorAt, 1),
+        status: 'active',
+        cancelAt: null,
+        allocationGrantId,
+        createdAt: batch.now,
+      };
+      await batch.insertSubscription(state, subscription);
+      const result = {
+        subscription,
+        chargeCents: 0,
+        currency,
+        credits: plan.creditsPerCycle,
+        change: 'subscribe' as const,
+      };
+      const transactionId = await batch.append(input.accountId, {
+        kind: entries.length > 0 ? 'renewal' : 'plan_change',
+        idempotencyKey: key,
+        detail: result,
+        entries,
+      });
+      return { ...result, transactionId };
+    },
+    async (t) => fromTransaction(t),
+  );
+}
+
+export interface ChangePlanInput {
+  readonly accountId: string;
+  readonly key: string;
+  /** The new plan, or null to cancel at the end of the cycle. */
+  readonly plan: string | null;
+}
+
+export async function changePlan(
+  batch: Batch,
+  input: ChangePlanInput,
+): Promise<Replayable<SubscriptionResult>> {
+  const state = await batch.account(input.accountId);
+  const { key, ...request } = input;
+  return once(
+    batch,
+    input.accountId,
+    key,
+    { op: 'change_plan', ...request },
+    async () => {
+      const sub = activeOrRefuse(state);
+      const current = await planOf(batch, sub.plan);
+      const currency = current.currency;
+      if (input.plan === null) {
+        const subscription: Subscription = {
+          ...sub,
+          cancelAt: sub.nextRenewalAt,
+          pendingPlan: null,
+        };
+        return record(
+          batch,
+          state,
+          key,
+          { subscription, chargeCents: 0, currency, credits: 0, change: 'cancel' },
+          [],
+        );
+      }
+      const target = await planOf(batch, input.plan);
+      const change = planChange(sub, current.plan, target.plan, batch.now);
+      if (change.kind === 'same' || input.plan === sub.plan) {
+        const subscription: Subscription = { ...sub, pendingPlan: null, cancelAt: null };
+        return record(
+          batch,
+          state,
+          key,
+          { subscription, chargeCents: 0, currency, credits: 0, change: 'unchanged' },
+          [],
+        );
+      }
+      if (change.kind === 'downgrade') {
+        const subscription: Subscription = { ...sub, pendingPlan: input.plan, cancelAt: null };
+        return record(
+          batch,
+          state,
+          key,
+          { subscription, chargeCents: 0, currency, credits: 0, change: 'downgrade' },
+          [],
+        );
+      }
+      // Upgrade: at once; the prorated allocation difference expires with the cycle.
+      const entries: Entry[] = [];
+      if (change.credits > 0) {
+        const g = batch.newGrant(
+          input.accountId,
+          'allocation',
+          change.credits,
+          batch.now,
+          change.cycleEndsAt,
+        );
+        await batch.insertGrant(state, g);
+        entries.push({ book: 'issued', grantId: g.id, holdId: null, credits: -g.amount });
+        entries.push({ book: 'grant', grantId: g.id, holdId: null, credits: g.amount });
+      }
+      const subscription: Subscription = {
+        ...sub,
+        plan: input.plan,
+        pendingPlan: null,
+        cancelAt: null,
+      };
+      return record(
+        batch,
+        state,
+        key,
+        {
+          subscription,
+          chargeCents: change.chargeCents,
+          currency,
+          credits: change.credits,
+          change: 'upgrade',
+        },
+        entries,
+      );
+    },
+    async (t) => fromTransaction(t),
+  );
+}
+
+async function record(
+  batch: Batch,
+  state: AccountState,
+  key: string,
+  result: Omit<SubscriptionResult, 'transactionId'>,
+  entries: Entry[],
+): Promise<SubscriptionResult> {
+  await batch.updateSubscription(state, result.subscription);
+  const transactionId = await batch.append(state.account.id, {
+    kind: 'plan_change',
+    idempotencyKey: key,
+    detail: result,
+    entries,
+  });
+  return { ...result, transactionId };
+}

@@ -1,0 +1,227 @@
+import Stripe from 'stripe';
+import { AmisiError } from '../../../core/errors.js';
+import type {
+  Checkout,
+  CheckoutRequest,
+  PaymentEvent,
+  PaymentProvider,
+  Refund,
+  RefundRequest,
+} from '../port.js';
+import { checkCheckoutRequest, checkRefundRequest } from '../validate.js';
+import { toPaymentEvent } from './stripe-events.js';
+
+export interface StripeProviderOptions {
+  /** The secret API key (sk_...). Never copied into errors or logs. */
+  readonly secretKey: string;
+  /** The webhook endpoint's signing secret (whsec_...). */
+  readonly webhookSecret: string;
+  /** How old a webhook signature may be, in seconds; default 300 (Stripe's own default). */
+  readonly webhookToleranceSeconds?: number;
+  /** Where Checkout sends the customer when a request names no URL. */
+  readonly successUrl?: string;
+  readonly cancelUrl?: string;
+  /** SDK connection overrides, so tests can point the SDK at a local server. */
+  readonly host?: string;
+  readonly port?: number;
+  readonly protocol?: 'http' | 'https';
+  /** Retries of failed API calls (same idempotency key); default 2, the SDK's default. */
+  readonly maxNetworkRetries?: number;
+}
+
+export const DEFAULT_WEBHOOK_TOLERANCE_SECONDS = 300;
+export const DEFAULT_SUCCESS_URL =
+  'http://localhost:3000/billing/success?session_id={CHECKOUT_SESSION_ID}';
+export const DEFAULT_CANCEL_URL = 'http://localhost:3000/billing/cancel';
+/** Bounds the SDK's retries (STYLE.md: retries always bounded). */
+const MAX_NETWORK_RETRIES = 5;
+
+/**
+ * Payments through Stripe: a hosted Checkout Session per purchase, refunds of a PaymentIntent,
+ * and signed webhooks. Every API call carries an idempotency key derived from our ids, so a
+ * retry (ours or the SDK's) never charges or refunds twice.
+ */
+export class StripeProvider implements PaymentProvider {
+  readonly name = 'stripe';
+  // Private fields, so that logging the provider never prints the SDK client or the secrets.
+  readonly #stripe: Stripe;
+  readonly #secrets: readonly string[];
+  readonly #webhookSecret: string;
+  readonly #toleranceSeconds: number;
+  readonly #successUrl: string;
+  readonly #cancelUrl: string;
+
+  constructor(options: StripeProviderOptions) {
+    checkOptions(options);
+    const config: Stripe.StripeConfig = {
+      maxNetworkRetries: options.maxNetworkRetries ?? 2,
+      appInfo: { name: 'amisi-credits' },
+    };
+    if (options.host !== undefined) config.host = options.host;
+    if (options.port !== undefined) config.port = options.port;
+    if (options.protocol !== undefined) config.protocol = options.protocol;
+    this.#stripe = new Stripe(options.secretKey, config);
+    this.#secrets = [options.secretKey, options.webhookSecret];
+    this.#webhookSecret = options.webhookSecret;
+    this.#toleranceSeconds = options.webhookToleranceSeconds ?? DEFAULT_WEBHOOK_TOLERANCE_SECONDS;
+    this.#successUrl = options.successUrl ?? DEFAULT_SUCCESS_URL;
+    this.#cancelUrl = options.cancelUrl ?? DEFAULT_CANCEL_URL;
+  }
+
+  async createCheckout(request: CheckoutRequest): Promise<Checkout> {
+    checkCheckoutRequest(request);
+    const params = checkoutParams(request, this.#successUrl, this.#cancelUrl);
+    // One purchase, one session: a retry after a lost answer gets the same session back.
+    const options = { idempotencyKey: `checkout:${request.purchaseId}` };
+    const session = await this.#call('checkout.sessions.create', () =>
+      this.#stripe.checkout.sessions.create(params, options),
+    );
+    return { provider: this.name, providerRef: session.id, url: session.url };
+  }
+
+  async refund(request: RefundRequest): Promise<Refund> {
+    checkRefundRequest(request);
+    const params: Stripe.RefundCreateParams = {
+      payment_intent: request.paymentRef,
+      amount: request.amountCents,
+      metadata: { accountId: request.accountId, purchaseId: request.purchaseId },
+    };
+    const refund = await this.#call('refunds.create', () =>
+      this.#stripe.refunds.create(params, { idempotencyKey: request.idempotencyKey }),
+    );
+    return { providerRef: refund.id };
+  }
+
+  parseWebhook(rawBody: string | Buffer, signature: string | undefined): PaymentEvent | null {
+    if (signature === undefined || signature === '') {
+      throw signatureInvalid('the Stripe-Signature header is missing');
+    }
+    let event: Stripe.Event;
+    try {
+      event = this.#stripe.webhooks.constructEvent(
+        rawBody,
+        signature,
+        this.#webhookSecret,
+        this.#toleranceSeconds,
+      );
+    } catch (e) {
+      if (e instanceof Stripe.errors.StripeSignatureVerificationError) {
+        // The SDK's message runs on with advice; its first line says what failed.
+        throw signatureInvalid(this.#redact(e.message.split('\n')[0] ?? ''));
+      }
+      throw e;
+    }
+    return toPaymentEvent(event);
+  }
+
+  /** Runs one SDK call; a Stripe error becomes an AmisiError, anything else is a bug. */
+  async #call<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (e) {
+      if (!(e instanceof Stripe.errors.StripeError)) throw e;
+      throw this.#providerError(operation, e);
+    }
+  }
+
+  #providerError(operation: string, e: InstanceType<typeof Stripe.errors.StripeError>) {
+    const data: Record<string, unknown> = { provider: this.name, operation };
+    const fields = {
+      stripeType: e.rawType ?? e.type,
+      stripeCode: e.code,
+      declineCode: e.decline_code,
+      param: e.param,
+      statusCode: e.statusCode,
+      requestId: e.requestId,
+    };
+    for (const [key, value] of Object.entries(fields)) if (value !== undefined) data[key] = value;
+    const message = `Stripe ${operation} failed: ${this.#redact(e.message)}`;
+    // Stripe refuses a reused key with different parameters; retrying it can never succeed,
+    // which is exactly our idempotency_key_reused.
+    const code =
+      e instanceof Stripe.errors.StripeIdempotencyError
+        ? 'idempotency_key_reused'
+        : 'payment_provider_error';
+    return new AmisiError(code, message, data);
+  }
+
+  /** Stripe masks keys in its messages; this makes sure, whatever the message. */
+  #redact(text: string): string {
+    let out = text;
+    for (const secret of this.#secrets) out = out.split(secret).join('[redacted]');
+    return out;
+  }
+}
+
+function checkoutParams(
+  request: CheckoutRequest,
+  successUrl: string,
+  cancelUrl: string,
+): Stripe.Checkout.SessionCreateParams {
+  const metadata = {
+    accountId: request.accountId,
+    purchaseId: request.purchaseId,
+    kind: request.kind,
+    itemId: request.itemId,
+  };
+  const subscription = request.kind === 'subscription';
+  const common = {
+    line_items: [
+      {
+        quantity: 1,
+        price_data: {
+          currency: request.currency,
+          unit_amount: request.amountCents,
+          product_data: { name: request.description },
+          ...(subscription ? { recurring: { interval: 'month' as const } } : {}),
+        },
+      },
+    ],
+    client_reference_id: request.accountId,
+    metadata,
+    success_url: request.successUrl ?? successUrl,
+    cancel_url: request.cancelUrl ?? cancelUrl,
+  };
+  if (subscription) {
+    // Invoices carry a snapshot of the subscription's metadata (not the session's), so the
+    // ids go there too. The purchase that starts a subscription names it: subscriptionId.
+    return {
+      ...common,
+      mode: 'subscription',
+      subscription_data: { metadata: { ...metadata, subscriptionId: request.purchaseId } },
+    };
+  }
+  // Session metadata stays on the session; the PaymentIntent (and so its charge, which
+  // charge.refunded carries) gets the ids only through payment_intent_data.
+  return { ...common, mode: 'payment', payment_intent_data: { metadata } };
+}
+
+function checkOptions(options: StripeProviderOptions): void {
+  const bad = (field: string, rule: string) =>
+    new AmisiError('invalid_argument', `Stripe provider: ${rule}`, { field });
+  if (typeof options.secretKey !== 'string' || options.secretKey.trim() === '') {
+    throw bad('secretKey', 'secretKey is required');
+  }
+  if (typeof options.webhookSecret !== 'string' || options.webhookSecret.trim() === '') {
+    throw bad('webhookSecret', 'webhookSecret is required');
+  }
+  const tolerance = options.webhookToleranceSeconds;
+  // The SDK reads a tolerance of 0 as "do not check the timestamp", which would accept
+  // replayed webhooks forever; only a positive number of seconds is allowed.
+  if (tolerance !== undefined && !(Number.isSafeInteger(tolerance) && tolerance > 0)) {
+    throw bad('webhookToleranceSeconds', 'webhookToleranceSeconds is a whole number above 0');
+  }
+  const retries = options.maxNetworkRetries;
+  if (retries !== undefined && !(Number.isSafeInteger(retries) && retries >= 0)) {
+    throw bad('maxNetworkRetries', 'maxNetworkRetries is a whole number from 0');
+  }
+  if (retries !== undefined && retries > MAX_NETWORK_RETRIES) {
+    throw bad('maxNetworkRetries', `maxNetworkRetries is at most ${MAX_NETWORK_RETRIES}`);
+  }
+}
+
+function signatureInvalid(why: string): AmisiError {
+  return new AmisiError('webhook_signature_invalid', `Stripe webhook refused: ${why}`, {
+    provider: 'stripe',
+  });
+}

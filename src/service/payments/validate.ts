@@ -1,0 +1,58 @@
+import { AmisiError } from '../../core/errors.js';
+import type { CheckoutRequest, RefundRequest } from './port.js';
+
+/**
+ * Checks shared by every provider, so that bad input gets the same clear error whichever
+ * provider is configured, and no provider is called with it.
+ */
+
+/** The catalog's currency format (core/catalog.ts): ISO 4217, lower case. */
+const CURRENCY = /^[a-z]{3}$/;
+/** Stripe's limit on a metadata value; ids travel in metadata, so they keep to it everywhere. */
+const MAX_ID_LENGTH = 500;
+
+export function checkCheckoutRequest(request: CheckoutRequest): void {
+  checkId('accountId', request.accountId);
+  checkId('purchaseId', request.purchaseId);
+  checkId('itemId', request.itemId);
+  if (request.kind !== 'pack' && request.kind !== 'subscription') {
+    throw invalid('kind', request.kind, "kind is 'pack' or 'subscription'");
+  }
+  if (typeof request.description !== 'string' || request.description.trim() === '') {
+    throw invalid('description', request.description, 'description is a non-empty string');
+  }
+  checkCents('amountCents', request.amountCents);
+  checkCurrency(request.currency);
+}
+
+export function checkRefundRequest(request: RefundRequest): void {
+  checkId('accountId', request.accountId);
+  checkId('purchaseId', request.purchaseId);
+  checkId('paymentRef', request.paymentRef);
+  checkId('idempotencyKey', request.idempotencyKey);
+  checkCents('amountCents', request.amountCents);
+  checkCurrency(request.currency);
+}
+
+function checkId(field: string, value: unknown): void {
+  if (typeof value !== 'string' || value === '' || value.length > MAX_ID_LENGTH) {
+    throw invalid(field, value, `${field} is a string of 1 to ${MAX_ID_LENGTH} characters`);
+  }
+}
+
+/** Money is integer minor units; a payment or refund of nothing is a mistake. */
+function checkCents(field: string, value: unknown): void {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw invalid(field, value, `${field} is a whole number of minor units greater than zero`);
+  }
+}
+
+function checkCurrency(value: unknown): void {
+  if (typeof value !== 'string' || !CURRENCY.test(value)) {
+    throw invalid('currency', value, 'currency is a lower-case ISO 4217 code such as "usd"');
+  }
+}
+
+function invalid(field: string, value: unknown, rule: string): AmisiError {
+  return new AmisiError('invalid_argument', rule, { field, value });
+}

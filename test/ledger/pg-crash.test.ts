@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Ledger } from '../../src/ledger/ledger.js';
+import { verify } from '../../src/ledger/verify.js';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { defaultCatalog } from '../helpers.js';
+import { freshDatabase, otherSessionsEnded, postgresSkip } from '../pg-helpers.js';
+import { fixture, killAll, WorkerProcess } from '../process-helpers.js';
+
+const ACCOUNT = 'acct_crash';
+const CREDITS = 1_000_000;
+const ROUNDS = 3;
+const LANES = 32;
+
+interface Ack {
+  key: string;
+  transactionId: string;
+  replay: boolean;
+}
+
+/** Every charge transaction of the account: idempotency key -> transaction id. */
+async function chargesInJournal(ledger: Ledger): Promise<Map<string, string>> {
+  const charges = new Map<string, string>();
+  let before: string | undefined;
+  for (;;) {
+    const page = await ledger.history({
+      accountId: ACCOUNT,
+      kinds: ['charge'],
+      limit: 500,
+      ...(before === undefined ? {} : { before }),
+    });
+    for (const t of page.transactions) {
+      assert.ok(t.idempotencyKey, `charge ${t.id} has its key`);
+      assert.ok(!charges.has(t.idempotencyKey), `key ${t.idempotencyKey} charged once`);
+      charges.set(t.idempotencyKey, t.id);
+    }
+    if (page.nextCursor === null) return charges;
+    before = page.nextCursor;
+  }
+}
+
+describe(
+  'crash on PostgreSQL: SIGKILL during a stream of group-committed charges',
+  { skip: postgresSkip },
+  () => {
+    it('loses no acknowledged charge and replays each without charging again', async (t) => {
+      const db = await freshDatabase();
+      const workers: WorkerProcess[] = [];
+      let open: Ledger | undefined;
+      try {
+        {
+          const store = new PostgresStore({ url: db.url });
+          await store.migrate();
+          const ledger = new Ledger({ store });
+          await ledger.loadCatalog(defaultCatalog());
+          await ledger.createAccount({ accountId: ACCOUNT });
+          await ledger.grant({
+            accountId: ACCOUNT,
+            key: 'grant-1',
+            credits: CREDITS,
+            source: 'purchase',
+          });
+          await ledger.close();
+        }
+
+        const acked: Ack[] = [];
+        for (let round = 0; round < ROUNDS; round++) {
+          // Kill at a different depth each round: 300, 500, 700 acknowledgements (or a few more).
+          const killAfter = 300 + 200 * round;
+          const worker = new WorkerProcess(`charge worker ${round}`, fixture('charge-worker'), [
+            `--database-url=${db.url}`,
+            `--account=${ACCOUNT}`,
+            `--prefix=r${round}`,
+            `--lanes=${LANES}`,
+          ]);
+          workers.push(worker);
+          await worker.waitFor(
+            () => worker.lines.length >= killAfter,
+            `${killAfter} acknowledgements`,
+          );
+          worker.kill('SIGKILL');
+          const exit = await worker.exited;
+          assert.equal(
+            exit.signal,
+            'SIGKILL',
+            `killed mid-stream, not stopped: ${worker.describeExit()}`,
+          );
+          // Every complete line, including those still in the pipe at the kill, is an
+          // acknowledgement.
+          const acks = worker.messages() as unknown as Ack[];
+          assert.ok(acks.length >= killAfter);
+          assert.ok(acks.every((a) => a.replay === false && a.key.startsWith(`r${round}-`)));
+          acked.push(...acks);
+          // The killed worker's sessions end: whatever they had in flight is final now.
+          await otherSessionsEnded(db.url);
+
+          // Reconnect, as the restarted service would.
+          const store = new PostgresStore({ url: db.url });
+          assert.equal(await store.migrate(), 0, 'nothing to migrate on restart');
+          const ledger = new Ledger({ store });
+          open = ledger;
+          const journal = await chargesInJournal(ledger);
+          const missing = acked.filter((a) => journal.get(a.key) !== a.transactionId);
+          assert.deepEqual(
+            missing,
+            [],
+            'every acknowledged charge is in the journal, as acknowledged',
+          );
+          // The journal may hold a few more: committed, then killed before the line was written.
+          const ackedKeys = new Set(acked.map((a) => a.key));
+          const unacked = [...journal.keys()].filter((k) => !ackedKeys.has(k));
+          assert.equal(unacked.length, journal.size - acked.length);
+          t.diagnostic(
+            `round ${round}: ${acks.length} acknowledged, ${unacked.length} committed without acknowledgement so far`,
+          );
+
+          const report = await verify(store);
+          assert.deepEqual(report.violations, []);
+          assert.equal(report.ok, true);
+          assert.equal(report.totals.consumed, journal.size);
+
+          const before = await ledger.balance(ACCOUNT);
+          assert.equal(
+            before.available,
+            CREDITS - journal.size,
+            'one credit per charge in the journal',
+          );
+          assert.equal(before.held, 0);
+
+          // A client that never saw the answer retries with the same key: the stored answer,
+          // for every acknowledged charge of this round and every unacknowledged one so far.
+          const retried = [
+            ...acks,
+            ...unacked.map((key) => ({ key, transactionId: journal.get(key)! })),
+          ];
+          const again = await Promise.all(
+            retried.map((a) => ledger.charge({ accountId: ACCOUNT, key: a.key, credits: 1 })),
+          );
+          retried.forEach((a, i) => {
+            assert.equal(again[i]!.replay, true, `${a.key} replays`);
+            assert.equal(again[i]!.transactionId, a.transactionId, `${a.key}: the same answer`);
+          });
+          const after = await ledger.balance(ACCOUNT);
+          assert.equal(after.available, before.available, 'a replay charges nothing');
+          assert.equal((await chargesInJournal(ledger)).size, journal.size);
+          assert.equal((await verify(store)).ok, true);
+          open = undefined;
+          await ledger.close();
+        }
+      } finally {
+        await killAll(workers);
+        await open?.close();
+        await db.drop();
+      }
+    });
+  },
+);
