@@ -23,6 +23,9 @@ export type ErrorCode =
   | 'not_initialized'
   | 'store_busy'
   | 'verify_failed'
+  | 'unknown_pack'
+  | 'unknown_purchase'
+  | 'purchase_not_refundable'
   | 'subscription_exists'
   | 'no_subscription'
   | 'webhook_signature_invalid'
@@ -170,6 +173,27 @@ export const errorTable = {
     exit: 9,
     title: 'Verification failed',
     hint: 'The journal and the balances disagree; see the report.',
+    retryable: false,
+  },
+  unknown_pack: {
+    status: 400,
+    exit: 2,
+    title: 'Unknown pack',
+    hint: 'Use one of the packs in the catalog (amisi packs).',
+    retryable: false,
+  },
+  unknown_purchase: {
+    status: 404,
+    exit: 3,
+    title: 'Unknown purchase',
+    hint: 'Check the purchase id printed by amisi buy.',
+    retryable: false,
+  },
+  purchase_not_refundable: {
+    status: 409,
+    exit: 4,
+    title: 'Purchase not refundable',
+    hint: 'Only a paid purchase that was not refunded yet can be refunded.',
     retryable: false,
   },
   subscription_exists: {

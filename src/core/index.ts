@@ -10,3 +10,4 @@ export * from './cycles.js';
 export * from './proration.js';
 export * from './rollover.js';
 export * from './subscriptions.js';
+export * from './purchases.js';

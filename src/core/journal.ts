@@ -18,6 +18,7 @@ export const TRANSACTION_KINDS = [
   'grant_expiry',
   'renewal',
   'plan_change',
+  'refund',
 ] as const;
 export type TransactionKind = (typeof TRANSACTION_KINDS)[number];
 

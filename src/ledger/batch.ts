@@ -2,6 +2,7 @@ import { AmisiError, assert } from '../core/errors.js';
 import { isExpired, type Draw, type Grant } from '../core/grants.js';
 import type { Hold } from '../core/holds.js';
 import { planRenewal, type Subscription } from '../core/subscriptions.js';
+import type { Purchase } from '../core/purchases.js';
 import { assertBalanced, type Entry, type JournalTransaction } from '../core/journal.js';
 import type { Ids } from './ports.js';
 import type {
@@ -194,6 +195,22 @@ export class Batch {
       remaining,
     });
     state.grants.set(grant.id, { ...grant, remaining });
+  }
+
+  async insertPurchase(purchase: Purchase): Promise<void> {
+    this.wrote();
+    await this.tx.insertPurchase(purchase);
+  }
+
+  async updatePurchase(purchase: Purchase): Promise<void> {
+    this.wrote();
+    await this.tx.updatePurchase(purchase);
+  }
+
+  async markPaymentEvent(accountId: string, eventId: string): Promise<boolean> {
+    const fresh = await this.tx.markPaymentEvent(accountId, eventId, this.now);
+    if (fresh) this.wrote();
+    return fresh;
   }
 
   async insertSubscription(state: AccountState, sub: Subscription): Promise<void> {

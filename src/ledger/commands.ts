@@ -44,6 +44,31 @@ export async function once<T extends { readonly transactionId: string }>(
   run: () => Promise<T>,
   rebuild: (t: JournalTransaction) => Promise<T>,
 ): Promise<Replayable<T>> {
+  return onceRef(
+    batch,
+    accountId,
+    key,
+    request,
+    async () => {
+      const result = await run();
+      return { result, ref: result.transactionId };
+    },
+    async (ref) => rebuild(await batch.transaction(accountId, ref)),
+  );
+}
+
+/**
+ * The general form of `once`: the key remembers `ref` (a journal transaction id, or the id
+ * of the row the write created, e.g. a purchase) and a replay rebuilds the result from it.
+ */
+export async function onceRef<T>(
+  batch: Batch,
+  accountId: string,
+  key: string,
+  request: unknown,
+  run: () => Promise<{ result: T; ref: string }>,
+  rebuild: (ref: string) => Promise<T>,
+): Promise<Replayable<T>> {
   const hash = requestHash(request);
   const seen = await batch.getIdempotency(accountId, key);
   if (seen) {
@@ -54,11 +79,10 @@ export async function once<T extends { readonly transactionId: string }>(
         { key, accountId },
       );
     }
-    const original = await rebuild(await batch.transaction(accountId, seen.transactionId));
-    return { ...original, replay: true };
+    return { ...(await rebuild(seen.transactionId)), replay: true };
   }
-  const result = await run();
-  batch.putIdempotency(accountId, key, hash, result.transactionId);
+  const { result, ref } = await run();
+  batch.putIdempotency(accountId, key, hash, ref);
   return { ...result, replay: false };
 }
 

@@ -10,6 +10,8 @@ import {
 import { quote, type Quote, type QuoteItemRequest } from '../core/quote.js';
 import * as commands from './commands.js';
 import * as subscriptions from './subscription-commands.js';
+import * as purchases from './purchase-commands.js';
+import type { Purchase } from '../core/purchases.js';
 import type { Subscription } from '../core/subscriptions.js';
 import { Committer, DEFAULT_COMMITTER_OPTIONS, type CommitterOptions } from './committer.js';
 import { systemClock, UlidIds, type Clock, type Ids } from './ports.js';
@@ -275,6 +277,73 @@ export class Ledger {
       renewed += due.length - failed.length;
       onProgress?.(renewed);
     }
+  }
+
+  /** A pending purchase of a pack (the service then asks the payment provider for a checkout). */
+  async createPurchase(input: { accountId: string; key: string; pack: string; provider: string }) {
+    const checked: purchases.CreatePurchaseInput = {
+      accountId: requireId(input.accountId, 'account'),
+      key: requireKey(input.key),
+      pack: requireId(input.pack, 'pack'),
+      provider: requireId(input.provider, 'provider'),
+    };
+    return this.committer.submit((b) => purchases.createPurchase(b, checked), {
+      accountId: checked.accountId,
+      key: checked.key,
+    });
+  }
+
+  async recordCheckout(purchaseId: string, checkoutRef: string) {
+    const id = requireId(purchaseId, 'purchase');
+    return this.committer.submit(
+      (b) => purchases.recordCheckout(b, id, checkoutRef),
+      this.purchaseHint(id),
+    );
+  }
+
+  /** The payment arrived: grants the pack's credits exactly once (a redelivery is a replay). */
+  async confirmPayment(input: { purchaseId: string; paymentRef: string; eventId?: string }) {
+    const checked: purchases.ConfirmInput = {
+      purchaseId: requireId(input.purchaseId, 'purchase'),
+      paymentRef: requireKey(input.paymentRef),
+      ...(input.eventId === undefined ? {} : { eventId: requireKey(input.eventId) }),
+    };
+    return this.committer.submit(
+      (b) => purchases.confirmPayment(b, checked),
+      this.purchaseHint(checked.purchaseId),
+    );
+  }
+
+  /** Reclaims a purchase's unspent credits for a refund (proportional money unless `full`). */
+  async reclaimForRefund(input: { purchaseId: string; key: string; full?: boolean }) {
+    const checked: purchases.RefundInput = {
+      purchaseId: requireId(input.purchaseId, 'purchase'),
+      key: requireKey(input.key),
+      full: input.full === true,
+    };
+    return this.committer.submit((b) => purchases.reclaimForRefund(b, checked), {
+      ...(await this.purchaseHint(checked.purchaseId)),
+      key: checked.key,
+    });
+  }
+
+  async markRefunded(purchaseId: string, refundRef: string) {
+    const id = requireId(purchaseId, 'purchase');
+    return this.committer.submit(
+      (b) => purchases.markRefunded(b, id, refundRef),
+      this.purchaseHint(id),
+    );
+  }
+
+  async getPurchase(purchaseId: string): Promise<Purchase> {
+    const p = await this.store.findPurchase(requireId(purchaseId, 'purchase'));
+    if (!p)
+      throw new AmisiError('unknown_purchase', `unknown purchase "${purchaseId}"`, { purchaseId });
+    return p;
+  }
+
+  private purchaseHint(purchaseId: string): Promise<{ accountId?: string }> {
+    return this.store.findPurchase(purchaseId).then((p) => (p ? { accountId: p.accountId } : {}));
   }
 
   async getAccount(accountId: string): Promise<AccountRecord> {

@@ -3,6 +3,7 @@ import type { Grant } from '../core/grants.js';
 import type { Hold, HoldStatus } from '../core/holds.js';
 import type { Book, JournalTransaction, TransactionKind } from '../core/journal.js';
 import type { Subscription } from '../core/subscriptions.js';
+import type { Purchase } from '../core/purchases.js';
 
 /**
  * The Store port: everything the ledger needs from storage, and nothing that names SQL.
@@ -131,6 +132,14 @@ export interface WriteTx {
   getIdempotency(refs: readonly AccountKey[]): Promise<IdempotencyRecord[]>;
   putIdempotency(records: readonly IdempotencyRecord[]): Promise<void>;
 
+  /** The account of a purchase, found by its id alone (crosses accounts: an index lookup). */
+  findPurchaseAccount(purchaseId: string): Promise<string | undefined>;
+  getPurchase(accountId: string, purchaseId: string): Promise<Purchase | undefined>;
+  insertPurchase(purchase: Purchase): Promise<void>;
+  updatePurchase(purchase: Purchase): Promise<void>;
+  /** Records a provider event as processed; false when it was already (a redelivery). */
+  markPaymentEvent(accountId: string, eventId: string, at: number): Promise<boolean>;
+
   /** The active subscriptions of these accounts (at most one each). */
   activeSubscriptions(accountIds: readonly string[]): Promise<Subscription[]>;
   insertSubscription(subscription: Subscription): Promise<void>;
@@ -171,6 +180,8 @@ export interface Store {
   accountAudit(accountId: string): Promise<AccountAudit>;
   /** Accounts with an expired grant that still has credits or a hold past its ttl (crosses accounts: the sweep). */
   accountsDue(now: number, limit: number): Promise<string[]>;
+  findPurchase(purchaseId: string): Promise<Purchase | undefined>;
+  listPurchases(accountId: string): Promise<Purchase[]>;
   /** The account's active subscription, else its latest one. */
   getSubscription(accountId: string): Promise<Subscription | undefined>;
   /** Accounts whose subscription renews at or before `until` (crosses accounts: the renewal sweep). */

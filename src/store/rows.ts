@@ -2,6 +2,7 @@ import { assert } from '../core/errors.js';
 import type { Grant, GrantSource } from '../core/grants.js';
 import type { Hold, HoldStatus } from '../core/holds.js';
 import type { Book, Entry, JournalTransaction, TransactionKind } from '../core/journal.js';
+import type { Purchase } from '../core/purchases.js';
 import type { Subscription } from '../core/subscriptions.js';
 import type { AccountRecord, CatalogRecord } from '../ledger/store.js';
 
@@ -118,6 +119,67 @@ export function subscriptionValues(s: Subscription): unknown[] {
     s.cancelAt,
     s.allocationGrantId,
     s.createdAt,
+  ];
+}
+
+export function toPurchase(r: Row): Purchase {
+  return {
+    accountId: r.account_id as string,
+    id: r.purchase_id as string,
+    pack: r.pack as string,
+    credits: int(r.credits, 'purchase credits'),
+    priceCents: int(r.price_cents, 'purchase price_cents'),
+    currency: r.currency as string,
+    provider: r.provider as string,
+    checkoutRef: text(r.checkout_ref),
+    paymentRef: text(r.payment_ref),
+    status: r.status as Purchase['status'],
+    grantId: text(r.grant_id),
+    refundedCredits: int(r.refunded_credits, 'purchase refunded_credits'),
+    refundedCents: int(r.refunded_cents, 'purchase refunded_cents'),
+    refundRef: text(r.refund_ref),
+    createdAt: int(r.created_at, 'purchase created_at'),
+    paidAt: intOrNull(r.paid_at, 'purchase paid_at'),
+  };
+}
+
+export const PURCHASE_COLUMNS = [
+  'account_id',
+  'purchase_id',
+  'pack',
+  'credits',
+  'price_cents',
+  'currency',
+  'provider',
+  'checkout_ref',
+  'payment_ref',
+  'status',
+  'grant_id',
+  'refunded_credits',
+  'refunded_cents',
+  'refund_ref',
+  'created_at',
+  'paid_at',
+] as const;
+
+export function purchaseValues(p: Purchase): unknown[] {
+  return [
+    p.accountId,
+    p.id,
+    p.pack,
+    p.credits,
+    p.priceCents,
+    p.currency,
+    p.provider,
+    p.checkoutRef,
+    p.paymentRef,
+    p.status,
+    p.grantId,
+    p.refundedCredits,
+    p.refundedCents,
+    p.refundRef,
+    p.createdAt,
+    p.paidAt,
   ];
 }
 

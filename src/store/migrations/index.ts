@@ -216,4 +216,64 @@ CREATE INDEX subscriptions_due ON subscriptions (next_renewal_at) WHERE status =
 CREATE INDEX subscriptions_by_account ON subscriptions (account_id) WHERE status = 'active';
 `,
   },
+  {
+    id: 3,
+    name: 'purchases',
+    sqlite: `
+CREATE TABLE purchases (
+  account_id TEXT NOT NULL,
+  purchase_id TEXT NOT NULL,
+  pack TEXT NOT NULL,
+  credits INTEGER NOT NULL CHECK (credits > 0),
+  price_cents INTEGER NOT NULL CHECK (price_cents >= 0),
+  currency TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  checkout_ref TEXT,
+  payment_ref TEXT,
+  status TEXT NOT NULL CHECK (status IN ('pending','paid','refunding','refunded')),
+  grant_id TEXT,
+  refunded_credits INTEGER NOT NULL DEFAULT 0 CHECK (refunded_credits >= 0 AND refunded_credits <= credits),
+  refunded_cents INTEGER NOT NULL DEFAULT 0 CHECK (refunded_cents >= 0 AND refunded_cents <= price_cents),
+  refund_ref TEXT,
+  created_at INTEGER NOT NULL,
+  paid_at INTEGER,
+  PRIMARY KEY (account_id, purchase_id)
+) WITHOUT ROWID;
+CREATE INDEX purchases_by_id ON purchases (purchase_id);
+CREATE TABLE payment_events (
+  account_id TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  processed_at INTEGER NOT NULL,
+  PRIMARY KEY (account_id, event_id)
+) WITHOUT ROWID;
+`,
+    postgres: `
+CREATE TABLE purchases (
+  account_id TEXT NOT NULL,
+  purchase_id TEXT NOT NULL,
+  pack TEXT NOT NULL,
+  credits BIGINT NOT NULL CHECK (credits > 0),
+  price_cents BIGINT NOT NULL CHECK (price_cents >= 0),
+  currency TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  checkout_ref TEXT,
+  payment_ref TEXT,
+  status TEXT NOT NULL CHECK (status IN ('pending','paid','refunding','refunded')),
+  grant_id TEXT,
+  refunded_credits BIGINT NOT NULL DEFAULT 0 CHECK (refunded_credits >= 0 AND refunded_credits <= credits),
+  refunded_cents BIGINT NOT NULL DEFAULT 0 CHECK (refunded_cents >= 0 AND refunded_cents <= price_cents),
+  refund_ref TEXT,
+  created_at BIGINT NOT NULL,
+  paid_at BIGINT,
+  PRIMARY KEY (account_id, purchase_id)
+);
+CREATE INDEX purchases_by_id ON purchases (purchase_id);
+CREATE TABLE payment_events (
+  account_id TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  processed_at BIGINT NOT NULL,
+  PRIMARY KEY (account_id, event_id)
+);
+`,
+  },
 ];

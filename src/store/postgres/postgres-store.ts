@@ -18,6 +18,9 @@ import type {
 import { migrations } from '../migrations/index.js';
 import {
   int,
+  purchaseValues,
+  PURCHASE_COLUMNS,
+  toPurchase,
   subscriptionValues,
   SUBSCRIPTION_COLUMNS,
   toAccount,
@@ -29,6 +32,7 @@ import {
   type Row,
 } from '../rows.js';
 import type { Subscription } from '../../core/subscriptions.js';
+import type { Purchase } from '../../core/purchases.js';
 
 export interface PostgresOptions {
   readonly url: string;
@@ -295,6 +299,44 @@ class PostgresWriteTx implements WriteTx {
       ],
       'put_idempotency',
     );
+  }
+  async findPurchaseAccount(purchaseId: string) {
+    const [r] = await this.sql.rows('SELECT account_id FROM purchases WHERE purchase_id = $1', [
+      purchaseId,
+    ]);
+    return r ? (r.account_id as string) : undefined;
+  }
+  async getPurchase(accountId: string, purchaseId: string) {
+    const [r] = await this.sql.rows(
+      'SELECT * FROM purchases WHERE account_id = $1 AND purchase_id = $2',
+      [accountId, purchaseId],
+    );
+    return r ? toPurchase(r) : undefined;
+  }
+  async insertPurchase(p: Purchase) {
+    const values = purchaseValues(p);
+    await this.sql.run(
+      `INSERT INTO purchases (${PURCHASE_COLUMNS.join(', ')}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')})`,
+      values,
+    );
+  }
+  async updatePurchase(p: Purchase) {
+    const values = purchaseValues(p);
+    const sets = PURCHASE_COLUMNS.slice(2)
+      .map((c, i) => `${c} = $${i + 3}`)
+      .join(', ');
+    const r = await this.sql.run(
+      `UPDATE purchases SET ${sets} WHERE account_id = $1 AND purchase_id = $2`,
+      values,
+    );
+    assert(r.rowCount === 1, `purchase ${p.id} updated`);
+  }
+  async markPaymentEvent(accountId: string, eventId: string, at: number) {
+    const r = await this.sql.run(
+      'INSERT INTO payment_events (account_id, event_id, processed_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+      [accountId, eventId, at],
+    );
+    return r.rowCount === 1;
   }
   async activeSubscriptions(accountIds: readonly string[]) {
     const rows = await this.sql.rows(
@@ -578,6 +620,21 @@ export class PostgresStore implements Store {
         transactionCount: int(count!.n, 'count'),
       };
     });
+  }
+
+  async findPurchase(purchaseId: string) {
+    const [r] = await this.sql().rows('SELECT * FROM purchases WHERE purchase_id = $1', [
+      purchaseId,
+    ]);
+    return r ? toPurchase(r) : undefined;
+  }
+
+  async listPurchases(accountId: string) {
+    const rows = await this.sql().rows(
+      'SELECT * FROM purchases WHERE account_id = $1 ORDER BY created_at DESC, purchase_id DESC',
+      [accountId],
+    );
+    return rows.map(toPurchase);
   }
 
   async getSubscription(accountId: string) {

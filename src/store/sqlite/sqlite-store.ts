@@ -24,6 +24,9 @@ import {
   toCatalog,
   toGrant,
   toHold,
+  purchaseValues,
+  PURCHASE_COLUMNS,
+  toPurchase,
   subscriptionValues,
   SUBSCRIPTION_COLUMNS,
   toSubscription,
@@ -32,6 +35,7 @@ import {
   type Row,
 } from '../rows.js';
 import type { Subscription } from '../../core/subscriptions.js';
+import type { Purchase } from '../../core/purchases.js';
 
 export interface SqliteOptions {
   /** A file path, or ':memory:' for a private in-memory database (tests). */
@@ -279,6 +283,41 @@ class SqliteWriteTx extends Reads implements WriteTx {
       const r = records[i]!;
       out.push(r.accountId, r.key, r.requestHash, r.transactionId, r.createdAt);
     });
+  }
+  async findPurchaseAccount(purchaseId: string) {
+    const r = this.s
+      .get('SELECT account_id FROM purchases WHERE purchase_id = ?')
+      .get(purchaseId) as Row | undefined;
+    return r ? (r.account_id as string) : undefined;
+  }
+  async getPurchase(accountId: string, purchaseId: string) {
+    const r = this.s
+      .get('SELECT * FROM purchases WHERE account_id = ? AND purchase_id = ?')
+      .get(accountId, purchaseId) as Row | undefined;
+    return r ? toPurchase(r) : undefined;
+  }
+  async insertPurchase(p: Purchase) {
+    this.s.insertMany('purchases', PURCHASE_COLUMNS, 1, (_i, out) => {
+      out.push(...purchaseValues(p));
+    });
+  }
+  async updatePurchase(p: Purchase) {
+    const sets = PURCHASE_COLUMNS.slice(2)
+      .map((c) => `${c} = ?`)
+      .join(', ');
+    const values = purchaseValues(p);
+    const r = this.s
+      .get(`UPDATE purchases SET ${sets} WHERE account_id = ? AND purchase_id = ?`)
+      .run(...values.slice(2), p.accountId, p.id);
+    assert(r.changes === 1, `purchase ${p.id} updated`);
+  }
+  async markPaymentEvent(accountId: string, eventId: string, at: number) {
+    const r = this.s
+      .get(
+        'INSERT INTO payment_events (account_id, event_id, processed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+      )
+      .run(accountId, eventId, at);
+    return r.changes === 1;
   }
   async activeSubscriptions(accountIds: readonly string[]) {
     const statement = this.s.get(
@@ -604,6 +643,24 @@ export class SqliteStore implements Store {
         transactionCount: int(count.n, 'count'),
       };
     })();
+  }
+
+  async findPurchase(purchaseId: string) {
+    const { s } = this.readConnection();
+    const r = s.get('SELECT * FROM purchases WHERE purchase_id = ?').get(purchaseId) as
+      Row | undefined;
+    return r ? toPurchase(r) : undefined;
+  }
+
+  async listPurchases(accountId: string) {
+    const { s } = this.readConnection();
+    return (
+      s
+        .get(
+          'SELECT * FROM purchases WHERE account_id = ? ORDER BY created_at DESC, purchase_id DESC',
+        )
+        .all(accountId) as Row[]
+    ).map(toPurchase);
   }
 
   async getSubscription(accountId: string) {

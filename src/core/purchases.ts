@@ -1,0 +1,48 @@
+import { assert } from './errors.js';
+import { prorate } from './proration.js';
+
+export const PURCHASE_STATUSES = ['pending', 'paid', 'refunding', 'refunded'] as const;
+export type PurchaseStatus = (typeof PURCHASE_STATUSES)[number];
+
+/** A pack bought through a payment provider; the grant appears only once it is paid. */
+export interface Purchase {
+  readonly accountId: string;
+  readonly id: string;
+  readonly pack: string;
+  readonly credits: number;
+  readonly priceCents: number;
+  readonly currency: string;
+  readonly provider: string;
+  readonly checkoutRef: string | null;
+  readonly paymentRef: string | null;
+  readonly status: PurchaseStatus;
+  readonly grantId: string | null;
+  readonly refundedCredits: number;
+  readonly refundedCents: number;
+  readonly refundRef: string | null;
+  readonly createdAt: number;
+  readonly paidAt: number | null;
+}
+
+export interface RefundPlan {
+  /** Unspent credits reclaimed (never spent or held ones). */
+  readonly credits: number;
+  readonly cents: number;
+}
+
+/**
+ * A refund reclaims the purchase's unspent credits. The money is proportional to them
+ * (price x unspent / credits, half up, as proration) unless the operator asks for a full
+ * refund. Pure.
+ */
+export function planRefund(purchase: Purchase, unspent: number, full: boolean): RefundPlan {
+  assert(purchase.status === 'paid', 'only paid purchases are refunded');
+  assert(
+    Number.isSafeInteger(unspent) && unspent >= 0 && unspent <= purchase.credits,
+    'unspent within the purchase',
+  );
+  const cents = full
+    ? purchase.priceCents
+    : prorate(purchase.priceCents, unspent, purchase.credits);
+  return { credits: unspent, cents };
+}

@@ -1,0 +1,246 @@
+import { own } from '../core/catalog.js';
+import { addMonths } from '../core/cycles.js';
+import { AmisiError, assert } from '../core/errors.js';
+import { planRefund, type Purchase } from '../core/purchases.js';
+import type { AccountState, Batch } from './batch.js';
+import { onceRef, type Replayable } from './commands.js';
+
+/**
+ * Purchases of packs: created pending, granted exactly once when the payment is confirmed,
+ * refunded by reclaiming the unspent credits. Calls to the payment provider happen outside
+ * these commands (src/service/purchases.ts), between commits.
+ */
+
+export interface PurchaseResult {
+  readonly purchase: Purchase;
+  /** The journal transaction of a grant or refund, when this step made one. */
+  readonly transactionId: string | null;
+}
+
+async function purchaseIn(
+  batch: Batch,
+  purchaseId: string,
+): Promise<{ state: AccountState; purchase: Purchase }> {
+  const accountId = await batch.tx.findPurchaseAccount(purchaseId);
+  if (!accountId) {
+    throw new AmisiError('unknown_purchase', `unknown purchase "${purchaseId}"`, { purchaseId });
+  }
+  const state = await batch.account(accountId);
+  const purchase = await batch.tx.getPurchase(accountId, purchaseId);
+  assert(purchase, `purchase ${purchaseId} exists in its account`);
+  return { state, purchase };
+}
+
+export interface CreatePurchaseInput {
+  readonly accountId: string;
+  readonly key: string;
+  readonly pack: string;
+  readonly provider: string;
+}
+
+export async function createPurchase(
+  batch: Batch,
+  input: CreatePurchaseInput,
+): Promise<Replayable<PurchaseResult>> {
+  await batch.account(input.accountId);
+  const { key, ...request } = input;
+  return onceRef(
+    batch,
+    input.accountId,
+    key,
+    { op: 'buy', ...request },
+    async () => {
+      const catalog = await batch.activeCatalog();
+      const pack = own(catalog.body.packs, input.pack);
+      if (!pack) {
+        throw new AmisiError('unknown_pack', `unknown pack "${input.pack}"`, {
+          pack: input.pack,
+          allowed: Object.keys(catalog.body.packs),
+        });
+      }
+      const purchase: Purchase = {
+        accountId: input.accountId,
+        id: batch.newId('pur'),
+        pack: input.pack,
+        credits: pack.credits,
+        priceCents: pack.priceCents,
+        currency: catalog.body.currency,
+        provider: input.provider,
+        checkoutRef: null,
+        paymentRef: null,
+        status: 'pending',
+        grantId: null,
+        refundedCredits: 0,
+        refundedCents: 0,
+        refundRef: null,
+        createdAt: batch.now,
+        paidAt: null,
+      };
+      await batch.insertPurchase(purchase);
+      return { result: { purchase, transactionId: null }, ref: purchase.id };
+    },
+    async (ref) => {
+      const p = await batch.tx.getPurchase(input.accountId, ref);
+      assert(p, `purchase ${ref} exists`);
+      return { purchase: p, transactionId: null };
+    },
+  );
+}
+
+/** Remembers the provider's checkout id (idempotent: the first one stays). */
+export async function recordCheckout(
+  batch: Batch,
+  purchaseId: string,
+  checkoutRef: string,
+): Promise<Purchase> {
+  const { purchase } = await purchaseIn(batch, purchaseId);
+  if (purchase.checkoutRef !== null) return purchase;
+  const updated = { ...purchase, checkoutRef };
+  await batch.updatePurchase(updated);
+  return updated;
+}
+
+export interface ConfirmInput {
+  readonly purchaseId: string;
+  readonly paymentRef: string;
+  /** The provider's event id: a redelivered event changes nothing. */
+  readonly eventId?: string;
+}
+
+/** The payment arrived: grant the pack's credits, exactly once per purchase. */
+export async function confirmPayment(
+  batch: Batch,
+  input: ConfirmInput,
+): Promise<Replayable<PurchaseResult>> {
+  const { state, purchase } = await purchaseIn(batch, input.purchaseId);
+  if (
+    input.eventId !== undefined &&
+    !(await batch.markPaymentEvent(state.account.id, input.eventId))
+  ) {
+    return { purchase, transactionId: null, replay: true };
+  }
+  if (purchase.status !== 'pending') return { purchase, transactionId: null, replay: true };
+  const catalog = await batch.activeCatalog();
+  // Pack credits expire 12 months after purchase unless the catalog says otherwise.
+  const months = own(catalog.body.packs, purchase.pack)?.expiresAfterMonths ?? 12;
+  const g = batch.newGrant(
+    state.account.id,
+    'purchase',
+    purchase.credits,
+    batch.now,
+    addMonths(batch.now, months),
+  );
+  await batch.insertGrant(state, g);
+  const transactionId = await batch.append(state.account.id, {
+    kind: 'grant',
+    grantId: g.id,
+    detail: {
+      source: 'purchase',
+      purchaseId: purchase.id,
+      pack: purchase.pack,
+      priceCents: purchase.priceCents,
+      currency: purchase.currency,
+      paymentRef: input.paymentRef,
+    },
+    entries: [
+      { book: 'issued', grantId: g.id, holdId: null, credits: -g.amount },
+      { book: 'grant', grantId: g.id, holdId: null, credits: g.amount },
+    ],
+  });
+  const paid: Purchase = {
+    ...purchase,
+    status: 'paid',
+    paymentRef: input.paymentRef,
+    grantId: g.id,
+    paidAt: batch.now,
+  };
+  await batch.updatePurchase(paid);
+  return { purchase: paid, transactionId, replay: false };
+}
+
+export interface RefundInput {
+  readonly purchaseId: string;
+  readonly key: string;
+  /** Refund the whole price, not only the unspent share. */
+  readonly full: boolean;
+}
+
+/**
+ * Reclaims the purchase's unspent credits (never spent or held ones) to the refunded book and
+ * marks it refunding; the service then asks the provider for the money and marks it refunded.
+ */
+export async function reclaimForRefund(
+  batch: Batch,
+  input: RefundInput,
+): Promise<Replayable<PurchaseResult>> {
+  const { state, purchase } = await purchaseIn(batch, input.purchaseId);
+  const { key, ...request } = input;
+  return onceRef(
+    batch,
+    state.account.id,
+    key,
+    { op: 'refund', ...request },
+    async () => {
+      if (purchase.status !== 'paid' || purchase.grantId === null) {
+        throw new AmisiError(
+          'purchase_not_refundable',
+          `purchase ${purchase.id} is ${purchase.status}`,
+          {
+            purchaseId: purchase.id,
+            status: purchase.status,
+          },
+        );
+      }
+      const grant =
+        state.grants.get(purchase.grantId) ??
+        (await batch.tx.getGrant(state.account.id, purchase.grantId));
+      assert(grant, `grant ${purchase.grantId} of purchase ${purchase.id} exists`);
+      const plan = planRefund(purchase, grant.remaining, input.full);
+      let transactionId: string | null = null;
+      if (plan.credits > 0) {
+        await batch.setRemaining(state, grant, 0);
+        transactionId = await batch.append(state.account.id, {
+          kind: 'refund',
+          grantId: grant.id,
+          detail: {
+            purchaseId: purchase.id,
+            credits: plan.credits,
+            cents: plan.cents,
+            currency: purchase.currency,
+            full: input.full,
+          },
+          entries: [
+            { book: 'grant', grantId: grant.id, holdId: null, credits: -plan.credits },
+            { book: 'refunded', grantId: grant.id, holdId: null, credits: plan.credits },
+          ],
+        });
+      }
+      const refunding: Purchase = {
+        ...purchase,
+        status: 'refunding',
+        refundedCredits: plan.credits,
+        refundedCents: plan.cents,
+      };
+      await batch.updatePurchase(refunding);
+      return { result: { purchase: refunding, transactionId }, ref: purchase.id };
+    },
+    async () => {
+      const p = await batch.tx.getPurchase(state.account.id, purchase.id);
+      assert(p, `purchase ${purchase.id} exists`);
+      return { purchase: p, transactionId: null };
+    },
+  );
+}
+
+/** The provider refunded the money. */
+export async function markRefunded(
+  batch: Batch,
+  purchaseId: string,
+  refundRef: string,
+): Promise<Purchase> {
+  const { purchase } = await purchaseIn(batch, purchaseId);
+  if (purchase.status !== 'refunding') return purchase;
+  const done: Purchase = { ...purchase, status: 'refunded', refundRef };
+  await batch.updatePurchase(done);
+  return done;
+}
