@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { AmisiError } from '../core/errors.js';
 import { registerCredits } from './commands/credits.js';
+import { registerPayments } from './commands/payments.js';
 import { registerPlans } from './commands/plans.js';
 import { registerReads } from './commands/reads.js';
 import { registerSetup } from './commands/setup.js';
@@ -21,6 +22,7 @@ const globals = () => program.opts<GlobalOptions>();
 registerSetup(program, globals);
 registerCredits(program, globals);
 registerPlans(program, globals);
+registerPayments(program, globals);
 registerReads(program, globals);
 
 function usageError(e: CommanderError): AmisiError {

@@ -1,0 +1,175 @@
+import type { Command } from 'commander';
+import { AmisiError } from '../../core/errors.js';
+import { formatMoney } from '../../core/money.js';
+import type { Purchase } from '../../core/purchases.js';
+import type { Ledger } from '../../ledger/ledger.js';
+import { ManualProvider } from '../../service/payments/manual/manual-provider.js';
+import type { PaymentProvider } from '../../service/payments/port.js';
+import { StripeProvider } from '../../service/payments/stripe/stripe-provider.js';
+import { PurchaseService } from '../../service/purchases.js';
+import { withLedger, type GlobalOptions } from '../context.js';
+import { iso, pairs, table } from '../output.js';
+
+type Globals = () => GlobalOptions;
+
+/** AMISI_PAYMENTS=manual (default) or stripe (with STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET). */
+function provider(): PaymentProvider {
+  const name = process.env.AMISI_PAYMENTS ?? 'manual';
+  if (name === 'manual') return new ManualProvider();
+  if (name === 'stripe') {
+    const secretKey = process.env.STRIPE_SECRET_KEY;
+    const webhookSecret = process.env.STRIPE_WEBHOOK_SECRET;
+    if (!secretKey || !webhookSecret) {
+      throw new AmisiError(
+        'invalid_argument',
+        'AMISI_PAYMENTS=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET',
+        {
+          field: 'AMISI_PAYMENTS',
+        },
+      );
+    }
+    return new StripeProvider({ secretKey, webhookSecret });
+  }
+  throw new AmisiError('invalid_argument', `AMISI_PAYMENTS must be manual or stripe, got ${name}`, {
+    field: 'AMISI_PAYMENTS',
+  });
+}
+
+const service = (ledger: Ledger) => new PurchaseService(ledger, provider());
+
+function purchasePairs(p: Purchase, extra: [string, string | number | null][] = []): string {
+  return pairs([
+    ['purchase', p.id],
+    ['account', p.accountId],
+    ['pack', p.pack],
+    ['credits', p.credits],
+    ['price', formatMoney(p.priceCents, p.currency)],
+    ['status', p.status],
+    ['provider', p.provider],
+    ['grant', p.grantId],
+    ['refunded credits', p.refundedCredits],
+    ['refunded', p.refundedCents > 0 ? formatMoney(p.refundedCents, p.currency) : null],
+    ...extra,
+  ]);
+}
+
+export function registerPayments(program: Command, globals: Globals): void {
+  program
+    .command('packs')
+    .description('the packs of the active catalog, with price per credit')
+    .action(async () => {
+      await withLedger(globals(), async (ledger, out) => {
+        const c = (await ledger.activeCatalog()).body;
+        const rows = Object.entries(c.packs).map(([id, p]) => ({ id, ...p }));
+        out.print(
+          () =>
+            table(rows, [
+              { header: 'pack', value: (r) => r.id },
+              { header: 'credits', value: (r) => r.credits },
+              {
+                header: 'price',
+                value: (r) => formatMoney(r.priceCents, c.currency),
+                align: 'right',
+              },
+              {
+                header: 'cents/credit',
+                value: (r) =>
+                  `${Math.floor(r.priceCents / r.credits)}.${String(Math.floor(((r.priceCents % r.credits) * 10) / r.credits))}`,
+                align: 'right',
+              },
+              { header: 'expires after', value: (r) => `${r.expiresAfterMonths} months` },
+            ]),
+          rows,
+        );
+      });
+    });
+
+  program
+    .command('buy <account> <pack>')
+    .description('buy a pack: a pending purchase; credits arrive when the payment is confirmed')
+    .requiredOption('--key <key>', 'idempotency key')
+    .action(async (account: string, pack: string, o: { key: string }) => {
+      await withLedger(globals(), async (ledger, out) => {
+        const r = await service(ledger).buy({ accountId: account, pack, key: o.key });
+        out.print(
+          () =>
+            purchasePairs(r.purchase, [
+              [
+                'checkout',
+                r.checkoutUrl ??
+                  (r.purchase.provider === 'manual'
+                    ? `amisi payments confirm ${r.purchase.id}`
+                    : null),
+              ],
+              ...(r.replay
+                ? ([['replay', 'yes: the original result of this key']] as [string, string][])
+                : []),
+            ]),
+          r,
+        );
+      });
+    });
+
+  const payments = program.command('payments').description('payments of purchases');
+  payments
+    .command('confirm <purchase>')
+    .description('the manual provider: record that the payment arrived (grants the credits once)')
+    .option('--payment-ref <ref>', "the payment's reference (a bank transfer id, say)")
+    .action(async (purchase: string, o: { paymentRef?: string }) => {
+      await withLedger(globals(), async (ledger, out) => {
+        const r = await service(ledger).confirm(purchase, o.paymentRef);
+        out.print(
+          () =>
+            purchasePairs(
+              r.purchase,
+              r.replay ? [['replay', 'already confirmed: nothing granted again']] : [],
+            ),
+          r,
+        );
+      });
+    });
+
+  program
+    .command('refund <purchase>')
+    .description(
+      'refund a purchase: reclaims its unspent credits, pays back their share of the price',
+    )
+    .requiredOption('--key <key>', 'idempotency key')
+    .option('--full', 'pay back the whole price (the unspent credits are reclaimed either way)')
+    .action(async (purchase: string, o: { key: string; full?: boolean }) => {
+      await withLedger(globals(), async (ledger, out) => {
+        const r = await service(ledger).refund({
+          purchaseId: purchase,
+          key: o.key,
+          full: o.full === true,
+        });
+        out.print(() => purchasePairs(r.purchase, r.replay ? [['replay', 'yes']] : []), r);
+      });
+    });
+
+  program
+    .command('purchases <account>')
+    .description("an account's purchases, newest first")
+    .action(async (account: string) => {
+      await withLedger(globals(), async (ledger, out) => {
+        await ledger.getAccount(account);
+        const rows = await ledger.store.listPurchases(account);
+        out.print(
+          () =>
+            table(rows, [
+              { header: 'purchase', value: (p) => p.id },
+              { header: 'pack', value: (p) => p.pack },
+              { header: 'credits', value: (p) => p.credits },
+              {
+                header: 'price',
+                value: (p) => formatMoney(p.priceCents, p.currency),
+                align: 'right',
+              },
+              { header: 'status', value: (p) => p.status },
+              { header: 'created', value: (p) => iso(p.createdAt) },
+            ]),
+          rows,
+        );
+      });
+    });
+}
