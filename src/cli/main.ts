@@ -4,6 +4,7 @@ import { AmisiError } from '../core/errors.js';
 import { registerCredits } from './commands/credits.js';
 import { registerPayments } from './commands/payments.js';
 import { registerPlans } from './commands/plans.js';
+import { registerSimulate } from './commands/simulate.js';
 import { registerReads } from './commands/reads.js';
 import { registerSetup } from './commands/setup.js';
 import type { GlobalOptions } from './context.js';
@@ -23,6 +24,7 @@ registerSetup(program, globals);
 registerCredits(program, globals);
 registerPlans(program, globals);
 registerPayments(program, globals);
+registerSimulate(program, globals);
 registerReads(program, globals);
 
 function usageError(e: CommanderError): AmisiError {
