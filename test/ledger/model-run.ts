@@ -7,10 +7,13 @@
  *
  * This module holds the whole test; each store runs it from its own file, so the test runner
  * runs the stores in parallel: model.test.ts (SQLite) and model-postgres.test.ts (PostgreSQL).
- * Both use the same fixed seed and number of sequences.
+ * Both run the same sequences: NUM_RUNS of them, generated from the same fixed seed.
  *
- * One store and one ledger serve every sequence; each sequence gets a fresh account, which
- * isolates its state. The fake clock only moves forward, so every time is relative to "now".
+ * One store and one ledger serve every sequence of a shard; each sequence gets a fresh account,
+ * which isolates its state. The fake clock only moves forward, so every time is relative to
+ * "now". SQLite runs as one shard in the test's thread; PostgreSQL, where a command costs a few
+ * dozen round trips, shares the sequences between worker threads (model-worker.ts), each with
+ * its own database (see Shard).
  *
  * Reproduce a failure with the seed and path printed in the failure message, which also names
  * the store and the test file to run:
@@ -20,6 +23,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import * as fc from 'fast-check';
 import { isAmisiError } from '../../src/core/errors.js';
 import { Ledger } from '../../src/ledger/ledger.js';
@@ -27,6 +31,7 @@ import { FakeClock } from '../../src/ledger/ports.js';
 import { checkAccount, verify } from '../../src/ledger/verify.js';
 import type { Store } from '../../src/ledger/store.js';
 import { defaultCatalog } from '../helpers.js';
+import { openModelStore, type ModelStore, type ModelStoreName } from './model-stores.js';
 import {
   ReferenceModel,
   SOURCES,
@@ -67,12 +72,6 @@ interface Env {
   readonly clock: FakeClock;
   readonly catalogVersion: string;
   sequences: number;
-  close(): Promise<void>;
-}
-
-/** A fresh, migrated, empty store for one run; `close` also removes it. */
-export interface ModelStore {
-  readonly store: Store;
   close(): Promise<void>;
 }
 
@@ -851,21 +850,23 @@ const REQUIRED_COVERAGE = [
   'spend order: id',
 ];
 
-/** Which store a run is on, and how to rerun just that store's test file. */
+/** Which store a run is on, how to rerun just its test file, and how many threads share it. */
 export interface ModelRun {
-  /** The store's name, as the test titles and the failure message show it. */
-  readonly name: string;
+  readonly store: ModelStoreName;
   /** The run-tests.mjs filter that selects this store's test file alone. */
   readonly filter: string;
-  /** Opens a fresh, migrated, empty store. */
-  readonly open: () => Promise<ModelStore>;
+  /**
+   * Worker threads that share the sequences, each with its own store (0: this thread, one
+   * store). AMISI_PROPERTY_WORKERS overrides it; a run with AMISI_PROPERTY_PATH uses none.
+   */
+  readonly workers: number;
 }
 
 function reproduceHint(run: ModelRun, message: string): string {
   const path = /path: "([^"]*)"/.exec(message)?.[1];
   const replayPath = /replayPath="([^"]*)"/.exec(message)?.[1];
   return (
-    `model test failed on ${run.name} with seed ${SEED}${path === undefined ? '' : ` at path ${path}`}; reproduce with\n` +
+    `model test failed on ${run.store} with seed ${SEED}${path === undefined ? '' : ` at path ${path}`}; reproduce with\n` +
     `  AMISI_PROPERTY_SEED=${SEED}` +
     (path === undefined ? '' : ` AMISI_PROPERTY_PATH=${path}`) +
     (replayPath === undefined ? '' : ` AMISI_PROPERTY_REPLAY_PATH='${replayPath}'`) +
@@ -873,20 +874,44 @@ function reproduceHint(run: ModelRun, message: string): string {
   );
 }
 
-/** The model-based property test on one store: NUM_RUNS sequences from SEED. */
-export function modelBasedTest(run: ModelRun): void {
-  describe(`ledger: model-based property test on ${run.name}`, () => {
-    let env: Env;
-    before(async () => {
-      env = await openEnv(run.open);
-    });
-    after(async () => {
-      await env?.close();
-    });
+/** What one shard reports after its sequences. */
+export interface ShardReport {
+  readonly sequences: number;
+  readonly coverage: readonly (readonly [string, number])[];
+  readonly elapsedMs: number;
+}
 
-    it(`agrees with the reference model over ${NUM_RUNS} sequences (seed ${SEED})`, async () => {
-      coverage.clear();
-      const property = fc.asyncProperty(commandsArb, async (cmds) => {
+/**
+ * One share of the run: a fresh store and ledger for the sequences whose index i (0 to
+ * NUM_RUNS - 1, as fast-check generates them from SEED) has i mod `shards` = `shard`. Every
+ * shard generates all NUM_RUNS sequences and runs its own, so the run as a whole runs the same
+ * sequences from the same seed however many shards share it; a failing sequence is reported
+ * with its own index (fast-check's path) and replays alone with AMISI_PROPERTY_PATH.
+ */
+export class Shard {
+  private constructor(
+    private readonly run: ModelRun,
+    private readonly env: Env,
+  ) {}
+
+  static async open(run: ModelRun): Promise<Shard> {
+    return new Shard(run, await openEnv(() => openModelStore(run.store)));
+  }
+
+  /**
+   * Runs this shard's sequences against the reference model. `stop`, shared by the shards, is
+   * set when one fails; the others then skip the rest of theirs.
+   */
+  async model(shard: number, shards: number, stop: Int32Array): Promise<ShardReport> {
+    const { env } = this;
+    coverage.clear();
+    let index = -1;
+    let failing = false;
+    const property = fc.asyncProperty(commandsArb, async (cmds) => {
+      index += 1;
+      // Once a sequence fails, fast-check calls again only to shrink it: run every call.
+      if (!failing && (index % shards !== shard || Atomics.load(stop, 0) !== 0)) return;
+      try {
         let started: { model: Ctx; real: Real } | undefined;
         await fc.asyncModelRun(async () => (started = await startSequence(env)), cmds);
         assert.ok(started, 'the sequence ran');
@@ -897,43 +922,166 @@ export function modelBasedTest(run: ModelRun): void {
         const { violations, totals } = checkAccount(real.accountId, audit);
         assert.deepEqual(violations, [], 'checkAccount at the end of the sequence');
         assert.deepEqual(noNegativeZero(totals), model.ref.totals(), 'journal totals at the end');
-      });
-      const started = Date.now();
-      try {
-        await fc.assert(property, {
-          seed: SEED,
-          numRuns: NUM_RUNS,
-          ...(PATH === undefined ? {} : { path: PATH }),
-        });
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        throw new Error(reproduceHint(run, message) + message, { cause: error });
+        failing = true;
+        Atomics.store(stop, 0, 1);
+        throw error;
       }
+    });
+    const started = Date.now();
+    try {
+      await fc.assert(property, {
+        seed: SEED,
+        numRuns: NUM_RUNS,
+        ...(PATH === undefined ? {} : { path: PATH }),
+      });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new Error(reproduceHint(this.run, message) + message, { cause: error });
+    }
+    return { sequences: env.sequences, coverage: [...coverage], elapsedMs: Date.now() - started };
+  }
+
+  /** verify(store) over every account of this shard, before and after a final sweep. */
+  async verify(): Promise<void> {
+    const { env } = this;
+    const first = await verify(env.store);
+    assert.deepEqual(first.violations.slice(0, 10), [], 'verify violations');
+    assert.ok(first.ok, 'verify ok');
+    assert.equal(first.accounts, env.sequences, 'one account per sequence');
+    await env.ledger.sweep();
+    assert.deepEqual(
+      await env.store.accountsDue(env.clock.now(), 10),
+      [],
+      'nothing due after the sweep',
+    );
+    const second = await verify(env.store);
+    assert.ok(second.ok, 'verify ok after the sweep');
+    assert.equal(second.totals.granted, first.totals.granted, 'a sweep grants nothing');
+    assert.equal(second.totals.consumed, first.totals.consumed, 'a sweep spends nothing');
+  }
+
+  close(): Promise<void> {
+    return this.env.close();
+  }
+}
+
+/** A shard as the test drives it: in this thread, or in a worker thread (model-worker.ts). */
+interface ShardHandle {
+  model(shard: number, shards: number, stop: Int32Array): Promise<ShardReport>;
+  verify(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Messages of model-worker.ts: a request names its step; the answer carries its result. */
+export type WorkerRequest =
+  | {
+      readonly step: 'model';
+      readonly shard: number;
+      readonly shards: number;
+      /** On a SharedArrayBuffer: every shard sees the same flag. */
+      readonly stop: Int32Array;
+    }
+  | { readonly step: 'verify' }
+  | { readonly step: 'close' };
+export type WorkerAnswer =
+  | { readonly step: 'open' | 'verify' | 'close'; readonly error?: string }
+  | { readonly step: 'model'; readonly report?: ShardReport; readonly error?: string };
+
+async function inWorker(run: ModelRun): Promise<ShardHandle> {
+  const worker = new Worker(new URL('./model-worker.js', import.meta.url), { workerData: run });
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  let waiting: ((answer: WorkerAnswer) => void) | undefined;
+  let failed: Error | undefined;
+  const answered = (answer: WorkerAnswer) => {
+    const w = waiting;
+    waiting = undefined;
+    w?.(answer);
+  };
+  worker.on('message', answered);
+  worker.on('error', (error) => {
+    failed = error;
+    answered({ step: 'close', error: error.stack ?? error.message });
+  });
+  worker.on('exit', (code) => {
+    failed ??= new Error(`the model worker exited with code ${code}`);
+    answered({ step: 'close', error: failed.message });
+  });
+  const next = () =>
+    new Promise<WorkerAnswer>((resolve) => {
+      if (failed) resolve({ step: 'close', error: failed.stack ?? failed.message });
+      else waiting = resolve;
+    });
+  const ask = async (request: WorkerRequest | null): Promise<WorkerAnswer> => {
+    const answer = next();
+    if (request) worker.postMessage(request);
+    const a = await answer;
+    if (a.error !== undefined) throw new Error(a.error);
+    return a;
+  };
+  await ask(null);
+  return {
+    async model(shard, shards, stop) {
+      const a = await ask({ step: 'model', shard, shards, stop });
+      assert.ok(a.step === 'model' && a.report, 'the worker reports its shard');
+      return a.report;
+    },
+    async verify() {
+      await ask({ step: 'verify' });
+    },
+    async close() {
+      if (!failed) await ask({ step: 'close' });
+      await exited;
+    },
+  };
+}
+
+/** The model-based property test on one store: NUM_RUNS sequences from SEED. */
+export function modelBasedTest(run: ModelRun): void {
+  const workers = PATH === undefined ? (envInt('AMISI_PROPERTY_WORKERS') ?? run.workers) : 0;
+  const shards = Math.max(workers, 1);
+  const how = workers === 0 ? '' : `, ${workers} worker threads`;
+  describe(`ledger: model-based property test on ${run.store}${how}`, () => {
+    let handles: ShardHandle[] = [];
+    before(async () => {
+      handles = await Promise.all(
+        Array.from({ length: shards }, () => (workers === 0 ? Shard.open(run) : inWorker(run))),
+      );
+    });
+    after(async () => {
+      await Promise.all(handles.map((h) => h.close()));
+    });
+
+    it(`agrees with the reference model over ${NUM_RUNS} sequences (seed ${SEED})`, async () => {
+      const stop = new Int32Array(new SharedArrayBuffer(4));
+      // Every shard ends before the test does (a failing one stops the others early), so
+      // nothing is still running when the verify step or the close comes.
+      const settled = await Promise.allSettled(
+        handles.map((h, shard) => h.model(shard, shards, stop)),
+      );
+      const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failed) throw failed.reason;
+      const reports = settled.map((s) => (s as PromiseFulfilledResult<ShardReport>).value);
+      const total = new Map<string, number>();
+      for (const r of reports)
+        for (const [what, n] of r.coverage) total.set(what, (total.get(what) ?? 0) + n);
       if (process.env.AMISI_PROPERTY_STATS) {
-        console.log(`${run.name}: ${env.sequences} sequences in ${Date.now() - started} ms`);
-        console.log([...coverage].sort());
+        for (const r of reports)
+          console.log(`${run.store}: ${r.sequences} sequences in ${r.elapsedMs} ms`);
+        console.log([...total].sort());
+      }
+      if (PATH === undefined) {
+        const ran = reports.reduce((n, r) => n + r.sequences, 0);
+        assert.equal(ran, NUM_RUNS, 'the shards ran every sequence once');
       }
       if (PATH === undefined && NUM_RUNS >= 1000) {
-        const missed = REQUIRED_COVERAGE.filter((what) => !coverage.has(what));
+        const missed = REQUIRED_COVERAGE.filter((what) => !total.has(what));
         assert.deepEqual(missed, [], 'the generated sequences reach every rule the model knows');
       }
     });
 
     it('verify(store) finds every account consistent, before and after a final sweep', async () => {
-      const first = await verify(env.store);
-      assert.deepEqual(first.violations.slice(0, 10), [], 'verify violations');
-      assert.ok(first.ok, 'verify ok');
-      assert.equal(first.accounts, env.sequences, 'one account per sequence');
-      await env.ledger.sweep();
-      assert.deepEqual(
-        await env.store.accountsDue(env.clock.now(), 10),
-        [],
-        'nothing due after the sweep',
-      );
-      const second = await verify(env.store);
-      assert.ok(second.ok, 'verify ok after the sweep');
-      assert.equal(second.totals.granted, first.totals.granted, 'a sweep grants nothing');
-      assert.equal(second.totals.consumed, first.totals.consumed, 'a sweep spends nothing');
+      await Promise.all(handles.map((h) => h.verify()));
     });
   });
 }
