@@ -103,6 +103,7 @@ async function transactionsWithEntries(sql: Sql, rows: Row[]): Promise<JournalTr
   const entries = await sql.rows(
     'SELECT * FROM entries WHERE account_id = $1 AND transaction_id = ANY($2::text[]) ORDER BY transaction_id, line',
     [accountId, rows.map((r) => r.transaction_id)],
+    'entries_of_transactions',
   );
   const byTransaction = new Map<string, Row[]>();
   for (const e of entries) {
@@ -169,7 +170,11 @@ class PostgresWriteTx implements WriteTx {
     assert(r.rowCount === updates.length, 'every grant changed in the batch was updated');
   }
   async findHoldAccount(holdId: string) {
-    const [r] = await this.sql.rows('SELECT account_id FROM holds WHERE hold_id = $1', [holdId]);
+    const [r] = await this.sql.rows(
+      'SELECT account_id FROM holds WHERE hold_id = $1',
+      [holdId],
+      'hold_account',
+    );
     return r ? (r.account_id as string) : undefined;
   }
   async getHolds(refs: readonly HoldRef[]) {
@@ -301,9 +306,11 @@ class PostgresWriteTx implements WriteTx {
     );
   }
   async findPurchaseAccount(purchaseId: string) {
-    const [r] = await this.sql.rows('SELECT account_id FROM purchases WHERE purchase_id = $1', [
-      purchaseId,
-    ]);
+    const [r] = await this.sql.rows(
+      'SELECT account_id FROM purchases WHERE purchase_id = $1',
+      [purchaseId],
+      'purchase_account',
+    );
     return r ? (r.account_id as string) : undefined;
   }
   async getPurchase(accountId: string, purchaseId: string) {
@@ -369,7 +376,11 @@ class PostgresWriteTx implements WriteTx {
     return r ? toCatalog(r) : undefined;
   }
   async getCatalog(version: string) {
-    const [r] = await this.sql.rows('SELECT * FROM catalogs WHERE version = $1', [version]);
+    const [r] = await this.sql.rows(
+      'SELECT * FROM catalogs WHERE version = $1',
+      [version],
+      'tx_get_catalog',
+    );
     return r ? toCatalog(r) : undefined;
   }
   async putCatalog(c: CatalogRecord) {
@@ -553,7 +564,11 @@ export class PostgresStore implements Store {
   }
 
   async getCatalog(version: string) {
-    const [r] = await this.sql().rows('SELECT * FROM catalogs WHERE version = $1', [version]);
+    const [r] = await this.sql().rows(
+      'SELECT * FROM catalogs WHERE version = $1',
+      [version],
+      'get_catalog',
+    );
     return r ? toCatalog(r) : undefined;
   }
 
@@ -567,11 +582,11 @@ export class PostgresStore implements Store {
   async accountAudit(accountId: string): Promise<AccountAudit> {
     return this.snapshot(async (sql) => {
       const grants = (
-        await sql.rows('SELECT * FROM grants WHERE account_id = $1', [accountId])
+        await sql.rows('SELECT * FROM grants WHERE account_id = $1', [accountId], 'audit_grants')
       ).map(toGrant);
-      const holds = (await sql.rows('SELECT * FROM holds WHERE account_id = $1', [accountId])).map(
-        toHold,
-      );
+      const holds = (
+        await sql.rows('SELECT * FROM holds WHERE account_id = $1', [accountId], 'audit_holds')
+      ).map(toHold);
       const sums = (
         await sql.rows(
           // Through the account's transactions (as SQLite does): entries has no index that
@@ -580,6 +595,7 @@ export class PostgresStore implements Store {
            JOIN entries e ON e.transaction_id = t.transaction_id AND e.account_id = t.account_id
            WHERE t.account_id = $1 GROUP BY e.book, e.grant_id, e.hold_id`,
           [accountId],
+          'audit_sums',
         )
       ).map((r) => ({
         book: r.book as Book,
@@ -594,6 +610,7 @@ export class PostgresStore implements Store {
            WHERE t.account_id = $1 GROUP BY t.transaction_id
            HAVING COALESCE(SUM(e.credits), 0) <> 0 OR COUNT(e.line) = 1`,
           [accountId],
+          'audit_unbalanced',
         )
       ).map((r) => ({
         transactionId: r.transaction_id as string,
@@ -604,12 +621,14 @@ export class PostgresStore implements Store {
         `SELECT hold_id, COUNT(*) AS n FROM transactions
          WHERE account_id = $1 AND kind IN ('capture','release','hold_expiry') GROUP BY hold_id`,
         [accountId],
+        'audit_resolutions',
       )) {
         resolutions.set(r.hold_id as string, int(r.n, 'resolution count'));
       }
       const [count] = await sql.rows(
         'SELECT COUNT(*) AS n FROM transactions WHERE account_id = $1',
         [accountId],
+        'audit_count',
       );
       return {
         grants,
@@ -623,9 +642,11 @@ export class PostgresStore implements Store {
   }
 
   async findPurchase(purchaseId: string) {
-    const [r] = await this.sql().rows('SELECT * FROM purchases WHERE purchase_id = $1', [
-      purchaseId,
-    ]);
+    const [r] = await this.sql().rows(
+      'SELECT * FROM purchases WHERE purchase_id = $1',
+      [purchaseId],
+      'find_purchase',
+    );
     return r ? toPurchase(r) : undefined;
   }
 
