@@ -369,7 +369,8 @@ function sampleAccounts(): string[] {
 
 async function checkSample(store: Store, ids: readonly string[]): Promise<Violation[]> {
   const violations: Violation[] = [];
-  for (const id of ids) violations.push(...checkAccount(id, await store.accountAudit(id)).violations);
+  for (const id of ids)
+    violations.push(...checkAccount(id, await store.accountAudit(id)).violations);
   return violations;
 }
 
@@ -450,7 +451,10 @@ async function run(place: Place): Promise<Figure> {
         log(`  set-up: ${to}/${COUNT} subscriptions`);
     }
     await load.finish();
-    const [reference, direct] = [await shape(store, accountId(0)), await shape(store, accountId(1))];
+    const [reference, direct] = [
+      await shape(store, accountId(0)),
+      await shape(store, accountId(1)),
+    ];
     if (reference !== direct) {
       throw new Error(`set-up rows differ from the ledger's:\n${reference}\n${direct}`);
     }
@@ -518,7 +522,9 @@ async function run(place: Place): Promise<Figure> {
         },
       });
       const s = Number(process.hrtime.bigint() - verifyStarted) / 1e9;
-      log(`  verify: ${report.accounts} accounts, ${report.transactions} transactions, ${s.toFixed(1)} s`);
+      log(
+        `  verify: ${report.accounts} accounts, ${report.transactions} transactions, ${s.toFixed(1)} s`,
+      );
       verified = { accounts: report.accounts, violations: report.violations.length, full: true };
       if (!report.ok) throw new Error(`verify: ${JSON.stringify(report.violations.slice(0, 3))}`);
     } else {
