@@ -251,7 +251,7 @@ const badInput: [string, ErrorCode, string[]][] = [
   ['balance of an unknown account', 'unknown_account', ['balance', 'nobody']],
   ['balance without an account', 'invalid_argument', ['balance']],
   ['history of an unknown account', 'unknown_account', ['history', 'nobody']],
-  ['history with an unknown kind', 'invalid_argument', ['history', 'alice', '--kind', 'refund']],
+  ['history with an unknown kind', 'invalid_argument', ['history', 'alice', '--kind', 'teleport']],
   ['history with a bad time', 'invalid_argument', ['history', 'alice', '--since', 'yesterday']],
   ['history with a zero limit', 'invalid_argument', ['history', 'alice', '--limit', '0']],
   ['accounts create with a bad id', 'invalid_argument', ['accounts', 'create', 'bad id!']],
