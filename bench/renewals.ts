@@ -11,6 +11,10 @@
  *   npm run bench:renewals -- --count 250000   # any count
  *   npm run bench:renewals -- --verify         # full verify afterwards (else a sample)
  *
+ * Progress goes to stderr (a line per 100,000 renewed, with where the time went: the main
+ * thread on a CPU, waiting for one while other processes had them, or blocked on I/O), the
+ * table to stdout: store, subscriptions, seconds, renewals/s and the process's peak RSS.
+ *
  * Set-up is not measured. The first account subscribes through the ledger; the others are
  * written straight into the tables (one transaction per 10,000 accounts) as the same rows
  * `ledger.subscribe` makes: the account, the cycle-0 allocation grant, the subscription, its
@@ -484,7 +488,6 @@ async function run(place: Place): Promise<Figure> {
     const seconds = elapsed();
     const cpu = process.cpuUsage(cpuBefore);
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-    if (process.env.RENEWALS_DEBUG) log(`  user ${cpu.user / 1e6} s, system ${cpu.system / 1e6} s`);
     const sched = schedstat();
     const mainThread =
       sched && schedBefore
@@ -498,10 +501,11 @@ async function run(place: Place): Promise<Figure> {
         (mainThread
           ? `; main thread: on a CPU ${mainThread.running.toFixed(1)} s, waiting for one ` +
             `${mainThread.waitingForCpu.toFixed(1)} s, blocked (I/O: fsync, reads) ` +
-            `${(seconds - mainThread.running - mainThread.waitingForCpu).toFixed(1)} s`
+            `${Math.max(0, seconds - mainThread.running - mainThread.waitingForCpu).toFixed(1)} s`
           : ''),
     );
     const peakRssMiB = mib(process.resourceUsage().maxRSS * 1024);
+    log(`  peak RSS: ${peakRssBeforeRenewMiB} MiB before renewing, ${peakRssMiB} MiB after`);
 
     if (renewed !== COUNT) throw new Error(`renewed ${renewed} of ${COUNT}`);
     const left = await store.dueSubscriptions(clock.now(), 1);

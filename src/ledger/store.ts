@@ -108,6 +108,8 @@ export interface WriteTx {
   openGrants(accountIds: readonly string[]): Promise<Grant[]>;
   getGrant(accountId: string, grantId: string): Promise<Grant | undefined>;
   insertGrant(grant: Grant): Promise<void>;
+  /** Inserts grants of any accounts (multi-row inserts welcome). */
+  insertGrants(grants: readonly Grant[]): Promise<void>;
   /** Writes the final `remaining` of grants changed in a batch (one row per grant). */
   setGrantsRemaining(updates: readonly GrantRemaining[]): Promise<void>;
 
@@ -145,6 +147,8 @@ export interface WriteTx {
   insertSubscription(subscription: Subscription): Promise<void>;
   /** Replaces the subscription's row (it is locked through its account). */
   updateSubscription(subscription: Subscription): Promise<void>;
+  /** Replaces the rows of these subscriptions (distinct ids; one statement welcome). */
+  updateSubscriptions(subscriptions: readonly Subscription[]): Promise<void>;
 
   activeCatalog(): Promise<CatalogRecord | undefined>;
   getCatalog(version: string): Promise<CatalogRecord | undefined>;

@@ -155,6 +155,24 @@ class PostgresWriteTx implements WriteTx {
       'insert_grant',
     );
   }
+  async insertGrants(grants: readonly Grant[]) {
+    // One statement however many rows: unnest turns the column arrays into rows.
+    await this.sql.run(
+      `INSERT INTO grants (account_id, grant_id, source, amount, remaining, starts_at, expires_at, created_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[])`,
+      [
+        grants.map((g) => g.accountId),
+        grants.map((g) => g.id),
+        grants.map((g) => g.source),
+        grants.map((g) => g.amount),
+        grants.map((g) => g.remaining),
+        grants.map((g) => g.startsAt),
+        grants.map((g) => g.expiresAt),
+        grants.map((g) => g.createdAt),
+      ],
+      'insert_grants',
+    );
+  }
   async setGrantsRemaining(updates: readonly GrantRemaining[]) {
     const r = await this.sql.run(
       `UPDATE grants g SET remaining = u.remaining
@@ -371,6 +389,15 @@ class PostgresWriteTx implements WriteTx {
     );
     assert(r.rowCount === 1, `subscription ${sub.id} updated`);
   }
+  async updateSubscriptions(subs: readonly Subscription[]) {
+    const rows = subs.map(subscriptionValues);
+    const r = await this.sql.run(
+      UPDATE_SUBSCRIPTIONS,
+      SUBSCRIPTION_COLUMNS.map((_, i) => rows.map((values) => values[i])),
+      'update_subscriptions',
+    );
+    assert(r.rowCount === subs.length, 'every subscription changed in the batch was updated');
+  }
   async activeCatalog() {
     const [r] = await this.sql.rows(ACTIVE_CATALOG, [], 'active_catalog');
     return r ? toCatalog(r) : undefined;
@@ -394,6 +421,29 @@ class PostgresWriteTx implements WriteTx {
     await this.sql.run('UPDATE catalogs SET activated_at = $1 WHERE version = $2', [at, version]);
   }
 }
+
+/** PostgreSQL types of SUBSCRIPTION_COLUMNS, in order (for unnest). */
+const SUBSCRIPTION_TYPES = [
+  'text',
+  'text',
+  'text',
+  'text',
+  'bigint',
+  'int',
+  'bigint',
+  'text',
+  'bigint',
+  'text',
+  'bigint',
+] as const;
+
+/** Many subscriptions' rows in one statement (their ids are distinct: one row each). */
+const UPDATE_SUBSCRIPTIONS = `UPDATE subscriptions s SET ${SUBSCRIPTION_COLUMNS.slice(2)
+  .map((c) => `${c} = u.${c}`)
+  .join(', ')}
+  FROM unnest(${SUBSCRIPTION_TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})
+    AS u(${SUBSCRIPTION_COLUMNS.join(', ')})
+  WHERE s.account_id = u.account_id AND s.subscription_id = u.subscription_id`;
 
 const ACTIVE_CATALOG = 'SELECT * FROM catalogs ORDER BY activated_at DESC, version DESC LIMIT 1';
 

@@ -118,6 +118,22 @@ const SQL = {
   catalog: 'SELECT * FROM catalogs WHERE version = ?',
 } as const;
 
+const GRANT_COLUMNS = [
+  'account_id',
+  'grant_id',
+  'source',
+  'amount',
+  'remaining',
+  'starts_at',
+  'expires_at',
+  'created_at',
+] as const;
+
+/** Every column but the key (account_id, subscription_id), which comes last. */
+const UPDATE_SUBSCRIPTION = `UPDATE subscriptions SET ${SUBSCRIPTION_COLUMNS.slice(2)
+  .map((c) => `${c} = ?`)
+  .join(', ')} WHERE account_id = ? AND subscription_id = ?`;
+
 /** Readers shared by the write transaction and the read connection. */
 class Reads {
   constructor(protected readonly s: Statements) {}
@@ -180,6 +196,21 @@ class SqliteWriteTx extends Reads implements WriteTx {
         g.expiresAt,
         g.createdAt,
       );
+  }
+  async insertGrants(grants: readonly Grant[]) {
+    this.s.insertMany('grants', GRANT_COLUMNS, grants.length, (i, out) => {
+      const g = grants[i]!;
+      out.push(
+        g.accountId,
+        g.id,
+        g.source,
+        g.amount,
+        g.remaining,
+        g.startsAt,
+        g.expiresAt,
+        g.createdAt,
+      );
+    });
   }
   async setGrantsRemaining(updates: readonly GrantRemaining[]) {
     const update = this.s.get(
@@ -331,14 +362,15 @@ class SqliteWriteTx extends Reads implements WriteTx {
     });
   }
   async updateSubscription(sub: Subscription) {
-    const sets = SUBSCRIPTION_COLUMNS.slice(2)
-      .map((c) => `${c} = ?`)
-      .join(', ');
-    const values = subscriptionValues(sub);
-    const r = this.s
-      .get(`UPDATE subscriptions SET ${sets} WHERE account_id = ? AND subscription_id = ?`)
-      .run(...values.slice(2), sub.accountId, sub.id);
-    assert(r.changes === 1, `subscription ${sub.id} updated`);
+    await this.updateSubscriptions([sub]);
+  }
+  async updateSubscriptions(subs: readonly Subscription[]) {
+    const update = this.s.get(UPDATE_SUBSCRIPTION);
+    for (const sub of subs) {
+      const values = subscriptionValues(sub);
+      const r = update.run(...values.slice(2), sub.accountId, sub.id);
+      assert(r.changes === 1, `subscription ${sub.id} updated`);
+    }
   }
   async activeCatalog() {
     return this.activeCatalogRow();
