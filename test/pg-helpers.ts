@@ -1,5 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
+import type { Store } from '../src/ledger/store.js';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { PostgresStore, type PostgresOptions } from '../src/store/postgres/postgres-store.js';
 
 /**
@@ -84,3 +89,27 @@ export async function deadlocksDetected(url: string): Promise<number> {
     await client.end();
   }
 }
+
+/** A migrated SqliteStore in its own temporary folder. */
+export async function freshSqliteStore() {
+  const dir = mkdtempSync(join(tmpdir(), 'amisi-store-'));
+  const store = new SqliteStore({ path: join(dir, 'store.db') });
+  await store.migrate();
+  return {
+    store,
+    async close() {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Both stores, for tests that run the same cases on each: [name, open, skip reason]. */
+export const BOTH_STORES: readonly [
+  string,
+  () => Promise<{ store: Store; close: () => Promise<void> }>,
+  string | false,
+][] = [
+  ['sqlite', freshSqliteStore, false],
+  ['postgres', freshPostgresStore, postgresSkip],
+];

@@ -182,6 +182,18 @@ export class Batch {
     return g;
   }
 
+  /**
+   * Inserts a grant whose credits are issued anew and returns the two journal entries that
+   * issue them (issued -> the grant's book), for the caller's transaction.
+   */
+  async issueGrant(state: AccountState, grant: Grant): Promise<Entry[]> {
+    await this.insertGrant(state, grant);
+    return [
+      { book: 'issued', grantId: grant.id, holdId: null, credits: -grant.amount },
+      { book: 'grant', grantId: grant.id, holdId: null, credits: grant.amount },
+    ];
+  }
+
   async insertGrant(state: AccountState, grant: Grant): Promise<void> {
     this.wrote();
     this.newGrants.set(grant.id, grant);
@@ -451,10 +463,8 @@ export class Batch {
         at,
         plan.allocationExpiresAt,
       );
-      await this.insertGrant(state, next);
+      entries.push(...(await this.issueGrant(state, next)));
       allocationGrantId = next.id;
-      entries.push({ book: 'issued', grantId: next.id, holdId: null, credits: -next.amount });
-      entries.push({ book: 'grant', grantId: next.id, holdId: null, credits: next.amount });
     }
     await this.append(accountId, {
       kind: 'renewal',

@@ -264,16 +264,13 @@ export async function grant(batch: Batch, input: GrantInput): Promise<Replayable
         expiresAt: input.expiresAt,
         createdAt: batch.now,
       };
-      await batch.insertGrant(state, g);
+      const entries = await batch.issueGrant(state, g);
       const transactionId = await batch.append(input.accountId, {
         kind: 'grant',
         idempotencyKey: key,
         grantId: g.id,
         detail: { source: g.source, ...(input.reason ? { reason: input.reason } : {}) },
-        entries: [
-          { book: 'issued', grantId: g.id, holdId: null, credits: -g.amount },
-          { book: 'grant', grantId: g.id, holdId: null, credits: g.amount },
-        ],
+        entries,
       });
       return { grant: g, transactionId };
     },

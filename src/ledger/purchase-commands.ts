@@ -130,7 +130,7 @@ export async function confirmPayment(
     batch.now,
     addMonths(batch.now, months),
   );
-  await batch.insertGrant(state, g);
+  const entries = await batch.issueGrant(state, g);
   const transactionId = await batch.append(state.account.id, {
     kind: 'grant',
     grantId: g.id,
@@ -142,10 +142,7 @@ export async function confirmPayment(
       currency: purchase.currency,
       paymentRef: input.paymentRef,
     },
-    entries: [
-      { book: 'issued', grantId: g.id, holdId: null, credits: -g.amount },
-      { book: 'grant', grantId: g.id, holdId: null, credits: g.amount },
-    ],
+    entries,
   });
   const paid: Purchase = {
     ...purchase,

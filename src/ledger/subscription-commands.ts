@@ -96,10 +96,8 @@ export async function subscribe(
           anchorAt,
           cycleStart(anchorAt, 1),
         );
-        await batch.insertGrant(state, g);
+        entries.push(...(await batch.issueGrant(state, g)));
         allocationGrantId = g.id;
-        entries.push({ book: 'issued', grantId: g.id, holdId: null, credits: -g.amount });
-        entries.push({ book: 'grant', grantId: g.id, holdId: null, credits: g.amount });
       }
       const subscription: Subscription = {
         accountId: input.accountId,
@@ -202,9 +200,7 @@ export async function changePlan(
           batch.now,
           change.cycleEndsAt,
         );
-        await batch.insertGrant(state, g);
-        entries.push({ book: 'issued', grantId: g.id, holdId: null, credits: -g.amount });
-        entries.push({ book: 'grant', grantId: g.id, holdId: null, credits: g.amount });
+        entries.push(...(await batch.issueGrant(state, g)));
       }
       const subscription: Subscription = {
         ...sub,

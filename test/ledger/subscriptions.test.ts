@@ -1,32 +1,15 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { FakeClock } from '../../src/ledger/ports.js';
-import type { Store } from '../../src/ledger/store.js';
 import { verify } from '../../src/ledger/verify.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { defaultCatalog, tempDir } from '../helpers.js';
-import { freshPostgresStore, postgresSkip } from '../pg-helpers.js';
+import { defaultCatalog } from '../helpers.js';
+import { BOTH_STORES } from '../pg-helpers.js';
 
 const DAY = 86_400_000;
 const utc = (y: number, m: number, d: number) => Date.UTC(y, m - 1, d);
 
-async function sqlite() {
-  const { dir, cleanup } = tempDir('amisi-subs-');
-  const store = new SqliteStore({ path: join(dir, 'subs.db') });
-  await store.migrate();
-  return { store, close: async () => (await store.close(), cleanup()) };
-}
-
-const stores: [
-  string,
-  () => Promise<{ store: Store; close: () => Promise<void> }>,
-  string | false,
-][] = [
-  ['sqlite', sqlite, false],
-  ['postgres', () => freshPostgresStore(), postgresSkip],
-];
+const stores = BOTH_STORES;
 
 /** The sum of remaining credits by source, and the balance. */
 async function snapshot(ledger: Ledger, accountId: string) {

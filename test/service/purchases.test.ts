@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Stripe from 'stripe';
 import { Ledger } from '../../src/ledger/ledger.js';
@@ -9,25 +8,10 @@ import { verify } from '../../src/ledger/verify.js';
 import { ManualProvider } from '../../src/service/payments/manual/manual-provider.js';
 import { StripeProvider } from '../../src/service/payments/stripe/stripe-provider.js';
 import { PurchaseService } from '../../src/service/purchases.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { defaultCatalog, tempDir } from '../helpers.js';
-import { freshPostgresStore, postgresSkip } from '../pg-helpers.js';
+import { defaultCatalog } from '../helpers.js';
+import { BOTH_STORES } from '../pg-helpers.js';
 
-async function sqlite() {
-  const { dir, cleanup } = tempDir('amisi-buy-');
-  const store = new SqliteStore({ path: join(dir, 'buy.db') });
-  await store.migrate();
-  return { store, close: async () => (await store.close(), cleanup()) };
-}
-
-const stores: [
-  string,
-  () => Promise<{ store: Store; close: () => Promise<void> }>,
-  string | false,
-][] = [
-  ['sqlite', sqlite, false],
-  ['postgres', () => freshPostgresStore(), postgresSkip],
-];
+const stores = BOTH_STORES;
 
 const T0 = Date.UTC(2027, 3, 10);
 
