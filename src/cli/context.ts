@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AmisiError } from '../core/errors.js';
+import type { CommitterOptions } from '../ledger/committer.js';
 import { Ledger } from '../ledger/ledger.js';
 import { openStore } from '../store/open.js';
 import { output, type Output } from './output.js';
@@ -97,7 +98,7 @@ function retentionFromEnv(): number {
 export async function withLedger<T>(
   o: GlobalOptions,
   fn: (ledger: Ledger, out: Output) => Promise<T>,
-  options: { create?: boolean } = {},
+  options: { create?: boolean; committer?: Partial<CommitterOptions> } = {},
 ): Promise<T> {
   const path = dbPath(o);
   // Settings first: a bad setting must not leave a new database file behind.
@@ -110,7 +111,11 @@ export async function withLedger<T>(
     create: options.create ?? false,
     ...(databaseUrl ? { databaseUrl } : {}),
   });
-  const ledger = new Ledger({ store, idempotencyRetentionMs });
+  const ledger = new Ledger({
+    store,
+    idempotencyRetentionMs,
+    ...(options.committer ? { committer: options.committer } : {}),
+  });
   try {
     return await fn(ledger, output(o.json ?? false));
   } finally {

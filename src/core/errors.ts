@@ -30,6 +30,11 @@ export type ErrorCode =
   | 'no_subscription'
   | 'webhook_signature_invalid'
   | 'payment_provider_error'
+  | 'unknown_api_key'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'rate_limited'
   | 'internal';
 
 export interface ErrorInfo {
@@ -222,6 +227,41 @@ export const errorTable = {
     exit: 10,
     title: 'Payment provider error',
     hint: 'The payment provider refused or failed; retry with the same key.',
+    retryable: true,
+  },
+  unknown_api_key: {
+    status: 404,
+    exit: 3,
+    title: 'Unknown API key',
+    hint: 'List the keys with amisi keys list.',
+    retryable: false,
+  },
+  unauthorized: {
+    status: 401,
+    exit: 11,
+    title: 'Unauthorized',
+    hint: 'Send an API key as Authorization: Bearer amk_... (amisi keys create).',
+    retryable: false,
+  },
+  forbidden: {
+    status: 403,
+    exit: 11,
+    title: 'Forbidden',
+    hint: 'This key may not do this: use an operator key, or a key that is not read-only.',
+    retryable: false,
+  },
+  not_found: {
+    status: 404,
+    exit: 3,
+    title: 'Not found',
+    hint: 'No such route; see /docs for the API.',
+    retryable: false,
+  },
+  rate_limited: {
+    status: 429,
+    exit: 8,
+    title: 'Rate limited',
+    hint: 'Too many requests with this key; retry after the Retry-After header.',
     retryable: true,
   },
   internal: {

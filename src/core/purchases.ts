@@ -22,6 +22,40 @@ export interface Purchase {
   readonly refundRef: string | null;
   readonly createdAt: number;
   readonly paidAt: number | null;
+  /** Who asked: the customer (or an operator for them), or the account's auto top-up rule. */
+  readonly origin: 'customer' | 'autotopup';
+}
+
+/** A new pending purchase of a catalog pack, priced as the catalog says now. */
+export function pendingPurchase(input: {
+  readonly accountId: string;
+  readonly id: string;
+  readonly packId: string;
+  readonly pack: { readonly credits: number; readonly priceCents: number };
+  readonly currency: string;
+  readonly provider: string;
+  readonly origin: Purchase['origin'];
+  readonly now: number;
+}): Purchase {
+  return {
+    accountId: input.accountId,
+    id: input.id,
+    pack: input.packId,
+    credits: input.pack.credits,
+    priceCents: input.pack.priceCents,
+    currency: input.currency,
+    provider: input.provider,
+    checkoutRef: null,
+    paymentRef: null,
+    status: 'pending',
+    grantId: null,
+    refundedCredits: 0,
+    refundedCents: 0,
+    refundRef: null,
+    createdAt: input.now,
+    paidAt: null,
+    origin: input.origin,
+  };
 }
 
 export interface RefundPlan {
@@ -35,12 +69,22 @@ export interface RefundPlan {
  * (price x unspent / credits, half up, as proration) unless the operator asks for a full
  * refund. Pure.
  */
-export function planRefund(purchase: Purchase, unspent: number, full: boolean): RefundPlan {
+export function planRefund(
+  purchase: Purchase,
+  unspent: number,
+  full: boolean,
+  /** Money the provider already refunded (a refund started in its dashboard): recorded as is. */
+  providerCents?: number,
+): RefundPlan {
   assert(purchase.status === 'paid', 'only paid purchases are refunded');
   assert(
     Number.isSafeInteger(unspent) && unspent >= 0 && unspent <= purchase.credits,
     'unspent within the purchase',
   );
+  if (providerCents !== undefined) {
+    assert(Number.isSafeInteger(providerCents) && providerCents >= 0, 'refunded cents >= 0');
+    return { credits: unspent, cents: Math.min(providerCents, purchase.priceCents) };
+  }
   const cents = full
     ? purchase.priceCents
     : prorate(purchase.priceCents, unspent, purchase.credits);

@@ -1,8 +1,10 @@
 import { AmisiError, assert } from '../core/errors.js';
-import { isExpired, type Draw, type Grant } from '../core/grants.js';
+import { isExpired, isSpendable, type Draw, type Grant } from '../core/grants.js';
+import { decideAutoTopup, sameAutoTopup, type AutoTopup } from '../core/autotopup.js';
+import { own } from '../core/catalog.js';
 import type { Hold } from '../core/holds.js';
 import { planRenewal, type Subscription } from '../core/subscriptions.js';
-import type { Purchase } from '../core/purchases.js';
+import { pendingPurchase, type Purchase } from '../core/purchases.js';
 import { assertBalanced, type Entry, type JournalTransaction } from '../core/journal.js';
 import type { Ids } from './ports.js';
 import type {
@@ -30,6 +32,7 @@ export interface CommandHint {
 export class AccountState {
   readonly grants = new Map<string, Grant>();
   subscription: Subscription | undefined;
+  autoTopup: AutoTopup | undefined;
   constructor(readonly account: AccountRecord) {}
 }
 
@@ -67,6 +70,8 @@ export class Batch {
   private readonly dirtyGrants = new Map<string, GrantRemaining>();
   /** Grants created in this batch, by id, with their latest balance. */
   private readonly newGrants = new Map<string, Grant>();
+  /** Auto top-up rules set or changed in this batch, by account. */
+  private readonly dirtyAutoTopups = new Map<string, AutoTopup>();
   /** The latest row of each subscription changed in this batch, by id. */
   private readonly dirtySubscriptions = new Map<string, Subscription>();
   /** Idempotency records read by prepare; null marks a key known to be unused. */
@@ -123,6 +128,10 @@ export class Batch {
       const state = this.states.get(sub.accountId);
       if (state) state.subscription = sub;
     }
+    for (const rule of await this.tx.autoTopups(found)) {
+      const state = this.states.get(rule.accountId);
+      if (state) state.autoTopup = rule;
+    }
     const due = await this.tx.dueHolds(found, this.now);
     for (const id of found) {
       const state = this.states.get(id)!;
@@ -145,6 +154,7 @@ export class Batch {
     const state = new AccountState(record);
     for (const g of await this.tx.openGrants([accountId])) state.grants.set(g.id, g);
     [state.subscription] = await this.tx.activeSubscriptions([accountId]);
+    [state.autoTopup] = await this.tx.autoTopups([accountId]);
     this.states.set(accountId, state);
     await this.maintain(state, await this.tx.dueHolds([accountId], this.now));
     return state;
@@ -249,6 +259,62 @@ export class Batch {
     state.subscription = sub;
   }
 
+  /** Sets (or, with undefined, removes) the account's auto top-up rule. */
+  async setAutoTopup(state: AccountState, rule: AutoTopup | undefined): Promise<void> {
+    this.wrote();
+    if (rule) {
+      this.dirtyAutoTopups.set(state.account.id, rule);
+    } else {
+      this.dirtyAutoTopups.delete(state.account.id);
+      await this.tx.deleteAutoTopup(state.account.id);
+    }
+    state.autoTopup = rule;
+  }
+
+  /**
+   * The last step of every batch, after its commands: each account the batch touched that has
+   * an auto top-up rule is checked once against its balance as the batch leaves it. The account
+   * is locked, so however many charges of a burst share this batch or the next ones, one
+   * crossing of the threshold creates one pending purchase (core/autotopup.ts).
+   */
+  async settleAutoTopups(): Promise<Purchase[]> {
+    const fired: Purchase[] = [];
+    for (const state of this.states.values()) {
+      const rule = state.autoTopup;
+      if (!rule) continue;
+      let available = 0;
+      for (const g of state.grants.values()) if (isSpendable(g, this.now)) available += g.remaining;
+      const decision = decideAutoTopup(rule, available, this.now);
+      let next = decision.next;
+      if (decision.fire) {
+        const catalog = await this.activeCatalog();
+        const pack = own(catalog.body.packs, rule.pack);
+        if (pack) {
+          const purchase = pendingPurchase({
+            accountId: state.account.id,
+            id: this.newId('pur'),
+            packId: rule.pack,
+            pack,
+            currency: catalog.body.currency,
+            provider: rule.provider,
+            origin: 'autotopup',
+            now: this.now,
+          });
+          await this.tx.insertPurchase(purchase);
+          fired.push(purchase);
+        } else {
+          // The catalog no longer sells the pack: keep the rule armed, buy nothing.
+          next = rule;
+        }
+      }
+      if (!sameAutoTopup(rule, next)) {
+        this.dirtyAutoTopups.set(state.account.id, next);
+        state.autoTopup = next;
+      }
+    }
+    return fired;
+  }
+
   async insertHold(hold: Hold): Promise<void> {
     this.wrote();
     await this.tx.insertHold(hold);
@@ -303,6 +369,8 @@ export class Batch {
       await this.tx.updateSubscriptions([...this.dirtySubscriptions.values()]);
     if (this.journal.size > 0) await this.tx.appendTransactions([...this.journal.values()]);
     if (this.idempotency.size > 0) await this.tx.putIdempotency([...this.idempotency.values()]);
+    if (this.dirtyAutoTopups.size > 0)
+      await this.tx.putAutoTopups([...this.dirtyAutoTopups.values()]);
   }
 
   /** Appends one balanced journal transaction and returns its id. */

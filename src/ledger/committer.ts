@@ -10,6 +10,11 @@ export interface CommitterOptions {
   readonly maxAttempts: number;
   /** Most changes waiting for a batch; past it, new ones are refused with store_busy. */
   readonly maxQueue: number;
+  /**
+   * Told the number of commands of each committed batch (metrics). Called after COMMIT and
+   * before the commands' promises settle; what it throws is ignored, so it cannot fail a batch.
+   */
+  readonly onCommit?: (commands: number) => void;
 }
 
 export const DEFAULT_COMMITTER_OPTIONS: CommitterOptions = {
@@ -124,6 +129,7 @@ export class Committer {
             }
           }
           culprit = -1;
+          await batch.settleAutoTopups();
           await batch.flush();
         });
       } catch (error) {
@@ -149,12 +155,21 @@ export class Committer {
         for (const p of pending) p.reject(internalError(error));
         return;
       }
+      this.observe(pending.length);
       pending.forEach((p, i) => {
         const o = outcomes[i]!;
         if (o.ok) p.resolve(o.value);
         else p.reject(o.error);
       });
       return;
+    }
+  }
+
+  private observe(commands: number): void {
+    try {
+      this.options.onCommit?.(commands);
+    } catch {
+      // An observer is for metrics only: its failure must not touch committed work.
     }
   }
 }

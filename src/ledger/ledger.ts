@@ -12,6 +12,7 @@ import * as commands from './commands.js';
 import * as subscriptions from './subscription-commands.js';
 import * as purchases from './purchase-commands.js';
 import type { Purchase } from '../core/purchases.js';
+import { AUTO_TOPUP_PERIODS, type AutoTopup, type AutoTopupPeriod } from '../core/autotopup.js';
 import type { Subscription } from '../core/subscriptions.js';
 import { Committer, DEFAULT_COMMITTER_OPTIONS, type CommitterOptions } from './committer.js';
 import { systemClock, UlidIds, type Clock, type Ids } from './ports.js';
@@ -293,6 +294,61 @@ export class Ledger {
     });
   }
 
+  /** Sets the account's auto top-up rule (see core/autotopup.ts); `provider` pays for it. */
+  async setAutoTopup(input: {
+    accountId: string;
+    pack: string;
+    thresholdCredits: number;
+    maxPerPeriod: number;
+    period?: string;
+    provider: string;
+  }) {
+    const period = input.period ?? 'month';
+    if (!(AUTO_TOPUP_PERIODS as readonly string[]).includes(period)) {
+      throw new AmisiError(
+        'invalid_argument',
+        `period must be one of ${AUTO_TOPUP_PERIODS.join(', ')}`,
+        {
+          field: 'period',
+          value: period,
+          allowed: AUTO_TOPUP_PERIODS,
+        },
+      );
+    }
+    const max = input.maxPerPeriod;
+    if (!Number.isSafeInteger(max) || max < 1 || max > 1000) {
+      throw new AmisiError(
+        'invalid_argument',
+        'max per period must be a whole number from 1 to 1000',
+        {
+          field: 'max',
+          value: String(max),
+        },
+      );
+    }
+    const checked: purchases.AutoTopupInput = {
+      accountId: requireId(input.accountId, 'account'),
+      pack: requireId(input.pack, 'pack'),
+      thresholdCredits: requireCredits(input.thresholdCredits, 'threshold'),
+      maxPerPeriod: max,
+      period: period as AutoTopupPeriod,
+      provider: requireId(input.provider, 'provider'),
+    };
+    return this.committer.submit((b) => purchases.setAutoTopup(b, checked), {
+      accountId: checked.accountId,
+    });
+  }
+
+  async clearAutoTopup(accountId: string): Promise<boolean> {
+    const id = requireId(accountId, 'account');
+    return this.committer.submit((b) => purchases.clearAutoTopup(b, id), { accountId: id });
+  }
+
+  async getAutoTopup(accountId: string): Promise<AutoTopup | null> {
+    await this.getAccount(accountId);
+    return (await this.store.getAutoTopup(accountId)) ?? null;
+  }
+
   async recordCheckout(purchaseId: string, checkoutRef: string) {
     const id = requireId(purchaseId, 'purchase');
     return this.committer.submit(
@@ -315,15 +371,34 @@ export class Ledger {
   }
 
   /** Reclaims a purchase's unspent credits for a refund (proportional money unless `full`). */
-  async reclaimForRefund(input: { purchaseId: string; key: string; full?: boolean }) {
+  async reclaimForRefund(input: {
+    purchaseId: string;
+    key: string;
+    full?: boolean;
+    providerCents?: number;
+  }) {
     const checked: purchases.RefundInput = {
       purchaseId: requireId(input.purchaseId, 'purchase'),
       key: requireKey(input.key),
       full: input.full === true,
+      ...(input.providerCents === undefined
+        ? {}
+        : { providerCents: requireCents(input.providerCents) }),
     };
     return this.committer.submit((b) => purchases.reclaimForRefund(b, checked), {
       ...(await this.purchaseHint(checked.purchaseId)),
       key: checked.key,
+    });
+  }
+
+  /** A paid subscription invoice: recorded once per provider event (renewal is on our clock). */
+  async applyPaidInvoice(input: { accountId: string; eventId: string }) {
+    const checked = {
+      accountId: requireId(input.accountId, 'account'),
+      eventId: requireKey(input.eventId),
+    };
+    return this.committer.submit((b) => purchases.applyPaidInvoice(b, checked), {
+      accountId: checked.accountId,
     });
   }
 
@@ -451,6 +526,16 @@ export class Ledger {
 }
 
 const KINDS: readonly TransactionKind[] = TRANSACTION_KINDS;
+
+function requireCents(value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new AmisiError('invalid_argument', 'cents must be a whole number from 0', {
+      field: 'cents',
+      value: String(value),
+    });
+  }
+  return value;
+}
 
 function requireKind(value: string): TransactionKind {
   if (!(KINDS as readonly string[]).includes(value)) {

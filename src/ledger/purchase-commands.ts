@@ -1,7 +1,8 @@
 import { own } from '../core/catalog.js';
 import { addMonths } from '../core/cycles.js';
+import { periodStart, type AutoTopup, type AutoTopupPeriod } from '../core/autotopup.js';
 import { AmisiError, assert } from '../core/errors.js';
-import { planRefund, type Purchase } from '../core/purchases.js';
+import { pendingPurchase, planRefund, type Purchase } from '../core/purchases.js';
 import type { AccountState, Batch } from './batch.js';
 import { onceRef, type Replayable } from './commands.js';
 
@@ -58,24 +59,16 @@ export async function createPurchase(
           allowed: Object.keys(catalog.body.packs),
         });
       }
-      const purchase: Purchase = {
+      const purchase = pendingPurchase({
         accountId: input.accountId,
         id: batch.newId('pur'),
-        pack: input.pack,
-        credits: pack.credits,
-        priceCents: pack.priceCents,
+        packId: input.pack,
+        pack,
         currency: catalog.body.currency,
         provider: input.provider,
-        checkoutRef: null,
-        paymentRef: null,
-        status: 'pending',
-        grantId: null,
-        refundedCredits: 0,
-        refundedCents: 0,
-        refundRef: null,
-        createdAt: batch.now,
-        paidAt: null,
-      };
+        origin: 'customer',
+        now: batch.now,
+      });
       await batch.insertPurchase(purchase);
       return { result: { purchase, transactionId: null }, ref: purchase.id };
     },
@@ -160,6 +153,11 @@ export interface RefundInput {
   readonly key: string;
   /** Refund the whole price, not only the unspent share. */
   readonly full: boolean;
+  /**
+   * The money the provider says it refunded, when the refund started there (its dashboard):
+   * recorded as is; the unspent credits are reclaimed all the same.
+   */
+  readonly providerCents?: number;
 }
 
 /**
@@ -192,7 +190,7 @@ export async function reclaimForRefund(
         state.grants.get(purchase.grantId) ??
         (await batch.tx.getGrant(state.account.id, purchase.grantId));
       assert(grant, `grant ${purchase.grantId} of purchase ${purchase.id} exists`);
-      const plan = planRefund(purchase, grant.remaining, input.full);
+      const plan = planRefund(purchase, grant.remaining, input.full, input.providerCents);
       let transactionId: string | null = null;
       if (plan.credits > 0) {
         await batch.setRemaining(state, grant, 0);
@@ -240,4 +238,73 @@ export async function markRefunded(
   const done: Purchase = { ...purchase, status: 'refunded', refundRef };
   await batch.updatePurchase(done);
   return done;
+}
+
+export interface AutoTopupInput {
+  readonly accountId: string;
+  readonly pack: string;
+  readonly thresholdCredits: number;
+  readonly maxPerPeriod: number;
+  readonly period: AutoTopupPeriod;
+  readonly provider: string;
+}
+
+/**
+ * Sets the account's auto top-up rule (a replace: setting the same rule twice is harmless).
+ * It starts armed, so an account already below the threshold buys a pack at the end of this
+ * batch; the count of the current period carries over when a rule is replaced, so editing a
+ * rule cannot be used to exceed the cap.
+ */
+export async function setAutoTopup(batch: Batch, input: AutoTopupInput): Promise<AutoTopup> {
+  const state = await batch.account(input.accountId);
+  const catalog = await batch.activeCatalog();
+  if (!own(catalog.body.packs, input.pack)) {
+    throw new AmisiError('unknown_pack', `unknown pack "${input.pack}"`, {
+      pack: input.pack,
+      allowed: Object.keys(catalog.body.packs),
+    });
+  }
+  const previous = state.autoTopup;
+  const start = periodStart(input.period, batch.now);
+  const carried =
+    previous && previous.period === input.period && previous.periodStartsAt === start
+      ? previous.firedInPeriod
+      : 0;
+  const rule: AutoTopup = {
+    ...input,
+    armed: previous?.armed ?? true,
+    periodStartsAt: start,
+    firedInPeriod: carried,
+    lastFiredAt: previous?.lastFiredAt ?? null,
+    updatedAt: batch.now,
+  };
+  await batch.setAutoTopup(state, rule);
+  return rule;
+}
+
+/** Removes the rule; a pending auto top-up purchase stays (it can still be paid). */
+export async function clearAutoTopup(batch: Batch, accountId: string): Promise<boolean> {
+  const state = await batch.account(accountId);
+  if (!state.autoTopup) return false;
+  await batch.setAutoTopup(state, undefined);
+  return true;
+}
+
+export interface PaidInvoiceInput {
+  readonly accountId: string;
+  readonly eventId: string;
+}
+
+/**
+ * A subscription invoice was paid in the provider. Renewals run on our clock (the batch has
+ * already caught the account up to now when it loaded it), so this records the event once and
+ * reports what the account's plan looks like; a redelivery is a replay.
+ */
+export async function applyPaidInvoice(
+  batch: Batch,
+  input: PaidInvoiceInput,
+): Promise<{ replay: boolean; cycleIndex: number | null }> {
+  const state = await batch.account(input.accountId);
+  const fresh = await batch.markPaymentEvent(state.account.id, input.eventId);
+  return { replay: !fresh, cycleIndex: state.subscription?.cycleIndex ?? null };
 }

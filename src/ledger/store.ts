@@ -4,6 +4,7 @@ import type { Hold, HoldStatus } from '../core/holds.js';
 import type { Book, JournalTransaction, TransactionKind } from '../core/journal.js';
 import type { Subscription } from '../core/subscriptions.js';
 import type { Purchase } from '../core/purchases.js';
+import type { AutoTopup } from '../core/autotopup.js';
 
 /**
  * The Store port: everything the ledger needs from storage, and nothing that names SQL.
@@ -90,6 +91,23 @@ export interface HoldRef {
   readonly holdId: string;
 }
 
+export const API_KEY_SCOPES = ['operator', 'account'] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+/** An API key as stored: its visible id and the hash of the whole key, never the key. */
+export interface ApiKeyRecord {
+  readonly id: string;
+  /** SHA-256 (hex) of the whole key. */
+  readonly secretHash: string;
+  readonly scope: ApiKeyScope;
+  /** The account an account key acts on; null for an operator key. */
+  readonly accountId: string | null;
+  readonly readOnly: boolean;
+  readonly name: string | null;
+  readonly createdAt: number;
+  readonly revokedAt: number | null;
+}
+
 /**
  * The write side of the port. The bulk reads (several accounts in one call) let a batch load
  * everything its commands need in a few round trips; each names the accounts it reads, so on
@@ -142,6 +160,13 @@ export interface WriteTx {
   /** Records a provider event as processed; false when it was already (a redelivery). */
   markPaymentEvent(accountId: string, eventId: string, at: number): Promise<boolean>;
 
+  /** The auto top-up rules of these accounts (at most one each). */
+  autoTopups(accountIds: readonly string[]): Promise<AutoTopup[]>;
+  /** Inserts or replaces these rules (one per account). */
+  putAutoTopups(rules: readonly AutoTopup[]): Promise<void>;
+  /** Removes the account's rule; false when it had none. */
+  deleteAutoTopup(accountId: string): Promise<boolean>;
+
   /** The active subscriptions of these accounts (at most one each). */
   activeSubscriptions(accountIds: readonly string[]): Promise<Subscription[]>;
   insertSubscription(subscription: Subscription): Promise<void>;
@@ -149,6 +174,11 @@ export interface WriteTx {
   updateSubscription(subscription: Subscription): Promise<void>;
   /** Replaces the rows of these subscriptions (distinct ids; one statement welcome). */
   updateSubscriptions(subscriptions: readonly Subscription[]): Promise<void>;
+
+  /** API keys are credentials, not ledger state; they cross accounts (an index lookup). */
+  insertApiKey(key: ApiKeyRecord): Promise<void>;
+  /** Marks a key revoked at `at`; false when there is no such key or it was revoked already. */
+  revokeApiKey(keyId: string, at: number): Promise<boolean>;
 
   activeCatalog(): Promise<CatalogRecord | undefined>;
   getCatalog(version: string): Promise<CatalogRecord | undefined>;
@@ -186,10 +216,19 @@ export interface Store {
   accountsDue(now: number, limit: number): Promise<string[]>;
   findPurchase(purchaseId: string): Promise<Purchase | undefined>;
   listPurchases(accountId: string): Promise<Purchase[]>;
+  getAutoTopup(accountId: string): Promise<AutoTopup | undefined>;
+  /** Auto top-up purchases still waiting for a checkout, oldest first (crosses accounts). */
+  autoTopupsAwaitingCheckout(limit: number): Promise<Purchase[]>;
   /** The account's active subscription, else its latest one. */
   getSubscription(accountId: string): Promise<Subscription | undefined>;
   /** Accounts whose subscription renews at or before `until` (crosses accounts: the renewal sweep). */
   dueSubscriptions(until: number, limit: number): Promise<string[]>;
+  /** An API key by its visible id (crosses accounts: a primary-key lookup). */
+  getApiKey(keyId: string): Promise<ApiKeyRecord | undefined>;
+  /** Every API key, revoked ones too, oldest first (crosses accounts: operator listing). */
+  listApiKeys(): Promise<ApiKeyRecord[]>;
+  /** Holds still held in every account (crosses accounts: the metrics gauge). */
+  countOpenHolds(): Promise<number>;
   /** Deletes idempotency records created before `before`; returns how many. */
   purgeIdempotency(before: number, limit: number): Promise<number>;
   close(): Promise<void>;

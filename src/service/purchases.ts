@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { own } from '../core/catalog.js';
+import { AmisiError, isAmisiError } from '../core/errors.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { PurchaseResult } from '../ledger/purchase-commands.js';
 import type { PaymentEvent, PaymentProvider } from './payments/port.js';
@@ -12,6 +15,21 @@ export class PurchaseService {
     private readonly ledger: Ledger,
     private readonly provider: PaymentProvider,
   ) {}
+
+  get providerName(): string {
+    return this.provider.name;
+  }
+
+  /** Sets the account's auto top-up rule; its purchases go through this service's provider. */
+  setAutoTopup(input: {
+    accountId: string;
+    pack: string;
+    thresholdCredits: number;
+    maxPerPeriod: number;
+    period?: string;
+  }) {
+    return this.ledger.setAutoTopup({ ...input, provider: this.provider.name });
+  }
 
   /** A pending purchase and its checkout; the grant appears when the payment is confirmed. */
   async buy(input: { accountId: string; pack: string; key: string }) {
@@ -67,22 +85,125 @@ export class PurchaseService {
   }
 
   /**
+   * Starts a plan. With the manual provider the plan starts at once (the operator bills it);
+   * with a provider that takes money, a subscription checkout is created and the plan starts
+   * when its payment completes (the webhook). The checkout id is derived from the account and
+   * the key, so a retry returns the same checkout.
+   */
+  async subscribe(input: { accountId: string; plan: string; key: string }) {
+    if (this.provider.name === 'manual') {
+      const result = await this.ledger.subscribe(input);
+      return { started: true as const, result, checkoutUrl: null };
+    }
+    await this.ledger.getAccount(input.accountId);
+    const catalog = await this.ledger.activeCatalog();
+    const plan = own(catalog.body.plans, input.plan);
+    if (!plan) {
+      throw new AmisiError('invalid_parameter', `unknown plan "${input.plan}"`, {
+        parameter: 'plan',
+        value: input.plan,
+        allowed: Object.keys(catalog.body.plans),
+      });
+    }
+    const id = createHash('sha256').update(`${input.accountId}\u0000${input.key}`).digest('hex');
+    const checkout = await this.provider.createCheckout({
+      accountId: input.accountId,
+      purchaseId: `plan_${id.slice(0, 32)}`,
+      kind: 'subscription',
+      itemId: input.plan,
+      description: `${plan.name} plan: ${plan.creditsPerCycle} credits a month`,
+      amountCents: plan.priceCents,
+      currency: catalog.body.currency,
+    });
+    return { started: false as const, result: null, checkoutUrl: checkout.url };
+  }
+
+  /**
+   * Asks the provider for a checkout for every auto top-up purchase that has none yet (the
+   * ledger created them inside the batch that crossed the threshold). With the manual provider
+   * they then wait for an operator's confirm, like any purchase. Returns how many it started.
+   */
+  async checkoutAutoTopups(limit = 100): Promise<number> {
+    let started = 0;
+    for (const p of await this.ledger.store.autoTopupsAwaitingCheckout(limit)) {
+      if (p.provider !== this.provider.name) continue;
+      const checkout = await this.provider.createCheckout({
+        accountId: p.accountId,
+        purchaseId: p.id,
+        kind: 'pack',
+        itemId: p.pack,
+        description: `${p.credits} credits (${p.pack}, auto top-up)`,
+        amountCents: p.priceCents,
+        currency: p.currency,
+      });
+      await this.ledger.recordCheckout(p.id, checkout.providerRef);
+      started += 1;
+    }
+    return started;
+  }
+
+  /**
    * A provider's webhook: verified by the provider, applied at most once per event id.
    * Returns what it did, for the HTTP layer to log.
    */
   async handleWebhook(rawBody: string | Buffer, signature: string | undefined): Promise<string> {
     const event: PaymentEvent | null = this.provider.parseWebhook(rawBody, signature);
     if (!event) return 'ignored';
-    if (event.type === 'checkout.completed') {
-      const r = await this.ledger.confirmPayment({
-        purchaseId: event.purchaseId,
-        paymentRef: event.paymentRef,
-        eventId: event.eventId,
-      });
-      return r.replay ? 'already processed' : 'granted';
+    switch (event.type) {
+      case 'checkout.completed':
+        return event.kind === 'subscription' ? this.planPaid(event) : this.packPaid(event);
+      case 'invoice.paid': {
+        const r = await this.ledger.applyPaidInvoice(event);
+        return r.replay ? 'already processed' : 'invoice recorded';
+      }
+      case 'charge.refunded':
+        return this.refundedOutside(event);
     }
-    // Invoices (subscription renewals paid through Stripe) and refunds started in the provider's
-    // dashboard are not applied yet: see the issue notes.
-    return 'ignored';
+  }
+
+  private async packPaid(event: CheckoutCompleted): Promise<string> {
+    const r = await this.ledger.confirmPayment({
+      purchaseId: event.purchaseId,
+      paymentRef: event.paymentRef,
+      eventId: event.eventId,
+    });
+    return r.replay ? 'already processed' : 'granted';
+  }
+
+  /** The first payment of a plan: the plan starts now (keyed by the checkout: once). */
+  private async planPaid(event: CheckoutCompleted): Promise<string> {
+    try {
+      const r = await this.ledger.subscribe({
+        accountId: event.accountId,
+        plan: event.itemId,
+        key: `checkout:${event.purchaseId}`,
+      });
+      return r.replay ? 'already processed' : 'subscribed';
+    } catch (e) {
+      // Paid twice for a plan (two checkouts open at once): retrying cannot help, and the
+      // operator refunds the second payment. Anything else is retried by the provider.
+      if (isAmisiError(e) && e.code === 'subscription_exists') return 'ignored: already on a plan';
+      throw e;
+    }
+  }
+
+  /**
+   * A refund made in the provider's dashboard: the unspent credits are reclaimed and the amount
+   * the provider refunded is recorded. A refund we started ourselves is already refunding or
+   * refunded here, so its event changes nothing.
+   */
+  private async refundedOutside(event: ChargeRefunded): Promise<string> {
+    const p = await this.ledger.getPurchase(event.purchaseId);
+    if (p.status !== 'paid') return 'already processed';
+    await this.ledger.reclaimForRefund({
+      purchaseId: p.id,
+      key: `refund-event:${event.eventId}`,
+      providerCents: event.amountRefundedCents,
+    });
+    await this.ledger.markRefunded(p.id, event.eventId);
+    return 'refunded';
   }
 }
+
+type CheckoutCompleted = Extract<PaymentEvent, { type: 'checkout.completed' }>;
+type ChargeRefunded = Extract<PaymentEvent, { type: 'charge.refunded' }>;

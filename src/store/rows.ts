@@ -3,8 +3,15 @@ import type { Grant, GrantSource } from '../core/grants.js';
 import type { Hold, HoldStatus } from '../core/holds.js';
 import type { Book, Entry, JournalTransaction, TransactionKind } from '../core/journal.js';
 import type { Purchase } from '../core/purchases.js';
+import type { AutoTopup } from '../core/autotopup.js';
 import type { Subscription } from '../core/subscriptions.js';
-import type { AccountRecord, CatalogRecord } from '../ledger/store.js';
+import {
+  API_KEY_SCOPES,
+  type AccountRecord,
+  type ApiKeyRecord,
+  type ApiKeyScope,
+  type CatalogRecord,
+} from '../ledger/store.js';
 
 /**
  * Row mappers shared by every adapter. Amounts are asserted to be safe integers on the way in
@@ -75,6 +82,45 @@ export function toCatalog(r: Row): CatalogRecord {
   };
 }
 
+export function toApiKey(r: Row): ApiKeyRecord {
+  const scope = r.scope as ApiKeyScope;
+  assert(API_KEY_SCOPES.includes(scope), `api key scope ${String(r.scope)} is known`);
+  return {
+    id: r.key_id as string,
+    secretHash: r.secret_hash as string,
+    scope,
+    accountId: text(r.account_id),
+    readOnly: int(r.read_only, 'api key read_only') === 1,
+    name: text(r.name),
+    createdAt: int(r.created_at, 'api key created_at'),
+    revokedAt: intOrNull(r.revoked_at, 'api key revoked_at'),
+  };
+}
+
+export const API_KEY_COLUMNS = [
+  'key_id',
+  'secret_hash',
+  'scope',
+  'account_id',
+  'read_only',
+  'name',
+  'created_at',
+  'revoked_at',
+] as const;
+
+export function apiKeyValues(k: ApiKeyRecord): unknown[] {
+  return [
+    k.id,
+    k.secretHash,
+    k.scope,
+    k.accountId,
+    k.readOnly ? 1 : 0,
+    k.name,
+    k.createdAt,
+    k.revokedAt,
+  ];
+}
+
 export function toSubscription(r: Row): Subscription {
   return {
     accountId: r.account_id as string,
@@ -140,6 +186,7 @@ export function toPurchase(r: Row): Purchase {
     refundRef: text(r.refund_ref),
     createdAt: int(r.created_at, 'purchase created_at'),
     paidAt: intOrNull(r.paid_at, 'purchase paid_at'),
+    origin: r.origin as Purchase['origin'],
   };
 }
 
@@ -160,6 +207,7 @@ export const PURCHASE_COLUMNS = [
   'refund_ref',
   'created_at',
   'paid_at',
+  'origin',
 ] as const;
 
 export function purchaseValues(p: Purchase): unknown[] {
@@ -180,6 +228,60 @@ export function purchaseValues(p: Purchase): unknown[] {
     p.refundRef,
     p.createdAt,
     p.paidAt,
+    p.origin,
+  ];
+}
+
+export function toAutoTopup(r: Row): AutoTopup {
+  return {
+    accountId: r.account_id as string,
+    pack: r.pack as string,
+    thresholdCredits: int(r.threshold_credits, 'autotopup threshold_credits'),
+    maxPerPeriod: int(r.max_per_period, 'autotopup max_per_period'),
+    period: r.period as AutoTopup['period'],
+    provider: r.provider as string,
+    armed: int(r.armed, 'autotopup armed') === 1,
+    periodStartsAt: int(r.period_starts_at, 'autotopup period_starts_at'),
+    firedInPeriod: int(r.fired_in_period, 'autotopup fired_in_period'),
+    lastFiredAt: intOrNull(r.last_fired_at, 'autotopup last_fired_at'),
+    updatedAt: int(r.updated_at, 'autotopup updated_at'),
+  };
+}
+
+export const AUTOTOPUP_COLUMNS = [
+  'account_id',
+  'pack',
+  'threshold_credits',
+  'max_per_period',
+  'period',
+  'provider',
+  'armed',
+  'period_starts_at',
+  'fired_in_period',
+  'last_fired_at',
+  'updated_at',
+] as const;
+
+/** Auto top-up purchases waiting for their checkout; `limit` is the dialect's placeholder. */
+export function awaitingCheckoutSql(limit: string): string {
+  return `SELECT * FROM purchases
+  WHERE origin = 'autotopup' AND status = 'pending' AND checkout_ref IS NULL
+  ORDER BY created_at, purchase_id LIMIT ${limit}`;
+}
+
+export function autoTopupValues(a: AutoTopup): unknown[] {
+  return [
+    a.accountId,
+    a.pack,
+    a.thresholdCredits,
+    a.maxPerPeriod,
+    a.period,
+    a.provider,
+    a.armed ? 1 : 0,
+    a.periodStartsAt,
+    a.firedInPeriod,
+    a.lastFiredAt,
+    a.updatedAt,
   ];
 }
 

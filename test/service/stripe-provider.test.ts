@@ -426,6 +426,8 @@ describe('StripeProvider.parseWebhook: events', () => {
       eventId: 'evt_1',
       accountId: 'acct-1',
       purchaseId: 'pur-1',
+      kind: 'pack',
+      itemId: 'pack-50',
       paymentRef: 'pi_3Pay',
       amountCents: 1999,
       currency: 'usd',

@@ -357,5 +357,66 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
       );
       assert.ok(!(await store.accountsDue(T0 + 9, 100)).includes('acc-due'));
     });
+
+    it('auto top-up rules: upsert, bulk read, delete; purchases awaiting a checkout', async () => {
+      const rule = {
+        accountId: 'acc-top',
+        pack: 'pack-20',
+        thresholdCredits: 10,
+        maxPerPeriod: 2,
+        period: 'week' as const,
+        provider: 'manual',
+        armed: true,
+        periodStartsAt: T0,
+        firedInPeriod: 0,
+        lastFiredAt: null,
+        updatedAt: T0,
+      };
+      const purchase = {
+        accountId: 'acc-top',
+        id: id('pur'),
+        pack: 'pack-20',
+        credits: 20,
+        priceCents: 999,
+        currency: 'usd',
+        provider: 'manual',
+        checkoutRef: null,
+        paymentRef: null,
+        status: 'pending' as const,
+        grantId: null,
+        refundedCredits: 0,
+        refundedCents: 0,
+        refundRef: null,
+        createdAt: T0,
+        paidAt: null,
+        origin: 'autotopup' as const,
+      };
+      await store.write(async (w) => {
+        await w.insertAccount({ id: 'acc-top', plan: null, createdAt: T0 });
+        await w.putAutoTopups([rule]);
+        await w.putAutoTopups([{ ...rule, armed: false, firedInPeriod: 1, lastFiredAt: T0 + 5 }]);
+        await w.insertPurchase(purchase);
+        await w.insertPurchase({ ...purchase, id: id('pur'), origin: 'customer' });
+      });
+      assert.deepEqual(await store.getAutoTopup('acc-top'), {
+        ...rule,
+        armed: false,
+        firedInPeriod: 1,
+        lastFiredAt: T0 + 5,
+      });
+      const waiting = await store.autoTopupsAwaitingCheckout(10);
+      assert.deepEqual(
+        waiting.map((p) => [p.id, p.origin]),
+        [[purchase.id, 'autotopup']],
+      );
+      await store.write(async (w) => {
+        assert.equal((await w.autoTopups(['acc-top', 'acc-b'])).length, 1);
+        await w.updatePurchase({ ...purchase, checkoutRef: 'chk_1' });
+        assert.equal(await w.deleteAutoTopup('acc-top'), true);
+        assert.equal(await w.deleteAutoTopup('acc-top'), false);
+      });
+      assert.equal(await store.getAutoTopup('acc-top'), undefined);
+      assert.deepEqual(await store.autoTopupsAwaitingCheckout(10), []);
+    });
   });
 }

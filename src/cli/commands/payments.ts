@@ -2,40 +2,17 @@ import type { Command } from 'commander';
 import { AmisiError } from '../../core/errors.js';
 import { formatMoney } from '../../core/money.js';
 import type { Purchase } from '../../core/purchases.js';
+import type { AutoTopup } from '../../core/autotopup.js';
+import { parseCredits } from '../../core/credits.js';
 import type { Ledger } from '../../ledger/ledger.js';
-import { ManualProvider } from '../../service/payments/manual/manual-provider.js';
-import type { PaymentProvider } from '../../service/payments/port.js';
-import { StripeProvider } from '../../service/payments/stripe/stripe-provider.js';
+import { providerFromEnv } from '../../service/payments/from-env.js';
 import { PurchaseService } from '../../service/purchases.js';
 import { withLedger, type GlobalOptions } from '../context.js';
 import { iso, pairs, table } from '../output.js';
 
 type Globals = () => GlobalOptions;
 
-/** AMISI_PAYMENTS=manual (default) or stripe (with STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET). */
-function provider(): PaymentProvider {
-  const name = process.env.AMISI_PAYMENTS ?? 'manual';
-  if (name === 'manual') return new ManualProvider();
-  if (name === 'stripe') {
-    const secretKey = process.env.STRIPE_SECRET_KEY;
-    const webhookSecret = process.env.STRIPE_WEBHOOK_SECRET;
-    if (!secretKey || !webhookSecret) {
-      throw new AmisiError(
-        'invalid_argument',
-        'AMISI_PAYMENTS=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET',
-        {
-          field: 'AMISI_PAYMENTS',
-        },
-      );
-    }
-    return new StripeProvider({ secretKey, webhookSecret });
-  }
-  throw new AmisiError('invalid_argument', `AMISI_PAYMENTS must be manual or stripe, got ${name}`, {
-    field: 'AMISI_PAYMENTS',
-  });
-}
-
-const service = (ledger: Ledger) => new PurchaseService(ledger, provider());
+export const service = (ledger: Ledger) => new PurchaseService(ledger, providerFromEnv());
 
 function purchasePairs(p: Purchase, extra: [string, string | number | null][] = []): string {
   return pairs([
@@ -172,4 +149,92 @@ export function registerPayments(program: Command, globals: Globals): void {
         );
       });
     });
+
+  registerAutoTopup(program, globals);
+}
+
+function registerAutoTopup(program: Command, globals: Globals): void {
+  const autotopup = program
+    .command('autotopup')
+    .description('auto top-up: buy a pack when the balance falls below a threshold');
+  autotopup
+    .command('set <account>')
+    .description('set the rule (fires once per crossing; at most --max times per --period)')
+    .requiredOption('--pack <pack>', 'the pack to buy')
+    .requiredOption('--below <credits>', 'buy when available credits fall below this')
+    .option('--max <n>', 'at most this many purchases per period', '3')
+    .option('--period <period>', 'day, week or month (UTC)', 'month')
+    .action(
+      async (account: string, o: { pack: string; below: string; max: string; period: string }) => {
+        const input = {
+          accountId: account,
+          pack: o.pack,
+          thresholdCredits: parseCredits(o.below, 'below'),
+          maxPerPeriod: parseWhole(o.max, 'max'),
+          period: o.period,
+        };
+        await withLedger(globals(), async (ledger, out) => {
+          const rule = await service(ledger).setAutoTopup(input);
+          out.print(() => rulePairs(rule), rule);
+        });
+      },
+    );
+  autotopup
+    .command('show <account>')
+    .description("the account's rule and its auto top-up purchases")
+    .action(async (account: string) => {
+      await withLedger(globals(), async (ledger, out) => {
+        const rule = await ledger.getAutoTopup(account);
+        const bought = (await ledger.store.listPurchases(account)).filter(
+          (p) => p.origin === 'autotopup',
+        );
+        out.print(
+          () =>
+            rule === null
+              ? 'no auto top-up rule'
+              : `${rulePairs(rule)}\n\n${bought.length} auto top-up purchases` +
+                (bought.length > 0
+                  ? `\n${table(bought, [
+                      { header: 'purchase', value: (p) => p.id },
+                      { header: 'pack', value: (p) => p.pack },
+                      { header: 'status', value: (p) => p.status },
+                      { header: 'created', value: (p) => iso(p.createdAt) },
+                    ])}`
+                  : ''),
+          { rule, purchases: bought },
+        );
+      });
+    });
+  autotopup
+    .command('clear <account>')
+    .description('remove the rule (a pending purchase it made can still be paid)')
+    .action(async (account: string) => {
+      await withLedger(globals(), async (ledger, out) => {
+        const removed = await ledger.clearAutoTopup(account);
+        out.print(() => (removed ? 'auto top-up removed' : 'no auto top-up rule'), { removed });
+      });
+    });
+}
+
+function rulePairs(rule: AutoTopup): string {
+  return pairs([
+    ['account', rule.accountId],
+    ['pack', rule.pack],
+    ['below', rule.thresholdCredits],
+    ['max per period', `${rule.maxPerPeriod} per ${rule.period}`],
+    ['used this period', rule.firedInPeriod],
+    ['armed', rule.armed ? 'yes' : 'no: waits for the balance to reach the threshold'],
+    ['provider', rule.provider],
+    ['last fired', rule.lastFiredAt === null ? null : iso(rule.lastFiredAt)],
+  ]);
+}
+
+function parseWhole(text: string, field: string): number {
+  if (!/^[0-9]{1,6}$/.test(text)) {
+    throw new AmisiError('invalid_argument', `${field} must be a whole number`, {
+      field,
+      value: text,
+    });
+  }
+  return Number(text);
 }

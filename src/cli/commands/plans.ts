@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { formatMoney } from '../../core/money.js';
 import type { Subscription } from '../../core/subscriptions.js';
 import type { SubscriptionResult } from '../../ledger/subscription-commands.js';
+import { service } from './payments.js';
 import { withLedger, type GlobalOptions } from '../context.js';
 import { iso, pairs } from '../output.js';
 import { parseTime } from '../parse.js';
@@ -52,6 +53,13 @@ export function registerPlans(program: Command, globals: Globals): void {
         ...(o.start === undefined ? {} : { startsAt: parseTime(o.start, 'start') }),
       };
       await withLedger(globals(), async (ledger, out) => {
+        const payments = service(ledger);
+        if (o.start === undefined && payments.providerName !== 'manual') {
+          // A provider that takes money: the plan starts when the checkout is paid.
+          const r = await payments.subscribe(input);
+          out.print(() => pairs([['checkout', r.checkoutUrl]]), r);
+          return;
+        }
         const r = await ledger.subscribe(input);
         out.print(() => resultPairs(r), r);
       });

@@ -47,7 +47,11 @@ export type PaymentEvent =
       readonly type: 'checkout.completed';
       readonly eventId: string;
       readonly accountId: string;
+      /** Our id of what was paid for: a pack purchase, or the checkout that starts a plan. */
       readonly purchaseId: string;
+      readonly kind: 'pack' | 'subscription';
+      /** The pack or plan id from the catalog. */
+      readonly itemId: string;
       readonly paymentRef: string;
       readonly amountCents: number;
       readonly currency: string;

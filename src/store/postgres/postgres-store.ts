@@ -7,6 +7,7 @@ import type {
   AccountAudit,
   AccountKey,
   AccountRecord,
+  ApiKeyRecord,
   CatalogRecord,
   GrantRemaining,
   HistoryQuery,
@@ -17,7 +18,14 @@ import type {
 } from '../../ledger/store.js';
 import { migrations } from '../migrations/index.js';
 import {
+  API_KEY_COLUMNS,
+  apiKeyValues,
+  toApiKey,
   int,
+  AUTOTOPUP_COLUMNS,
+  autoTopupValues,
+  awaitingCheckoutSql,
+  toAutoTopup,
   purchaseValues,
   PURCHASE_COLUMNS,
   toPurchase,
@@ -33,6 +41,13 @@ import {
 } from '../rows.js';
 import type { Subscription } from '../../core/subscriptions.js';
 import type { Purchase } from '../../core/purchases.js';
+import type { AutoTopup } from '../../core/autotopup.js';
+
+const UPSERT_AUTOTOPUP = `INSERT INTO autotopups (${AUTOTOPUP_COLUMNS.join(', ')})
+  VALUES (${AUTOTOPUP_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
+  ON CONFLICT (account_id) DO UPDATE SET ${AUTOTOPUP_COLUMNS.slice(1)
+    .map((c) => `${c} = excluded.${c}`)
+    .join(', ')}`;
 
 export interface PostgresOptions {
   readonly url: string;
@@ -363,6 +378,21 @@ class PostgresWriteTx implements WriteTx {
     );
     return r.rowCount === 1;
   }
+  async autoTopups(accountIds: readonly string[]) {
+    const rows = await this.sql.rows(
+      'SELECT * FROM autotopups WHERE account_id = ANY($1::text[])',
+      [accountIds],
+      'autotopups',
+    );
+    return rows.map(toAutoTopup);
+  }
+  async putAutoTopups(rules: readonly AutoTopup[]) {
+    for (const rule of rules) await this.sql.run(UPSERT_AUTOTOPUP, autoTopupValues(rule));
+  }
+  async deleteAutoTopup(accountId: string) {
+    const r = await this.sql.run('DELETE FROM autotopups WHERE account_id = $1', [accountId]);
+    return r.rowCount === 1;
+  }
   async activeSubscriptions(accountIds: readonly string[]) {
     const rows = await this.sql.rows(
       "SELECT * FROM subscriptions WHERE account_id = ANY($1::text[]) AND status = 'active'",
@@ -419,6 +449,19 @@ class PostgresWriteTx implements WriteTx {
   }
   async activateCatalog(version: string, at: number) {
     await this.sql.run('UPDATE catalogs SET activated_at = $1 WHERE version = $2', [at, version]);
+  }
+  async insertApiKey(k: ApiKeyRecord) {
+    await this.sql.run(
+      `INSERT INTO api_keys (${API_KEY_COLUMNS.join(', ')}) VALUES (${API_KEY_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`,
+      apiKeyValues(k),
+    );
+  }
+  async revokeApiKey(keyId: string, at: number) {
+    const r = await this.sql.run(
+      'UPDATE api_keys SET revoked_at = $1 WHERE key_id = $2 AND revoked_at IS NULL',
+      [at, keyId],
+    );
+    return r.rowCount === 1;
   }
 }
 
@@ -708,6 +751,18 @@ export class PostgresStore implements Store {
     return rows.map(toPurchase);
   }
 
+  async getAutoTopup(accountId: string) {
+    const [r] = await this.sql().rows('SELECT * FROM autotopups WHERE account_id = $1', [
+      accountId,
+    ]);
+    return r ? toAutoTopup(r) : undefined;
+  }
+
+  async autoTopupsAwaitingCheckout(limit: number) {
+    const rows = await this.sql().rows(awaitingCheckoutSql('$1'), [limit]);
+    return rows.map(toPurchase);
+  }
+
   async getSubscription(accountId: string) {
     const [r] = await this.sql().rows(
       "SELECT * FROM subscriptions WHERE account_id = $1 ORDER BY status = 'active' DESC, created_at DESC LIMIT 1",
@@ -731,6 +786,29 @@ export class PostgresStore implements Store {
       [now, limit],
     );
     return rows.map((r) => r.account_id as string);
+  }
+
+  async getApiKey(keyId: string) {
+    const [r] = await this.sql().rows(
+      'SELECT * FROM api_keys WHERE key_id = $1',
+      [keyId],
+      'get_api_key',
+    );
+    return r ? toApiKey(r) : undefined;
+  }
+
+  async listApiKeys() {
+    const rows = await this.sql().rows('SELECT * FROM api_keys ORDER BY created_at, key_id');
+    return rows.map(toApiKey);
+  }
+
+  async countOpenHolds() {
+    const [r] = await this.sql().rows(
+      "SELECT COUNT(*) AS n FROM holds WHERE status = 'held'",
+      [],
+      'count_open_holds',
+    );
+    return int(r!.n, 'open holds');
   }
 
   async purgeIdempotency(before: number, limit: number) {

@@ -7,6 +7,7 @@ import type {
   AccountAudit,
   AccountRecord,
   AccountKey,
+  ApiKeyRecord,
   CatalogRecord,
   GrantRemaining,
   HistoryQuery,
@@ -17,6 +18,9 @@ import type {
 } from '../../ledger/store.js';
 import { migrations } from '../migrations/index.js';
 import {
+  API_KEY_COLUMNS,
+  apiKeyValues,
+  toApiKey,
   ENTRY_COLUMNS,
   IDEMPOTENCY_COLUMNS,
   int,
@@ -25,6 +29,10 @@ import {
   toGrant,
   toHold,
   purchaseValues,
+  AUTOTOPUP_COLUMNS,
+  autoTopupValues,
+  toAutoTopup,
+  awaitingCheckoutSql,
   PURCHASE_COLUMNS,
   toPurchase,
   subscriptionValues,
@@ -36,6 +44,7 @@ import {
 } from '../rows.js';
 import type { Subscription } from '../../core/subscriptions.js';
 import type { Purchase } from '../../core/purchases.js';
+import type { AutoTopup } from '../../core/autotopup.js';
 
 export interface SqliteOptions {
   /** A file path, or ':memory:' for a private in-memory database (tests). */
@@ -99,6 +108,12 @@ class Statements {
     return s;
   }
 }
+
+const UPSERT_AUTOTOPUP = `INSERT INTO autotopups (${AUTOTOPUP_COLUMNS.join(', ')})
+  VALUES (${AUTOTOPUP_COLUMNS.map(() => '?').join(', ')})
+  ON CONFLICT (account_id) DO UPDATE SET ${AUTOTOPUP_COLUMNS.slice(1)
+    .map((c) => `${c} = excluded.${c}`)
+    .join(', ')}`;
 
 const SQL = {
   account: 'SELECT * FROM accounts WHERE account_id = ?',
@@ -350,6 +365,20 @@ class SqliteWriteTx extends Reads implements WriteTx {
       .run(accountId, eventId, at);
     return r.changes === 1;
   }
+  async autoTopups(accountIds: readonly string[]) {
+    const statement = this.s.get('SELECT * FROM autotopups WHERE account_id = ?');
+    return accountIds.flatMap((id) => {
+      const r = statement.get(id) as Row | undefined;
+      return r ? [toAutoTopup(r)] : [];
+    });
+  }
+  async putAutoTopups(rules: readonly AutoTopup[]) {
+    const upsert = this.s.get(UPSERT_AUTOTOPUP);
+    for (const rule of rules) upsert.run(...autoTopupValues(rule));
+  }
+  async deleteAutoTopup(accountId: string) {
+    return this.s.get('DELETE FROM autotopups WHERE account_id = ?').run(accountId).changes === 1;
+  }
   async activeSubscriptions(accountIds: readonly string[]) {
     const statement = this.s.get(
       "SELECT * FROM subscriptions WHERE account_id = ? AND status = 'active'",
@@ -388,6 +417,19 @@ class SqliteWriteTx extends Reads implements WriteTx {
   }
   async activateCatalog(version: string, at: number) {
     this.s.get('UPDATE catalogs SET activated_at = ? WHERE version = ?').run(at, version);
+  }
+  async insertApiKey(k: ApiKeyRecord) {
+    this.s
+      .get(
+        `INSERT INTO api_keys (${API_KEY_COLUMNS.join(', ')}) VALUES (${API_KEY_COLUMNS.map(() => '?').join(', ')})`,
+      )
+      .run(apiKeyValues(k));
+  }
+  async revokeApiKey(keyId: string, at: number) {
+    const r = this.s
+      .get('UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL')
+      .run(at, keyId);
+    return r.changes === 1;
   }
 }
 
@@ -695,6 +737,18 @@ export class SqliteStore implements Store {
     ).map(toPurchase);
   }
 
+  async getAutoTopup(accountId: string) {
+    const { s } = this.readConnection();
+    const r = s.get('SELECT * FROM autotopups WHERE account_id = ?').get(accountId) as
+      Row | undefined;
+    return r ? toAutoTopup(r) : undefined;
+  }
+
+  async autoTopupsAwaitingCheckout(limit: number) {
+    const { s } = this.readConnection();
+    return (s.get(awaitingCheckoutSql('?')).all(limit) as Row[]).map(toPurchase);
+  }
+
   async getSubscription(accountId: string) {
     const { s } = this.readConnection();
     const r = s
@@ -724,6 +778,25 @@ export class SqliteStore implements Store {
       )
       .all(now, now, limit) as Row[];
     return rows.map((r) => r.account_id as string);
+  }
+
+  async getApiKey(keyId: string) {
+    const { s } = this.readConnection();
+    const r = s.get('SELECT * FROM api_keys WHERE key_id = ?').get(keyId) as Row | undefined;
+    return r ? toApiKey(r) : undefined;
+  }
+
+  async listApiKeys() {
+    const { s } = this.readConnection();
+    return (
+      s.get('SELECT * FROM api_keys ORDER BY created_at, key_id').all() as Row[]
+    ).map(toApiKey);
+  }
+
+  async countOpenHolds() {
+    const { s } = this.readConnection();
+    const r = s.get("SELECT COUNT(*) AS n FROM holds WHERE status = 'held'").get() as Row;
+    return int(r.n, 'open holds');
   }
 
   async purgeIdempotency(before: number, limit: number) {

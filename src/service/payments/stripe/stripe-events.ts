@@ -41,11 +41,16 @@ function fromSession(eventId: string, session: Stripe.Checkout.Session): Payment
   const paymentRef =
     session.mode === 'subscription' ? refId(session.subscription) : refId(session.payment_intent);
   if (paymentRef === null) throw malformed(eventId, 'session without payment reference');
+  const kind = session.mode === 'subscription' ? 'subscription' : 'pack';
+  const itemId = meta(session.metadata, 'itemId');
+  if (kind === 'subscription' && itemId === null) throw malformed(eventId, 'plan id missing');
   return {
     type: 'checkout.completed',
     eventId,
     accountId,
     purchaseId,
+    kind,
+    itemId: itemId ?? '',
     paymentRef,
     amountCents: wholeNumber(eventId, 'amount_total', session.amount_total),
     currency: currency(eventId, session.currency),

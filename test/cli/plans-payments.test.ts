@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { tempDir } from '../helpers.js';
+import { amisi, snapshot } from './cli-helpers.js';
+
+const { dir, cleanup } = tempDir('amisi-cli-plans-');
+const db = join(dir, 'amisi.db');
+const run = (...args: string[]) => amisi(db, args);
+const json = <T>(...args: string[]) => {
+  const r = amisi(db, ['--json', ...args]);
+  assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+  return r.json<T>();
+};
+
+interface PurchaseOut {
+  purchase: { id: string; status: string; credits: number; priceCents: number };
+}
+
+before(() => {
+  assert.equal(run('init').status, 0);
+  assert.equal(run('accounts', 'create', 'bo').status, 0);
+});
+after(cleanup);
+
+describe('amisi packs, buy, payments confirm, purchases, refund', () => {
+  let purchaseId = '';
+  it('packs shows price and price per credit', () => {
+    const r = run('packs');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /pack-200\s+200\s+59\.99 USD\s+29\.9/);
+  });
+  it('buy makes a pending purchase that grants nothing until confirmed', () => {
+    const r = json<PurchaseOut>('buy', 'bo', 'pack-50', '--key', 'buy-1');
+    assert.deepEqual([r.purchase.status, r.purchase.priceCents], ['pending', 1999]);
+    purchaseId = r.purchase.id;
+    assert.equal(json<{ available: number }>('balance', 'bo').available, 0);
+  });
+  it('confirm grants once; a second confirm is a replay', () => {
+    assert.equal(json<PurchaseOut>('payments', 'confirm', purchaseId).purchase.status, 'paid');
+    const again = json<{ replay: boolean }>('payments', 'confirm', purchaseId);
+    assert.equal(again.replay, true);
+    assert.equal(json<{ available: number }>('balance', 'bo').available, 50);
+    const list = json<{ id: string; status: string }[]>('purchases', 'bo');
+    assert.deepEqual(
+      list.map((p) => [p.id, p.status]),
+      [[purchaseId, 'paid']],
+    );
+  });
+  it('refund reclaims the unspent credits and their share of the price', () => {
+    json('charge', 'bo', '--credits', '10', '--key', 'spend-1');
+    const r = json<{ purchase: { refundedCredits: number; refundedCents: number } }>(
+      'refund',
+      purchaseId,
+      '--key',
+      'refund-1',
+    );
+    // 1999 x 40/50 = 1599.2 -> 1599 (half up).
+    assert.deepEqual([r.purchase.refundedCredits, r.purchase.refundedCents], [40, 1599]);
+    assert.equal(json<{ available: number }>('balance', 'bo').available, 0);
+  });
+  it('refunding again is refused with its code and changes nothing', () => {
+    const before = snapshot(db);
+    const r = run('refund', purchaseId, '--key', 'refund-2');
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /purchase_not_refundable/);
+    assert.equal(snapshot(db), before);
+  });
+});
+
+describe('amisi autotopup', () => {
+  it('set shows the rule; already below the threshold, it buys at once', () => {
+    const r = run('autotopup', 'set', 'bo', '--pack', 'pack-20', '--below', '15', '--max', '2');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /max per period\s+2 per month/);
+    const shown = json<{ rule: { armed: boolean }; purchases: { status: string }[] }>(
+      'autotopup',
+      'show',
+      'bo',
+    );
+    assert.equal(shown.rule.armed, false);
+    assert.deepEqual(
+      shown.purchases.map((p) => p.status),
+      ['pending'],
+    );
+  });
+  it('bad rules are refused with their codes and change nothing', () => {
+    const before = snapshot(db);
+    for (const [args, code] of [
+      [['--pack', 'pack-7', '--below', '5'], 'unknown_pack'],
+      [['--pack', 'pack-20', '--below', '0'], 'invalid_credits'],
+      [['--pack', 'pack-20', '--below', '5', '--period', 'year'], 'invalid_argument'],
+      [['--pack', 'pack-20', '--below', '5', '--max', 'many'], 'invalid_argument'],
+    ] as const) {
+      const r = run('autotopup', 'set', 'bo', ...args);
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, new RegExp(code));
+    }
+    assert.equal(snapshot(db), before);
+  });
+  it('clear removes it', () => {
+    assert.match(run('autotopup', 'clear', 'bo').stdout, /removed/);
+    assert.match(run('autotopup', 'show', 'bo').stdout, /no auto top-up rule/);
+  });
+});
+
+describe('amisi subscribe, plan change, renew', () => {
+  it('subscribes, upgrades with the prorated charge, renews by hand', () => {
+    assert.equal(run('accounts', 'create', 'cy').status, 0);
+    const sub = json<{ credits: number; change: string }>(
+      'subscribe',
+      'cy',
+      'starter',
+      '--key',
+      's-1',
+      '--start',
+      '2026-01-01T00:00:00Z',
+    );
+    assert.deepEqual([sub.change, sub.credits], ['subscribe', 100]);
+    const renewed = json<{ renewed: number }>('renew');
+    assert.equal(renewed.renewed, 1);
+    const shown = json<{ cycleIndex: number; plan: string }>('plan', 'show', 'cy');
+    assert.equal(shown.plan, 'starter');
+    assert.ok(shown.cycleIndex >= 10, 'every missed cycle caught up');
+    const up = json<{ change: string; chargeCents: number }>(
+      'plan',
+      'change',
+      'cy',
+      'pro',
+      '--key',
+      'up-1',
+    );
+    assert.equal(up.change, 'upgrade');
+    assert.ok(up.chargeCents > 0 && up.chargeCents <= 1500);
+    assert.equal(json<{ renewed: number }>('renew').renewed, 0, 'nothing due twice');
+  });
+});

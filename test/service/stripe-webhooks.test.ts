@@ -1,0 +1,183 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import Stripe from 'stripe';
+import { Ledger } from '../../src/ledger/ledger.js';
+import { FakeClock } from '../../src/ledger/ports.js';
+import { verify } from '../../src/ledger/verify.js';
+import { ManualProvider } from '../../src/service/payments/manual/manual-provider.js';
+import { StripeProvider } from '../../src/service/payments/stripe/stripe-provider.js';
+import { PurchaseService } from '../../src/service/purchases.js';
+import { defaultCatalog } from '../helpers.js';
+import { BOTH_STORES } from '../pg-helpers.js';
+import { startFakeStripe, type FakeStripe } from './fake-stripe.js';
+
+const SECRET = 'whsec_webhooks_test';
+const signer = new Stripe('sk_test_signer');
+const T0 = Date.UTC(2027, 3, 10);
+const DAY = 86_400_000;
+
+/** A Stripe event body and a valid signature header for it (the SDK's own test helper). */
+function signed(id: string, type: string, object: object) {
+  const payload = JSON.stringify({ id, object: 'event', type, data: { object } });
+  return { payload, header: signer.webhooks.generateTestHeaderString({ payload, secret: SECRET }) };
+}
+
+let fake: FakeStripe;
+before(async () => {
+  fake = await startFakeStripe();
+});
+after(async () => {
+  await fake.close();
+});
+
+function stripe() {
+  return new StripeProvider({
+    secretKey: 'sk_test_x',
+    webhookSecret: SECRET,
+    host: '127.0.0.1',
+    port: fake.port,
+    protocol: 'http',
+    maxNetworkRetries: 0,
+  });
+}
+
+for (const [name, open, skip] of BOTH_STORES) {
+  describe(`Stripe webhooks on ${name}`, { skip }, () => {
+    it('a subscription checkout starts the plan once it is paid, once however often delivered', async () => {
+      const { store, close } = await open();
+      try {
+        const clock = new FakeClock(T0);
+        const ledger = new Ledger({ store, clock });
+        await ledger.loadCatalog(defaultCatalog());
+        await ledger.createAccount({ accountId: 'ann' });
+        const service = new PurchaseService(ledger, stripe());
+        const started = await service.subscribe({ accountId: 'ann', plan: 'pro', key: 'k1' });
+        assert.equal(started.started, false);
+        assert.match(started.checkoutUrl ?? '', /^https?:/);
+        const call = fake.requests.at(-1)!;
+        assert.equal(call.form['mode'], 'subscription');
+        assert.equal(call.form['line_items[0][price_data][unit_amount]'], '2499');
+        const purchaseId = call.form['metadata[purchaseId]']!;
+        await assert.rejects(ledger.getSubscription('ann'), { code: 'no_subscription' });
+
+        const event = signed('evt_sub_1', 'checkout.session.completed', {
+          id: 'cs_sub_1',
+          object: 'checkout.session',
+          mode: 'subscription',
+          payment_status: 'paid',
+          subscription: 'sub_Stripe1',
+          payment_intent: null,
+          amount_total: 2499,
+          currency: 'usd',
+          metadata: { accountId: 'ann', purchaseId, kind: 'subscription', itemId: 'pro' },
+        });
+        assert.equal(await service.handleWebhook(event.payload, event.header), 'subscribed');
+        assert.equal(await service.handleWebhook(event.payload, event.header), 'already processed');
+        assert.equal((await ledger.getSubscription('ann')).plan, 'pro');
+        assert.equal((await ledger.balance('ann')).available, 300);
+
+        // The renewal invoice a month later: the renewal runs on our clock; the event once.
+        clock.set(Date.UTC(2027, 4, 10));
+        const invoice = signed('evt_inv_1', 'invoice.paid', {
+          id: 'in_1',
+          object: 'invoice',
+          amount_paid: 2499,
+          currency: 'usd',
+          period_end: Date.UTC(2027, 4, 10) / 1000,
+          parent: {
+            type: 'subscription_details',
+            subscription_details: {
+              metadata: { accountId: 'ann', subscriptionId: purchaseId },
+            },
+          },
+          lines: { data: [] },
+        });
+        assert.equal(
+          await service.handleWebhook(invoice.payload, invoice.header),
+          'invoice recorded',
+        );
+        assert.equal(
+          await service.handleWebhook(invoice.payload, invoice.header),
+          'already processed',
+        );
+        const sub = await ledger.getSubscription('ann');
+        assert.equal(sub.cycleIndex, 1, 'renewed once');
+        assert.equal((await ledger.balance('ann')).available, 600, '300 rolled over, 300 new');
+        assert.ok((await verify(store)).ok);
+      } finally {
+        await close();
+      }
+    });
+
+    it('a refund made in the dashboard reclaims the unspent credits once; forged changes nothing', async () => {
+      const { store, close } = await open();
+      try {
+        const ledger = new Ledger({ store, clock: new FakeClock(T0) });
+        await ledger.loadCatalog(defaultCatalog());
+        await ledger.createAccount({ accountId: 'ann' });
+        const manual = new PurchaseService(ledger, new ManualProvider());
+        const { purchase } = await manual.buy({ accountId: 'ann', pack: 'pack-50', key: 'b' });
+        await manual.confirm(purchase.id, 'pi_dash');
+        await ledger.charge({ accountId: 'ann', key: 'spend', credits: 10 });
+        const service = new PurchaseService(ledger, stripe());
+        const refund = signed('evt_ref_1', 'charge.refunded', {
+          id: 'ch_1',
+          object: 'charge',
+          payment_intent: 'pi_dash',
+          amount_refunded: 1999,
+          currency: 'usd',
+          metadata: { accountId: 'ann', purchaseId: purchase.id },
+        });
+        const forged = signer.webhooks.generateTestHeaderString({
+          payload: refund.payload,
+          secret: 'whsec_someone_else',
+        });
+        await assert.rejects(service.handleWebhook(refund.payload, forged), {
+          code: 'webhook_signature_invalid',
+        });
+        assert.equal((await ledger.balance('ann')).available, 40, 'nothing reclaimed yet');
+        assert.equal(await service.handleWebhook(refund.payload, refund.header), 'refunded');
+        assert.equal(
+          await service.handleWebhook(refund.payload, refund.header),
+          'already processed',
+        );
+        const p = await ledger.getPurchase(purchase.id);
+        assert.deepEqual(
+          [p.status, p.refundedCredits, p.refundedCents],
+          ['refunded', 40, 1999],
+          'the 10 spent stay spent; the money is what Stripe refunded',
+        );
+        assert.equal((await ledger.balance('ann')).available, 0);
+        const report = await verify(store);
+        assert.ok(report.ok, JSON.stringify(report.violations));
+        assert.equal(report.totals.refunded, 40);
+      } finally {
+        await close();
+      }
+    });
+  });
+}
+
+describe('renewal invoice with nothing due', () => {
+  it('records the event and changes no balance', async () => {
+    const [, open] = BOTH_STORES[0]!;
+    const { store, close } = await open();
+    try {
+      const clock = new FakeClock(T0);
+      const ledger = new Ledger({ store, clock });
+      await ledger.loadCatalog(defaultCatalog());
+      await ledger.createAccount({ accountId: 'ann' });
+      await ledger.subscribe({ accountId: 'ann', key: 's', plan: 'starter' });
+      clock.set(T0 + 3 * DAY);
+      const r = await ledger.applyPaidInvoice({ accountId: 'ann', eventId: 'evt_x' });
+      assert.deepEqual(r, { replay: false, cycleIndex: 0 });
+      assert.deepEqual(await ledger.applyPaidInvoice({ accountId: 'ann', eventId: 'evt_x' }), {
+        replay: true,
+        cycleIndex: 0,
+      });
+      assert.equal((await ledger.balance('ann')).available, 100);
+    } finally {
+      await close();
+    }
+  });
+});
