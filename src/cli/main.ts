@@ -6,6 +6,9 @@ import { registerPayments } from './commands/payments.js';
 import { registerPlans } from './commands/plans.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerReads } from './commands/reads.js';
+import { registerServe } from './commands/serve.js';
+import { registerKeys } from './commands/keys.js';
+import { registerWebhooks } from './commands/webhooks.js';
 import { registerSetup } from './commands/setup.js';
 import type { GlobalOptions } from './context.js';
 import { reportError } from './output.js';
@@ -26,6 +29,9 @@ registerPlans(program, globals);
 registerPayments(program, globals);
 registerSimulate(program, globals);
 registerReads(program, globals);
+registerKeys(program, globals);
+registerWebhooks(program, globals);
+registerServe(program, globals);
 
 function usageError(e: CommanderError): AmisiError {
   return new AmisiError('invalid_argument', e.message.replace(/^error: /, ''), {

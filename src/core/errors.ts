@@ -35,6 +35,8 @@ export type ErrorCode =
   | 'forbidden'
   | 'not_found'
   | 'rate_limited'
+  | 'unknown_webhook'
+  | 'unknown_delivery'
   | 'internal';
 
 export interface ErrorInfo {
@@ -263,6 +265,20 @@ export const errorTable = {
     title: 'Rate limited',
     hint: 'Too many requests with this key; retry after the Retry-After header.',
     retryable: true,
+  },
+  unknown_webhook: {
+    status: 404,
+    exit: 3,
+    title: 'Unknown webhook endpoint',
+    hint: 'List the endpoints with amisi webhooks list.',
+    retryable: false,
+  },
+  unknown_delivery: {
+    status: 404,
+    exit: 3,
+    title: 'Unknown delivery',
+    hint: 'List the deliveries with amisi webhooks deliveries.',
+    retryable: false,
   },
   internal: {
     status: 500,

@@ -2,6 +2,13 @@ import { AmisiError, assert } from '../core/errors.js';
 import { isExpired, isSpendable, type Draw, type Grant } from '../core/grants.js';
 import { decideAutoTopup, sameAutoTopup, type AutoTopup } from '../core/autotopup.js';
 import { own } from '../core/catalog.js';
+import {
+  wants,
+  type Delivery,
+  type WebhookEndpoint,
+  type WebhookEvent,
+  type WebhookEventType,
+} from '../core/webhooks.js';
 import type { Hold } from '../core/holds.js';
 import { planRenewal, type Subscription } from '../core/subscriptions.js';
 import { pendingPurchase, type Purchase } from '../core/purchases.js';
@@ -21,6 +28,14 @@ function isCycleAllocation(g: Grant, at: number): boolean {
   return g.source === 'allocation' && g.expiresAt === at;
 }
 
+/** Journal transactions that are webhook events of their own. */
+const EVENT_OF_KIND: Partial<Record<JournalTransaction['kind'], WebhookEventType>> = {
+  charge: 'charge.created',
+  capture: 'hold.captured',
+  grant: 'grant.created',
+  renewal: 'renewal.completed',
+};
+
 /** What a queued command will touch, known before its batch starts (for prefetching). */
 export interface CommandHint {
   readonly accountId?: string;
@@ -33,6 +48,8 @@ export class AccountState {
   readonly grants = new Map<string, Grant>();
   subscription: Subscription | undefined;
   autoTopup: AutoTopup | undefined;
+  /** Available credits once loaded and settled, before this batch's commands (balance.low). */
+  availableAtLoad = 0;
   constructor(readonly account: AccountRecord) {}
 }
 
@@ -82,10 +99,16 @@ export class Batch {
   commandWrites = 0;
   private maintaining = false;
 
+  /** Endpoints, read when the batch has its first event; events and their deliveries. */
+  private endpoints: readonly WebhookEndpoint[] | undefined;
+  private readonly events: WebhookEvent[] = [];
+  private readonly deliveries: Delivery[] = [];
+
   constructor(
     readonly tx: WriteTx,
     readonly now: number,
     private readonly ids: Ids,
+    private readonly lowBalanceCredits = 10,
   ) {}
 
   newId(prefix: string): string {
@@ -139,6 +162,7 @@ export class Batch {
         state,
         due.filter((h) => h.accountId === id),
       );
+      state.availableAtLoad = this.available(state);
     }
   }
 
@@ -157,6 +181,7 @@ export class Batch {
     [state.autoTopup] = await this.tx.autoTopups([accountId]);
     this.states.set(accountId, state);
     await this.maintain(state, await this.tx.dueHolds([accountId], this.now));
+    state.availableAtLoad = this.available(state);
     return state;
   }
 
@@ -281,9 +306,12 @@ export class Batch {
     const fired: Purchase[] = [];
     for (const state of this.states.values()) {
       const rule = state.autoTopup;
+      const available = this.available(state);
+      const low = rule?.thresholdCredits ?? this.lowBalanceCredits;
+      if (state.availableAtLoad >= low && available < low) {
+        await this.emit(state.account.id, 'balance.low', { available, threshold: low });
+      }
       if (!rule) continue;
-      let available = 0;
-      for (const g of state.grants.values()) if (isSpendable(g, this.now)) available += g.remaining;
       const decision = decideAutoTopup(rule, available, this.now);
       let next = decision.next;
       if (decision.fire) {
@@ -313,6 +341,51 @@ export class Batch {
       }
     }
     return fired;
+  }
+
+  /** Spendable credits of the account as the batch has it now. */
+  available(state: AccountState): number {
+    let available = 0;
+    for (const g of state.grants.values()) if (isSpendable(g, this.now)) available += g.remaining;
+    return available;
+  }
+
+  /**
+   * Records an event in this transaction (the outbox) with a delivery for every endpoint that
+   * wants it; nothing is written when none does. Returns the event id, or null.
+   */
+  async emit(
+    accountId: string,
+    type: WebhookEventType,
+    data: Record<string, unknown>,
+    eventId?: string,
+  ): Promise<string | null> {
+    this.endpoints ??= await this.tx.webhookEndpoints();
+    const targets = this.endpoints.filter((e) => wants(e, accountId, type));
+    if (targets.length === 0) return null;
+    const id = eventId ?? this.newId('evt');
+    this.events.push({ accountId, id, type, createdAt: this.now, data });
+    for (const endpoint of targets) {
+      this.deliveries.push({
+        accountId,
+        id: this.newId('dlv'),
+        endpointId: endpoint.id,
+        eventId: id,
+        status: 'pending',
+        attempts: 0,
+        nextAttemptAt: this.now,
+        createdAt: this.now,
+        deliveredAt: null,
+        lastStatusCode: null,
+        lastError: null,
+      });
+    }
+    return id;
+  }
+
+  /** A registration in this batch is seen by the commands after it. */
+  forgetEndpoints(): void {
+    this.endpoints = undefined;
   }
 
   async insertHold(hold: Hold): Promise<void> {
@@ -371,6 +444,8 @@ export class Batch {
     if (this.idempotency.size > 0) await this.tx.putIdempotency([...this.idempotency.values()]);
     if (this.dirtyAutoTopups.size > 0)
       await this.tx.putAutoTopups([...this.dirtyAutoTopups.values()]);
+    if (this.events.length > 0) await this.tx.insertWebhookEvents(this.events);
+    if (this.deliveries.length > 0) await this.tx.insertDeliveries(this.deliveries);
   }
 
   /** Appends one balanced journal transaction and returns its id. */
@@ -390,6 +465,19 @@ export class Batch {
     assertBalanced(tx);
     this.wrote();
     this.journal.set(tx.id, tx);
+    const type = EVENT_OF_KIND[tx.kind];
+    if (type) {
+      await this.emit(accountId, type, {
+        transaction: {
+          id: tx.id,
+          kind: tx.kind,
+          createdAt: tx.createdAt,
+          holdId: tx.holdId,
+          grantId: tx.grantId,
+          detail: tx.detail,
+        },
+      });
+    }
     return tx.id;
   }
 

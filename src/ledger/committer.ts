@@ -11,6 +11,11 @@ export interface CommitterOptions {
   /** Most changes waiting for a batch; past it, new ones are refused with store_busy. */
   readonly maxQueue: number;
   /**
+   * balance.low fires when a batch takes an account's available credits from at least this
+   * to below it (an account with an auto top-up rule uses the rule's threshold instead).
+   */
+  readonly lowBalanceCredits: number;
+  /**
    * Told the number of commands of each committed batch (metrics). Called after COMMIT and
    * before the commands' promises settle; what it throws is ignored, so it cannot fail a batch.
    */
@@ -21,6 +26,7 @@ export const DEFAULT_COMMITTER_OPTIONS: CommitterOptions = {
   maxBatch: 1000,
   maxAttempts: 5,
   maxQueue: 100_000,
+  lowBalanceCredits: 10,
 };
 
 type Run<T> = (batch: Batch) => Promise<T>;
@@ -111,7 +117,7 @@ export class Committer {
       let culprit = -1;
       try {
         await this.store.write(async (tx) => {
-          const batch = new Batch(tx, this.clock.now(), this.ids);
+          const batch = new Batch(tx, this.clock.now(), this.ids, this.options.lowBalanceCredits);
           await batch.prepare(await Promise.all(pending.map((p) => p.hint)));
           for (let i = 0; i < pending.length; i++) {
             culprit = i;

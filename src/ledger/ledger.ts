@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { AmisiError } from '../core/errors.js';
 import { isExpired, isSpendable, type Grant, type GrantSource } from '../core/grants.js';
+import { WEBHOOK_EVENT_TYPES, type Delivery, type WebhookEventType } from '../core/webhooks.js';
 import { HOLD_TTL_DEFAULT_MS, type Attribution, type Hold } from '../core/holds.js';
 import {
   TRANSACTION_KINDS,
@@ -11,6 +12,7 @@ import { quote, type Quote, type QuoteItemRequest } from '../core/quote.js';
 import * as commands from './commands.js';
 import * as subscriptions from './subscription-commands.js';
 import * as purchases from './purchase-commands.js';
+import * as webhooks from './webhook-commands.js';
 import type { Purchase } from '../core/purchases.js';
 import { AUTO_TOPUP_PERIODS, type AutoTopup, type AutoTopupPeriod } from '../core/autotopup.js';
 import type { Subscription } from '../core/subscriptions.js';
@@ -349,6 +351,68 @@ export class Ledger {
     return (await this.store.getAutoTopup(accountId)) ?? null;
   }
 
+  /** Registers a webhook endpoint (for one account, or every account when accountId is null). */
+  async registerWebhook(input: {
+    url: string;
+    secret: string;
+    eventTypes: readonly string[];
+    accountId?: string | null;
+  }) {
+    const checked: webhooks.RegisterInput = {
+      url: requireUrl(input.url),
+      secret: requireKey(input.secret),
+      eventTypes: requireEventTypes(input.eventTypes),
+      accountId: input.accountId == null ? null : requireId(input.accountId, 'account'),
+    };
+    return this.committer.submit(
+      (b) => webhooks.registerEndpoint(b, checked),
+      checked.accountId === null ? undefined : { accountId: checked.accountId },
+    );
+  }
+
+  async disableWebhook(endpointId: string): Promise<void> {
+    const id = requireId(endpointId, 'endpoint');
+    const done = await this.committer.submit((b) => webhooks.disableEndpoint(b, id));
+    if (!done) {
+      throw new AmisiError('unknown_webhook', `no active webhook endpoint "${endpointId}"`, {
+        endpointId,
+      });
+    }
+  }
+
+  /** Takes up to `limit` due deliveries for `leaseMs` (the deliverer then posts them). */
+  claimDeliveries(limit: number, leaseMs: number): Promise<Delivery[]> {
+    return this.committer.submit((b) => webhooks.claimDeliveries(b, limit, leaseMs));
+  }
+
+  finishAttempt(delivery: Delivery, outcome: webhooks.AttemptOutcome): Promise<Delivery> {
+    return this.committer.submit((b) => webhooks.finishAttempt(b, delivery, outcome));
+  }
+
+  /** A new delivery of the same event to the same endpoint, due now. */
+  async redeliver(deliveryId: string): Promise<Delivery> {
+    const old = await this.store.findDelivery(requireId(deliveryId, 'delivery'));
+    if (!old) throw webhooks.unknownDelivery(deliveryId);
+    return this.committer.submit((b) => webhooks.redeliver(b, old));
+  }
+
+  /**
+   * grant.expiring for every grant with credits that expires within `withinMs` (default 7 days),
+   * once per grant. Returns how many events it made.
+   */
+  async announceExpiringGrants(withinMs = 7 * 86_400_000): Promise<number> {
+    const now = this.clock.now();
+    const grants = await this.store.grantsExpiring(now, now + withinMs, 10_000);
+    const byAccount = new Map<string, Grant[]>();
+    for (const g of grants) byAccount.set(g.accountId, [...(byAccount.get(g.accountId) ?? []), g]);
+    const counts = await Promise.all(
+      [...byAccount].map(([accountId, list]) =>
+        this.committer.submit((b) => webhooks.announceExpiring(b, accountId, list), { accountId }),
+      ),
+    );
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
   async recordCheckout(purchaseId: string, checkoutRef: string) {
     const id = requireId(purchaseId, 'purchase');
     return this.committer.submit(
@@ -526,6 +590,34 @@ export class Ledger {
 }
 
 const KINDS: readonly TransactionKind[] = TRANSACTION_KINDS;
+
+function requireUrl(value: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || value.length > 2000) {
+    throw new AmisiError('invalid_argument', 'url must be an http or https URL', {
+      field: 'url',
+      value: String(value).slice(0, 200),
+    });
+  }
+  return url.toString();
+}
+
+function requireEventTypes(values: readonly string[]): WebhookEventType[] {
+  const bad = values.filter((v) => !(WEBHOOK_EVENT_TYPES as readonly string[]).includes(v));
+  if (values.length === 0 || bad.length > 0) {
+    throw new AmisiError(
+      'invalid_argument',
+      `events must be one or more of ${WEBHOOK_EVENT_TYPES.join(', ')}`,
+      { field: 'events', value: bad.join(','), allowed: WEBHOOK_EVENT_TYPES },
+    );
+  }
+  return [...new Set(values)] as WebhookEventType[];
+}
 
 function requireCents(value: number): number {
   if (!Number.isSafeInteger(value) || value < 0) {

@@ -145,6 +145,7 @@ export async function confirmPayment(
     paidAt: batch.now,
   };
   await batch.updatePurchase(paid);
+  await batch.emit(state.account.id, 'purchase.completed', { purchase: paid, transactionId });
   return { purchase: paid, transactionId, replay: false };
 }
 
@@ -237,6 +238,7 @@ export async function markRefunded(
   if (purchase.status !== 'refunding') return purchase;
   const done: Purchase = { ...purchase, status: 'refunded', refundRef };
   await batch.updatePurchase(done);
+  await batch.emit(done.accountId, 'refund.completed', { purchase: done });
   return done;
 }
 

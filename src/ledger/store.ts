@@ -5,6 +5,13 @@ import type { Book, JournalTransaction, TransactionKind } from '../core/journal.
 import type { Subscription } from '../core/subscriptions.js';
 import type { Purchase } from '../core/purchases.js';
 import type { AutoTopup } from '../core/autotopup.js';
+import type {
+  Delivery,
+  DeliveryAttempt,
+  DeliveryStatus,
+  WebhookEndpoint,
+  WebhookEvent,
+} from '../core/webhooks.js';
 
 /**
  * The Store port: everything the ledger needs from storage, and nothing that names SQL.
@@ -79,6 +86,13 @@ export interface AccountAudit {
   /** Journal transactions that resolved each hold (capture, release, expiry), by hold id. */
   readonly resolutions: ReadonlyMap<string, number>;
   readonly transactionCount: number;
+}
+
+export interface DeliveryQuery {
+  readonly accountId?: string;
+  readonly endpointId?: string;
+  readonly status?: DeliveryStatus;
+  readonly limit: number;
 }
 
 export interface AccountKey {
@@ -167,6 +181,23 @@ export interface WriteTx {
   /** Removes the account's rule; false when it had none. */
   deleteAutoTopup(accountId: string): Promise<boolean>;
 
+  /** Endpoints not disabled (a batch reads them once, when it first has an event). */
+  webhookEndpoints(): Promise<WebhookEndpoint[]>;
+  insertWebhookEndpoint(endpoint: WebhookEndpoint): Promise<void>;
+  /** Disables an endpoint; false when there is no such endpoint or it is disabled already. */
+  disableWebhookEndpoint(endpointId: string, at: number): Promise<boolean>;
+  insertWebhookEvents(events: readonly WebhookEvent[]): Promise<void>;
+  /** Which of these event ids the account already has. */
+  webhookEventIds(accountId: string, eventIds: readonly string[]): Promise<string[]>;
+  insertDeliveries(deliveries: readonly Delivery[]): Promise<void>;
+  /**
+   * Takes up to `limit` pending deliveries due at `now` (crosses accounts) and moves their next
+   * attempt to `leaseUntil`, so no other deliverer takes them meanwhile (PostgreSQL: SKIP LOCKED).
+   */
+  claimDeliveries(now: number, leaseUntil: number, limit: number): Promise<Delivery[]>;
+  /** Writes a delivery's new state and the attempt that led to it. */
+  finishDelivery(delivery: Delivery, attempt: DeliveryAttempt): Promise<void>;
+
   /** The active subscriptions of these accounts (at most one each). */
   activeSubscriptions(accountIds: readonly string[]): Promise<Subscription[]>;
   insertSubscription(subscription: Subscription): Promise<void>;
@@ -217,6 +248,14 @@ export interface Store {
   findPurchase(purchaseId: string): Promise<Purchase | undefined>;
   listPurchases(accountId: string): Promise<Purchase[]>;
   getAutoTopup(accountId: string): Promise<AutoTopup | undefined>;
+  listWebhookEndpoints(): Promise<WebhookEndpoint[]>;
+  getWebhookEvent(accountId: string, eventId: string): Promise<WebhookEvent | undefined>;
+  /** Deliveries newest first, optionally of one account, endpoint or status (crosses accounts). */
+  listDeliveries(query: DeliveryQuery): Promise<Delivery[]>;
+  findDelivery(deliveryId: string): Promise<Delivery | undefined>;
+  listAttempts(accountId: string, deliveryId: string): Promise<DeliveryAttempt[]>;
+  /** Grants with credits expiring in (from, to], soonest first (crosses accounts: a scan job). */
+  grantsExpiring(from: number, to: number, limit: number): Promise<Grant[]>;
   /** Auto top-up purchases still waiting for a checkout, oldest first (crosses accounts). */
   autoTopupsAwaitingCheckout(limit: number): Promise<Purchase[]>;
   /** The account's active subscription, else its latest one. */

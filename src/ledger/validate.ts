@@ -12,8 +12,9 @@ import { MAX_QUOTE_ITEMS, type QuoteItemRequest } from '../core/quote.js';
 
 /** Checks on input shape, run before a command is queued: bad input never reaches a batch. */
 
-const ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
-const KEY = /^[\x21-\x7e]{1,255}$/;
+/** Ids and idempotency keys; the HTTP schemas reuse these patterns (src/http/schemas). */
+export const ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
+export const KEY = /^[\x21-\x7e]{1,255}$/;
 const LABEL_KEY = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 function invalid(field: string, message: string, value: unknown): never {

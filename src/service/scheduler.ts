@@ -14,6 +14,8 @@ export interface SchedulerReport {
   readonly renewed: number;
   readonly settled: number;
   readonly autoTopups: number;
+  /** grant.expiring events made (7 days ahead, once per grant). */
+  readonly expiring: number;
   readonly purgedKeys: number;
 }
 
@@ -22,7 +24,8 @@ const PURGE_EVERY_MS = 3_600_000;
 
 /**
  * The periodic jobs of a long-running process (`amisi serve`): renewals that are due, the sweep
- * of expired grants and holds, checkouts for auto top-ups, and the purge of old idempotency keys.
+ * of expired grants and holds, checkouts for auto top-ups, grant.expiring events (7 days
+ * ahead), and the purge of old idempotency keys.
  * Every job is idempotent, so several processes on one PostgreSQL database may all run it: the
  * account locks make a second runner find nothing to do. Runs never overlap within a process.
  */
@@ -71,13 +74,16 @@ export class Scheduler {
       this.stopped || !purchases
         ? 0
         : await this.job('autotopup', () => purchases.checkoutAutoTopups());
+    const expiring = this.stopped
+      ? 0
+      : await this.job('expiring', () => this.ledger.announceExpiringGrants());
     let purgedKeys = 0;
     const now = this.ledger.clock.now();
     if (!this.stopped && now - this.lastPurgeAt >= PURGE_EVERY_MS) {
       purgedKeys = await this.job('purge', () => this.ledger.purgeIdempotency());
       this.lastPurgeAt = now;
     }
-    this.options.onRun?.({ renewed, settled, autoTopups, purgedKeys });
+    this.options.onRun?.({ renewed, settled, autoTopups, expiring, purgedKeys });
   }
 
   private async job(name: string, fn: () => Promise<number>): Promise<number> {

@@ -4,6 +4,7 @@ import type { Hold, HoldStatus } from '../core/holds.js';
 import type { Book, Entry, JournalTransaction, TransactionKind } from '../core/journal.js';
 import type { Purchase } from '../core/purchases.js';
 import type { AutoTopup } from '../core/autotopup.js';
+import type { Delivery, DeliveryAttempt, WebhookEndpoint, WebhookEvent } from '../core/webhooks.js';
 import type { Subscription } from '../core/subscriptions.js';
 import {
   API_KEY_SCOPES,
@@ -336,3 +337,95 @@ export const IDEMPOTENCY_COLUMNS = [
   'transaction_id',
   'created_at',
 ] as const;
+
+export function toWebhookEndpoint(r: Row): WebhookEndpoint {
+  return {
+    id: r.endpoint_id as string,
+    url: r.url as string,
+    secret: r.secret as string,
+    eventTypes: json<WebhookEndpoint['eventTypes']>(r.event_types),
+    accountId: text(r.account_id),
+    createdAt: int(r.created_at, 'endpoint created_at'),
+    disabledAt: intOrNull(r.disabled_at, 'endpoint disabled_at'),
+  };
+}
+
+export function toWebhookEvent(r: Row): WebhookEvent {
+  return {
+    accountId: r.account_id as string,
+    id: r.event_id as string,
+    type: r.type as WebhookEvent['type'],
+    createdAt: int(r.created_at, 'event created_at'),
+    data: json<Record<string, unknown>>(r.data),
+  };
+}
+
+export const WEBHOOK_EVENT_COLUMNS = [
+  'account_id',
+  'event_id',
+  'type',
+  'data',
+  'created_at',
+] as const;
+
+export function webhookEventValues(e: WebhookEvent): unknown[] {
+  return [e.accountId, e.id, e.type, JSON.stringify(e.data), e.createdAt];
+}
+
+export function toDelivery(r: Row): Delivery {
+  return {
+    accountId: r.account_id as string,
+    id: r.delivery_id as string,
+    endpointId: r.endpoint_id as string,
+    eventId: r.event_id as string,
+    status: r.status as Delivery['status'],
+    attempts: int(r.attempts, 'delivery attempts'),
+    nextAttemptAt: int(r.next_attempt_at, 'delivery next_attempt_at'),
+    createdAt: int(r.created_at, 'delivery created_at'),
+    deliveredAt: intOrNull(r.delivered_at, 'delivery delivered_at'),
+    lastStatusCode: intOrNull(r.last_status_code, 'delivery last_status_code'),
+    lastError: text(r.last_error),
+  };
+}
+
+export const DELIVERY_COLUMNS = [
+  'account_id',
+  'delivery_id',
+  'endpoint_id',
+  'event_id',
+  'status',
+  'attempts',
+  'next_attempt_at',
+  'created_at',
+  'delivered_at',
+  'last_status_code',
+  'last_error',
+] as const;
+
+export function deliveryValues(d: Delivery): unknown[] {
+  return [
+    d.accountId,
+    d.id,
+    d.endpointId,
+    d.eventId,
+    d.status,
+    d.attempts,
+    d.nextAttemptAt,
+    d.createdAt,
+    d.deliveredAt,
+    d.lastStatusCode,
+    d.lastError,
+  ];
+}
+
+export function toDeliveryAttempt(r: Row): DeliveryAttempt {
+  return {
+    accountId: r.account_id as string,
+    deliveryId: r.delivery_id as string,
+    attempt: int(r.attempt, 'attempt number'),
+    at: int(r.at, 'attempt at'),
+    statusCode: intOrNull(r.status_code, 'attempt status_code'),
+    error: text(r.error),
+    durationMs: int(r.duration_ms, 'attempt duration_ms'),
+  };
+}

@@ -418,5 +418,97 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
       assert.equal(await store.getAutoTopup('acc-top'), undefined);
       assert.deepEqual(await store.autoTopupsAwaitingCheckout(10), []);
     });
+
+    it('webhooks: endpoints, events, deliveries claimed once, attempts recorded', async () => {
+      const endpoint = {
+        id: 'whe_1',
+        url: 'http://127.0.0.1:9/hooks',
+        secret: 'whsec_1',
+        eventTypes: ['charge.created' as const],
+        accountId: null,
+        createdAt: T0,
+        disabledAt: null,
+      };
+      const event = {
+        accountId: 'acc-hook',
+        id: 'evt_1',
+        type: 'charge.created' as const,
+        createdAt: T0,
+        data: { transaction: { id: 't1', detail: { note: 'it\'s "quoted"' } } },
+      };
+      const delivery = {
+        accountId: 'acc-hook',
+        id: 'dlv_1',
+        endpointId: 'whe_1',
+        eventId: 'evt_1',
+        status: 'pending' as const,
+        attempts: 0,
+        nextAttemptAt: T0,
+        createdAt: T0,
+        deliveredAt: null,
+        lastStatusCode: null,
+        lastError: null,
+      };
+      await store.write(async (w) => {
+        await w.insertAccount({ id: 'acc-hook', plan: null, createdAt: T0 });
+        await w.insertWebhookEndpoint(endpoint);
+        await w.insertWebhookEvents([event]);
+        await w.insertDeliveries([delivery, { ...delivery, id: 'dlv_2', nextAttemptAt: T0 + 50 }]);
+        await w.insertGrant(grant('acc-hook', { id: 'grt_hook_soon', expiresAt: T0 + 100 }));
+      });
+      const expiring = (from: number, to: number) =>
+        store.grantsExpiring(from, to, 100).then((gs) => gs.map((g) => g.id));
+      assert.ok((await expiring(T0 + 50, T0 + 100)).includes('grt_hook_soon'));
+      assert.ok(!(await expiring(T0 + 100, T0 + 200)).includes('grt_hook_soon'), 'from is open');
+      assert.deepEqual(await store.listWebhookEndpoints(), [endpoint]);
+      assert.deepEqual(await store.getWebhookEvent('acc-hook', 'evt_1'), event);
+      const claimed = await store.write((w) => w.claimDeliveries(T0 + 10, T0 + 1000, 10));
+      assert.deepEqual(
+        claimed.map((d) => [d.id, d.nextAttemptAt]),
+        [['dlv_1', T0 + 1000]],
+      );
+      assert.deepEqual(
+        await store.write((w) => w.claimDeliveries(T0 + 10, T0 + 1000, 10)),
+        [],
+        'a claimed delivery is leased',
+      );
+      await store.write(async (w) => {
+        await w.finishDelivery(
+          {
+            ...claimed[0]!,
+            status: 'delivered',
+            attempts: 1,
+            deliveredAt: T0 + 20,
+            lastStatusCode: 200,
+          },
+          {
+            accountId: 'acc-hook',
+            deliveryId: 'dlv_1',
+            attempt: 1,
+            at: T0 + 20,
+            statusCode: 200,
+            error: null,
+            durationMs: 3,
+          },
+        );
+        assert.deepEqual(await w.webhookEventIds('acc-hook', ['evt_1', 'evt_2']), ['evt_1']);
+        assert.equal(await w.disableWebhookEndpoint('whe_1', T0 + 30), true);
+        assert.equal(await w.disableWebhookEndpoint('whe_1', T0 + 30), false);
+        assert.deepEqual(await w.webhookEndpoints(), []);
+      });
+      assert.equal((await store.findDelivery('dlv_1'))?.status, 'delivered');
+      assert.deepEqual(
+        (await store.listAttempts('acc-hook', 'dlv_1')).map((a) => a.statusCode),
+        [200],
+      );
+      assert.deepEqual(
+        (await store.listDeliveries({ limit: 10, status: 'pending' })).map((d) => d.id),
+        ['dlv_2'],
+      );
+      assert.deepEqual(
+        (await store.listDeliveries({ limit: 10, accountId: 'acc-hook' })).length,
+        2,
+      );
+    });
   });
 }

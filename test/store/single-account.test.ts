@@ -85,6 +85,38 @@ const ALLOWED: readonly { name: string; reason: string; matches: (sql: string) =
       'DELETE FROM idempotency WHERE (account_id, key) IN (SELECT account_id, key FROM idempotency WHERE created_at < $1 LIMIT $2)',
   },
   {
+    name: 'webhook_endpoints',
+    reason:
+      'endpoints are operator configuration (like the catalog); a batch reads the few active ones to fan events out.',
+    matches: (s) => tablesOf(s).length > 0 && tablesOf(s).every((t) => t === 'webhook_endpoints'),
+  },
+  {
+    name: 'claimDeliveries',
+    reason:
+      'the deliverer takes due deliveries of any account through the partial index on next_attempt_at, SKIP LOCKED.',
+    matches: (s) =>
+      s.startsWith(
+        "UPDATE webhook_deliveries d SET next_attempt_at = $2 FROM (SELECT account_id, delivery_id FROM webhook_deliveries WHERE status = 'pending'",
+      ),
+  },
+  {
+    name: 'listDeliveries and findDelivery',
+    reason:
+      'the operator lists deliveries across accounts (newest first) or finds one by its unique id.',
+    matches: (s) =>
+      /^SELECT \* FROM webhook_deliveries( WHERE (status|endpoint_id) = \$1)? ORDER BY created_at DESC, delivery_id DESC LIMIT \$\d$/.test(
+        s,
+      ) || s === 'SELECT * FROM webhook_deliveries WHERE delivery_id = $1',
+  },
+  {
+    name: 'grantsExpiring',
+    reason:
+      'the grant.expiring job finds grants expiring within 7 days through the grants_due index.',
+    matches: (s) =>
+      s ===
+      'SELECT * FROM grants WHERE remaining > 0 AND expires_at IS NOT NULL AND expires_at > $1 AND expires_at <= $2 ORDER BY expires_at, grant_id LIMIT $3',
+  },
+  {
     name: 'autoTopupsAwaitingCheckout',
     reason:
       'the scheduler finds auto top-up purchases still waiting for a checkout, through a partial index; it only reads them.',

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { catalogProblems, parseCatalog, type Catalog } from '../../core/catalog.js';
 import { AmisiError } from '../../core/errors.js';
 import { formatMoney } from '../../core/money.js';
+import type { Ledger } from '../../ledger/ledger.js';
 import {
   DEFAULT_CATALOG_PATH,
   describeDatabase,
@@ -56,6 +57,15 @@ function catalogTables(c: Catalog): string {
   ].join('\n');
 }
 
+/**
+ * What `amisi init` and `amisi serve` share: loads `body` and makes it active, unless a catalog
+ * is active already and none was asked for (a restart must not bring the shipped prices back).
+ */
+export async function ensureCatalog(ledger: Ledger, body: unknown, asked: boolean) {
+  const existing = await ledger.store.activeCatalog();
+  return existing && !asked ? { catalog: existing, replay: true } : ledger.loadCatalog(body);
+}
+
 export function registerSetup(program: Command, globals: Globals): void {
   program
     .command('init')
@@ -67,11 +77,7 @@ export function registerSetup(program: Command, globals: Globals): void {
       await withLedger(
         globals(),
         async (ledger, out) => {
-          const existing = await ledger.store.activeCatalog();
-          const loaded =
-            existing && !o.catalog
-              ? { catalog: existing, replay: true }
-              : await ledger.loadCatalog(body);
+          const loaded = await ensureCatalog(ledger, body, o.catalog !== undefined);
           out.print(
             () =>
               pairs([

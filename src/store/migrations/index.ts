@@ -351,4 +351,102 @@ CREATE TABLE api_keys (
 );
 `,
   },
+  {
+    id: 6,
+    name: 'webhooks',
+    // Endpoints are operator configuration (like catalogs): no account in their key. Events and
+    // deliveries are written in the batch that made the change (the outbox).
+    sqlite: `
+CREATE TABLE webhook_endpoints (
+  endpoint_id TEXT PRIMARY KEY,
+  url TEXT NOT NULL,
+  secret TEXT NOT NULL,
+  event_types TEXT NOT NULL,
+  account_id TEXT,
+  created_at INTEGER NOT NULL,
+  disabled_at INTEGER
+) WITHOUT ROWID;
+CREATE TABLE webhook_events (
+  account_id TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  data TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (account_id, event_id)
+) WITHOUT ROWID;
+CREATE TABLE webhook_deliveries (
+  account_id TEXT NOT NULL,
+  delivery_id TEXT NOT NULL,
+  endpoint_id TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending','delivered','failed')),
+  attempts INTEGER NOT NULL CHECK (attempts >= 0),
+  next_attempt_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  delivered_at INTEGER,
+  last_status_code INTEGER,
+  last_error TEXT,
+  PRIMARY KEY (account_id, delivery_id)
+) WITHOUT ROWID;
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_by_id ON webhook_deliveries (delivery_id);
+CREATE INDEX webhook_deliveries_recent ON webhook_deliveries (created_at);
+CREATE TABLE webhook_attempts (
+  account_id TEXT NOT NULL,
+  delivery_id TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  status_code INTEGER,
+  error TEXT,
+  duration_ms INTEGER NOT NULL,
+  PRIMARY KEY (account_id, delivery_id, attempt)
+) WITHOUT ROWID;
+`,
+    postgres: `
+CREATE TABLE webhook_endpoints (
+  endpoint_id TEXT PRIMARY KEY,
+  url TEXT NOT NULL,
+  secret TEXT NOT NULL,
+  event_types TEXT NOT NULL,
+  account_id TEXT,
+  created_at BIGINT NOT NULL,
+  disabled_at BIGINT
+);
+CREATE TABLE webhook_events (
+  account_id TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  data JSONB NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (account_id, event_id)
+);
+CREATE TABLE webhook_deliveries (
+  account_id TEXT NOT NULL,
+  delivery_id TEXT NOT NULL,
+  endpoint_id TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending','delivered','failed')),
+  attempts INTEGER NOT NULL CHECK (attempts >= 0),
+  next_attempt_at BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  delivered_at BIGINT,
+  last_status_code INTEGER,
+  last_error TEXT,
+  PRIMARY KEY (account_id, delivery_id)
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_by_id ON webhook_deliveries (delivery_id);
+CREATE INDEX webhook_deliveries_recent ON webhook_deliveries (created_at);
+CREATE TABLE webhook_attempts (
+  account_id TEXT NOT NULL,
+  delivery_id TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  at BIGINT NOT NULL,
+  status_code INTEGER,
+  error TEXT,
+  duration_ms INTEGER NOT NULL,
+  PRIMARY KEY (account_id, delivery_id, attempt)
+);
+`,
+  },
 ];

@@ -11,6 +11,7 @@ import type {
   CatalogRecord,
   GrantRemaining,
   HistoryQuery,
+  DeliveryQuery,
   HoldRef,
   IdempotencyRecord,
   Store,
@@ -25,6 +26,14 @@ import {
   AUTOTOPUP_COLUMNS,
   autoTopupValues,
   awaitingCheckoutSql,
+  DELIVERY_COLUMNS,
+  deliveryValues,
+  toDelivery,
+  toDeliveryAttempt,
+  toWebhookEndpoint,
+  toWebhookEvent,
+  WEBHOOK_EVENT_COLUMNS,
+  webhookEventValues,
   toAutoTopup,
   purchaseValues,
   PURCHASE_COLUMNS,
@@ -42,6 +51,12 @@ import {
 import type { Subscription } from '../../core/subscriptions.js';
 import type { Purchase } from '../../core/purchases.js';
 import type { AutoTopup } from '../../core/autotopup.js';
+import type {
+  Delivery,
+  DeliveryAttempt,
+  WebhookEndpoint,
+  WebhookEvent,
+} from '../../core/webhooks.js';
 
 const UPSERT_AUTOTOPUP = `INSERT INTO autotopups (${AUTOTOPUP_COLUMNS.join(', ')})
   VALUES (${AUTOTOPUP_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
@@ -392,6 +407,79 @@ class PostgresWriteTx implements WriteTx {
   async deleteAutoTopup(accountId: string) {
     const r = await this.sql.run('DELETE FROM autotopups WHERE account_id = $1', [accountId]);
     return r.rowCount === 1;
+  }
+  async webhookEndpoints() {
+    const rows = await this.sql.rows(
+      'SELECT * FROM webhook_endpoints WHERE disabled_at IS NULL',
+      [],
+      'webhook_endpoints',
+    );
+    return rows.map(toWebhookEndpoint);
+  }
+  async insertWebhookEndpoint(e: WebhookEndpoint) {
+    await this.sql.run(
+      'INSERT INTO webhook_endpoints (endpoint_id, url, secret, event_types, account_id, created_at, disabled_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+      [e.id, e.url, e.secret, JSON.stringify(e.eventTypes), e.accountId, e.createdAt, e.disabledAt],
+    );
+  }
+  async disableWebhookEndpoint(endpointId: string, at: number) {
+    const r = await this.sql.run(
+      'UPDATE webhook_endpoints SET disabled_at = $1 WHERE endpoint_id = $2 AND disabled_at IS NULL',
+      [at, endpointId],
+    );
+    return r.rowCount === 1;
+  }
+  async insertWebhookEvents(events: readonly WebhookEvent[]) {
+    await this.sql.run(
+      `INSERT INTO webhook_events (account_id, event_id, type, data, created_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::bigint[])`,
+      WEBHOOK_EVENT_COLUMNS.map((_, i) => events.map((e) => webhookEventValues(e)[i])),
+      'insert_webhook_events',
+    );
+  }
+  async webhookEventIds(accountId: string, eventIds: readonly string[]) {
+    const rows = await this.sql.rows(
+      'SELECT event_id FROM webhook_events WHERE account_id = $1 AND event_id = ANY($2::text[])',
+      [accountId, eventIds],
+    );
+    return rows.map((r) => r.event_id as string);
+  }
+  async insertDeliveries(deliveries: readonly Delivery[]) {
+    await this.sql.run(
+      `INSERT INTO webhook_deliveries (${DELIVERY_COLUMNS.join(', ')})
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[], $8::bigint[], $9::bigint[], $10::int[], $11::text[])`,
+      DELIVERY_COLUMNS.map((_, i) => deliveries.map((d) => deliveryValues(d)[i])),
+      'insert_deliveries',
+    );
+  }
+  async claimDeliveries(now: number, leaseUntil: number, limit: number) {
+    // SKIP LOCKED: deliverers in other processes take other rows instead of waiting.
+    const rows = await this.sql.rows(
+      `UPDATE webhook_deliveries d SET next_attempt_at = $2
+       FROM (SELECT account_id, delivery_id FROM webhook_deliveries
+             WHERE status = 'pending' AND next_attempt_at <= $1
+             ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) due
+       WHERE d.account_id = due.account_id AND d.delivery_id = due.delivery_id
+       RETURNING d.*`,
+      [now, leaseUntil, limit],
+      'claim_deliveries',
+    );
+    return rows.map(toDelivery);
+  }
+  async finishDelivery(d: Delivery, a: DeliveryAttempt) {
+    const values = deliveryValues(d);
+    const sets = DELIVERY_COLUMNS.slice(2)
+      .map((c, i) => `${c} = $${i + 3}`)
+      .join(', ');
+    const r = await this.sql.run(
+      `UPDATE webhook_deliveries SET ${sets} WHERE account_id = $1 AND delivery_id = $2`,
+      values,
+    );
+    assert(r.rowCount === 1, `delivery ${d.id} updated`);
+    await this.sql.run(
+      'INSERT INTO webhook_attempts (account_id, delivery_id, attempt, at, status_code, error, duration_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+      [a.accountId, a.deliveryId, a.attempt, a.at, a.statusCode, a.error, a.durationMs],
+    );
   }
   async activeSubscriptions(accountIds: readonly string[]) {
     const rows = await this.sql.rows(
@@ -756,6 +844,63 @@ export class PostgresStore implements Store {
       accountId,
     ]);
     return r ? toAutoTopup(r) : undefined;
+  }
+
+  async listWebhookEndpoints() {
+    const rows = await this.sql().rows(
+      'SELECT * FROM webhook_endpoints ORDER BY created_at, endpoint_id',
+    );
+    return rows.map(toWebhookEndpoint);
+  }
+
+  async getWebhookEvent(accountId: string, eventId: string) {
+    const [r] = await this.sql().rows(
+      'SELECT * FROM webhook_events WHERE account_id = $1 AND event_id = $2',
+      [accountId, eventId],
+    );
+    return r ? toWebhookEvent(r) : undefined;
+  }
+
+  async listDeliveries(q: DeliveryQuery) {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const add = (column: string, value: unknown) => {
+      args.push(value);
+      where.push(`${column} = $${args.length}`);
+    };
+    if (q.accountId !== undefined) add('account_id', q.accountId);
+    if (q.endpointId !== undefined) add('endpoint_id', q.endpointId);
+    if (q.status !== undefined) add('status', q.status);
+    args.push(q.limit);
+    const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const rows = await this.sql().rows(
+      `SELECT * FROM webhook_deliveries ${filter} ORDER BY created_at DESC, delivery_id DESC LIMIT $${args.length}`,
+      args,
+    );
+    return rows.map(toDelivery);
+  }
+
+  async findDelivery(deliveryId: string) {
+    const [r] = await this.sql().rows('SELECT * FROM webhook_deliveries WHERE delivery_id = $1', [
+      deliveryId,
+    ]);
+    return r ? toDelivery(r) : undefined;
+  }
+
+  async listAttempts(accountId: string, deliveryId: string) {
+    const rows = await this.sql().rows(
+      'SELECT * FROM webhook_attempts WHERE account_id = $1 AND delivery_id = $2 ORDER BY attempt',
+      [accountId, deliveryId],
+    );
+    return rows.map(toDeliveryAttempt);
+  }
+
+  async grantsExpiring(from: number, to: number, limit: number) {
+    const rows = await this.sql().rows(
+      'SELECT * FROM grants WHERE remaining > 0 AND expires_at IS NOT NULL AND expires_at > $1 AND expires_at <= $2 ORDER BY expires_at, grant_id LIMIT $3',
+      [from, to, limit],
+    );
+    return rows.map(toGrant);
   }
 
   async autoTopupsAwaitingCheckout(limit: number) {

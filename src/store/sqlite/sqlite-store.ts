@@ -11,6 +11,7 @@ import type {
   CatalogRecord,
   GrantRemaining,
   HistoryQuery,
+  DeliveryQuery,
   HoldRef,
   IdempotencyRecord,
   Store,
@@ -33,6 +34,14 @@ import {
   autoTopupValues,
   toAutoTopup,
   awaitingCheckoutSql,
+  DELIVERY_COLUMNS,
+  deliveryValues,
+  toDelivery,
+  toDeliveryAttempt,
+  toWebhookEndpoint,
+  toWebhookEvent,
+  WEBHOOK_EVENT_COLUMNS,
+  webhookEventValues,
   PURCHASE_COLUMNS,
   toPurchase,
   subscriptionValues,
@@ -45,6 +54,12 @@ import {
 import type { Subscription } from '../../core/subscriptions.js';
 import type { Purchase } from '../../core/purchases.js';
 import type { AutoTopup } from '../../core/autotopup.js';
+import type {
+  Delivery,
+  DeliveryAttempt,
+  WebhookEndpoint,
+  WebhookEvent,
+} from '../../core/webhooks.js';
 
 export interface SqliteOptions {
   /** A file path, or ':memory:' for a private in-memory database (tests). */
@@ -378,6 +393,80 @@ class SqliteWriteTx extends Reads implements WriteTx {
   }
   async deleteAutoTopup(accountId: string) {
     return this.s.get('DELETE FROM autotopups WHERE account_id = ?').run(accountId).changes === 1;
+  }
+  async webhookEndpoints() {
+    return (
+      this.s.get('SELECT * FROM webhook_endpoints WHERE disabled_at IS NULL').all() as Row[]
+    ).map(toWebhookEndpoint);
+  }
+  async insertWebhookEndpoint(e: WebhookEndpoint) {
+    this.s
+      .get(
+        'INSERT INTO webhook_endpoints (endpoint_id, url, secret, event_types, account_id, created_at, disabled_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        e.id,
+        e.url,
+        e.secret,
+        JSON.stringify(e.eventTypes),
+        e.accountId,
+        e.createdAt,
+        e.disabledAt,
+      );
+  }
+  async disableWebhookEndpoint(endpointId: string, at: number) {
+    const r = this.s
+      .get(
+        'UPDATE webhook_endpoints SET disabled_at = ? WHERE endpoint_id = ? AND disabled_at IS NULL',
+      )
+      .run(at, endpointId);
+    return r.changes === 1;
+  }
+  async insertWebhookEvents(events: readonly WebhookEvent[]) {
+    this.s.insertMany('webhook_events', WEBHOOK_EVENT_COLUMNS, events.length, (i, out) => {
+      out.push(...webhookEventValues(events[i]!));
+    });
+  }
+  async webhookEventIds(accountId: string, eventIds: readonly string[]) {
+    const statement = this.s.get(
+      'SELECT event_id FROM webhook_events WHERE account_id = ? AND event_id = ?',
+    );
+    return eventIds.filter((id) => statement.get(accountId, id) !== undefined);
+  }
+  async insertDeliveries(deliveries: readonly Delivery[]) {
+    this.s.insertMany('webhook_deliveries', DELIVERY_COLUMNS, deliveries.length, (i, out) => {
+      out.push(...deliveryValues(deliveries[i]!));
+    });
+  }
+  async claimDeliveries(now: number, leaseUntil: number, limit: number) {
+    // The database write lock is held for the whole transaction: nobody else can claim these.
+    const due = (
+      this.s
+        .get(
+          "SELECT * FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
+        )
+        .all(now, limit) as Row[]
+    ).map(toDelivery);
+    const lease = this.s.get(
+      'UPDATE webhook_deliveries SET next_attempt_at = ? WHERE account_id = ? AND delivery_id = ?',
+    );
+    for (const d of due) lease.run(leaseUntil, d.accountId, d.id);
+    return due.map((d) => ({ ...d, nextAttemptAt: leaseUntil }));
+  }
+  async finishDelivery(d: Delivery, a: DeliveryAttempt) {
+    const sets = DELIVERY_COLUMNS.slice(2)
+      .map((c) => `${c} = ?`)
+      .join(', ');
+    const values = deliveryValues(d);
+    const r = this.s
+      .get(`UPDATE webhook_deliveries SET ${sets} WHERE account_id = ? AND delivery_id = ?`)
+      .run(...values.slice(2), d.accountId, d.id);
+    assert(r.changes === 1, `delivery ${d.id} updated`);
+    this.s
+      .get(
+        'INSERT INTO webhook_attempts (account_id, delivery_id, attempt, at, status_code, error, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(a.accountId, a.deliveryId, a.attempt, a.at, a.statusCode, a.error, a.durationMs);
   }
   async activeSubscriptions(accountIds: readonly string[]) {
     const statement = this.s.get(
@@ -744,6 +833,76 @@ export class SqliteStore implements Store {
     return r ? toAutoTopup(r) : undefined;
   }
 
+  async listWebhookEndpoints() {
+    const { s } = this.readConnection();
+    return (
+      s.get('SELECT * FROM webhook_endpoints ORDER BY created_at, endpoint_id').all() as Row[]
+    ).map(toWebhookEndpoint);
+  }
+
+  async getWebhookEvent(accountId: string, eventId: string) {
+    const { s } = this.readConnection();
+    const r = s
+      .get('SELECT * FROM webhook_events WHERE account_id = ? AND event_id = ?')
+      .get(accountId, eventId) as Row | undefined;
+    return r ? toWebhookEvent(r) : undefined;
+  }
+
+  async listDeliveries(q: DeliveryQuery) {
+    const { s } = this.readConnection();
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.accountId !== undefined) {
+      where.push('account_id = ?');
+      args.push(q.accountId);
+    }
+    if (q.endpointId !== undefined) {
+      where.push('endpoint_id = ?');
+      args.push(q.endpointId);
+    }
+    if (q.status !== undefined) {
+      where.push('status = ?');
+      args.push(q.status);
+    }
+    const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    return (
+      s
+        .get(
+          `SELECT * FROM webhook_deliveries ${filter} ORDER BY created_at DESC, delivery_id DESC LIMIT ?`,
+        )
+        .all(...args, q.limit) as Row[]
+    ).map(toDelivery);
+  }
+
+  async findDelivery(deliveryId: string) {
+    const { s } = this.readConnection();
+    const r = s.get('SELECT * FROM webhook_deliveries WHERE delivery_id = ?').get(deliveryId) as
+      Row | undefined;
+    return r ? toDelivery(r) : undefined;
+  }
+
+  async listAttempts(accountId: string, deliveryId: string) {
+    const { s } = this.readConnection();
+    return (
+      s
+        .get(
+          'SELECT * FROM webhook_attempts WHERE account_id = ? AND delivery_id = ? ORDER BY attempt',
+        )
+        .all(accountId, deliveryId) as Row[]
+    ).map(toDeliveryAttempt);
+  }
+
+  async grantsExpiring(from: number, to: number, limit: number) {
+    const { s } = this.readConnection();
+    return (
+      s
+        .get(
+          'SELECT * FROM grants WHERE remaining > 0 AND expires_at IS NOT NULL AND expires_at > ? AND expires_at <= ? ORDER BY expires_at, grant_id LIMIT ?',
+        )
+        .all(from, to, limit) as Row[]
+    ).map(toGrant);
+  }
+
   async autoTopupsAwaitingCheckout(limit: number) {
     const { s } = this.readConnection();
     return (s.get(awaitingCheckoutSql('?')).all(limit) as Row[]).map(toPurchase);
@@ -788,9 +947,9 @@ export class SqliteStore implements Store {
 
   async listApiKeys() {
     const { s } = this.readConnection();
-    return (
-      s.get('SELECT * FROM api_keys ORDER BY created_at, key_id').all() as Row[]
-    ).map(toApiKey);
+    return (s.get('SELECT * FROM api_keys ORDER BY created_at, key_id').all() as Row[]).map(
+      toApiKey,
+    );
   }
 
   async countOpenHolds() {

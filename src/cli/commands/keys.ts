@@ -1,0 +1,110 @@
+import type { Command } from 'commander';
+import { AmisiError } from '../../core/errors.js';
+import type { ApiKeyRecord } from '../../ledger/store.js';
+import { API_KEY_PREFIX, ApiKeys, type CreateKeyInput } from '../../service/api-keys.js';
+import { withLedger, type GlobalOptions } from '../context.js';
+import { iso, pairs, table } from '../output.js';
+
+type Globals = () => GlobalOptions;
+
+/** --scope operator | account:ID */
+function parseScope(text: string): CreateKeyInput['scope'] {
+  if (text === 'operator') return 'operator';
+  if (text.startsWith('account:') && text.length > 'account:'.length) {
+    return { accountId: text.slice('account:'.length) };
+  }
+  throw new AmisiError('invalid_argument', `scope must be operator or account:ID, got "${text}"`, {
+    field: 'scope',
+    value: text,
+  });
+}
+
+/** What is safe to print about a key: everything but its hash. */
+function shown(k: ApiKeyRecord) {
+  return {
+    id: k.id,
+    prefix: `${API_KEY_PREFIX}${k.id}`,
+    scope: k.scope,
+    accountId: k.accountId,
+    readOnly: k.readOnly,
+    name: k.name,
+    createdAt: k.createdAt,
+    revokedAt: k.revokedAt,
+  };
+}
+
+function scopeText(k: ApiKeyRecord): string {
+  return k.scope === 'operator' ? 'operator' : `account:${k.accountId}`;
+}
+
+export function registerKeys(program: Command, globals: Globals): void {
+  const keys = program.command('keys').description('API keys for the HTTP API (amisi serve)');
+  keys
+    .command('create')
+    .description('make a key; it is shown once and only its hash is stored')
+    .requiredOption('--scope <scope>', 'operator (every account) or account:ID (that account)')
+    .option('--read-only', 'the key may read but never change anything')
+    .option('--name <name>', 'what the key is for, shown in listings')
+    .action(async (o: { scope: string; readOnly?: boolean; name?: string }) => {
+      const input: CreateKeyInput = {
+        scope: parseScope(o.scope),
+        readOnly: o.readOnly === true,
+        name: o.name ?? null,
+      };
+      await withLedger(globals(), async (ledger, out) => {
+        const { key, record } = await new ApiKeys(ledger.store).create(input);
+        out.print(
+          () =>
+            [
+              pairs([
+                ['key', key],
+                ['id', record.id],
+                ['scope', scopeText(record)],
+                ['read-only', record.readOnly ? 'yes' : 'no'],
+                ['name', record.name],
+              ]),
+              '',
+              'This is the only time the key is shown: store it now. Send it as',
+              `Authorization: Bearer ${API_KEY_PREFIX}...`,
+            ].join('\n'),
+          { key, ...shown(record) },
+        );
+      });
+    });
+
+  keys
+    .command('list')
+    .description('every key (revoked ones too), without secrets')
+    .action(async () => {
+      await withLedger(globals(), async (ledger, out) => {
+        const all = await new ApiKeys(ledger.store).list();
+        out.print(
+          () =>
+            all.length === 0
+              ? 'no API keys (amisi keys create --scope operator)'
+              : table(all, [
+                  { header: 'id', value: (k) => k.id },
+                  { header: 'scope', value: (k) => scopeText(k) },
+                  { header: 'read-only', value: (k) => (k.readOnly ? 'yes' : 'no') },
+                  { header: 'name', value: (k) => k.name },
+                  { header: 'created', value: (k) => iso(k.createdAt) },
+                  { header: 'revoked', value: (k) => iso(k.revokedAt) },
+                ]),
+          all.map(shown),
+        );
+      });
+    });
+
+  keys
+    .command('revoke <id>')
+    .description('revoke a key (running servers refuse it within 5 seconds)')
+    .action(async (id: string) => {
+      await withLedger(globals(), async (ledger, out) => {
+        const { record, revoked } = await new ApiKeys(ledger.store).revoke(id);
+        out.print(() => `key ${record.id} ${revoked ? 'revoked' : 'was already revoked'}`, {
+          ...shown(record),
+          revoked,
+        });
+      });
+    });
+}

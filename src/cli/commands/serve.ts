@@ -1,0 +1,77 @@
+import type { Command } from 'commander';
+import type { Store } from '../../ledger/store.js';
+import { serveConfig, type ServeFlags } from '../../http/config.js';
+import { ApiKeys } from '../../service/api-keys.js';
+import { providerFromEnv } from '../../service/payments/from-env.js';
+import { PurchaseService } from '../../service/purchases.js';
+import {
+  DEFAULT_CATALOG_PATH,
+  describeDatabase,
+  readJsonFile,
+  withLedger,
+  type GlobalOptions,
+} from '../context.js';
+import { ensureCatalog } from './setup.js';
+
+type Globals = () => GlobalOptions;
+
+/** The command that makes the first key against the same database, for the start-up hint. */
+function keyCommand(o: GlobalOptions): string {
+  const where = o.databaseUrl ? ' --database-url <url>' : o.db ? ` --db ${o.db}` : '';
+  return `amisi${where} keys create --scope operator`;
+}
+
+async function hintWithoutKeys(store: Store, o: GlobalOptions, log: (msg: string) => void) {
+  const keys = await store.listApiKeys();
+  if (!keys.some((k) => k.scope === 'operator' && k.revokedAt === null)) {
+    log(`no operator API key exists yet: make one with \`${keyCommand(o)}\``);
+  }
+}
+
+export function registerServe(program: Command, globals: Globals): void {
+  program
+    .command('serve')
+    .description(
+      'run the HTTP API (a new SQLite database is created with the default catalog); docs at /docs',
+    )
+    .option('--host <host>', 'address to listen on (env AMISI_HOST, default 127.0.0.1)')
+    .option('--port <port>', 'port (env AMISI_PORT, default 8787; 0 picks a free one)')
+    .option('--log-level <level>', 'fatal ... trace or silent (env AMISI_LOG_LEVEL, default info)')
+    .option(
+      '--rate-limit <n>',
+      'requests per API key per minute (env AMISI_RATE_LIMIT, default 6000; 0 turns it off)',
+    )
+    .action(async (flags: ServeFlags) => {
+      // Settings first: a bad setting must not leave a new database file behind.
+      const config = serveConfig(flags, process.env);
+      const provider = providerFromEnv();
+      const catalog = readJsonFile(DEFAULT_CATALOG_PATH, 'catalog_invalid');
+      // Loaded here, so the other commands do not pay for the HTTP stack at start-up.
+      const [{ buildServer }, { Metrics }, { drain, nextSignal }] = await Promise.all([
+        import('../../http/server.js'),
+        import('../../http/metrics.js'),
+        import('../../http/lifecycle.js'),
+      ]);
+      const metrics = new Metrics();
+      await withLedger(
+        globals(),
+        async (ledger) => {
+          await ensureCatalog(ledger, catalog, false);
+          const keys = new ApiKeys(ledger.store);
+          const purchases = new PurchaseService(ledger, provider);
+          const app = await buildServer({ ledger, purchases, keys, metrics }, config);
+          await app.listen({ host: config.host, port: config.port });
+          app.log.info(
+            { database: describeDatabase(globals()), payments: provider.name },
+            'amisi serve: ready; API docs at /docs, OpenAPI at /openapi.json',
+          );
+          await hintWithoutKeys(ledger.store, globals(), (msg) => app.log.warn(msg));
+          const signal = await nextSignal();
+          app.log.info({ signal }, 'shutting down: draining in-flight requests');
+          await drain(app, config.shutdownTimeoutMs);
+          app.log.info('stopped accepting; closing the ledger after its last commit');
+        },
+        { create: true, committer: { onCommit: metrics.onCommit } },
+      );
+    });
+}

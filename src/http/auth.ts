@@ -1,0 +1,116 @@
+import type { FastifyRequest } from 'fastify';
+import { AmisiError, isAmisiError } from '../core/errors.js';
+import type { Hold } from '../core/holds.js';
+import type { Purchase } from '../core/purchases.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { canActOn, type ApiKeys, type Principal } from '../service/api-keys.js';
+import type { Access } from './schemas/problems.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call the route; a route without it is operator-only. */
+    access?: Access;
+  }
+  interface FastifyRequest {
+    /** The caller, once the API key checked out (null on public routes). */
+    principal: Principal | null;
+  }
+}
+
+const READS = new Set(['GET', 'HEAD']);
+
+function bearer(header: string | undefined): string | null {
+  if (header === undefined) return null;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match ? match[1]! : '';
+}
+
+/**
+ * The onRequest hook: a key is required unless the route is public; operator-only routes need
+ * an operator key; read-only keys may only read. Everything else about scope is per resource
+ * (the helpers below), since only the handler knows whose resource it is.
+ */
+export function authenticate(keys: ApiKeys) {
+  return async (request: FastifyRequest): Promise<void> => {
+    if (request.is404) return;
+    const access = request.routeOptions.config.access ?? 'operator';
+    if (access === 'public') return;
+    const presented = bearer(request.headers.authorization);
+    if (presented === null) {
+      throw new AmisiError('unauthorized', 'an API key is required: Authorization: Bearer amk_...');
+    }
+    const principal = presented === '' ? null : await keys.authenticate(presented);
+    if (!principal) {
+      throw new AmisiError('unauthorized', 'the API key is not valid or has been revoked');
+    }
+    if (access === 'operator' && principal.kind !== 'operator') {
+      throw new AmisiError('forbidden', 'this needs an operator key');
+    }
+    if (principal.readOnly && !READS.has(request.method)) {
+      throw new AmisiError('forbidden', 'a read-only key cannot change anything');
+    }
+    request.principal = principal;
+  };
+}
+
+export function principalOf(request: FastifyRequest): Principal {
+  const p = request.principal;
+  if (!p) throw new Error('invariant violated: an authenticated route has a principal');
+  return p;
+}
+
+/*
+ * Out of scope looks exactly like unknown: an account key asking for another account's
+ * resource gets the same status and body as for an id that does not exist, so a key cannot
+ * even learn what exists. These errors repeat the ledger's own wording for unknown ids.
+ */
+
+const unknownAccount = (accountId: string) =>
+  new AmisiError('unknown_account', `unknown account "${accountId}"`, { accountId });
+const unknownHold = (holdId: string) =>
+  new AmisiError('unknown_hold', `unknown hold "${holdId}"`, { holdId });
+const unknownPurchase = (purchaseId: string) =>
+  new AmisiError('unknown_purchase', `unknown purchase "${purchaseId}"`, { purchaseId });
+
+/** The account id, if the caller may act on it; otherwise unknown_account. */
+export function accountInScope(request: FastifyRequest, accountId: string): string {
+  if (!canActOn(principalOf(request), accountId)) throw unknownAccount(accountId);
+  return accountId;
+}
+
+/** Loads a resource for a scoped caller; a missing one and a foreign one fail the same way. */
+async function inScope<T extends { readonly accountId: string }>(
+  request: FastifyRequest,
+  load: () => Promise<T>,
+  code: 'unknown_hold' | 'unknown_purchase',
+  unknown: () => AmisiError,
+): Promise<T> {
+  const principal = principalOf(request);
+  if (principal.kind === 'operator') return load();
+  let found: T | undefined;
+  try {
+    found = await load();
+  } catch (e) {
+    if (!(isAmisiError(e) && e.code === code)) throw e;
+  }
+  if (found && canActOn(principal, found.accountId)) return found;
+  throw unknown();
+}
+
+export function holdInScope(request: FastifyRequest, ledger: Ledger, holdId: string) {
+  return inScope<Hold>(
+    request,
+    () => ledger.getHold(holdId),
+    'unknown_hold',
+    () => unknownHold(holdId),
+  );
+}
+
+export function purchaseInScope(request: FastifyRequest, ledger: Ledger, purchaseId: string) {
+  return inScope<Purchase>(
+    request,
+    () => ledger.getPurchase(purchaseId),
+    'unknown_purchase',
+    () => unknownPurchase(purchaseId),
+  );
+}

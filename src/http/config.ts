@@ -1,0 +1,63 @@
+import { AmisiError } from '../core/errors.js';
+import type { ServerOptions } from './server.js';
+
+/** `amisi serve` settings: a flag wins over its environment variable, which wins over the default. */
+export interface ServeConfig extends ServerOptions {
+  readonly host: string;
+  readonly port: number;
+  /** How long shutdown waits for in-flight requests before it gives up on them. */
+  readonly shutdownTimeoutMs: number;
+}
+
+export interface ServeFlags {
+  readonly host?: string;
+  readonly port?: string;
+  readonly logLevel?: string;
+  readonly rateLimit?: string;
+}
+
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_PORT = 8787;
+/** Requests per key per minute: generous for a platform's backend, a brake on a runaway loop. */
+export const DEFAULT_RATE_LIMIT = 6000;
+export const RATE_LIMIT_WINDOW_MS = 60_000;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function bad(setting: string, message: string): never {
+  throw new AmisiError('invalid_argument', `${setting} ${message}`, { field: setting });
+}
+
+function wholeNumber(value: string, setting: string, max: number): number {
+  if (!/^[0-9]{1,9}$/.test(value) || Number(value) > max) {
+    bad(setting, `must be a whole number from 0 to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return Number(value);
+}
+
+function flag(value: string | undefined, env: string | undefined): string | undefined {
+  return value ?? (env === '' ? undefined : env);
+}
+
+export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeConfig {
+  const port = flag(flags.port, env.AMISI_PORT);
+  const logLevel = flag(flags.logLevel, env.AMISI_LOG_LEVEL) ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) bad('log level', `must be one of ${LOG_LEVELS.join(', ')}`);
+  const rate = flag(flags.rateLimit, env.AMISI_RATE_LIMIT);
+  const trustProxy = env.AMISI_TRUST_PROXY ?? '0';
+  if (trustProxy !== '0' && trustProxy !== '1') bad('AMISI_TRUST_PROXY', 'must be 0 or 1');
+  const shutdown = env.AMISI_SHUTDOWN_TIMEOUT_SECONDS;
+  return {
+    host: flag(flags.host, env.AMISI_HOST) ?? DEFAULT_HOST,
+    port: port === undefined ? DEFAULT_PORT : wholeNumber(port, 'port', 65_535),
+    logLevel,
+    rateLimit: {
+      max: rate === undefined ? DEFAULT_RATE_LIMIT : wholeNumber(rate, 'rate limit', 1e9),
+      windowMs: RATE_LIMIT_WINDOW_MS,
+    },
+    trustProxy: trustProxy === '1',
+    shutdownTimeoutMs:
+      shutdown === undefined
+        ? 10_000
+        : wholeNumber(shutdown, 'AMISI_SHUTDOWN_TIMEOUT_SECONDS', 3600) * 1000,
+  };
+}

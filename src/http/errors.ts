@@ -1,0 +1,138 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AmisiError, errorTable, isAmisiError, type ErrorCode } from '../core/errors.js';
+import { IDEMPOTENCY_HEADER } from './schemas/common.js';
+
+/**
+ * Every failure leaves as an RFC 9457 problem with the stable code from the one error table
+ * (src/core/errors.ts): expected outcomes (AmisiError), request validation, Fastify's own client
+ * errors. Anything else is a bug: logged with the request id, answered 500 `internal` with no
+ * stack or message.
+ */
+
+export const PROBLEM_TYPE = 'application/problem+json';
+
+export interface ProblemBody {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail: string;
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly [member: string]: unknown;
+}
+
+export function problemBody(code: ErrorCode, detail: string, data: object = {}): ProblemBody {
+  const info = errorTable[code];
+  // The standard members come last, so data can never overwrite them.
+  return {
+    ...data,
+    type: `urn:amisi:error:${code}`,
+    title: info.title,
+    status: info.status,
+    detail,
+    code,
+    retryable: info.retryable,
+  };
+}
+
+interface ValidationIssue {
+  readonly instancePath: string;
+  readonly keyword: string;
+  readonly message?: string;
+  readonly params: Record<string, unknown>;
+}
+
+interface FastifyClientError extends Error {
+  readonly statusCode?: number;
+  readonly code?: string;
+  readonly validation?: readonly ValidationIssue[];
+  readonly validationContext?: string;
+}
+
+/** Fields whose validation failure has a more precise code than invalid_argument. */
+const FIELD_CODES: Readonly<Record<string, ErrorCode>> = { credits: 'invalid_credits' };
+
+function fieldOf(issue: ValidationIssue): string {
+  const path = issue.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  const child = issue.params.missingProperty ?? issue.params.additionalProperty;
+  if (typeof child === 'string') return path === '' ? child : `${path}.${child}`;
+  return path;
+}
+
+function describe(issue: ValidationIssue, where: string): string {
+  const field = fieldOf(issue);
+  if (issue.keyword === 'additionalProperties') return `${where} has an unknown field "${field}"`;
+  if (issue.keyword === 'required') return `${where}.${field} is required`;
+  return `${where}${field === '' ? '' : `.${field}`} ${issue.message ?? 'is invalid'}`;
+}
+
+/** A schema validation failure as the stable code of its first problem. */
+export function fromValidation(issues: readonly ValidationIssue[], context: string): AmisiError {
+  const where = context === 'querystring' ? 'query' : context;
+  const first = issues[0];
+  if (!first) return new AmisiError('invalid_argument', `${where} is invalid`, {});
+  const field = fieldOf(first);
+  if (where === 'headers' && field === IDEMPOTENCY_HEADER) {
+    const message =
+      first.keyword === 'required'
+        ? 'the Idempotency-Key header is required on this request: one unique key per logical request, reused on every retry of it'
+        : 'the Idempotency-Key header must be 1-255 printable characters without spaces';
+    return new AmisiError('invalid_argument', message, { field: 'Idempotency-Key' });
+  }
+  const code = (where === 'body' && FIELD_CODES[field]) || 'invalid_argument';
+  return new AmisiError(code, issues.map((i) => describe(i, where)).join('; '), {
+    field,
+    in: where,
+    problems: issues.map((i) => ({ field: fieldOf(i), message: describe(i, where) })),
+  });
+}
+
+/** Fastify's own client errors (bad JSON, wrong content type, body too large, ...). */
+function fromFastify(error: FastifyClientError): AmisiError | null {
+  if (error.validation) return fromValidation(error.validation, error.validationContext ?? 'body');
+  const status = error.statusCode ?? 500;
+  if (status === 404) return new AmisiError('not_found', error.message, {});
+  if (status >= 400 && status < 500) {
+    return new AmisiError('invalid_argument', error.message, {
+      reason: error.code ?? 'bad_request',
+    });
+  }
+  return null;
+}
+
+export function toAmisiError(error: unknown): AmisiError | null {
+  if (isAmisiError(error)) return error;
+  if (error instanceof Error) return fromFastify(error as FastifyClientError);
+  return null;
+}
+
+export function sendProblem(reply: FastifyReply, error: AmisiError): FastifyReply {
+  const body = problemBody(error.code, error.message, error.data);
+  if (error.info.retryable && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
+  if (error.code === 'unauthorized') reply.header('www-authenticate', 'Bearer');
+  return reply.status(body.status).type(PROBLEM_TYPE).send(body);
+}
+
+/** The server's one error handler. */
+export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
+  const known = toAmisiError(error);
+  if (known && known.code !== 'internal') {
+    if (known.info.status >= 500) request.log.warn({ code: known.code }, known.message);
+    return sendProblem(reply, known);
+  }
+  // A bug, or a failure the committer wrapped as `internal`: its message may name internals.
+  request.log.error({ err: error }, 'internal error');
+  return sendProblem(
+    reply,
+    new AmisiError('internal', `an internal error occurred (request ${request.id})`, {
+      requestId: request.id,
+    }),
+  );
+}
+
+export function handleNotFound(request: FastifyRequest, reply: FastifyReply) {
+  return sendProblem(
+    reply,
+    new AmisiError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`, {}),
+  );
+}

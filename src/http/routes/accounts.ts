@@ -1,0 +1,118 @@
+import type { App, Deps } from '../app.js';
+import { replayed } from '../app.js';
+import { accountInScope } from '../auth.js';
+import {
+  AccountList,
+  AccountListQuery,
+  AccountParams,
+  AccountResult,
+  Account,
+  Balance,
+  CreateAccountRequest,
+  HistoryPage,
+  HistoryQuery,
+  problems,
+  ref,
+} from '../schemas/index.js';
+
+/** Accounts and what they hold: create, list, get, balance, history. */
+export async function accountRoutes(app: App, { ledger }: Deps): Promise<void> {
+  app.post(
+    '/v1/accounts',
+    {
+      config: { access: 'operator' },
+      schema: {
+        summary: 'Create an account',
+        description:
+          'Idempotent by its id: creating the same account again answers it with replay true. No Idempotency-Key is needed.',
+        tags: ['accounts'],
+        body: CreateAccountRequest,
+        response: { 201: ref(AccountResult), ...problems('operator', true, ['account_exists']) },
+      },
+    },
+    async (request, reply) => {
+      const r = await ledger.createAccount({
+        accountId: request.body.id,
+        plan: request.body.plan ?? null,
+      });
+      replayed(reply, r.replay);
+      return reply.status(201).send(r);
+    },
+  );
+
+  app.get(
+    '/v1/accounts',
+    {
+      config: { access: 'operator' },
+      schema: {
+        summary: 'List accounts in id order',
+        tags: ['accounts'],
+        querystring: AccountListQuery,
+        response: { 200: ref(AccountList), ...problems('operator', false) },
+      },
+    },
+    async (request) => {
+      const limit = request.query.limit ?? 100;
+      const accounts = await ledger.store.listAccounts(request.query.cursor ?? null, limit + 1);
+      const page = accounts.slice(0, limit);
+      return {
+        accounts: page,
+        nextCursor: accounts.length > limit ? page[page.length - 1]!.id : null,
+      };
+    },
+  );
+
+  app.get(
+    '/v1/accounts/:accountId',
+    {
+      config: { access: 'account' },
+      schema: {
+        summary: 'Get an account',
+        tags: ['accounts'],
+        params: AccountParams,
+        response: { 200: ref(Account), ...problems('account', false, ['unknown_account']) },
+      },
+    },
+    async (request) => ledger.getAccount(accountInScope(request, request.params.accountId)),
+  );
+
+  app.get(
+    '/v1/accounts/:accountId/balance',
+    {
+      config: { access: 'account' },
+      schema: {
+        summary: 'Available and held credits, per grant, and the next expiry',
+        tags: ['accounts'],
+        params: AccountParams,
+        response: { 200: ref(Balance), ...problems('account', false, ['unknown_account']) },
+      },
+    },
+    async (request) => ledger.balance(accountInScope(request, request.params.accountId)),
+  );
+
+  app.get(
+    '/v1/accounts/:accountId/history',
+    {
+      config: { access: 'account' },
+      schema: {
+        summary: 'Journal transactions, newest first, one page at a time',
+        description: 'Pass nextCursor back as cursor for the next (older) page.',
+        tags: ['accounts'],
+        params: AccountParams,
+        querystring: HistoryQuery,
+        response: { 200: ref(HistoryPage), ...problems('account', false, ['unknown_account']) },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      return ledger.history({
+        accountId: accountInScope(request, request.params.accountId),
+        ...(q.kind ? { kinds: q.kind } : {}),
+        ...(q.since === undefined ? {} : { since: q.since }),
+        ...(q.until === undefined ? {} : { until: q.until }),
+        ...(q.limit === undefined ? {} : { limit: q.limit }),
+        ...(q.cursor === undefined ? {} : { before: q.cursor }),
+      });
+    },
+  );
+}

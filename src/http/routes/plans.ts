@@ -1,0 +1,141 @@
+import { Type } from '@sinclair/typebox';
+import type { App, Deps } from '../app.js';
+import { replayed } from '../app.js';
+import { accountInScope } from '../auth.js';
+import {
+  AccountParams,
+  CancelRequest,
+  ChangePlanRequest,
+  IdempotencyHeaders,
+  IDEMPOTENCY_HEADER,
+  problems,
+  ref,
+  SubscribeRequest,
+  Subscription,
+  SubscriptionResult,
+} from '../schemas/index.js';
+
+const KEYED = ['unknown_account', 'idempotency_key_reused'] as const;
+
+const SubscriptionCheckout = Type.Object({
+  checkoutUrl: Type.Union([Type.String(), Type.Null()], {
+    description: 'Where the customer pays; the plan starts when the payment completes.',
+  }),
+});
+
+/**
+ * An account's plan. Subscribing and changing plans grant credits, so they take an operator
+ * key; an account key may read its plan and cancel it.
+ */
+export async function planRoutes(app: App, { ledger, purchases }: Deps): Promise<void> {
+  app.get(
+    '/v1/accounts/:accountId/subscription',
+    {
+      config: { access: 'account' },
+      schema: {
+        summary: "The account's subscription: plan, cycle, next renewal",
+        tags: ['plans'],
+        params: AccountParams,
+        response: {
+          200: ref(Subscription),
+          ...problems('account', false, ['unknown_account', 'no_subscription']),
+        },
+      },
+    },
+    async (request) => ledger.getSubscription(accountInScope(request, request.params.accountId)),
+  );
+
+  app.post(
+    '/v1/accounts/:accountId/subscription',
+    {
+      config: { access: 'operator' },
+      schema: {
+        summary: 'Subscribe the account to a plan',
+        description:
+          "With the manual provider (or a given startsAt) the plan starts at once: 201 and the first cycle's credits. With a provider that takes money: 202 and a checkout URL; the plan starts when it is paid.",
+        tags: ['plans'],
+        headers: IdempotencyHeaders,
+        params: AccountParams,
+        body: SubscribeRequest,
+        response: {
+          201: ref(SubscriptionResult),
+          202: SubscriptionCheckout,
+          ...problems('operator', true, [
+            ...KEYED,
+            'subscription_exists',
+            'invalid_parameter',
+            'not_initialized',
+            'payment_provider_error',
+          ]),
+        },
+      },
+    },
+    async (request, reply) => {
+      const input = {
+        accountId: request.params.accountId,
+        key: request.headers[IDEMPOTENCY_HEADER],
+        ...request.body,
+      };
+      if (input.startsAt === undefined && purchases.providerName !== 'manual') {
+        const r = await purchases.subscribe(input);
+        return reply.status(202).send({ checkoutUrl: r.checkoutUrl });
+      }
+      const r = await ledger.subscribe(input);
+      replayed(reply, r.replay);
+      return reply.status(201).send(r);
+    },
+  );
+
+  app.post(
+    '/v1/accounts/:accountId/subscription/change',
+    {
+      config: { access: 'operator' },
+      schema: {
+        summary: 'Upgrade at once (prorated) or downgrade at the next renewal',
+        tags: ['plans'],
+        headers: IdempotencyHeaders,
+        params: AccountParams,
+        body: ChangePlanRequest,
+        response: {
+          200: ref(SubscriptionResult),
+          ...problems('operator', true, [...KEYED, 'no_subscription', 'invalid_parameter']),
+        },
+      },
+    },
+    async (request, reply) => {
+      const r = await ledger.changePlan({
+        accountId: request.params.accountId,
+        key: request.headers[IDEMPOTENCY_HEADER],
+        plan: request.body.plan,
+      });
+      replayed(reply, r.replay);
+      return r;
+    },
+  );
+
+  app.post(
+    '/v1/accounts/:accountId/subscription/cancel',
+    {
+      config: { access: 'account' },
+      schema: {
+        summary: 'End the plan at the end of the current cycle (purchased credits stay)',
+        tags: ['plans'],
+        headers: IdempotencyHeaders,
+        params: AccountParams,
+        body: CancelRequest,
+        response: {
+          200: ref(SubscriptionResult),
+          ...problems('account', true, [...KEYED, 'no_subscription']),
+        },
+      },
+    },
+    async (request, reply) => {
+      const r = await ledger.cancelPlan({
+        accountId: accountInScope(request, request.params.accountId),
+        key: request.headers[IDEMPOTENCY_HEADER],
+      });
+      replayed(reply, r.replay);
+      return r;
+    },
+  );
+}

@@ -1,0 +1,195 @@
+import { Type } from '@sinclair/typebox';
+import { AmisiError } from '../../core/errors.js';
+import type { App, Deps } from '../app.js';
+import { replayed } from '../app.js';
+import { accountInScope, purchaseInScope } from '../auth.js';
+import {
+  AccountParams,
+  BuyRequest,
+  BuyResult,
+  ConfirmRequest,
+  IdempotencyHeaders,
+  IDEMPOTENCY_HEADER,
+  problems,
+  Purchase,
+  PurchaseList,
+  PurchaseParams,
+  PurchaseResult,
+  ref,
+  RefundRequest,
+  WebhookResult,
+} from '../schemas/index.js';
+
+/** Packs bought through the payment provider: buy, get, list, confirm (manual), refund. */
+export async function purchaseRoutes(app: App, { ledger, purchases }: Deps): Promise<void> {
+  app.post(
+    '/v1/purchases',
+    {
+      config: { access: 'account' },
+      schema: {
+        summary: 'Buy a pack: a pending purchase and where to pay',
+        description: 'The credits are granted once, when the payment is confirmed.',
+        tags: ['purchases'],
+        headers: IdempotencyHeaders,
+        body: BuyRequest,
+        response: {
+          201: ref(BuyResult),
+          ...problems('account', true, [
+            'unknown_account',
+            'unknown_pack',
+            'not_initialized',
+            'idempotency_key_reused',
+            'payment_provider_error',
+          ]),
+        },
+      },
+    },
+    async (request, reply) => {
+      const r = await purchases.buy({
+        accountId: accountInScope(request, request.body.accountId),
+        pack: request.body.pack,
+        key: request.headers[IDEMPOTENCY_HEADER],
+      });
+      replayed(reply, r.replay);
+      return reply.status(201).send(r);
+    },
+  );
+
+  app.get(
+    '/v1/purchases/:purchaseId',
+    {
+      config: { access: 'account' },
+      schema: {
+        summary: 'Get a purchase',
+        tags: ['purchases'],
+        params: PurchaseParams,
+        response: { 200: ref(Purchase), ...problems('account', false, ['unknown_purchase']) },
+      },
+    },
+    async (request) => purchaseInScope(request, ledger, request.params.purchaseId),
+  );
+
+  app.get(
+    '/v1/accounts/:accountId/purchases',
+    {
+      config: { access: 'account' },
+      schema: {
+        summary: "An account's purchases, newest first",
+        tags: ['purchases'],
+        params: AccountParams,
+        response: { 200: ref(PurchaseList), ...problems('account', false, ['unknown_account']) },
+      },
+    },
+    async (request) => {
+      const account = await ledger.getAccount(accountInScope(request, request.params.accountId));
+      return { purchases: await ledger.store.listPurchases(account.id) };
+    },
+  );
+
+  app.post(
+    '/v1/purchases/:purchaseId/confirm',
+    {
+      config: { access: 'operator' },
+      schema: {
+        summary: 'Manual provider: the payment arrived (grants the credits once)',
+        description:
+          'Only for purchases made through the manual provider; a provider with webhooks confirms its own payments. Confirming again is a replay, so no Idempotency-Key is needed.',
+        tags: ['purchases'],
+        params: PurchaseParams,
+        body: ConfirmRequest,
+        response: {
+          200: ref(PurchaseResult),
+          ...problems('operator', true, ['unknown_purchase']),
+        },
+      },
+    },
+    async (request, reply) => {
+      const purchase = await ledger.getPurchase(request.params.purchaseId);
+      if (purchase.provider !== 'manual') {
+        throw new AmisiError(
+          'invalid_argument',
+          `purchase ${purchase.id} is paid through ${purchase.provider}: its webhook confirms it`,
+          { field: 'purchaseId', provider: purchase.provider },
+        );
+      }
+      const r = await purchases.confirm(purchase.id, request.body.paymentRef);
+      replayed(reply, r.replay);
+      return r;
+    },
+  );
+
+  app.post(
+    '/v1/purchases/:purchaseId/refund',
+    {
+      config: { access: 'operator' },
+      schema: {
+        summary: 'Refund a purchase: reclaims its unspent credits, pays back their share',
+        tags: ['purchases'],
+        headers: IdempotencyHeaders,
+        params: PurchaseParams,
+        body: RefundRequest,
+        response: {
+          200: ref(PurchaseResult),
+          ...problems('operator', true, [
+            'unknown_purchase',
+            'purchase_not_refundable',
+            'idempotency_key_reused',
+            'payment_provider_error',
+          ]),
+        },
+      },
+    },
+    async (request, reply) => {
+      const r = await purchases.refund({
+        purchaseId: request.params.purchaseId,
+        key: request.headers[IDEMPOTENCY_HEADER],
+        full: request.body.full === true,
+      });
+      replayed(reply, r.replay);
+      return r;
+    },
+  );
+
+  await app.register(stripeWebhook, { ledger, purchases } as Deps);
+}
+
+/**
+ * Stripe's webhook. Its own scope, so its body stays raw bytes: the signature is over them,
+ * and parsing and re-serializing would change them. The signature is the authentication.
+ */
+async function stripeWebhook(app: App, { purchases }: Deps): Promise<void> {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => {
+    done(null, body);
+  });
+  app.post(
+    '/v1/payments/stripe/webhook',
+    {
+      config: { access: 'public' },
+      schema: {
+        summary: "Stripe's signed events (checkout completed, invoice paid, charge refunded)",
+        description:
+          'Configure the endpoint in Stripe with the signing secret in STRIPE_WEBHOOK_SECRET. Each event is applied at most once.',
+        tags: ['payments'],
+        security: [],
+        headers: Type.Object({ 'stripe-signature': Type.Optional(Type.String()) }),
+        response: {
+          200: ref(WebhookResult),
+          ...problems('public', true, [
+            'webhook_signature_invalid',
+            'invalid_argument',
+            'unknown_purchase',
+            'store_busy',
+          ]),
+        },
+      },
+    },
+    async (request) => {
+      const body = request.body;
+      const raw = Buffer.isBuffer(body) ? body : Buffer.alloc(0);
+      const result = await purchases.handleWebhook(raw, request.headers['stripe-signature']);
+      request.log.info({ result }, 'stripe webhook');
+      return { received: true, result };
+    },
+  );
+}

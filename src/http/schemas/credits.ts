@@ -1,0 +1,266 @@
+import { Type } from '@sinclair/typebox';
+import { GRANT_SOURCES } from '../../core/grants.js';
+import { HOLD_STATUSES, HOLD_TTL_MAX_MS, HOLD_TTL_MIN_MS, MAX_LABELS } from '../../core/holds.js';
+import { BOOKS, TRANSACTION_KINDS } from '../../core/journal.js';
+import { MAX_HISTORY_PAGE } from '../../ledger/ledger.js';
+import { QuoteItems, Quote } from './catalog.js';
+import { Credits, Id, list, nullable, oneOf, ref, Replay, Time } from './common.js';
+
+/** Accounts, grants, holds, charges, balance and history. */
+
+export const Account = Type.Object(
+  {
+    id: Type.String(),
+    plan: nullable(Type.String()),
+    createdAt: Time('When the account was created.'),
+  },
+  { $id: 'Account' },
+);
+
+export const AccountResult = Type.Object(
+  { account: ref(Account), replay: Replay },
+  { $id: 'AccountResult' },
+);
+
+export const AccountList = Type.Object(
+  {
+    accounts: list(ref(Account)),
+    nextCursor: nullable(Type.String({ description: 'Pass as cursor for the next page.' })),
+  },
+  { $id: 'AccountList' },
+);
+
+export const CreateAccountRequest = Type.Object(
+  {
+    id: Id('The new account id (your customer or team id). Creating it again is a no-op.'),
+    plan: Type.Optional(nullable(Id('A label for the plan; subscriptions set plans.'))),
+  },
+  { additionalProperties: false },
+);
+
+export const AccountListQuery = Type.Object({
+  cursor: Type.Optional(Id('The nextCursor of the previous page.')),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+});
+
+export const Grant = Type.Object(
+  {
+    accountId: Type.String(),
+    id: Type.String(),
+    source: oneOf(GRANT_SOURCES),
+    amount: Type.Integer(),
+    remaining: Type.Integer(),
+    startsAt: Time('When the credits become spendable.'),
+    expiresAt: nullable(Time('When the credits expire; null: never.')),
+    createdAt: Time('When the grant was made.'),
+  },
+  { $id: 'Grant' },
+);
+
+export const GrantRequest = Type.Object(
+  {
+    accountId: Id('The account to credit.'),
+    credits: Credits(),
+    source: oneOf(GRANT_SOURCES),
+    expiresAt: Type.Optional(nullable(Time('When the credits expire (default: never).'))),
+    startsAt: Type.Optional(Time('When they become spendable (default: now).')),
+    reason: Type.Optional(Type.String({ maxLength: 500, description: 'Why, for the journal.' })),
+  },
+  { additionalProperties: false },
+);
+
+export const GrantResult = Type.Object(
+  { grant: ref(Grant), transactionId: Type.String(), replay: Replay },
+  { $id: 'GrantResult' },
+);
+
+export const Attribution = Type.Object(
+  {
+    member: nullable(Type.String()),
+    project: nullable(Type.String()),
+    labels: Type.Record(Type.String(), Type.String()),
+  },
+  { $id: 'Attribution', description: 'Who and what the credits are for (audits, budgets).' },
+);
+
+const AttributionInput = Type.Object(
+  {
+    member: Type.Optional(nullable(Id('The team member.'))),
+    project: Type.Optional(nullable(Id('The project.'))),
+    labels: Type.Optional(
+      Type.Record(Type.String(), Type.String({ maxLength: 256 }), {
+        maxProperties: MAX_LABELS,
+        description: 'Free-form labels; keys are lower-case names.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const Draw = Type.Object(
+  { grantId: Type.String(), credits: Type.Integer() },
+  { $id: 'Draw', description: 'Credits taken from one grant.' },
+);
+
+export const Hold = Type.Object(
+  {
+    accountId: Type.String(),
+    id: Type.String(),
+    status: oneOf(HOLD_STATUSES),
+    credits: Type.Integer({ description: 'Credits reserved.' }),
+    capturedCredits: Type.Integer(),
+    draws: list(ref(Draw), { description: 'The grants reserved, in spend order.' }),
+    expiresAt: Time('When the hold releases itself.'),
+    createdAt: Time('When the hold was made.'),
+    resolvedAt: nullable(Time('When it was captured, released or expired.')),
+    catalogVersion: nullable(Type.String()),
+    quote: nullable(ref(Quote)),
+    attribution: ref(Attribution),
+  },
+  { $id: 'Hold' },
+);
+
+const amountDescription =
+  'Give either credits (a plain amount) or items (priced by the active catalog).';
+
+export const HoldRequest = Type.Object(
+  {
+    accountId: Id('The account to reserve credits from.'),
+    credits: Type.Optional(Credits()),
+    items: Type.Optional(QuoteItems),
+    ttlMs: Type.Optional(
+      Type.Integer({
+        minimum: HOLD_TTL_MIN_MS,
+        maximum: HOLD_TTL_MAX_MS,
+        description: 'Released by itself after this long (default 15 minutes).',
+      }),
+    ),
+    attribution: Type.Optional(AttributionInput),
+  },
+  { additionalProperties: false, description: amountDescription },
+);
+
+export const HoldResult = Type.Object(
+  { hold: ref(Hold), transactionId: Type.String(), replay: Replay },
+  { $id: 'HoldResult' },
+);
+
+export const HoldParams = Type.Object({ holdId: Id('The hold.') });
+
+export const CaptureRequest = Type.Object(
+  { credits: Type.Optional(Credits('Credits to take (default: all held); the rest returns.')) },
+  { additionalProperties: false },
+);
+
+export const ReleaseRequest = Type.Object({}, { additionalProperties: false });
+
+export const ResolveResult = Type.Object(
+  {
+    hold: ref(Hold),
+    transactionId: Type.String(),
+    capturedCredits: Type.Integer(),
+    releasedCredits: Type.Integer(),
+    replay: Replay,
+  },
+  { $id: 'ResolveResult' },
+);
+
+export const ChargeRequest = Type.Object(
+  {
+    accountId: Id('The account to charge.'),
+    credits: Type.Optional(Credits()),
+    items: Type.Optional(QuoteItems),
+    attribution: Type.Optional(AttributionInput),
+  },
+  { additionalProperties: false, description: amountDescription },
+);
+
+export const ChargeResult = Type.Object(
+  {
+    accountId: Type.String(),
+    transactionId: Type.String(),
+    credits: Type.Integer(),
+    draws: list(ref(Draw)),
+    catalogVersion: nullable(Type.String()),
+    quote: nullable(ref(Quote)),
+    attribution: ref(Attribution),
+    createdAt: Time('When the charge was made.'),
+    replay: Replay,
+  },
+  { $id: 'ChargeResult' },
+);
+
+export const GrantBalance = Type.Object(
+  {
+    id: Type.String(),
+    source: oneOf(GRANT_SOURCES),
+    amount: Type.Integer(),
+    remaining: Type.Integer(),
+    held: Type.Integer(),
+    startsAt: Time('When the credits become spendable.'),
+    expiresAt: nullable(Time('When they expire; null: never.')),
+  },
+  { $id: 'GrantBalance' },
+);
+
+export const Balance = Type.Object(
+  {
+    accountId: Type.String(),
+    asOf: Time('The moment of this balance.'),
+    available: Type.Integer(),
+    held: Type.Integer(),
+    grants: list(ref(GrantBalance)),
+    nextExpiry: nullable(
+      Type.Object({ at: Time('When.'), credits: Type.Integer({ description: 'How many.' }) }),
+    ),
+  },
+  { $id: 'Balance' },
+);
+
+export const Entry = Type.Object(
+  {
+    book: oneOf(BOOKS),
+    grantId: nullable(Type.String()),
+    holdId: nullable(Type.String()),
+    credits: Type.Integer({ description: 'Signed: positive flows into the book.' }),
+  },
+  { $id: 'Entry' },
+);
+
+export const Transaction = Type.Object(
+  {
+    accountId: Type.String(),
+    id: Type.String(),
+    kind: oneOf(TRANSACTION_KINDS),
+    createdAt: Time('When it was committed.'),
+    idempotencyKey: nullable(Type.String()),
+    holdId: nullable(Type.String()),
+    grantId: nullable(Type.String()),
+    catalogVersion: nullable(Type.String()),
+    detail: Type.Record(Type.String(), Type.Unknown(), {
+      description: 'What a person reading history needs: quote lines, attribution, reasons.',
+    }),
+    entries: list(ref(Entry)),
+  },
+  { $id: 'Transaction' },
+);
+
+export const HistoryPage = Type.Object(
+  {
+    transactions: list(ref(Transaction)),
+    nextCursor: nullable(Type.String({ description: 'Pass as cursor for the next (older) page.' })),
+  },
+  { $id: 'HistoryPage' },
+);
+
+export const HistoryQuery = Type.Object({
+  kind: Type.Optional(
+    Type.Array(oneOf(TRANSACTION_KINDS), {
+      description: 'Only these kinds (repeat the parameter).',
+    }),
+  ),
+  since: Type.Optional(Time('From this time (inclusive).')),
+  until: Type.Optional(Time('Before this time.')),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_HISTORY_PAGE, default: 50 })),
+  cursor: Type.Optional(Id('The nextCursor of the previous page.')),
+});

@@ -1,0 +1,30 @@
+import type { TSchema } from '@sinclair/typebox';
+import * as catalog from './catalog.js';
+import { Problem } from './common.js';
+import * as credits from './credits.js';
+import * as operations from './operations.js';
+import * as plans from './plans.js';
+import * as purchases from './purchases.js';
+
+/**
+ * The route schemas: the one source of request validation, response serialization and the
+ * OpenAPI document (and so of the typed SDK). Components are the schemas with an `$id`.
+ */
+export * from './catalog.js';
+export * from './common.js';
+export * from './credits.js';
+export * from './operations.js';
+export * from './plans.js';
+export * from './problems.js';
+export * from './purchases.js';
+
+/** Every schema with an $id, registered once with the server (and so in the OpenAPI document). */
+export const components: readonly TSchema[] = [
+  Problem,
+  ...[catalog, credits, plans, purchases, operations].flatMap((module) =>
+    Object.values(module).filter(
+      (value): value is TSchema =>
+        typeof value === 'object' && value !== null && typeof (value as TSchema).$id === 'string',
+    ),
+  ),
+];

@@ -1,0 +1,49 @@
+import { Type } from '@sinclair/typebox';
+import { Cents, Id, nullable, oneOf, ref, Replay, Time } from './common.js';
+
+/** Subscriptions: a plan with an anchored monthly cycle. */
+
+export const Subscription = Type.Object(
+  {
+    accountId: Type.String(),
+    id: Type.String(),
+    plan: Type.String(),
+    pendingPlan: nullable(Type.String({ description: 'A downgrade waiting for the renewal.' })),
+    anchorAt: Time('The start every cycle is counted from.'),
+    cycleIndex: Type.Integer(),
+    nextRenewalAt: Time('The next renewal.'),
+    status: oneOf(['active', 'ended'] as const),
+    cancelAt: nullable(Time('When a cancelled plan ends.')),
+    allocationGrantId: nullable(Type.String()),
+    createdAt: Time('When the subscription was made.'),
+  },
+  { $id: 'Subscription' },
+);
+
+export const SubscriptionResult = Type.Object(
+  {
+    subscription: ref(Subscription),
+    transactionId: Type.String(),
+    chargeCents: Cents('Upgrade: the prorated price difference due now.'),
+    currency: Type.String(),
+    credits: Type.Integer({ description: 'Credits granted now.' }),
+    change: oneOf(['subscribe', 'upgrade', 'downgrade', 'cancel', 'unchanged'] as const),
+    replay: Replay,
+  },
+  { $id: 'SubscriptionResult' },
+);
+
+export const SubscribeRequest = Type.Object(
+  {
+    plan: Id('A plan of the active catalog.'),
+    startsAt: Type.Optional(Time('When the first cycle starts (default now): the anchor.')),
+  },
+  { additionalProperties: false },
+);
+
+export const ChangePlanRequest = Type.Object(
+  { plan: Id('The new plan: a dearer one applies at once, a cheaper one at the renewal.') },
+  { additionalProperties: false },
+);
+
+export const CancelRequest = Type.Object({}, { additionalProperties: false });
