@@ -75,6 +75,26 @@ export default tseslint.config(
     },
   },
   {
+    // The SDK runs in browsers: at run time it may import only its own files. Types from the
+    // server's schemas are fine (erased). The webhooks entry is for Node receivers.
+    files: ['src/client/**/*.ts'],
+    ignores: ['src/client/webhooks.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!\\./[a-z-]+\\.js$)',
+              allowTypeImports: true,
+              message: 'src/client/ is browser-safe: import other modules as types only.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['scripts/**/*.mjs', '*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },

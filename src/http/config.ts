@@ -7,6 +7,13 @@ export interface ServeConfig extends ServerOptions {
   readonly port: number;
   /** How long shutdown waits for in-flight requests before it gives up on them. */
   readonly shutdownTimeoutMs: number;
+  /**
+   * Run the background jobs (renewals, sweep, auto top-up checkouts, grant.expiring, webhook
+   * deliveries) in this process. They are safe to run in every process of a cluster.
+   */
+  readonly jobs: boolean;
+  /** How often the scheduler's jobs run. */
+  readonly jobIntervalMs: number;
 }
 
 export interface ServeFlags {
@@ -46,6 +53,9 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeCon
   const trustProxy = env.AMISI_TRUST_PROXY ?? '0';
   if (trustProxy !== '0' && trustProxy !== '1') bad('AMISI_TRUST_PROXY', 'must be 0 or 1');
   const shutdown = env.AMISI_SHUTDOWN_TIMEOUT_SECONDS;
+  const jobs = env.AMISI_JOBS ?? '1';
+  if (jobs !== '0' && jobs !== '1') bad('AMISI_JOBS', 'must be 0 or 1');
+  const interval = env.AMISI_JOB_INTERVAL_SECONDS;
   return {
     host: flag(flags.host, env.AMISI_HOST) ?? DEFAULT_HOST,
     port: port === undefined ? DEFAULT_PORT : wholeNumber(port, 'port', 65_535),
@@ -59,5 +69,10 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeCon
       shutdown === undefined
         ? 10_000
         : wholeNumber(shutdown, 'AMISI_SHUTDOWN_TIMEOUT_SECONDS', 3600) * 1000,
+    jobs: jobs === '1',
+    jobIntervalMs:
+      interval === undefined
+        ? 60_000
+        : Math.max(1, wholeNumber(interval, 'AMISI_JOB_INTERVAL_SECONDS', 86_400)) * 1000,
   };
 }

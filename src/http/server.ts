@@ -17,6 +17,7 @@ import { creditRoutes } from './routes/credits.js';
 import { operationRoutes } from './routes/operations.js';
 import { planRoutes } from './routes/plans.js';
 import { purchaseRoutes } from './routes/purchases.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { components } from './schemas/index.js';
 import { validatorCompiler } from './validation.js';
 
@@ -148,6 +149,9 @@ export async function buildServer(deps: Deps, options: ServerOptions): Promise<A
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // While shutting down, each answer closes its connection, so draining ends with the last
+    // in-flight request instead of waiting for idle keep-alive connections to time out.
+    if (!app.server.listening) reply.header('connection', 'close');
   });
   app.addHook('onResponse', deps.metrics.onResponse);
   deps.metrics.trackOpenHolds(() => deps.ledger.store.countOpenHolds());
@@ -160,6 +164,7 @@ export async function buildServer(deps: Deps, options: ServerOptions): Promise<A
     creditRoutes,
     planRoutes,
     purchaseRoutes,
+    webhookRoutes,
   ]) {
     await app.register(routes, deps);
   }

@@ -194,7 +194,8 @@ export class ApiKeys {
 
 function checkName(name: string | null): string | null {
   if (name === null) return null;
-  if (name.length === 0 || name.length > MAX_NAME_LENGTH || /[\x00-\x1f\x7f]/.test(name)) {
+  const control = [...name].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+  if (name.length === 0 || name.length > MAX_NAME_LENGTH || control) {
     throw new AmisiError(
       'invalid_argument',
       `name must be 1-${MAX_NAME_LENGTH} characters without control characters`,

@@ -30,7 +30,11 @@ for (const [storeName, open, skip] of BOTH_STORES) {
         409,
         'account_exists',
       );
-      problem(await s.call('POST', '/v1/accounts', { body: { id: '-bad id' } }), 400, 'invalid_argument');
+      problem(
+        await s.call('POST', '/v1/accounts', { body: { id: '-bad id' } }),
+        400,
+        'invalid_argument',
+      );
       problem(await s.call('POST', '/v1/accounts', { body: {} }), 400, 'invalid_argument');
       for (const id of ['bob', 'carol', 'dave']) {
         ok(await s.call('POST', '/v1/accounts', { body: { id } }), 201);
@@ -98,7 +102,11 @@ for (const [storeName, open, skip] of BOTH_STORES) {
 
     it('grants: the Idempotency-Key is required, credits are whole and positive', async () => {
       const body = { accountId: 'alice', credits: 300, source: 'allocation' };
-      const missing = problem(await s.call('POST', '/v1/grants', { body }), 400, 'invalid_argument');
+      const missing = problem(
+        await s.call('POST', '/v1/grants', { body }),
+        400,
+        'invalid_argument',
+      );
       assert.match(String(missing.detail), /Idempotency-Key header is required/);
       const g = json(ok(await s.call('POST', '/v1/grants', { body, idem: 'alloc-1' }), 201));
       assert.equal(g.grant.amount, 300);
@@ -113,7 +121,10 @@ for (const [storeName, open, skip] of BOTH_STORES) {
       );
       for (const credits of [0, -1, 1.5, '5']) {
         problem(
-          await s.call('POST', '/v1/grants', { body: { ...body, credits }, idem: `bad-${credits}` }),
+          await s.call('POST', '/v1/grants', {
+            body: { ...body, credits },
+            idem: `bad-${credits}`,
+          }),
           400,
           'invalid_credits',
         );
@@ -178,11 +189,15 @@ for (const [storeName, open, skip] of BOTH_STORES) {
         'capture_exceeds_hold',
       );
       const cap = json(
-        ok(await s.call('POST', `/v1/holds/${id}/capture`, { body: { credits: 8 }, idem: 'cap-1' })),
+        ok(
+          await s.call('POST', `/v1/holds/${id}/capture`, { body: { credits: 8 }, idem: 'cap-1' }),
+        ),
       );
       assert.deepEqual([cap.capturedCredits, cap.releasedCredits], [8, 4]);
       const capReplay = json(
-        ok(await s.call('POST', `/v1/holds/${id}/capture`, { body: { credits: 8 }, idem: 'cap-1' })),
+        ok(
+          await s.call('POST', `/v1/holds/${id}/capture`, { body: { credits: 8 }, idem: 'cap-1' }),
+        ),
       );
       assert.equal(capReplay.replay, true);
       problem(
@@ -197,9 +212,17 @@ for (const [storeName, open, skip] of BOTH_STORES) {
       );
 
       const h2 = json(
-        ok(await s.call('POST', '/v1/holds', { body: { accountId: 'alice', credits: 5 }, idem: 'job-43' }), 201),
+        ok(
+          await s.call('POST', '/v1/holds', {
+            body: { accountId: 'alice', credits: 5 },
+            idem: 'job-43',
+          }),
+          201,
+        ),
       );
-      const rel = json(ok(await s.call('POST', `/v1/holds/${h2.hold.id}/release`, { idem: 'rel-1' })));
+      const rel = json(
+        ok(await s.call('POST', `/v1/holds/${h2.hold.id}/release`, { idem: 'rel-1' })),
+      );
       assert.equal(rel.releasedCredits, 5);
       problem(
         await s.call('POST', `/v1/holds/${h2.hold.id}/release`, { idem: 'rel-2' }),
@@ -208,10 +231,17 @@ for (const [storeName, open, skip] of BOTH_STORES) {
       );
       // Capture with no body at all takes everything held.
       const h3 = json(
-        ok(await s.call('POST', '/v1/holds', { body: { accountId: 'alice', credits: 2 }, idem: 'job-44' }), 201),
+        ok(
+          await s.call('POST', '/v1/holds', {
+            body: { accountId: 'alice', credits: 2 },
+            idem: 'job-44',
+          }),
+          201,
+        ),
       );
       assert.equal(
-        json(ok(await s.call('POST', `/v1/holds/${h3.hold.id}/capture`, { idem: 'cap-3' }))).capturedCredits,
+        json(ok(await s.call('POST', `/v1/holds/${h3.hold.id}/capture`, { idem: 'cap-3' })))
+          .capturedCredits,
         2,
       );
     });
@@ -220,11 +250,19 @@ for (const [storeName, open, skip] of BOTH_STORES) {
       const before = json(ok(await s.call('GET', '/v1/accounts/alice/balance')));
       const cases: [unknown, number, string][] = [
         [{ accountId: 'alice' }, 400, 'invalid_argument'],
-        [{ accountId: 'alice', credits: 1, items: [{ operation: 'image.generate' }] }, 400, 'invalid_argument'],
+        [
+          { accountId: 'alice', credits: 1, items: [{ operation: 'image.generate' }] },
+          400,
+          'invalid_argument',
+        ],
         [{ accountId: 'alice', credits: 1, ttlMs: 10 }, 400, 'invalid_argument'],
         [{ accountId: 'alice', credits: 100_000 }, 402, 'insufficient_credits'],
         [{ accountId: 'nobody', credits: 1 }, 404, 'unknown_account'],
-        [{ accountId: 'alice', credits: 1, attribution: { labels: { 'Bad Key': 'x' } } }, 400, 'invalid_argument'],
+        [
+          { accountId: 'alice', credits: 1, attribution: { labels: { 'Bad Key': 'x' } } },
+          400,
+          'invalid_argument',
+        ],
       ];
       for (const [i, [body, status, code]] of cases.entries()) {
         problem(
@@ -234,14 +272,26 @@ for (const [storeName, open, skip] of BOTH_STORES) {
         );
       }
       problem(await s.call('GET', '/v1/holds/hld_nope'), 404, 'unknown_hold');
-      problem(await s.call('POST', '/v1/holds/hld_nope/capture', { idem: 'x' }), 404, 'unknown_hold');
       problem(
-        await s.call('POST', '/v1/holds', { raw: '{"accountId":', idem: 'j', headers: { 'content-type': 'application/json' } }),
+        await s.call('POST', '/v1/holds/hld_nope/capture', { idem: 'x' }),
+        404,
+        'unknown_hold',
+      );
+      problem(
+        await s.call('POST', '/v1/holds', {
+          raw: '{"accountId":',
+          idem: 'j',
+          headers: { 'content-type': 'application/json' },
+        }),
         400,
         'invalid_argument',
       );
       problem(
-        await s.call('POST', '/v1/holds', { raw: 'credits=1', idem: 'j', headers: { 'content-type': 'text/plain' } }),
+        await s.call('POST', '/v1/holds', {
+          raw: 'credits=1',
+          idem: 'j',
+          headers: { 'content-type': 'text/plain' },
+        }),
         400,
         'invalid_argument',
       );
@@ -260,18 +310,31 @@ for (const [storeName, open, skip] of BOTH_STORES) {
       const again = await s.call('POST', '/v1/charges', { body, idem: 'thumb-7' });
       assert.deepEqual({ ...json(ok(again, 201)), replay: false }, c);
       assert.equal(json(again.body).replay, true);
-      assert.equal(json(ok(await s.call('GET', '/v1/accounts/alice/balance'))).available, before - 1);
+      assert.equal(
+        json(ok(await s.call('GET', '/v1/accounts/alice/balance'))).available,
+        before - 1,
+      );
       problem(
-        await s.call('POST', '/v1/charges', { body: { accountId: 'alice', credits: 2 }, idem: 'thumb-7' }),
+        await s.call('POST', '/v1/charges', {
+          body: { accountId: 'alice', credits: 2 },
+          idem: 'thumb-7',
+        }),
         422,
         'idempotency_key_reused',
       );
       problem(
-        await s.call('POST', '/v1/charges', { body: { accountId: 'alice', credits: 10_000_000 }, idem: 'big' }),
+        await s.call('POST', '/v1/charges', {
+          body: { accountId: 'alice', credits: 10_000_000 },
+          idem: 'big',
+        }),
         402,
         'insufficient_credits',
       );
-      problem(await s.call('POST', '/v1/charges', { body: { accountId: 'alice', credits: 1 } }), 400, 'invalid_argument');
+      problem(
+        await s.call('POST', '/v1/charges', { body: { accountId: 'alice', credits: 1 } }),
+        400,
+        'invalid_argument',
+      );
     });
 
     it('balance and history: per grant, next expiry; history pages with cursor and filters', async () => {
@@ -295,11 +358,17 @@ for (const [storeName, open, skip] of BOTH_STORES) {
       const grants = json(ok(await s.call('GET', '/v1/accounts/alice/history?kind=grant')));
       assert.ok(grants.transactions.every((t: { kind: string }) => t.kind === 'grant'));
       assert.equal(grants.transactions.length, 2);
-      const two = json(ok(await s.call('GET', '/v1/accounts/alice/history?kind=grant&kind=charge')));
+      const two = json(
+        ok(await s.call('GET', '/v1/accounts/alice/history?kind=grant&kind=charge')),
+      );
       assert.ok(two.transactions.some((t: { kind: string }) => t.kind === 'charge'));
       problem(await s.call('GET', '/v1/accounts/alice/history?kind=gift'), 400, 'invalid_argument');
       problem(await s.call('GET', '/v1/accounts/alice/history?limit=501'), 400, 'invalid_argument');
-      problem(await s.call('GET', '/v1/accounts/alice/history?since=yesterday'), 400, 'invalid_argument');
+      problem(
+        await s.call('GET', '/v1/accounts/alice/history?since=yesterday'),
+        400,
+        'invalid_argument',
+      );
       problem(await s.call('GET', '/v1/accounts/nobody/history'), 404, 'unknown_account');
       problem(await s.call('GET', '/v1/accounts/nobody/balance'), 404, 'unknown_account');
     });
@@ -308,18 +377,27 @@ for (const [storeName, open, skip] of BOTH_STORES) {
       problem(await s.call('GET', '/v1/accounts/carol/subscription'), 404, 'no_subscription');
       const sub = json(
         ok(
-          await s.call('POST', '/v1/accounts/carol/subscription', { body: { plan: 'pro' }, idem: 'sub-carol' }),
+          await s.call('POST', '/v1/accounts/carol/subscription', {
+            body: { plan: 'pro' },
+            idem: 'sub-carol',
+          }),
           201,
         ),
       );
       assert.deepEqual([sub.change, sub.credits, sub.subscription.plan], ['subscribe', 300, 'pro']);
       problem(
-        await s.call('POST', '/v1/accounts/carol/subscription', { body: { plan: 'pro' }, idem: 'sub-2' }),
+        await s.call('POST', '/v1/accounts/carol/subscription', {
+          body: { plan: 'pro' },
+          idem: 'sub-2',
+        }),
         409,
         'subscription_exists',
       );
       problem(
-        await s.call('POST', '/v1/accounts/dave/subscription', { body: { plan: 'gold' }, idem: 'sub-3' }),
+        await s.call('POST', '/v1/accounts/dave/subscription', {
+          body: { plan: 'gold' },
+          idem: 'sub-3',
+        }),
         400,
         'invalid_parameter',
       );
@@ -333,11 +411,16 @@ for (const [storeName, open, skip] of BOTH_STORES) {
       );
       assert.equal(up.change, 'upgrade');
       problem(
-        await s.call('POST', '/v1/accounts/dave/subscription/change', { body: { plan: 'pro' }, idem: 'up-2' }),
+        await s.call('POST', '/v1/accounts/dave/subscription/change', {
+          body: { plan: 'pro' },
+          idem: 'up-2',
+        }),
         404,
         'no_subscription',
       );
-      const cancel = json(ok(await s.call('POST', '/v1/accounts/carol/subscription/cancel', { idem: 'c-1' })));
+      const cancel = json(
+        ok(await s.call('POST', '/v1/accounts/carol/subscription/cancel', { idem: 'c-1' })),
+      );
       assert.equal(cancel.change, 'cancel');
       const shown = json(ok(await s.call('GET', '/v1/accounts/carol/subscription')));
       assert.equal(shown.plan, 'business');
@@ -347,13 +430,22 @@ for (const [storeName, open, skip] of BOTH_STORES) {
 
     it('purchases: buy, confirm (manual) grants once, list, refund once', async () => {
       const bought = json(
-        ok(await s.call('POST', '/v1/purchases', { body: { accountId: 'dave', pack: 'pack-50' }, idem: 'buy-1' }), 201),
+        ok(
+          await s.call('POST', '/v1/purchases', {
+            body: { accountId: 'dave', pack: 'pack-50' },
+            idem: 'buy-1',
+          }),
+          201,
+        ),
       );
       assert.equal(bought.purchase.status, 'pending');
       assert.equal(bought.checkoutUrl, null);
       const id = bought.purchase.id as string;
       problem(
-        await s.call('POST', '/v1/purchases', { body: { accountId: 'dave', pack: 'pack-51' }, idem: 'buy-2' }),
+        await s.call('POST', '/v1/purchases', {
+          body: { accountId: 'dave', pack: 'pack-51' },
+          idem: 'buy-2',
+        }),
         400,
         'unknown_pack',
       );
@@ -368,10 +460,15 @@ for (const [storeName, open, skip] of BOTH_STORES) {
         list.purchases.map((p: { id: string }) => p.id),
         [id],
       );
-      const refund = json(ok(await s.call('POST', `/v1/purchases/${id}/refund`, { body: {}, idem: 'r-1' })));
+      const refund = json(
+        ok(await s.call('POST', `/v1/purchases/${id}/refund`, { body: {}, idem: 'r-1' })),
+      );
       assert.equal(refund.purchase.status, 'refunded');
       assert.equal(refund.purchase.refundedCents, 1999);
-      assert.equal(json(ok(await s.call('POST', `/v1/purchases/${id}/refund`, { idem: 'r-1' }))).replay, true);
+      assert.equal(
+        json(ok(await s.call('POST', `/v1/purchases/${id}/refund`, { idem: 'r-1' }))).replay,
+        true,
+      );
       problem(
         await s.call('POST', `/v1/purchases/${id}/refund`, { idem: 'r-2' }),
         409,
@@ -379,7 +476,11 @@ for (const [storeName, open, skip] of BOTH_STORES) {
       );
       problem(await s.call('GET', '/v1/purchases/pur_nope'), 404, 'unknown_purchase');
       problem(await s.call('POST', '/v1/purchases/pur_nope/confirm'), 404, 'unknown_purchase');
-      problem(await s.call('POST', '/v1/purchases/pur_nope/refund', { idem: 'r-3' }), 404, 'unknown_purchase');
+      problem(
+        await s.call('POST', '/v1/purchases/pur_nope/refund', { idem: 'r-3' }),
+        404,
+        'unknown_purchase',
+      );
       problem(await s.call('GET', '/v1/accounts/nobody/purchases'), 404, 'unknown_account');
     });
 

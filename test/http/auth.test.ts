@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { BOTH_STORES } from '../pg-helpers.js';
-import { ok, problem, startServer, type CallOptions, type Reply, type TestServer } from './http-helpers.js';
+import {
+  ok,
+  problem,
+  startServer,
+  type CallOptions,
+  type Reply,
+  type TestServer,
+} from './http-helpers.js';
 
 /** API keys: who may call what, and one account's key never reaches another account. */
 
@@ -37,7 +44,11 @@ describe('API keys: authentication', () => {
     ok(await s.call('GET', '/v1/accounts/ann', { key: real }));
     const { record } = await s.keys.revoke(real);
     assert.notEqual(record.revokedAt, null);
-    const revoked = problem(await s.call('GET', '/v1/accounts/ann', { key: real }), 401, 'unauthorized');
+    const revoked = problem(
+      await s.call('GET', '/v1/accounts/ann', { key: real }),
+      401,
+      'unauthorized',
+    );
     assert.equal(JSON.stringify(revoked), [...bodies][0]);
   });
 
@@ -46,7 +57,11 @@ describe('API keys: authentication', () => {
     ok(await s.call('GET', '/readyz', { key: null }));
     ok(await s.call('GET', '/metrics', { key: null }));
     problem(
-      await s.call('POST', '/v1/payments/stripe/webhook', { key: null, raw: '{}', headers: { 'content-type': 'application/json' } }),
+      await s.call('POST', '/v1/payments/stripe/webhook', {
+        key: null,
+        raw: '{}',
+        headers: { 'content-type': 'application/json' },
+      }),
       400,
       'webhook_signature_invalid',
     );
@@ -68,12 +83,19 @@ describe('API keys: authentication', () => {
       'forbidden',
     );
     problem(
-      await s.call('POST', '/v1/charges', { key: ann, idem: 'ro-2', body: { accountId: 'ann', credits: 1 } }),
+      await s.call('POST', '/v1/charges', {
+        key: ann,
+        idem: 'ro-2',
+        body: { accountId: 'ann', credits: 1 },
+      }),
       403,
       'forbidden',
     );
     problem(
-      await s.call('POST', '/v1/quotes', { key: ann, body: { items: [{ operation: 'image.generate' }] } }),
+      await s.call('POST', '/v1/quotes', {
+        key: ann,
+        body: { items: [{ operation: 'image.generate' }] },
+      }),
       403,
       'forbidden',
     );
@@ -85,7 +107,11 @@ describe('API keys: authentication', () => {
     const calls: [string, string, CallOptions][] = [
       ['POST', '/v1/accounts', { body: { id: 'new' } }],
       ['GET', '/v1/accounts', {}],
-      ['POST', '/v1/grants', { idem: 'op-1', body: { accountId: 'ann', credits: 1, source: 'promotion' } }],
+      [
+        'POST',
+        '/v1/grants',
+        { idem: 'op-1', body: { accountId: 'ann', credits: 1, source: 'promotion' } },
+      ],
       ['POST', '/v1/accounts/ann/subscription', { idem: 'op-2', body: { plan: 'pro' } }],
       ['POST', '/v1/accounts/ann/subscription/change', { idem: 'op-3', body: { plan: 'pro' } }],
       ['GET', '/v1/verify', {}],
@@ -128,6 +154,8 @@ interface Targets {
   readonly account: string;
   readonly hold: string;
   readonly purchase: string;
+  readonly delivery: string;
+  readonly endpoint: string;
 }
 
 type Attempt = readonly [string, string, CallOptions];
@@ -149,11 +177,52 @@ function attempts(t: Targets): [string, Attempt][] {
     ['capture', ['POST', `/v1/holds/${t.hold}/capture`, { idem: 'x-5' }]],
     ['release', ['POST', `/v1/holds/${t.hold}/release`, { idem: 'x-6' }]],
     ['get purchase', ['GET', `/v1/purchases/${t.purchase}`, {}]],
-    ['grant', ['POST', '/v1/grants', { idem: 'x-7', body: { accountId: a, credits: 9, source: 'promotion' } }]],
-    ['subscribe', ['POST', `/v1/accounts/${a}/subscription`, { idem: 'x-8', body: { plan: 'pro' } }]],
-    ['change plan', ['POST', `/v1/accounts/${a}/subscription/change`, { idem: 'x-9', body: { plan: 'business' } }]],
+    [
+      'grant',
+      [
+        'POST',
+        '/v1/grants',
+        { idem: 'x-7', body: { accountId: a, credits: 9, source: 'promotion' } },
+      ],
+    ],
+    [
+      'subscribe',
+      ['POST', `/v1/accounts/${a}/subscription`, { idem: 'x-8', body: { plan: 'pro' } }],
+    ],
+    [
+      'change plan',
+      [
+        'POST',
+        `/v1/accounts/${a}/subscription/change`,
+        { idem: 'x-9', body: { plan: 'business' } },
+      ],
+    ],
     ['confirm', ['POST', `/v1/purchases/${t.purchase}/confirm`, {}]],
     ['refund', ['POST', `/v1/purchases/${t.purchase}/refund`, { idem: 'x-10' }]],
+    ['auto top-up', ['GET', `/v1/accounts/${a}/autotopup`, {}]],
+    [
+      'set auto top-up',
+      [
+        'PUT',
+        `/v1/accounts/${a}/autotopup`,
+        { body: { pack: 'pack-20', thresholdCredits: 500, maxPerPeriod: 3 } },
+      ],
+    ],
+    ['clear auto top-up', ['DELETE', `/v1/accounts/${a}/autotopup`, {}]],
+    ['deliveries', ['GET', `/v1/webhooks/deliveries?accountId=${a}`, {}]],
+    ['get delivery', ['GET', `/v1/webhooks/deliveries/${t.delivery}`, {}]],
+    ['redeliver', ['POST', `/v1/webhooks/deliveries/${t.delivery}/redeliver`, {}]],
+    ['remove endpoint', ['DELETE', `/v1/webhooks/${t.endpoint}`, {}]],
+    [
+      'register endpoint',
+      [
+        'POST',
+        '/v1/webhooks',
+        {
+          body: { url: 'http://127.0.0.1:9/hooks', eventTypes: ['charge.created'], accountId: a },
+        },
+      ],
+    ],
   ];
 }
 
@@ -174,16 +243,62 @@ for (const [storeName, open, skip] of BOTH_STORES) {
         );
       }
       const hold = json(
-        ok(await s.call('POST', '/v1/holds', { idem: 'h-ben', body: { accountId: 'ben', credits: 7 } }), 201),
-      );
-      const purchase = json(
         ok(
-          await s.call('POST', '/v1/purchases', { idem: 'p-ben', body: { accountId: 'ben', pack: 'pack-20' } }),
+          await s.call('POST', '/v1/holds', {
+            idem: 'h-ben',
+            body: { accountId: 'ben', credits: 7 },
+          }),
           201,
         ),
       );
-      ok(await s.call('POST', '/v1/accounts/ben/subscription', { idem: 's-ben', body: { plan: 'pro' } }), 201);
-      ben = { account: 'ben', hold: hold.hold.id, purchase: purchase.purchase.id };
+      const purchase = json(
+        ok(
+          await s.call('POST', '/v1/purchases', {
+            idem: 'p-ben',
+            body: { accountId: 'ben', pack: 'pack-20' },
+          }),
+          201,
+        ),
+      );
+      ok(
+        await s.call('POST', '/v1/accounts/ben/subscription', {
+          idem: 's-ben',
+          body: { plan: 'pro' },
+        }),
+        201,
+      );
+      const endpoint = json(
+        ok(
+          await s.call('POST', '/v1/webhooks', {
+            body: {
+              url: 'http://127.0.0.1:9/hooks',
+              eventTypes: ['charge.created'],
+              accountId: 'ben',
+            },
+          }),
+          201,
+        ),
+      );
+      ok(
+        await s.call('POST', '/v1/charges', {
+          idem: 'c-ben',
+          body: { accountId: 'ben', credits: 1 },
+        }),
+        201,
+      );
+      ok(
+        await s.call('PUT', '/v1/accounts/ben/autotopup', {
+          body: { pack: 'pack-50', thresholdCredits: 5, maxPerPeriod: 1 },
+        }),
+      );
+      const deliveries = json(ok(await s.call('GET', '/v1/webhooks/deliveries?accountId=ben')));
+      ben = {
+        account: 'ben',
+        hold: hold.hold.id,
+        purchase: purchase.purchase.id,
+        delivery: deliveries.deliveries[0].id,
+        endpoint: endpoint.endpoint.id,
+      };
     });
     after(async () => s?.close());
 
@@ -195,6 +310,9 @@ for (const [storeName, open, skip] of BOTH_STORES) {
         '/v1/accounts/ben/subscription',
         '/v1/accounts/ben/purchases',
         `/v1/holds/${ben.hold}`,
+        '/v1/accounts/ben/autotopup',
+        '/v1/webhooks/deliveries?accountId=ben',
+        '/v1/webhooks',
       ];
       const texts = await Promise.all(reads.map(async (p) => (await s.call('GET', p)).text));
       // The balance's asOf moves with the clock; nothing else may.
@@ -207,6 +325,8 @@ for (const [storeName, open, skip] of BOTH_STORES) {
         account: 'ghost',
         hold: 'hld_01AAAAAAAAAAAAAAAAAAAAAAAA',
         purchase: 'pur_01AAAAAAAAAAAAAAAAAAAAAAAA',
+        delivery: 'dlv_01AAAAAAAAAAAAAAAAAAAAAAAA',
+        endpoint: 'whe_01AAAAAAAAAAAAAAAAAAAAAAAA',
       };
       const before = await benState();
       const foreign = attempts(ben);
@@ -224,7 +344,14 @@ for (const [storeName, open, skip] of BOTH_STORES) {
       }
       assert.equal(await benState(), before, "nothing of ben's changed");
       // Ann's own key still works on ann.
-      ok(await s.call('POST', '/v1/charges', { key: annKey, idem: 'own', body: { accountId: 'ann', credits: 1 } }), 201);
+      ok(
+        await s.call('POST', '/v1/charges', {
+          key: annKey,
+          idem: 'own',
+          body: { accountId: 'ann', credits: 1 },
+        }),
+        201,
+      );
     });
   });
 }

@@ -142,7 +142,11 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
 
 /** Asserts a problem+json answer with this status and code; returns its body. */
 export function problem(reply: Reply, status: number, code: ErrorCode) {
-  assert.equal(reply.status, status, `expected ${status} ${code}, got ${reply.status} ${reply.text}`);
+  assert.equal(
+    reply.status,
+    status,
+    `expected ${status} ${code}, got ${reply.status} ${reply.text}`,
+  );
   assert.match(reply.contentType, /^application\/problem\+json/);
   assert.equal(reply.body.code, code);
   assert.equal(reply.body.type, `urn:amisi:error:${code}`);

@@ -42,14 +42,21 @@ describe('OpenAPI document and docs page', () => {
       const isPublic = Array.isArray(op.security) && op.security.length === 0;
       for (const [status, response] of Object.entries(op.responses)) {
         if (Number(status) >= 400 && !(path === '/readyz' && status === '503')) {
-          assert.deepEqual(Object.keys(response.content ?? {}), ['application/problem+json'], `${name} ${status}`);
+          assert.deepEqual(
+            Object.keys(response.content ?? {}),
+            ['application/problem+json'],
+            `${name} ${status}`,
+          );
         }
       }
       if (!isPublic) assert.ok(op.responses['401'], `${name} documents 401`);
       if (!isPublic && method === 'post') assert.ok(op.responses['403'], `${name} documents 403`);
-      const moves = method === 'post' && /grants|holds|charges|subscription|purchases$|refund/.test(path);
+      const moves =
+        method === 'post' && /grants|holds|charges|subscription|purchases$|refund/.test(path);
       if (moves) {
-        const header = op.parameters?.find((p) => p.in === 'header' && p.name === 'idempotency-key');
+        const header = op.parameters?.find(
+          (p) => p.in === 'header' && p.name === 'idempotency-key',
+        );
         assert.equal(header?.required, true, `${name} requires Idempotency-Key`);
       }
     }
@@ -60,7 +67,11 @@ describe('OpenAPI document and docs page', () => {
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
     const html = await res.text();
-    assert.doesNotMatch(html, /(https?:)?\/\/[a-z0-9.-]+\.[a-z]{2,}/i, 'no absolute URL in the page');
+    assert.doesNotMatch(
+      html,
+      /(https?:)?\/\/[a-z0-9.-]+\.[a-z]{2,}/i,
+      'no absolute URL in the page',
+    );
     const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
     assert.ok(assets.length >= 4, 'stylesheets and scripts');
     for (const asset of assets) {

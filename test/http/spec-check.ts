@@ -23,9 +23,7 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
 
 /** A JSON pointer as a URI fragment: each part escaped (RFC 6901), then percent-encoded. */
 function pointer(...parts: string[]): string {
-  return parts
-    .map((p) => encodeURIComponent(p.replace(/~/g, '~0').replace(/\//g, '~1')))
-    .join('/');
+  return parts.map((p) => encodeURIComponent(p.replace(/~/g, '~0').replace(/\//g, '~1'))).join('/');
 }
 
 export class SpecChecker {
@@ -70,6 +68,13 @@ export class SpecChecker {
     const response = operation.responses?.[String(status)];
     assert.ok(response, `${method} ${template}: status ${status} is not documented`);
     const media = contentType.split(';')[0]!.trim();
+    if (status === 204) {
+      // No Content: nothing to check but that the spec promises no body either.
+      assert.equal(media, '', `${method} ${template} 204 has a body`);
+      assert.equal(response.content, undefined, `${method} ${template} 204 documents content`);
+      this.seen.add(`${m} ${template} ${status}`);
+      return;
+    }
     const content = response.content?.[media];
     assert.ok(content, `${method} ${template} ${status}: content type ${media} is not documented`);
     this.seen.add(`${m} ${template} ${status}`);

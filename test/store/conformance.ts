@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Grant } from '../../src/core/grants.js';
 import type { Hold } from '../../src/core/holds.js';
 import type { JournalTransaction } from '../../src/core/journal.js';
-import type { Store } from '../../src/ledger/store.js';
+import type { ApiKeyRecord, Store } from '../../src/ledger/store.js';
 
 /**
  * The one suite every Store adapter must pass (Hono-style: one interface, one shared suite).
@@ -509,6 +509,44 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
         (await store.listDeliveries({ limit: 10, accountId: 'acc-hook' })).length,
         2,
       );
+    });
+
+    it('api keys: found by id, listed oldest first, revoked once; open holds counted', async () => {
+      const key = (id: string, over: Partial<ApiKeyRecord> = {}): ApiKeyRecord => ({
+        id,
+        secretHash: 'ab'.repeat(32),
+        scope: 'account',
+        accountId: 'acc-a',
+        readOnly: false,
+        name: null,
+        createdAt: T0,
+        revokedAt: null,
+        ...over,
+      });
+      const ops = key('key000000002', { scope: 'operator', accountId: null, name: 'ops' });
+      const ro = key('key000000001', { readOnly: true, createdAt: T0 + 1 });
+      await store.write(async (w) => {
+        await w.insertApiKey(ops);
+        await w.insertApiKey(ro);
+      });
+      await assert.rejects(
+        store.write((w) => w.insertApiKey(key('key000000003', { scope: 'operator' }))),
+        'an operator key names no account',
+      );
+      assert.deepEqual(await store.getApiKey(ro.id), ro);
+      assert.equal(await store.getApiKey('key-unknown'), undefined);
+      assert.deepEqual(
+        (await store.listApiKeys()).map((k) => k.id),
+        [ops.id, ro.id],
+      );
+      assert.equal(await store.write((w) => w.revokeApiKey(ops.id, T0 + 5)), true);
+      assert.equal(await store.write((w) => w.revokeApiKey(ops.id, T0 + 6)), false);
+      assert.equal(await store.write((w) => w.revokeApiKey('key-unknown', T0)), false);
+      assert.equal((await store.getApiKey(ops.id))?.revokedAt, T0 + 5);
+      const held = (
+        await Promise.all(['acc-a', 'acc-b', 'acc-c'].map((a) => store.openHolds(a)))
+      ).flat().length;
+      assert.equal(await store.countOpenHolds(), held);
     });
   });
 }

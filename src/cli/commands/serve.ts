@@ -1,5 +1,9 @@
 import type { Command } from 'commander';
+import type { FastifyBaseLogger as Logger } from 'fastify';
+import type { Ledger } from '../../ledger/ledger.js';
 import type { Store } from '../../ledger/store.js';
+import { Scheduler } from '../../service/scheduler.js';
+import { WebhookDeliverer } from '../../service/webhooks/deliverer.js';
 import { serveConfig, type ServeFlags } from '../../http/config.js';
 import { ApiKeys } from '../../service/api-keys.js';
 import { providerFromEnv } from '../../service/payments/from-env.js';
@@ -26,6 +30,35 @@ async function hintWithoutKeys(store: Store, o: GlobalOptions, log: (msg: string
   if (!keys.some((k) => k.scope === 'operator' && k.revokedAt === null)) {
     log(`no operator API key exists yet: make one with \`${keyCommand(o)}\``);
   }
+}
+
+/** The scheduler's jobs and the webhook deliverer, logging what they do and what fails. */
+function startJobs(ledger: Ledger, purchases: PurchaseService, intervalMs: number, log: Logger) {
+  const scheduler = new Scheduler(ledger, purchases, {
+    intervalMs,
+    onError: (job, error) => log.error({ job, err: error }, 'scheduled job failed'),
+    onRun: (report) => {
+      if (Object.values(report).some((n) => n > 0)) log.info(report, 'scheduled jobs ran');
+    },
+  });
+  const deliverer = new WebhookDeliverer(ledger, {
+    onError: (error) => log.error({ err: error }, 'webhook delivery failed'),
+    onAttempt: (d) => {
+      if (d.status !== 'delivered') {
+        log.warn(
+          { delivery: d.id, endpoint: d.endpointId, status: d.status, error: d.lastError },
+          'webhook not delivered',
+        );
+      }
+    },
+  });
+  scheduler.start();
+  deliverer.start();
+  return {
+    async stop() {
+      await Promise.all([scheduler.stop(), deliverer.stop()]);
+    },
+  };
 }
 
 export function registerServe(program: Command, globals: Globals): void {
@@ -66,9 +99,13 @@ export function registerServe(program: Command, globals: Globals): void {
             'amisi serve: ready; API docs at /docs, OpenAPI at /openapi.json',
           );
           await hintWithoutKeys(ledger.store, globals(), (msg) => app.log.warn(msg));
+          const jobs = config.jobs
+            ? startJobs(ledger, purchases, config.jobIntervalMs, app.log)
+            : null;
           const signal = await nextSignal();
           app.log.info({ signal }, 'shutting down: draining in-flight requests');
           await drain(app, config.shutdownTimeoutMs);
+          await jobs?.stop();
           app.log.info('stopped accepting; closing the ledger after its last commit');
         },
         { create: true, committer: { onCommit: metrics.onCommit } },

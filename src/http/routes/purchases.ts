@@ -21,7 +21,8 @@ import {
 } from '../schemas/index.js';
 
 /** Packs bought through the payment provider: buy, get, list, confirm (manual), refund. */
-export async function purchaseRoutes(app: App, { ledger, purchases }: Deps): Promise<void> {
+export async function purchaseRoutes(app: App, deps: Deps): Promise<void> {
+  const { ledger, purchases } = deps;
   app.post(
     '/v1/purchases',
     {
@@ -150,7 +151,7 @@ export async function purchaseRoutes(app: App, { ledger, purchases }: Deps): Pro
     },
   );
 
-  await app.register(stripeWebhook, { ledger, purchases } as Deps);
+  await app.register(stripeWebhook, deps);
 }
 
 /**

@@ -1,0 +1,253 @@
+/**
+ * POST /v1/charges under load: `amisi serve` in its own process (as deployed), autocannon with
+ * 64 connections in this one, on one hot account and spread across 10,000 accounts. Embedded
+ * SQLite (synchronous=FULL: every answered charge is durable) by default; --postgres for
+ * PostgreSQL on DATABASE_URL or a throwaway local cluster. Every request carries a fresh
+ * Idempotency-Key and an operator API key. Prints req/s and latency percentiles (or --json).
+ * Never asserted by a test. Both processes share this machine's cores.
+ *
+ *   npm run bench:http                 # SQLite
+ *   npm run bench:http -- --postgres   # PostgreSQL
+ *   npm run bench:http -- --quick      # 3 s per scenario instead of 15
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { Ledger } from '../src/ledger/ledger.js';
+import type { Store } from '../src/ledger/store.js';
+import { ApiKeys } from '../src/service/api-keys.js';
+import { PostgresStore } from '../src/store/postgres/postgres-store.js';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const json = args.includes('--json');
+const postgres = args.includes('--postgres');
+const ACCOUNTS = 10_000;
+const CONNECTIONS = 64;
+const SECONDS = quick ? 3 : 15;
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const BIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+
+interface Figure {
+  scenario: string;
+  requests: number;
+  perSecond: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  non2xx: number;
+  errors: number;
+}
+
+interface Target {
+  /** Flags that point `amisi` at the database. */
+  readonly flags: string[];
+  open(): Promise<Store>;
+  close(): Promise<void>;
+  readonly label: string;
+}
+
+async function sqliteTarget(name: string): Promise<Target> {
+  const dir = mkdtempSync(join(tmpdir(), 'amisi-http-bench-'));
+  const path = join(dir, `${name}.db`);
+  return {
+    label: 'embedded SQLite, WAL, synchronous=FULL',
+    flags: ['--db', path],
+    async open() {
+      const store = new SqliteStore({ path, synchronous: 'FULL' });
+      await store.migrate();
+      return store;
+    },
+    async close() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+interface Cluster {
+  readonly url: string;
+  stop(): void;
+}
+const clusters: Cluster[] = [];
+async function postgresTarget(name: string): Promise<Target> {
+  let admin = process.env.DATABASE_URL;
+  if (!admin) {
+    if (clusters.length === 0) {
+      const script = new URL('../../scripts/pg-cluster.mjs', import.meta.url).href;
+      const { startCluster } = (await import(script)) as {
+        startCluster: () => Promise<Cluster | null>;
+      };
+      const started = await startCluster();
+      if (!started) throw new Error('PostgreSQL is not installed and DATABASE_URL is not set');
+      clusters.push(started);
+    }
+    admin = clusters[0]!.url;
+  }
+  const adminUrl = admin;
+  const query = async (sql: string) => {
+    const c = new pg.Client(adminUrl);
+    await c.connect();
+    await c.query(sql);
+    await c.end();
+  };
+  const db = `amisi_http_bench_${name}`;
+  await query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+  await query(`CREATE DATABASE ${db}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${db}`;
+  return {
+    label: 'PostgreSQL, synchronous_commit=on',
+    flags: ['--database-url', url.toString()],
+    async open() {
+      const store = new PostgresStore({ url: url.toString() });
+      await store.migrate();
+      return store;
+    },
+    close: () => query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`),
+  };
+}
+
+/** The database with the catalog, the accounts and their credits, and an operator key. */
+async function prepare(target: Target, accounts: number): Promise<{ key: string; ids: string[] }> {
+  const store = await target.open();
+  const ledger = new Ledger({ store });
+  const catalog = JSON.parse(readFileSync(join(ROOT, 'catalog', 'default.json'), 'utf8'));
+  await ledger.loadCatalog(catalog);
+  const ids = Array.from({ length: accounts }, (_, i) => `acct-${i}`);
+  await Promise.all(ids.map((accountId) => ledger.createAccount({ accountId })));
+  await Promise.all(
+    ids.map((accountId) =>
+      ledger.grant({ accountId, key: 'seed', credits: 1_000_000_000, source: 'purchase' }),
+    ),
+  );
+  const { key } = await new ApiKeys(store).create({ scope: 'operator', name: 'bench' });
+  await ledger.close();
+  return { key, ids };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function startServer(target: Target, port: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [BIN, ...target.flags, 'serve', '--port', String(port)], {
+    env: {
+      ...process.env,
+      DATABASE_URL: '',
+      AMISI_LOG_LEVEL: 'warn',
+      AMISI_RATE_LIMIT: '0',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  for (let i = 0; i < 200; i++) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/readyz`);
+      if (r.ok) return child;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error('amisi serve did not become ready');
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+async function run(scenario: 'hot' | 'spread'): Promise<Figure> {
+  const accounts = scenario === 'hot' ? 1 : ACCOUNTS;
+  const target = postgres ? await postgresTarget(scenario) : await sqliteTarget(scenario);
+  try {
+    if (!json) process.stderr.write(`preparing ${accounts} account(s)...\n`);
+    const { key, ids } = await prepare(target, accounts);
+    const port = await freePort();
+    const server = await startServer(target, port);
+    try {
+      let n = 0;
+      const result = await autocannon({
+        url: `http://127.0.0.1:${port}`,
+        connections: CONNECTIONS,
+        duration: SECONDS,
+        requests: [
+          {
+            method: 'POST',
+            path: '/v1/charges',
+            setupRequest: (request) => {
+              const i = n++;
+              return {
+                ...request,
+                headers: {
+                  'content-type': 'application/json',
+                  authorization: `Bearer ${key}`,
+                  'idempotency-key': `bench-${i}`,
+                },
+                body: JSON.stringify({ accountId: ids[i % ids.length], credits: 1 }),
+              };
+            },
+          },
+        ],
+      });
+      return {
+        scenario: scenario === 'hot' ? 'one hot account' : `${ACCOUNTS} accounts`,
+        requests: result.requests.total,
+        perSecond: Math.round(result.requests.average),
+        p50Ms: result.latency.p50,
+        p90Ms: result.latency.p90,
+        p99Ms: result.latency.p99,
+        maxMs: result.latency.max,
+        non2xx: result.non2xx,
+        errors: result.errors,
+      };
+    } finally {
+      await stopServer(server);
+    }
+  } finally {
+    await target.close();
+  }
+}
+
+try {
+  const figures = [await run('hot'), await run('spread')];
+  const label = postgres
+    ? 'PostgreSQL, synchronous_commit=on'
+    : 'embedded SQLite, synchronous=FULL';
+  if (json) {
+    console.log(
+      JSON.stringify(
+        { store: label, connections: CONNECTIONS, seconds: SECONDS, figures },
+        null,
+        2,
+      ),
+    );
+  } else {
+    console.log(`POST /v1/charges, ${CONNECTIONS} connections, ${SECONDS} s each, ${label}`);
+    console.log(
+      'scenario            requests     req/s   p50 ms   p90 ms   p99 ms   max ms   non-2xx',
+    );
+    for (const f of figures) {
+      console.log(
+        `${f.scenario.padEnd(18)} ${String(f.requests).padStart(9)} ${String(f.perSecond).padStart(9)} ${String(f.p50Ms).padStart(8)} ${String(f.p90Ms).padStart(8)} ${String(f.p99Ms).padStart(8)} ${String(f.maxMs).padStart(8)} ${String(f.non2xx + f.errors).padStart(9)}`,
+      );
+    }
+  }
+} finally {
+  for (const c of clusters) c.stop();
+}

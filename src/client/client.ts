@@ -1,0 +1,317 @@
+import { pages } from './pages.js';
+import {
+  Transport,
+  type ClientOptions,
+  type RequestOptions,
+  type WriteOptions,
+} from './transport.js';
+import type * as T from './types.js';
+
+/**
+ * The typed client: one method per API operation, grouped by resource as the API's docs are
+ * (accounts, catalog, quotes, grants, holds, charges, balance, history, subscriptions,
+ * purchases, auto top-up, webhooks, operations). Methods that change credits or money take WriteOptions: their
+ * Idempotency-Key is made once per call and reused by every retry of it.
+ */
+
+export interface AccountsApi {
+  /** Idempotent by id: creating it again answers the account with replay true. */
+  create(input: T.CreateAccountInput, options?: RequestOptions): Promise<T.AccountResult>;
+  get(accountId: string, options?: RequestOptions): Promise<T.Account>;
+  /** One page, in id order (operator key). */
+  list(query?: T.AccountListQuery, options?: RequestOptions): Promise<T.AccountList>;
+  /** Every page from query.cursor (or the start) to the end. */
+  pages(query?: T.AccountListQuery, options?: RequestOptions): AsyncIterable<T.AccountList>;
+  /** Every account, page after page. */
+  all(query?: T.AccountListQuery, options?: RequestOptions): AsyncIterable<T.Account>;
+}
+
+export interface CatalogApi {
+  get(options?: RequestOptions): Promise<T.CatalogVersion>;
+  packs(options?: RequestOptions): Promise<T.PackList>;
+  plans(options?: RequestOptions): Promise<T.PlanList>;
+}
+
+export interface QuotesApi {
+  /** Prices a request under the active catalog; changes nothing. */
+  create(input: T.QuoteInput, options?: RequestOptions): Promise<T.Quote>;
+}
+
+export interface GrantsApi {
+  create(input: T.GrantInput, options?: WriteOptions): Promise<T.GrantResult>;
+}
+
+export interface HoldsApi {
+  /** Reserves credits, all or nothing: by credits, or by items priced by the catalog. */
+  create(input: T.HoldInput, options?: WriteOptions): Promise<T.HoldResult>;
+  get(holdId: string, options?: RequestOptions): Promise<T.Hold>;
+  /** Takes input.credits (default: all held) and returns the rest. */
+  capture(holdId: string, input?: T.CaptureInput, options?: WriteOptions): Promise<T.ResolveResult>;
+  release(holdId: string, options?: WriteOptions): Promise<T.ResolveResult>;
+}
+
+export interface ChargesApi {
+  /** A hold captured at once. */
+  create(input: T.ChargeInput, options?: WriteOptions): Promise<T.ChargeResult>;
+}
+
+export interface BalanceApi {
+  get(accountId: string, options?: RequestOptions): Promise<T.Balance>;
+}
+
+export interface HistoryApi {
+  /** One page, newest first; pass nextCursor as query.cursor for the next (older) one. */
+  list(accountId: string, query?: T.HistoryQuery, options?: RequestOptions): Promise<T.HistoryPage>;
+  pages(
+    accountId: string,
+    query?: T.HistoryQuery,
+    options?: RequestOptions,
+  ): AsyncIterable<T.HistoryPage>;
+  /** Every transaction, newest first, page after page. */
+  all(
+    accountId: string,
+    query?: T.HistoryQuery,
+    options?: RequestOptions,
+  ): AsyncIterable<T.Transaction>;
+}
+
+export interface SubscriptionsApi {
+  get(accountId: string, options?: RequestOptions): Promise<T.Subscription>;
+  /** Starts the plan now (manual provider or startsAt given), or answers a checkout URL. */
+  subscribe(
+    accountId: string,
+    input: T.SubscribeInput,
+    options?: WriteOptions,
+  ): Promise<T.SubscribeResult>;
+  /** Upgrades at once (prorated) or downgrades at the next renewal. */
+  change(
+    accountId: string,
+    input: T.ChangePlanInput,
+    options?: WriteOptions,
+  ): Promise<T.SubscriptionResult>;
+  /** Ends the plan at the end of the cycle; purchased credits stay. */
+  cancel(accountId: string, options?: WriteOptions): Promise<T.SubscriptionResult>;
+}
+
+export interface PurchasesApi {
+  /** A pending purchase and where to pay; the credits come when the payment is confirmed. */
+  buy(input: T.BuyInput, options?: WriteOptions): Promise<T.BuyResult>;
+  get(purchaseId: string, options?: RequestOptions): Promise<T.Purchase>;
+  /** The account's purchases, newest first. */
+  list(accountId: string, options?: RequestOptions): Promise<T.PurchaseList>;
+  /** Manual provider: the money arrived. Confirming again is a replay. */
+  confirm(
+    purchaseId: string,
+    input?: T.ConfirmInput,
+    options?: RequestOptions,
+  ): Promise<T.PurchaseResult>;
+  /** Reclaims the unspent credits and pays back their share (or all with input.full). */
+  refund(
+    purchaseId: string,
+    input?: T.RefundInput,
+    options?: WriteOptions,
+  ): Promise<T.PurchaseResult>;
+}
+
+export interface WebhooksApi {
+  /**
+   * Registers an endpoint; the answer holds its signing secret, shown only here. Not
+   * idempotent (each call is a new endpoint), so a lost answer is not retried.
+   */
+  register(
+    input: T.RegisterWebhookInput,
+    options?: RequestOptions,
+  ): Promise<T.WebhookEndpointCreated>;
+  list(options?: RequestOptions): Promise<T.WebhookEndpointList>;
+  /** Disables the endpoint; its deliveries stay on record. */
+  remove(endpointId: string, options?: RequestOptions): Promise<void>;
+  /** Deliveries, newest first. */
+  deliveries(query?: T.DeliveryQuery, options?: RequestOptions): Promise<T.DeliveryList>;
+  /** One delivery and every attempt made. */
+  delivery(deliveryId: string, options?: RequestOptions): Promise<T.DeliveryDetail>;
+  /** Sends the event again as a new delivery, due now. Not retried after a lost answer. */
+  redeliver(deliveryId: string, options?: RequestOptions): Promise<T.DeliveryDetail>;
+}
+
+export interface AutoTopupApi {
+  /** Sets the rule; setting the same rule again changes nothing. */
+  set(accountId: string, input: T.AutoTopupInput, options?: RequestOptions): Promise<T.AutoTopup>;
+  /** The rule; not_found when the account has none. */
+  get(accountId: string, options?: RequestOptions): Promise<T.AutoTopup>;
+  clear(accountId: string, options?: RequestOptions): Promise<void>;
+}
+
+export interface OperationsApi {
+  health(options?: RequestOptions): Promise<T.Health>;
+  /** Answers the readiness report whether or not the server is ready (ready: false). */
+  readiness(options?: RequestOptions): Promise<T.Readiness>;
+  /** Prometheus text. */
+  metrics(options?: RequestOptions): Promise<string>;
+  /** Recomputes every account from the journal; a violation throws verify_failed (data.report). */
+  verify(options?: RequestOptions): Promise<T.VerifyReport>;
+}
+
+export interface AmisiClient {
+  readonly accounts: AccountsApi;
+  readonly catalog: CatalogApi;
+  readonly quotes: QuotesApi;
+  readonly grants: GrantsApi;
+  readonly holds: HoldsApi;
+  readonly charges: ChargesApi;
+  readonly balance: BalanceApi;
+  readonly history: HistoryApi;
+  readonly subscriptions: SubscriptionsApi;
+  readonly purchases: PurchasesApi;
+  readonly autoTopup: AutoTopupApi;
+  readonly webhooks: WebhooksApi;
+  readonly operations: OperationsApi;
+}
+
+const seg = encodeURIComponent;
+
+function accountsApi(t: Transport): AccountsApi {
+  const list = (query: T.AccountListQuery = {}, o?: RequestOptions) =>
+    t.send<T.AccountList>({ method: 'GET', path: '/v1/accounts', query }, o);
+  return {
+    create: (input, o) => t.send({ method: 'POST', path: '/v1/accounts', body: input }, o),
+    get: (id, o) => t.send({ method: 'GET', path: `/v1/accounts/${seg(id)}` }, o),
+    list,
+    pages: (query = {}, o) => pages(query, (q) => list(q, o)),
+    all: (query = {}, o) =>
+      items(
+        pages(query, (q) => list(q, o)),
+        (p) => p.accounts,
+      ),
+  };
+}
+
+function catalogApi(t: Transport): CatalogApi {
+  return {
+    get: (o) => t.send({ method: 'GET', path: '/v1/catalog' }, o),
+    packs: (o) => t.send({ method: 'GET', path: '/v1/catalog/packs' }, o),
+    plans: (o) => t.send({ method: 'GET', path: '/v1/catalog/plans' }, o),
+  };
+}
+
+function holdsApi(t: Transport): HoldsApi {
+  const hold = (id: string) => `/v1/holds/${seg(id)}`;
+  return {
+    create: (input, o) =>
+      t.send({ method: 'POST', path: '/v1/holds', body: input, keyed: true }, o),
+    get: (id, o) => t.send({ method: 'GET', path: hold(id) }, o),
+    capture: (id, input = {}, o) =>
+      t.send({ method: 'POST', path: `${hold(id)}/capture`, body: input, keyed: true }, o),
+    release: (id, o) => t.send({ method: 'POST', path: `${hold(id)}/release`, keyed: true }, o),
+  };
+}
+
+function historyApi(t: Transport): HistoryApi {
+  const list = (id: string, query: T.HistoryQuery = {}, o?: RequestOptions) =>
+    t.send<T.HistoryPage>({ method: 'GET', path: `/v1/accounts/${seg(id)}/history`, query }, o);
+  return {
+    list,
+    pages: (id, query = {}, o) => pages(query, (q) => list(id, q, o)),
+    all: (id, query = {}, o) =>
+      items(
+        pages(query, (q) => list(id, q, o)),
+        (p) => p.transactions,
+      ),
+  };
+}
+
+function subscriptionsApi(t: Transport): SubscriptionsApi {
+  const sub = (id: string) => `/v1/accounts/${seg(id)}/subscription`;
+  return {
+    get: (id, o) => t.send({ method: 'GET', path: sub(id) }, o),
+    subscribe: (id, input, o) =>
+      t.send({ method: 'POST', path: sub(id), body: input, keyed: true }, o),
+    change: (id, input, o) =>
+      t.send({ method: 'POST', path: `${sub(id)}/change`, body: input, keyed: true }, o),
+    cancel: (id, o) => t.send({ method: 'POST', path: `${sub(id)}/cancel`, keyed: true }, o),
+  };
+}
+
+function purchasesApi(t: Transport): PurchasesApi {
+  const purchase = (id: string) => `/v1/purchases/${seg(id)}`;
+  return {
+    buy: (input, o) =>
+      t.send({ method: 'POST', path: '/v1/purchases', body: input, keyed: true }, o),
+    get: (id, o) => t.send({ method: 'GET', path: purchase(id) }, o),
+    list: (accountId, o) =>
+      t.send({ method: 'GET', path: `/v1/accounts/${seg(accountId)}/purchases` }, o),
+    confirm: (id, input = {}, o) =>
+      t.send({ method: 'POST', path: `${purchase(id)}/confirm`, body: input }, o),
+    refund: (id, input = {}, o) =>
+      t.send({ method: 'POST', path: `${purchase(id)}/refund`, body: input, keyed: true }, o),
+  };
+}
+
+function webhooksApi(t: Transport): WebhooksApi {
+  const delivery = (id: string) => `/v1/webhooks/deliveries/${seg(id)}`;
+  return {
+    register: (input, o) =>
+      t.send({ method: 'POST', path: '/v1/webhooks', body: input, unsafe: true }, o),
+    list: (o) => t.send({ method: 'GET', path: '/v1/webhooks' }, o),
+    // A retry after a lost answer would find the endpoint gone and say unknown_webhook.
+    remove: (id, o) =>
+      t.send({ method: 'DELETE', path: `/v1/webhooks/${seg(id)}`, unsafe: true }, o),
+    deliveries: (query = {}, o) =>
+      t.send({ method: 'GET', path: '/v1/webhooks/deliveries', query }, o),
+    delivery: (id, o) => t.send({ method: 'GET', path: delivery(id) }, o),
+    redeliver: (id, o) =>
+      t.send({ method: 'POST', path: `${delivery(id)}/redeliver`, unsafe: true }, o),
+  };
+}
+
+function autoTopupApi(t: Transport): AutoTopupApi {
+  const rule = (id: string) => `/v1/accounts/${seg(id)}/autotopup`;
+  return {
+    set: (id, input, o) => t.send({ method: 'PUT', path: rule(id), body: input }, o),
+    get: (id, o) => t.send({ method: 'GET', path: rule(id) }, o),
+    clear: (id, o) => t.send({ method: 'DELETE', path: rule(id) }, o),
+  };
+}
+
+function operationsApi(t: Transport): OperationsApi {
+  return {
+    health: (o) => t.send({ method: 'GET', path: '/healthz' }, o),
+    readiness: (o) =>
+      t.send({ method: 'GET', path: '/readyz', alsoAnswers: { status: 503, member: 'ready' } }, o),
+    metrics: (o) => t.send({ method: 'GET', path: '/metrics', text: true }, o),
+    verify: (o) => t.send({ method: 'GET', path: '/v1/verify' }, o),
+  };
+}
+
+/** Flattens pages into their items. */
+async function* items<P, I>(source: AsyncIterable<P>, of: (page: P) => readonly I[]) {
+  for await (const page of source) yield* of(page);
+}
+
+export function createClient(options: ClientOptions): AmisiClient {
+  const t = new Transport(options);
+  return {
+    accounts: accountsApi(t),
+    catalog: catalogApi(t),
+    quotes: {
+      create: (input, o) => t.send({ method: 'POST', path: '/v1/quotes', body: input }, o),
+    },
+    grants: {
+      create: (input, o) =>
+        t.send({ method: 'POST', path: '/v1/grants', body: input, keyed: true }, o),
+    },
+    holds: holdsApi(t),
+    charges: {
+      create: (input, o) =>
+        t.send({ method: 'POST', path: '/v1/charges', body: input, keyed: true }, o),
+    },
+    balance: {
+      get: (id, o) => t.send({ method: 'GET', path: `/v1/accounts/${seg(id)}/balance` }, o),
+    },
+    history: historyApi(t),
+    subscriptions: subscriptionsApi(t),
+    purchases: purchasesApi(t),
+    autoTopup: autoTopupApi(t),
+    webhooks: webhooksApi(t),
+    operations: operationsApi(t),
+  };
+}

@@ -1,0 +1,92 @@
+import type { Static } from '@sinclair/typebox';
+import type { ErrorCode } from '../core/errors.js';
+import type * as S from '../http/schemas/index.js';
+
+/**
+ * The SDK's types, derived from the very TypeBox schemas the server validates and serializes
+ * with, so a field renamed on the server fails to compile here. Everything is imported as a
+ * type: the compiled client carries none of the server's code.
+ */
+
+export type { ErrorCode };
+
+export type Account = Static<typeof S.Account>;
+export type AccountResult = Static<typeof S.AccountResult>;
+export type AccountList = Static<typeof S.AccountList>;
+export type CreateAccountInput = Static<typeof S.CreateAccountRequest>;
+export type AccountListQuery = Static<typeof S.AccountListQuery>;
+
+export type CatalogVersion = Static<typeof S.CatalogVersion>;
+export type Catalog = Static<typeof S.Catalog>;
+export type Pack = Static<typeof S.Pack>;
+export type PackList = Static<typeof S.PackList>;
+export type Plan = Static<typeof S.Plan>;
+export type PlanList = Static<typeof S.PlanList>;
+export type Quote = Static<typeof S.Quote>;
+export type QuoteLine = Static<typeof S.QuoteLine>;
+export type QuoteItem = Static<typeof S.QuoteItem>;
+export type QuoteInput = Static<typeof S.QuoteRequest>;
+
+export type Grant = Static<typeof S.Grant>;
+export type GrantInput = Static<typeof S.GrantRequest>;
+export type GrantResult = Static<typeof S.GrantResult>;
+export type Hold = Static<typeof S.Hold>;
+export type HoldInput = Static<typeof S.HoldRequest>;
+export type HoldResult = Static<typeof S.HoldResult>;
+export type CaptureInput = Static<typeof S.CaptureRequest>;
+export type ResolveResult = Static<typeof S.ResolveResult>;
+export type ChargeInput = Static<typeof S.ChargeRequest>;
+export type ChargeResult = Static<typeof S.ChargeResult>;
+export type Attribution = Static<typeof S.Attribution>;
+export type Draw = Static<typeof S.Draw>;
+
+export type Balance = Static<typeof S.Balance>;
+export type GrantBalance = Static<typeof S.GrantBalance>;
+export type Transaction = Static<typeof S.Transaction>;
+export type Entry = Static<typeof S.Entry>;
+export type HistoryPage = Static<typeof S.HistoryPage>;
+export type HistoryQuery = Static<typeof S.HistoryQuery>;
+
+export type Subscription = Static<typeof S.Subscription>;
+export type SubscriptionResult = Static<typeof S.SubscriptionResult>;
+export type SubscribeInput = Static<typeof S.SubscribeRequest>;
+export type ChangePlanInput = Static<typeof S.ChangePlanRequest>;
+
+/**
+ * What subscribing answers when the payment provider takes the money first (HTTP 202): the
+ * plan starts once the customer has paid at checkoutUrl. The route declares this body inline
+ * (src/http/routes/plans.ts), so it is repeated here rather than derived.
+ */
+export interface SubscriptionCheckout {
+  readonly checkoutUrl: string | null;
+}
+
+/** Subscribing answers the started plan, or (with a paying provider) where to pay. */
+export type SubscribeResult = SubscriptionResult | SubscriptionCheckout;
+
+export type Purchase = Static<typeof S.Purchase>;
+export type BuyInput = Static<typeof S.BuyRequest>;
+export type BuyResult = Static<typeof S.BuyResult>;
+export type PurchaseResult = Static<typeof S.PurchaseResult>;
+export type PurchaseList = Static<typeof S.PurchaseList>;
+export type ConfirmInput = Static<typeof S.ConfirmRequest>;
+export type RefundInput = Static<typeof S.RefundRequest>;
+
+export type Health = Static<typeof S.Health>;
+export type Readiness = Static<typeof S.Readiness>;
+export type VerifyReport = Static<typeof S.VerifyReport>;
+
+export type WebhookEndpoint = Static<typeof S.WebhookEndpoint>;
+export type WebhookEndpointCreated = Static<typeof S.WebhookEndpointCreated>;
+export type WebhookEndpointList = Static<typeof S.WebhookEndpointList>;
+export type RegisterWebhookInput = Static<typeof S.RegisterWebhookRequest>;
+export type Delivery = Static<typeof S.Delivery>;
+export type DeliveryAttempt = Static<typeof S.DeliveryAttempt>;
+export type DeliveryList = Static<typeof S.DeliveryList>;
+export type DeliveryDetail = Static<typeof S.DeliveryDetail>;
+export type DeliveryQuery = Static<typeof S.DeliveryQuery>;
+export type AutoTopup = Static<typeof S.AutoTopup>;
+export type AutoTopupInput = Static<typeof S.AutoTopupRequest>;
+
+/** The body of every error answer (RFC 9457), with the stable code. */
+export type Problem = Static<typeof S.Problem>;

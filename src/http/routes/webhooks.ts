@@ -1,0 +1,249 @@
+import type { FastifyRequest } from 'fastify';
+import { AmisiError } from '../../core/errors.js';
+import type { Delivery as DeliveryRecord } from '../../core/webhooks.js';
+import { newWebhookSecret } from '../../service/webhooks/deliverer.js';
+import type { App, Deps } from '../app.js';
+import { accountInScope, principalOf } from '../auth.js';
+import {
+  AccountParams,
+  AutoTopup,
+  AutoTopupRequest,
+  DeliveryDetail,
+  DeliveryList,
+  DeliveryParams,
+  DeliveryQuery,
+  EndpointParams,
+  problems,
+  ref,
+  RegisterWebhookRequest,
+  WebhookEndpointCreated,
+  WebhookEndpointList,
+} from '../schemas/index.js';
+
+const unknownWebhook = (endpointId: string) =>
+  new AmisiError('unknown_webhook', `no active webhook endpoint "${endpointId}"`, { endpointId });
+const unknownDelivery = (deliveryId: string) =>
+  new AmisiError('unknown_delivery', `unknown delivery "${deliveryId}"`, { deliveryId });
+
+/** The account an account key is bound to; null for an operator (every account). */
+function ownAccount(request: FastifyRequest): string | null {
+  const p = principalOf(request);
+  return p.kind === 'operator' ? null : p.accountId;
+}
+
+/** A delivery the caller may see; another account's looks exactly like an unknown one. */
+async function deliveryInScope(request: FastifyRequest, deps: Deps, deliveryId: string) {
+  const d: DeliveryRecord | undefined = await deps.ledger.store.findDelivery(deliveryId);
+  const own = ownAccount(request);
+  if (!d || (own !== null && d.accountId !== own)) throw unknownDelivery(deliveryId);
+  return d;
+}
+
+/** Webhook endpoints and their deliveries; an account key manages its own account's only. */
+export async function webhookRoutes(app: App, deps: Deps): Promise<void> {
+  const { ledger } = deps;
+  app.post(
+    '/v1/webhooks',
+    {
+      config: { access: 'account' },
+      schema: {
+        summary: 'Register a webhook endpoint (its secret is shown once)',
+        description:
+          'Registering is not idempotent by key: each call makes a new endpoint with a new secret.',
+        tags: ['webhooks'],
+        body: RegisterWebhookRequest,
+        response: {
+          201: ref(WebhookEndpointCreated),
+          ...problems('account', true, ['unknown_account']),
+        },
+      },
+    },
+    async (request, reply) => {
+      const own = ownAccount(request);
+      const accountId =
+        own ?? (request.body.accountId === undefined ? null : request.body.accountId);
+      if (own !== null && request.body.accountId !== undefined) {
+        accountInScope(request, request.body.accountId);
+      }
+      const { secret, ...endpoint } = await ledger.registerWebhook({
+        url: request.body.url,
+        eventTypes: request.body.eventTypes,
+        accountId,
+        secret: newWebhookSecret(),
+      });
+      return reply.status(201).send({ endpoint, secret });
+    },
+  );
+
+  app.get(
+    '/v1/webhooks',
+    {
+      config: { access: 'account' },
+      schema: {
+        summary: 'Webhook endpoints (secrets are never shown again)',
+        tags: ['webhooks'],
+        response: { 200: ref(WebhookEndpointList), ...problems('account', false) },
+      },
+    },
+    async (request) => {
+      const own = ownAccount(request);
+      const all = await ledger.store.listWebhookEndpoints();
+      const endpoints = all
+        .filter((e) => own === null || e.accountId === own)
+        .map(({ secret: _secret, ...e }) => e);
+      return { endpoints };
+    },
+  );
+
+  app.delete(
+    '/v1/webhooks/:endpointId',
+    {
+      config: { access: 'account' },
+      schema: {
+        summary: 'Remove (disable) an endpoint; its deliveries stay on record',
+        tags: ['webhooks'],
+        params: EndpointParams,
+        response: { 204: { type: 'null', description: 'Done: no content.' }, ...problems('account', true, ['unknown_webhook']) },
+      },
+    },
+    async (request, reply) => {
+      const own = ownAccount(request);
+      const id = request.params.endpointId;
+      const endpoint = (await ledger.store.listWebhookEndpoints()).find((e) => e.id === id);
+      if (!endpoint || (own !== null && endpoint.accountId !== own)) throw unknownWebhook(id);
+      await ledger.disableWebhook(id);
+      return reply.status(204).send();
+    },
+  );
+
+  app.get(
+    '/v1/webhooks/deliveries',
+    {
+      config: { access: 'account' },
+      schema: {
+        summary: 'Deliveries, newest first',
+        tags: ['webhooks'],
+        querystring: DeliveryQuery,
+        response: { 200: ref(DeliveryList), ...problems('account', false, ['unknown_account']) },
+      },
+    },
+    async (request) => {
+      const own = ownAccount(request);
+      const q = request.query;
+      const accountId = own === null ? q.accountId : accountInScope(request, q.accountId ?? own);
+      const deliveries = await ledger.store.listDeliveries({
+        limit: q.limit ?? 50,
+        ...(accountId === undefined ? {} : { accountId }),
+        ...(q.endpointId === undefined ? {} : { endpointId: q.endpointId }),
+        ...(q.status === undefined ? {} : { status: q.status }),
+      });
+      return { deliveries };
+    },
+  );
+
+  app.get(
+    '/v1/webhooks/deliveries/:deliveryId',
+    {
+      config: { access: 'account' },
+      schema: {
+        summary: 'One delivery and every attempt made',
+        tags: ['webhooks'],
+        params: DeliveryParams,
+        response: { 200: ref(DeliveryDetail), ...problems('account', false, ['unknown_delivery']) },
+      },
+    },
+    async (request) => {
+      const d = await deliveryInScope(request, deps, request.params.deliveryId);
+      const attempts = await ledger.store.listAttempts(d.accountId, d.id);
+      return { delivery: d, attempts };
+    },
+  );
+
+  app.post(
+    '/v1/webhooks/deliveries/:deliveryId/redeliver',
+    {
+      config: { access: 'account' },
+      schema: {
+        summary: 'Send the event again to its endpoint (a new delivery, due now)',
+        tags: ['webhooks'],
+        params: DeliveryParams,
+        response: {
+          201: ref(DeliveryDetail),
+          ...problems('account', true, ['unknown_delivery']),
+        },
+      },
+    },
+    async (request, reply) => {
+      const d = await deliveryInScope(request, deps, request.params.deliveryId);
+      const fresh = await ledger.redeliver(d.id);
+      return reply.status(201).send({ delivery: fresh, attempts: [] });
+    },
+  );
+
+  app.put(
+    '/v1/accounts/:accountId/autotopup',
+    {
+      config: { access: 'account' },
+      schema: {
+        summary: "Set the account's auto top-up rule",
+        description:
+          'Buys the pack through the configured provider when the available credits fall below the threshold: once per crossing, at most maxPerPeriod times per UTC day, week or month. Setting the same rule again changes nothing.',
+        tags: ['purchases'],
+        params: AccountParams,
+        body: AutoTopupRequest,
+        response: {
+          200: ref(AutoTopup),
+          ...problems('account', true, ['unknown_account', 'unknown_pack', 'invalid_credits']),
+        },
+      },
+    },
+    async (request) =>
+      deps.purchases.setAutoTopup({
+        accountId: accountInScope(request, request.params.accountId),
+        ...request.body,
+      }),
+  );
+
+  app.get(
+    '/v1/accounts/:accountId/autotopup',
+    {
+      config: { access: 'account' },
+      schema: {
+        summary: "The account's auto top-up rule",
+        tags: ['purchases'],
+        params: AccountParams,
+        response: {
+          200: ref(AutoTopup),
+          ...problems('account', false, ['unknown_account', 'not_found']),
+        },
+      },
+    },
+    async (request) => {
+      const accountId = accountInScope(request, request.params.accountId);
+      const rule = await ledger.getAutoTopup(accountId);
+      if (!rule) {
+        throw new AmisiError('not_found', `account ${accountId} has no auto top-up rule`, {
+          accountId,
+        });
+      }
+      return rule;
+    },
+  );
+
+  app.delete(
+    '/v1/accounts/:accountId/autotopup',
+    {
+      config: { access: 'account' },
+      schema: {
+        summary: "Remove the account's auto top-up rule",
+        tags: ['purchases'],
+        params: AccountParams,
+        response: { 204: { type: 'null', description: 'Done: no content.' }, ...problems('account', true, ['unknown_account']) },
+      },
+    },
+    async (request, reply) => {
+      await ledger.clearAutoTopup(accountInScope(request, request.params.accountId));
+      return reply.status(204).send();
+    },
+  );
+}
