@@ -103,7 +103,10 @@ export async function webhookRoutes(app: App, deps: Deps): Promise<void> {
         summary: 'Remove (disable) an endpoint; its deliveries stay on record',
         tags: ['webhooks'],
         params: EndpointParams,
-        response: { 204: { type: 'null', description: 'Done: no content.' }, ...problems('account', true, ['unknown_webhook']) },
+        response: {
+          204: { type: 'null', description: 'Done: no content.' },
+          ...problems('account', true, ['unknown_webhook']),
+        },
       },
     },
     async (request, reply) => {
@@ -238,7 +241,10 @@ export async function webhookRoutes(app: App, deps: Deps): Promise<void> {
         summary: "Remove the account's auto top-up rule",
         tags: ['purchases'],
         params: AccountParams,
-        response: { 204: { type: 'null', description: 'Done: no content.' }, ...problems('account', true, ['unknown_account']) },
+        response: {
+          204: { type: 'null', description: 'Done: no content.' },
+          ...problems('account', true, ['unknown_account']),
+        },
       },
     },
     async (request, reply) => {
