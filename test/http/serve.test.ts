@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { amisi, BIN } from '../cli/cli-helpers.js';
@@ -99,6 +101,83 @@ describe('amisi serve (the binary)', () => {
     assert.equal(existsSync(db), false);
   });
 });
+
+describe('amisi serve delivers webhooks by itself', () => {
+  it('a failed delivery is retried with backoff, also after a restart of the server', async () => {
+    const db = join(dir, 'hooks.db');
+    assert.equal(amisi(db, ['init']).status, 0);
+    const { key } = amisi(db, ['--json', 'keys', 'create', '--scope', 'operator']).json<{
+      key: string;
+    }>();
+    let failures = 1;
+    const received: { status: number; eventId: string; at: number }[] = [];
+    const receiver = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const status = failures > 0 ? 503 : 200;
+        failures -= 1;
+        received.push({ status, eventId: String(req.headers['amisi-event-id']), at: Date.now() });
+        res.writeHead(status).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+    const add = amisi(db, ['--json', 'webhooks', 'add', hookUrl, '--events', 'charge.created']);
+    assert.equal(add.status, 0, add.stderr);
+    let worker = serve(db);
+    try {
+      await worker.waitFor(() => listeningUrl(worker) !== undefined, 'listening');
+      const url = listeningUrl(worker)!;
+      const post = (path: string, idem: string, body: unknown) =>
+        fetch(`${url}${path}`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${key}`,
+            'content-type': 'application/json',
+            'idempotency-key': idem,
+          },
+          body: JSON.stringify(body),
+        });
+      assert.equal((await post('/v1/accounts', 'a', { id: 'alice' })).status, 201);
+      const grant = { accountId: 'alice', credits: 10, source: 'promotion' };
+      assert.equal((await post('/v1/grants', 'g', grant)).status, 201);
+      assert.equal(
+        (await post('/v1/charges', 'c', { accountId: 'alice', credits: 2 })).status,
+        201,
+      );
+      await waitUntil(() => received.length === 1, 'the first attempt');
+      assert.equal(received[0]!.status, 503);
+      // Stop before the retry (10 s later) and start again: the retry still happens.
+      worker.kill('SIGTERM');
+      assert.deepEqual(await worker.exited, { code: 0, signal: null }, worker.stderr);
+      worker = serve(db);
+      await worker.waitFor(() => listeningUrl(worker) !== undefined, 'listening again');
+      await waitUntil(() => received.length === 2, 'the retry', 30_000);
+      assert.equal(received[1]!.status, 200);
+      assert.equal(received[1]!.eventId, received[0]!.eventId, 'the same event');
+      assert.ok(received[1]!.at - received[0]!.at >= 9_000, 'after the backoff');
+      const shown = amisi(db, ['--json', 'webhooks', 'deliveries']).json<
+        { status: string; attempts: number }[]
+      >();
+      assert.deepEqual(
+        shown.map((d) => [d.status, d.attempts]),
+        [['delivered', 2]],
+      );
+    } finally {
+      worker.kill('SIGKILL');
+      await worker.exited;
+      await new Promise((resolve) => receiver.close(resolve));
+    }
+  });
+});
+
+async function waitUntil(ok: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 describe('amisi keys', () => {
   const db = join(dir, 'keys.db');
