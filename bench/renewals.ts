@@ -116,6 +116,7 @@ const TABLES = {
       'bigint',
       'text',
       'bigint',
+      'text',
     ],
   },
   transactions: {
@@ -324,6 +325,7 @@ function subscribeRows(
       cancelAt: null,
       allocationGrantId: grantId,
       createdAt: T0,
+      providerRef: null,
     };
     const transactionId = ids.next('txn');
     const detail = { subscription, chargeCents: 0, currency, credits, change: 'subscribe' };

@@ -19,6 +19,11 @@ export interface Subscription {
   readonly cancelAt: number | null;
   readonly allocationGrantId: string | null;
   readonly createdAt: number;
+  /**
+   * The payment provider's subscription (Stripe: sub_...) when the plan is billed there; null
+   * when the operator bills it (the manual provider). Plan changes are passed on to it.
+   */
+  readonly providerRef: string | null;
 }
 
 /** Rollover credits expire this many cycles after they were rolled over (PRODUCT.md). */

@@ -211,12 +211,19 @@ export class Ledger {
   }
 
   /** Subscribes the account to a plan; its cycle is anchored on the start (default now). */
-  async subscribe(input: { accountId: string; key: string; plan: string; startsAt?: number }) {
+  async subscribe(input: {
+    accountId: string;
+    key: string;
+    plan: string;
+    startsAt?: number;
+    providerRef?: string;
+  }) {
     const checked: subscriptions.SubscribeInput = {
       accountId: requireId(input.accountId, 'account'),
       key: requireKey(input.key),
       plan: requireId(input.plan, 'plan'),
       ...(input.startsAt === undefined ? {} : { startsAt: requireTime(input.startsAt, 'start') }),
+      ...(input.providerRef === undefined ? {} : { providerRef: requireKey(input.providerRef) }),
     };
     return this.committer.submit((b) => subscriptions.subscribe(b, checked), {
       accountId: checked.accountId,

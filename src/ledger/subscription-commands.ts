@@ -54,6 +54,8 @@ export interface SubscribeInput {
   readonly plan: string;
   /** When the first cycle starts (default now; a past start catches up at once). */
   readonly startsAt?: number;
+  /** The provider's subscription, when the plan is billed through a payment provider. */
+  readonly providerRef?: string;
 }
 
 export async function subscribe(
@@ -111,6 +113,7 @@ export async function subscribe(
         cancelAt: null,
         allocationGrantId,
         createdAt: batch.now,
+        providerRef: input.providerRef ?? null,
       };
       await batch.insertSubscription(state, subscription);
       const result = {

@@ -119,6 +119,41 @@ export class PurchaseService {
   }
 
   /**
+   * Upgrade, downgrade or cancel (plan null) in the ledger, then the same change on the
+   * provider's subscription when the plan is billed there. If the provider call fails, the
+   * ledger change stands and calling again with the same key retries only the provider's part.
+   */
+  async changePlan(input: { accountId: string; key: string; plan: string | null }) {
+    const result =
+      input.plan === null
+        ? await this.ledger.cancelPlan({ accountId: input.accountId, key: input.key })
+        : await this.ledger.changePlan({ ...input, plan: input.plan });
+    const sub = result.subscription;
+    const change = result.change;
+    if (
+      sub.providerRef === null ||
+      !this.provider.changeSubscription ||
+      change === 'subscribe' ||
+      change === 'unchanged'
+    ) {
+      return result;
+    }
+    const catalog = await this.ledger.activeCatalog();
+    const planId = change === 'downgrade' ? (sub.pendingPlan ?? sub.plan) : sub.plan;
+    const plan = change === 'cancel' ? undefined : own(catalog.body.plans, planId);
+    await this.provider.changeSubscription({
+      accountId: sub.accountId,
+      providerRef: sub.providerRef,
+      change,
+      plan: plan ? { id: planId, name: plan.name, priceCents: plan.priceCents } : null,
+      chargeCents: result.chargeCents,
+      currency: result.currency,
+      idempotencyKey: `plan:${sub.id}:${input.key}`,
+    });
+    return result;
+  }
+
+  /**
    * Asks the provider for a checkout for every auto top-up purchase that has none yet (the
    * ledger created them inside the batch that crossed the threshold). With the manual provider
    * they then wait for an operator's confirm, like any purchase. Returns how many it started.
@@ -177,6 +212,7 @@ export class PurchaseService {
         accountId: event.accountId,
         plan: event.itemId,
         key: `checkout:${event.purchaseId}`,
+        providerRef: event.paymentRef,
       });
       return r.replay ? 'already processed' : 'subscribed';
     } catch (e) {

@@ -135,6 +135,7 @@ export function toSubscription(r: Row): Subscription {
     cancelAt: intOrNull(r.cancel_at, 'subscription cancel_at'),
     allocationGrantId: text(r.allocation_grant_id),
     createdAt: int(r.created_at, 'subscription created_at'),
+    providerRef: text(r.provider_ref),
   };
 }
 
@@ -151,6 +152,7 @@ export const SUBSCRIPTION_COLUMNS = [
   'cancel_at',
   'allocation_grant_id',
   'created_at',
+  'provider_ref',
 ] as const;
 
 export function subscriptionValues(s: Subscription): unknown[] {
@@ -166,6 +168,7 @@ export function subscriptionValues(s: Subscription): unknown[] {
     s.cancelAt,
     s.allocationGrantId,
     s.createdAt,
+    s.providerRef,
   ];
 }
 

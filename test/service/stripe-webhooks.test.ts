@@ -109,6 +109,106 @@ for (const [name, open, skip] of BOTH_STORES) {
       }
     });
 
+    it('plan changes of a Stripe-billed plan reach Stripe: the upgrade charged to the cent, once', async () => {
+      const { store, close } = await open();
+      try {
+        const clock = new FakeClock(Date.UTC(2027, 3, 1));
+        const ledger = new Ledger({ store, clock });
+        await ledger.loadCatalog(defaultCatalog());
+        await ledger.createAccount({ accountId: 'cy' });
+        const service = new PurchaseService(ledger, stripe());
+        const started = signed('evt_cy_1', 'checkout.session.completed', {
+          id: 'cs_cy',
+          object: 'checkout.session',
+          mode: 'subscription',
+          payment_status: 'paid',
+          subscription: 'sub_Cy',
+          payment_intent: null,
+          amount_total: 2499,
+          currency: 'usd',
+          metadata: { accountId: 'cy', purchaseId: 'plan_cy', kind: 'subscription', itemId: 'pro' },
+        });
+        assert.equal(await service.handleWebhook(started.payload, started.header), 'subscribed');
+        assert.equal((await ledger.getSubscription('cy')).providerRef, 'sub_Cy');
+        fake.route = (r) => {
+          if (r.method === 'GET' && r.path === '/v1/subscriptions/sub_Cy') {
+            return {
+              status: 200,
+              body: {
+                id: 'sub_Cy',
+                object: 'subscription',
+                customer: 'cus_Cy',
+                items: {
+                  object: 'list',
+                  data: [
+                    {
+                      id: 'si_Cy',
+                      object: 'subscription_item',
+                      price: { id: 'price_1', product: 'prod_Cy' },
+                    },
+                  ],
+                },
+              },
+            };
+          }
+          if (r.method === 'POST' && r.path === '/v1/subscriptions/sub_Cy') {
+            return { status: 200, body: { id: 'sub_Cy', object: 'subscription' } };
+          }
+          if (r.path === '/v1/invoiceitems') {
+            return { status: 200, body: { id: 'ii_1', object: 'invoiceitem' } };
+          }
+          if (r.path === '/v1/invoices')
+            return { status: 200, body: { id: 'in_up', object: 'invoice' } };
+          if (r.path === '/v1/invoices/in_up/pay') {
+            return { status: 200, body: { id: 'in_up', object: 'invoice', status: 'paid' } };
+          }
+          return undefined;
+        };
+        const from = fake.requests.length;
+        // April has 30 days; on the 16th, 15 are left: 3500 x 15/30 = 1750 cents.
+        clock.set(Date.UTC(2027, 3, 16));
+        const up = await service.changePlan({ accountId: 'cy', key: 'up-1', plan: 'business' });
+        assert.deepEqual([up.change, up.chargeCents, up.credits], ['upgrade', 1750, 350]);
+        const calls = fake.requests.slice(from);
+        assert.deepEqual(
+          calls.map((c) => `${c.method} ${c.path}`),
+          [
+            'GET /v1/subscriptions/sub_Cy',
+            'POST /v1/subscriptions/sub_Cy',
+            'POST /v1/invoiceitems',
+            'POST /v1/invoices',
+            'POST /v1/invoices/in_up/pay',
+          ],
+        );
+        const [, price, item] = calls;
+        assert.equal(price!.form['items[0][price_data][unit_amount]'], '5999');
+        assert.equal(price!.form['items[0][price_data][product]'], 'prod_Cy');
+        assert.equal(price!.form['proration_behavior'], 'none');
+        assert.equal(item!.form['amount'], '1750', "the ledger's amount, to the cent");
+        // The same request again: the ledger replays, Stripe answers the same keys' results.
+        const again = await service.changePlan({ accountId: 'cy', key: 'up-1', plan: 'business' });
+        assert.equal(again.replay, true);
+        const retried = fake.requests.slice(from + calls.length).filter((c) => c.method === 'POST');
+        assert.deepEqual(
+          retried.map((c) => c.idempotencyKey),
+          calls.filter((c) => c.method === 'POST').map((c) => c.idempotencyKey),
+          'the same idempotency keys: Stripe charges once',
+        );
+        // A downgrade moves the price from the next cycle; a cancel ends it at the period end.
+        const mark = fake.requests.length;
+        await service.changePlan({ accountId: 'cy', key: 'down-1', plan: 'starter' });
+        await service.changePlan({ accountId: 'cy', key: 'cancel-1', plan: null });
+        const later = fake.requests.slice(mark).filter((c) => c.method === 'POST');
+        assert.equal(later[0]!.form['items[0][price_data][unit_amount]'], '999');
+        assert.equal(later[1]!.form['cancel_at_period_end'], 'true');
+        assert.equal(later.length, 2, 'no charge for a downgrade or a cancel');
+        assert.ok((await verify(store)).ok);
+      } finally {
+        fake.route = () => undefined;
+        await close();
+      }
+    });
+
     it('a refund made in the dashboard reclaims the unspent credits once; forged changes nothing', async () => {
       const { store, close } = await open();
       try {

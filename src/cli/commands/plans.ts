@@ -72,7 +72,7 @@ export function registerPlans(program: Command, globals: Globals): void {
     .requiredOption('--key <key>', 'idempotency key')
     .action(async (account: string, to: string, o: { key: string }) => {
       await withLedger(globals(), async (ledger, out) => {
-        const r = await ledger.changePlan({ accountId: account, key: o.key, plan: to });
+        const r = await service(ledger).changePlan({ accountId: account, key: o.key, plan: to });
         out.print(() => resultPairs(r), r);
       });
     });
@@ -82,7 +82,7 @@ export function registerPlans(program: Command, globals: Globals): void {
     .requiredOption('--key <key>', 'idempotency key')
     .action(async (account: string, o: { key: string }) => {
       await withLedger(globals(), async (ledger, out) => {
-        const r = await ledger.cancelPlan({ accountId: account, key: o.key });
+        const r = await service(ledger).changePlan({ accountId: account, key: o.key, plan: null });
         out.print(() => resultPairs(r), r);
       });
     });

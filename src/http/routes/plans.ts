@@ -98,12 +98,17 @@ export async function planRoutes(app: App, { ledger, purchases }: Deps): Promise
         body: ChangePlanRequest,
         response: {
           200: ref(SubscriptionResult),
-          ...problems('operator', true, [...KEYED, 'no_subscription', 'invalid_parameter']),
+          ...problems('operator', true, [
+            ...KEYED,
+            'no_subscription',
+            'invalid_parameter',
+            'payment_provider_error',
+          ]),
         },
       },
     },
     async (request, reply) => {
-      const r = await ledger.changePlan({
+      const r = await purchases.changePlan({
         accountId: request.params.accountId,
         key: request.headers[IDEMPOTENCY_HEADER],
         plan: request.body.plan,
@@ -125,14 +130,15 @@ export async function planRoutes(app: App, { ledger, purchases }: Deps): Promise
         body: CancelRequest,
         response: {
           200: ref(SubscriptionResult),
-          ...problems('account', true, [...KEYED, 'no_subscription']),
+          ...problems('account', true, [...KEYED, 'no_subscription', 'payment_provider_error']),
         },
       },
     },
     async (request, reply) => {
-      const r = await ledger.cancelPlan({
+      const r = await purchases.changePlan({
         accountId: accountInScope(request, request.params.accountId),
         key: request.headers[IDEMPOTENCY_HEADER],
+        plan: null,
       });
       replayed(reply, r.replay);
       return r;

@@ -15,6 +15,12 @@ export const Subscription = Type.Object(
     status: oneOf(['active', 'ended'] as const),
     cancelAt: nullable(Time('When a cancelled plan ends.')),
     allocationGrantId: nullable(Type.String()),
+    providerRef: nullable(
+      Type.String({
+        description:
+          "The payment provider's subscription (Stripe: sub_...), when the plan is billed there.",
+      }),
+    ),
     createdAt: Time('When the subscription was made.'),
   },
   { $id: 'Subscription' },

@@ -41,6 +41,21 @@ export interface Refund {
   readonly providerRef: string;
 }
 
+/** A plan change to pass on to the provider's subscription. */
+export interface SubscriptionChangeRequest {
+  readonly accountId: string;
+  /** The provider's subscription (Stripe: sub_...). */
+  readonly providerRef: string;
+  readonly change: 'upgrade' | 'downgrade' | 'cancel';
+  /** The new plan (null for a cancel): its id, name and monthly price from the catalog. */
+  readonly plan: { readonly id: string; readonly name: string; readonly priceCents: number } | null;
+  /** An upgrade's prorated price difference for the rest of the cycle, charged now. */
+  readonly chargeCents: number;
+  readonly currency: string;
+  /** Derived from the plan change's idempotency key: a retry never charges twice. */
+  readonly idempotencyKey: string;
+}
+
 /** What a provider tells us, normalized. Unknown event types are not events (parse returns null). */
 export type PaymentEvent =
   | {
@@ -82,6 +97,13 @@ export interface PaymentProvider {
   readonly name: string;
   createCheckout(request: CheckoutRequest): Promise<Checkout>;
   refund(request: RefundRequest): Promise<Refund>;
+  /**
+   * Passes a plan change on to a subscription billed by the provider: an upgrade charges its
+   * prorated difference now (the amount the ledger computed, so both agree to the cent) and
+   * moves the recurring price; a downgrade moves the price from the next cycle; a cancel ends
+   * it at the period's end. Providers without subscriptions leave it out.
+   */
+  changeSubscription?(request: SubscriptionChangeRequest): Promise<void>;
   /**
    * Verifies a webhook's signature over the raw body and returns the event, or null for event
    * types we do not act on. A bad, forged or stale signature throws AmisiError

@@ -449,4 +449,10 @@ CREATE TABLE webhook_attempts (
 );
 `,
   },
+  {
+    id: 7,
+    name: 'subscriptions billed by a provider',
+    sqlite: `ALTER TABLE subscriptions ADD COLUMN provider_ref TEXT;`,
+    postgres: `ALTER TABLE subscriptions ADD COLUMN provider_ref TEXT;`,
+  },
 ];

@@ -566,6 +566,7 @@ const SUBSCRIPTION_TYPES = [
   'bigint',
   'text',
   'bigint',
+  'text',
 ] as const;
 
 /** Many subscriptions' rows in one statement (their ids are distinct: one row each). */

@@ -7,6 +7,7 @@ import type {
   PaymentProvider,
   Refund,
   RefundRequest,
+  SubscriptionChangeRequest,
 } from '../port.js';
 import { checkCheckoutRequest, checkRefundRequest } from '../validate.js';
 import { toPaymentEvent } from './stripe-events.js';
@@ -90,6 +91,87 @@ export class StripeProvider implements PaymentProvider {
       this.#stripe.refunds.create(params, { idempotencyKey: request.idempotencyKey }),
     );
     return { providerRef: refund.id };
+  }
+
+  /**
+   * Passes a plan change on to the Stripe subscription. The recurring price moves without
+   * Stripe's own proration (proration_behavior 'none'), and an upgrade's difference is charged
+   * as an invoice item of exactly the amount the ledger computed, invoiced and paid at once, so
+   * the money and the credits follow one rounding. Every call carries a key derived from the
+   * plan change's key: a retry after a failure repeats nothing that already happened.
+   */
+  async changeSubscription(request: SubscriptionChangeRequest): Promise<void> {
+    const key = (step: string) => ({ idempotencyKey: `${request.idempotencyKey}:${step}` });
+    const id = request.providerRef;
+    if (request.change === 'cancel' || request.plan === null) {
+      await this.#call('subscriptions.update', () =>
+        this.#stripe.subscriptions.update(id, { cancel_at_period_end: true }, key('cancel')),
+      );
+      return;
+    }
+    const plan = request.plan;
+    const sub = await this.#call('subscriptions.retrieve', () =>
+      this.#stripe.subscriptions.retrieve(id),
+    );
+    const item = sub.items.data[0];
+    const customer = refId(sub.customer);
+    const product = item ? refId(item.price.product) : null;
+    if (!item || !customer || !product) {
+      throw new AmisiError('payment_provider_error', `Stripe subscription ${id} has no price`, {
+        provider: this.name,
+        providerRef: id,
+      });
+    }
+    await this.#call('subscriptions.update', () =>
+      this.#stripe.subscriptions.update(
+        id,
+        {
+          items: [
+            {
+              id: item.id,
+              price_data: {
+                currency: request.currency,
+                product,
+                unit_amount: plan.priceCents,
+                recurring: { interval: 'month' },
+              },
+            },
+          ],
+          proration_behavior: 'none',
+          metadata: { plan: plan.id },
+        },
+        key('price'),
+      ),
+    );
+    if (request.change !== 'upgrade' || request.chargeCents === 0) return;
+    await this.#call('invoiceItems.create', () =>
+      this.#stripe.invoiceItems.create(
+        {
+          customer,
+          subscription: id,
+          amount: request.chargeCents,
+          currency: request.currency,
+          description: `Upgrade to ${plan.name} for the rest of the cycle`,
+          metadata: { accountId: request.accountId },
+        },
+        key('item'),
+      ),
+    );
+    const invoice = await this.#call('invoices.create', () =>
+      this.#stripe.invoices.create(
+        {
+          customer,
+          subscription: id,
+          pending_invoice_items_behavior: 'include',
+          auto_advance: true,
+        },
+        key('invoice'),
+      ),
+    );
+    if (invoice.id) {
+      const invoiceId = invoice.id;
+      await this.#call('invoices.pay', () => this.#stripe.invoices.pay(invoiceId, {}, key('pay')));
+    }
   }
 
   parseWebhook(rawBody: string | Buffer, signature: string | undefined): PaymentEvent | null {
@@ -194,6 +276,12 @@ function checkoutParams(
   // Session metadata stays on the session; the PaymentIntent (and so its charge, which
   // charge.refunded carries) gets the ids only through payment_intent_data.
   return { ...common, mode: 'payment', payment_intent_data: { metadata } };
+}
+
+/** An expandable field: the id, or the object that has it. */
+function refId(value: string | { id: string } | null | undefined): string | null {
+  if (typeof value === 'string') return value === '' ? null : value;
+  return typeof value?.id === 'string' ? value.id : null;
 }
 
 function checkOptions(options: StripeProviderOptions): void {
