@@ -54,12 +54,9 @@ export type ChangePlanInput = Static<typeof S.ChangePlanRequest>;
 
 /**
  * What subscribing answers when the payment provider takes the money first (HTTP 202): the
- * plan starts once the customer has paid at checkoutUrl. The route declares this body inline
- * (src/http/routes/plans.ts), so it is repeated here rather than derived.
+ * plan starts once the customer has paid at checkoutUrl.
  */
-export interface SubscriptionCheckout {
-  readonly checkoutUrl: string | null;
-}
+export type SubscriptionCheckout = Static<typeof S.SubscriptionCheckout>;
 
 /** Subscribing answers the started plan, or (with a paying provider) where to pay. */
 export type SubscribeResult = SubscriptionResult | SubscriptionCheckout;

@@ -1,4 +1,3 @@
-import { Type } from '@sinclair/typebox';
 import type { App, Deps } from '../app.js';
 import { replayed } from '../app.js';
 import { accountInScope } from '../auth.js';
@@ -12,16 +11,11 @@ import {
   ref,
   SubscribeRequest,
   Subscription,
+  SubscriptionCheckout,
   SubscriptionResult,
 } from '../schemas/index.js';
 
 const KEYED = ['unknown_account', 'idempotency_key_reused'] as const;
-
-const SubscriptionCheckout = Type.Object({
-  checkoutUrl: Type.Union([Type.String(), Type.Null()], {
-    description: 'Where the customer pays; the plan starts when the payment completes.',
-  }),
-});
 
 /**
  * An account's plan. Subscribing and changing plans grant credits, so they take an operator
@@ -59,7 +53,7 @@ export async function planRoutes(app: App, { ledger, purchases }: Deps): Promise
         body: SubscribeRequest,
         response: {
           201: ref(SubscriptionResult),
-          202: SubscriptionCheckout,
+          202: ref(SubscriptionCheckout),
           ...problems('operator', true, [
             ...KEYED,
             'subscription_exists',

@@ -53,3 +53,15 @@ export const ChangePlanRequest = Type.Object(
 );
 
 export const CancelRequest = Type.Object({}, { additionalProperties: false });
+
+/** Subscribing with a provider that takes the money first (HTTP 202). */
+export const SubscriptionCheckout = Type.Object(
+  {
+    checkoutUrl: nullable(
+      Type.String({
+        description: 'Where the customer pays; the plan starts when the payment completes.',
+      }),
+    ),
+  },
+  { $id: 'SubscriptionCheckout' },
+);

@@ -381,6 +381,8 @@ class SqliteWriteTx extends Reads implements WriteTx {
     return r.changes === 1;
   }
   async autoTopups(accountIds: readonly string[]) {
+    // Most databases have few rules or none: one probe spares a lookup per account per batch.
+    if (accountIds.length > 1 && !this.s.get('SELECT 1 FROM autotopups LIMIT 1').get()) return [];
     const statement = this.s.get('SELECT * FROM autotopups WHERE account_id = ?');
     return accountIds.flatMap((id) => {
       const r = statement.get(id) as Row | undefined;
