@@ -27,6 +27,8 @@ export interface Deps {
   readonly purchases: PurchaseService;
   readonly keys: ApiKeys;
   readonly metrics: Metrics;
+  /** Let account keys register webhooks to private and loopback addresses (default: no). */
+  readonly allowPrivateWebhooks?: boolean;
 }
 
 /** Marks an idempotent replay the way Stripe does, besides `replay` in the body. */

@@ -14,6 +14,8 @@ export interface ServeConfig extends ServerOptions {
   readonly jobs: boolean;
   /** How often the scheduler's jobs run. */
   readonly jobIntervalMs: number;
+  /** Account keys may register webhooks to private and loopback addresses. */
+  readonly allowPrivateWebhooks: boolean;
 }
 
 export interface ServeFlags {
@@ -56,6 +58,9 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeCon
   const jobs = env.AMISI_JOBS ?? '1';
   if (jobs !== '0' && jobs !== '1') bad('AMISI_JOBS', 'must be 0 or 1');
   const interval = env.AMISI_JOB_INTERVAL_SECONDS;
+  const allowPrivate = env.AMISI_WEBHOOK_ALLOW_PRIVATE ?? '0';
+  if (allowPrivate !== '0' && allowPrivate !== '1')
+    bad('AMISI_WEBHOOK_ALLOW_PRIVATE', 'must be 0 or 1');
   return {
     host: flag(flags.host, env.AMISI_HOST) ?? DEFAULT_HOST,
     port: port === undefined ? DEFAULT_PORT : wholeNumber(port, 'port', 65_535),
@@ -70,6 +75,7 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeCon
         ? 10_000
         : wholeNumber(shutdown, 'AMISI_SHUTDOWN_TIMEOUT_SECONDS', 3600) * 1000,
     jobs: jobs === '1',
+    allowPrivateWebhooks: allowPrivate === '1',
     jobIntervalMs:
       interval === undefined
         ? 60_000

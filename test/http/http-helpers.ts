@@ -60,6 +60,7 @@ export interface StartOptions {
   readonly open?: () => Promise<{ store: Store; close: () => Promise<void> }>;
   readonly payments?: PaymentProvider;
   readonly rateLimit?: ServerOptions['rateLimit'];
+  readonly allowPrivateWebhooks?: boolean;
 }
 
 function logCollector(logs: Record<string, unknown>[]): Writable {
@@ -84,7 +85,13 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   const purchases = new PurchaseService(ledger, options.payments ?? new ManualProvider());
   const logs: Record<string, unknown>[] = [];
   const app = await buildServer(
-    { ledger, purchases, keys, metrics },
+    {
+      ledger,
+      purchases,
+      keys,
+      metrics,
+      allowPrivateWebhooks: options.allowPrivateWebhooks ?? false,
+    },
     {
       logLevel: 'info',
       rateLimit: options.rateLimit ?? { max: 0, windowMs: 60_000 },

@@ -14,7 +14,8 @@ describe('webhooks and auto top-up over HTTP', () => {
   let hookUrl = '';
   const bodies: { body: string; signature: string }[] = [];
   before(async () => {
-    s = await startServer();
+    // The receiver is on 127.0.0.1, which account keys may only reach when allowed.
+    s = await startServer({ allowPrivateWebhooks: true });
     for (const id of ['ann', 'ben']) {
       ok(await s.call('POST', '/v1/accounts', { body: { id } }), 201);
       ok(
@@ -185,5 +186,43 @@ describe('webhooks and auto top-up over HTTP', () => {
     );
     ok(await s.call('DELETE', '/v1/accounts/ben/autotopup', { key: benKey }), 204);
     problem(await s.call('GET', '/v1/accounts/ben/autotopup', { key: benKey }), 404, 'not_found');
+  });
+});
+
+describe('webhook targets of account keys', () => {
+  let s: TestServer;
+  before(async () => {
+    s = await startServer();
+    ok(await s.call('POST', '/v1/accounts', { body: { id: 'ann' } }), 201);
+  });
+  after(async () => s?.close());
+
+  it("an account key cannot point the server at the operator's network; an operator can", async () => {
+    const annKey = await s.keyFor('ann');
+    for (const url of [
+      'http://127.0.0.1:5432/',
+      'http://localhost:8787/v1/verify',
+      'http://10.1.2.3/hooks',
+      'http://192.168.0.10/hooks',
+      'http://169.254.169.254/latest/meta-data/',
+      'http://[::1]:8080/',
+      'http://[fd00::1]/',
+      'http://[::ffff:127.0.0.1]/',
+    ]) {
+      const body = { url, eventTypes: ['charge.created'] };
+      const refused = problem(
+        await s.call('POST', '/v1/webhooks', { key: annKey, body }),
+        400,
+        'invalid_argument',
+      );
+      assert.match(String(refused.detail), /public address/, url);
+    }
+    assert.equal(json(ok(await s.call('GET', '/v1/webhooks'))).endpoints.length, 0);
+    ok(
+      await s.call('POST', '/v1/webhooks', {
+        body: { url: 'http://127.0.0.1:9/hooks', eventTypes: ['charge.created'] },
+      }),
+      201,
+    );
   });
 });

@@ -10,6 +10,7 @@ import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { WebhookDeliverer, newWebhookSecret } from '../../src/service/webhooks/deliverer.js';
 import { sign, verifySignature } from '../../src/service/webhooks/signature.js';
+import { isSpecialAddress } from '../../src/service/webhooks/target.js';
 import { defaultCatalog, tempDir } from '../helpers.js';
 import { freshDatabase, postgresSkip } from '../pg-helpers.js';
 
@@ -320,5 +321,28 @@ describe('webhook signatures', () => {
   it('a rotated secret: any of several v1 values may match', () => {
     const header = `${sign('whsec_old', body, now)},v1=${sign(secret, body, now).split('v1=')[1]}`;
     assert.equal(verifySignature(secret, body, header, now).ok, true);
+  });
+});
+
+describe('webhook targets', () => {
+  it('special addresses are told from public ones, v4, v6 and v4 mapped into v6', () => {
+    for (const a of ['127.0.0.1', '10.0.0.1', '172.16.0.1', '172.31.255.255', '192.168.1.1']) {
+      assert.equal(isSpecialAddress(a), true, a);
+    }
+    for (const a of ['169.254.169.254', '100.64.0.1', '0.0.0.0', '224.0.0.1', '::1', 'fd12::1']) {
+      assert.equal(isSpecialAddress(a), true, a);
+    }
+    for (const a of ['fe80::1', '::ffff:10.0.0.1', '::ffff:7f00:1', '::']) {
+      assert.equal(isSpecialAddress(a), true, a);
+    }
+    for (const a of [
+      '8.8.8.8',
+      '172.32.0.1',
+      '100.128.0.1',
+      '2001:4860:4860::8888',
+      '::ffff:808:808',
+    ]) {
+      assert.equal(isSpecialAddress(a), false, a);
+    }
   });
 });

@@ -92,7 +92,16 @@ export function registerServe(program: Command, globals: Globals): void {
           await ensureCatalog(ledger, catalog, false);
           const keys = new ApiKeys(ledger.store);
           const purchases = new PurchaseService(ledger, provider);
-          const app = await buildServer({ ledger, purchases, keys, metrics }, config);
+          const app = await buildServer(
+            {
+              ledger,
+              purchases,
+              keys,
+              metrics,
+              allowPrivateWebhooks: config.allowPrivateWebhooks,
+            },
+            config,
+          );
           await app.listen({ host: config.host, port: config.port });
           app.log.info(
             { database: describeDatabase(globals()), payments: provider.name },

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { AmisiError } from '../../core/errors.js';
 import type { Delivery as DeliveryRecord } from '../../core/webhooks.js';
 import { newWebhookSecret } from '../../service/webhooks/deliverer.js';
+import { requirePublicTarget } from '../../service/webhooks/target.js';
 import type { App, Deps } from '../app.js';
 import { accountInScope, principalOf } from '../auth.js';
 import {
@@ -64,6 +65,10 @@ export async function webhookRoutes(app: App, deps: Deps): Promise<void> {
         own ?? (request.body.accountId === undefined ? null : request.body.accountId);
       if (own !== null && request.body.accountId !== undefined) {
         accountInScope(request, request.body.accountId);
+      }
+      // A customer's endpoint must not reach into the operator's network.
+      if (own !== null && deps.allowPrivateWebhooks !== true) {
+        await requirePublicTarget(request.body.url);
       }
       const { secret, ...endpoint } = await ledger.registerWebhook({
         url: request.body.url,
