@@ -11,9 +11,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { Ledger } from '../src/ledger/ledger.js';
 import type { Store } from '../src/ledger/store.js';
+import { postgresAdmin } from './postgres-admin.js';
 import { PostgresStore } from '../src/store/postgres/postgres-store.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 
@@ -31,11 +31,6 @@ const json = args.includes('--json');
 const postgres = args.includes('--postgres');
 const ACCOUNTS = 10_000;
 const WINDOW = 4_000; // charges in flight at once: many clients of one process
-
-interface Cluster {
-  url: string;
-  stop(): void;
-}
 
 /** Where each scenario's store lives: a temp folder for SQLite, a server for PostgreSQL. */
 interface Place {
@@ -60,41 +55,22 @@ async function sqlitePlace(): Promise<Place> {
 }
 
 async function postgresPlace(): Promise<Place> {
-  let cluster: Cluster | null = null;
-  let admin = process.env.DATABASE_URL;
-  if (!admin) {
-    const script = new URL('../../scripts/pg-cluster.mjs', import.meta.url).href;
-    const { startCluster } = (await import(script)) as {
-      startCluster: () => Promise<Cluster | null>;
-    };
-    cluster = await startCluster();
-    if (!cluster) throw new Error('PostgreSQL is not installed and DATABASE_URL is not set');
-    admin = cluster.url;
-  }
-  const adminUrl = admin;
-  const query = async (sql: string) => {
-    const c = new pg.Client(adminUrl);
-    await c.connect();
-    await c.query(sql);
-    await c.end();
-  };
+  const admin = await postgresAdmin();
   const made: string[] = [];
   return {
     label: 'PostgreSQL synchronous_commit=on',
     async open(name) {
       const db = `amisi_bench_${name.replace(/-/g, '_')}`;
-      await query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
-      await query(`CREATE DATABASE ${db}`);
+      await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+      await admin.query(`CREATE DATABASE ${db}`);
       made.push(db);
-      const url = new URL(adminUrl);
-      url.pathname = `/${db}`;
-      const store = new PostgresStore({ url: url.toString(), poolSize: 8 });
+      const store = new PostgresStore({ url: admin.databaseUrl(db), poolSize: 8 });
       await store.migrate();
       return store;
     },
     async close() {
-      for (const db of made) await query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
-      cluster?.stop();
+      for (const db of made) await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+      admin.stop();
     },
   };
 }

@@ -17,10 +17,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import pg from 'pg';
 import { Ledger } from '../src/ledger/ledger.js';
 import type { Store } from '../src/ledger/store.js';
 import { ApiKeys } from '../src/service/api-keys.js';
+import { postgresAdmin, type PostgresAdmin } from './postgres-admin.js';
 import { PostgresStore } from '../src/store/postgres/postgres-store.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 
@@ -71,46 +71,23 @@ async function sqliteTarget(name: string): Promise<Target> {
   };
 }
 
-interface Cluster {
-  readonly url: string;
-  stop(): void;
-}
-const clusters: Cluster[] = [];
+const admins: PostgresAdmin[] = [];
 async function postgresTarget(name: string): Promise<Target> {
-  let admin = process.env.DATABASE_URL;
-  if (!admin) {
-    if (clusters.length === 0) {
-      const script = new URL('../../scripts/pg-cluster.mjs', import.meta.url).href;
-      const { startCluster } = (await import(script)) as {
-        startCluster: () => Promise<Cluster | null>;
-      };
-      const started = await startCluster();
-      if (!started) throw new Error('PostgreSQL is not installed and DATABASE_URL is not set');
-      clusters.push(started);
-    }
-    admin = clusters[0]!.url;
-  }
-  const adminUrl = admin;
-  const query = async (sql: string) => {
-    const c = new pg.Client(adminUrl);
-    await c.connect();
-    await c.query(sql);
-    await c.end();
-  };
+  if (admins.length === 0) admins.push(await postgresAdmin());
+  const server = admins[0]!;
   const db = `amisi_http_bench_${name}`;
-  await query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
-  await query(`CREATE DATABASE ${db}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${db}`;
+  await server.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+  await server.query(`CREATE DATABASE ${db}`);
+  const url = server.databaseUrl(db);
   return {
     label: 'PostgreSQL, synchronous_commit=on',
-    flags: ['--database-url', url.toString()],
+    flags: ['--database-url', url],
     async open() {
-      const store = new PostgresStore({ url: url.toString() });
+      const store = new PostgresStore({ url });
       await store.migrate();
       return store;
     },
-    close: () => query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`),
+    close: () => server.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`),
   };
 }
 
@@ -249,5 +226,5 @@ try {
     }
   }
 } finally {
-  for (const c of clusters) c.stop();
+  for (const a of admins) a.stop();
 }

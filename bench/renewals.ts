@@ -34,6 +34,7 @@ import { Ledger } from '../src/ledger/ledger.js';
 import { FakeClock, UlidIds } from '../src/ledger/ports.js';
 import type { Store } from '../src/ledger/store.js';
 import { checkAccount, verify, type Violation } from '../src/ledger/verify.js';
+import { postgresAdmin } from './postgres-admin.js';
 import { PostgresStore } from '../src/store/postgres/postgres-store.js';
 import {
   ENTRY_COLUMNS,
@@ -252,40 +253,22 @@ async function postgresLoader(url: string): Promise<Loader> {
 }
 
 async function postgresPlace(): Promise<Place> {
-  let cluster: { url: string; stop(): void } | null = null;
-  let admin = process.env.DATABASE_URL;
-  if (!admin) {
-    const script = new URL('../../scripts/pg-cluster.mjs', import.meta.url).href;
-    const { startCluster } = (await import(script)) as {
-      startCluster: () => Promise<{ url: string; stop(): void } | null>;
-    };
-    cluster = await startCluster();
-    if (!cluster) throw new Error('PostgreSQL is not installed and DATABASE_URL is not set');
-    admin = cluster.url;
-  }
-  const adminUrl = admin;
-  const query = async (sql: string) => {
-    const c = new pg.Client(adminUrl);
-    await c.connect();
-    await c.query(sql);
-    await c.end();
-  };
+  const admin = await postgresAdmin();
   const db = 'amisi_bench_renewals';
   return {
     label: 'PostgreSQL synchronous_commit=on',
     store: 'PostgreSQL',
     async open() {
-      await query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
-      await query(`CREATE DATABASE ${db}`);
-      const url = new URL(adminUrl);
-      url.pathname = `/${db}`;
-      const store = new PostgresStore({ url: url.toString(), poolSize: 8 });
+      await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+      await admin.query(`CREATE DATABASE ${db}`);
+      const url = admin.databaseUrl(db);
+      const store = new PostgresStore({ url, poolSize: 8 });
       await store.migrate();
-      return { store, loader: () => postgresLoader(url.toString()) };
+      return { store, loader: () => postgresLoader(url) };
     },
     async close() {
-      await query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
-      cluster?.stop();
+      await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+      admin.stop();
     },
   };
 }

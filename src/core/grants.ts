@@ -87,7 +87,7 @@ export function planDraws(grants: readonly Grant[], credits: number, now: number
 }
 
 /** Credits available now: what planDraws could take. */
-export function availableCredits(grants: readonly Grant[], now: number): number {
+export function availableCredits(grants: Iterable<Grant>, now: number): number {
   let total = 0;
   for (const g of grants) if (isSpendable(g, now)) total += g.remaining;
   return total;

@@ -1,5 +1,5 @@
 import { AmisiError, assert } from '../core/errors.js';
-import { isExpired, isSpendable, type Draw, type Grant } from '../core/grants.js';
+import { availableCredits, isExpired, type Draw, type Grant } from '../core/grants.js';
 import { decideAutoTopup, sameAutoTopup, type AutoTopup } from '../core/autotopup.js';
 import { own } from '../core/catalog.js';
 import {
@@ -345,9 +345,7 @@ export class Batch {
 
   /** Spendable credits of the account as the batch has it now. */
   available(state: AccountState): number {
-    let available = 0;
-    for (const g of state.grants.values()) if (isSpendable(g, this.now)) available += g.remaining;
-    return available;
+    return availableCredits(state.grants.values(), this.now);
   }
 
   /**

@@ -380,11 +380,7 @@ export class Ledger {
   async disableWebhook(endpointId: string): Promise<void> {
     const id = requireId(endpointId, 'endpoint');
     const done = await this.committer.submit((b) => webhooks.disableEndpoint(b, id));
-    if (!done) {
-      throw new AmisiError('unknown_webhook', `no active webhook endpoint "${endpointId}"`, {
-        endpointId,
-      });
-    }
+    if (!done) throw webhooks.unknownWebhook(endpointId);
   }
 
   /** Takes up to `limit` due deliveries for `leaseMs` (the deliverer then posts them). */
@@ -396,10 +392,15 @@ export class Ledger {
     return this.committer.submit((b) => webhooks.finishAttempt(b, delivery, outcome));
   }
 
+  async getDelivery(deliveryId: string): Promise<Delivery> {
+    const d = await this.store.findDelivery(requireId(deliveryId, 'delivery'));
+    if (!d) throw webhooks.unknownDelivery(deliveryId);
+    return d;
+  }
+
   /** A new delivery of the same event to the same endpoint, due now. */
   async redeliver(deliveryId: string): Promise<Delivery> {
-    const old = await this.store.findDelivery(requireId(deliveryId, 'delivery'));
-    if (!old) throw webhooks.unknownDelivery(deliveryId);
+    const old = await this.getDelivery(deliveryId);
     return this.committer.submit((b) => webhooks.redeliver(b, old));
   }
 

@@ -148,3 +148,9 @@ export async function announceExpiring(
 export function unknownDelivery(deliveryId: string): AmisiError {
   return new AmisiError('unknown_delivery', `unknown delivery "${deliveryId}"`, { deliveryId });
 }
+
+export function unknownWebhook(endpointId: string): AmisiError {
+  return new AmisiError('unknown_webhook', `no active webhook endpoint "${endpointId}"`, {
+    endpointId,
+  });
+}

@@ -107,12 +107,7 @@ export function registerWebhooks(program: Command, globals: Globals): void {
       }) => {
         await withLedger(globals(), async (ledger, out) => {
           if (o.delivery !== undefined) {
-            const d = await ledger.store.findDelivery(o.delivery);
-            if (!d) {
-              throw new AmisiError('unknown_delivery', `unknown delivery "${o.delivery}"`, {
-                deliveryId: o.delivery,
-              });
-            }
+            const d = await ledger.getDelivery(o.delivery);
             const attempts = await ledger.store.listAttempts(d.accountId, d.id);
             out.print(
               () =>

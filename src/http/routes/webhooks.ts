@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { AmisiError } from '../../core/errors.js';
 import type { Delivery as DeliveryRecord } from '../../core/webhooks.js';
+import { unknownDelivery, unknownWebhook } from '../../ledger/webhook-commands.js';
 import { newWebhookSecret } from '../../service/webhooks/deliverer.js';
 import { requirePublicTarget } from '../../service/webhooks/target.js';
 import type { App, Deps } from '../app.js';
@@ -20,11 +21,6 @@ import {
   WebhookEndpointCreated,
   WebhookEndpointList,
 } from '../schemas/index.js';
-
-const unknownWebhook = (endpointId: string) =>
-  new AmisiError('unknown_webhook', `no active webhook endpoint "${endpointId}"`, { endpointId });
-const unknownDelivery = (deliveryId: string) =>
-  new AmisiError('unknown_delivery', `unknown delivery "${deliveryId}"`, { deliveryId });
 
 /** The account an account key is bound to; null for an operator (every account). */
 function ownAccount(request: FastifyRequest): string | null {

@@ -122,7 +122,7 @@ function meta(metadata: unknown, key: string): string | null {
 }
 
 /** An expandable field: the id, or the object that has it. */
-function refId(value: string | { id: string } | null | undefined): string | null {
+export function refId(value: string | { id: string } | null | undefined): string | null {
   if (typeof value === 'string') return value === '' ? null : value;
   return typeof value?.id === 'string' ? value.id : null;
 }

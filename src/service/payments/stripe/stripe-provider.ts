@@ -10,7 +10,7 @@ import type {
   SubscriptionChangeRequest,
 } from '../port.js';
 import { checkCheckoutRequest, checkRefundRequest } from '../validate.js';
-import { toPaymentEvent } from './stripe-events.js';
+import { refId, toPaymentEvent } from './stripe-events.js';
 
 export interface StripeProviderOptions {
   /** The secret API key (sk_...). Never copied into errors or logs. */
@@ -276,12 +276,6 @@ function checkoutParams(
   // Session metadata stays on the session; the PaymentIntent (and so its charge, which
   // charge.refunded carries) gets the ids only through payment_intent_data.
   return { ...common, mode: 'payment', payment_intent_data: { metadata } };
-}
-
-/** An expandable field: the id, or the object that has it. */
-function refId(value: string | { id: string } | null | undefined): string | null {
-  if (typeof value === 'string') return value === '' ? null : value;
-  return typeof value?.id === 'string' ? value.id : null;
 }
 
 function checkOptions(options: StripeProviderOptions): void {
