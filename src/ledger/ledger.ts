@@ -343,9 +343,11 @@ export class Ledger {
       period: period as AutoTopupPeriod,
       provider: requireId(input.provider, 'provider'),
     };
-    return this.committer.submit((b) => purchases.setAutoTopup(b, checked), {
+    const set = await this.committer.submit((b) => purchases.setAutoTopup(b, checked), {
       accountId: checked.accountId,
     });
+    // The rule as its batch left it: already fired (below the threshold) or re-armed.
+    return (await this.store.getAutoTopup(checked.accountId)) ?? set;
   }
 
   async clearAutoTopup(accountId: string): Promise<boolean> {

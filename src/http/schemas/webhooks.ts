@@ -39,7 +39,7 @@ export const WebhookEndpointList = Type.Object(
 
 export const RegisterWebhookRequest = Type.Object(
   {
-    url: Type.String({ format: 'uri', maxLength: 2000, description: 'http or https URL.' }),
+    url: Type.String({ maxLength: 2000, description: 'An http or https URL.' }),
     eventTypes: Type.Array(EventType, { minItems: 1, uniqueItems: true }),
     accountId: Type.Optional(
       Id("Only this account's events. An account key always registers for its own account."),
