@@ -37,6 +37,14 @@ export type ErrorCode =
   | 'rate_limited'
   | 'unknown_webhook'
   | 'unknown_delivery'
+  | 'budget_exceeded'
+  | 'unknown_member'
+  | 'unknown_project'
+  | 'not_an_organization'
+  | 'seat_limit_reached'
+  | 'team_access_required'
+  | 'last_owner'
+  | 'invalid_invitation'
   | 'internal';
 
 export interface ErrorInfo {
@@ -278,6 +286,62 @@ export const errorTable = {
     exit: 3,
     title: 'Unknown delivery',
     hint: 'List the deliveries with amisi webhooks deliveries.',
+    retryable: false,
+  },
+  budget_exceeded: {
+    status: 402,
+    exit: 5,
+    title: 'Budget exceeded',
+    hint: 'Ask an admin to raise the budget (amisi budgets set), or ask for fewer credits.',
+    retryable: false,
+  },
+  unknown_member: {
+    status: 404,
+    exit: 3,
+    title: 'Unknown member',
+    hint: 'List the members with amisi members list.',
+    retryable: false,
+  },
+  unknown_project: {
+    status: 404,
+    exit: 3,
+    title: 'Unknown project',
+    hint: 'List the projects with amisi projects list, or create it.',
+    retryable: false,
+  },
+  not_an_organization: {
+    status: 409,
+    exit: 4,
+    title: 'Not an organization',
+    hint: 'Members, projects and budgets belong to organizations (amisi org create).',
+    retryable: false,
+  },
+  seat_limit_reached: {
+    status: 409,
+    exit: 4,
+    title: 'Seat limit reached',
+    hint: 'Remove members or move to a plan with more seats.',
+    retryable: false,
+  },
+  team_access_required: {
+    status: 409,
+    exit: 4,
+    title: 'Team access required',
+    hint: 'Subscribe the organization to a plan with team access (Pro or Business).',
+    retryable: false,
+  },
+  last_owner: {
+    status: 409,
+    exit: 4,
+    title: 'Last owner',
+    hint: 'Make another member owner first.',
+    retryable: false,
+  },
+  invalid_invitation: {
+    status: 403,
+    exit: 11,
+    title: 'Invalid invitation',
+    hint: 'Ask an admin for a new invitation (amisi members add --invite).',
     retryable: false,
   },
   internal: {

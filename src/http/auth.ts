@@ -3,13 +3,17 @@ import { AmisiError, isAmisiError } from '../core/errors.js';
 import type { Hold } from '../core/holds.js';
 import type { Purchase } from '../core/purchases.js';
 import type { Ledger } from '../ledger/ledger.js';
-import { canActOn, type ApiKeys, type Principal } from '../service/api-keys.js';
+import { allows, canActOn, type ApiKeys, type Principal } from '../service/api-keys.js';
+import type { Action } from '../core/teams.js';
+import type { Attribution } from '../core/holds.js';
 import type { Access } from './schemas/problems.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Who may call the route; a route without it is operator-only. */
     access?: Access;
+    /** What an account route does, for member keys: the member's role must allow it. */
+    action?: Action;
   }
   interface FastifyRequest {
     /** The caller, once the API key checked out (null on public routes). */
@@ -48,6 +52,17 @@ export function authenticate(keys: ApiKeys) {
     }
     if (principal.readOnly && !READS.has(request.method)) {
       throw new AmisiError('forbidden', 'a read-only key cannot change anything');
+    }
+    if (principal.kind === 'member') {
+      // Deny by default: a route that names no action is not open to member keys.
+      const action = request.routeOptions.config.action;
+      if (!action || !allows(principal, action)) {
+        throw new AmisiError(
+          'forbidden',
+          `the ${principal.role} role of member "${principal.memberId}" does not allow this`,
+          { role: principal.role, action: action ?? null },
+        );
+      }
     }
     request.principal = principal;
   };
@@ -97,13 +112,41 @@ async function inScope<T extends { readonly accountId: string }>(
   throw unknown();
 }
 
-export function holdInScope(request: FastifyRequest, ledger: Ledger, holdId: string) {
-  return inScope<Hold>(
+/** Whether a member key is limited to its own usage (a role without usage.all). */
+export function ownUsageOnly(request: FastifyRequest): string | null {
+  const p = principalOf(request);
+  return p.kind === 'member' && !allows(p, 'usage.all') ? p.memberId : null;
+}
+
+/**
+ * The attribution of a hold or charge made by this caller: a member key spends as its member
+ * (naming another member is forbidden); other keys name whom they spend for.
+ */
+export function attributionOf(
+  request: FastifyRequest,
+  given: Partial<Attribution> | undefined,
+): Partial<Attribution> {
+  const p = principalOf(request);
+  if (p.kind !== 'member') return given ?? {};
+  if (given?.member != null && given.member !== p.memberId) {
+    throw new AmisiError('forbidden', `member "${p.memberId}" cannot spend as "${given.member}"`, {
+      memberId: p.memberId,
+    });
+  }
+  return { ...given, member: p.memberId };
+}
+
+export async function holdInScope(request: FastifyRequest, ledger: Ledger, holdId: string) {
+  const hold = await inScope<Hold>(
     request,
     () => ledger.getHold(holdId),
     'unknown_hold',
     () => unknownHold(holdId),
   );
+  // A member without usage.all sees and resolves only its own holds; others look unknown.
+  const own = ownUsageOnly(request);
+  if (own !== null && hold.attribution.member !== own) throw unknownHold(holdId);
+  return hold;
 }
 
 export function purchaseInScope(request: FastifyRequest, ledger: Ledger, purchaseId: string) {

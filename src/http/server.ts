@@ -17,6 +17,7 @@ import { creditRoutes } from './routes/credits.js';
 import { operationRoutes } from './routes/operations.js';
 import { planRoutes } from './routes/plans.js';
 import { purchaseRoutes } from './routes/purchases.js';
+import { teamRoutes } from './routes/teams.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { components } from './schemas/index.js';
 import { validatorCompiler } from './validation.js';
@@ -164,6 +165,7 @@ export async function buildServer(deps: Deps, options: ServerOptions): Promise<A
     creditRoutes,
     planRoutes,
     purchaseRoutes,
+    teamRoutes,
     webhookRoutes,
   ]) {
     await app.register(routes, deps);

@@ -9,7 +9,21 @@ import {
   type WebhookEvent,
   type WebhookEventType,
 } from '../core/webhooks.js';
-import type { Hold } from '../core/holds.js';
+import type { Attribution, Hold } from '../core/holds.js';
+import {
+  alertBit,
+  budgetApplies,
+  budgetKey,
+  coveringBudgets,
+  headroom,
+  newThresholds,
+  rollPeriod,
+  teamPeriodStart,
+  type Budget,
+  type BudgetAlert,
+  type Member,
+  type Project,
+} from '../core/teams.js';
 import { planRenewal, type Subscription } from '../core/subscriptions.js';
 import { pendingPurchase, type Purchase } from '../core/purchases.js';
 import { assertBalanced, type Entry, type JournalTransaction } from '../core/journal.js';
@@ -43,11 +57,20 @@ export interface CommandHint {
   readonly holdId?: string;
 }
 
+/** An organization's members, projects and budgets, loaded when a command first needs them. */
+export class TeamState {
+  readonly members = new Map<string, Member>();
+  readonly projects = new Map<string, Project>();
+  /** By budgetKey(scope, target). */
+  readonly budgets = new Map<string, Budget>();
+}
+
 /** One account's rows as loaded (and locked) in this batch; commands update it as they write. */
 export class AccountState {
   readonly grants = new Map<string, Grant>();
   subscription: Subscription | undefined;
   autoTopup: AutoTopup | undefined;
+  team: TeamState | undefined;
   /** Available credits once loaded and settled, before this batch's commands (balance.low). */
   availableAtLoad = 0;
   constructor(readonly account: AccountRecord) {}
@@ -89,6 +112,9 @@ export class Batch {
   private readonly newGrants = new Map<string, Grant>();
   /** Auto top-up rules set or changed in this batch, by account. */
   private readonly dirtyAutoTopups = new Map<string, AutoTopup>();
+  /** Budgets changed in this batch, by account, scope and target. */
+  private readonly dirtyBudgets = new Map<string, Budget>();
+  private readonly alerts: BudgetAlert[] = [];
   /** The latest row of each subscription changed in this batch, by id. */
   private readonly dirtySubscriptions = new Map<string, Subscription>();
   /** Idempotency records read by prepare; null marks a key known to be unused. */
@@ -343,6 +369,180 @@ export class Batch {
     return fired;
   }
 
+  /** The organization's members, projects and budgets (not_an_organization otherwise). */
+  async team(state: AccountState): Promise<TeamState> {
+    if (state.account.kind !== 'organization') {
+      throw new AmisiError(
+        'not_an_organization',
+        `account ${state.account.id} is not an organization`,
+        { accountId: state.account.id },
+      );
+    }
+    if (state.team) return state.team;
+    const id = state.account.id;
+    const team = new TeamState();
+    for (const m of await this.tx.members(id)) team.members.set(m.id, m);
+    for (const p of await this.tx.projects(id)) team.projects.set(p.id, p);
+    for (const b of await this.tx.budgets([id])) team.budgets.set(budgetKey(b.scope, b.target), b);
+    state.team = team;
+    return team;
+  }
+
+  /** Where the organization's cycle budgets start now (core/teams.ts teamPeriodStart). */
+  periodStart(state: AccountState): number {
+    return teamPeriodStart(state.subscription, this.now);
+  }
+
+  /** Journal transactions of the account appended in this batch, not yet written. */
+  bufferedTransactions(accountId: string): JournalTransaction[] {
+    return [...this.journal.values()].filter((t) => t.accountId === accountId);
+  }
+
+  /** The budget in its current period (a cycle budget starts again after a renewal). */
+  currentBudget(state: AccountState, b: Budget): Budget {
+    const rolled = rollPeriod(b, this.periodStart(state));
+    if (rolled !== b) this.putBudget(state, rolled);
+    return rolled;
+  }
+
+  putBudget(state: AccountState, b: Budget): void {
+    this.wrote();
+    this.dirtyBudgets.set(`${state.account.id}\u0000${b.scope}\u0000${b.target}`, b);
+    state.team?.budgets.set(budgetKey(b.scope, b.target), b);
+  }
+
+  /** Forgets a budget removed by a command (its row is deleted directly). */
+  dropBudget(state: AccountState, b: Budget): void {
+    this.dirtyBudgets.delete(`${state.account.id}\u0000${b.scope}\u0000${b.target}`);
+    state.team?.budgets.delete(budgetKey(b.scope, b.target));
+  }
+
+  /** Whether the organization's active plan has team access. */
+  async hasTeamAccess(state: AccountState): Promise<boolean> {
+    const sub = state.subscription;
+    if (!sub || sub.status !== 'active') return false;
+    const catalog = await this.activeCatalog();
+    return own(catalog.body.plans, sub.plan)?.teamAccess ?? false;
+  }
+
+  /**
+   * Before a hold or charge of an organization (a no-op for other accounts): the member must be
+   * active, the project known, the plan must give team access to anyone but an owner, and no
+   * hard budget covering it may be passed. Runs before any write, under the account's lock, so
+   * the check and the hold it guards are one step; refuses with the figures that explain it.
+   */
+  async guardSpend(state: AccountState, attribution: Attribution, credits: number): Promise<void> {
+    if (state.account.kind !== 'organization') return;
+    const team = await this.team(state);
+    const accountId = state.account.id;
+    if (attribution.member === null) {
+      throw new AmisiError(
+        'invalid_argument',
+        `holds and charges of organization ${accountId} name the member they are for`,
+        { field: 'attribution.member', accountId },
+      );
+    }
+    const member = team.members.get(attribution.member);
+    if (!member || member.status !== 'active') {
+      throw new AmisiError(
+        'unknown_member',
+        member
+          ? `member "${attribution.member}" of ${accountId} has not accepted the invitation yet`
+          : `unknown member "${attribution.member}" of ${accountId}`,
+        { accountId, memberId: attribution.member },
+      );
+    }
+    if (attribution.project !== null && !team.projects.has(attribution.project)) {
+      throw new AmisiError(
+        'unknown_project',
+        `unknown project "${attribution.project}" of ${accountId}`,
+        { accountId, projectId: attribution.project },
+      );
+    }
+    if (member.role !== 'owner' && !(await this.hasTeamAccess(state))) {
+      throw new AmisiError(
+        'team_access_required',
+        `organization ${accountId} has no plan with team access: only its owners may spend`,
+        { accountId, memberId: member.id },
+      );
+    }
+    for (const stored of coveringBudgets(team.budgets, attribution)) {
+      const b = this.currentBudget(state, stored);
+      if (credits > headroom(b, this.now)) {
+        throw new AmisiError(
+          'budget_exceeded',
+          `the ${b.scope === 'pool' ? 'pool' : `${b.scope} "${b.target}"`} budget of ${accountId} ` +
+            `is ${b.limitCredits} credits: ${b.used} used, ${b.held} held, ${credits} requested`,
+          {
+            accountId,
+            budget: { scope: b.scope, target: b.target, mode: b.mode, period: b.period },
+            limit: b.limitCredits,
+            used: b.used,
+            held: b.held,
+            requested: credits,
+          },
+        );
+      }
+    }
+  }
+
+  /**
+   * Moves the counters of the budgets covering an organization's hold or charge (a no-op for
+   * other accounts) and announces the thresholds they newly reach: once per threshold per
+   * period, since the account is locked and the budget row remembers which it announced.
+   */
+  async countSpend(
+    state: AccountState,
+    attribution: Attribution,
+    change: { readonly held: number; readonly used: number },
+  ): Promise<void> {
+    if (state.account.kind !== 'organization') return;
+    const team = await this.team(state);
+    for (const stored of coveringBudgets(team.budgets, attribution)) {
+      const b = this.currentBudget(state, stored);
+      const used = budgetApplies(b, this.now) ? change.used : 0;
+      const next: Budget = {
+        ...b,
+        held: b.held + change.held,
+        used: b.used + used,
+        updatedAt: this.now,
+      };
+      assert(next.held >= 0, `budget ${b.scope}/${b.target} holds what its open holds hold`);
+      this.putBudget(state, next);
+      if (change.held > 0 || used > 0) await this.announce(state, next);
+    }
+  }
+
+  /** Records and emits the thresholds the budget has newly reached in its period. */
+  async announce(state: AccountState, b: Budget): Promise<void> {
+    if (!budgetApplies(b, this.now)) return;
+    const size = b.limitCredits ?? b.used + b.held + this.available(state);
+    const fresh = newThresholds(b, size);
+    if (fresh.length === 0) return;
+    let alerted = b.alerted;
+    for (const threshold of fresh) {
+      alerted |= alertBit(threshold);
+      const alert: BudgetAlert = {
+        accountId: state.account.id,
+        id: this.newId('alr'),
+        scope: b.scope,
+        target: b.target,
+        threshold,
+        periodStart: b.periodStart,
+        used: b.used,
+        held: b.held,
+        limitCredits: size,
+        mode: b.mode,
+        createdAt: this.now,
+      };
+      this.alerts.push(alert);
+      await this.emit(state.account.id, 'budget.threshold', {
+        alert: { ...alert, limit: size, explicitLimit: b.limitCredits !== null },
+      });
+    }
+    this.putBudget(state, { ...b, alerted });
+  }
+
   /** Spendable credits of the account as the batch has it now. */
   available(state: AccountState): number {
     return availableCredits(state.grants.values(), this.now);
@@ -442,6 +642,8 @@ export class Batch {
     if (this.idempotency.size > 0) await this.tx.putIdempotency([...this.idempotency.values()]);
     if (this.dirtyAutoTopups.size > 0)
       await this.tx.putAutoTopups([...this.dirtyAutoTopups.values()]);
+    if (this.dirtyBudgets.size > 0) await this.tx.putBudgets([...this.dirtyBudgets.values()]);
+    if (this.alerts.length > 0) await this.tx.insertBudgetAlerts(this.alerts);
     if (this.events.length > 0) await this.tx.insertWebhookEvents(this.events);
     if (this.deliveries.length > 0) await this.tx.insertDeliveries(this.deliveries);
   }
@@ -539,6 +741,7 @@ export class Batch {
       entries,
     });
     await this.resolveHold(hold, 'expired', 0);
+    await this.countSpend(state, hold.attribution, { held: -hold.credits, used: 0 });
   }
 
   /** Moves what remains of grants expired at `at` to breakage (all but those `keep` names). */

@@ -152,7 +152,13 @@ export async function createAccount(
       });
     }
   }
-  const account = { id: input.accountId, plan: input.plan, createdAt: batch.now };
+  const account: AccountRecord = {
+    id: input.accountId,
+    plan: input.plan,
+    createdAt: batch.now,
+    kind: 'individual',
+    name: null,
+  };
   if (!(await batch.tx.insertAccount(account))) {
     // Another process created it since we looked (PostgreSQL: no row existed to lock).
     const [raced] = await batch.tx.lockAccounts([input.accountId]);
@@ -306,6 +312,7 @@ export async function hold(batch: Batch, input: HoldInput): Promise<Replayable<H
     { op: 'hold', ...request },
     async () => {
       const priced = await price(batch, input.amount);
+      await batch.guardSpend(state, input.attribution, priced.credits);
       const draws = drawOrRefuse(state, priced.credits, batch.now);
       const h: Hold = {
         accountId: input.accountId,
@@ -323,6 +330,7 @@ export async function hold(batch: Batch, input: HoldInput): Promise<Replayable<H
       };
       await takeFromGrants(batch, state, draws);
       await batch.insertHold(h);
+      await batch.countSpend(state, h.attribution, { held: h.credits, used: 0 });
       const entries: Entry[] = draws.flatMap((d) => [
         { book: 'grant' as const, grantId: d.grantId, holdId: h.id, credits: -d.credits },
         { book: 'held' as const, grantId: d.grantId, holdId: h.id, credits: d.credits },
@@ -425,6 +433,7 @@ export async function resolve(
       });
       const status = mode === 'release' ? 'released' : 'captured';
       const resolved = await batch.resolveHold(h, status, captured);
+      await batch.countSpend(state, h.attribution, { held: -h.credits, used: captured });
       return {
         hold: resolved,
         transactionId,
@@ -474,8 +483,10 @@ export async function charge(batch: Batch, input: ChargeInput): Promise<Replayab
     { op: 'charge', ...request },
     async () => {
       const priced = await price(batch, input.amount);
+      await batch.guardSpend(state, input.attribution, priced.credits);
       const draws = drawOrRefuse(state, priced.credits, batch.now);
       await takeFromGrants(batch, state, draws);
+      await batch.countSpend(state, input.attribution, { held: 0, used: priced.credits });
       const catalogVersion = priced.quote?.catalogVersion ?? null;
       const entries: Entry[] = draws.flatMap((d) => [
         { book: 'grant' as const, grantId: d.grantId, holdId: null, credits: -d.credits },

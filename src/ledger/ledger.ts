@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { AmisiError } from '../core/errors.js';
 import { isExpired, isSpendable, type Grant, type GrantSource } from '../core/grants.js';
 import { WEBHOOK_EVENT_TYPES, type Delivery, type WebhookEventType } from '../core/webhooks.js';
@@ -13,6 +13,25 @@ import * as commands from './commands.js';
 import * as subscriptions from './subscription-commands.js';
 import * as purchases from './purchase-commands.js';
 import * as webhooks from './webhook-commands.js';
+import * as teams from './team-commands.js';
+import {
+  BUDGET_MODES,
+  BUDGET_PERIODS,
+  BUDGET_SCOPES,
+  POOL_TARGET,
+  ROLES,
+  percentOf,
+  rollPeriod,
+  seatsOf,
+  teamPeriodStart,
+  type Budget,
+  type BudgetAlert,
+  type BudgetScope,
+  type Member,
+  type Project,
+  type Role,
+} from '../core/teams.js';
+import { own } from '../core/catalog.js';
 import type { Purchase } from '../core/purchases.js';
 import { AUTO_TOPUP_PERIODS, type AutoTopup, type AutoTopupPeriod } from '../core/autotopup.js';
 import type { Subscription } from '../core/subscriptions.js';
@@ -27,6 +46,10 @@ import {
   requireSource,
   requireTime,
   requireTtl,
+  requireEmail,
+  requireLimit,
+  requireOneOf,
+  requireText,
 } from './validate.js';
 import { requireCredits } from '../core/credits.js';
 
@@ -59,6 +82,36 @@ export interface Balance {
   readonly held: number;
   readonly grants: readonly GrantBalance[];
   readonly nextExpiry: { readonly at: number; readonly credits: number } | null;
+}
+
+/** A budget as people read it: its current period, and how much of it is used and held. */
+export interface BudgetView extends Budget {
+  /** The limit, or for the pool without one, what is used, held and available now. */
+  readonly size: number;
+  /** Used and held as a percent of the size, rounded down. */
+  readonly percent: number;
+  /** When the period ends: the renewal, a fixed budget's end, or null (no plan: month end). */
+  readonly periodEnd: number | null;
+}
+
+export interface Organization {
+  readonly account: AccountRecord;
+  readonly plan: string | null;
+  readonly teamAccess: boolean;
+  readonly seats: number;
+  readonly members: readonly Member[];
+  readonly projects: readonly Project[];
+}
+
+/** The shown-once code an invited member accepts with. */
+export function invitationHash(code: string): string {
+  return createHash('sha256').update(code).digest('base64url');
+}
+
+function optionalText(value: unknown, field: string): string | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === null) return null;
+  return field === 'email' ? requireEmail(value) : requireText(value, field);
 }
 
 export interface HistoryPage {
@@ -506,6 +559,221 @@ export class Ledger {
     const hold = await this.store.findHold(requireId(holdId, 'hold'));
     if (!hold) throw new AmisiError('unknown_hold', `unknown hold "${holdId}"`, { holdId });
     return hold;
+  }
+
+  async createOrganization(input: {
+    accountId: string;
+    name: string;
+    owner: { id: string; name?: string | null; email?: string | null };
+  }) {
+    const checked: teams.CreateOrganizationInput = {
+      accountId: requireId(input.accountId, 'account'),
+      name: requireText(input.name, 'name'),
+      owner: {
+        id: requireId(input.owner?.id, 'owner'),
+        name: optionalText(input.owner?.name, 'owner name') ?? null,
+        email: optionalText(input.owner?.email, 'email') ?? null,
+      },
+    };
+    return this.committer.submit((b) => teams.createOrganization(b, checked), {
+      accountId: checked.accountId,
+    });
+  }
+
+  /**
+   * Adds, invites or changes a member. An invitation returns its code once (only its hash is
+   * kept); the member accepts it with acceptInvitation before acting.
+   */
+  async setMember(input: {
+    accountId: string;
+    memberId: string;
+    role: string;
+    name?: string | null;
+    email?: string | null;
+    invite?: boolean;
+    actor?: Role | null;
+  }): Promise<teams.MemberResult & { replay: boolean; invitationCode: string | null }> {
+    const code = input.invite ? randomBytes(24).toString('base64url') : null;
+    const name = optionalText(input.name, 'name');
+    const email = optionalText(input.email, 'email');
+    const checked: teams.PutMemberInput = {
+      accountId: requireId(input.accountId, 'account'),
+      memberId: requireId(input.memberId, 'member'),
+      role: requireOneOf(input.role, ROLES, 'role'),
+      ...(name === undefined ? {} : { name }),
+      ...(email === undefined ? {} : { email }),
+      inviteHash: code === null ? null : invitationHash(code),
+      actor: input.actor ?? null,
+    };
+    const r = await this.committer.submit((b) => teams.putMember(b, checked), {
+      accountId: checked.accountId,
+    });
+    return { ...r, invitationCode: r.created ? code : null };
+  }
+
+  async removeMember(input: { accountId: string; memberId: string; actor?: Role | null }) {
+    const checked = {
+      accountId: requireId(input.accountId, 'account'),
+      memberId: requireId(input.memberId, 'member'),
+      actor: input.actor ?? null,
+    };
+    return this.committer.submit((b) => teams.removeMember(b, checked), {
+      accountId: checked.accountId,
+    });
+  }
+
+  async acceptInvitation(input: { accountId: string; memberId: string; code: string }) {
+    const refuse = () =>
+      new AmisiError('invalid_invitation', 'the invitation is not valid or was used already', {});
+    if (typeof input.code !== 'string' || input.code.length === 0 || input.code.length > 100) {
+      throw refuse();
+    }
+    const checked = {
+      accountId: requireId(input.accountId, 'account'),
+      memberId: requireId(input.memberId, 'member'),
+      codeHash: invitationHash(input.code),
+    };
+    return this.committer.submit((b) => teams.acceptInvitation(b, checked), {
+      accountId: checked.accountId,
+    });
+  }
+
+  async setProject(input: { accountId: string; projectId: string; name?: string }) {
+    const projectId = requireId(input.projectId, 'project');
+    const checked = {
+      accountId: requireId(input.accountId, 'account'),
+      projectId,
+      name: input.name === undefined ? projectId : requireText(input.name, 'name'),
+    };
+    return this.committer.submit((b) => teams.putProject(b, checked), {
+      accountId: checked.accountId,
+    });
+  }
+
+  async setBudget(input: {
+    accountId: string;
+    scope: string;
+    target?: string;
+    limit: number;
+    mode?: string;
+    period?: string;
+    startsAt?: number;
+    endsAt?: number;
+  }) {
+    const scope = requireOneOf(input.scope, BUDGET_SCOPES, 'scope');
+    const period = requireOneOf(input.period ?? 'cycle', BUDGET_PERIODS, 'period');
+    const checked: teams.SetBudgetInput = {
+      accountId: requireId(input.accountId, 'account'),
+      scope,
+      target: scope === 'pool' ? POOL_TARGET : requireId(input.target, scope),
+      limitCredits: requireLimit(input.limit),
+      mode: requireOneOf(input.mode ?? 'hard', BUDGET_MODES, 'mode'),
+      period,
+      ...(input.startsAt === undefined
+        ? {}
+        : { startsAt: requireTime(input.startsAt, 'startsAt') }),
+      ...(input.endsAt === undefined ? {} : { endsAt: requireTime(input.endsAt, 'endsAt') }),
+    };
+    const r = await this.committer.submit((b) => teams.setBudget(b, checked), {
+      accountId: checked.accountId,
+    });
+    const [view] = await this.viewBudgets(checked.accountId, [r.budget]);
+    return { budget: view!, replay: r.replay };
+  }
+
+  async removeBudget(input: { accountId: string; scope: string; target?: string }) {
+    const scope = requireOneOf(input.scope, BUDGET_SCOPES, 'scope');
+    const checked = {
+      accountId: requireId(input.accountId, 'account'),
+      scope,
+      target: scope === 'pool' ? POOL_TARGET : requireId(input.target, scope),
+    };
+    return this.committer.submit((b) => teams.removeBudget(b, checked), {
+      accountId: checked.accountId,
+    });
+  }
+
+  /** The account, if it is an organization (not_an_organization otherwise). */
+  async getOrganization(accountId: string): Promise<AccountRecord> {
+    const account = await this.getAccount(accountId);
+    if (account.kind !== 'organization') {
+      throw new AmisiError('not_an_organization', `account ${accountId} is not an organization`, {
+        accountId,
+      });
+    }
+    return account;
+  }
+
+  async organization(accountId: string): Promise<Organization> {
+    const account = await this.getOrganization(accountId);
+    const [members, projects, sub, catalog] = await Promise.all([
+      this.store.listMembers(account.id),
+      this.store.listProjects(account.id),
+      this.store.getSubscription(account.id),
+      this.store.activeCatalog(),
+    ]);
+    const active = sub?.status === 'active' ? sub : undefined;
+    const plan = active && catalog ? own(catalog.body.plans, active.plan) : undefined;
+    return {
+      account,
+      plan: active?.plan ?? null,
+      teamAccess: plan?.teamAccess ?? false,
+      seats: seatsOf(plan),
+      members,
+      projects,
+    };
+  }
+
+  async listMembers(accountId: string): Promise<Member[]> {
+    const account = await this.getOrganization(accountId);
+    return this.store.listMembers(account.id);
+  }
+
+  async getMember(accountId: string, memberId: string): Promise<Member> {
+    const account = await this.getOrganization(accountId);
+    const m = await this.store.getMember(account.id, requireId(memberId, 'member'));
+    if (!m) {
+      throw new AmisiError('unknown_member', `unknown member "${memberId}" of ${accountId}`, {
+        accountId,
+        memberId,
+      });
+    }
+    return m;
+  }
+
+  async listProjects(accountId: string): Promise<Project[]> {
+    const account = await this.getOrganization(accountId);
+    return this.store.listProjects(account.id);
+  }
+
+  /** The organization's budgets in their current periods, pool first. */
+  async budgets(accountId: string): Promise<BudgetView[]> {
+    const account = await this.getOrganization(accountId);
+    return this.viewBudgets(account.id, await this.store.listBudgets(account.id));
+  }
+
+  private async viewBudgets(accountId: string, budgets: readonly Budget[]): Promise<BudgetView[]> {
+    const now = this.clock.now();
+    const sub = await this.store.getSubscription(accountId);
+    const start = teamPeriodStart(sub, now);
+    const needsPool = budgets.some((b) => b.limitCredits === null);
+    const available = needsPool ? (await this.balance(accountId)).available : 0;
+    const order: Record<BudgetScope, number> = { pool: 0, member: 1, project: 2 };
+    return budgets
+      .map((stored) => {
+        const b = rollPeriod(stored, start);
+        const size = b.limitCredits ?? b.used + b.held + available;
+        const periodEnd =
+          b.period === 'fixed' ? b.endsAt : sub?.status === 'active' ? sub.nextRenewalAt : null;
+        const percent = size > 0 ? Math.floor(((b.used + b.held) * 100) / size) : 0;
+        return { ...b, size, percent: percentOf(b) ?? percent, periodEnd };
+      })
+      .sort((a, b) => order[a.scope] - order[b.scope] || (a.target < b.target ? -1 : 1));
+  }
+
+  async budgetAlerts(accountId: string, limit = 100): Promise<BudgetAlert[]> {
+    const account = await this.getOrganization(accountId);
+    return this.store.listBudgetAlerts(account.id, Math.min(Math.max(limit, 1), MAX_HISTORY_PAGE));
   }
 
   /** Balance as of now. Anything due (an expired grant, a hold past its ttl) is settled first. */

@@ -6,6 +6,14 @@ import type { Subscription } from '../core/subscriptions.js';
 import type { Purchase } from '../core/purchases.js';
 import type { AutoTopup } from '../core/autotopup.js';
 import type {
+  AccountKind,
+  Budget,
+  BudgetAlert,
+  BudgetScope,
+  Member,
+  Project,
+} from '../core/teams.js';
+import type {
   Delivery,
   DeliveryAttempt,
   DeliveryStatus,
@@ -32,6 +40,9 @@ export interface AccountRecord {
   readonly id: string;
   readonly plan: string | null;
   readonly createdAt: number;
+  /** An organization pools credits for members (core/teams.ts); default 'individual'. */
+  readonly kind: AccountKind;
+  readonly name: string | null;
 }
 
 export interface IdempotencyRecord {
@@ -120,6 +131,8 @@ export interface ApiKeyRecord {
   readonly name: string | null;
   readonly createdAt: number;
   readonly revokedAt: number | null;
+  /** A member key: the organization member (of accountId) whose role limits it; else null. */
+  readonly memberId: string | null;
 }
 
 /**
@@ -198,6 +211,32 @@ export interface WriteTx {
   /** Writes a delivery's new state and the attempt that led to it. */
   finishDelivery(delivery: Delivery, attempt: DeliveryAttempt): Promise<void>;
 
+  /** The organization's members (invited ones too), in id order. */
+  members(accountId: string): Promise<Member[]>;
+  /** Inserts or replaces these members (keyed by account and member id). */
+  putMembers(members: readonly Member[]): Promise<void>;
+  /** Removes a member; false when there was none. */
+  deleteMember(accountId: string, memberId: string): Promise<boolean>;
+  /** The organization's projects, in id order. */
+  projects(accountId: string): Promise<Project[]>;
+  /** Inserts or replaces a project (keyed by account and project id). */
+  putProject(project: Project): Promise<void>;
+  /** The budgets of these accounts (the pool's row included). */
+  budgets(accountIds: readonly string[]): Promise<Budget[]>;
+  /** Inserts or replaces these budgets (keyed by account, scope and target). */
+  putBudgets(budgets: readonly Budget[]): Promise<void>;
+  /** Removes a budget; false when there was none. */
+  deleteBudget(accountId: string, scope: BudgetScope, target: string): Promise<boolean>;
+  insertBudgetAlerts(alerts: readonly BudgetAlert[]): Promise<void>;
+  /** The account's holds still held (ttl passed or not), oldest first. */
+  openHoldsOf(accountId: string): Promise<Hold[]>;
+  /** The account's transactions of these kinds created at or after `since`, oldest first. */
+  transactionsSince(
+    accountId: string,
+    kinds: readonly TransactionKind[],
+    since: number,
+  ): Promise<JournalTransaction[]>;
+
   /** The active subscriptions of these accounts (at most one each). */
   activeSubscriptions(accountIds: readonly string[]): Promise<Subscription[]>;
   insertSubscription(subscription: Subscription): Promise<void>;
@@ -266,6 +305,13 @@ export interface Store {
   getApiKey(keyId: string): Promise<ApiKeyRecord | undefined>;
   /** Every API key, revoked ones too, oldest first (crosses accounts: operator listing). */
   listApiKeys(): Promise<ApiKeyRecord[]>;
+  listMembers(accountId: string): Promise<Member[]>;
+  getMember(accountId: string, memberId: string): Promise<Member | undefined>;
+  listProjects(accountId: string): Promise<Project[]>;
+  /** The account's budgets as stored (a cycle budget may still show a period that has ended). */
+  listBudgets(accountId: string): Promise<Budget[]>;
+  /** The account's budget alerts, newest first. */
+  listBudgetAlerts(accountId: string, limit: number): Promise<BudgetAlert[]>;
   /** Holds still held in every account (crosses accounts: the metrics gauge). */
   countOpenHolds(): Promise<number>;
   /** Deletes idempotency records created before `before`; returns how many. */

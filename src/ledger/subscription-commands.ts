@@ -5,6 +5,7 @@ import type { Entry, JournalTransaction } from '../core/journal.js';
 import { planChange, type Subscription } from '../core/subscriptions.js';
 import type { AccountState, Batch } from './batch.js';
 import { once, type Replayable } from './commands.js';
+import { seatsOf } from '../core/teams.js';
 
 /** Subscribe, change plan, cancel: load -> decide (core/subscriptions.ts) -> apply. */
 
@@ -172,6 +173,9 @@ export async function changePlan(
         );
       }
       const target = await planOf(batch, input.plan);
+      if (state.account.kind === 'organization' && input.plan !== sub.plan) {
+        await refuseFewerSeats(batch, state, input.plan, target.plan);
+      }
       const change = planChange(sub, current.plan, target.plan, batch.now);
       if (change.kind === 'same' || input.plan === sub.plan) {
         const subscription: Subscription = { ...sub, pendingPlan: null, cancelAt: null };
@@ -226,6 +230,26 @@ export async function changePlan(
       );
     },
     async (t) => fromTransaction(t),
+  );
+}
+
+/** An organization cannot move to a plan with fewer seats than it has members. */
+async function refuseFewerSeats(
+  batch: Batch,
+  state: AccountState,
+  planId: string,
+  plan: Plan,
+): Promise<void> {
+  const members = (await batch.team(state)).members.size;
+  const seats = seatsOf(plan);
+  if (members <= seats) return;
+  const accountId = state.account.id;
+  throw new AmisiError(
+    'seat_limit_reached',
+    `organization ${accountId} has ${members} members and plan "${planId}" ` +
+      (plan.teamAccess ? `has ${seats} seats` : 'has no team access (the owner alone)') +
+      `: remove ${members - seats} member${members - seats === 1 ? '' : 's'} first`,
+    { accountId, plan: planId, members, seats, teamAccess: plan.teamAccess },
   );
 }
 

@@ -129,3 +129,44 @@ export function requireAmount(input: { credits?: unknown; items?: unknown }): Am
     })),
   };
 }
+
+/** One of a closed set of strings (a role, a scope, a mode). */
+export function requireOneOf<T extends string>(
+  value: unknown,
+  allowed: readonly T[],
+  field: string,
+): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw new AmisiError('invalid_argument', `${field} must be one of ${allowed.join(', ')}`, {
+      field,
+      value: String(value),
+      allowed,
+    });
+  }
+  return value as T;
+}
+
+/** Free text shown to people (a name): 1-100 characters, no control characters. */
+export function requireText(value: unknown, field: string, max = 100): string {
+  const control =
+    typeof value === 'string' &&
+    [...value].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+  if (typeof value !== 'string' || value.length === 0 || value.length > max || control) {
+    invalid(field, `must be 1-${max} characters without control characters`, value);
+  }
+  return value;
+}
+
+/** An e-mail address, checked for shape only (someone@somewhere). */
+export function requireEmail(value: unknown): string {
+  if (typeof value !== 'string' || value.length > 254 || !/^[^\s@]+@[^\s@]+$/.test(value)) {
+    invalid('email', 'must look like name@example.com', value);
+  }
+  return value;
+}
+
+/** A budget limit: a whole number of credits, 0 (nothing may be spent) or more. */
+export function requireLimit(value: unknown): number {
+  if (value === 0) return 0;
+  return requireCredits(value, 'limit');
+}

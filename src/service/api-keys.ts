@@ -3,6 +3,7 @@ import { AmisiError } from '../core/errors.js';
 import { systemClock, type Clock } from '../ledger/ports.js';
 import type { ApiKeyRecord, Store } from '../ledger/store.js';
 import { requireId } from '../ledger/validate.js';
+import { can, type Action, type Member, type Role } from '../core/teams.js';
 
 /**
  * API keys for the HTTP API. A key is `amk_<id>_<secret>`: the id is public (it names the key
@@ -27,7 +28,7 @@ const MAX_CACHED_KEYS = 10_000;
  * (a team member's key: organization + member + role) does not compile until each check
  * decides what it may do.
  */
-export type Principal = OperatorPrincipal | AccountPrincipal;
+export type Principal = OperatorPrincipal | AccountPrincipal | MemberPrincipal;
 
 interface PrincipalBase {
   readonly keyId: string;
@@ -46,16 +47,46 @@ export interface AccountPrincipal extends PrincipalBase {
   readonly accountId: string;
 }
 
+/**
+ * A member's key: the organization's credits, as far as the member's role allows. The role is
+ * read with the key (and cached as long), so a role change or removal applies within seconds.
+ */
+export interface MemberPrincipal extends PrincipalBase {
+  readonly kind: 'member';
+  readonly accountId: string;
+  readonly memberId: string;
+  readonly role: Role;
+}
+
 /** Whether the principal may read and act on this account's credits. */
 export function canActOn(principal: Principal, accountId: string): boolean {
   switch (principal.kind) {
     case 'operator':
       return true;
     case 'account':
+    case 'member':
       return principal.accountId === accountId;
     default:
       return unreachable(principal);
   }
+}
+
+/** Whether the principal's role allows the action (operator and account keys: everything). */
+export function allows(principal: Principal, action: Action): boolean {
+  switch (principal.kind) {
+    case 'operator':
+    case 'account':
+      return true;
+    case 'member':
+      return can(principal.role, action);
+    default:
+      return unreachable(principal);
+  }
+}
+
+/** The role the ledger checks owner changes against: null (no limit) for non-member keys. */
+export function actorOf(principal: Principal): Role | null {
+  return principal.kind === 'member' ? principal.role : null;
 }
 
 function unreachable(value: never): never {
@@ -63,8 +94,8 @@ function unreachable(value: never): never {
 }
 
 export interface CreateKeyInput {
-  /** 'operator', or the account the key acts on. */
-  readonly scope: 'operator' | { readonly accountId: string };
+  /** 'operator', or the account the key acts on (and, for a member key, the member). */
+  readonly scope: 'operator' | { readonly accountId: string; readonly memberId?: string | null };
   readonly readOnly?: boolean;
   readonly name?: string | null;
 }
@@ -86,9 +117,21 @@ function newKeyId(): string {
   return id;
 }
 
-function principalOf(record: ApiKeyRecord): Principal {
+function principalOf(record: ApiKeyRecord, member: Member | undefined): Principal | null {
   if (record.scope === 'operator') {
     return { kind: 'operator', keyId: record.id, readOnly: record.readOnly };
+  }
+  if (record.memberId !== null) {
+    // A member who left, or has not accepted yet, has no access.
+    if (!member || member.status !== 'active') return null;
+    return {
+      kind: 'member',
+      keyId: record.id,
+      readOnly: record.readOnly,
+      accountId: record.accountId!,
+      memberId: record.memberId,
+      role: member.role,
+    };
   }
   return {
     kind: 'account',
@@ -112,7 +155,10 @@ export function keyIdOf(text: string): string {
 export class ApiKeys {
   private readonly clock: Clock;
   private readonly cacheMs: number;
-  private readonly cache = new Map<string, { record: ApiKeyRecord; until: number }>();
+  private readonly cache = new Map<
+    string,
+    { record: ApiKeyRecord; member: Member | undefined; until: number }
+  >();
 
   constructor(
     private readonly store: Store,
@@ -126,10 +172,28 @@ export class ApiKeys {
   async create(input: CreateKeyInput): Promise<{ key: string; record: ApiKeyRecord }> {
     const name = checkName(input.name ?? null);
     let accountId: string | null = null;
+    let memberId: string | null = null;
     if (input.scope !== 'operator') {
       accountId = requireId(input.scope.accountId, 'account');
-      if (!(await this.store.getAccount(accountId))) {
+      const account = await this.store.getAccount(accountId);
+      if (!account) {
         throw new AmisiError('unknown_account', `unknown account "${accountId}"`, { accountId });
+      }
+      if (input.scope.memberId != null) {
+        memberId = requireId(input.scope.memberId, 'member');
+        if (account.kind !== 'organization') {
+          throw new AmisiError(
+            'not_an_organization',
+            `account ${accountId} is not an organization`,
+            { accountId },
+          );
+        }
+        if (!(await this.store.getMember(accountId, memberId))) {
+          throw new AmisiError('unknown_member', `unknown member "${memberId}" of ${accountId}`, {
+            accountId,
+            memberId,
+          });
+        }
       }
     }
     const id = newKeyId();
@@ -143,6 +207,7 @@ export class ApiKeys {
       name,
       createdAt: this.clock.now(),
       revokedAt: null,
+      memberId,
     };
     await this.store.write((tx) => tx.insertApiKey(record));
     return { key, record };
@@ -170,25 +235,33 @@ export class ApiKeys {
   async authenticate(presented: string): Promise<Principal | null> {
     const match = KEY_PATTERN.exec(presented);
     if (!match) return null;
-    const record = await this.lookup(match[1]!);
-    if (!record || record.revokedAt !== null) return null;
+    const found = await this.lookup(match[1]!);
+    if (!found || found.record.revokedAt !== null) return null;
+    const { record, member } = found;
     const expected = Buffer.from(record.secretHash, 'hex');
     const actual = hashKey(presented);
     // Constant time, so the answer's timing says nothing about how much of the hash matched.
     if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return null;
-    return principalOf(record);
+    return principalOf(record, member);
   }
 
-  private async lookup(id: string): Promise<ApiKeyRecord | undefined> {
+  private async lookup(
+    id: string,
+  ): Promise<{ record: ApiKeyRecord; member: Member | undefined } | undefined> {
     const now = this.clock.now();
     const cached = this.cache.get(id);
-    if (cached && cached.until > now) return cached.record;
+    if (cached && cached.until > now) return cached;
     const record = await this.store.getApiKey(id);
-    if (record && this.cacheMs > 0) {
+    if (!record) return undefined;
+    const member =
+      record.memberId !== null && record.accountId !== null
+        ? await this.store.getMember(record.accountId, record.memberId)
+        : undefined;
+    if (this.cacheMs > 0) {
       if (this.cache.size >= MAX_CACHED_KEYS) this.cache.clear();
-      this.cache.set(id, { record, until: now + this.cacheMs });
+      this.cache.set(id, { record, member, until: now + this.cacheMs });
     }
-    return record;
+    return { record, member };
   }
 }
 

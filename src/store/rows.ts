@@ -7,6 +7,18 @@ import type { AutoTopup } from '../core/autotopup.js';
 import type { Delivery, DeliveryAttempt, WebhookEndpoint, WebhookEvent } from '../core/webhooks.js';
 import type { Subscription } from '../core/subscriptions.js';
 import {
+  ACCOUNT_KINDS,
+  ALERT_THRESHOLDS,
+  BUDGET_SCOPES,
+  type AccountKind,
+  type AlertThreshold,
+  type Budget,
+  type BudgetAlert,
+  type BudgetScope,
+  type Member,
+  type Project,
+} from '../core/teams.js';
+import {
   API_KEY_SCOPES,
   type AccountRecord,
   type ApiKeyRecord,
@@ -66,11 +78,21 @@ export function toHold(r: Row): Hold {
 }
 
 export function toAccount(r: Row): AccountRecord {
+  const kind = r.kind as AccountKind;
+  assert(ACCOUNT_KINDS.includes(kind), `account kind ${String(r.kind)} is known`);
   return {
     id: r.account_id as string,
     plan: text(r.plan),
     createdAt: int(r.created_at, 'account created_at'),
+    kind,
+    name: text(r.name),
   };
+}
+
+export const ACCOUNT_COLUMNS = ['account_id', 'plan', 'created_at', 'kind', 'name'] as const;
+
+export function accountValues(a: AccountRecord): unknown[] {
+  return [a.id, a.plan, a.createdAt, a.kind, a.name];
 }
 
 export function toCatalog(r: Row): CatalogRecord {
@@ -95,6 +117,7 @@ export function toApiKey(r: Row): ApiKeyRecord {
     name: text(r.name),
     createdAt: int(r.created_at, 'api key created_at'),
     revokedAt: intOrNull(r.revoked_at, 'api key revoked_at'),
+    memberId: text(r.member_id),
   };
 }
 
@@ -107,6 +130,7 @@ export const API_KEY_COLUMNS = [
   'name',
   'created_at',
   'revoked_at',
+  'member_id',
 ] as const;
 
 export function apiKeyValues(k: ApiKeyRecord): unknown[] {
@@ -119,6 +143,7 @@ export function apiKeyValues(k: ApiKeyRecord): unknown[] {
     k.name,
     k.createdAt,
     k.revokedAt,
+    k.memberId,
   ];
 }
 
@@ -431,4 +456,183 @@ export function toDeliveryAttempt(r: Row): DeliveryAttempt {
     error: text(r.error),
     durationMs: int(r.duration_ms, 'attempt duration_ms'),
   };
+}
+
+export function toMember(r: Row): Member {
+  return {
+    accountId: r.account_id as string,
+    id: r.member_id as string,
+    role: r.role as Member['role'],
+    status: r.status as Member['status'],
+    name: text(r.name),
+    email: text(r.email),
+    inviteHash: text(r.invite_hash),
+    createdAt: int(r.created_at, 'member created_at'),
+    joinedAt: intOrNull(r.joined_at, 'member joined_at'),
+  };
+}
+
+export const MEMBER_COLUMNS = [
+  'account_id',
+  'member_id',
+  'role',
+  'status',
+  'name',
+  'email',
+  'invite_hash',
+  'created_at',
+  'joined_at',
+] as const;
+
+export function memberValues(m: Member): unknown[] {
+  return [
+    m.accountId,
+    m.id,
+    m.role,
+    m.status,
+    m.name,
+    m.email,
+    m.inviteHash,
+    m.createdAt,
+    m.joinedAt,
+  ];
+}
+
+export function toProject(r: Row): Project {
+  return {
+    accountId: r.account_id as string,
+    id: r.project_id as string,
+    name: r.name as string,
+    createdAt: int(r.created_at, 'project created_at'),
+  };
+}
+
+export const PROJECT_COLUMNS = ['account_id', 'project_id', 'name', 'created_at'] as const;
+
+export function projectValues(p: Project): unknown[] {
+  return [p.accountId, p.id, p.name, p.createdAt];
+}
+
+function budgetScope(value: unknown): BudgetScope {
+  const scope = value as BudgetScope;
+  assert(BUDGET_SCOPES.includes(scope), `budget scope ${String(value)} is known`);
+  return scope;
+}
+
+export function toBudget(r: Row): Budget {
+  return {
+    accountId: r.account_id as string,
+    scope: budgetScope(r.scope),
+    target: r.target as string,
+    limitCredits: intOrNull(r.limit_credits, 'budget limit_credits'),
+    mode: r.mode as Budget['mode'],
+    period: r.period as Budget['period'],
+    startsAt: intOrNull(r.starts_at, 'budget starts_at'),
+    endsAt: intOrNull(r.ends_at, 'budget ends_at'),
+    periodStart: int(r.period_start, 'budget period_start'),
+    used: int(r.used, 'budget used'),
+    held: int(r.held, 'budget held'),
+    alerted: int(r.alerted, 'budget alerted'),
+    createdAt: int(r.created_at, 'budget created_at'),
+    updatedAt: int(r.updated_at, 'budget updated_at'),
+  };
+}
+
+/** Column order of the budgets table; the key (account_id, scope, target) comes first. */
+export const BUDGET_COLUMNS = [
+  'account_id',
+  'scope',
+  'target',
+  'limit_credits',
+  'mode',
+  'period',
+  'starts_at',
+  'ends_at',
+  'period_start',
+  'used',
+  'held',
+  'alerted',
+  'created_at',
+  'updated_at',
+] as const;
+
+export function budgetValues(b: Budget): unknown[] {
+  return [
+    b.accountId,
+    b.scope,
+    b.target,
+    b.limitCredits,
+    b.mode,
+    b.period,
+    b.startsAt,
+    b.endsAt,
+    b.periodStart,
+    b.used,
+    b.held,
+    b.alerted,
+    b.createdAt,
+    b.updatedAt,
+  ];
+}
+
+export function toBudgetAlert(r: Row): BudgetAlert {
+  const threshold = int(r.threshold, 'budget alert threshold') as AlertThreshold;
+  assert(ALERT_THRESHOLDS.includes(threshold), `budget alert threshold ${threshold} is known`);
+  return {
+    accountId: r.account_id as string,
+    id: r.alert_id as string,
+    scope: budgetScope(r.scope),
+    target: r.target as string,
+    threshold,
+    periodStart: int(r.period_start, 'budget alert period_start'),
+    used: int(r.used, 'budget alert used'),
+    held: int(r.held, 'budget alert held'),
+    limitCredits: int(r.limit_credits, 'budget alert limit_credits'),
+    mode: r.mode as BudgetAlert['mode'],
+    createdAt: int(r.created_at, 'budget alert created_at'),
+  };
+}
+
+export const BUDGET_ALERT_COLUMNS = [
+  'account_id',
+  'alert_id',
+  'scope',
+  'target',
+  'threshold',
+  'period_start',
+  'used',
+  'held',
+  'limit_credits',
+  'mode',
+  'created_at',
+] as const;
+
+export function budgetAlertValues(a: BudgetAlert): unknown[] {
+  return [
+    a.accountId,
+    a.id,
+    a.scope,
+    a.target,
+    a.threshold,
+    a.periodStart,
+    a.used,
+    a.held,
+    a.limitCredits,
+    a.mode,
+    a.createdAt,
+  ];
+}
+
+/**
+ * The rows to upsert in one statement, the last of each key kept: a statement may not change
+ * one row twice (PostgreSQL refuses it), and the last write wins as it would row by row.
+ */
+export function lastByKey<T>(rows: readonly T[], key: (row: T) => string): T[] {
+  const byKey = new Map<string, T>();
+  for (const row of rows) {
+    const k = key(row);
+    byKey.delete(k);
+    byKey.set(k, row);
+  }
+  return [...byKey.values()];
 }

@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import type { Grant } from '../../src/core/grants.js';
 import type { Hold } from '../../src/core/holds.js';
 import type { JournalTransaction } from '../../src/core/journal.js';
-import type { ApiKeyRecord, Store } from '../../src/ledger/store.js';
+import type { AccountRecord, ApiKeyRecord, Store } from '../../src/ledger/store.js';
+import type { Budget, BudgetAlert, Member, Project } from '../../src/core/teams.js';
 
 /**
  * The one suite every Store adapter must pass (Hono-style: one interface, one shared suite).
@@ -17,6 +18,10 @@ export interface StoreUnderTest {
 const T0 = Date.UTC(2026, 0, 1);
 let seq = 0;
 const id = (prefix: string) => `${prefix}_${String(T0 + seq++).padStart(16, '0')}`;
+
+function account(accountId: string, over: Partial<AccountRecord> = {}): AccountRecord {
+  return { id: accountId, plan: null, createdAt: T0, kind: 'individual', name: null, ...over };
+}
 
 function grant(accountId: string, over: Partial<Grant> = {}): Grant {
   return {
@@ -78,8 +83,7 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
       s = await open();
       store = s.store;
       await store.write(async (w) => {
-        for (const a of ['acc-a', 'acc-b', 'acc-c'])
-          await w.insertAccount({ id: a, plan: null, createdAt: T0 });
+        for (const a of ['acc-a', 'acc-b', 'acc-c']) await w.insertAccount(account(a));
       });
     });
     after(async () => s.close());
@@ -91,17 +95,19 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
     it('write commits what the callback did and rolls back everything when it throws', async () => {
       await assert.rejects(
         store.write(async (w) => {
-          await w.insertAccount({ id: 'acc-doomed', plan: 'pro', createdAt: T0 });
+          await w.insertAccount(account('acc-doomed', { plan: 'pro' }));
           throw new Error('boom');
         }),
         /boom/,
       );
       assert.equal(await store.getAccount('acc-doomed'), undefined);
-      await store.write((w) => w.insertAccount({ id: 'acc-kept', plan: 'pro', createdAt: T0 }));
+      await store.write((w) => w.insertAccount(account('acc-kept', { plan: 'pro' })));
       assert.deepEqual(await store.getAccount('acc-kept'), {
         id: 'acc-kept',
         plan: 'pro',
         createdAt: T0,
+        kind: 'individual',
+        name: null,
       });
     });
 
@@ -141,7 +147,7 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
           (await w.lockAccounts(['acc-b', 'nobody', 'acc-a'])).map((a) => a.id),
           ['acc-a', 'acc-b'],
         );
-        assert.equal(await w.insertAccount({ id: 'acc-a', plan: 'x', createdAt: T0 }), false);
+        assert.equal(await w.insertAccount(account('acc-a', { plan: 'x' })), false);
         assert.deepEqual(await w.getGrant('acc-a', g2.id), g2);
         assert.equal(
           await w.getGrant('acc-b', g1.id),
@@ -318,7 +324,7 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
 
     it('accountAudit sums books and finds unbalanced transactions and repeated resolutions', async () => {
       await store.write(async (w) => {
-        await w.insertAccount({ id: 'acc-audit', plan: null, createdAt: T0 });
+        await w.insertAccount(account('acc-audit'));
         await w.appendTransactions([
           tx('acc-audit', { grantId: 'g1' }),
           tx('acc-audit', {
@@ -345,7 +351,7 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
 
     it('accountsDue finds expired grants with credits and holds past ttl', async () => {
       await store.write(async (w) => {
-        await w.insertAccount({ id: 'acc-due', plan: null, createdAt: T0 });
+        await w.insertAccount(account('acc-due'));
         await w.insertGrant(grant('acc-due', { expiresAt: T0 + 10 }));
       });
       const due = await store.accountsDue(T0 + 10, 100);
@@ -392,7 +398,7 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
         origin: 'autotopup' as const,
       };
       await store.write(async (w) => {
-        await w.insertAccount({ id: 'acc-top', plan: null, createdAt: T0 });
+        await w.insertAccount(account('acc-top'));
         await w.putAutoTopups([rule]);
         await w.putAutoTopups([{ ...rule, armed: false, firedInPeriod: 1, lastFiredAt: T0 + 5 }]);
         await w.insertPurchase(purchase);
@@ -450,7 +456,7 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
         lastError: null,
       };
       await store.write(async (w) => {
-        await w.insertAccount({ id: 'acc-hook', plan: null, createdAt: T0 });
+        await w.insertAccount(account('acc-hook'));
         await w.insertWebhookEndpoint(endpoint);
         await w.insertWebhookEvents([event]);
         await w.insertDeliveries([delivery, { ...delivery, id: 'dlv_2', nextAttemptAt: T0 + 50 }]);
@@ -521,23 +527,31 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
         name: null,
         createdAt: T0,
         revokedAt: null,
+        memberId: null,
         ...over,
       });
       const ops = key('key000000002', { scope: 'operator', accountId: null, name: 'ops' });
       const ro = key('key000000001', { readOnly: true, createdAt: T0 + 1 });
+      const member = key('key000000004', { memberId: 'mem_key', createdAt: T0 + 2 });
       await store.write(async (w) => {
         await w.insertApiKey(ops);
         await w.insertApiKey(ro);
+        await w.insertApiKey(member);
       });
       await assert.rejects(
         store.write((w) => w.insertApiKey(key('key000000003', { scope: 'operator' }))),
         'an operator key names no account',
       );
       assert.deepEqual(await store.getApiKey(ro.id), ro);
+      assert.deepEqual(await store.getApiKey(member.id), member, 'a member key keeps its member');
       assert.equal(await store.getApiKey('key-unknown'), undefined);
       assert.deepEqual(
-        (await store.listApiKeys()).map((k) => k.id),
-        [ops.id, ro.id],
+        (await store.listApiKeys()).map((k) => [k.id, k.memberId]),
+        [
+          [ops.id, null],
+          [ro.id, null],
+          [member.id, 'mem_key'],
+        ],
       );
       assert.equal(await store.write((w) => w.revokeApiKey(ops.id, T0 + 5)), true);
       assert.equal(await store.write((w) => w.revokeApiKey(ops.id, T0 + 6)), false);
@@ -547,6 +561,301 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
         await Promise.all(['acc-a', 'acc-b', 'acc-c'].map((a) => store.openHolds(a)))
       ).flat().length;
       assert.equal(await store.countOpenHolds(), held);
+    });
+
+    it('accounts: kind and name round trip through every reader', async () => {
+      const org = account('org-kind', { kind: 'organization', name: 'Acme "Labs"', plan: 'team' });
+      await store.write(async (w) => {
+        assert.equal(await w.insertAccount(org), true);
+        assert.equal(
+          await w.insertAccount(account('org-kind', { name: 'Other' })),
+          false,
+          'an existing account is not replaced',
+        );
+      });
+      assert.deepEqual(await store.getAccount('org-kind'), org);
+      assert.deepEqual(await store.listAccounts('org-kin', 1), [org]);
+      await store.write(async (w) =>
+        assert.deepEqual(await w.lockAccounts(['org-kind', 'acc-a']), [account('acc-a'), org]),
+      );
+    });
+
+    it('members: stored whole, in id order, upserted by account and id, deleted once', async () => {
+      const member = (accountId: string, memberId: string, over: Partial<Member> = {}): Member => ({
+        accountId,
+        id: memberId,
+        role: 'member',
+        status: 'active',
+        name: null,
+        email: null,
+        inviteHash: null,
+        createdAt: T0,
+        joinedAt: T0 + 1,
+        ...over,
+      });
+      const owner = member('org-m', 'mem_b', {
+        role: 'owner',
+        name: 'Ada',
+        email: 'ada@example.com',
+      });
+      const invited = member('org-m', 'mem_a', {
+        status: 'invited',
+        inviteHash: 'hash-1',
+        joinedAt: null,
+        createdAt: T0 + 2 ** 40,
+      });
+      const elsewhere = member('org-n', 'mem_a', { role: 'admin' });
+      await store.write(async (w) => {
+        await w.insertAccount(account('org-m', { kind: 'organization' }));
+        await w.insertAccount(account('org-n', { kind: 'organization' }));
+        await w.putMembers([owner, invited, elsewhere]);
+      });
+      assert.deepEqual(await store.listMembers('org-m'), [invited, owner]);
+      assert.deepEqual(await store.getMember('org-m', 'mem_a'), invited);
+      assert.deepEqual(await store.getMember('org-n', 'mem_a'), elsewhere);
+      assert.equal(await store.getMember('org-n', 'mem_b'), undefined, 'reached by its account');
+
+      const joined = { ...invited, status: 'active' as const, inviteHash: null, joinedAt: T0 + 9 };
+      const promoted = { ...owner, role: 'admin' as const, email: null };
+      await store.write(async (w) => {
+        await w.putMembers([joined, { ...promoted, name: 'first' }, promoted]);
+        assert.deepEqual(
+          await w.members('org-m'),
+          [joined, promoted],
+          'the last row of a key wins',
+        );
+        assert.deepEqual(await w.members('org-n'), [elsewhere]);
+      });
+      assert.deepEqual(await store.listMembers('org-m'), [joined, promoted]);
+
+      await assert.rejects(
+        store.write(async (w) => {
+          await w.putMembers([member('org-m', 'mem_c')]);
+          await w.putMembers([member('org-m', 'mem_d', { status: 'active', joinedAt: null })]);
+        }),
+        'an active member has joined',
+      );
+      assert.equal(await store.getMember('org-m', 'mem_c'), undefined, 'nothing of that write');
+
+      await store.write(async (w) => {
+        assert.equal(await w.deleteMember('org-m', 'mem_a'), true);
+        assert.equal(await w.deleteMember('org-m', 'mem_a'), false);
+        assert.equal(await w.deleteMember('org-m', 'mem_zz'), false);
+      });
+      assert.deepEqual(await store.listMembers('org-m'), [promoted]);
+      assert.deepEqual(await store.listMembers('org-n'), [elsewhere], 'the other account kept its');
+    });
+
+    it('projects: in id order, upserted by account and id', async () => {
+      const project = (accountId: string, projectId: string, name: string): Project => ({
+        accountId,
+        id: projectId,
+        name,
+        createdAt: T0 + 3,
+      });
+      const p2 = project('org-m', 'prj_2', 'Second');
+      const p1 = project('org-m', 'prj_1', 'First');
+      const other = project('org-n', 'prj_1', 'Theirs');
+      await store.write(async (w) => {
+        await w.putProject(p2);
+        await w.putProject(p1);
+        await w.putProject(other);
+      });
+      assert.deepEqual(await store.listProjects('org-m'), [p1, p2]);
+      const renamed = { ...p1, name: 'First, renamed' };
+      await store.write(async (w) => {
+        await w.putProject(renamed);
+        assert.deepEqual(await w.projects('org-m'), [renamed, p2]);
+      });
+      assert.deepEqual(await store.listProjects('org-n'), [other]);
+      assert.deepEqual(await store.listProjects('acc-a'), []);
+    });
+
+    const budget = (accountId: string, over: Partial<Budget> = {}): Budget => ({
+      accountId,
+      scope: 'member',
+      target: 'mem_a',
+      limitCredits: 100,
+      mode: 'hard',
+      period: 'cycle',
+      startsAt: null,
+      endsAt: null,
+      periodStart: T0,
+      used: 0,
+      held: 0,
+      alerted: 0,
+      createdAt: T0,
+      updatedAt: T0,
+      ...over,
+    });
+
+    it('budgets: bulk read, ordered by scope then target, upserted, deleted once', async () => {
+      const pool = budget('org-b', { scope: 'pool', target: '', limitCredits: null, mode: 'soft' });
+      const memberB = budget('org-b', { target: 'mem_b', used: 2 ** 50, limitCredits: 2 ** 51 });
+      const memberA = budget('org-b', { target: 'mem_a', held: 7, alerted: 3 });
+      const fixed = budget('org-b', {
+        scope: 'project',
+        target: 'prj_1',
+        period: 'fixed',
+        startsAt: T0,
+        endsAt: T0 + 86_400_000,
+      });
+      const otherPool = budget('org-c', { scope: 'pool', target: '' });
+      await store.write(async (w) => {
+        await w.insertAccount(account('org-b', { kind: 'organization' }));
+        await w.insertAccount(account('org-c', { kind: 'organization' }));
+        await w.putBudgets([fixed, pool, memberB, memberA, otherPool]);
+      });
+      const ordered = [memberA, memberB, pool, fixed];
+      assert.deepEqual(await store.listBudgets('org-b'), ordered);
+      await store.write(async (w) => {
+        assert.deepEqual(await w.budgets(['org-b']), ordered);
+        const both = await w.budgets(['org-c', 'org-b', 'acc-a']);
+        assert.deepEqual(
+          [...both].sort((x, y) => x.accountId.localeCompare(y.accountId)),
+          [...ordered, otherPool],
+        );
+        assert.deepEqual(await w.budgets([]), []);
+      });
+
+      const spent = { ...memberA, used: 40, held: 0, alerted: 1, updatedAt: T0 + 5 };
+      const capped = { ...pool, limitCredits: 500, mode: 'hard' as const, updatedAt: T0 + 5 };
+      await store.write((w) => w.putBudgets([spent, capped]));
+      assert.deepEqual(await store.listBudgets('org-b'), [spent, memberB, capped, fixed]);
+
+      await assert.rejects(
+        store.write(async (w) => {
+          await w.putBudgets([budget('org-b', { target: 'mem_c' })]);
+          await w.putBudgets([budget('org-b', { target: 'mem_d', limitCredits: null })]);
+        }),
+        'only the pool may go without a limit',
+      );
+      assert.equal((await store.listBudgets('org-b')).length, 4, 'nothing of that write');
+
+      await store.write(async (w) => {
+        assert.equal(await w.deleteBudget('org-b', 'member', 'mem_b'), true);
+        assert.equal(await w.deleteBudget('org-b', 'member', 'mem_b'), false);
+        assert.equal(await w.deleteBudget('org-b', 'project', 'mem_a'), false, 'scope is key');
+        assert.equal(await w.deleteBudget('acc-a', 'pool', ''), false);
+      });
+      assert.deepEqual(await store.listBudgets('org-b'), [spent, capped, fixed]);
+      assert.deepEqual(await store.listBudgets('org-c'), [otherPool]);
+    });
+
+    it('budget alerts: newest first, limited; one per budget, period and threshold', async () => {
+      const alert = (alertId: string, over: Partial<BudgetAlert> = {}): BudgetAlert => ({
+        accountId: 'org-b',
+        id: alertId,
+        scope: 'member',
+        target: 'mem_a',
+        threshold: 50,
+        periodStart: T0,
+        used: 50,
+        held: 2,
+        limitCredits: 100,
+        mode: 'hard',
+        createdAt: T0 + 10,
+        ...over,
+      });
+      const a1 = alert('bal_1');
+      const a2 = alert('bal_2', { threshold: 80, used: 81, createdAt: T0 + 20 });
+      const a3 = alert('bal_3', { threshold: 100, used: 2 ** 50, createdAt: T0 + 20 });
+      const pool = alert('bal_0', { scope: 'pool', target: '', mode: 'soft', createdAt: T0 + 30 });
+      const other = alert('bal_9', { accountId: 'org-c', createdAt: T0 + 40 });
+      await store.write((w) => w.insertBudgetAlerts([a1, a2, a3, pool, other]));
+      assert.deepEqual(await store.listBudgetAlerts('org-b', 10), [pool, a3, a2, a1]);
+      assert.deepEqual(await store.listBudgetAlerts('org-b', 2), [pool, a3]);
+      assert.deepEqual(await store.listBudgetAlerts('org-c', 10), [other]);
+
+      const budgetBefore = await store.listBudgets('org-b');
+      await assert.rejects(
+        store.write(async (w) => {
+          await w.putBudgets([budget('org-b', { target: 'mem_new' })]);
+          await w.insertBudgetAlerts([alert('bal_4', { createdAt: T0 + 50 })]);
+        }),
+        'the same threshold of the same budget in the same period is announced once',
+      );
+      assert.deepEqual(await store.listBudgetAlerts('org-b', 10), [pool, a3, a2, a1]);
+      assert.deepEqual(await store.listBudgets('org-b'), budgetBefore, 'nothing of that write');
+
+      const nextPeriod = alert('bal_5', { periodStart: T0 + 1000, createdAt: T0 + 60 });
+      const otherTarget = alert('bal_6', { target: 'mem_b', createdAt: T0 + 60 });
+      await store.write((w) => w.insertBudgetAlerts([nextPeriod, otherTarget]));
+      assert.deepEqual(
+        (await store.listBudgetAlerts('org-b', 3)).map((a) => a.id),
+        ['bal_6', 'bal_5', 'bal_0'],
+        'another period or target may alert at the same threshold',
+      );
+    });
+
+    it('openHoldsOf: only held holds of the account, oldest first whatever their ttl', async () => {
+      const g = grant('org-h', { amount: 100, remaining: 100 });
+      // Made in this order, so ids ascend: the oldest hold has the largest id.
+      const tieFirst = hold('org-h', g.id, { createdAt: T0 + 5, expiresAt: T0 + 10 });
+      const tieSecond = hold('org-h', g.id, { createdAt: T0 + 5, expiresAt: T0 + 9 });
+      const oldest = hold('org-h', g.id, { createdAt: T0 + 1, expiresAt: T0 + 900_000 });
+      const released = hold('org-h', g.id, {
+        createdAt: T0,
+        status: 'released',
+        resolvedAt: T0 + 2,
+      });
+      const captured = hold('org-h', g.id, {
+        createdAt: T0,
+        status: 'captured',
+        capturedCredits: 1,
+        resolvedAt: T0 + 3,
+      });
+      await store.write(async (w) => {
+        await w.insertAccount(account('org-h', { kind: 'organization' }));
+        await w.insertGrant(g);
+        for (const h of [tieFirst, tieSecond, oldest, released, captured]) await w.insertHold(h);
+      });
+      const heldInB = (await store.openHolds('acc-b')).map((h) => h.id).sort();
+      assert.equal(heldInB.length, 1);
+      await store.write(async (w) => {
+        assert.deepEqual(await w.openHoldsOf('org-h'), [oldest, tieFirst, tieSecond]);
+        assert.deepEqual(await w.openHoldsOf('org-m'), []);
+        assert.deepEqual(
+          (await w.openHoldsOf('acc-b')).map((h) => h.id).sort(),
+          heldInB,
+          "another account's holds are its own",
+        );
+      });
+    });
+
+    it('transactionsSince: of the kinds asked, at or after since, oldest first, with entries', async () => {
+      const at = (kind: JournalTransaction['kind'], createdAt: number) =>
+        tx('org-t', { kind, createdAt });
+      const g0 = at('grant', T0 + 1000);
+      const c1 = at('charge', T0 + 1000);
+      const cap2 = at('capture', T0 + 3000);
+      const early = at('charge', T0 + 2000); // a later id, created earlier
+      const tooEarly = at('charge', T0 + 999);
+      const rel = at('release', T0 + 4000);
+      const elsewhere = tx('org-u', { kind: 'charge', createdAt: T0 + 2500 });
+      await store.write(async (w) => {
+        await w.insertAccount(account('org-t', { kind: 'organization' }));
+        await w.insertAccount(account('org-u', { kind: 'organization' }));
+        await w.appendTransactions([g0, c1, cap2, early, tooEarly, rel, elsewhere]);
+      });
+      await store.write(async (w) => {
+        assert.deepEqual(await w.transactionsSince('org-t', ['charge', 'capture'], T0 + 1000), [
+          c1,
+          early,
+          cap2,
+        ]);
+        assert.deepEqual(
+          (await w.transactionsSince('org-t', ['charge'], T0 + 1001)).map((t) => t.id),
+          [early.id],
+        );
+        assert.deepEqual(
+          (await w.transactionsSince('org-t', ['grant', 'release'], 0)).map((t) => t.id),
+          [g0.id, rel.id],
+        );
+        assert.deepEqual(await w.transactionsSince('org-t', ['refund'], 0), []);
+        assert.deepEqual(await w.transactionsSince('org-t', [], 0), [], 'no kinds, none');
+        assert.deepEqual(await w.transactionsSince('org-u', ['charge'], 0), [elsewhere]);
+      });
     });
   });
 }

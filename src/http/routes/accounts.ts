@@ -1,6 +1,6 @@
 import type { App, Deps } from '../app.js';
 import { replayed } from '../app.js';
-import { accountInScope } from '../auth.js';
+import { ownUsageOnly, accountInScope } from '../auth.js';
 import {
   AccountList,
   AccountListQuery,
@@ -65,7 +65,7 @@ export async function accountRoutes(app: App, { ledger }: Deps): Promise<void> {
   app.get(
     '/v1/accounts/:accountId',
     {
-      config: { access: 'account' },
+      config: { access: 'account', action: 'read' },
       schema: {
         summary: 'Get an account',
         tags: ['accounts'],
@@ -79,7 +79,7 @@ export async function accountRoutes(app: App, { ledger }: Deps): Promise<void> {
   app.get(
     '/v1/accounts/:accountId/balance',
     {
-      config: { access: 'account' },
+      config: { access: 'account', action: 'read' },
       schema: {
         summary: 'Available and held credits, per grant, and the next expiry',
         tags: ['accounts'],
@@ -93,7 +93,7 @@ export async function accountRoutes(app: App, { ledger }: Deps): Promise<void> {
   app.get(
     '/v1/accounts/:accountId/history',
     {
-      config: { access: 'account' },
+      config: { access: 'account', action: 'read' },
       schema: {
         summary: 'Journal transactions, newest first, one page at a time',
         description: 'Pass nextCursor back as cursor for the next (older) page.',
@@ -105,7 +105,7 @@ export async function accountRoutes(app: App, { ledger }: Deps): Promise<void> {
     },
     async (request) => {
       const q = request.query;
-      return ledger.history({
+      const page = await ledger.history({
         accountId: accountInScope(request, request.params.accountId),
         ...(q.kind ? { kinds: q.kind } : {}),
         ...(q.since === undefined ? {} : { since: q.since }),
@@ -113,6 +113,16 @@ export async function accountRoutes(app: App, { ledger }: Deps): Promise<void> {
         ...(q.limit === undefined ? {} : { limit: q.limit }),
         ...(q.cursor === undefined ? {} : { before: q.cursor }),
       });
+      // A member sees its own holds and charges only (a page may then be short; the cursor
+      // still walks the whole journal).
+      const own = ownUsageOnly(request);
+      if (own === null) return page;
+      return {
+        ...page,
+        transactions: page.transactions.filter(
+          (t) => (t.detail as { attribution?: { member?: unknown } }).attribution?.member === own,
+        ),
+      };
     },
   );
 }

@@ -14,7 +14,7 @@ export async function catalogRoutes(app: App, { ledger }: Deps): Promise<void> {
   app.get(
     '/v1/catalog',
     {
-      config: { access: 'account' },
+      config: { access: 'account', action: 'read' },
       schema: {
         summary: 'The active catalog: operations, plans and packs',
         tags: ['catalog'],
@@ -27,7 +27,7 @@ export async function catalogRoutes(app: App, { ledger }: Deps): Promise<void> {
   app.get(
     '/v1/catalog/packs',
     {
-      config: { access: 'account' },
+      config: { access: 'account', action: 'read' },
       schema: {
         summary: 'The packs of the active catalog',
         tags: ['catalog'],
@@ -44,7 +44,7 @@ export async function catalogRoutes(app: App, { ledger }: Deps): Promise<void> {
   app.get(
     '/v1/catalog/plans',
     {
-      config: { access: 'account' },
+      config: { access: 'account', action: 'read' },
       schema: {
         summary: 'The plans of the active catalog',
         tags: ['catalog'],
@@ -61,7 +61,7 @@ export async function catalogRoutes(app: App, { ledger }: Deps): Promise<void> {
   app.post(
     '/v1/quotes',
     {
-      config: { access: 'account' },
+      config: { access: 'account', action: 'spend' },
       schema: {
         summary: 'Price a request before running it',
         description: 'Changes nothing, so no Idempotency-Key is needed.',

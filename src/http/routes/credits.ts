@@ -1,6 +1,6 @@
 import type { App, Deps } from '../app.js';
 import { replayed } from '../app.js';
-import { accountInScope, holdInScope } from '../auth.js';
+import { accountInScope, attributionOf, holdInScope } from '../auth.js';
 import {
   CaptureRequest,
   ChargeRequest,
@@ -22,6 +22,13 @@ import {
 /** Codes of anything priced by the catalog (a hold or charge with items). */
 const PRICED = ['invalid_credits', 'unknown_operation', 'invalid_parameter'] as const;
 const KEYED = ['idempotency_key_reused'] as const;
+/** Codes of spending from an organization's pool (member, project, budgets, team access). */
+const TEAM = [
+  'budget_exceeded',
+  'unknown_member',
+  'unknown_project',
+  'team_access_required',
+] as const;
 
 /** Grants, holds (create, get, capture, release) and charges. */
 export async function creditRoutes(app: App, { ledger }: Deps): Promise<void> {
@@ -50,7 +57,7 @@ export async function creditRoutes(app: App, { ledger }: Deps): Promise<void> {
   app.post(
     '/v1/holds',
     {
-      config: { access: 'account' },
+      config: { access: 'account', action: 'spend' },
       schema: {
         summary: 'Reserve credits before a job runs (all or nothing)',
         tags: ['holds'],
@@ -64,13 +71,18 @@ export async function creditRoutes(app: App, { ledger }: Deps): Promise<void> {
             'not_initialized',
             ...PRICED,
             ...KEYED,
+            ...TEAM,
           ]),
         },
       },
     },
     async (request, reply) => {
       accountInScope(request, request.body.accountId);
-      const r = await ledger.hold({ ...request.body, key: request.headers[IDEMPOTENCY_HEADER] });
+      const r = await ledger.hold({
+        ...request.body,
+        attribution: attributionOf(request, request.body.attribution),
+        key: request.headers[IDEMPOTENCY_HEADER],
+      });
       replayed(reply, r.replay);
       return reply.status(201).send(r);
     },
@@ -79,7 +91,7 @@ export async function creditRoutes(app: App, { ledger }: Deps): Promise<void> {
   app.get(
     '/v1/holds/:holdId',
     {
-      config: { access: 'account' },
+      config: { access: 'account', action: 'spend' },
       schema: {
         summary: 'Get a hold',
         tags: ['holds'],
@@ -101,7 +113,7 @@ export async function creditRoutes(app: App, { ledger }: Deps): Promise<void> {
   app.post(
     '/v1/holds/:holdId/capture',
     {
-      config: { access: 'account' },
+      config: { access: 'account', action: 'spend' },
       schema: {
         summary: 'Take all of a hold, or part of it, and return the rest',
         tags: ['holds'],
@@ -133,7 +145,7 @@ export async function creditRoutes(app: App, { ledger }: Deps): Promise<void> {
   app.post(
     '/v1/holds/:holdId/release',
     {
-      config: { access: 'account' },
+      config: { access: 'account', action: 'spend' },
       schema: {
         summary: 'Return all of a hold (the job failed)',
         tags: ['holds'],
@@ -157,7 +169,7 @@ export async function creditRoutes(app: App, { ledger }: Deps): Promise<void> {
   app.post(
     '/v1/charges',
     {
-      config: { access: 'account' },
+      config: { access: 'account', action: 'spend' },
       schema: {
         summary: 'Hold and capture in one step',
         tags: ['credits'],
@@ -171,13 +183,18 @@ export async function creditRoutes(app: App, { ledger }: Deps): Promise<void> {
             'not_initialized',
             ...PRICED,
             ...KEYED,
+            ...TEAM,
           ]),
         },
       },
     },
     async (request, reply) => {
       accountInScope(request, request.body.accountId);
-      const r = await ledger.charge({ ...request.body, key: request.headers[IDEMPOTENCY_HEADER] });
+      const r = await ledger.charge({
+        ...request.body,
+        attribution: attributionOf(request, request.body.attribution),
+        key: request.headers[IDEMPOTENCY_HEADER],
+      });
       replayed(reply, r.replay);
       return reply.status(201).send(r);
     },

@@ -25,7 +25,7 @@ export async function planRoutes(app: App, { ledger, purchases }: Deps): Promise
   app.get(
     '/v1/accounts/:accountId/subscription',
     {
-      config: { access: 'account' },
+      config: { access: 'account', action: 'read' },
       schema: {
         summary: "The account's subscription: plan, cycle, next renewal",
         tags: ['plans'],
@@ -115,7 +115,7 @@ export async function planRoutes(app: App, { ledger, purchases }: Deps): Promise
   app.post(
     '/v1/accounts/:accountId/subscription/cancel',
     {
-      config: { access: 'account' },
+      config: { access: 'account', action: 'billing' },
       schema: {
         summary: 'End the plan at the end of the current cycle (purchased credits stay)',
         tags: ['plans'],

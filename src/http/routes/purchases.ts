@@ -26,7 +26,7 @@ export async function purchaseRoutes(app: App, deps: Deps): Promise<void> {
   app.post(
     '/v1/purchases',
     {
-      config: { access: 'account' },
+      config: { access: 'account', action: 'packs.buy' },
       schema: {
         summary: 'Buy a pack: a pending purchase and where to pay',
         description: 'The credits are granted once, when the payment is confirmed.',
@@ -59,7 +59,7 @@ export async function purchaseRoutes(app: App, deps: Deps): Promise<void> {
   app.get(
     '/v1/purchases/:purchaseId',
     {
-      config: { access: 'account' },
+      config: { access: 'account', action: 'packs.buy' },
       schema: {
         summary: 'Get a purchase',
         tags: ['purchases'],
@@ -73,7 +73,7 @@ export async function purchaseRoutes(app: App, deps: Deps): Promise<void> {
   app.get(
     '/v1/accounts/:accountId/purchases',
     {
-      config: { access: 'account' },
+      config: { access: 'account', action: 'packs.buy' },
       schema: {
         summary: "An account's purchases, newest first",
         tags: ['purchases'],

@@ -42,7 +42,7 @@ export async function webhookRoutes(app: App, deps: Deps): Promise<void> {
   app.post(
     '/v1/webhooks',
     {
-      config: { access: 'account' },
+      config: { access: 'account', action: 'billing' },
       schema: {
         summary: 'Register a webhook endpoint (its secret is shown once)',
         description:
@@ -79,7 +79,7 @@ export async function webhookRoutes(app: App, deps: Deps): Promise<void> {
   app.get(
     '/v1/webhooks',
     {
-      config: { access: 'account' },
+      config: { access: 'account', action: 'billing' },
       schema: {
         summary: 'Webhook endpoints (secrets are never shown again)',
         tags: ['webhooks'],
@@ -99,7 +99,7 @@ export async function webhookRoutes(app: App, deps: Deps): Promise<void> {
   app.delete(
     '/v1/webhooks/:endpointId',
     {
-      config: { access: 'account' },
+      config: { access: 'account', action: 'billing' },
       schema: {
         summary: 'Remove (disable) an endpoint; its deliveries stay on record',
         tags: ['webhooks'],
@@ -123,7 +123,7 @@ export async function webhookRoutes(app: App, deps: Deps): Promise<void> {
   app.get(
     '/v1/webhooks/deliveries',
     {
-      config: { access: 'account' },
+      config: { access: 'account', action: 'billing' },
       schema: {
         summary: 'Deliveries, newest first',
         tags: ['webhooks'],
@@ -148,7 +148,7 @@ export async function webhookRoutes(app: App, deps: Deps): Promise<void> {
   app.get(
     '/v1/webhooks/deliveries/:deliveryId',
     {
-      config: { access: 'account' },
+      config: { access: 'account', action: 'billing' },
       schema: {
         summary: 'One delivery and every attempt made',
         tags: ['webhooks'],
@@ -166,7 +166,7 @@ export async function webhookRoutes(app: App, deps: Deps): Promise<void> {
   app.post(
     '/v1/webhooks/deliveries/:deliveryId/redeliver',
     {
-      config: { access: 'account' },
+      config: { access: 'account', action: 'billing' },
       schema: {
         summary: 'Send the event again to its endpoint (a new delivery, due now)',
         tags: ['webhooks'],
@@ -187,7 +187,7 @@ export async function webhookRoutes(app: App, deps: Deps): Promise<void> {
   app.put(
     '/v1/accounts/:accountId/autotopup',
     {
-      config: { access: 'account' },
+      config: { access: 'account', action: 'billing' },
       schema: {
         summary: "Set the account's auto top-up rule",
         description:
@@ -211,7 +211,7 @@ export async function webhookRoutes(app: App, deps: Deps): Promise<void> {
   app.get(
     '/v1/accounts/:accountId/autotopup',
     {
-      config: { access: 'account' },
+      config: { access: 'account', action: 'billing' },
       schema: {
         summary: "The account's auto top-up rule",
         tags: ['purchases'],
@@ -237,7 +237,7 @@ export async function webhookRoutes(app: App, deps: Deps): Promise<void> {
   app.delete(
     '/v1/accounts/:accountId/autotopup',
     {
-      config: { access: 'account' },
+      config: { access: 'account', action: 'billing' },
       schema: {
         summary: "Remove the account's auto top-up rule",
         tags: ['purchases'],

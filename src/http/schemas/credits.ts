@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { GRANT_SOURCES } from '../../core/grants.js';
 import { HOLD_STATUSES, HOLD_TTL_MAX_MS, HOLD_TTL_MIN_MS, MAX_LABELS } from '../../core/holds.js';
 import { BOOKS, TRANSACTION_KINDS } from '../../core/journal.js';
+import { ACCOUNT_KINDS } from '../../core/teams.js';
 import { MAX_HISTORY_PAGE } from '../../ledger/ledger.js';
 import { QuoteItems, Quote } from './catalog.js';
 import { Credits, Id, list, nullable, oneOf, ref, Replay, Time } from './common.js';
@@ -13,6 +14,10 @@ export const Account = Type.Object(
     id: Type.String(),
     plan: nullable(Type.String()),
     createdAt: Time('When the account was created.'),
+    kind: oneOf(ACCOUNT_KINDS, {
+      description: 'An organization pools credits that its members spend within budgets.',
+    }),
+    name: nullable(Type.String()),
   },
   { $id: 'Account' },
 );

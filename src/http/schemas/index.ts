@@ -5,6 +5,7 @@ import * as credits from './credits.js';
 import * as operations from './operations.js';
 import * as plans from './plans.js';
 import * as purchases from './purchases.js';
+import * as teams from './teams.js';
 import * as webhooks from './webhooks.js';
 
 /**
@@ -18,12 +19,13 @@ export * from './operations.js';
 export * from './plans.js';
 export * from './problems.js';
 export * from './purchases.js';
+export * from './teams.js';
 export * from './webhooks.js';
 
 /** Every schema with an $id, registered once with the server (and so in the OpenAPI document). */
 export const components: readonly TSchema[] = [
   Problem,
-  ...[catalog, credits, plans, purchases, operations, webhooks].flatMap((module) =>
+  ...[catalog, credits, plans, purchases, operations, teams, webhooks].flatMap((module) =>
     Object.values(module).filter(
       (value): value is TSchema =>
         typeof value === 'object' && value !== null && typeof (value as TSchema).$id === 'string',

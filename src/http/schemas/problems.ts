@@ -9,7 +9,8 @@ function baseline(access: Access, write: boolean): ErrorCode[] {
   const codes: ErrorCode[] = ['internal', 'rate_limited'];
   if (access === 'public') return codes;
   codes.push('unauthorized', 'invalid_argument', 'store_busy');
-  if (access === 'operator' || write) codes.push('forbidden');
+  // Account routes: a member key's role may not allow them, whatever the method.
+  if (access === 'operator' || access === 'account' || write) codes.push('forbidden');
   return codes;
 }
 

@@ -455,4 +455,128 @@ CREATE TABLE webhook_attempts (
     sqlite: `ALTER TABLE subscriptions ADD COLUMN provider_ref TEXT;`,
     postgres: `ALTER TABLE subscriptions ADD COLUMN provider_ref TEXT;`,
   },
+  {
+    id: 8,
+    name: 'organizations: members, projects, budgets and their alerts',
+    // An organization is an account (its rows carry its account_id like every other), so a
+    // budget check and the hold it guards lock the same one account.
+    sqlite: `
+ALTER TABLE accounts ADD COLUMN kind TEXT NOT NULL DEFAULT 'individual' CHECK (kind IN ('individual','organization'));
+ALTER TABLE accounts ADD COLUMN name TEXT;
+ALTER TABLE api_keys ADD COLUMN member_id TEXT;
+CREATE TABLE members (
+  account_id TEXT NOT NULL,
+  member_id TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('owner','admin','member')),
+  status TEXT NOT NULL CHECK (status IN ('active','invited')),
+  name TEXT,
+  email TEXT,
+  invite_hash TEXT,
+  created_at INTEGER NOT NULL,
+  joined_at INTEGER,
+  CHECK ((status = 'active') = (joined_at IS NOT NULL)),
+  PRIMARY KEY (account_id, member_id)
+) WITHOUT ROWID;
+CREATE TABLE projects (
+  account_id TEXT NOT NULL,
+  project_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (account_id, project_id)
+) WITHOUT ROWID;
+CREATE TABLE budgets (
+  account_id TEXT NOT NULL,
+  scope TEXT NOT NULL CHECK (scope IN ('member','project','pool')),
+  target TEXT NOT NULL,
+  limit_credits INTEGER CHECK (limit_credits IS NULL OR limit_credits >= 0),
+  mode TEXT NOT NULL CHECK (mode IN ('hard','soft')),
+  period TEXT NOT NULL CHECK (period IN ('cycle','fixed')),
+  starts_at INTEGER,
+  ends_at INTEGER,
+  period_start INTEGER NOT NULL,
+  used INTEGER NOT NULL CHECK (used >= 0),
+  held INTEGER NOT NULL CHECK (held >= 0),
+  alerted INTEGER NOT NULL CHECK (alerted >= 0),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  CHECK (limit_credits IS NOT NULL OR scope = 'pool'),
+  CHECK ((period = 'fixed') = (starts_at IS NOT NULL)),
+  PRIMARY KEY (account_id, scope, target)
+) WITHOUT ROWID;
+CREATE TABLE budget_alerts (
+  account_id TEXT NOT NULL,
+  alert_id TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  target TEXT NOT NULL,
+  threshold INTEGER NOT NULL CHECK (threshold IN (50,80,100)),
+  period_start INTEGER NOT NULL,
+  used INTEGER NOT NULL,
+  held INTEGER NOT NULL,
+  limit_credits INTEGER NOT NULL,
+  mode TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (account_id, alert_id),
+  UNIQUE (account_id, scope, target, period_start, threshold)
+) WITHOUT ROWID;
+`,
+    postgres: `
+ALTER TABLE accounts ADD COLUMN kind TEXT NOT NULL DEFAULT 'individual' CHECK (kind IN ('individual','organization'));
+ALTER TABLE accounts ADD COLUMN name TEXT;
+ALTER TABLE api_keys ADD COLUMN member_id TEXT;
+CREATE TABLE members (
+  account_id TEXT NOT NULL,
+  member_id TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('owner','admin','member')),
+  status TEXT NOT NULL CHECK (status IN ('active','invited')),
+  name TEXT,
+  email TEXT,
+  invite_hash TEXT,
+  created_at BIGINT NOT NULL,
+  joined_at BIGINT,
+  CHECK ((status = 'active') = (joined_at IS NOT NULL)),
+  PRIMARY KEY (account_id, member_id)
+);
+CREATE TABLE projects (
+  account_id TEXT NOT NULL,
+  project_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (account_id, project_id)
+);
+CREATE TABLE budgets (
+  account_id TEXT NOT NULL,
+  scope TEXT NOT NULL CHECK (scope IN ('member','project','pool')),
+  target TEXT NOT NULL,
+  limit_credits BIGINT CHECK (limit_credits IS NULL OR limit_credits >= 0),
+  mode TEXT NOT NULL CHECK (mode IN ('hard','soft')),
+  period TEXT NOT NULL CHECK (period IN ('cycle','fixed')),
+  starts_at BIGINT,
+  ends_at BIGINT,
+  period_start BIGINT NOT NULL,
+  used BIGINT NOT NULL CHECK (used >= 0),
+  held BIGINT NOT NULL CHECK (held >= 0),
+  alerted INTEGER NOT NULL CHECK (alerted >= 0),
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  CHECK (limit_credits IS NOT NULL OR scope = 'pool'),
+  CHECK ((period = 'fixed') = (starts_at IS NOT NULL)),
+  PRIMARY KEY (account_id, scope, target)
+);
+CREATE TABLE budget_alerts (
+  account_id TEXT NOT NULL,
+  alert_id TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  target TEXT NOT NULL,
+  threshold INTEGER NOT NULL CHECK (threshold IN (50,80,100)),
+  period_start BIGINT NOT NULL,
+  used BIGINT NOT NULL,
+  held BIGINT NOT NULL,
+  limit_credits BIGINT NOT NULL,
+  mode TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (account_id, alert_id),
+  UNIQUE (account_id, scope, target, period_start, threshold)
+);
+`,
+  },
 ];

@@ -2,7 +2,8 @@ import pg from 'pg';
 import { AmisiError, assert } from '../../core/errors.js';
 import type { Grant } from '../../core/grants.js';
 import type { Hold, HoldStatus } from '../../core/holds.js';
-import type { Book, JournalTransaction } from '../../core/journal.js';
+import type { Book, JournalTransaction, TransactionKind } from '../../core/journal.js';
+import type { Budget, BudgetAlert, BudgetScope, Member, Project } from '../../core/teams.js';
 import type {
   AccountAudit,
   AccountKey,
@@ -19,6 +20,21 @@ import type {
 } from '../../ledger/store.js';
 import { migrations } from '../migrations/index.js';
 import {
+  ACCOUNT_COLUMNS,
+  accountValues,
+  BUDGET_ALERT_COLUMNS,
+  budgetAlertValues,
+  BUDGET_COLUMNS,
+  budgetValues,
+  lastByKey,
+  MEMBER_COLUMNS,
+  memberValues,
+  PROJECT_COLUMNS,
+  projectValues,
+  toBudget,
+  toBudgetAlert,
+  toMember,
+  toProject,
   API_KEY_COLUMNS,
   apiKeyValues,
   toApiKey,
@@ -63,6 +79,85 @@ const UPSERT_AUTOTOPUP = `INSERT INTO autotopups (${AUTOTOPUP_COLUMNS.join(', ')
   ON CONFLICT (account_id) DO UPDATE SET ${AUTOTOPUP_COLUMNS.slice(1)
     .map((c) => `${c} = excluded.${c}`)
     .join(', ')}`;
+
+/** ` ON CONFLICT (key) DO UPDATE SET` every other column to the new row's value. */
+function upsertClause(columns: readonly string[], key: number): string {
+  return ` ON CONFLICT (${columns.slice(0, key).join(', ')}) DO UPDATE SET ${columns
+    .slice(key)
+    .map((c) => `${c} = excluded.${c}`)
+    .join(', ')}`;
+}
+
+/** A multi-row insert of `columns` (PostgreSQL types in `types`, in order) through unnest. */
+function insertUnnest(table: string, columns: readonly string[], types: readonly string[]) {
+  assert(columns.length === types.length, `a type for every column of ${table}`);
+  return `INSERT INTO ${table} (${columns.join(', ')})
+  SELECT * FROM unnest(${types.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})`;
+}
+
+/** The column arrays unnest takes, from each row's values. */
+function columnArrays<T>(rows: readonly T[], values: (row: T) => unknown[], width: number) {
+  const cols: unknown[][] = Array.from({ length: width }, () => []);
+  for (const row of rows) values(row).forEach((v, i) => cols[i]!.push(v));
+  return cols;
+}
+
+const MEMBER_TYPES = [
+  'text',
+  'text',
+  'text',
+  'text',
+  'text',
+  'text',
+  'text',
+  'bigint',
+  'bigint',
+] as const;
+const BUDGET_TYPES = [
+  'text',
+  'text',
+  'text',
+  'bigint',
+  'text',
+  'text',
+  'bigint',
+  'bigint',
+  'bigint',
+  'bigint',
+  'bigint',
+  'int',
+  'bigint',
+  'bigint',
+] as const;
+const BUDGET_ALERT_TYPES = [
+  'text',
+  'text',
+  'text',
+  'text',
+  'int',
+  'bigint',
+  'bigint',
+  'bigint',
+  'bigint',
+  'text',
+  'bigint',
+] as const;
+
+const PUT_MEMBERS =
+  insertUnnest('members', MEMBER_COLUMNS, MEMBER_TYPES) + upsertClause(MEMBER_COLUMNS, 2);
+const PUT_PROJECT = `INSERT INTO projects (${PROJECT_COLUMNS.join(', ')}) VALUES (${PROJECT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})${upsertClause(PROJECT_COLUMNS, 2)}`;
+const PUT_BUDGETS =
+  insertUnnest('budgets', BUDGET_COLUMNS, BUDGET_TYPES) + upsertClause(BUDGET_COLUMNS, 3);
+const INSERT_BUDGET_ALERTS = insertUnnest(
+  'budget_alerts',
+  BUDGET_ALERT_COLUMNS,
+  BUDGET_ALERT_TYPES,
+);
+
+const MEMBERS = 'SELECT * FROM members WHERE account_id = $1 ORDER BY member_id';
+const MEMBER = 'SELECT * FROM members WHERE account_id = $1 AND member_id = $2';
+const PROJECTS = 'SELECT * FROM projects WHERE account_id = $1 ORDER BY project_id';
+const BUDGETS = 'SELECT * FROM budgets WHERE account_id = $1 ORDER BY scope, target';
 
 export interface PostgresOptions {
   readonly url: string;
@@ -158,8 +253,8 @@ class PostgresWriteTx implements WriteTx {
   }
   async insertAccount(a: AccountRecord) {
     const r = await this.sql.run(
-      'INSERT INTO accounts (account_id, plan, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
-      [a.id, a.plan, a.createdAt],
+      `INSERT INTO accounts (${ACCOUNT_COLUMNS.join(', ')}) VALUES (${ACCOUNT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT DO NOTHING`,
+      accountValues(a),
     );
     return r.rowCount === 1;
   }
@@ -480,6 +575,81 @@ class PostgresWriteTx implements WriteTx {
       'INSERT INTO webhook_attempts (account_id, delivery_id, attempt, at, status_code, error, duration_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)',
       [a.accountId, a.deliveryId, a.attempt, a.at, a.statusCode, a.error, a.durationMs],
     );
+  }
+  async members(accountId: string) {
+    return (await this.sql.rows(MEMBERS, [accountId], 'members')).map(toMember);
+  }
+  async putMembers(members: readonly Member[]) {
+    if (members.length === 0) return;
+    const rows = lastByKey(members, (m) => `${m.accountId}\u0000${m.id}`);
+    await this.sql.run(
+      PUT_MEMBERS,
+      columnArrays(rows, memberValues, MEMBER_COLUMNS.length),
+      'put_members',
+    );
+  }
+  async deleteMember(accountId: string, memberId: string) {
+    const r = await this.sql.run('DELETE FROM members WHERE account_id = $1 AND member_id = $2', [
+      accountId,
+      memberId,
+    ]);
+    return r.rowCount === 1;
+  }
+  async projects(accountId: string) {
+    return (await this.sql.rows(PROJECTS, [accountId], 'projects')).map(toProject);
+  }
+  async putProject(p: Project) {
+    await this.sql.run(PUT_PROJECT, projectValues(p), 'put_project');
+  }
+  async budgets(accountIds: readonly string[]) {
+    const rows = await this.sql.rows(
+      'SELECT * FROM budgets WHERE account_id = ANY($1::text[]) ORDER BY account_id, scope, target',
+      [accountIds],
+      'budgets',
+    );
+    return rows.map(toBudget);
+  }
+  async putBudgets(budgets: readonly Budget[]) {
+    if (budgets.length === 0) return;
+    const rows = lastByKey(budgets, (b) => `${b.accountId}\u0000${b.scope}\u0000${b.target}`);
+    await this.sql.run(
+      PUT_BUDGETS,
+      columnArrays(rows, budgetValues, BUDGET_COLUMNS.length),
+      'put_budgets',
+    );
+  }
+  async deleteBudget(accountId: string, scope: BudgetScope, target: string) {
+    const r = await this.sql.run(
+      'DELETE FROM budgets WHERE account_id = $1 AND scope = $2 AND target = $3',
+      [accountId, scope, target],
+    );
+    return r.rowCount === 1;
+  }
+  async insertBudgetAlerts(alerts: readonly BudgetAlert[]) {
+    if (alerts.length === 0) return;
+    await this.sql.run(
+      INSERT_BUDGET_ALERTS,
+      columnArrays(alerts, budgetAlertValues, BUDGET_ALERT_COLUMNS.length),
+      'insert_budget_alerts',
+    );
+  }
+  async openHoldsOf(accountId: string) {
+    const rows = await this.sql.rows(
+      "SELECT * FROM holds WHERE account_id = $1 AND status = 'held' ORDER BY created_at, hold_id",
+      [accountId],
+      'open_holds_of',
+    );
+    return rows.map(toHold);
+  }
+  async transactionsSince(accountId: string, kinds: readonly TransactionKind[], since: number) {
+    if (kinds.length === 0) return [];
+    const rows = await this.sql.rows(
+      `SELECT * FROM transactions WHERE account_id = $1 AND kind = ANY($2::text[]) AND created_at >= $3
+       ORDER BY created_at, transaction_id`,
+      [accountId, kinds, since],
+      'transactions_since',
+    );
+    return transactionsWithEntries(this.sql, rows);
   }
   async activeSubscriptions(accountIds: readonly string[]) {
     const rows = await this.sql.rows(
@@ -946,6 +1116,31 @@ export class PostgresStore implements Store {
   async listApiKeys() {
     const rows = await this.sql().rows('SELECT * FROM api_keys ORDER BY created_at, key_id');
     return rows.map(toApiKey);
+  }
+
+  async listMembers(accountId: string) {
+    return (await this.sql().rows(MEMBERS, [accountId])).map(toMember);
+  }
+
+  async getMember(accountId: string, memberId: string) {
+    const [r] = await this.sql().rows(MEMBER, [accountId, memberId], 'get_member');
+    return r ? toMember(r) : undefined;
+  }
+
+  async listProjects(accountId: string) {
+    return (await this.sql().rows(PROJECTS, [accountId])).map(toProject);
+  }
+
+  async listBudgets(accountId: string) {
+    return (await this.sql().rows(BUDGETS, [accountId])).map(toBudget);
+  }
+
+  async listBudgetAlerts(accountId: string, limit: number) {
+    const rows = await this.sql().rows(
+      'SELECT * FROM budget_alerts WHERE account_id = $1 ORDER BY created_at DESC, alert_id DESC LIMIT $2',
+      [accountId, limit],
+    );
+    return rows.map(toBudgetAlert);
   }
 
   async countOpenHolds() {

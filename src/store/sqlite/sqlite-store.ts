@@ -2,7 +2,8 @@ import Database from 'better-sqlite3';
 import { AmisiError, assert } from '../../core/errors.js';
 import type { Grant } from '../../core/grants.js';
 import type { Hold, HoldStatus } from '../../core/holds.js';
-import type { Book, JournalTransaction } from '../../core/journal.js';
+import type { Book, JournalTransaction, TransactionKind } from '../../core/journal.js';
+import type { Budget, BudgetAlert, BudgetScope, Member, Project } from '../../core/teams.js';
 import type {
   AccountAudit,
   AccountRecord,
@@ -19,6 +20,20 @@ import type {
 } from '../../ledger/store.js';
 import { migrations } from '../migrations/index.js';
 import {
+  ACCOUNT_COLUMNS,
+  accountValues,
+  BUDGET_ALERT_COLUMNS,
+  budgetAlertValues,
+  BUDGET_COLUMNS,
+  budgetValues,
+  MEMBER_COLUMNS,
+  memberValues,
+  PROJECT_COLUMNS,
+  projectValues,
+  toBudget,
+  toBudgetAlert,
+  toMember,
+  toProject,
   API_KEY_COLUMNS,
   apiKeyValues,
   toApiKey,
@@ -89,21 +104,24 @@ class Statements {
   /**
    * Inserts `count` rows with multi-row INSERTs of up to INSERT_CHUNK rows each; `row(i, out)`
    * pushes the values of row i (no intermediate arrays: this is the hot path of every batch).
+   * `conflict` (an ON CONFLICT clause) makes it an upsert; rows later in `count` win over
+   * earlier rows with the same key, as SQLite applies a multi-row INSERT row by row.
    */
   insertMany(
     table: string,
     columns: readonly string[],
     count: number,
     row: (i: number, out: unknown[]) => void,
+    conflict = '',
   ): void {
     for (let at = 0; at < count; at += INSERT_CHUNK) {
       const n = Math.min(INSERT_CHUNK, count - at);
-      const id = `${table}:${n}`;
+      const id = `${table}:${n}:${conflict}`;
       let statement = this.inserts.get(id);
       if (!statement) {
         const one = `(${columns.map(() => '?').join(', ')})`;
         statement = this.db.prepare(
-          `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${Array(n).fill(one).join(', ')}`,
+          `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${Array(n).fill(one).join(', ')}${conflict}`,
         );
         this.inserts.set(id, statement);
       }
@@ -130,6 +148,18 @@ const UPSERT_AUTOTOPUP = `INSERT INTO autotopups (${AUTOTOPUP_COLUMNS.join(', ')
     .map((c) => `${c} = excluded.${c}`)
     .join(', ')}`;
 
+/** ` ON CONFLICT (key) DO UPDATE SET` every other column to the new row's value. */
+function upsertClause(columns: readonly string[], key: number): string {
+  return ` ON CONFLICT (${columns.slice(0, key).join(', ')}) DO UPDATE SET ${columns
+    .slice(key)
+    .map((c) => `${c} = excluded.${c}`)
+    .join(', ')}`;
+}
+
+const UPSERT_MEMBER = upsertClause(MEMBER_COLUMNS, 2);
+const UPSERT_PROJECT = upsertClause(PROJECT_COLUMNS, 2);
+const UPSERT_BUDGET = upsertClause(BUDGET_COLUMNS, 3);
+
 const SQL = {
   account: 'SELECT * FROM accounts WHERE account_id = ?',
   openGrants: 'SELECT * FROM grants WHERE account_id = ? AND remaining > 0',
@@ -141,6 +171,14 @@ const SQL = {
     "SELECT * FROM holds WHERE account_id = ? AND status = 'held' AND expires_at <= ? ORDER BY expires_at, hold_id",
   openHolds:
     "SELECT * FROM holds WHERE account_id = ? AND status = 'held' ORDER BY expires_at, hold_id",
+  openHoldsByAge:
+    "SELECT * FROM holds WHERE account_id = ? AND status = 'held' ORDER BY created_at, hold_id",
+  members: 'SELECT * FROM members WHERE account_id = ? ORDER BY member_id',
+  member: 'SELECT * FROM members WHERE account_id = ? AND member_id = ?',
+  projects: 'SELECT * FROM projects WHERE account_id = ? ORDER BY project_id',
+  budgets: 'SELECT * FROM budgets WHERE account_id = ? ORDER BY scope, target',
+  budgetAlerts:
+    'SELECT * FROM budget_alerts WHERE account_id = ? ORDER BY created_at DESC, alert_id DESC LIMIT ?',
   idempotency: 'SELECT * FROM idempotency WHERE account_id = ? AND key = ?',
   transaction: 'SELECT * FROM transactions WHERE account_id = ? AND transaction_id = ?',
   entries: 'SELECT * FROM entries WHERE transaction_id = ? AND account_id = ? ORDER BY line',
@@ -198,9 +236,9 @@ class SqliteWriteTx extends Reads implements WriteTx {
   async insertAccount(a: AccountRecord) {
     const r = this.s
       .get(
-        'INSERT INTO accounts (account_id, plan, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+        `INSERT INTO accounts (${ACCOUNT_COLUMNS.join(', ')}) VALUES (${ACCOUNT_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT DO NOTHING`,
       )
-      .run(a.id, a.plan, a.createdAt);
+      .run(accountValues(a));
     return r.changes === 1;
   }
   async openGrants(accountIds: readonly string[]) {
@@ -469,6 +507,79 @@ class SqliteWriteTx extends Reads implements WriteTx {
         'INSERT INTO webhook_attempts (account_id, delivery_id, attempt, at, status_code, error, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?)',
       )
       .run(a.accountId, a.deliveryId, a.attempt, a.at, a.statusCode, a.error, a.durationMs);
+  }
+  async members(accountId: string) {
+    return (this.s.get(SQL.members).all(accountId) as Row[]).map(toMember);
+  }
+  async putMembers(members: readonly Member[]) {
+    this.s.insertMany(
+      'members',
+      MEMBER_COLUMNS,
+      members.length,
+      (i, out) => {
+        out.push(...memberValues(members[i]!));
+      },
+      UPSERT_MEMBER,
+    );
+  }
+  async deleteMember(accountId: string, memberId: string) {
+    const r = this.s
+      .get('DELETE FROM members WHERE account_id = ? AND member_id = ?')
+      .run(accountId, memberId);
+    return r.changes === 1;
+  }
+  async projects(accountId: string) {
+    return (this.s.get(SQL.projects).all(accountId) as Row[]).map(toProject);
+  }
+  async putProject(p: Project) {
+    this.s.insertMany(
+      'projects',
+      PROJECT_COLUMNS,
+      1,
+      (_i, out) => {
+        out.push(...projectValues(p));
+      },
+      UPSERT_PROJECT,
+    );
+  }
+  async budgets(accountIds: readonly string[]) {
+    const statement = this.s.get(SQL.budgets);
+    return accountIds.flatMap((id) => (statement.all(id) as Row[]).map(toBudget));
+  }
+  async putBudgets(budgets: readonly Budget[]) {
+    this.s.insertMany(
+      'budgets',
+      BUDGET_COLUMNS,
+      budgets.length,
+      (i, out) => {
+        out.push(...budgetValues(budgets[i]!));
+      },
+      UPSERT_BUDGET,
+    );
+  }
+  async deleteBudget(accountId: string, scope: BudgetScope, target: string) {
+    const r = this.s
+      .get('DELETE FROM budgets WHERE account_id = ? AND scope = ? AND target = ?')
+      .run(accountId, scope, target);
+    return r.changes === 1;
+  }
+  async insertBudgetAlerts(alerts: readonly BudgetAlert[]) {
+    this.s.insertMany('budget_alerts', BUDGET_ALERT_COLUMNS, alerts.length, (i, out) => {
+      out.push(...budgetAlertValues(alerts[i]!));
+    });
+  }
+  async openHoldsOf(accountId: string) {
+    return (this.s.get(SQL.openHoldsByAge).all(accountId) as Row[]).map(toHold);
+  }
+  async transactionsSince(accountId: string, kinds: readonly TransactionKind[], since: number) {
+    if (kinds.length === 0) return [];
+    const rows = this.s
+      .get(
+        `SELECT * FROM transactions WHERE account_id = ? AND kind IN (${kinds.map(() => '?').join(', ')}) AND created_at >= ? ORDER BY created_at, transaction_id`,
+      )
+      .all(accountId, ...kinds, since) as Row[];
+    const entries = this.s.get(SQL.entries);
+    return rows.map((r) => transactionWithEntries(r, entries));
   }
   async activeSubscriptions(accountIds: readonly string[]) {
     const statement = this.s.get(
@@ -952,6 +1063,32 @@ export class SqliteStore implements Store {
     return (s.get('SELECT * FROM api_keys ORDER BY created_at, key_id').all() as Row[]).map(
       toApiKey,
     );
+  }
+
+  async listMembers(accountId: string) {
+    const { s } = this.readConnection();
+    return (s.get(SQL.members).all(accountId) as Row[]).map(toMember);
+  }
+
+  async getMember(accountId: string, memberId: string) {
+    const { s } = this.readConnection();
+    const r = s.get(SQL.member).get(accountId, memberId) as Row | undefined;
+    return r ? toMember(r) : undefined;
+  }
+
+  async listProjects(accountId: string) {
+    const { s } = this.readConnection();
+    return (s.get(SQL.projects).all(accountId) as Row[]).map(toProject);
+  }
+
+  async listBudgets(accountId: string) {
+    const { s } = this.readConnection();
+    return (s.get(SQL.budgets).all(accountId) as Row[]).map(toBudget);
+  }
+
+  async listBudgetAlerts(accountId: string, limit: number) {
+    const { s } = this.readConnection();
+    return (s.get(SQL.budgetAlerts).all(accountId, limit) as Row[]).map(toBudgetAlert);
   }
 
   async countOpenHolds() {

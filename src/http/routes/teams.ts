@@ -1,0 +1,351 @@
+import type { App, Deps } from '../app.js';
+import { replayed } from '../app.js';
+import { accountInScope, ownUsageOnly, principalOf } from '../auth.js';
+import { actorOf } from '../../service/api-keys.js';
+import type { ErrorCode } from '../../core/errors.js';
+import {
+  AcceptInvitationRequest,
+  AccountParams,
+  AlertsQuery,
+  BudgetAlertList,
+  BudgetList,
+  BudgetParams,
+  BudgetResult,
+  CreateMemberKeyRequest,
+  CreateOrganizationRequest,
+  MemberKey,
+  MemberList,
+  MemberParams,
+  MemberResult,
+  Organization,
+  OrganizationCreated,
+  problems,
+  ProjectList,
+  ProjectParams,
+  ProjectResult,
+  PutBudgetRequest,
+  PutMemberRequest,
+  PutProjectRequest,
+  ref,
+} from '../schemas/index.js';
+
+const ORG: ErrorCode[] = ['unknown_account', 'not_an_organization'];
+const NO_CONTENT = { type: 'null', description: 'Done: no content.' } as const;
+
+/** The pool's budget is addressed as /budgets/pool/-. */
+const targetOf = (scope: string, target: string) => (scope === 'pool' ? '' : target);
+
+/** Organizations: members and their keys, invitations, projects, budgets and alerts. */
+export async function teamRoutes(app: App, { ledger, keys }: Deps): Promise<void> {
+  app.post(
+    '/v1/orgs',
+    {
+      config: { access: 'operator' },
+      schema: {
+        summary: 'Create an organization with its first owner',
+        description:
+          'An organization is an account whose pooled credits its members spend. Idempotent by its id: the same request again answers it with replay true.',
+        tags: ['teams'],
+        body: CreateOrganizationRequest,
+        response: {
+          201: ref(OrganizationCreated),
+          ...problems('operator', true, ['account_exists']),
+        },
+      },
+    },
+    async (request, reply) => {
+      const r = await ledger.createOrganization({
+        accountId: request.body.id,
+        name: request.body.name,
+        owner: request.body.owner,
+      });
+      replayed(reply, r.replay);
+      return reply.status(201).send(r);
+    },
+  );
+
+  app.get(
+    '/v1/accounts/:accountId/organization',
+    {
+      config: { access: 'account', action: 'read' },
+      schema: {
+        summary: 'The organization: plan, seats, members and projects',
+        tags: ['teams'],
+        params: AccountParams,
+        response: { 200: ref(Organization), ...problems('account', false, ORG) },
+      },
+    },
+    async (request) => ledger.organization(accountInScope(request, request.params.accountId)),
+  );
+
+  app.get(
+    '/v1/accounts/:accountId/members',
+    {
+      config: { access: 'account', action: 'read' },
+      schema: {
+        summary: 'The members, invited ones too',
+        tags: ['teams'],
+        params: AccountParams,
+        response: { 200: ref(MemberList), ...problems('account', false, ORG) },
+      },
+    },
+    async (request) => ({
+      members: await ledger.listMembers(accountInScope(request, request.params.accountId)),
+    }),
+  );
+
+  app.put(
+    '/v1/accounts/:accountId/members/:memberId',
+    {
+      config: { access: 'account', action: 'members.manage' },
+      schema: {
+        summary: 'Add, invite or change a member',
+        description:
+          'Adds the member (201) within the plan’s seats, or changes an existing member’s role, name or e-mail (200). Only owners make, change or remove owners; the last owner stays. The same request again changes nothing.',
+        tags: ['teams'],
+        params: MemberParams,
+        body: PutMemberRequest,
+        response: {
+          200: ref(MemberResult),
+          201: ref(MemberResult),
+          ...problems('account', true, [
+            ...ORG,
+            'seat_limit_reached',
+            'team_access_required',
+            'last_owner',
+          ]),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { accountId, memberId } = request.params;
+      const r = await ledger.setMember({
+        accountId: accountInScope(request, accountId),
+        memberId,
+        ...request.body,
+        actor: actorOf(principalOf(request)),
+      });
+      replayed(reply, r.replay);
+      return reply.status(r.created ? 201 : 200).send(r);
+    },
+  );
+
+  app.delete(
+    '/v1/accounts/:accountId/members/:memberId',
+    {
+      config: { access: 'account', action: 'members.manage' },
+      schema: {
+        summary: 'Remove a member (and the member’s budget); the last owner stays',
+        tags: ['teams'],
+        params: MemberParams,
+        response: {
+          204: NO_CONTENT,
+          ...problems('account', true, [...ORG, 'unknown_member', 'last_owner']),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { accountId, memberId } = request.params;
+      await ledger.removeMember({
+        accountId: accountInScope(request, accountId),
+        memberId,
+        actor: actorOf(principalOf(request)),
+      });
+      return reply.status(204).send();
+    },
+  );
+
+  app.post(
+    '/v1/accounts/:accountId/members/:memberId/keys',
+    {
+      config: { access: 'account', action: 'members.manage' },
+      schema: {
+        summary: 'Make an API key for a member, limited by the member’s role',
+        tags: ['teams'],
+        params: MemberParams,
+        body: CreateMemberKeyRequest,
+        response: {
+          201: ref(MemberKey),
+          ...problems('account', true, [...ORG, 'unknown_member']),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { accountId, memberId } = request.params;
+      const member = await ledger.getMember(accountInScope(request, accountId), memberId);
+      const made = await keys.create({
+        scope: { accountId, memberId },
+        readOnly: request.body.readOnly ?? false,
+        name: request.body.name ?? null,
+      });
+      return reply.status(201).send({ member, key: made.key, keyId: made.record.id });
+    },
+  );
+
+  app.post(
+    '/v1/invitations/accept',
+    {
+      config: { access: 'public' },
+      schema: {
+        summary: 'Accept an invitation; answers the member’s first API key',
+        description:
+          'The invitation code is the credential: any mismatch (organization, member, code, or a code used already) is invalid_invitation.',
+        tags: ['teams'],
+        security: [],
+        body: AcceptInvitationRequest,
+        response: {
+          201: ref(MemberKey),
+          ...problems('public', true, ['invalid_argument', 'invalid_invitation']),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { accountId, memberId, code, keyName } = request.body;
+      const { member } = await ledger.acceptInvitation({ accountId, memberId, code });
+      const made = await keys.create({ scope: { accountId, memberId }, name: keyName ?? null });
+      return reply.status(201).send({ member, key: made.key, keyId: made.record.id });
+    },
+  );
+
+  app.get(
+    '/v1/accounts/:accountId/projects',
+    {
+      config: { access: 'account', action: 'read' },
+      schema: {
+        summary: 'The projects',
+        tags: ['teams'],
+        params: AccountParams,
+        response: { 200: ref(ProjectList), ...problems('account', false, ORG) },
+      },
+    },
+    async (request) => ({
+      projects: await ledger.listProjects(accountInScope(request, request.params.accountId)),
+    }),
+  );
+
+  app.put(
+    '/v1/accounts/:accountId/projects/:projectId',
+    {
+      config: { access: 'account', action: 'projects.manage' },
+      schema: {
+        summary: 'Create or rename a project',
+        tags: ['teams'],
+        params: ProjectParams,
+        body: PutProjectRequest,
+        response: { 200: ref(ProjectResult), ...problems('account', true, ORG) },
+      },
+    },
+    async (request, reply) => {
+      const { accountId, projectId } = request.params;
+      const r = await ledger.setProject({
+        accountId: accountInScope(request, accountId),
+        projectId,
+        ...(request.body.name === undefined ? {} : { name: request.body.name }),
+      });
+      replayed(reply, r.replay);
+      return r;
+    },
+  );
+
+  app.get(
+    '/v1/accounts/:accountId/budgets',
+    {
+      config: { access: 'account', action: 'read' },
+      schema: {
+        summary: 'Budgets with what is used and held in the current period',
+        description:
+          'The pool first, then members and projects. A member key sees the pool, its own budget and the projects’.',
+        tags: ['teams'],
+        params: AccountParams,
+        response: { 200: ref(BudgetList), ...problems('account', false, ORG) },
+      },
+    },
+    async (request) => {
+      const budgets = await ledger.budgets(accountInScope(request, request.params.accountId));
+      const own = ownUsageOnly(request);
+      return {
+        budgets:
+          own === null ? budgets : budgets.filter((b) => b.scope !== 'member' || b.target === own),
+      };
+    },
+  );
+
+  app.put(
+    '/v1/accounts/:accountId/budgets/:scope/:target',
+    {
+      config: { access: 'account', action: 'budgets.manage' },
+      schema: {
+        summary: 'Set a member’s, a project’s or the pool’s budget',
+        description:
+          'Counters are computed from what the budget covers: open holds, and captures and charges of the period so far. Setting the same budget again changes nothing.',
+        tags: ['teams'],
+        params: BudgetParams,
+        body: PutBudgetRequest,
+        response: {
+          200: ref(BudgetResult),
+          ...problems('account', true, [
+            ...ORG,
+            'unknown_member',
+            'unknown_project',
+            'invalid_credits',
+          ]),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { accountId, scope, target } = request.params;
+      const r = await ledger.setBudget({
+        accountId: accountInScope(request, accountId),
+        scope,
+        target: targetOf(scope, target),
+        ...request.body,
+      });
+      replayed(reply, r.replay);
+      return r;
+    },
+  );
+
+  app.delete(
+    '/v1/accounts/:accountId/budgets/:scope/:target',
+    {
+      config: { access: 'account', action: 'budgets.manage' },
+      schema: {
+        summary: 'Remove a budget (the pool’s goes back to alerts only)',
+        tags: ['teams'],
+        params: BudgetParams,
+        response: { 204: NO_CONTENT, ...problems('account', true, [...ORG, 'not_found']) },
+      },
+    },
+    async (request, reply) => {
+      const { accountId, scope, target } = request.params;
+      await ledger.removeBudget({
+        accountId: accountInScope(request, accountId),
+        scope,
+        target: targetOf(scope, target),
+      });
+      return reply.status(204).send();
+    },
+  );
+
+  app.get(
+    '/v1/accounts/:accountId/alerts',
+    {
+      config: { access: 'account', action: 'usage.all' },
+      schema: {
+        summary: 'Budget alerts (50, 80 and 100%), newest first',
+        description:
+          'Each threshold of each budget is announced once per period, also as the budget.threshold webhook.',
+        tags: ['teams'],
+        params: AccountParams,
+        querystring: AlertsQuery,
+        response: { 200: ref(BudgetAlertList), ...problems('account', false, ORG) },
+      },
+    },
+    async (request) => ({
+      alerts: await ledger.budgetAlerts(
+        accountInScope(request, request.params.accountId),
+        request.query.limit ?? 100,
+      ),
+    }),
+  );
+}
