@@ -9,6 +9,7 @@ import { registerReads } from './commands/reads.js';
 import { registerServe } from './commands/serve.js';
 import { registerKeys } from './commands/keys.js';
 import { registerWebhooks } from './commands/webhooks.js';
+import { registerTeams } from './commands/teams.js';
 import { registerSetup } from './commands/setup.js';
 import type { GlobalOptions } from './context.js';
 import { reportError } from './output.js';
@@ -31,6 +32,7 @@ registerSimulate(program, globals);
 registerReads(program, globals);
 registerKeys(program, globals);
 registerWebhooks(program, globals);
+registerTeams(program, globals);
 registerServe(program, globals);
 
 function usageError(e: CommanderError): AmisiError {

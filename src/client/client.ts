@@ -10,7 +10,7 @@ import type * as T from './types.js';
 /**
  * The typed client: one method per API operation, grouped by resource as the API's docs are
  * (accounts, catalog, quotes, grants, holds, charges, balance, history, subscriptions,
- * purchases, auto top-up, webhooks, operations). Methods that change credits or money take WriteOptions: their
+ * purchases, auto top-up, webhooks, teams, operations). Methods that change credits or money take WriteOptions: their
  * Idempotency-Key is made once per call and reused by every retry of it.
  */
 
@@ -151,6 +151,56 @@ export interface OperationsApi {
   verify(options?: RequestOptions): Promise<T.VerifyReport>;
 }
 
+/** Organizations: members, invitations, member keys, projects, budgets and alerts. */
+export interface TeamsApi {
+  /** Operator key. Idempotent by id. */
+  createOrganization(
+    input: T.CreateOrganizationInput,
+    options?: RequestOptions,
+  ): Promise<T.OrganizationCreated>;
+  get(accountId: string, options?: RequestOptions): Promise<T.Organization>;
+  members(accountId: string, options?: RequestOptions): Promise<T.MemberList>;
+  /** Adds, invites or changes a member; the same input again changes nothing. */
+  putMember(
+    accountId: string,
+    memberId: string,
+    input: T.PutMemberInput,
+    options?: RequestOptions,
+  ): Promise<T.MemberResult>;
+  removeMember(accountId: string, memberId: string, options?: RequestOptions): Promise<void>;
+  createMemberKey(
+    accountId: string,
+    memberId: string,
+    input?: T.CreateMemberKeyInput,
+    options?: RequestOptions,
+  ): Promise<T.MemberKey>;
+  /** Needs no key: the invitation code is the credential. */
+  acceptInvitation(input: T.AcceptInvitationInput, options?: RequestOptions): Promise<T.MemberKey>;
+  projects(accountId: string, options?: RequestOptions): Promise<T.ProjectList>;
+  putProject(
+    accountId: string,
+    projectId: string,
+    input?: T.PutProjectInput,
+    options?: RequestOptions,
+  ): Promise<T.ProjectResult>;
+  budgets(accountId: string, options?: RequestOptions): Promise<T.BudgetList>;
+  /** target: the member or project id; ignored for the pool. */
+  putBudget(
+    accountId: string,
+    scope: T.BudgetScope,
+    target: string,
+    input: T.PutBudgetInput,
+    options?: RequestOptions,
+  ): Promise<T.BudgetResult>;
+  removeBudget(
+    accountId: string,
+    scope: T.BudgetScope,
+    target: string,
+    options?: RequestOptions,
+  ): Promise<void>;
+  alerts(accountId: string, options?: RequestOptions): Promise<T.BudgetAlertList>;
+}
+
 export interface AmisiClient {
   readonly accounts: AccountsApi;
   readonly catalog: CatalogApi;
@@ -164,6 +214,7 @@ export interface AmisiClient {
   readonly purchases: PurchasesApi;
   readonly autoTopup: AutoTopupApi;
   readonly webhooks: WebhooksApi;
+  readonly teams: TeamsApi;
   readonly operations: OperationsApi;
 }
 
@@ -272,6 +323,35 @@ function autoTopupApi(t: Transport): AutoTopupApi {
   };
 }
 
+function teamsApi(t: Transport): TeamsApi {
+  const acct = (id: string) => `/v1/accounts/${seg(id)}`;
+  const member = (id: string, m: string) => `${acct(id)}/members/${seg(m)}`;
+  const budget = (id: string, scope: string, target: string) =>
+    `${acct(id)}/budgets/${scope}/${scope === 'pool' ? '-' : seg(target)}`;
+  return {
+    createOrganization: (input, o) => t.send({ method: 'POST', path: '/v1/orgs', body: input }, o),
+    get: (id, o) => t.send({ method: 'GET', path: `${acct(id)}/organization` }, o),
+    members: (id, o) => t.send({ method: 'GET', path: `${acct(id)}/members` }, o),
+    putMember: (id, m, input, o) => t.send({ method: 'PUT', path: member(id, m), body: input }, o),
+    // A retry after a lost answer would find the member gone and say unknown_member.
+    removeMember: (id, m, o) => t.send({ method: 'DELETE', path: member(id, m), unsafe: true }, o),
+    // Each call makes a new key: never retried on its own.
+    createMemberKey: (id, m, input = {}, o) =>
+      t.send({ method: 'POST', path: `${member(id, m)}/keys`, body: input, unsafe: true }, o),
+    acceptInvitation: (input, o) =>
+      t.send({ method: 'POST', path: '/v1/invitations/accept', body: input, unsafe: true }, o),
+    projects: (id, o) => t.send({ method: 'GET', path: `${acct(id)}/projects` }, o),
+    putProject: (id, p, input = {}, o) =>
+      t.send({ method: 'PUT', path: `${acct(id)}/projects/${seg(p)}`, body: input }, o),
+    budgets: (id, o) => t.send({ method: 'GET', path: `${acct(id)}/budgets` }, o),
+    putBudget: (id, scope, target, input, o) =>
+      t.send({ method: 'PUT', path: budget(id, scope, target), body: input }, o),
+    removeBudget: (id, scope, target, o) =>
+      t.send({ method: 'DELETE', path: budget(id, scope, target), unsafe: true }, o),
+    alerts: (id, o) => t.send({ method: 'GET', path: `${acct(id)}/alerts` }, o),
+  };
+}
+
 function operationsApi(t: Transport): OperationsApi {
   return {
     health: (o) => t.send({ method: 'GET', path: '/healthz' }, o),
@@ -312,6 +392,7 @@ export function createClient(options: ClientOptions): AmisiClient {
     purchases: purchasesApi(t),
     autoTopup: autoTopupApi(t),
     webhooks: webhooksApi(t),
+    teams: teamsApi(t),
     operations: operationsApi(t),
   };
 }

@@ -87,3 +87,25 @@ export type AutoTopupInput = Static<typeof S.AutoTopupRequest>;
 
 /** The body of every error answer (RFC 9457), with the stable code. */
 export type Problem = Static<typeof S.Problem>;
+
+export type Member = Static<typeof S.Member>;
+export type Project = Static<typeof S.Project>;
+export type Organization = Static<typeof S.Organization>;
+export type CreateOrganizationInput = Static<typeof S.CreateOrganizationRequest>;
+export type OrganizationCreated = Static<typeof S.OrganizationCreated>;
+export type PutMemberInput = Static<typeof S.PutMemberRequest>;
+export type MemberResult = Static<typeof S.MemberResult>;
+export type MemberList = Static<typeof S.MemberList>;
+export type AcceptInvitationInput = Static<typeof S.AcceptInvitationRequest>;
+export type MemberKey = Static<typeof S.MemberKey>;
+export type CreateMemberKeyInput = Static<typeof S.CreateMemberKeyRequest>;
+export type PutProjectInput = Static<typeof S.PutProjectRequest>;
+export type ProjectResult = Static<typeof S.ProjectResult>;
+export type ProjectList = Static<typeof S.ProjectList>;
+export type Budget = Static<typeof S.Budget>;
+export type BudgetList = Static<typeof S.BudgetList>;
+export type BudgetResult = Static<typeof S.BudgetResult>;
+export type PutBudgetInput = Static<typeof S.PutBudgetRequest>;
+export type BudgetAlert = Static<typeof S.BudgetAlert>;
+export type BudgetAlertList = Static<typeof S.BudgetAlertList>;
+export type BudgetScope = Budget['scope'];

@@ -180,12 +180,6 @@ export function alertBit(threshold: AlertThreshold): number {
   return 1 << ALERT_THRESHOLDS.indexOf(threshold);
 }
 
-/** Percent of the limit used and held, rounded down (for tables); null without a limit. */
-export function percentOf(b: Budget): number | null {
-  if (b.limitCredits === null || b.limitCredits === 0) return null;
-  return Math.floor(((b.used + b.held) * 100) / b.limitCredits);
-}
-
 /**
  * Where an organization's cycle budgets start at `now`: its plan's current cycle, or without an
  * active plan the calendar month (UTC).

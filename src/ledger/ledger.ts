@@ -20,7 +20,6 @@ import {
   BUDGET_SCOPES,
   POOL_TARGET,
   ROLES,
-  percentOf,
   rollPeriod,
   seatsOf,
   teamPeriodStart,
@@ -765,8 +764,10 @@ export class Ledger {
         const size = b.limitCredits ?? b.used + b.held + available;
         const periodEnd =
           b.period === 'fixed' ? b.endsAt : sub?.status === 'active' ? sub.nextRenewalAt : null;
-        const percent = size > 0 ? Math.floor(((b.used + b.held) * 100) / size) : 0;
-        return { ...b, size, percent: percentOf(b) ?? percent, periodEnd };
+        const spent = b.used + b.held;
+        // A limit of 0 that something was spent against is over it: 100%, not 0.
+        const percent = size > 0 ? Math.floor((spent * 100) / size) : spent > 0 ? 100 : 0;
+        return { ...b, size, percent, periodEnd };
       })
       .sort((a, b) => order[a.scope] - order[b.scope] || (a.target < b.target ? -1 : 1));
   }

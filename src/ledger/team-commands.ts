@@ -162,12 +162,24 @@ function refuseLastOwner(team: TeamState, member: Member): void {
   }
 }
 
-/** Seats the organization's active plan gives, and whether it has team access at all. */
+/**
+ * Seats the organization's plan gives, and whether it has team access at all. A downgrade
+ * waiting for the renewal counts already: adding members it would not seat is refused now,
+ * not discovered at the renewal.
+ */
 async function seats(batch: Batch, state: AccountState) {
   const sub = state.subscription;
+  if (!sub || sub.status !== 'active') return { plan: null, seats: 1, teamAccess: false };
   const catalog = await batch.activeCatalog();
-  const plan = sub && sub.status === 'active' ? own(catalog.body.plans, sub.plan) : undefined;
-  return { plan: plan ? sub!.plan : null, seats: seatsOf(plan), teamAccess: !!plan?.teamAccess };
+  const planId = sub.pendingPlan ?? sub.plan;
+  const current = own(catalog.body.plans, sub.plan);
+  const next = own(catalog.body.plans, planId);
+  const fewer = seatsOf(next) < seatsOf(current) ? next : current;
+  return {
+    plan: fewer === next ? planId : sub.plan,
+    seats: seatsOf(fewer),
+    teamAccess: !!fewer?.teamAccess,
+  };
 }
 
 /** Adds or invites a member, or changes an existing member's role (and name or email). */

@@ -7,16 +7,19 @@ import { iso, pairs, table } from '../output.js';
 
 type Globals = () => GlobalOptions;
 
-/** --scope operator | account:ID */
+/** --scope operator | account:ID | member:ORG/MEMBER */
 function parseScope(text: string): CreateKeyInput['scope'] {
   if (text === 'operator') return 'operator';
   if (text.startsWith('account:') && text.length > 'account:'.length) {
     return { accountId: text.slice('account:'.length) };
   }
-  throw new AmisiError('invalid_argument', `scope must be operator or account:ID, got "${text}"`, {
-    field: 'scope',
-    value: text,
-  });
+  const member = /^member:([^/]+)\/(.+)$/.exec(text);
+  if (member) return { accountId: member[1]!, memberId: member[2]! };
+  throw new AmisiError(
+    'invalid_argument',
+    `scope must be operator, account:ID or member:ORG/MEMBER, got "${text}"`,
+    { field: 'scope', value: text },
+  );
 }
 
 /** What is safe to print about a key: everything but its hash. */
@@ -26,6 +29,7 @@ function shown(k: ApiKeyRecord) {
     prefix: `${API_KEY_PREFIX}${k.id}`,
     scope: k.scope,
     accountId: k.accountId,
+    memberId: k.memberId,
     readOnly: k.readOnly,
     name: k.name,
     createdAt: k.createdAt,
@@ -34,7 +38,8 @@ function shown(k: ApiKeyRecord) {
 }
 
 function scopeText(k: ApiKeyRecord): string {
-  return k.scope === 'operator' ? 'operator' : `account:${k.accountId}`;
+  if (k.scope === 'operator') return 'operator';
+  return k.memberId === null ? `account:${k.accountId}` : `member:${k.accountId}/${k.memberId}`;
 }
 
 export function registerKeys(program: Command, globals: Globals): void {
@@ -42,7 +47,10 @@ export function registerKeys(program: Command, globals: Globals): void {
   keys
     .command('create')
     .description('make a key; it is shown once and only its hash is stored')
-    .requiredOption('--scope <scope>', 'operator (every account) or account:ID (that account)')
+    .requiredOption(
+      '--scope <scope>',
+      "operator (every account), account:ID (that account) or member:ORG/MEMBER (the member's role)",
+    )
     .option('--read-only', 'the key may read but never change anything')
     .option('--name <name>', 'what the key is for, shown in listings')
     .action(async (o: { scope: string; readOnly?: boolean; name?: string }) => {
