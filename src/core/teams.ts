@@ -189,13 +189,3 @@ export function teamPeriodStart(sub: Subscription | undefined, now: number): num
   const d = new Date(now);
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
 }
-
-/** Bits of the thresholds the budget's figures reach against `size`. */
-export function reachedMask(b: Budget, size: number): number {
-  const spent = b.used + b.held;
-  let mask = 0;
-  ALERT_THRESHOLDS.forEach((t, i) => {
-    if (size > 0 && spent * 100 >= t * size) mask |= 1 << i;
-  });
-  return mask;
-}

@@ -19,6 +19,7 @@ import {
   newThresholds,
   rollPeriod,
   teamPeriodStart,
+  type AlertThreshold,
   type Budget,
   type BudgetAlert,
   type Member,
@@ -398,17 +399,46 @@ export class Batch {
     return [...this.journal.values()].filter((t) => t.accountId === accountId);
   }
 
-  /** The budget in its current period (a cycle budget starts again after a renewal). */
+  /**
+   * The budget in its current period (a cycle budget starts again after a renewal). Rolling it
+   * over is maintenance, like a renewal: it is not a command's write, so a command may still
+   * refuse after it.
+   */
   currentBudget(state: AccountState, b: Budget): Budget {
     const rolled = rollPeriod(b, this.periodStart(state));
-    if (rolled !== b) this.putBudget(state, rolled);
+    if (rolled !== b) this.bufferBudget(state, rolled);
     return rolled;
   }
 
   putBudget(state: AccountState, b: Budget): void {
     this.wrote();
+    this.bufferBudget(state, b);
+  }
+
+  private bufferBudget(state: AccountState, b: Budget): void {
     this.dirtyBudgets.set(`${state.account.id}\u0000${b.scope}\u0000${b.target}`, b);
     state.team?.budgets.set(budgetKey(b.scope, b.target), b);
+  }
+
+  /**
+   * Bits of the thresholds already announced for the budget in its period: stored ones and this
+   * batch's. Setting a budget again starts from these, so no threshold is announced twice.
+   */
+  async announcedBits(state: AccountState, b: Budget): Promise<number> {
+    const id = state.account.id;
+    const stored = await this.tx.budgetAlertThresholds(id, b.scope, b.target, b.periodStart);
+    const buffered = this.alerts
+      .filter(
+        (a) =>
+          a.accountId === id &&
+          a.scope === b.scope &&
+          a.target === b.target &&
+          a.periodStart === b.periodStart,
+      )
+      .map((a) => a.threshold);
+    let bits = 0;
+    for (const t of [...stored, ...buffered]) bits |= alertBit(t as AlertThreshold);
+    return bits;
   }
 
   /** Forgets a budget removed by a command (its row is deleted directly). */

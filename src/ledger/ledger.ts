@@ -752,8 +752,13 @@ export class Ledger {
   }
 
   private async viewBudgets(accountId: string, budgets: readonly Budget[]): Promise<BudgetView[]> {
+    let sub = await this.store.getSubscription(accountId);
+    if (sub?.status === 'active' && sub.nextRenewalAt <= this.clock.now()) {
+      // A renewal is due: run it, so the budgets show the new period.
+      await this.committer.submit((b) => commands.maintain(b, accountId), { accountId });
+      sub = await this.store.getSubscription(accountId);
+    }
     const now = this.clock.now();
-    const sub = await this.store.getSubscription(accountId);
     const start = teamPeriodStart(sub, now);
     const needsPool = budgets.some((b) => b.limitCredits === null);
     const available = needsPool ? (await this.balance(accountId)).available : 0;

@@ -228,6 +228,13 @@ export interface WriteTx {
   /** Removes a budget; false when there was none. */
   deleteBudget(accountId: string, scope: BudgetScope, target: string): Promise<boolean>;
   insertBudgetAlerts(alerts: readonly BudgetAlert[]): Promise<void>;
+  /** The thresholds already announced for this budget in the period that began at periodStart. */
+  budgetAlertThresholds(
+    accountId: string,
+    scope: BudgetScope,
+    target: string,
+    periodStart: number,
+  ): Promise<number[]>;
   /** The account's holds still held (ttl passed or not), oldest first. */
   openHoldsOf(accountId: string): Promise<Hold[]>;
   /** The account's transactions of these kinds created at or after `since`, oldest first. */

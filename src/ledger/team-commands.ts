@@ -5,7 +5,6 @@ import type { JournalTransaction } from '../core/journal.js';
 import {
   budgetKey,
   POOL_TARGET,
-  reachedMask,
   seatsOf,
   type Budget,
   type BudgetMode,
@@ -171,15 +170,14 @@ async function seats(batch: Batch, state: AccountState) {
   const sub = state.subscription;
   if (!sub || sub.status !== 'active') return { plan: null, seats: 1, teamAccess: false };
   const catalog = await batch.activeCatalog();
-  const planId = sub.pendingPlan ?? sub.plan;
   const current = own(catalog.body.plans, sub.plan);
-  const next = own(catalog.body.plans, planId);
-  const fewer = seatsOf(next) < seatsOf(current) ? next : current;
-  return {
-    plan: fewer === next ? planId : sub.plan,
-    seats: seatsOf(fewer),
-    teamAccess: !!fewer?.teamAccess,
-  };
+  // A cancellation waiting for the cycle's end leaves no plan: the owner alone.
+  if (sub.cancelAt !== null) return { plan: null, seats: 1, teamAccess: false };
+  const pending = sub.pendingPlan === null ? undefined : own(catalog.body.plans, sub.pendingPlan);
+  if (pending && seatsOf(pending) < seatsOf(current)) {
+    return { plan: sub.pendingPlan, seats: seatsOf(pending), teamAccess: pending.teamAccess };
+  }
+  return { plan: sub.plan, seats: seatsOf(current), teamAccess: !!current?.teamAccess };
 }
 
 /** Adds or invites a member, or changes an existing member's role (and name or email). */
@@ -440,14 +438,17 @@ export async function setBudget(
     existing.period === draft.period &&
     existing.startsAt === draft.startsAt &&
     existing.endsAt === draft.endsAt;
-  if (same && existing.used === used && existing.held === held) {
+  if (
+    same &&
+    existing.used === used &&
+    existing.held === held &&
+    existing.periodStart === periodStart
+  ) {
     return { budget: existing, replay: true };
   }
-  const alerted =
-    existing && existing.periodStart === periodStart
-      ? existing.alerted & reachedMask(draft, input.limitCredits)
-      : 0;
-  const budget = { ...draft, alerted };
+  // Once per threshold per period, whatever the limit was or whether the budget was removed and
+  // set again meanwhile: start from what was announced.
+  const budget = { ...draft, alerted: await batch.announcedBits(state, draft) };
   batch.putBudget(state, budget);
   await batch.announce(state, budget);
   const announced = team.budgets.get(budgetKey(input.scope, input.target));

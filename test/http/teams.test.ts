@@ -387,6 +387,19 @@ for (const [storeName, open, skip] of BOTH_STORES) {
     });
 
     it('an invitation is accepted once with its code and answers a member key', async () => {
+      // The table's owner cancelled the plan, and a pending cancellation seats the owner alone:
+      // staying on the plan takes the cancellation back.
+      problem(
+        await s.call('PUT', '/v1/accounts/acme/members/ivy', { body: { role: 'member' } }),
+        409,
+        'team_access_required',
+      );
+      ok(
+        await s.call('POST', '/v1/accounts/acme/subscription/change', {
+          idem: 'stay',
+          body: { plan: 'business' },
+        }),
+      );
       const invited = json(
         ok(
           await s.call('PUT', '/v1/accounts/acme/members/ivy', {

@@ -633,6 +633,20 @@ class PostgresWriteTx implements WriteTx {
       'insert_budget_alerts',
     );
   }
+  async budgetAlertThresholds(
+    accountId: string,
+    scope: BudgetScope,
+    target: string,
+    periodStart: number,
+  ) {
+    const rows = await this.sql.rows(
+      `SELECT threshold FROM budget_alerts
+       WHERE account_id = $1 AND scope = $2 AND target = $3 AND period_start = $4 ORDER BY threshold`,
+      [accountId, scope, target, periodStart],
+      'budget_alert_thresholds',
+    );
+    return rows.map((r) => int(r.threshold, 'threshold'));
+  }
   async openHoldsOf(accountId: string) {
     const rows = await this.sql.rows(
       "SELECT * FROM holds WHERE account_id = $1 AND status = 'held' ORDER BY created_at, hold_id",

@@ -568,6 +568,19 @@ class SqliteWriteTx extends Reads implements WriteTx {
       out.push(...budgetAlertValues(alerts[i]!));
     });
   }
+  async budgetAlertThresholds(
+    accountId: string,
+    scope: BudgetScope,
+    target: string,
+    periodStart: number,
+  ) {
+    const rows = this.s
+      .get(
+        'SELECT threshold FROM budget_alerts WHERE account_id = ? AND scope = ? AND target = ? AND period_start = ? ORDER BY threshold',
+      )
+      .all(accountId, scope, target, periodStart) as Row[];
+    return rows.map((r) => int(r.threshold, 'threshold'));
+  }
   async openHoldsOf(accountId: string) {
     return (this.s.get(SQL.openHoldsByAge).all(accountId) as Row[]).map(toHold);
   }
