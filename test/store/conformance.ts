@@ -786,6 +786,19 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
         ['bal_6', 'bal_5', 'bal_0'],
         'another period or target may alert at the same threshold',
       );
+      await store.write(async (w) => {
+        assert.deepEqual(
+          await w.budgetAlertThresholds('org-b', 'member', 'mem_a', T0),
+          [50, 80, 100],
+        );
+        assert.deepEqual(
+          await w.budgetAlertThresholds('org-b', 'member', 'mem_a', T0 + 1000),
+          [50],
+        );
+        assert.deepEqual(await w.budgetAlertThresholds('org-b', 'member', 'mem_b', T0), [50]);
+        assert.deepEqual(await w.budgetAlertThresholds('org-b', 'project', 'mem_a', T0), []);
+        assert.deepEqual(await w.budgetAlertThresholds('org-c', 'member', 'mem_a', T0), [50]);
+      });
     });
 
     it('openHoldsOf: only held holds of the account, oldest first whatever their ttl', async () => {
