@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { AmisiError } from '../core/errors.js';
+import { registerBatches } from './commands/batches.js';
 import { registerCredits } from './commands/credits.js';
+import { registerInsights } from './commands/insights.js';
 import { registerPayments } from './commands/payments.js';
 import { registerPlans } from './commands/plans.js';
 import { registerSimulate } from './commands/simulate.js';
@@ -26,6 +28,7 @@ const program = new Command('amisi')
 const globals = () => program.opts<GlobalOptions>();
 registerSetup(program, globals);
 registerCredits(program, globals);
+registerBatches(program, globals);
 registerPlans(program, globals);
 registerPayments(program, globals);
 registerSimulate(program, globals);
@@ -33,6 +36,7 @@ registerReads(program, globals);
 registerKeys(program, globals);
 registerWebhooks(program, globals);
 registerTeams(program, globals);
+registerInsights(program, globals);
 registerServe(program, globals);
 
 function usageError(e: CommanderError): AmisiError {

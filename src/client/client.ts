@@ -50,6 +50,26 @@ export interface HoldsApi {
   release(holdId: string, options?: WriteOptions): Promise<T.ResolveResult>;
 }
 
+/** Request batches: a list of requests held all or nothing, resolved item by item. */
+export interface BatchesApi {
+  /** Prices a list of requests: each item and the total; changes nothing. */
+  quote(input: T.BatchQuoteInput, options?: RequestOptions): Promise<T.BatchQuote>;
+  /** Holds every item or none (the problem names the item at fault), under one key. */
+  hold(input: T.HoldBatchInput, options?: WriteOptions): Promise<T.BatchResult>;
+  /** The batch as it stands: every item's status and figures, and the totals. */
+  get(batchId: string, options?: RequestOptions): Promise<T.Batch>;
+  /** Captures item `index` (from 0): input.credits, default all held; the rest returns. */
+  captureItem(
+    batchId: string,
+    index: number,
+    input?: T.BatchCaptureInput,
+    options?: WriteOptions,
+  ): Promise<T.BatchItemResult>;
+  releaseItem(batchId: string, index: number, options?: WriteOptions): Promise<T.BatchItemResult>;
+  /** Releases every item still held (a partially captured batch returns the rest). */
+  release(batchId: string, options?: WriteOptions): Promise<T.BatchReleaseResult>;
+}
+
 export interface ChargesApi {
   /** A hold captured at once. */
   create(input: T.ChargeInput, options?: WriteOptions): Promise<T.ChargeResult>;
@@ -201,12 +221,23 @@ export interface TeamsApi {
   alerts(accountId: string, options?: RequestOptions): Promise<T.BudgetAlertList>;
 }
 
+/** Advice from the active catalog: resolution by use, the phased planner, pack combinations. */
+export interface InsightsApi {
+  /** Resolution and credits per image for one intended use (id or alias), or every use. */
+  guide(use?: string, options?: RequestOptions): Promise<T.GuideList>;
+  /** Explore at 720p, refine at 1080p, finalize: credits against all at the final resolution. */
+  phases(input: T.PhasePlanInput, options?: RequestOptions): Promise<T.PhasePlan>;
+  /** The cheapest packs covering `credits` (exact, not greedy). */
+  cheapestPacks(credits: number, options?: RequestOptions): Promise<T.PackCombination>;
+}
+
 export interface AmisiClient {
   readonly accounts: AccountsApi;
   readonly catalog: CatalogApi;
   readonly quotes: QuotesApi;
   readonly grants: GrantsApi;
   readonly holds: HoldsApi;
+  readonly batches: BatchesApi;
   readonly charges: ChargesApi;
   readonly balance: BalanceApi;
   readonly history: HistoryApi;
@@ -216,6 +247,7 @@ export interface AmisiClient {
   readonly webhooks: WebhooksApi;
   readonly teams: TeamsApi;
   readonly operations: OperationsApi;
+  readonly insights: InsightsApi;
 }
 
 const seg = encodeURIComponent;
@@ -253,6 +285,22 @@ function holdsApi(t: Transport): HoldsApi {
     capture: (id, input = {}, o) =>
       t.send({ method: 'POST', path: `${hold(id)}/capture`, body: input, keyed: true }, o),
     release: (id, o) => t.send({ method: 'POST', path: `${hold(id)}/release`, keyed: true }, o),
+  };
+}
+
+function batchesApi(t: Transport): BatchesApi {
+  const batch = (id: string) => `/v1/batches/${seg(id)}`;
+  const item = (id: string, index: number) => `${batch(id)}/items/${index}`;
+  return {
+    quote: (input, o) => t.send({ method: 'POST', path: '/v1/batches/quote', body: input }, o),
+    hold: (input, o) =>
+      t.send({ method: 'POST', path: '/v1/batches', body: input, keyed: true }, o),
+    get: (id, o) => t.send({ method: 'GET', path: batch(id) }, o),
+    captureItem: (id, index, input = {}, o) =>
+      t.send({ method: 'POST', path: `${item(id, index)}/capture`, body: input, keyed: true }, o),
+    releaseItem: (id, index, o) =>
+      t.send({ method: 'POST', path: `${item(id, index)}/release`, keyed: true }, o),
+    release: (id, o) => t.send({ method: 'POST', path: `${batch(id)}/release`, keyed: true }, o),
   };
 }
 
@@ -362,6 +410,16 @@ function operationsApi(t: Transport): OperationsApi {
   };
 }
 
+function insightsApi(t: Transport): InsightsApi {
+  return {
+    guide: (use, o) =>
+      t.send({ method: 'GET', path: '/v1/guide', query: use === undefined ? {} : { use } }, o),
+    phases: (input, o) => t.send({ method: 'POST', path: '/v1/plan-phases', body: input }, o),
+    cheapestPacks: (credits, o) =>
+      t.send({ method: 'GET', path: '/v1/packs/cheapest', query: { credits } }, o),
+  };
+}
+
 /** Flattens pages into their items. */
 async function* items<P, I>(source: AsyncIterable<P>, of: (page: P) => readonly I[]) {
   for await (const page of source) yield* of(page);
@@ -380,6 +438,7 @@ export function createClient(options: ClientOptions): AmisiClient {
         t.send({ method: 'POST', path: '/v1/grants', body: input, keyed: true }, o),
     },
     holds: holdsApi(t),
+    batches: batchesApi(t),
     charges: {
       create: (input, o) =>
         t.send({ method: 'POST', path: '/v1/charges', body: input, keyed: true }, o),
@@ -394,5 +453,6 @@ export function createClient(options: ClientOptions): AmisiClient {
     webhooks: webhooksApi(t),
     teams: teamsApi(t),
     operations: operationsApi(t),
+    insights: insightsApi(t),
   };
 }

@@ -10,6 +10,7 @@ export type {
   AmisiClient,
   AutoTopupApi,
   BalanceApi,
+  BatchesApi,
   CatalogApi,
   ChargesApi,
   GrantsApi,

@@ -38,6 +38,18 @@ export type ResolveResult = Static<typeof S.ResolveResult>;
 export type ChargeInput = Static<typeof S.ChargeRequest>;
 export type ChargeResult = Static<typeof S.ChargeResult>;
 export type Attribution = Static<typeof S.Attribution>;
+
+export type BatchQuoteInput = Static<typeof S.BatchQuoteRequest>;
+export type BatchQuote = Static<typeof S.BatchQuote>;
+export type BatchQuoteItem = Static<typeof S.BatchQuoteItem>;
+export type HoldBatchInput = Static<typeof S.HoldBatchRequest>;
+export type BatchItemInput = Static<typeof S.BatchItemInput>;
+export type Batch = Static<typeof S.Batch>;
+export type BatchItem = Static<typeof S.BatchItem>;
+export type BatchResult = Static<typeof S.BatchResult>;
+export type BatchReleaseResult = Static<typeof S.BatchReleaseResult>;
+export type BatchItemResult = Static<typeof S.BatchItemResult>;
+export type BatchCaptureInput = Static<typeof S.BatchCaptureRequest>;
 export type Draw = Static<typeof S.Draw>;
 
 export type Balance = Static<typeof S.Balance>;
@@ -109,3 +121,11 @@ export type PutBudgetInput = Static<typeof S.PutBudgetRequest>;
 export type BudgetAlert = Static<typeof S.BudgetAlert>;
 export type BudgetAlertList = Static<typeof S.BudgetAlertList>;
 export type BudgetScope = Budget['scope'];
+
+export type Guideline = Static<typeof S.Guideline>;
+export type GuideList = Static<typeof S.GuideList>;
+export type PhasePlanInput = Static<typeof S.PhasePlanRequest>;
+export type PhaseLine = Static<typeof S.PhaseLine>;
+export type PhasePlan = Static<typeof S.PhasePlan>;
+export type PackLine = Static<typeof S.PackLine>;
+export type PackCombination = Static<typeof S.PackCombination>;

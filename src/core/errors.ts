@@ -45,6 +45,8 @@ export type ErrorCode =
   | 'team_access_required'
   | 'last_owner'
   | 'invalid_invitation'
+  | 'unknown_batch'
+  | 'unknown_batch_item'
   | 'internal';
 
 export interface ErrorInfo {
@@ -342,6 +344,20 @@ export const errorTable = {
     exit: 11,
     title: 'Invalid invitation',
     hint: 'Ask an admin for a new invitation (amisi members add --invite).',
+    retryable: false,
+  },
+  unknown_batch: {
+    status: 404,
+    exit: 3,
+    title: 'Unknown batch',
+    hint: 'Check the batch id printed by amisi batch hold.',
+    retryable: false,
+  },
+  unknown_batch_item: {
+    status: 404,
+    exit: 3,
+    title: 'Unknown batch item',
+    hint: 'Items are numbered from 0 in the order given; amisi batch show lists them.',
     retryable: false,
   },
   internal: {

@@ -1,3 +1,4 @@
+export * from './batches.js';
 export * from './catalog.js';
 export * from './credits.js';
 export * from './errors.js';

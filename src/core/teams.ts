@@ -130,6 +130,34 @@ export function seatsOf(plan: Plan | undefined): number {
   return plan?.teamAccess ? plan.seats : 1;
 }
 
+export interface SeatLimit {
+  /** The plan that sets the limit (a pending downgrade's), or null without a plan. */
+  readonly plan: string | null;
+  readonly seats: number;
+  readonly teamAccess: boolean;
+}
+
+/**
+ * The seats an organization may fill now. A downgrade or cancellation waiting for the renewal
+ * counts already, so members are not added that the next cycle could not seat.
+ */
+export function seatLimit(
+  sub: Subscription | undefined,
+  plans: Readonly<Record<string, Plan>>,
+): SeatLimit {
+  const none: SeatLimit = { plan: null, seats: 1, teamAccess: false };
+  if (!sub || sub.status !== 'active' || sub.cancelAt !== null) return none;
+  const current = Object.hasOwn(plans, sub.plan) ? plans[sub.plan] : undefined;
+  const pending =
+    sub.pendingPlan !== null && Object.hasOwn(plans, sub.pendingPlan)
+      ? plans[sub.pendingPlan]
+      : undefined;
+  if (pending && seatsOf(pending) < seatsOf(current)) {
+    return { plan: sub.pendingPlan, seats: seatsOf(pending), teamAccess: pending.teamAccess };
+  }
+  return { plan: sub.plan, seats: seatsOf(current), teamAccess: current?.teamAccess ?? false };
+}
+
 /** Whether the budget covers a hold or charge made at `at` (a fixed window may not have begun). */
 export function budgetApplies(b: Budget, at: number): boolean {
   if (b.period === 'cycle') return true;
@@ -171,8 +199,10 @@ export function headroom(b: Budget, at: number): number {
  * limit, or for the pool without one, what is used, held and available now.
  */
 export function newThresholds(b: Budget, size: number): AlertThreshold[] {
-  if (size <= 0) return [];
   const spent = b.used + b.held;
+  // A budget of 0 that something was spent against is past every threshold.
+  if (size <= 0)
+    return spent > 0 ? ALERT_THRESHOLDS.filter((_, i) => (b.alerted & (1 << i)) === 0) : [];
   return ALERT_THRESHOLDS.filter((t, i) => (b.alerted & (1 << i)) === 0 && spent * 100 >= t * size);
 }
 

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { AmisiError, isAmisiError } from '../core/errors.js';
 import type { Hold } from '../core/holds.js';
 import type { Purchase } from '../core/purchases.js';
+import type { RequestBatch } from '../core/batches.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { allows, canActOn, type ApiKeys, type Principal } from '../service/api-keys.js';
 import type { Action } from '../core/teams.js';
@@ -97,7 +98,7 @@ export function accountInScope(request: FastifyRequest, accountId: string): stri
 async function inScope<T extends { readonly accountId: string }>(
   request: FastifyRequest,
   load: () => Promise<T>,
-  code: 'unknown_hold' | 'unknown_purchase',
+  code: 'unknown_hold' | 'unknown_purchase' | 'unknown_batch',
   unknown: () => AmisiError,
 ): Promise<T> {
   const principal = principalOf(request);
@@ -156,4 +157,25 @@ export function purchaseInScope(request: FastifyRequest, ledger: Ledger, purchas
     'unknown_purchase',
     () => unknownPurchase(purchaseId),
   );
+}
+
+const unknownBatch = (batchId: string) =>
+  new AmisiError('unknown_batch', `unknown batch "${batchId}"`, { batchId });
+
+/** The batch (as stored), if the caller may reach it; another account's looks unknown. */
+export async function batchInScope(
+  request: FastifyRequest,
+  ledger: Ledger,
+  batchId: string,
+): Promise<RequestBatch> {
+  const batch = await inScope<RequestBatch>(
+    request,
+    () => ledger.findBatch(batchId),
+    'unknown_batch',
+    () => unknownBatch(batchId),
+  );
+  // A member without usage.all sees and resolves only its own batches, like its own holds.
+  const own = ownUsageOnly(request);
+  if (own !== null && batch.attribution.member !== own) throw unknownBatch(batchId);
+  return batch;
 }

@@ -12,8 +12,10 @@ import type { App, Deps } from './app.js';
 import { authenticate } from './auth.js';
 import { handleError, handleNotFound } from './errors.js';
 import { accountRoutes } from './routes/accounts.js';
+import { batchRoutes } from './routes/batches.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { creditRoutes } from './routes/credits.js';
+import { insightRoutes } from './routes/insights.js';
 import { operationRoutes } from './routes/operations.js';
 import { planRoutes } from './routes/plans.js';
 import { purchaseRoutes } from './routes/purchases.js';
@@ -163,10 +165,12 @@ export async function buildServer(deps: Deps, options: ServerOptions): Promise<A
     accountRoutes,
     catalogRoutes,
     creditRoutes,
+    batchRoutes,
     planRoutes,
     purchaseRoutes,
     teamRoutes,
     webhookRoutes,
+    insightRoutes,
   ]) {
     await app.register(routes, deps);
   }

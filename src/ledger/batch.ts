@@ -10,6 +10,7 @@ import {
   type WebhookEventType,
 } from '../core/webhooks.js';
 import type { Attribution, Hold } from '../core/holds.js';
+import type { RequestBatch } from '../core/batches.js';
 import {
   alertBit,
   budgetApplies,
@@ -18,6 +19,7 @@ import {
   headroom,
   newThresholds,
   rollPeriod,
+  seatsOf,
   teamPeriodStart,
   type AlertThreshold,
   type Budget,
@@ -219,6 +221,26 @@ export class Batch {
     const [h] = await this.tx.getHolds([{ accountId, holdId }]);
     if (h) this.holds.set(h.id, h);
     return h;
+  }
+
+  /** Holds of the account by id, as they stand in this batch (one read for those not cached). */
+  async holdsOf(accountId: string, holdIds: readonly string[]): Promise<Hold[]> {
+    const missing = holdIds.filter((id) => !this.holds.has(id));
+    if (missing.length > 0) {
+      for (const h of await this.tx.getHolds(missing.map((holdId) => ({ accountId, holdId }))))
+        this.holds.set(h.id, h);
+    }
+    return holdIds.map((id) => {
+      const h = this.holds.get(id);
+      assert(h && h.accountId === accountId, `hold ${id} of ${accountId} exists`);
+      return h;
+    });
+  }
+
+  /** Records a request batch (its items' holds are inserted one by one before it). */
+  async insertRequestBatch(batch: RequestBatch): Promise<void> {
+    this.wrote();
+    await this.tx.insertRequestBatch(batch);
   }
 
   /** Commands after a catalog change in this batch price with the new active version. */
@@ -447,6 +469,14 @@ export class Batch {
     state.team?.budgets.delete(budgetKey(b.scope, b.target));
   }
 
+  /** Seats of the organization's active plan (the owner alone without one). */
+  async planSeats(state: AccountState): Promise<number> {
+    const sub = state.subscription;
+    if (!sub || sub.status !== 'active') return 1;
+    const catalog = await this.activeCatalog();
+    return seatsOf(own(catalog.body.plans, sub.plan));
+  }
+
   /** Whether the organization's active plan has team access. */
   async hasTeamAccess(state: AccountState): Promise<boolean> {
     const sub = state.subscription;
@@ -489,12 +519,25 @@ export class Batch {
         { accountId, projectId: attribution.project },
       );
     }
-    if (member.role !== 'owner' && !(await this.hasTeamAccess(state))) {
-      throw new AmisiError(
-        'team_access_required',
-        `organization ${accountId} has no plan with team access: only its owners may spend`,
-        { accountId, memberId: member.id },
-      );
+    if (member.role !== 'owner') {
+      if (!(await this.hasTeamAccess(state))) {
+        throw new AmisiError(
+          'team_access_required',
+          `organization ${accountId} has no plan with team access: only its owners may spend`,
+          { accountId, memberId: member.id },
+        );
+      }
+      // Members past the plan's seats (a plan taken after a lapse, a catalog with fewer seats)
+      // wait, owners aside, until the organization fits its plan again.
+      const seats = await this.planSeats(state);
+      if (team.members.size > seats) {
+        throw new AmisiError(
+          'seat_limit_reached',
+          `organization ${accountId} has ${team.members.size} members and its plan seats ${seats}: ` +
+            'only its owners may spend until members are removed',
+          { accountId, memberId: member.id, members: team.members.size, seats },
+        );
+      }
     }
     for (const stored of coveringBudgets(team.budgets, attribution)) {
       const b = this.currentBudget(state, stored);
@@ -767,7 +810,7 @@ export class Batch {
       kind: 'hold_expiry',
       holdId: hold.id,
       catalogVersion: hold.catalogVersion,
-      detail: { credits: hold.credits, reason: 'ttl passed' },
+      detail: { credits: hold.credits, reason: 'ttl passed', attribution: hold.attribution },
       entries,
     });
     await this.resolveHold(hold, 'expired', 0);

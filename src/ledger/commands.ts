@@ -328,25 +328,7 @@ export async function hold(batch: Batch, input: HoldInput): Promise<Replayable<H
         quote: priced.quote,
         attribution: input.attribution,
       };
-      await takeFromGrants(batch, state, draws);
-      await batch.insertHold(h);
-      await batch.countSpend(state, h.attribution, { held: h.credits, used: 0 });
-      const entries: Entry[] = draws.flatMap((d) => [
-        { book: 'grant' as const, grantId: d.grantId, holdId: h.id, credits: -d.credits },
-        { book: 'held' as const, grantId: d.grantId, holdId: h.id, credits: d.credits },
-      ]);
-      const transactionId = await batch.append(input.accountId, {
-        kind: 'hold',
-        idempotencyKey: key,
-        holdId: h.id,
-        catalogVersion: h.catalogVersion,
-        detail: {
-          credits: h.credits,
-          attribution: h.attribution,
-          lines: priced.quote?.lines ?? [],
-        },
-        entries,
-      });
+      const transactionId = await writeHold(batch, state, h, key);
       return { hold: h, transactionId };
     },
     async (t) => {
@@ -357,6 +339,40 @@ export async function hold(batch: Batch, input: HoldInput): Promise<Replayable<H
       };
     },
   );
+}
+
+/**
+ * Writes a hold its command has decided on (draws planned, team rules and budgets checked):
+ * takes the draws from their grants, inserts the hold, counts it against its budgets and
+ * journals it. Returns the hold transaction's id. `detail` adds to the transaction's detail.
+ */
+export async function writeHold(
+  batch: Batch,
+  state: AccountState,
+  h: Hold,
+  key: string,
+  detail: Record<string, unknown> = {},
+): Promise<string> {
+  await takeFromGrants(batch, state, h.draws);
+  await batch.insertHold(h);
+  await batch.countSpend(state, h.attribution, { held: h.credits, used: 0 });
+  const entries: Entry[] = h.draws.flatMap((d) => [
+    { book: 'grant' as const, grantId: d.grantId, holdId: h.id, credits: -d.credits },
+    { book: 'held' as const, grantId: d.grantId, holdId: h.id, credits: d.credits },
+  ]);
+  return batch.append(h.accountId, {
+    kind: 'hold',
+    idempotencyKey: key,
+    holdId: h.id,
+    catalogVersion: h.catalogVersion,
+    detail: {
+      credits: h.credits,
+      attribution: h.attribution,
+      lines: h.quote?.lines ?? [],
+      ...detail,
+    },
+    entries,
+  });
 }
 
 export interface ResolveInput {
@@ -384,6 +400,45 @@ function refuseResolved(h: Hold): never {
     holdId: h.id,
     status: h.status,
   });
+}
+
+/**
+ * Resolves a hold still held, as its command decided (capture `captured` credits, or release
+ * with 0): journals what is consumed and what returns, marks the hold and moves its budgets.
+ * `detail` adds to the transaction's detail.
+ */
+export async function settleHold(
+  batch: Batch,
+  state: AccountState,
+  h: Hold,
+  mode: 'capture' | 'release',
+  captured: number,
+  key: string,
+  detail: Record<string, unknown> = {},
+): Promise<ResolveResult> {
+  const split = splitCapture(h.draws, captured);
+  const entries: Entry[] = split.consumed.flatMap((d) => [
+    { book: 'held' as const, grantId: d.grantId, holdId: h.id, credits: -d.credits },
+    { book: 'consumed' as const, grantId: d.grantId, holdId: h.id, credits: d.credits },
+  ]);
+  entries.push(...(await batch.returnDraws(state, h.id, split.returned)));
+  const transactionId = await batch.append(h.accountId, {
+    kind: mode,
+    idempotencyKey: key,
+    holdId: h.id,
+    catalogVersion: h.catalogVersion,
+    detail: { captured, released: h.credits - captured, attribution: h.attribution, ...detail },
+    entries,
+  });
+  const status = mode === 'release' ? 'released' : 'captured';
+  const resolved = await batch.resolveHold(h, status, captured);
+  await batch.countSpend(state, h.attribution, { held: -h.credits, used: captured });
+  return {
+    hold: resolved,
+    transactionId,
+    capturedCredits: captured,
+    releasedCredits: h.credits - captured,
+  };
 }
 
 /** Capture (credits >= 0 of the hold) or release (mode 'release'): one resolution per hold. */
@@ -417,29 +472,7 @@ export async function resolve(
           { holdId: h.id, held: h.credits, requested: captured },
         );
       }
-      const split = splitCapture(h.draws, captured);
-      const entries: Entry[] = split.consumed.flatMap((d) => [
-        { book: 'held' as const, grantId: d.grantId, holdId: h.id, credits: -d.credits },
-        { book: 'consumed' as const, grantId: d.grantId, holdId: h.id, credits: d.credits },
-      ]);
-      entries.push(...(await batch.returnDraws(state, h.id, split.returned)));
-      const transactionId = await batch.append(accountId, {
-        kind: mode,
-        idempotencyKey: key,
-        holdId: h.id,
-        catalogVersion: h.catalogVersion,
-        detail: { captured, released: h.credits - captured, attribution: h.attribution },
-        entries,
-      });
-      const status = mode === 'release' ? 'released' : 'captured';
-      const resolved = await batch.resolveHold(h, status, captured);
-      await batch.countSpend(state, h.attribution, { held: -h.credits, used: captured });
-      return {
-        hold: resolved,
-        transactionId,
-        capturedCredits: captured,
-        releasedCredits: h.credits - captured,
-      };
+      return settleHold(batch, state, h, mode, captured, key);
     },
     async (t) => {
       // A hold resolves once, so its row still shows what this transaction made of it.

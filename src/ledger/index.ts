@@ -1,4 +1,5 @@
 export * from './batch.js';
+export * from './batch-commands.js';
 export * from './commands.js';
 export * from './committer.js';
 export * from './ledger.js';

@@ -10,6 +10,15 @@ import {
 } from '../core/journal.js';
 import { quote, type Quote, type QuoteItemRequest } from '../core/quote.js';
 import * as commands from './commands.js';
+import * as batches from './batch-commands.js';
+import {
+  priceBatch,
+  viewBatch,
+  type BatchItemRequest,
+  type BatchQuote,
+  type BatchView,
+  type RequestBatch,
+} from '../core/batches.js';
 import * as subscriptions from './subscription-commands.js';
 import * as purchases from './purchase-commands.js';
 import * as webhooks from './webhook-commands.js';
@@ -21,7 +30,7 @@ import {
   POOL_TARGET,
   ROLES,
   rollPeriod,
-  seatsOf,
+  seatLimit,
   teamPeriodStart,
   type Budget,
   type BudgetAlert,
@@ -30,7 +39,6 @@ import {
   type Project,
   type Role,
 } from '../core/teams.js';
-import { own } from '../core/catalog.js';
 import type { Purchase } from '../core/purchases.js';
 import { AUTO_TOPUP_PERIODS, type AutoTopup, type AutoTopupPeriod } from '../core/autotopup.js';
 import type { Subscription } from '../core/subscriptions.js';
@@ -560,6 +568,115 @@ export class Ledger {
     return hold;
   }
 
+  /** Prices a list of requests line by line under the active catalog: the total and each item. */
+  async quoteBatch(items: readonly BatchItemRequest[]): Promise<BatchQuote> {
+    const checked = batches.requireBatchItems(items, {});
+    return priceBatch((await this.activeCatalog()).body, checked);
+  }
+
+  /**
+   * Holds a list of requests all or nothing under one key: one hold per item, made together.
+   * A refusal names the item at fault and writes nothing; the same key again answers the batch.
+   */
+  async holdBatch(input: {
+    accountId: string;
+    key: string;
+    items: readonly BatchItemRequest[];
+    ttlMs?: number;
+    attribution?: Partial<Attribution>;
+  }) {
+    const attribution = requireAttribution(input.attribution);
+    const checked: batches.HoldBatchInput = {
+      accountId: requireId(input.accountId, 'account'),
+      key: requireKey(input.key),
+      items: batches.requireBatchItems(input.items, attribution.labels),
+      ttlMs: requireTtl(input.ttlMs ?? HOLD_TTL_DEFAULT_MS),
+      attribution,
+    };
+    return this.committer.submit((b) => batches.holdBatch(b, checked), {
+      accountId: checked.accountId,
+      key: checked.key,
+    });
+  }
+
+  /** The batch as it stands now, item by item (holds past their ttl are settled first). */
+  async getBatch(batchId: string): Promise<BatchView> {
+    let read = await this.readBatch(batchId);
+    const now = this.clock.now();
+    if (read.holds.some((h) => h.status === 'held' && h.expiresAt <= now)) {
+      const accountId = read.batch.accountId;
+      await this.committer.submit((b) => commands.maintain(b, accountId), { accountId });
+      read = await this.readBatch(batchId);
+    }
+    return viewBatch(read.batch, read.holds);
+  }
+
+  /** Captures one item of a batch (all of it, or `credits`): the capture of the item's hold. */
+  async captureBatchItem(input: { batchId: string; index: number; key: string; credits?: number }) {
+    const key = requireKey(input.key);
+    const credits = input.credits === undefined ? undefined : requireCredits(input.credits);
+    const item = await this.batchItem(input.batchId, input.index);
+    const r = await this.capture({
+      holdId: item.holdId,
+      key,
+      ...(credits === undefined ? {} : { credits }),
+    });
+    return { batchId: input.batchId, index: item.index, ...r };
+  }
+
+  /** Releases one item of a batch: the release of the item's hold. */
+  async releaseBatchItem(input: { batchId: string; index: number; key: string }) {
+    const key = requireKey(input.key);
+    const item = await this.batchItem(input.batchId, input.index);
+    const r = await this.release({ holdId: item.holdId, key });
+    return { batchId: input.batchId, index: item.index, ...r };
+  }
+
+  /** Releases every item of the batch still held, under one key. */
+  async releaseBatch(input: { batchId: string; key: string }) {
+    const key = requireKey(input.key);
+    const { batch } = await this.readBatch(input.batchId);
+    const checked: batches.ReleaseBatchInput = {
+      accountId: batch.accountId,
+      batchId: batch.id,
+      key,
+    };
+    return this.committer.submit((b) => batches.releaseBatch(b, checked), {
+      accountId: batch.accountId,
+      key,
+    });
+  }
+
+  /** The batch as stored (its items name their holds); getBatch has their figures. */
+  async findBatch(batchId: string): Promise<RequestBatch> {
+    return (await this.readBatch(batchId)).batch;
+  }
+
+  private async readBatch(batchId: string) {
+    const read = await this.store.findRequestBatch(requireId(batchId, 'batch'));
+    if (!read) throw new AmisiError('unknown_batch', `unknown batch "${batchId}"`, { batchId });
+    return read;
+  }
+
+  private async batchItem(batchId: string, index: number) {
+    if (!Number.isSafeInteger(index) || index < 0) {
+      throw new AmisiError('invalid_argument', 'item must be a whole number from 0', {
+        field: 'item',
+        value: String(index),
+      });
+    }
+    const { batch } = await this.readBatch(batchId);
+    const item = batch.items[index];
+    if (!item) {
+      throw new AmisiError(
+        'unknown_batch_item',
+        `batch ${batchId} has ${batch.items.length} items (0 to ${batch.items.length - 1}), not ${index}`,
+        { batchId, item: index, items: batch.items.length },
+      );
+    }
+    return item;
+  }
+
   async createOrganization(input: {
     accountId: string;
     name: string;
@@ -607,7 +724,7 @@ export class Ledger {
     const r = await this.committer.submit((b) => teams.putMember(b, checked), {
       accountId: checked.accountId,
     });
-    return { ...r, invitationCode: r.created ? code : null };
+    return { ...r, invitationCode: r.invited ? code : null };
   }
 
   async removeMember(input: { accountId: string; memberId: string; actor?: Role | null }) {
@@ -712,12 +829,12 @@ export class Ledger {
       this.store.activeCatalog(),
     ]);
     const active = sub?.status === 'active' ? sub : undefined;
-    const plan = active && catalog ? own(catalog.body.plans, active.plan) : undefined;
+    const limit = seatLimit(active, catalog?.body.plans ?? {});
     return {
       account,
       plan: active?.plan ?? null,
-      teamAccess: plan?.teamAccess ?? false,
-      seats: seatsOf(plan),
+      teamAccess: limit.teamAccess,
+      seats: limit.seats,
       members,
       projects,
     };
@@ -748,6 +865,8 @@ export class Ledger {
   /** The organization's budgets in their current periods, pool first. */
   async budgets(accountId: string): Promise<BudgetView[]> {
     const account = await this.getOrganization(accountId);
+    // Settles what is due first (holds past their ttl, a renewal), so held and used are now's.
+    await this.balance(account.id);
     return this.viewBudgets(account.id, await this.store.listBudgets(account.id));
   }
 

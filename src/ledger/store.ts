@@ -5,6 +5,7 @@ import type { Book, JournalTransaction, TransactionKind } from '../core/journal.
 import type { Subscription } from '../core/subscriptions.js';
 import type { Purchase } from '../core/purchases.js';
 import type { AutoTopup } from '../core/autotopup.js';
+import type { RequestBatch } from '../core/batches.js';
 import type {
   AccountKind,
   Budget,
@@ -256,12 +257,19 @@ export interface WriteTx {
   insertApiKey(key: ApiKeyRecord): Promise<void>;
   /** Marks a key revoked at `at`; false when there is no such key or it was revoked already. */
   revokeApiKey(keyId: string, at: number): Promise<boolean>;
+  /** Revokes every key of the organization's member (it left); returns how many. */
+  revokeMemberKeys(accountId: string, memberId: string, at: number): Promise<number>;
 
   activeCatalog(): Promise<CatalogRecord | undefined>;
   getCatalog(version: string): Promise<CatalogRecord | undefined>;
   /** Stores a catalog version; false (and nothing written) when the version exists. */
   putCatalog(record: CatalogRecord): Promise<boolean>;
   activateCatalog(version: string, at: number): Promise<void>;
+
+  /** Inserts a request batch with its items (their holds are inserted by the batch too). */
+  insertRequestBatch(batch: RequestBatch): Promise<void>;
+  /** A request batch of the account, with its items in order. */
+  getRequestBatch(accountId: string, batchId: string): Promise<RequestBatch | undefined>;
 }
 
 export interface Store {
@@ -323,5 +331,16 @@ export interface Store {
   countOpenHolds(): Promise<number>;
   /** Deletes idempotency records created before `before`; returns how many. */
   purgeIdempotency(before: number, limit: number): Promise<number>;
+  /**
+   * A request batch found by its id alone (crosses accounts: an index lookup, like findHold),
+   * with its items' holds, read as one snapshot.
+   */
+  findRequestBatch(batchId: string): Promise<RequestBatchRead | undefined>;
   close(): Promise<void>;
+}
+
+/** A request batch and the holds of its items, as one snapshot. */
+export interface RequestBatchRead {
+  readonly batch: RequestBatch;
+  readonly holds: readonly Hold[];
 }

@@ -82,6 +82,9 @@ export async function subscribe(
         );
       }
       const { plan, currency } = await planOf(batch, input.plan);
+      if (state.account.kind === 'organization') {
+        await refuseFewerSeats(batch, state, input.plan, plan);
+      }
       const anchorAt = input.startsAt ?? batch.now;
       if (anchorAt > batch.now) {
         throw new AmisiError('invalid_argument', 'a subscription cannot start in the future', {

@@ -1,11 +1,10 @@
-import { own } from '../core/catalog.js';
 import { AmisiError, assert } from '../core/errors.js';
 import type { Attribution } from '../core/holds.js';
 import type { JournalTransaction } from '../core/journal.js';
 import {
   budgetKey,
   POOL_TARGET,
-  seatsOf,
+  seatLimit,
   type Budget,
   type BudgetMode,
   type BudgetPeriod,
@@ -132,8 +131,10 @@ export interface PutMemberInput {
 
 export interface MemberResult {
   readonly member: Member;
-  /** True when this call added the member (an invitation code is then worth showing). */
+  /** True when this call added the member. */
   readonly created: boolean;
+  /** True when this call made an invitation (a new member's, or a new code for an invited one). */
+  readonly invited: boolean;
 }
 
 function refuseOwnerChange(actor: Actor, accountId: string, memberId: string): void {
@@ -161,23 +162,8 @@ function refuseLastOwner(team: TeamState, member: Member): void {
   }
 }
 
-/**
- * Seats the organization's plan gives, and whether it has team access at all. A downgrade
- * waiting for the renewal counts already: adding members it would not seat is refused now,
- * not discovered at the renewal.
- */
 async function seats(batch: Batch, state: AccountState) {
-  const sub = state.subscription;
-  if (!sub || sub.status !== 'active') return { plan: null, seats: 1, teamAccess: false };
-  const catalog = await batch.activeCatalog();
-  const current = own(catalog.body.plans, sub.plan);
-  // A cancellation waiting for the cycle's end leaves no plan: the owner alone.
-  if (sub.cancelAt !== null) return { plan: null, seats: 1, teamAccess: false };
-  const pending = sub.pendingPlan === null ? undefined : own(catalog.body.plans, sub.pendingPlan);
-  if (pending && seatsOf(pending) < seatsOf(current)) {
-    return { plan: sub.pendingPlan, seats: seatsOf(pending), teamAccess: pending.teamAccess };
-  }
-  return { plan: sub.plan, seats: seatsOf(current), teamAccess: !!current?.teamAccess };
+  return seatLimit(state.subscription, (await batch.activeCatalog()).body.plans);
 }
 
 /** Adds or invites a member, or changes an existing member's role (and name or email). */
@@ -195,23 +181,35 @@ export async function putMember(
       name: input.name === undefined ? existing.name : input.name,
       email: input.email === undefined ? existing.email : input.email,
     };
+    const reinvite = existing.status === 'invited' && input.inviteHash != null;
     if (
       next.role === existing.role &&
       next.name === existing.name &&
-      next.email === existing.email
+      next.email === existing.email &&
+      !reinvite
     ) {
-      return { member: existing, created: false, replay: true };
+      return { member: existing, created: false, invited: false, replay: true };
     }
-    if (next.role !== existing.role) {
+    if (reinvite) {
+      // A new invitation replaces the old one: its code no longer works.
       if (existing.role === 'owner' || next.role === 'owner') {
         refuseOwnerChange(input.actor, input.accountId, input.memberId);
       }
-      if (existing.role === 'owner') refuseLastOwner(team, existing);
+      const renewed: Member = { ...next, inviteHash: input.inviteHash! };
+      await batch.tx.putMembers([renewed]);
+      batch.commandWrites += 1;
+      team.members.set(renewed.id, renewed);
+      return { member: renewed, created: false, invited: true, replay: false };
     }
+    if (existing.role === 'owner' || next.role === 'owner') {
+      // An owner's name, e-mail and role are an owner's to change.
+      refuseOwnerChange(input.actor, input.accountId, input.memberId);
+    }
+    if (next.role !== existing.role && existing.role === 'owner') refuseLastOwner(team, existing);
     await batch.tx.putMembers([next]);
     batch.commandWrites += 1;
     team.members.set(next.id, next);
-    return { member: next, created: false, replay: false };
+    return { member: next, created: false, invited: false, replay: false };
   }
   if (input.role === 'owner') refuseOwnerChange(input.actor, input.accountId, input.memberId);
   const plan = await seats(batch, state);
@@ -246,7 +244,7 @@ export async function putMember(
   await batch.tx.putMembers([member]);
   batch.commandWrites += 1;
   team.members.set(member.id, member);
-  return { member, created: true, replay: false };
+  return { member, created: true, invited, replay: false };
 }
 
 function unknownMember(accountId: string, memberId: string): AmisiError {
@@ -268,6 +266,8 @@ export async function removeMember(
   if (member.role === 'owner') refuseOwnerChange(input.actor, input.accountId, member.id);
   refuseLastOwner(team, member);
   await batch.tx.deleteMember(input.accountId, member.id);
+  // The member's keys go with it: an id added again later is someone new.
+  await batch.tx.revokeMemberKeys(input.accountId, member.id, batch.now);
   const budget = team.budgets.get(budgetKey('member', member.id));
   if (budget) {
     await batch.tx.deleteBudget(input.accountId, 'member', member.id);
@@ -475,8 +475,10 @@ export async function removeBudget(
   const b = batch.currentBudget(state, stored);
   if (input.scope === 'pool') {
     const periodStart = batch.periodStart(state);
+    const implicit: Budget = { ...b, periodStart };
     const pool: Budget = {
       ...b,
+      alerted: await batch.announcedBits(state, implicit),
       used: await usedSince(batch, input.accountId, 'pool', POOL_TARGET, periodStart, null),
       limitCredits: null,
       mode: 'soft',

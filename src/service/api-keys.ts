@@ -213,6 +213,16 @@ export class ApiKeys {
     return { key, record };
   }
 
+  /**
+   * Forgets the cached keys of an account, so a member's new role or removal applies to the
+   * next request here (other servers notice within their cache time).
+   */
+  forgetAccount(accountId: string): void {
+    for (const [id, entry] of this.cache) {
+      if (entry.record.accountId === accountId) this.cache.delete(id);
+    }
+  }
+
   list(): Promise<ApiKeyRecord[]> {
     return this.store.listApiKeys();
   }

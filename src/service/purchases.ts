@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { own } from '../core/catalog.js';
+import { seatsOf } from '../core/teams.js';
 import { AmisiError, isAmisiError } from '../core/errors.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { PurchaseResult } from '../ledger/purchase-commands.js';
@@ -95,7 +96,7 @@ export class PurchaseService {
       const result = await this.ledger.subscribe(input);
       return { started: true as const, result, checkoutUrl: null };
     }
-    await this.ledger.getAccount(input.accountId);
+    const account = await this.ledger.getAccount(input.accountId);
     const catalog = await this.ledger.activeCatalog();
     const plan = own(catalog.body.plans, input.plan);
     if (!plan) {
@@ -104,6 +105,18 @@ export class PurchaseService {
         value: input.plan,
         allowed: Object.keys(catalog.body.plans),
       });
+    }
+    if (account.kind === 'organization') {
+      // Refuse before anyone pays: the plan would be refused when the payment arrives. (The
+      // ledger checks again under the account's lock when the plan starts.)
+      const members = (await this.ledger.listMembers(input.accountId)).length;
+      if (members > seatsOf(plan)) {
+        throw new AmisiError(
+          'seat_limit_reached',
+          `organization ${input.accountId} has ${members} members and plan "${input.plan}" seats ${seatsOf(plan)}`,
+          { accountId: input.accountId, plan: input.plan, members, seats: seatsOf(plan) },
+        );
+      }
     }
     const id = createHash('sha256').update(`${input.accountId}\u0000${input.key}`).digest('hex');
     const checkout = await this.provider.createCheckout({

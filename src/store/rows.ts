@@ -6,6 +6,7 @@ import type { Purchase } from '../core/purchases.js';
 import type { AutoTopup } from '../core/autotopup.js';
 import type { Delivery, DeliveryAttempt, WebhookEndpoint, WebhookEvent } from '../core/webhooks.js';
 import type { Subscription } from '../core/subscriptions.js';
+import type { RequestBatch, RequestBatchItem } from '../core/batches.js';
 import {
   ACCOUNT_KINDS,
   ALERT_THRESHOLDS,
@@ -635,4 +636,64 @@ export function lastByKey<T>(rows: readonly T[], key: (row: T) => string): T[] {
     byKey.set(k, row);
   }
   return [...byKey.values()];
+}
+
+export const REQUEST_BATCH_COLUMNS = [
+  'account_id',
+  'batch_id',
+  'idempotency_key',
+  'created_at',
+  'expires_at',
+  'catalog_version',
+  'attribution',
+  'item_count',
+] as const;
+
+export function requestBatchValues(b: RequestBatch): unknown[] {
+  return [
+    b.accountId,
+    b.id,
+    b.idempotencyKey,
+    b.createdAt,
+    b.expiresAt,
+    b.catalogVersion,
+    JSON.stringify(b.attribution),
+    b.items.length,
+  ];
+}
+
+export const REQUEST_BATCH_ITEM_COLUMNS = [
+  'account_id',
+  'batch_id',
+  'item_index',
+  'hold_id',
+  'ref',
+] as const;
+
+export function requestBatchItemValues(b: RequestBatch, item: RequestBatchItem): unknown[] {
+  return [b.accountId, b.id, item.index, item.holdId, item.ref];
+}
+
+/** A batch from its row and its items' rows (item_index, hold_id, ref), in item order. */
+export function toRequestBatch(r: Row, items: readonly Row[]): RequestBatch {
+  const count = int(r.item_count, 'batch item_count');
+  const out = items.map((i) => ({
+    index: int(i.item_index, 'batch item_index'),
+    holdId: i.hold_id as string,
+    ref: text(i.ref),
+  }));
+  assert(
+    out.length === count && out.every((item, n) => item.index === n),
+    `batch ${String(r.batch_id)} has items 0 to ${count - 1}`,
+  );
+  return {
+    accountId: r.account_id as string,
+    id: r.batch_id as string,
+    idempotencyKey: r.idempotency_key as string,
+    createdAt: int(r.created_at, 'batch created_at'),
+    expiresAt: int(r.expires_at, 'batch expires_at'),
+    catalogVersion: r.catalog_version as string,
+    attribution: json<RequestBatch['attribution']>(r.attribution),
+    items: out,
+  };
 }

@@ -163,9 +163,12 @@ describe('amisi members', () => {
       'admin',
       '--invite',
     );
-    assert.deepEqual([again.replay, again.invitationCode], [true, null], 'no second code');
-    assert.equal(snapshot(db), before);
-    const code = bobCode;
+    // Inviting again replaces the code: the first one stops working.
+    assert.equal(again.replay, false);
+    assert.ok(again.invitationCode && again.invitationCode !== bobCode, 'a new code');
+    assert.notEqual(snapshot(db), before);
+    refused(['members', 'accept', 'acme', 'bob', '--code', bobCode], 'invalid_invitation', 11);
+    const code = again.invitationCode;
     refused(
       ['members', 'accept', 'acme', 'bob', '--code', 'not-the-code'],
       'invalid_invitation',

@@ -195,7 +195,7 @@ describe('amisi keys', () => {
     assert.match(unknown.stderr, /unknown_account/);
     const bad = amisi(db, ['keys', 'create', '--scope', 'root']);
     assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /scope must be operator or account:ID/);
+    assert.match(bad.stderr, /scope must be operator, account:ID or member:ORG\/MEMBER/);
 
     const list = amisi(db, ['keys', 'list']);
     assert.match(list.stdout, /account:ann\s+yes/);

@@ -153,8 +153,8 @@ const TABLE: readonly Row[] = [
     },
   },
   {
-    name: "make a member's key",
-    allowed: MANAGERS,
+    name: "make another member's key",
+    allowed: OWNER,
     status: 201,
     attempt: () => call('POST', '/v1/accounts/acme/members/max/keys', { body: {} }),
   },
@@ -444,6 +444,34 @@ for (const [storeName, open, skip] of BOTH_STORES) {
         401,
         'unauthorized',
       );
+    });
+
+    it('a member makes keys for itself; an admin cannot make an owner’s key or edit an owner', async () => {
+      const own = json(
+        ok(
+          await s.call('POST', '/v1/accounts/acme/members/mia/keys', {
+            key: keyOf.member,
+            body: { name: 'laptop' },
+          }),
+          201,
+        ),
+      );
+      ok(await s.call('GET', '/v1/accounts/acme/balance', { key: own.key }));
+      const before = await acme();
+      problem(
+        await s.call('POST', '/v1/accounts/acme/members/olga/keys', { key: keyOf.admin, body: {} }),
+        403,
+        'forbidden',
+      );
+      problem(
+        await s.call('PUT', '/v1/accounts/acme/members/olga', {
+          key: keyOf.admin,
+          body: { role: 'owner', email: 'evil@example.test' },
+        }),
+        403,
+        'forbidden',
+      );
+      assert.equal(await acme(), before);
     });
 
     it('an admin cannot remove or demote an owner; the last owner stays', async () => {

@@ -1360,5 +1360,169 @@ for (const [name, open, skip] of BOTH_STORES) {
         assert.deepEqual([b.used, b.periodStart], [5, renewal]);
       });
     });
+
+    it('removing a fixed pool budget keeps what the pool announced in its cycle', async () => {
+      await withLedger(open, async ({ ledger, clock }) => {
+        clock.set(T0 + 9 * 86_400_000);
+        await organization(ledger, { plan: 'pro', members: ['m1'] });
+        const cycle = (await budgetOf(ledger, 'pool')).periodStart;
+        // 300 credits of the plan: 160 used passes 50% of the pool.
+        await ledger.charge({
+          accountId: ORG,
+          key: 'c1',
+          credits: 160,
+          attribution: { member: 'm1' },
+        });
+        await ledger.setBudget({
+          accountId: ORG,
+          scope: 'pool',
+          limit: 1000,
+          mode: 'soft',
+          period: 'fixed',
+          startsAt: T0,
+          endsAt: T0 + 40 * 86_400_000,
+        });
+        await ledger.removeBudget({ accountId: ORG, scope: 'pool' });
+        await ledger.charge({
+          accountId: ORG,
+          key: 'c2',
+          credits: 10,
+          attribution: { member: 'm1' },
+        });
+        const pool = (await ledger.budgetAlerts(ORG)).filter(
+          (a) => a.scope === 'pool' && a.periodStart === cycle,
+        );
+        assert.deepEqual(
+          pool.map((a) => a.threshold),
+          [50],
+          'announced once in the cycle, before and after the fixed window',
+        );
+      });
+    });
+
+    it('a soft budget of 0 alerts at every threshold once something is spent against it', async () => {
+      await withLedger(open, async ({ ledger }) => {
+        await organization(ledger, { plan: 'pro', members: ['m1'] });
+        await ledger.setBudget({
+          accountId: ORG,
+          scope: 'member',
+          target: 'm1',
+          limit: 0,
+          mode: 'soft',
+        });
+        await ledger.charge({
+          accountId: ORG,
+          key: 'c1',
+          credits: 1,
+          attribution: { member: 'm1' },
+        });
+        await ledger.charge({
+          accountId: ORG,
+          key: 'c2',
+          credits: 1,
+          attribution: { member: 'm1' },
+        });
+        const alerts = (await ledger.budgetAlerts(ORG)).filter((a) => a.target === 'm1');
+        assert.deepEqual(
+          alerts.map((a) => a.threshold).sort((a, b) => a - b),
+          [50, 80, 100],
+        );
+        assert.equal((await budgetOf(ledger, 'member', 'm1')).percent, 100);
+      });
+    });
+
+    it('a lapsed organization cannot take a plan with fewer seats than members, nor spend past them', async () => {
+      await withLedger(open, async ({ ledger, clock }) => {
+        await organization(ledger, { plan: 'business', members: ['m1', 'm2', 'm3', 'm4'] });
+        await ledger.cancelPlan({ accountId: ORG, key: 'cancel' });
+        clock.set((await ledger.getSubscription(ORG)).nextRenewalAt + 1000);
+        await ledger.balance(ORG); // the plan ends at its renewal
+        const e = await refusal(ledger.subscribe({ accountId: ORG, key: 'again', plan: 'pro' }));
+        assert.equal(e.code, 'seat_limit_reached');
+        assert.deepEqual([e.data['members'], e.data['seats']], [5, 3]);
+        // A catalog that lowers the seats of the plan an organization is on: members wait.
+        await ledger.subscribe({ accountId: ORG, key: 'again-b', plan: 'business' });
+        const fewer = teamCatalog() as {
+          version: string;
+          plans: Record<string, { seats: number }>;
+        };
+        fewer.version = 'teams-test-2';
+        fewer.plans['business']!.seats = 3;
+        await ledger.loadCatalog(fewer);
+        await ledger.activateCatalog('teams-test-2');
+        const over = await refusal(
+          ledger.charge({ accountId: ORG, key: 'm1-c', credits: 1, attribution: { member: 'm1' } }),
+        );
+        assert.equal(over.code, 'seat_limit_reached');
+        await ledger.charge({
+          accountId: ORG,
+          key: 'own-c',
+          credits: 1,
+          attribution: { member: OWNER },
+        });
+      });
+    });
+
+    it('an owner is changed by owners only, and a removed member takes its keys along', async () => {
+      await withLedger(open, async ({ ledger, store }) => {
+        await organization(ledger, { plan: 'pro', members: ['m1'] });
+        const e = await refusal(
+          ledger.setMember({
+            accountId: ORG,
+            memberId: OWNER,
+            role: 'owner',
+            email: 'evil@example.test',
+            actor: 'admin',
+          }),
+        );
+        assert.equal(e.code, 'forbidden');
+        assert.equal((await ledger.getMember(ORG, OWNER)).email, null);
+        const { ApiKeys } = await import('../../src/service/api-keys.js');
+        const keys = new ApiKeys(store, { cacheMs: 0 });
+        const made = await keys.create({ scope: { accountId: ORG, memberId: 'm1' } });
+        assert.equal((await keys.authenticate(made.key))?.kind, 'member');
+        await ledger.removeMember({ accountId: ORG, memberId: 'm1' });
+        await ledger.setMember({ accountId: ORG, memberId: 'm1', role: 'admin' });
+        assert.equal(await keys.authenticate(made.key), null, 'the old key stays revoked');
+        assert.notEqual((await store.getApiKey(made.record.id))?.revokedAt, null);
+      });
+    });
+
+    it('inviting a member still invited replaces the code', async () => {
+      await withLedger(open, async ({ ledger }) => {
+        await organization(ledger, { plan: 'pro' });
+        const first = await ledger.setMember({
+          accountId: ORG,
+          memberId: 'iv',
+          role: 'member',
+          invite: true,
+        });
+        const second = await ledger.setMember({
+          accountId: ORG,
+          memberId: 'iv',
+          role: 'member',
+          invite: true,
+        });
+        assert.ok(first.invitationCode && second.invitationCode);
+        assert.notEqual(first.invitationCode, second.invitationCode);
+        const old = await refusal(
+          ledger.acceptInvitation({ accountId: ORG, memberId: 'iv', code: first.invitationCode }),
+        );
+        assert.equal(old.code, 'invalid_invitation');
+        const ok = await ledger.acceptInvitation({
+          accountId: ORG,
+          memberId: 'iv',
+          code: second.invitationCode,
+        });
+        assert.equal(ok.member.status, 'active');
+        assert.equal((await ledger.organization(ORG)).seats, 3);
+        await ledger
+          .changePlan({ accountId: ORG, key: 'down', plan: 'starter' })
+          .catch(() => undefined);
+        await ledger.removeMember({ accountId: ORG, memberId: 'iv' });
+        await ledger.changePlan({ accountId: ORG, key: 'down-2', plan: 'starter' });
+        assert.equal((await ledger.organization(ORG)).seats, 1, 'a pending downgrade counts');
+      });
+    });
   });
 }

@@ -5,6 +5,7 @@ import type { Hold } from '../../src/core/holds.js';
 import type { JournalTransaction } from '../../src/core/journal.js';
 import type { AccountRecord, ApiKeyRecord, Store } from '../../src/ledger/store.js';
 import type { Budget, BudgetAlert, Member, Project } from '../../src/core/teams.js';
+import type { RequestBatch } from '../../src/core/batches.js';
 
 /**
  * The one suite every Store adapter must pass (Hono-style: one interface, one shared suite).
@@ -869,6 +870,59 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
         assert.deepEqual(await w.transactionsSince('org-t', [], 0), [], 'no kinds, none');
         assert.deepEqual(await w.transactionsSince('org-u', ['charge'], 0), [elsewhere]);
       });
+    });
+
+    it('request batches: stored whole with their items; found by id alone with their holds', async () => {
+      const g = grant('acc-rb', { amount: 100, remaining: 100 });
+      const h1 = hold('acc-rb', g.id, { credits: 4, draws: [{ grantId: g.id, credits: 4 }] });
+      const h2 = hold('acc-rb', g.id);
+      const h3 = hold('acc-rb', g.id);
+      const batch: RequestBatch = {
+        accountId: 'acc-rb',
+        id: id('bat'),
+        idempotencyKey: 'session 1',
+        createdAt: T0,
+        expiresAt: T0 + 60_000,
+        catalogVersion: 'v1',
+        attribution: { member: 'm', project: 'p', labels: { phase: 'explore' } },
+        // Items in order, whatever the order of their hold ids.
+        items: [
+          { index: 0, holdId: h2.id, ref: 'prompt-1' },
+          { index: 1, holdId: h1.id, ref: null },
+        ],
+      };
+      await store.write(async (w) => {
+        await w.insertAccount(account('acc-rb'));
+        await w.insertAccount(account('acc-rc'));
+        await w.insertGrant(g);
+        for (const h of [h1, h2, h3]) await w.insertHold(h);
+        await w.insertRequestBatch(batch);
+      });
+      await store.write(async (w) => {
+        assert.deepEqual(await w.getRequestBatch('acc-rb', batch.id), batch);
+        assert.equal(await w.getRequestBatch('acc-rc', batch.id), undefined, 'its account only');
+        assert.equal(await w.getRequestBatch('acc-rb', 'bat_none'), undefined);
+        await w.resolveHold('acc-rb', h1.id, 'captured', 3, T0 + 1000);
+      });
+      const found = await store.findRequestBatch(batch.id);
+      assert.deepEqual(found?.batch, batch);
+      assert.deepEqual(found?.holds, [
+        h2,
+        { ...h1, status: 'captured', capturedCredits: 3, resolvedAt: T0 + 1000 },
+      ]);
+      assert.equal(await store.findRequestBatch('bat_none'), undefined);
+      // An item index twice, or a hold in two items, breaks the schema: nothing of it is kept.
+      for (const items of [
+        [
+          { index: 0, holdId: h3.id, ref: null },
+          { index: 0, holdId: h3.id, ref: null },
+        ],
+        [{ index: 0, holdId: h2.id, ref: null }],
+      ]) {
+        const bad = { ...batch, id: id('bat'), items };
+        await assert.rejects(store.write((w) => w.insertRequestBatch(bad)));
+        assert.equal(await store.findRequestBatch(bad.id), undefined);
+      }
     });
   });
 }

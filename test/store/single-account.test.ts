@@ -133,6 +133,12 @@ const ALLOWED: readonly { name: string; reason: string; matches: (sql: string) =
     matches: (s) => s === 'SELECT account_id FROM holds WHERE hold_id = $1',
   },
   {
+    name: 'findRequestBatch',
+    reason:
+      'a batch is addressed by its id alone, like a hold: a unique id, one row of one account (its items are then read by account).',
+    matches: (s) => s === 'SELECT * FROM request_batches WHERE batch_id = $1',
+  },
+  {
     name: 'api_keys',
     reason:
       'API keys are credentials checked before any account is known (an operator key has none); the table holds no credits.',
@@ -563,6 +569,26 @@ async function ledgerWorkload(ledger: Ledger, clock: FakeClock, accounts: readon
       ledger.grant({ accountId: a, key: 'g1', credits: 50, source: 'allocation', expiresAt: null }),
     ]),
   );
+  const requestBatches = await during('request batches (one burst)', [a, c], () =>
+    Promise.all([
+      ledger.holdBatch({
+        accountId: a,
+        key: 'b1',
+        items: [
+          { operation: 'image.generate', params: { resolution: '720p' }, ref: 'p1' },
+          { operation: 'image.edit', count: 2 },
+        ],
+      }),
+      ledger.holdBatch({ accountId: c, key: 'b1', items: [{ operation: 'image.generate' }] }),
+    ]),
+  );
+  const batchA = requestBatches[0].batch.id;
+  await during('a batch: one item captured, the rest released, its status', [a], async () => {
+    await ledger.captureBatchItem({ batchId: batchA, index: 0, key: 'bc1' });
+    await ledger.releaseBatch({ batchId: batchA, key: 'br1' });
+    await ledger.releaseBatch({ batchId: batchA, key: 'br1' });
+    await ledger.getBatch(batchA);
+  });
   for (const id of accounts) {
     await during(`reads of ${id}`, [id], async () => {
       await ledger.balance(id);

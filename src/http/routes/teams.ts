@@ -2,7 +2,7 @@ import type { App, Deps } from '../app.js';
 import { replayed } from '../app.js';
 import { accountInScope, ownUsageOnly, principalOf } from '../auth.js';
 import { actorOf } from '../../service/api-keys.js';
-import type { ErrorCode } from '../../core/errors.js';
+import { AmisiError, type ErrorCode } from '../../core/errors.js';
 import {
   AcceptInvitationRequest,
   AccountParams,
@@ -125,6 +125,7 @@ export async function teamRoutes(app: App, { ledger, keys }: Deps): Promise<void
         ...request.body,
         actor: actorOf(principalOf(request)),
       });
+      keys.forgetAccount(accountId);
       replayed(reply, r.replay);
       return reply.status(r.created ? 201 : 200).send(r);
     },
@@ -151,6 +152,7 @@ export async function teamRoutes(app: App, { ledger, keys }: Deps): Promise<void
         memberId,
         actor: actorOf(principalOf(request)),
       });
+      keys.forgetAccount(accountId);
       return reply.status(204).send();
     },
   );
@@ -158,9 +160,11 @@ export async function teamRoutes(app: App, { ledger, keys }: Deps): Promise<void
   app.post(
     '/v1/accounts/:accountId/members/:memberId/keys',
     {
-      config: { access: 'account', action: 'members.manage' },
+      config: { access: 'account', action: 'read' },
       schema: {
         summary: 'Make an API key for a member, limited by the member’s role',
+        description:
+          'A member key may make keys for its own member; an owner (or an account or operator key) for any member.',
         tags: ['teams'],
         params: MemberParams,
         body: CreateMemberKeyRequest,
@@ -172,6 +176,15 @@ export async function teamRoutes(app: App, { ledger, keys }: Deps): Promise<void
     },
     async (request, reply) => {
       const { accountId, memberId } = request.params;
+      const caller = principalOf(request);
+      // A key acts as its member: a member makes keys for itself; only an owner for others.
+      if (caller.kind === 'member' && caller.memberId !== memberId && caller.role !== 'owner') {
+        throw new AmisiError(
+          'forbidden',
+          `member "${caller.memberId}" may make keys for itself only (owners make them for others)`,
+          { role: caller.role },
+        );
+      }
       const member = await ledger.getMember(accountInScope(request, accountId), memberId);
       const made = await keys.create({
         scope: { accountId, memberId },

@@ -88,7 +88,8 @@ export const Attribution = Type.Object(
   { $id: 'Attribution', description: 'Who and what the credits are for (audits, budgets).' },
 );
 
-const AttributionInput = Type.Object(
+/** Who and what a hold, charge or batch is for, as given (inlined in request bodies). */
+export const AttributionInput = Type.Object(
   {
     member: Type.Optional(nullable(Id('The team member.'))),
     project: Type.Optional(nullable(Id('The project.'))),

@@ -1,7 +1,9 @@
 import type { TSchema } from '@sinclair/typebox';
+import * as batches from './batches.js';
 import * as catalog from './catalog.js';
 import { Problem } from './common.js';
 import * as credits from './credits.js';
+import * as insights from './insights.js';
 import * as operations from './operations.js';
 import * as plans from './plans.js';
 import * as purchases from './purchases.js';
@@ -12,9 +14,11 @@ import * as webhooks from './webhooks.js';
  * The route schemas: the one source of request validation, response serialization and the
  * OpenAPI document (and so of the typed SDK). Components are the schemas with an `$id`.
  */
+export * from './batches.js';
 export * from './catalog.js';
 export * from './common.js';
 export * from './credits.js';
+export * from './insights.js';
 export * from './operations.js';
 export * from './plans.js';
 export * from './problems.js';
@@ -25,10 +29,11 @@ export * from './webhooks.js';
 /** Every schema with an $id, registered once with the server (and so in the OpenAPI document). */
 export const components: readonly TSchema[] = [
   Problem,
-  ...[catalog, credits, plans, purchases, operations, teams, webhooks].flatMap((module) =>
-    Object.values(module).filter(
-      (value): value is TSchema =>
-        typeof value === 'object' && value !== null && typeof (value as TSchema).$id === 'string',
-    ),
+  ...[catalog, credits, plans, purchases, operations, teams, webhooks, insights, batches].flatMap(
+    (module) =>
+      Object.values(module).filter(
+        (value): value is TSchema =>
+          typeof value === 'object' && value !== null && typeof (value as TSchema).$id === 'string',
+      ),
   ),
 ];

@@ -99,7 +99,7 @@ export const PutMemberRequest = Type.Object(
     invite: Type.Optional(
       Type.Boolean({
         description:
-          'Add as invited: the answer carries an invitation code, shown once, that the member accepts with.',
+          'Add as invited: the answer carries an invitation code, shown once, that the member accepts with. For a member still invited, a new code replaces the old one.',
       }),
     ),
   },
@@ -110,6 +110,9 @@ export const MemberResult = Type.Object(
   {
     member: ref(Member),
     created: Type.Boolean({ description: 'true when this request added the member.' }),
+    invited: Type.Boolean({
+      description: 'true when this request made an invitation (invitationCode carries its code).',
+    }),
     replay: Replay,
     invitationCode: nullable(
       Type.String({ description: 'Shown only here, when an invitation was created.' }),

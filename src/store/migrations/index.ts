@@ -579,4 +579,56 @@ CREATE TABLE budget_alerts (
 );
 `,
   },
+  {
+    id: 9,
+    name: 'request batches',
+    // A batch is a list of requests of one account held together: one hold per item, so each
+    // item's figures live in its hold and a batch row never changes once written.
+    sqlite: `
+CREATE TABLE request_batches (
+  account_id TEXT NOT NULL,
+  batch_id TEXT NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  catalog_version TEXT NOT NULL,
+  attribution TEXT NOT NULL,
+  item_count INTEGER NOT NULL CHECK (item_count >= 1),
+  PRIMARY KEY (account_id, batch_id)
+) WITHOUT ROWID;
+CREATE INDEX request_batches_by_id ON request_batches (batch_id);
+CREATE TABLE request_batch_items (
+  account_id TEXT NOT NULL,
+  batch_id TEXT NOT NULL,
+  item_index INTEGER NOT NULL CHECK (item_index >= 0),
+  hold_id TEXT NOT NULL,
+  ref TEXT,
+  PRIMARY KEY (account_id, batch_id, item_index),
+  UNIQUE (account_id, hold_id)
+) WITHOUT ROWID;
+`,
+    postgres: `
+CREATE TABLE request_batches (
+  account_id TEXT NOT NULL,
+  batch_id TEXT NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  catalog_version TEXT NOT NULL,
+  attribution JSONB NOT NULL,
+  item_count INTEGER NOT NULL CHECK (item_count >= 1),
+  PRIMARY KEY (account_id, batch_id)
+);
+CREATE INDEX request_batches_by_id ON request_batches (batch_id);
+CREATE TABLE request_batch_items (
+  account_id TEXT NOT NULL,
+  batch_id TEXT NOT NULL,
+  item_index INTEGER NOT NULL CHECK (item_index >= 0),
+  hold_id TEXT NOT NULL,
+  ref TEXT,
+  PRIMARY KEY (account_id, batch_id, item_index),
+  UNIQUE (account_id, hold_id)
+);
+`,
+  },
 ];

@@ -62,11 +62,17 @@ import {
   toHold,
   toSubscription,
   toTransaction,
+  REQUEST_BATCH_COLUMNS,
+  REQUEST_BATCH_ITEM_COLUMNS,
+  requestBatchItemValues,
+  requestBatchValues,
+  toRequestBatch,
   type Row,
 } from '../rows.js';
 import type { Subscription } from '../../core/subscriptions.js';
 import type { Purchase } from '../../core/purchases.js';
 import type { AutoTopup } from '../../core/autotopup.js';
+import type { RequestBatch } from '../../core/batches.js';
 import type {
   Delivery,
   DeliveryAttempt,
@@ -735,7 +741,51 @@ class PostgresWriteTx implements WriteTx {
     );
     return r.rowCount === 1;
   }
+  async revokeMemberKeys(accountId: string, memberId: string, at: number) {
+    const r = await this.sql.run(
+      'UPDATE api_keys SET revoked_at = $1 WHERE account_id = $2 AND member_id = $3 AND revoked_at IS NULL',
+      [at, accountId, memberId],
+    );
+    return r.rowCount ?? 0;
+  }
+  async insertRequestBatch(b: RequestBatch) {
+    await this.sql.run(INSERT_REQUEST_BATCH, requestBatchValues(b), 'insert_request_batch');
+    await this.sql.run(
+      INSERT_REQUEST_BATCH_ITEMS,
+      columnArrays(
+        b.items,
+        (item) => requestBatchItemValues(b, item),
+        REQUEST_BATCH_ITEM_COLUMNS.length,
+      ),
+      'insert_request_batch_items',
+    );
+  }
+  async getRequestBatch(accountId: string, batchId: string) {
+    const [r] = await this.sql.rows(REQUEST_BATCH, [accountId, batchId], 'request_batch');
+    if (!r) return undefined;
+    const items = await this.sql.rows(
+      REQUEST_BATCH_ITEMS,
+      [accountId, batchId],
+      'request_batch_items',
+    );
+    return toRequestBatch(r, items);
+  }
 }
+
+const INSERT_REQUEST_BATCH = `INSERT INTO request_batches (${REQUEST_BATCH_COLUMNS.join(', ')}) VALUES (${REQUEST_BATCH_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`;
+const INSERT_REQUEST_BATCH_ITEMS = insertUnnest('request_batch_items', REQUEST_BATCH_ITEM_COLUMNS, [
+  'text',
+  'text',
+  'int',
+  'text',
+  'text',
+]);
+const REQUEST_BATCH = 'SELECT * FROM request_batches WHERE account_id = $1 AND batch_id = $2';
+const REQUEST_BATCH_ITEMS =
+  'SELECT * FROM request_batch_items WHERE account_id = $1 AND batch_id = $2 ORDER BY item_index';
+const REQUEST_BATCH_HOLDS = `SELECT i.item_index, i.ref, h.* FROM request_batch_items i
+  JOIN holds h ON h.account_id = i.account_id AND h.hold_id = i.hold_id
+  WHERE i.account_id = $1 AND i.batch_id = $2 ORDER BY i.item_index`;
 
 /** PostgreSQL types of SUBSCRIPTION_COLUMNS, in order (for unnest). */
 const SUBSCRIPTION_TYPES = [
@@ -1173,6 +1223,23 @@ export class PostgresStore implements Store {
       [before, limit],
     );
     return r.rowCount ?? 0;
+  }
+
+  async findRequestBatch(batchId: string) {
+    return this.snapshot(async (sql) => {
+      const [r] = await sql.rows(
+        'SELECT * FROM request_batches WHERE batch_id = $1',
+        [batchId],
+        'find_request_batch',
+      );
+      if (!r) return undefined;
+      const rows = await sql.rows(
+        REQUEST_BATCH_HOLDS,
+        [r.account_id, batchId],
+        'request_batch_holds',
+      );
+      return { batch: toRequestBatch(r, rows), holds: rows.map(toHold) };
+    });
   }
 
   async close(): Promise<void> {

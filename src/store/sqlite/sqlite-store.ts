@@ -64,11 +64,17 @@ import {
   toSubscription,
   toTransaction,
   TRANSACTION_COLUMNS,
+  REQUEST_BATCH_COLUMNS,
+  REQUEST_BATCH_ITEM_COLUMNS,
+  requestBatchItemValues,
+  requestBatchValues,
+  toRequestBatch,
   type Row,
 } from '../rows.js';
 import type { Subscription } from '../../core/subscriptions.js';
 import type { Purchase } from '../../core/purchases.js';
 import type { AutoTopup } from '../../core/autotopup.js';
+import type { RequestBatch } from '../../core/batches.js';
 import type {
   Delivery,
   DeliveryAttempt,
@@ -184,6 +190,12 @@ const SQL = {
   entries: 'SELECT * FROM entries WHERE transaction_id = ? AND account_id = ? ORDER BY line',
   activeCatalog: 'SELECT * FROM catalogs ORDER BY activated_at DESC, version DESC LIMIT 1',
   catalog: 'SELECT * FROM catalogs WHERE version = ?',
+  requestBatch: 'SELECT * FROM request_batches WHERE account_id = ? AND batch_id = ?',
+  requestBatchItems:
+    'SELECT * FROM request_batch_items WHERE account_id = ? AND batch_id = ? ORDER BY item_index',
+  requestBatchById: 'SELECT * FROM request_batches WHERE batch_id = ?',
+  requestBatchHolds:
+    'SELECT i.item_index, i.ref, h.* FROM request_batch_items i JOIN holds h ON h.account_id = i.account_id AND h.hold_id = i.hold_id WHERE i.account_id = ? AND i.batch_id = ? ORDER BY i.item_index',
 } as const;
 
 const GRANT_COLUMNS = [
@@ -645,6 +657,32 @@ class SqliteWriteTx extends Reads implements WriteTx {
       .get('UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL')
       .run(at, keyId);
     return r.changes === 1;
+  }
+  async revokeMemberKeys(accountId: string, memberId: string, at: number) {
+    const r = this.s
+      .get(
+        'UPDATE api_keys SET revoked_at = ? WHERE account_id = ? AND member_id = ? AND revoked_at IS NULL',
+      )
+      .run(at, accountId, memberId);
+    return r.changes;
+  }
+  async insertRequestBatch(b: RequestBatch) {
+    this.s.insertMany('request_batches', REQUEST_BATCH_COLUMNS, 1, (_i, out) => {
+      out.push(...requestBatchValues(b));
+    });
+    this.s.insertMany(
+      'request_batch_items',
+      REQUEST_BATCH_ITEM_COLUMNS,
+      b.items.length,
+      (i, out) => {
+        out.push(...requestBatchItemValues(b, b.items[i]!));
+      },
+    );
+  }
+  async getRequestBatch(accountId: string, batchId: string) {
+    const r = this.s.get(SQL.requestBatch).get(accountId, batchId) as Row | undefined;
+    if (!r) return undefined;
+    return toRequestBatch(r, this.s.get(SQL.requestBatchItems).all(accountId, batchId) as Row[]);
   }
 }
 
@@ -1117,6 +1155,17 @@ export class SqliteStore implements Store {
       )
       .run(before, limit);
     return r.changes;
+  }
+
+  async findRequestBatch(batchId: string) {
+    const { s } = this.readConnection();
+    // One read transaction: the batch and its holds are one snapshot.
+    return this.reader!.transaction(() => {
+      const r = s.get(SQL.requestBatchById).get(batchId) as Row | undefined;
+      if (!r) return undefined;
+      const rows = s.get(SQL.requestBatchHolds).all(r.account_id, batchId) as Row[];
+      return { batch: toRequestBatch(r, rows), holds: rows.map(toHold) };
+    })();
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,307 @@
+import {
+  firstItemOver,
+  MAX_BATCH_ITEMS,
+  priceBatch,
+  viewBatch,
+  type BatchItemRequest,
+  type BatchQuote,
+  type BatchView,
+  type RequestBatch,
+} from '../core/batches.js';
+import { AmisiError, assert, isAmisiError } from '../core/errors.js';
+import { planDraws, type Draw, type Grant } from '../core/grants.js';
+import { MAX_LABELS, type Attribution, type Hold } from '../core/holds.js';
+import type { AccountState, Batch } from './batch.js';
+import { onceRef, settleHold, writeHold, type Replayable } from './commands.js';
+import { requireAmount, requireAttribution, requireId } from './validate.js';
+
+/**
+ * Request batches (core/batches.ts): hold a list of requests all or nothing under one key, and
+ * release what is still held. Capturing or releasing one item is the item's hold's own capture
+ * or release (commands.ts resolve), so a batch adds no second way to resolve a hold.
+ */
+
+/** One item as checked: parameters and labels sorted, so equal requests fingerprint equally. */
+export interface BatchItem {
+  readonly operation: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly count?: number;
+  readonly ref: string | null;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+function invalidItems(message: string, value: unknown): never {
+  throw new AmisiError('invalid_argument', `items ${message}`, {
+    field: 'items',
+    value: typeof value === 'number' ? value : String(value),
+  });
+}
+
+/**
+ * The shape of a batch's items (what the catalog cannot check: the catalog prices them later).
+ * `batchLabels` are the batch's own labels: with an item's labels they may not pass MAX_LABELS.
+ */
+export function requireBatchItems(
+  value: unknown,
+  batchLabels: Readonly<Record<string, string>>,
+): BatchItem[] {
+  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_BATCH_ITEMS) {
+    invalidItems(
+      `must be a list of 1 to ${MAX_BATCH_ITEMS} requests`,
+      Array.isArray(value) ? value.length : value,
+    );
+  }
+  return (value as unknown[]).map((raw, index) => {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      invalidItems(`[${index}] must be an object with an operation`, raw);
+    }
+    const item = raw as BatchItemRequest;
+    const amount = requireAmount({ items: [item] });
+    const [priced] = amount.items ?? [];
+    assert(priced, 'an item amount has its one item');
+    const ref = item.ref == null ? null : requireId(item.ref, `items[${index}].ref`);
+    const labels = requireAttribution({ labels: item.labels ?? {} }).labels;
+    const merged = new Set([...Object.keys(batchLabels), ...Object.keys(labels)]);
+    if (merged.size > MAX_LABELS) {
+      throw new AmisiError(
+        'invalid_argument',
+        `item ${index} has ${merged.size} labels with the batch's: at most ${MAX_LABELS}`,
+        { field: `items[${index}].labels`, value: merged.size, item: index },
+      );
+    }
+    return {
+      operation: priced.operation,
+      params: priced.params ?? {},
+      ...(priced.count === undefined ? {} : { count: priced.count }),
+      ref,
+      labels,
+    };
+  });
+}
+
+export interface HoldBatchInput {
+  readonly accountId: string;
+  readonly key: string;
+  readonly items: readonly BatchItem[];
+  readonly ttlMs: number;
+  /** Member and project of every item, and the labels every item carries. */
+  readonly attribution: Attribution;
+}
+
+export interface BatchResult {
+  readonly batch: BatchView;
+}
+
+/**
+ * An organization's team rules and budgets, checked for the whole batch at once (its items share
+ * member and project, so the budgets covering one cover all). A budget refusal names the first
+ * item that takes the batch over the budget's headroom.
+ */
+async function guardBatch(
+  batch: Batch,
+  state: AccountState,
+  attribution: Attribution,
+  priced: BatchQuote,
+): Promise<void> {
+  try {
+    await batch.guardSpend(state, attribution, priced.credits);
+  } catch (e) {
+    if (!isAmisiError(e) || e.code !== 'budget_exceeded') throw e;
+    const d = e.data as { limit: number; used: number; held: number };
+    const credits = priced.items.map((i) => i.credits);
+    const item = firstItemOver(credits, d.limit - d.used - d.held);
+    assert(item >= 0, 'a batch over a budget has an item over it');
+    throw new AmisiError(
+      'budget_exceeded',
+      `${e.message}: the batch of ${credits.length} items takes ${priced.credits} credits and item ${item} is the first that does not fit`,
+      { ...e.data, item },
+    );
+  }
+}
+
+/**
+ * Each item's draws, planned in item order as if the items before it had been held: the batch is
+ * known to fit, so every item does. Planned before anything is written.
+ */
+function planItems(
+  state: AccountState,
+  priced: BatchQuote,
+  available: number,
+  now: number,
+): Draw[][] {
+  if (priced.credits > available) {
+    const item = firstItemOver(
+      priced.items.map((i) => i.credits),
+      available,
+    );
+    const line = priced.items[item]!;
+    throw new AmisiError(
+      'insufficient_credits',
+      `account ${state.account.id} needs ${priced.credits} credits for the batch of ${priced.items.length} items and has ${available} available: item ${item} (${line.operation}, ${line.credits} credits) is the first that does not fit`,
+      { accountId: state.account.id, required: priced.credits, available, item },
+    );
+  }
+  const grants = new Map<string, Grant>([...state.grants.values()].map((g) => [g.id, g]));
+  return priced.items.map((line) => {
+    const plan = planDraws([...grants.values()], line.credits, now);
+    assert(plan.ok, 'a batch that fits fits item by item');
+    for (const d of plan.draws) {
+      const g = grants.get(d.grantId)!;
+      grants.set(g.id, { ...g, remaining: g.remaining - d.credits });
+    }
+    return [...plan.draws];
+  });
+}
+
+/** The hold as it was made (a replay answers the batch as made, like a hold's replay). */
+const asMade = (h: Hold): Hold => ({ ...h, status: 'held', capturedCredits: 0, resolvedAt: null });
+
+async function requestBatchOf(batch: Batch, accountId: string, batchId: string) {
+  const record = await batch.tx.getRequestBatch(accountId, batchId);
+  assert(record, `batch ${batchId} of ${accountId} exists`);
+  return record;
+}
+
+/**
+ * Holds every item of the batch, or nothing: prices every item, checks the team rules and
+ * budgets and the credits for the whole batch, plans every item's draws, and only then writes
+ * one hold per item and the batch. A refusal names the item at fault and writes nothing.
+ */
+export async function holdBatch(
+  batch: Batch,
+  input: HoldBatchInput,
+): Promise<Replayable<BatchResult>> {
+  const { accountId, key } = input;
+  const state = await batch.account(accountId);
+  const { key: _key, ...request } = input;
+  return onceRef(
+    batch,
+    accountId,
+    key,
+    { op: 'batch.hold', ...request },
+    async () => {
+      const catalog = await batch.activeCatalog();
+      const priced = priceBatch(catalog.body, input.items);
+      await guardBatch(batch, state, input.attribution, priced);
+      const draws = planItems(state, priced, batch.available(state), batch.now);
+      // Decided: from here on, only writes.
+      const batchId = batch.newId('bat');
+      const expiresAt = batch.now + input.ttlMs;
+      const holds: Hold[] = [];
+      for (const { index, ref: _ref, ...line } of priced.items) {
+        const item = input.items[index]!;
+        const h: Hold = {
+          accountId,
+          id: batch.newId('hld'),
+          status: 'held',
+          credits: line.credits,
+          capturedCredits: 0,
+          draws: draws[index]!,
+          expiresAt,
+          createdAt: batch.now,
+          resolvedAt: null,
+          catalogVersion: priced.catalogVersion,
+          quote: { catalogVersion: priced.catalogVersion, credits: line.credits, lines: [line] },
+          attribution: {
+            member: input.attribution.member,
+            project: input.attribution.project,
+            labels: sortedLabels({ ...input.attribution.labels, ...item.labels }),
+          },
+        };
+        await writeHold(batch, state, h, key, { batch: { id: batchId, item: index } });
+        holds.push(h);
+      }
+      const record: RequestBatch = {
+        accountId,
+        id: batchId,
+        idempotencyKey: key,
+        createdAt: batch.now,
+        expiresAt,
+        catalogVersion: priced.catalogVersion,
+        attribution: input.attribution,
+        items: holds.map((h, index) => ({ index, holdId: h.id, ref: input.items[index]!.ref })),
+      };
+      await batch.insertRequestBatch(record);
+      return { result: { batch: viewBatch(record, holds) }, ref: batchId };
+    },
+    async (batchId) => {
+      const record = await requestBatchOf(batch, accountId, batchId);
+      const holds = await batch.holdsOf(
+        accountId,
+        record.items.map((i) => i.holdId),
+      );
+      return { batch: viewBatch(record, holds.map(asMade)) };
+    },
+  );
+}
+
+function sortedLabels(labels: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+export interface ReleaseBatchInput {
+  readonly accountId: string;
+  readonly batchId: string;
+  readonly key: string;
+}
+
+export interface ReleaseBatchResult extends BatchResult {
+  /** The items this release returned (those still held), in order. */
+  readonly released: readonly number[];
+  readonly releasedCredits: number;
+}
+
+/**
+ * Releases every item of the batch still held ("a partially captured batch releases the rest"):
+ * one release transaction per item, under the one key. Items already captured, released or
+ * expired stay as they are; with none held it changes nothing and says so.
+ */
+export async function releaseBatch(
+  batch: Batch,
+  input: ReleaseBatchInput,
+): Promise<Replayable<ReleaseBatchResult>> {
+  const { accountId, batchId, key } = input;
+  const state = await batch.account(accountId);
+  const holdsOf = (record: RequestBatch) =>
+    batch.holdsOf(
+      accountId,
+      record.items.map((i) => i.holdId),
+    );
+  const figures = (record: RequestBatch, holds: readonly Hold[], released: readonly number[]) => ({
+    batch: viewBatch(record, holds),
+    released,
+    releasedCredits: released.reduce((sum, i) => sum + holds[i]!.credits, 0),
+  });
+  return onceRef(
+    batch,
+    accountId,
+    key,
+    { op: 'batch.release', batchId },
+    async () => {
+      const record = await requestBatchOf(batch, accountId, batchId);
+      const holds = await holdsOf(record);
+      const open = record.items
+        .filter((i) => holds[i.index]!.status === 'held')
+        .map((i) => i.index);
+      // The first release transaction lists what this release returned: a replay reads it there.
+      let first: string | null = null;
+      for (const index of open) {
+        const r = await settleHold(batch, state, holds[index]!, 'release', 0, key, {
+          batch: { id: batchId, item: index, ...(first === null ? { released: open } : {}) },
+        });
+        first ??= r.transactionId;
+      }
+      return { result: figures(record, await holdsOf(record), open), ref: first ?? batchId };
+    },
+    async (ref) => {
+      const record = await requestBatchOf(batch, accountId, batchId);
+      let released: readonly number[] = [];
+      if (ref !== batchId) {
+        const t = await batch.transaction(accountId, ref);
+        released = (t.detail.batch as { released: number[] }).released;
+      }
+      // Every item was resolved by then, and a resolved hold never changes again.
+      return figures(record, await holdsOf(record), released);
+    },
+  );
+}
