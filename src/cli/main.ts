@@ -8,6 +8,7 @@ import { registerPayments } from './commands/payments.js';
 import { registerPlans } from './commands/plans.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerReads } from './commands/reads.js';
+import { registerReports } from './commands/reports.js';
 import { registerServe } from './commands/serve.js';
 import { registerKeys } from './commands/keys.js';
 import { registerWebhooks } from './commands/webhooks.js';
@@ -37,6 +38,7 @@ registerKeys(program, globals);
 registerWebhooks(program, globals);
 registerTeams(program, globals);
 registerInsights(program, globals);
+registerReports(program, globals);
 registerServe(program, globals);
 
 function usageError(e: CommanderError): AmisiError {

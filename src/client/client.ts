@@ -10,7 +10,7 @@ import type * as T from './types.js';
 /**
  * The typed client: one method per API operation, grouped by resource as the API's docs are
  * (accounts, catalog, quotes, grants, holds, charges, balance, history, subscriptions,
- * purchases, auto top-up, webhooks, teams, operations). Methods that change credits or money take WriteOptions: their
+ * purchases, auto top-up, webhooks, teams, operations, insights, reports). Methods that change credits or money take WriteOptions: their
  * Idempotency-Key is made once per call and reused by every retry of it.
  */
 
@@ -231,6 +231,20 @@ export interface InsightsApi {
   cheapestPacks(credits: number, options?: RequestOptions): Promise<T.PackCombination>;
 }
 
+/** Reports read from rollups: statements and audits of a cycle or range; outcomes of charges. */
+export interface ReportsApi {
+  /** Opening, granted by source, spent, expired, rolled over, refunded, closing. */
+  statement(
+    accountId: string,
+    query?: T.PeriodQuery,
+    options?: RequestOptions,
+  ): Promise<T.Statement>;
+  /** Usage by operation, resolution, member and project against the period before, with findings. */
+  audit(accountId: string, query?: T.PeriodQuery, options?: RequestOptions): Promise<T.Audit>;
+  /** Kept or discarded, with labels; idempotent by the transaction (no Idempotency-Key). */
+  recordOutcome(input: T.OutcomeInput, options?: RequestOptions): Promise<T.OutcomeResult>;
+}
+
 export interface AmisiClient {
   readonly accounts: AccountsApi;
   readonly catalog: CatalogApi;
@@ -248,6 +262,7 @@ export interface AmisiClient {
   readonly teams: TeamsApi;
   readonly operations: OperationsApi;
   readonly insights: InsightsApi;
+  readonly reports: ReportsApi;
 }
 
 const seg = encodeURIComponent;
@@ -420,6 +435,16 @@ function insightsApi(t: Transport): InsightsApi {
   };
 }
 
+function reportsApi(t: Transport): ReportsApi {
+  const account = (id: string) => `/v1/accounts/${seg(id)}`;
+  return {
+    statement: (id, query = {}, o) =>
+      t.send({ method: 'GET', path: `${account(id)}/statement`, query }, o),
+    audit: (id, query = {}, o) => t.send({ method: 'GET', path: `${account(id)}/audit`, query }, o),
+    recordOutcome: (input, o) => t.send({ method: 'POST', path: '/v1/outcomes', body: input }, o),
+  };
+}
+
 /** Flattens pages into their items. */
 async function* items<P, I>(source: AsyncIterable<P>, of: (page: P) => readonly I[]) {
   for await (const page of source) yield* of(page);
@@ -454,5 +479,6 @@ export function createClient(options: ClientOptions): AmisiClient {
     teams: teamsApi(t),
     operations: operationsApi(t),
     insights: insightsApi(t),
+    reports: reportsApi(t),
   };
 }

@@ -19,6 +19,7 @@ export type {
   OperationsApi,
   PurchasesApi,
   QuotesApi,
+  ReportsApi,
   SubscriptionsApi,
   WebhooksApi,
 } from './client.js';

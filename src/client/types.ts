@@ -129,3 +129,15 @@ export type PhaseLine = Static<typeof S.PhaseLine>;
 export type PhasePlan = Static<typeof S.PhasePlan>;
 export type PackLine = Static<typeof S.PackLine>;
 export type PackCombination = Static<typeof S.PackCombination>;
+
+export type PeriodQuery = Static<typeof S.PeriodQuery>;
+export type ReportPeriod = Static<typeof S.ReportPeriod>;
+export type Statement = Static<typeof S.Statement>;
+export type FlowTotal = Static<typeof S.FlowTotal>;
+export type UsageLine = Static<typeof S.UsageLine>;
+export type UsageReport = Static<typeof S.UsageReport>;
+export type Finding = Static<typeof S.Finding>;
+export type Audit = Static<typeof S.Audit>;
+export type OutcomeInput = Static<typeof S.OutcomeRequest>;
+export type Outcome = Static<typeof S.Outcome>;
+export type OutcomeResult = Static<typeof S.OutcomeResult>;

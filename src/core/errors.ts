@@ -47,6 +47,8 @@ export type ErrorCode =
   | 'invalid_invitation'
   | 'unknown_batch'
   | 'unknown_batch_item'
+  | 'unknown_transaction'
+  | 'not_a_charge'
   | 'internal';
 
 export interface ErrorInfo {
@@ -358,6 +360,20 @@ export const errorTable = {
     exit: 3,
     title: 'Unknown batch item',
     hint: 'Items are numbered from 0 in the order given; amisi batch show lists them.',
+    retryable: false,
+  },
+  unknown_transaction: {
+    status: 404,
+    exit: 3,
+    title: 'Unknown transaction',
+    hint: 'Check the transaction id printed by amisi charge or amisi capture (amisi history lists them).',
+    retryable: false,
+  },
+  not_a_charge: {
+    status: 409,
+    exit: 4,
+    title: 'Not a charge',
+    hint: 'Outcomes are recorded for charge and capture transactions only.',
     retryable: false,
   },
   internal: {

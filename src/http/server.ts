@@ -16,6 +16,7 @@ import { batchRoutes } from './routes/batches.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { creditRoutes } from './routes/credits.js';
 import { insightRoutes } from './routes/insights.js';
+import { reportRoutes } from './routes/reports.js';
 import { operationRoutes } from './routes/operations.js';
 import { planRoutes } from './routes/plans.js';
 import { purchaseRoutes } from './routes/purchases.js';
@@ -171,6 +172,7 @@ export async function buildServer(deps: Deps, options: ServerOptions): Promise<A
     teamRoutes,
     webhookRoutes,
     insightRoutes,
+    reportRoutes,
   ]) {
     await app.register(routes, deps);
   }

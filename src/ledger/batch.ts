@@ -30,6 +30,8 @@ import {
 import { planRenewal, type Subscription } from '../core/subscriptions.js';
 import { pendingPurchase, type Purchase } from '../core/purchases.js';
 import { assertBalanced, type Entry, type JournalTransaction } from '../core/journal.js';
+import { grantsNamed, holdNamed, RollupAccumulator } from '../core/rollups.js';
+import type { Outcome } from '../core/outcomes.js';
 import type { Ids } from './ports.js';
 import type {
   AccountRecord,
@@ -44,6 +46,9 @@ import type {
 function isCycleAllocation(g: Grant, at: number): boolean {
   return g.source === 'allocation' && g.expiresAt === at;
 }
+
+/** Journal transactions read per page by a rollup rebuild. */
+const REBUILD_PAGE = 5000;
 
 /** Journal transactions that are webhook events of their own. */
 const EVENT_OF_KIND: Partial<Record<JournalTransaction['kind'], WebhookEventType>> = {
@@ -123,6 +128,10 @@ export class Batch {
   /** Idempotency records read by prepare; null marks a key known to be unused. */
   private readonly seenKeys = new Map<string, IdempotencyRecord | null>();
   private readonly holds = new Map<string, Hold>();
+  /** What this batch's journal transactions add to their accounts' hourly rollups. */
+  private readonly rollups = new RollupAccumulator();
+  /** Outcomes recorded in this batch, by account and transaction (the last one wins). */
+  private readonly outcomes = new Map<string, Outcome>();
   private catalog: CatalogRecord | undefined;
   /** Writes made on behalf of commands (not of lazy maintenance). */
   commandWrites = 0;
@@ -696,6 +705,29 @@ export class Batch {
     });
   }
 
+  /** The outcome recorded for a transaction, in this batch or before. */
+  async outcome(accountId: string, transactionId: string): Promise<Outcome | undefined> {
+    return (
+      this.outcomes.get(`${accountId}\u0000${transactionId}`) ??
+      (await this.tx.getOutcome(accountId, transactionId))
+    );
+  }
+
+  putOutcome(outcome: Outcome): void {
+    this.wrote();
+    this.outcomes.set(`${outcome.accountId}\u0000${outcome.transactionId}`, outcome);
+  }
+
+  /** A journal transaction of the account, in this batch or before, or undefined. */
+  async findTransaction(
+    accountId: string,
+    transactionId: string,
+  ): Promise<JournalTransaction | undefined> {
+    const buffered = this.journal.get(transactionId);
+    if (buffered) return buffered.accountId === accountId ? buffered : undefined;
+    return this.tx.getTransaction(accountId, transactionId);
+  }
+
   /** A journal transaction written earlier, in this batch or before. */
   async transaction(accountId: string, transactionId: string): Promise<JournalTransaction> {
     const t =
@@ -712,7 +744,11 @@ export class Batch {
     if (this.dirtySubscriptions.size > 0)
       await this.tx.updateSubscriptions([...this.dirtySubscriptions.values()]);
     if (this.journal.size > 0) await this.tx.appendTransactions([...this.journal.values()]);
+    // Rollups change in the same transaction as the journal they sum (core/rollups.ts).
+    if (this.rollups.usage.size > 0) await this.tx.addUsage([...this.rollups.usage.values()]);
+    if (this.rollups.flows.size > 0) await this.tx.addFlows([...this.rollups.flows.values()]);
     if (this.idempotency.size > 0) await this.tx.putIdempotency([...this.idempotency.values()]);
+    if (this.outcomes.size > 0) await this.tx.putOutcomes([...this.outcomes.values()]);
     if (this.dirtyAutoTopups.size > 0)
       await this.tx.putAutoTopups([...this.dirtyAutoTopups.values()]);
     if (this.dirtyBudgets.size > 0) await this.tx.putBudgets([...this.dirtyBudgets.values()]);
@@ -738,6 +774,7 @@ export class Batch {
     assertBalanced(tx);
     this.wrote();
     this.journal.set(tx.id, tx);
+    await this.rollUp(tx);
     const type = EVENT_OF_KIND[tx.kind];
     if (type) {
       await this.emit(accountId, type, {
@@ -752,6 +789,90 @@ export class Batch {
       });
     }
     return tx.id;
+  }
+
+  /**
+   * Adds the transaction to the batch's rollups. The grants whose sources key its flows and a
+   * capture's hold (its quote lines) are in the batch already, but for a grant a capture drew
+   * empty, which is read once.
+   */
+  private async rollUp(t: JournalTransaction): Promise<void> {
+    const state = this.states.get(t.accountId);
+    assert(state, `account ${t.accountId} is loaded before its transactions are appended`);
+    for (const id of grantsNamed(t)) {
+      if (!state.grants.has(id) && !this.newGrants.has(id)) await this.grant(state, id);
+    }
+    const holdId = holdNamed(t);
+    if (holdId !== null) {
+      const h = await this.hold(t.accountId, holdId);
+      assert(h, `hold ${holdId} of ${t.accountId} exists`);
+    }
+    this.rollups.add(t, {
+      grantSource: (id) => (state.grants.get(id) ?? this.newGrants.get(id))!.source,
+      holdLines: (id) => this.holds.get(id)?.quote?.lines ?? [],
+    });
+  }
+
+  /**
+   * Rebuilds the account's rollups from its journal (delete, then insert), in this transaction:
+   * under the account's lock, so no other batch adds to them meanwhile, and this batch's own
+   * transactions, not in the journal yet, are added by the flush as usual. `onProgress` hears
+   * how many journal transactions were read so far.
+   */
+  async rebuildRollups(
+    state: AccountState,
+    onProgress?: (transactions: number) => void,
+  ): Promise<number> {
+    const accountId = state.account.id;
+    this.commandWrites += 1;
+    await this.tx.clearRollups(accountId);
+    const sources = new Map<string, Grant>();
+    const holds = new Map<string, Hold>();
+    const rebuilt = new RollupAccumulator();
+    let after: string | null = null;
+    let read = 0;
+    for (;;) {
+      const page: JournalTransaction[] = await this.tx.journalPage(accountId, after, REBUILD_PAGE);
+      if (page.length === 0) break;
+      const wanted = new Set<string>();
+      for (const t of page) {
+        for (const id of grantsNamed(t)) {
+          if (sources.has(id)) continue;
+          const g =
+            state.grants.get(id) ??
+            this.newGrants.get(id) ??
+            (await this.tx.getGrant(accountId, id));
+          assert(g, `grant ${id} of ${accountId} exists`);
+          sources.set(id, g);
+        }
+        const h = holdNamed(t);
+        if (h !== null && !holds.has(h)) wanted.add(h);
+      }
+      if (wanted.size > 0) {
+        for (const h of await this.tx.getHolds(
+          [...wanted].map((holdId) => ({ accountId, holdId })),
+        ))
+          holds.set(h.id, h);
+      }
+      for (const t of page) {
+        rebuilt.add(t, {
+          grantSource: (id) => sources.get(id)!.source,
+          holdLines: (id) => {
+            const h = holds.get(id);
+            assert(h, `hold ${id} of ${accountId} exists`);
+            return h.quote?.lines ?? [];
+          },
+        });
+        // A hold resolves once: its lines are not needed again.
+        if (t.kind === 'capture' && t.holdId !== null) holds.delete(t.holdId);
+      }
+      read += page.length;
+      after = page[page.length - 1]!.id;
+      onProgress?.(read);
+    }
+    await this.tx.addUsage([...rebuilt.usage.values()]);
+    await this.tx.addFlows([...rebuilt.flows.values()]);
+    return read;
   }
 
   /**

@@ -23,6 +23,20 @@ import * as subscriptions from './subscription-commands.js';
 import * as purchases from './purchase-commands.js';
 import * as webhooks from './webhook-commands.js';
 import * as teams from './team-commands.js';
+import * as reports from './report-commands.js';
+import { OUTCOMES, type Outcome } from '../core/outcomes.js';
+import { exactWindow, rangeTotals, type RangeTotals } from '../core/rollups.js';
+import {
+  buildStatement,
+  buildUsage,
+  findings,
+  previousPeriod,
+  resolvePeriod,
+  type Finding,
+  type PeriodInput,
+  type Statement,
+  type UsageReport,
+} from '../core/reports.js';
 import {
   BUDGET_MODES,
   BUDGET_PERIODS,
@@ -979,6 +993,147 @@ export class Ledger {
       total += n;
       if (n < 10_000) return total;
     }
+  }
+
+  /**
+   * Records what became of a charge or capture (kept or discarded, with labels such as concept,
+   * phase or use). Idempotent by its natural key: the same again is a replay, a change replaces.
+   */
+  async recordOutcome(input: {
+    accountId: string;
+    transactionId: string;
+    outcome: string;
+    labels?: Record<string, string>;
+  }): Promise<commands.Replayable<{ outcome: Outcome }>> {
+    const checked: reports.RecordOutcomeInput = {
+      accountId: requireId(input.accountId, 'account'),
+      transactionId: requireId(input.transactionId, 'transaction'),
+      outcome: requireOneOf(input.outcome, OUTCOMES, 'outcome'),
+      labels: requireAttribution({ labels: input.labels ?? {} }).labels,
+    };
+    return this.committer.submit((b) => reports.recordOutcome(b, checked), {
+      accountId: checked.accountId,
+    });
+  }
+
+  /** The period a report covers, and the one before it (see core/reports.ts resolvePeriod). */
+  private async periods(accountId: string, input: PeriodInput) {
+    // Settles what is due first (a renewal, expiries), so the current cycle is now's.
+    await this.balance(accountId);
+    const [account, sub] = await Promise.all([
+      this.getAccount(accountId),
+      this.store.getSubscription(accountId),
+    ]);
+    const basis = {
+      anchorAt: sub?.anchorAt ?? null,
+      accountCreatedAt: account.createdAt,
+      now: this.clock.now(),
+    };
+    const checked: PeriodInput = {
+      ...(input.cycle === undefined ? {} : { cycle: input.cycle }),
+      ...(input.from === undefined ? {} : { from: requireTime(input.from, 'from') }),
+      ...(input.to === undefined ? {} : { to: requireTime(input.to, 'until') }),
+    };
+    const period = resolvePeriod(basis, checked);
+    return { period, previous: previousPeriod(basis, period) };
+  }
+
+  /**
+   * Exact totals of [from, to) from the rollups of its whole hours and the journal of its edge
+   * hours, read as one snapshot; `before` adds every flow before `from` (an opening balance).
+   * An account whose journal predates its rollups is rebuilt first (once).
+   */
+  private async totals(
+    accountId: string,
+    p: { from: number; to: number },
+    want: { before: boolean; usage: boolean },
+  ): Promise<RangeTotals> {
+    const w = exactWindow(p.from, p.to);
+    const query = {
+      accountId,
+      hoursFrom: w.hoursFrom,
+      hoursTo: w.hoursTo,
+      journal: w.journal,
+      ...want,
+    };
+    let read = await this.store.rollupWindow(query);
+    if (read.pending) {
+      await this.rebuildRollups(accountId);
+      read = await this.store.rollupWindow(query);
+    }
+    return rangeTotals(w, read);
+  }
+
+  /**
+   * A statement of the account for a cycle (the current one by default), or a range: opening
+   * balance, granted by source, spent, expired, rolled over, lost to the cap, refunded, closing.
+   */
+  async statement(accountId: string, input: PeriodInput = {}): Promise<Statement> {
+    const { period } = await this.periods(accountId, input);
+    const totals = await this.totals(accountId, period, { before: true, usage: false });
+    return buildStatement(accountId, period, totals);
+  }
+
+  /** Credits and units by operation, resolution, member and project, against the period before. */
+  async usage(accountId: string, input: PeriodInput = {}): Promise<UsageReport> {
+    const { period, previous } = await this.periods(accountId, input);
+    const [current, before] = await Promise.all([
+      this.totals(accountId, period, { before: false, usage: true }),
+      this.totals(accountId, previous, { before: false, usage: true }),
+    ]);
+    return buildUsage(accountId, period, previous, current, before);
+  }
+
+  /** The usage report and its findings (each with the credits involved and the saving). */
+  async audit(
+    accountId: string,
+    input: PeriodInput = {},
+  ): Promise<{
+    usage: UsageReport;
+    findings: Finding[];
+    outcomes: number;
+    catalogVersion: string;
+  }> {
+    const { period, previous } = await this.periods(accountId, input);
+    const [current, before, outcomes, catalog] = await Promise.all([
+      this.totals(accountId, period, { before: false, usage: true }),
+      this.totals(accountId, previous, { before: false, usage: true }),
+      this.store.outcomesBetween(accountId, period.from, period.to),
+      this.activeCatalog(),
+    ]);
+    return {
+      usage: buildUsage(accountId, period, previous, current, before),
+      findings: findings({
+        catalog: catalog.body,
+        period,
+        previous,
+        flows: current.flows,
+        previousFlows: before.flows,
+        outcomes,
+      }),
+      outcomes: outcomes.length,
+      catalogVersion: catalog.version,
+    };
+  }
+
+  /** Outcomes of the account's charges and captures made in [from, to), oldest first. */
+  async outcomes(accountId: string, from: number, to: number): Promise<Outcome[]> {
+    await this.getAccount(accountId);
+    return this.store.outcomesBetween(accountId, requireTime(from, 'from'), requireTime(to, 'to'));
+  }
+
+  /**
+   * Recomputes one account's rollups from its journal in one write transaction (the account is
+   * locked meanwhile). `onProgress` hears the journal transactions read so far.
+   */
+  async rebuildRollups(
+    accountId: string,
+    onProgress?: (transactions: number) => void,
+  ): Promise<reports.RebuildResult> {
+    const id = requireId(accountId, 'account');
+    return this.committer.submit((b) => reports.rebuildRollups(b, id, onProgress), {
+      accountId: id,
+    });
   }
 
   /** Waits for every submitted change to commit. */

@@ -6,6 +6,14 @@ import type { Subscription } from '../core/subscriptions.js';
 import type { Purchase } from '../core/purchases.js';
 import type { AutoTopup } from '../core/autotopup.js';
 import type { RequestBatch } from '../core/batches.js';
+import type { Outcome } from '../core/outcomes.js';
+import type {
+  FlowIncrement,
+  FlowRow,
+  Interval,
+  UsageIncrement,
+  UsageRow,
+} from '../core/rollups.js';
 import type {
   AccountKind,
   Budget,
@@ -115,6 +123,37 @@ export interface AccountKey {
 export interface HoldRef {
   readonly accountId: string;
   readonly holdId: string;
+}
+
+/** What a report over a time range reads, as one snapshot (core/rollups.ts exactWindow). */
+export interface RollupWindowQuery {
+  readonly accountId: string;
+  /** Whole hours [hoursFrom, hoursTo) whose rollups are summed (hour starts). */
+  readonly hoursFrom: number;
+  readonly hoursTo: number;
+  /** Also sum the flows of every hour before hoursFrom (an opening balance). */
+  readonly before: boolean;
+  /** Also sum usage (a statement needs flows only). */
+  readonly usage: boolean;
+  /** Journal intervals read exactly, each inside one hour (the partial hours at the edges). */
+  readonly journal: readonly Interval[];
+}
+
+export interface RollupWindow {
+  /** Flows summed per flow and key over the hours before hoursFrom (empty unless `before`). */
+  readonly flowsBefore: readonly FlowRow[];
+  /** Flows summed per flow and key over [hoursFrom, hoursTo). */
+  readonly flows: readonly FlowRow[];
+  /** Usage summed per dim and key over [hoursFrom, hoursTo) (empty unless `usage`). */
+  readonly usage: readonly UsageRow[];
+  /** The journal transactions created in the intervals, oldest first, with their entries. */
+  readonly transactions: readonly JournalTransaction[];
+  /** The grants those transactions name (for their sources). */
+  readonly grants: readonly Grant[];
+  /** The holds their captures resolved (for their quote lines). */
+  readonly holds: readonly Hold[];
+  /** The account's journal predates its rollups: they need a rebuild (amisi rollups rebuild). */
+  readonly pending: boolean;
 }
 
 export const API_KEY_SCOPES = ['operator', 'account'] as const;
@@ -266,6 +305,23 @@ export interface WriteTx {
   putCatalog(record: CatalogRecord): Promise<boolean>;
   activateCatalog(version: string, at: number): Promise<void>;
 
+  /** Adds these increments to usage_hourly (rows with the same key add up; one key per row). */
+  addUsage(rows: readonly UsageIncrement[]): Promise<void>;
+  /** Adds these increments to flows_hourly, widening each row's first and last transaction. */
+  addFlows(rows: readonly FlowIncrement[]): Promise<void>;
+  /** Deletes the account's rollups and its mark as pending a rebuild (a rebuild starts here). */
+  clearRollups(accountId: string): Promise<void>;
+  /** The account's journal in id order after `afterId` (null: from the start), with entries. */
+  journalPage(
+    accountId: string,
+    afterId: string | null,
+    limit: number,
+  ): Promise<JournalTransaction[]>;
+  /** The outcome recorded for a charge or capture of the account, if any. */
+  getOutcome(accountId: string, transactionId: string): Promise<Outcome | undefined>;
+  /** Inserts or replaces outcomes (keyed by account and transaction; one row per key). */
+  putOutcomes(outcomes: readonly Outcome[]): Promise<void>;
+
   /** Inserts a request batch with its items (their holds are inserted by the batch too). */
   insertRequestBatch(batch: RequestBatch): Promise<void>;
   /** A request batch of the account, with its items in order. */
@@ -331,6 +387,14 @@ export interface Store {
   countOpenHolds(): Promise<number>;
   /** Deletes idempotency records created before `before`; returns how many. */
   purgeIdempotency(before: number, limit: number): Promise<number>;
+  /** Rollups of a time range and the journal of its edge hours, as one snapshot. */
+  rollupWindow(query: RollupWindowQuery): Promise<RollupWindow>;
+  /** Outcomes of the account's charges and captures created in [from, to), oldest first. */
+  outcomesBetween(accountId: string, from: number, to: number): Promise<Outcome[]>;
+  /** Accounts whose rollups await a rebuild, in id order after `afterId` (crosses accounts). */
+  accountsPendingRollups(afterId: string | null, limit: number): Promise<string[]>;
+  /** A journal transaction of the account with its entries. */
+  getTransaction(accountId: string, transactionId: string): Promise<JournalTransaction | undefined>;
   /**
    * A request batch found by its id alone (crosses accounts: an index lookup, like findHold),
    * with its items' holds, read as one snapshot.

@@ -7,6 +7,15 @@ import type { AutoTopup } from '../core/autotopup.js';
 import type { Delivery, DeliveryAttempt, WebhookEndpoint, WebhookEvent } from '../core/webhooks.js';
 import type { Subscription } from '../core/subscriptions.js';
 import type { RequestBatch, RequestBatchItem } from '../core/batches.js';
+import type { Outcome, OutcomeKind } from '../core/outcomes.js';
+import type {
+  Flow,
+  FlowIncrement,
+  FlowRow,
+  UsageDim,
+  UsageIncrement,
+  UsageRow,
+} from '../core/rollups.js';
 import {
   ACCOUNT_KINDS,
   ALERT_THRESHOLDS,
@@ -695,5 +704,87 @@ export function toRequestBatch(r: Row, items: readonly Row[]): RequestBatch {
     catalogVersion: r.catalog_version as string,
     attribution: json<RequestBatch['attribution']>(r.attribution),
     items: out,
+  };
+}
+
+export const USAGE_COLUMNS = ['account_id', 'hour', 'dim', 'key', 'credits', 'units'] as const;
+
+export function usageValues(u: UsageIncrement): unknown[] {
+  return [u.accountId, u.hour, u.dim, u.key, u.credits, u.units];
+}
+
+export const FLOW_COLUMNS = [
+  'account_id',
+  'hour',
+  'flow',
+  'key',
+  'credits',
+  'first_transaction_id',
+  'last_transaction_id',
+] as const;
+
+export function flowValues(f: FlowIncrement): unknown[] {
+  return [f.accountId, f.hour, f.flow, f.key, f.credits, f.firstTransactionId, f.lastTransactionId];
+}
+
+export function toUsageRow(r: Row): UsageRow {
+  return {
+    dim: r.dim as UsageDim,
+    key: r.key as string,
+    credits: int(r.credits, 'usage credits'),
+    units: int(r.units, 'usage units'),
+  };
+}
+
+export function toFlowRow(r: Row): FlowRow {
+  return { flow: r.flow as Flow, key: r.key as string, credits: int(r.credits, 'flow credits') };
+}
+
+export const OUTCOME_COLUMNS = [
+  'account_id',
+  'transaction_id',
+  'outcome',
+  'labels',
+  'credits',
+  'operation',
+  'resolution',
+  'units',
+  'member',
+  'project',
+  'created_at',
+  'recorded_at',
+] as const;
+
+export function outcomeValues(o: Outcome): unknown[] {
+  return [
+    o.accountId,
+    o.transactionId,
+    o.outcome,
+    JSON.stringify(o.labels),
+    o.credits,
+    o.operation,
+    o.resolution,
+    o.units,
+    o.member,
+    o.project,
+    o.createdAt,
+    o.recordedAt,
+  ];
+}
+
+export function toOutcome(r: Row): Outcome {
+  return {
+    accountId: r.account_id as string,
+    transactionId: r.transaction_id as string,
+    outcome: r.outcome as OutcomeKind,
+    labels: json<Record<string, string>>(r.labels),
+    credits: int(r.credits, 'outcome credits'),
+    operation: r.operation as string,
+    resolution: text(r.resolution),
+    units: int(r.units, 'outcome units'),
+    member: text(r.member),
+    project: text(r.project),
+    createdAt: int(r.created_at, 'outcome created_at'),
+    recordedAt: int(r.recorded_at, 'outcome recorded_at'),
   };
 }

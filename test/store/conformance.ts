@@ -924,5 +924,237 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
         assert.equal(await store.findRequestBatch(bad.id), undefined);
       }
     });
+
+    it('rollups: increments add up per hour and key; a window sums hours and reads its edges', async () => {
+      const H = 3_600_000;
+      const h0 = T0 + 10 * H;
+      const g = grant('acc-ru', { source: 'allocation', amount: 100, remaining: 100 });
+      const gp = grant('acc-ru', { source: 'purchase', amount: 20, remaining: 20 });
+      const h = hold('acc-ru', g.id, {
+        quote: {
+          catalogVersion: 'v1',
+          credits: 3,
+          lines: [
+            {
+              operation: 'image.generate',
+              params: { resolution: '4k' },
+              unit: 'image',
+              unitCredits: 3,
+              count: 1,
+              credits: 3,
+            },
+          ],
+        },
+      });
+      // Ids out of time order on purpose: the hour keeps its lowest and highest id.
+      const charge = (n: string, at: number) =>
+        tx('acc-ru', {
+          id: `txn_${n}`,
+          kind: 'charge',
+          createdAt: at,
+          grantId: null,
+          detail: {
+            credits: 2,
+            attribution: { member: null, project: null, labels: {} },
+            lines: [],
+          },
+          entries: [
+            { book: 'grant', grantId: gp.id, holdId: null, credits: -2 },
+            { book: 'consumed', grantId: gp.id, holdId: null, credits: 2 },
+          ],
+        });
+      const c1 = charge('00000000000000000000000001', h0 + 10 * 60_000);
+      const c2 = charge('00000000000000000000000003', h0 + 50 * 60_000);
+      const c3 = charge('00000000000000000000000002', h0 + H + 5 * 60_000);
+      const capture = tx('acc-ru', {
+        id: 'txn_00000000000000000000000004',
+        kind: 'capture',
+        createdAt: h0 + 2 * H + 1,
+        grantId: null,
+        holdId: h.id,
+        entries: [
+          { book: 'held', grantId: g.id, holdId: h.id, credits: -3 },
+          { book: 'consumed', grantId: g.id, holdId: h.id, credits: 3 },
+        ],
+      });
+      const flow = (
+        hour: number,
+        flow: 'consumed' | 'granted',
+        key: string,
+        credits: number,
+        first: string,
+        last: string,
+      ) => ({
+        accountId: 'acc-ru',
+        hour,
+        flow,
+        key,
+        credits,
+        firstTransactionId: first,
+        lastTransactionId: last,
+      });
+      await store.write(async (w) => {
+        await w.insertAccount(account('acc-ru'));
+        await w.insertAccount(account('acc-rv'));
+        await w.insertGrants([g, gp]);
+        await w.insertHold(h);
+        await w.appendTransactions([c1, c2, c3, capture]);
+        await w.addFlows([
+          flow(h0 - H, 'granted', 'allocation', 100, 'txn_0', 'txn_0'),
+          flow(h0, 'consumed', 'purchase', 2, c1.id, c1.id),
+          flow(h0 + H, 'consumed', 'purchase', 2, c3.id, c3.id),
+        ]);
+        await w.addUsage([
+          {
+            accountId: 'acc-ru',
+            hour: h0,
+            dim: 'operation',
+            key: '(credits)',
+            credits: 2,
+            units: 0,
+          },
+        ]);
+        await w.addFlows([
+          { ...flow(h0, 'consumed', 'purchase', 2, c2.id, c2.id), accountId: 'acc-rv' },
+        ]);
+      });
+      // A second batch adds to the same rows and widens the hour's ids.
+      await store.write(async (w) => {
+        await w.addFlows([
+          flow(h0, 'consumed', 'purchase', 2, c2.id, c2.id),
+          flow(h0 + 2 * H, 'consumed', 'allocation', 3, capture.id, capture.id),
+        ]);
+        await w.addUsage([
+          {
+            accountId: 'acc-ru',
+            hour: h0,
+            dim: 'operation',
+            key: '(credits)',
+            credits: 2,
+            units: 0,
+          },
+          {
+            accountId: 'acc-ru',
+            hour: h0 + 2 * H,
+            dim: 'resolution',
+            key: '4k',
+            credits: 3,
+            units: 1,
+          },
+        ]);
+      });
+      const sorted = <T extends { key: string }>(rows: readonly T[]) =>
+        [...rows].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+      const whole = await store.rollupWindow({
+        accountId: 'acc-ru',
+        hoursFrom: h0,
+        hoursTo: h0 + 3 * H,
+        before: true,
+        usage: true,
+        journal: [],
+      });
+      assert.deepEqual(whole.flowsBefore, [{ flow: 'granted', key: 'allocation', credits: 100 }]);
+      assert.deepEqual(
+        sorted(whole.flows),
+        sorted([
+          { flow: 'consumed', key: 'purchase', credits: 6 },
+          { flow: 'consumed', key: 'allocation', credits: 3 },
+        ]),
+      );
+      assert.deepEqual(
+        sorted(whole.usage),
+        sorted([
+          { dim: 'operation', key: '(credits)', credits: 4, units: 0 },
+          { dim: 'resolution', key: '4k', credits: 3, units: 1 },
+        ]),
+      );
+      assert.deepEqual(whole.transactions, []);
+      assert.equal(whole.pending, false);
+      // The edges: the journal of [h0 + 20 min, h0 + 1 h) and [h0 + 2 h, h0 + 2 h + 1 ms).
+      const edges = await store.rollupWindow({
+        accountId: 'acc-ru',
+        hoursFrom: h0 + H,
+        hoursTo: h0 + 2 * H,
+        before: false,
+        usage: false,
+        journal: [
+          { from: h0 + 20 * 60_000, to: h0 + H },
+          { from: h0 + 2 * H, to: h0 + 2 * H + 2 },
+        ],
+      });
+      assert.deepEqual(edges.flowsBefore, []);
+      assert.deepEqual(edges.usage, []);
+      assert.deepEqual(edges.flows, [{ flow: 'consumed', key: 'purchase', credits: 2 }]);
+      assert.deepEqual(edges.transactions, [c2, capture]);
+      assert.deepEqual(
+        sorted(edges.grants.map((x) => ({ key: x.id }))),
+        sorted([{ key: g.id }, { key: gp.id }]),
+      );
+      assert.deepEqual(edges.holds, [h]);
+      // Another account's rows are its own.
+      const other = await store.rollupWindow({
+        accountId: 'acc-rv',
+        hoursFrom: 0,
+        hoursTo: h0 + 3 * H,
+        before: false,
+        usage: true,
+        journal: [{ from: h0, to: h0 + H }],
+      });
+      assert.deepEqual(other.flows, [{ flow: 'consumed', key: 'purchase', credits: 2 }]);
+      assert.deepEqual(other.transactions, []);
+      // The journal page by page, in id order; then a rebuild starts by clearing.
+      await store.write(async (w) => {
+        const first = await w.journalPage('acc-ru', null, 2);
+        assert.deepEqual(first, [c1, c3]);
+        assert.deepEqual(await w.journalPage('acc-ru', c3.id, 10), [c2, capture]);
+        await w.clearRollups('acc-ru');
+      });
+      const cleared = await store.rollupWindow({
+        accountId: 'acc-ru',
+        hoursFrom: 0,
+        hoursTo: h0 + 3 * H,
+        before: true,
+        usage: true,
+        journal: [],
+      });
+      assert.deepEqual([cleared.flows, cleared.usage, cleared.flowsBefore], [[], [], []]);
+      assert.deepEqual(await store.accountsPendingRollups(null, 10), []);
+      assert.deepEqual(await store.getTransaction('acc-ru', c1.id), c1);
+      assert.equal(await store.getTransaction('acc-rv', c1.id), undefined, 'its account only');
+    });
+    it('outcomes: upserted by account and transaction, read back by the time of the charge', async () => {
+      const outcome = (
+        transactionId: string,
+        createdAt: number,
+        over: Record<string, unknown> = {},
+      ) => ({
+        accountId: 'acc-oc',
+        transactionId,
+        outcome: 'kept' as const,
+        labels: { concept: 'fox', use: 'print' },
+        credits: 3,
+        operation: 'image.generate',
+        resolution: '4k',
+        units: 1,
+        member: 'mia',
+        project: null,
+        createdAt,
+        recordedAt: T0 + 5000,
+        ...over,
+      });
+      const a = outcome('txn_a', T0 + 100);
+      const b = outcome('txn_b', T0 + 200, { outcome: 'discarded', labels: {}, resolution: null });
+      await store.write(async (w) => {
+        await w.insertAccount(account('acc-oc'));
+        await w.putOutcomes([a, b]);
+        assert.deepEqual(await w.getOutcome('acc-oc', 'txn_a'), a);
+        assert.equal(await w.getOutcome('acc-a', 'txn_a'), undefined);
+      });
+      const changed = { ...a, outcome: 'discarded' as const, recordedAt: T0 + 6000 };
+      await store.write((w) => w.putOutcomes([changed]));
+      assert.deepEqual(await store.outcomesBetween('acc-oc', T0, T0 + 1000), [changed, b]);
+      assert.deepEqual(await store.outcomesBetween('acc-oc', T0 + 150, T0 + 200), []);
+      assert.deepEqual(await store.outcomesBetween('acc-a', T0, T0 + 1000), []);
+    });
   });
 }

@@ -15,6 +15,7 @@ import {
   withLedger,
   type GlobalOptions,
 } from '../context.js';
+import { rollupsHint } from './reports.js';
 import { ensureCatalog } from './setup.js';
 
 type Globals = () => GlobalOptions;
@@ -108,6 +109,8 @@ export function registerServe(program: Command, globals: Globals): void {
             'amisi serve: ready; API docs at /docs, OpenAPI at /openapi.json',
           );
           await hintWithoutKeys(ledger.store, globals(), (msg) => app.log.warn(msg));
+          const rollups = await rollupsHint(ledger.store);
+          if (rollups) app.log.warn(rollups);
           const jobs = config.jobs
             ? startJobs(ledger, purchases, config.jobIntervalMs, app.log)
             : null;

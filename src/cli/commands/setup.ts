@@ -11,6 +11,7 @@ import {
   type GlobalOptions,
 } from '../context.js';
 import { iso, output, pairs, table } from '../output.js';
+import { rollupsHint } from './reports.js';
 
 type Globals = () => GlobalOptions;
 
@@ -87,6 +88,8 @@ export function registerSetup(program: Command, globals: Globals): void {
               ]),
             { catalogVersion: loaded.catalog.version, replay: loaded.replay },
           );
+          const hint = await rollupsHint(ledger.store);
+          if (hint && !out.json) process.stderr.write(`hint: ${hint}\n`);
         },
         { create: true },
       );
@@ -102,6 +105,8 @@ export function registerSetup(program: Command, globals: Globals): void {
           out.print(() => `database is up to date (${ledger.store.kind})`, {
             kind: ledger.store.kind,
           });
+          const hint = await rollupsHint(ledger.store);
+          if (hint && !out.json) process.stderr.write(`hint: ${hint}\n`);
         },
         { create: true },
       );

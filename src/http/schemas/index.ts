@@ -7,6 +7,7 @@ import * as insights from './insights.js';
 import * as operations from './operations.js';
 import * as plans from './plans.js';
 import * as purchases from './purchases.js';
+import * as reports from './reports.js';
 import * as teams from './teams.js';
 import * as webhooks from './webhooks.js';
 
@@ -23,17 +24,28 @@ export * from './operations.js';
 export * from './plans.js';
 export * from './problems.js';
 export * from './purchases.js';
+export * from './reports.js';
 export * from './teams.js';
 export * from './webhooks.js';
 
 /** Every schema with an $id, registered once with the server (and so in the OpenAPI document). */
 export const components: readonly TSchema[] = [
   Problem,
-  ...[catalog, credits, plans, purchases, operations, teams, webhooks, insights, batches].flatMap(
-    (module) =>
-      Object.values(module).filter(
-        (value): value is TSchema =>
-          typeof value === 'object' && value !== null && typeof (value as TSchema).$id === 'string',
-      ),
+  ...[
+    catalog,
+    credits,
+    plans,
+    purchases,
+    operations,
+    teams,
+    webhooks,
+    insights,
+    batches,
+    reports,
+  ].flatMap((module) =>
+    Object.values(module).filter(
+      (value): value is TSchema =>
+        typeof value === 'object' && value !== null && typeof (value as TSchema).$id === 'string',
+    ),
   ),
 ];

@@ -15,6 +15,8 @@ import type {
   DeliveryQuery,
   HoldRef,
   IdempotencyRecord,
+  RollupWindow,
+  RollupWindowQuery,
   Store,
   WriteTx,
 } from '../../ledger/store.js';
@@ -67,8 +69,19 @@ import {
   requestBatchItemValues,
   requestBatchValues,
   toRequestBatch,
+  FLOW_COLUMNS,
+  flowValues,
+  OUTCOME_COLUMNS,
+  outcomeValues,
+  toFlowRow,
+  toOutcome,
+  toUsageRow,
+  USAGE_COLUMNS,
+  usageValues,
   type Row,
 } from '../rows.js';
+import { hourCeil, hourOf, type FlowIncrement, type UsageIncrement } from '../../core/rollups.js';
+import type { Outcome } from '../../core/outcomes.js';
 import type { Subscription } from '../../core/subscriptions.js';
 import type { Purchase } from '../../core/purchases.js';
 import type { AutoTopup } from '../../core/autotopup.js';
@@ -159,6 +172,61 @@ const INSERT_BUDGET_ALERTS = insertUnnest(
   BUDGET_ALERT_COLUMNS,
   BUDGET_ALERT_TYPES,
 );
+
+/** Rollups add up: a row already there for the key gets the increment added. */
+const ADD_USAGE =
+  insertUnnest('usage_hourly', USAGE_COLUMNS, [
+    'text',
+    'bigint',
+    'text',
+    'text',
+    'bigint',
+    'bigint',
+  ]) +
+  ' ON CONFLICT (account_id, hour, dim, key) DO UPDATE SET credits = usage_hourly.credits + excluded.credits, units = usage_hourly.units + excluded.units';
+const ADD_FLOWS =
+  insertUnnest('flows_hourly', FLOW_COLUMNS, [
+    'text',
+    'bigint',
+    'text',
+    'text',
+    'bigint',
+    'text',
+    'text',
+  ]) +
+  ' ON CONFLICT (account_id, hour, flow, key) DO UPDATE SET credits = flows_hourly.credits + excluded.credits, first_transaction_id = LEAST(flows_hourly.first_transaction_id, excluded.first_transaction_id), last_transaction_id = GREATEST(flows_hourly.last_transaction_id, excluded.last_transaction_id)';
+const PUT_OUTCOMES =
+  insertUnnest('outcomes', OUTCOME_COLUMNS, [
+    'text',
+    'text',
+    'text',
+    'jsonb',
+    'bigint',
+    'text',
+    'text',
+    'bigint',
+    'text',
+    'text',
+    'bigint',
+    'bigint',
+  ]) + upsertClause(OUTCOME_COLUMNS, 2);
+
+/** Rollup reads: see Store.rollupWindow. */
+const ROLLUP_SQL = {
+  flowsBefore:
+    'SELECT flow, key, SUM(credits) AS credits FROM flows_hourly WHERE account_id = $1 AND hour < $2 GROUP BY flow, key',
+  flowsBetween:
+    'SELECT flow, key, SUM(credits) AS credits FROM flows_hourly WHERE account_id = $1 AND hour >= $2 AND hour < $3 GROUP BY flow, key',
+  usageBetween:
+    'SELECT dim, key, SUM(credits) AS credits, SUM(units) AS units FROM usage_hourly WHERE account_id = $1 AND hour >= $2 AND hour < $3 GROUP BY dim, key',
+  hourBounds:
+    'SELECT MIN(first_transaction_id) AS lo, MAX(last_transaction_id) AS hi FROM flows_hourly WHERE account_id = $1 AND hour >= $2 AND hour < $3',
+  transactionsIn:
+    'SELECT * FROM transactions WHERE account_id = $1 AND transaction_id >= $2 AND transaction_id <= $3 AND created_at >= $4 AND created_at < $5 ORDER BY transaction_id',
+  grants: 'SELECT * FROM grants WHERE account_id = $1 AND grant_id = ANY($2::text[])',
+  holds: 'SELECT * FROM holds WHERE account_id = $1 AND hold_id = ANY($2::text[])',
+  pending: 'SELECT 1 AS pending FROM rollups_pending WHERE account_id = $1',
+} as const;
 
 const MEMBERS = 'SELECT * FROM members WHERE account_id = $1 ORDER BY member_id';
 const MEMBER = 'SELECT * FROM members WHERE account_id = $1 AND member_id = $2';
@@ -770,6 +838,47 @@ class PostgresWriteTx implements WriteTx {
     );
     return toRequestBatch(r, items);
   }
+  async addUsage(rows: readonly UsageIncrement[]) {
+    if (rows.length === 0) return;
+    await this.sql.run(
+      ADD_USAGE,
+      columnArrays(rows, usageValues, USAGE_COLUMNS.length),
+      'add_usage',
+    );
+  }
+  async addFlows(rows: readonly FlowIncrement[]) {
+    if (rows.length === 0) return;
+    await this.sql.run(ADD_FLOWS, columnArrays(rows, flowValues, FLOW_COLUMNS.length), 'add_flows');
+  }
+  async clearRollups(accountId: string) {
+    for (const table of ['usage_hourly', 'flows_hourly', 'rollups_pending'])
+      await this.sql.run(`DELETE FROM ${table} WHERE account_id = $1`, [accountId]);
+  }
+  async journalPage(accountId: string, afterId: string | null, limit: number) {
+    const rows = await this.sql.rows(
+      'SELECT * FROM transactions WHERE account_id = $1 AND transaction_id > $2 ORDER BY transaction_id LIMIT $3',
+      [accountId, afterId ?? '', limit],
+      'journal_page',
+    );
+    return transactionsWithEntries(this.sql, rows);
+  }
+  async getOutcome(accountId: string, transactionId: string) {
+    const [r] = await this.sql.rows(
+      'SELECT * FROM outcomes WHERE account_id = $1 AND transaction_id = $2',
+      [accountId, transactionId],
+      'get_outcome',
+    );
+    return r ? toOutcome(r) : undefined;
+  }
+  async putOutcomes(outcomes: readonly Outcome[]) {
+    if (outcomes.length === 0) return;
+    const rows = lastByKey(outcomes, (o) => `${o.accountId}\u0000${o.transactionId}`);
+    await this.sql.run(
+      PUT_OUTCOMES,
+      columnArrays(rows, outcomeValues, OUTCOME_COLUMNS.length),
+      'put_outcomes',
+    );
+  }
 }
 
 const INSERT_REQUEST_BATCH = `INSERT INTO request_batches (${REQUEST_BATCH_COLUMNS.join(', ')}) VALUES (${REQUEST_BATCH_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`;
@@ -1223,6 +1332,83 @@ export class PostgresStore implements Store {
       [before, limit],
     );
     return r.rowCount ?? 0;
+  }
+
+  async rollupWindow(q: RollupWindowQuery): Promise<RollupWindow> {
+    // One snapshot: the rollups and the journal of the edges are one moment of the account.
+    return this.snapshot(async (sql) => {
+      const id = q.accountId;
+      const flowsBefore = q.before
+        ? (await sql.rows(ROLLUP_SQL.flowsBefore, [id, q.hoursFrom], 'flows_before')).map(toFlowRow)
+        : [];
+      const flows = (
+        await sql.rows(ROLLUP_SQL.flowsBetween, [id, q.hoursFrom, q.hoursTo], 'flows_between')
+      ).map(toFlowRow);
+      const usage = q.usage
+        ? (
+            await sql.rows(ROLLUP_SQL.usageBetween, [id, q.hoursFrom, q.hoursTo], 'usage_between')
+          ).map(toUsageRow)
+        : [];
+      const transactions: JournalTransaction[] = [];
+      for (const i of q.journal) {
+        // Every transaction of these hours that moved a flow lies between the ids they keep.
+        const [b] = await sql.rows(
+          ROLLUP_SQL.hourBounds,
+          [id, hourOf(i.from), hourCeil(i.to)],
+          'hour_bounds',
+        );
+        if (!b || b.lo === null) continue;
+        const rows = await sql.rows(
+          ROLLUP_SQL.transactionsIn,
+          [id, b.lo, b.hi, i.from, i.to],
+          'transactions_in',
+        );
+        transactions.push(...(await transactionsWithEntries(sql, rows)));
+      }
+      const grantIds = new Set<string>();
+      const holdIds = new Set<string>();
+      for (const t of transactions) {
+        for (const e of t.entries) if (e.grantId !== null) grantIds.add(e.grantId);
+        if (t.kind === 'capture' && t.holdId !== null) holdIds.add(t.holdId);
+      }
+      const grants =
+        grantIds.size === 0
+          ? []
+          : (await sql.rows(ROLLUP_SQL.grants, [id, [...grantIds]], 'window_grants')).map(toGrant);
+      const holds =
+        holdIds.size === 0
+          ? []
+          : (await sql.rows(ROLLUP_SQL.holds, [id, [...holdIds]], 'window_holds')).map(toHold);
+      const pending = (await sql.rows(ROLLUP_SQL.pending, [id], 'rollups_pending')).length > 0;
+      return { flowsBefore, flows, usage, transactions, grants, holds, pending };
+    });
+  }
+
+  async outcomesBetween(accountId: string, from: number, to: number) {
+    const rows = await this.sql().rows(
+      'SELECT * FROM outcomes WHERE account_id = $1 AND created_at >= $2 AND created_at < $3 ORDER BY created_at, transaction_id',
+      [accountId, from, to],
+      'outcomes_between',
+    );
+    return rows.map(toOutcome);
+  }
+
+  async accountsPendingRollups(afterId: string | null, limit: number) {
+    const rows = await this.sql().rows(
+      'SELECT account_id FROM rollups_pending WHERE account_id > $1 ORDER BY account_id LIMIT $2',
+      [afterId ?? '', limit],
+    );
+    return rows.map((r) => r.account_id as string);
+  }
+
+  async getTransaction(accountId: string, transactionId: string) {
+    const sql = this.sql();
+    const rows = await sql.rows(
+      'SELECT * FROM transactions WHERE account_id = $1 AND transaction_id = $2',
+      [accountId, transactionId],
+    );
+    const [t] = await transactionsWithEntries(sql, rows);
+    return t;
   }
 
   async findRequestBatch(batchId: string) {

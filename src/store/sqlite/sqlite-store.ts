@@ -15,6 +15,8 @@ import type {
   DeliveryQuery,
   HoldRef,
   IdempotencyRecord,
+  RollupWindow,
+  RollupWindowQuery,
   Store,
   WriteTx,
 } from '../../ledger/store.js';
@@ -69,8 +71,17 @@ import {
   requestBatchItemValues,
   requestBatchValues,
   toRequestBatch,
+  FLOW_COLUMNS,
+  OUTCOME_COLUMNS,
+  outcomeValues,
+  toFlowRow,
+  toOutcome,
+  toUsageRow,
+  USAGE_COLUMNS,
   type Row,
 } from '../rows.js';
+import { hourCeil, hourOf, type FlowIncrement, type UsageIncrement } from '../../core/rollups.js';
+import type { Outcome } from '../../core/outcomes.js';
 import type { Subscription } from '../../core/subscriptions.js';
 import type { Purchase } from '../../core/purchases.js';
 import type { AutoTopup } from '../../core/autotopup.js';
@@ -165,6 +176,12 @@ function upsertClause(columns: readonly string[], key: number): string {
 const UPSERT_MEMBER = upsertClause(MEMBER_COLUMNS, 2);
 const UPSERT_PROJECT = upsertClause(PROJECT_COLUMNS, 2);
 const UPSERT_BUDGET = upsertClause(BUDGET_COLUMNS, 3);
+const UPSERT_OUTCOME = upsertClause(OUTCOME_COLUMNS, 2);
+/** Rollups add up: a row already there for the key gets the increment added. */
+const ADD_USAGE =
+  ' ON CONFLICT (account_id, hour, dim, key) DO UPDATE SET credits = usage_hourly.credits + excluded.credits, units = usage_hourly.units + excluded.units';
+const ADD_FLOWS =
+  ' ON CONFLICT (account_id, hour, flow, key) DO UPDATE SET credits = flows_hourly.credits + excluded.credits, first_transaction_id = MIN(flows_hourly.first_transaction_id, excluded.first_transaction_id), last_transaction_id = MAX(flows_hourly.last_transaction_id, excluded.last_transaction_id)';
 
 const SQL = {
   account: 'SELECT * FROM accounts WHERE account_id = ?',
@@ -194,6 +211,20 @@ const SQL = {
   requestBatchItems:
     'SELECT * FROM request_batch_items WHERE account_id = ? AND batch_id = ? ORDER BY item_index',
   requestBatchById: 'SELECT * FROM request_batches WHERE batch_id = ?',
+  flowsBefore:
+    'SELECT flow, key, SUM(credits) AS credits FROM flows_hourly WHERE account_id = ? AND hour < ? GROUP BY flow, key',
+  flowsBetween:
+    'SELECT flow, key, SUM(credits) AS credits FROM flows_hourly WHERE account_id = ? AND hour >= ? AND hour < ? GROUP BY flow, key',
+  usageBetween:
+    'SELECT dim, key, SUM(credits) AS credits, SUM(units) AS units FROM usage_hourly WHERE account_id = ? AND hour >= ? AND hour < ? GROUP BY dim, key',
+  hourBounds:
+    'SELECT MIN(first_transaction_id) AS lo, MAX(last_transaction_id) AS hi FROM flows_hourly WHERE account_id = ? AND hour >= ? AND hour < ?',
+  transactionsIn:
+    'SELECT * FROM transactions WHERE account_id = ? AND transaction_id >= ? AND transaction_id <= ? AND created_at >= ? AND created_at < ? ORDER BY transaction_id',
+  rollupsPending: 'SELECT 1 AS pending FROM rollups_pending WHERE account_id = ?',
+  journalPage:
+    'SELECT * FROM transactions WHERE account_id = ? AND transaction_id > ? ORDER BY transaction_id LIMIT ?',
+  outcome: 'SELECT * FROM outcomes WHERE account_id = ? AND transaction_id = ?',
   requestBatchHolds:
     'SELECT i.item_index, i.ref, h.* FROM request_batch_items i JOIN holds h ON h.account_id = i.account_id AND h.hold_id = i.hold_id WHERE i.account_id = ? AND i.batch_id = ? ORDER BY i.item_index',
 } as const;
@@ -232,6 +263,46 @@ class Reads {
   catalog(version: string) {
     const r = this.s.get(SQL.catalog).get(version) as Row | undefined;
     return r ? toCatalog(r) : undefined;
+  }
+  transaction(accountId: string, transactionId: string) {
+    const r = this.s.get(SQL.transaction).get(accountId, transactionId) as Row | undefined;
+    return r ? transactionWithEntries(r, this.s.get(SQL.entries)) : undefined;
+  }
+  /** Run inside one read transaction by the store: see Store.rollupWindow. */
+  rollupWindow(q: RollupWindowQuery): RollupWindow {
+    const id = q.accountId;
+    const flowsBefore = q.before
+      ? (this.s.get(SQL.flowsBefore).all(id, q.hoursFrom) as Row[]).map(toFlowRow)
+      : [];
+    const flows = (this.s.get(SQL.flowsBetween).all(id, q.hoursFrom, q.hoursTo) as Row[]).map(
+      toFlowRow,
+    );
+    const usage = q.usage
+      ? (this.s.get(SQL.usageBetween).all(id, q.hoursFrom, q.hoursTo) as Row[]).map(toUsageRow)
+      : [];
+    const transactions: JournalTransaction[] = [];
+    const entries = this.s.get(SQL.entries);
+    for (const i of q.journal) {
+      // Every transaction of these hours that moved a flow lies between the ids the hours keep.
+      const b = this.s.get(SQL.hourBounds).get(id, hourOf(i.from), hourCeil(i.to)) as Row;
+      if (b.lo === null || b.lo === undefined) continue;
+      const rows = this.s.get(SQL.transactionsIn).all(id, b.lo, b.hi, i.from, i.to) as Row[];
+      for (const r of rows) transactions.push(transactionWithEntries(r, entries));
+    }
+    const grantIds = new Set<string>();
+    const holdIds = new Set<string>();
+    for (const t of transactions) {
+      for (const e of t.entries) if (e.grantId !== null) grantIds.add(e.grantId);
+      if (t.kind === 'capture' && t.holdId !== null) holdIds.add(t.holdId);
+    }
+    const grant = this.s.get(SQL.grant);
+    const grants = [...grantIds].flatMap((g) => {
+      const r = grant.get(id, g) as Row | undefined;
+      return r ? [toGrant(r)] : [];
+    });
+    const holds = [...holdIds].flatMap((h) => this.hold(id, h) ?? []);
+    const pending = this.s.get(SQL.rollupsPending).get(id) !== undefined;
+    return { flowsBefore, flows, usage, transactions, grants, holds, pending };
   }
 }
 
@@ -683,6 +754,62 @@ class SqliteWriteTx extends Reads implements WriteTx {
     const r = this.s.get(SQL.requestBatch).get(accountId, batchId) as Row | undefined;
     if (!r) return undefined;
     return toRequestBatch(r, this.s.get(SQL.requestBatchItems).all(accountId, batchId) as Row[]);
+  }
+  async addUsage(rows: readonly UsageIncrement[]) {
+    this.s.insertMany(
+      'usage_hourly',
+      USAGE_COLUMNS,
+      rows.length,
+      (i, out) => {
+        const u = rows[i]!;
+        out.push(u.accountId, u.hour, u.dim, u.key, u.credits, u.units);
+      },
+      ADD_USAGE,
+    );
+  }
+  async addFlows(rows: readonly FlowIncrement[]) {
+    this.s.insertMany(
+      'flows_hourly',
+      FLOW_COLUMNS,
+      rows.length,
+      (i, out) => {
+        const f = rows[i]!;
+        out.push(
+          f.accountId,
+          f.hour,
+          f.flow,
+          f.key,
+          f.credits,
+          f.firstTransactionId,
+          f.lastTransactionId,
+        );
+      },
+      ADD_FLOWS,
+    );
+  }
+  async clearRollups(accountId: string) {
+    for (const table of ['usage_hourly', 'flows_hourly', 'rollups_pending'])
+      this.s.get(`DELETE FROM ${table} WHERE account_id = ?`).run(accountId);
+  }
+  async journalPage(accountId: string, afterId: string | null, limit: number) {
+    const rows = this.s.get(SQL.journalPage).all(accountId, afterId ?? '', limit) as Row[];
+    const entries = this.s.get(SQL.entries);
+    return rows.map((r) => transactionWithEntries(r, entries));
+  }
+  async getOutcome(accountId: string, transactionId: string) {
+    const r = this.s.get(SQL.outcome).get(accountId, transactionId) as Row | undefined;
+    return r ? toOutcome(r) : undefined;
+  }
+  async putOutcomes(outcomes: readonly Outcome[]) {
+    this.s.insertMany(
+      'outcomes',
+      OUTCOME_COLUMNS,
+      outcomes.length,
+      (i, out) => {
+        out.push(...outcomeValues(outcomes[i]!));
+      },
+      UPSERT_OUTCOME,
+    );
   }
 }
 
@@ -1155,6 +1282,37 @@ export class SqliteStore implements Store {
       )
       .run(before, limit);
     return r.changes;
+  }
+
+  async rollupWindow(q: RollupWindowQuery) {
+    const { r } = this.readConnection();
+    // One read transaction: the rollups and the journal of the edges are one snapshot.
+    return this.reader!.transaction(() => r.rollupWindow(q))();
+  }
+
+  async outcomesBetween(accountId: string, from: number, to: number) {
+    const { s } = this.readConnection();
+    return (
+      s
+        .get(
+          'SELECT * FROM outcomes WHERE account_id = ? AND created_at >= ? AND created_at < ? ORDER BY created_at, transaction_id',
+        )
+        .all(accountId, from, to) as Row[]
+    ).map(toOutcome);
+  }
+
+  async accountsPendingRollups(afterId: string | null, limit: number) {
+    const { s } = this.readConnection();
+    const rows = s
+      .get(
+        'SELECT account_id FROM rollups_pending WHERE account_id > ? ORDER BY account_id LIMIT ?',
+      )
+      .all(afterId ?? '', limit) as Row[];
+    return rows.map((r) => r.account_id as string);
+  }
+
+  async getTransaction(accountId: string, transactionId: string) {
+    return this.readConnection().r.transaction(accountId, transactionId);
   }
 
   async findRequestBatch(batchId: string) {

@@ -1,0 +1,112 @@
+import { AmisiError } from '../../core/errors.js';
+import type { App, Deps } from '../app.js';
+import { replayed } from '../app.js';
+import { accountInScope, ownUsageOnly } from '../auth.js';
+import {
+  AccountParams,
+  Audit,
+  OutcomeRequest,
+  OutcomeResult,
+  PeriodQuery,
+  Statement,
+  problems,
+  ref,
+} from '../schemas/index.js';
+
+function period(q: { cycle?: number; from?: number; until?: number }) {
+  return {
+    ...(q.cycle === undefined ? {} : { cycle: q.cycle }),
+    ...(q.from === undefined ? {} : { from: q.from }),
+    ...(q.until === undefined ? {} : { to: q.until }),
+  };
+}
+
+/**
+ * Statements and audits (read from rollups, core/reports.ts) and outcomes of charges. Reports
+ * show every member's usage, so member keys need usage.all; recording an outcome is part of
+ * spending, and a member without usage.all records outcomes of its own charges only.
+ */
+export async function reportRoutes(app: App, { ledger }: Deps): Promise<void> {
+  app.get(
+    '/v1/accounts/:accountId/statement',
+    {
+      config: { access: 'account', action: 'usage.all' },
+      schema: {
+        summary: 'A statement: opening, granted, spent, expired, rolled over, refunded, closing',
+        description:
+          "For a cycle (the current one by default) or a range [from, until). Cycles are the plan's, anchored on its start; calendar months without a plan.",
+        tags: ['reports'],
+        params: AccountParams,
+        querystring: PeriodQuery,
+        response: { 200: ref(Statement), ...problems('account', false, ['unknown_account']) },
+      },
+    },
+    async (request) =>
+      ledger.statement(accountInScope(request, request.params.accountId), period(request.query)),
+  );
+
+  app.get(
+    '/v1/accounts/:accountId/audit',
+    {
+      config: { access: 'account', action: 'usage.all' },
+      schema: {
+        summary: 'Usage by operation, resolution, member and project, with findings',
+        description:
+          'Each line with the change against the previous period; each finding with the credits involved and what would have saved them.',
+        tags: ['reports'],
+        params: AccountParams,
+        querystring: PeriodQuery,
+        response: {
+          200: ref(Audit),
+          ...problems('account', false, ['unknown_account', 'not_initialized']),
+        },
+      },
+    },
+    async (request) =>
+      ledger.audit(accountInScope(request, request.params.accountId), period(request.query)),
+  );
+
+  app.post(
+    '/v1/outcomes',
+    {
+      config: { access: 'account', action: 'spend' },
+      schema: {
+        summary: 'Record what became of a charge or capture: kept or discarded, with labels',
+        description:
+          'Idempotent by the transaction: the same outcome and labels again answers replay true; another outcome or other labels replace it. No Idempotency-Key is needed.',
+        tags: ['reports'],
+        body: OutcomeRequest,
+        response: {
+          200: ref(OutcomeResult),
+          ...problems('account', true, ['unknown_account', 'unknown_transaction', 'not_a_charge']),
+        },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const accountId = accountInScope(request, body.accountId);
+      const own = ownUsageOnly(request);
+      if (own !== null) {
+        // Another member's charge looks like an unknown one.
+        const t = await ledger.store.getTransaction(accountId, body.transactionId);
+        const member = (t?.detail as { attribution?: { member?: unknown } } | undefined)
+          ?.attribution?.member;
+        if (t && member !== own) {
+          throw new AmisiError(
+            'unknown_transaction',
+            `unknown transaction "${body.transactionId}" of ${accountId}`,
+            { accountId, transactionId: body.transactionId },
+          );
+        }
+      }
+      const r = await ledger.recordOutcome({
+        accountId,
+        transactionId: body.transactionId,
+        outcome: body.outcome,
+        ...(body.labels === undefined ? {} : { labels: body.labels }),
+      });
+      replayed(reply, r.replay);
+      return r;
+    },
+  );
+}

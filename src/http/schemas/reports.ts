@@ -1,0 +1,175 @@
+import { Type } from '@sinclair/typebox';
+import { MAX_LABELS } from '../../core/holds.js';
+import { OUTCOMES } from '../../core/outcomes.js';
+import { FINDING_KINDS } from '../../core/reports.js';
+import { Id, list, nullable, oneOf, ref, Replay, Time } from './common.js';
+
+/** Reports read from rollups: statements, audits (usage and findings), and outcomes. */
+
+export const PeriodQuery = Type.Object({
+  cycle: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 1200,
+      description: 'The cycle by index (0 = the first); default: the current cycle.',
+    }),
+  ),
+  from: Type.Optional(Time('Start of a range (inclusive); with until, instead of cycle.')),
+  until: Type.Optional(Time('End of a range (exclusive).')),
+});
+
+export const ReportPeriod = Type.Object(
+  {
+    from: Time('Start (inclusive).'),
+    to: Time('End (exclusive).'),
+    cycle: nullable(
+      Type.Integer({ description: "The cycle's index; null for a range asked for as such." }),
+    ),
+    basis: oneOf(['cycle', 'month', 'range'] as const, {
+      description:
+        "cycle: the subscription's cycles; month: calendar months (no plan); range: as asked.",
+    }),
+  },
+  {
+    $id: 'ReportPeriod',
+    description:
+      'A half-open period [from, to). What happens at a boundary belongs to the period it opens.',
+  },
+);
+
+const SourceCredits = Type.Object({ source: Type.String(), credits: Type.Integer() });
+
+export const FlowTotal = Type.Object(
+  {
+    credits: Type.Integer(),
+    bySource: list(SourceCredits, { description: 'By the source of the grants involved.' }),
+  },
+  { $id: 'FlowTotal' },
+);
+
+export const Statement = Type.Object(
+  {
+    accountId: Type.String(),
+    period: ref(ReportPeriod),
+    opening: Type.Integer({ description: 'Available and held credits at from.' }),
+    granted: ref(FlowTotal),
+    spent: ref(FlowTotal),
+    expired: ref(FlowTotal),
+    refunded: ref(FlowTotal),
+    rolledOver: Type.Integer({
+      description: 'Unused allocation that became rollover at a renewal in the period.',
+    }),
+    lostToCap: Type.Integer({
+      description: 'Part of expired: allocation over the rollover cap and trimmed rollover.',
+    }),
+    closing: Type.Integer({
+      description:
+        'Available and held credits at to: opening + granted - spent - expired - refunded.',
+    }),
+  },
+  { $id: 'Statement', description: 'What came in and went out of an account in a period.' },
+);
+
+export const UsageLine = Type.Object(
+  {
+    key: Type.String(),
+    credits: Type.Integer(),
+    units: Type.Integer({ description: 'Images, edits... as the catalog counts them.' }),
+    previousCredits: Type.Integer(),
+    previousUnits: Type.Integer(),
+    changeCredits: Type.Integer(),
+    changeBasisPoints: nullable(
+      Type.Integer({
+        description:
+          'The change against the previous period in hundredths of a percent; null when it had none.',
+      }),
+    ),
+  },
+  { $id: 'UsageLine' },
+);
+
+export const UsageReport = Type.Object(
+  {
+    accountId: Type.String(),
+    period: ref(ReportPeriod),
+    previous: ref(ReportPeriod),
+    credits: Type.Integer({ description: 'Credits consumed in the period.' }),
+    previousCredits: Type.Integer(),
+    changeCredits: Type.Integer(),
+    changeBasisPoints: nullable(Type.Integer()),
+    byOperation: list(ref(UsageLine), {
+      description: '"(credits)" for charges and holds given in credits.',
+    }),
+    byResolution: list(ref(UsageLine)),
+    byMember: list(ref(UsageLine)),
+    byProject: list(ref(UsageLine)),
+  },
+  { $id: 'UsageReport' },
+);
+
+export const Finding = Type.Object(
+  {
+    kind: oneOf(FINDING_KINDS),
+    summary: Type.String(),
+    credits: Type.Integer({ description: 'Credits involved.' }),
+    savingCredits: Type.Integer({ description: 'What following the advice would have saved.' }),
+    advice: Type.String(),
+    data: Type.Object({}, { additionalProperties: true, description: 'The figures behind it.' }),
+  },
+  { $id: 'Finding' },
+);
+
+export const Audit = Type.Object(
+  {
+    usage: ref(UsageReport),
+    findings: list(ref(Finding)),
+    outcomes: Type.Integer({ description: 'Outcomes recorded for charges of the period.' }),
+    catalogVersion: Type.String({ description: 'The catalog that priced the savings.' }),
+  },
+  {
+    $id: 'Audit',
+    description: 'Usage by operation, resolution, member and project, and findings.',
+  },
+);
+
+const Labels = Type.Record(
+  Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' }),
+  Type.String({ maxLength: 256 }),
+  {
+    maxProperties: MAX_LABELS,
+    description: 'Labels such as concept, phase (explore...), use (thumbnail, print...).',
+  },
+);
+
+export const OutcomeRequest = Type.Object(
+  {
+    accountId: Id('The account of the charge or capture.'),
+    transactionId: Id('The charge or capture transaction.'),
+    outcome: oneOf(OUTCOMES),
+    labels: Type.Optional(Labels),
+  },
+  { additionalProperties: false },
+);
+
+export const Outcome = Type.Object(
+  {
+    accountId: Type.String(),
+    transactionId: Type.String(),
+    outcome: oneOf(OUTCOMES),
+    labels: Type.Record(Type.String(), Type.String()),
+    credits: Type.Integer({ description: 'Credits the transaction consumed.' }),
+    operation: Type.String(),
+    resolution: nullable(Type.String()),
+    units: Type.Integer(),
+    member: nullable(Type.String()),
+    project: nullable(Type.String()),
+    createdAt: Time('When the charge or capture happened.'),
+    recordedAt: Time('When this outcome was recorded.'),
+  },
+  { $id: 'Outcome', description: 'What became of a charged result.' },
+);
+
+export const OutcomeResult = Type.Object(
+  { outcome: ref(Outcome), replay: Replay },
+  { $id: 'OutcomeResult' },
+);
