@@ -129,3 +129,4 @@ export type PhaseLine = Static<typeof S.PhaseLine>;
 export type PhasePlan = Static<typeof S.PhasePlan>;
 export type PackLine = Static<typeof S.PackLine>;
 export type PackCombination = Static<typeof S.PackCombination>;
+export type ExportQuery = Static<typeof S.ExportQuery>;

@@ -15,6 +15,7 @@ import { accountRoutes } from './routes/accounts.js';
 import { batchRoutes } from './routes/batches.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { creditRoutes } from './routes/credits.js';
+import { exportRoutes } from './routes/export.js';
 import { insightRoutes } from './routes/insights.js';
 import { operationRoutes } from './routes/operations.js';
 import { planRoutes } from './routes/plans.js';
@@ -171,6 +172,7 @@ export async function buildServer(deps: Deps, options: ServerOptions): Promise<A
     teamRoutes,
     webhookRoutes,
     insightRoutes,
+    exportRoutes,
   ]) {
     await app.register(routes, deps);
   }
