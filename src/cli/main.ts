@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { AmisiError } from '../core/errors.js';
 import { registerBatches } from './commands/batches.js';
 import { registerCredits } from './commands/credits.js';
+import { registerExport } from './commands/export.js';
 import { registerInsights } from './commands/insights.js';
 import { registerPayments } from './commands/payments.js';
 import { registerPlans } from './commands/plans.js';
@@ -39,6 +40,7 @@ registerWebhooks(program, globals);
 registerTeams(program, globals);
 registerInsights(program, globals);
 registerReports(program, globals);
+registerExport(program, globals);
 registerServe(program, globals);
 
 function usageError(e: CommanderError): AmisiError {

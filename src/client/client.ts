@@ -93,6 +93,8 @@ export interface HistoryApi {
     query?: T.HistoryQuery,
     options?: RequestOptions,
   ): AsyncIterable<T.Transaction>;
+  /** The history as CSV (one row per transaction, newest first), the whole text. */
+  exportCsv(accountId: string, query?: T.ExportQuery, options?: RequestOptions): Promise<string>;
 }
 
 export interface SubscriptionsApi {
@@ -329,6 +331,11 @@ function historyApi(t: Transport): HistoryApi {
       items(
         pages(query, (q) => list(id, q, o)),
         (p) => p.transactions,
+      ),
+    exportCsv: (id, query = {}, o) =>
+      t.send<string>(
+        { method: 'GET', path: `/v1/accounts/${seg(id)}/export.csv`, query, text: true },
+        o,
       ),
   };
 }

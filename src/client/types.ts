@@ -141,3 +141,4 @@ export type Audit = Static<typeof S.Audit>;
 export type OutcomeInput = Static<typeof S.OutcomeRequest>;
 export type Outcome = Static<typeof S.Outcome>;
 export type OutcomeResult = Static<typeof S.OutcomeResult>;
+export type ExportQuery = Static<typeof S.ExportQuery>;

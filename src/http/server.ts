@@ -15,6 +15,7 @@ import { accountRoutes } from './routes/accounts.js';
 import { batchRoutes } from './routes/batches.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { creditRoutes } from './routes/credits.js';
+import { exportRoutes } from './routes/export.js';
 import { insightRoutes } from './routes/insights.js';
 import { reportRoutes } from './routes/reports.js';
 import { operationRoutes } from './routes/operations.js';
@@ -173,6 +174,7 @@ export async function buildServer(deps: Deps, options: ServerOptions): Promise<A
     webhookRoutes,
     insightRoutes,
     reportRoutes,
+    exportRoutes,
   ]) {
     await app.register(routes, deps);
   }

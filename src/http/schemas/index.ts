@@ -19,6 +19,7 @@ export * from './batches.js';
 export * from './catalog.js';
 export * from './common.js';
 export * from './credits.js';
+export * from './export.js';
 export * from './insights.js';
 export * from './operations.js';
 export * from './plans.js';

@@ -1,0 +1,385 @@
+import type { Attribution } from '../core/holds.js';
+import type { JournalTransaction } from '../core/journal.js';
+import { formatMoney } from '../core/money.js';
+import type { QuoteLine } from '../core/quote.js';
+import { MAX_HISTORY_PAGE, type HistoryPage, type Ledger } from '../ledger/ledger.js';
+
+/**
+ * An account's journal as CSV, streamed page by page (issue 7, item 7).
+ *
+ * Format (RFC 4180):
+ * - UTF-8, no byte-order mark; a header row first; every row ends with CRLF (RFC 4180's line
+ *   end, and what spreadsheets expect). A CR or LF inside a field is kept as is, in quotes.
+ * - A field is quoted when it contains a comma, a double quote, CR or LF; quotes inside are
+ *   doubled. Nothing else is quoted.
+ * - One row per journal transaction, **newest first**: the journal's own order and the only
+ *   one its paged reader (a `before` cursor) walks with flat memory. Sort by `time` to read it
+ *   chronologically. The walk starts at the newest transaction when the export starts and
+ *   goes back, so transactions committed meanwhile (newer ids) are not in it.
+ * - Formula injection: a text field that begins with `=`, `+`, `-`, `@`, a tab or a CR gets a
+ *   leading apostrophe (`'`), so a spreadsheet shows it as text instead of running it (OWASP's
+ *   list). The numeric columns (`credits`, `held`) are integers this module writes and are
+ *   never prefixed: -5 stays -5 and sums as a number. (The guard cannot be undone blindly:
+ *   text that itself began with an apostrophe and a formula character looks the same.)
+ *
+ * Columns (EXPORT_COLUMNS):
+ * - transaction_id, time (ISO 8601 UTC, milliseconds), kind;
+ * - credits: the signed change to the customer's credits (available + held): +granted,
+ *   -spent, -expired, -refunded; a hold or a release moves credits between available and
+ *   held and shows 0;
+ * - held: the signed change to held credits (+ on a hold, - when it is captured, released or
+ *   expires), so available changes by credits - held;
+ * - grant_source: the source of the grant a grant or grant expiry concerns (purchase,
+ *   allocation, promotion...); grant_id: that grant (and a refund's);
+ * - hold_id: for holds and their capture, release or expiry;
+ * - member, project, labels (`key=value; ...`, by key): the attribution of a hold or charge
+ *   (and of the hold's capture, release or expiry);
+ * - operations and resolutions: the quote lines of a hold or charge (a capture, release or
+ *   expiry shows its hold's), `; `-separated, in line order; resolutions[i] is the
+ *   `resolution` parameter of line i (empty when it has none);
+ * - catalog_version, idempotency_key, description (a short sentence for people).
+ */
+
+export const EXPORT_COLUMNS = [
+  'transaction_id',
+  'time',
+  'kind',
+  'credits',
+  'held',
+  'grant_source',
+  'grant_id',
+  'hold_id',
+  'member',
+  'project',
+  'labels',
+  'operations',
+  'resolutions',
+  'catalog_version',
+  'idempotency_key',
+  'description',
+] as const;
+export type ExportColumn = (typeof EXPORT_COLUMNS)[number];
+
+/** Columns written as integers: never quoted, never given the formula guard. */
+export const NUMERIC_COLUMNS: ReadonlySet<ExportColumn> = new Set(['credits', 'held']);
+
+/** Every row ends with this (RFC 4180). */
+export const CSV_EOL = '\r\n';
+
+export const CSV_CONTENT_TYPE = 'text/csv; charset=utf-8';
+
+/** Rows read per query by default (the most the history reader gives in one page). */
+export const DEFAULT_EXPORT_PAGE = MAX_HISTORY_PAGE;
+
+/** A text field a spreadsheet would read as a formula (OWASP CSV injection). */
+const FORMULA = /^[=+\-@\t\r]/;
+const NEEDS_QUOTES = /[",\r\n]/;
+
+/** One field: guarded against formulas (text only), then quoted when RFC 4180 needs it. */
+export function csvField(value: string | number, numeric = false): string {
+  if (numeric) {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+      throw new Error(`invariant violated: a numeric CSV column holds an integer, got ${value}`);
+    }
+    return String(value);
+  }
+  let text = String(value);
+  if (FORMULA.test(text)) text = `'${text}`;
+  return NEEDS_QUOTES.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export type ExportRow = Readonly<Record<ExportColumn, string | number>>;
+
+/** One row with its line end. */
+export function csvRow(row: ExportRow): string {
+  return EXPORT_COLUMNS.map((c) => csvField(row[c], NUMERIC_COLUMNS.has(c))).join(',') + CSV_EOL;
+}
+
+export const CSV_HEADER = EXPORT_COLUMNS.join(',') + CSV_EOL;
+
+/** What a hold contributes to the rows that resolve it: its quote lines and attribution. */
+export interface HoldContext {
+  readonly lines: readonly QuoteLine[];
+  readonly attribution: Attribution | null;
+}
+
+interface Detail {
+  readonly source?: unknown;
+  readonly reason?: unknown;
+  readonly credits?: unknown;
+  readonly captured?: unknown;
+  readonly released?: unknown;
+  readonly lines?: unknown;
+  readonly attribution?: unknown;
+  readonly batch?: unknown;
+  readonly purchaseId?: unknown;
+  readonly pack?: unknown;
+  readonly cents?: unknown;
+  readonly currency?: unknown;
+  readonly change?: unknown;
+  readonly subscription?: unknown;
+  readonly cycle?: unknown;
+  readonly plan?: unknown;
+  readonly allocation?: unknown;
+  readonly rolled?: unknown;
+  readonly expired?: unknown;
+  readonly trimmed?: unknown;
+  readonly ended?: unknown;
+}
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+const int = (v: unknown): number | null => (Number.isSafeInteger(v) ? (v as number) : null);
+
+function linesOf(d: Detail): readonly QuoteLine[] {
+  return Array.isArray(d.lines) ? (d.lines as QuoteLine[]) : [];
+}
+
+function attributionOf(d: Detail): Attribution | null {
+  const a = d.attribution;
+  return typeof a === 'object' && a !== null ? (a as Attribution) : null;
+}
+
+/** "image.generate 4k x3, image.edit x1": what the lines bought, for the description. */
+function linesText(lines: readonly QuoteLine[]): string {
+  return lines
+    .map((l) => {
+      const resolution = l.params?.resolution;
+      return `${l.operation}${resolution ? ` ${resolution}` : ''} x${l.count}`;
+    })
+    .join(', ');
+}
+
+function describe(t: JournalTransaction, d: Detail, lines: readonly QuoteLine[]): string {
+  const credits = int(d.credits);
+  const bought = lines.length > 0 ? ` for ${linesText(lines)}` : '';
+  switch (t.kind) {
+    case 'grant': {
+      if (str(d.source) === 'purchase' && str(d.pack)) {
+        return `purchase of pack ${str(d.pack)}${str(d.purchaseId) ? ` (${str(d.purchaseId)})` : ''}`;
+      }
+      const reason = str(d.reason);
+      return `${str(d.source) || 'grant'} grant${reason ? `: ${reason}` : ''}`;
+    }
+    case 'hold': {
+      const batch = d.batch as { id?: unknown; item?: unknown } | undefined;
+      const of = batch && str(batch.id) ? ` (batch ${str(batch.id)} item ${int(batch.item)})` : '';
+      return `held ${credits ?? 0} credits${bought}${of}`;
+    }
+    case 'capture':
+      return `captured ${int(d.captured) ?? 0} held credits, ${int(d.released) ?? 0} returned`;
+    case 'release':
+      return `released ${int(d.released) ?? 0} held credits`;
+    case 'hold_expiry':
+      return `hold expired unresolved, ${credits ?? 0} held credits returned`;
+    case 'charge':
+      return `charged ${credits ?? 0} credits${bought}`;
+    case 'grant_expiry':
+      return `${credits ?? 0} ${str(d.source) || 'granted'} credits expired unused`;
+    case 'renewal':
+    case 'plan_change': {
+      const sub = d.subscription as { plan?: unknown; pendingPlan?: unknown } | undefined;
+      if (str(d.change)) {
+        const pending = str(sub?.pendingPlan);
+        return `${str(d.change)}: plan ${str(sub?.plan)}${pending ? `, ${pending} from the next cycle` : ''}${credits ? `, ${credits} credits` : ''}`;
+      }
+      const lost = (int(d.expired) ?? 0) + (int(d.trimmed) ?? 0);
+      return `renewal of plan ${str(d.plan)}, cycle ${int(d.cycle) ?? ''}: allocation ${int(d.allocation) ?? 0}, rolled over ${int(d.rolled) ?? 0}, lost to the cap ${lost}${d.ended === true ? ', plan ended' : ''}`;
+    }
+    case 'refund': {
+      const cents = int(d.cents);
+      const money =
+        cents !== null && str(d.currency) ? `, ${formatMoney(cents, str(d.currency))}` : '';
+      return `refund of purchase ${str(d.purchaseId)}: ${credits ?? 0} credits reclaimed${money}`;
+    }
+  }
+}
+
+/** Kinds whose detail has no quote lines of their own: they show their hold's. */
+const RESOLVES_HOLD = new Set(['capture', 'release', 'hold_expiry']);
+
+/** The row of one transaction; `hold` is the context of the hold it resolves, if any. */
+export function exportRow(t: JournalTransaction, hold: HoldContext | null = null): ExportRow {
+  const d = t.detail as Detail;
+  let credits = 0;
+  let held = 0;
+  for (const e of t.entries) {
+    if (e.book === 'grant') credits += e.credits;
+    else if (e.book === 'held') {
+      credits += e.credits;
+      held += e.credits;
+    }
+  }
+  const own = linesOf(d);
+  const lines = own.length > 0 || !RESOLVES_HOLD.has(t.kind) ? own : (hold?.lines ?? []);
+  const attribution = attributionOf(d) ?? (RESOLVES_HOLD.has(t.kind) ? hold?.attribution : null);
+  // Sorted by key: a store may keep JSON objects in another key order (PostgreSQL's jsonb).
+  const labels = Object.entries(attribution?.labels ?? {})
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`)
+    .join('; ');
+  const hasGrantSource = t.kind === 'grant' || t.kind === 'grant_expiry';
+  return {
+    transaction_id: t.id,
+    time: new Date(t.createdAt).toISOString(),
+    kind: t.kind,
+    credits,
+    held,
+    grant_source: hasGrantSource ? str(d.source) : '',
+    grant_id: t.grantId ?? '',
+    hold_id: t.holdId ?? '',
+    member: attribution?.member ?? '',
+    project: attribution?.project ?? '',
+    labels,
+    operations: lines.map((l) => l.operation).join('; '),
+    resolutions: lines.some((l) => l.params?.resolution)
+      ? lines.map((l) => l.params?.resolution ?? '').join('; ')
+      : '',
+    catalog_version: t.catalogVersion ?? '',
+    idempotency_key: t.idempotencyKey ?? '',
+    description: describe(t, d, lines),
+  };
+}
+
+export interface ExportQuery {
+  readonly accountId: string;
+  /** Inclusive lower bound on the transaction time (epoch ms). */
+  readonly since?: number;
+  /** Exclusive upper bound on the transaction time (epoch ms). */
+  readonly until?: number;
+  /** Only these kinds (all when absent or empty). */
+  readonly kinds?: readonly string[];
+}
+
+export interface ExportProgress {
+  /** Data rows handed out so far (the header is not a row). */
+  readonly rows: number;
+  /** UTF-8 bytes handed out so far, header included. */
+  readonly bytes: number;
+  /** The time of the oldest row so far: the walk goes back from `span.to` to `span.from`. */
+  readonly reachedAt: number | null;
+}
+
+export interface ExportOptions {
+  /** Rows read per query (1 to MAX_HISTORY_PAGE; default the most). */
+  readonly pageSize?: number;
+  /** Told after each page is handed out. */
+  readonly onProgress?: (progress: ExportProgress) => void;
+}
+
+export interface HistoryExport {
+  /**
+   * The time the rows lie in, newest first: from the newest transaction at the start down to
+   * `since` (or the account's creation). A progress estimate by time; null when no row.
+   */
+  readonly span: { readonly from: number; readonly to: number } | null;
+  /** The header, then one chunk of rows per page. Read it once. */
+  readonly chunks: AsyncGenerator<string, void, undefined>;
+  /** Progress so far (also what onProgress was last told). */
+  progress(): ExportProgress;
+}
+
+/**
+ * Starts an export: checks the account and the filters and reads the first page before
+ * anything is handed out, so an unknown account or a bad filter fails before a byte is
+ * written (an HTTP answer can still be a problem, a CLI leaves no file). Then each page is
+ * rendered and handed out while the next one is read; memory holds two pages at most.
+ */
+export async function openHistoryExport(
+  ledger: Ledger,
+  query: ExportQuery,
+  options: ExportOptions = {},
+): Promise<HistoryExport> {
+  const account = await ledger.getAccount(query.accountId);
+  const limit = options.pageSize ?? DEFAULT_EXPORT_PAGE;
+  const read = (before?: string) =>
+    ledger.history({
+      accountId: account.id,
+      limit,
+      ...(query.kinds && query.kinds.length > 0 ? { kinds: query.kinds } : {}),
+      ...(query.since === undefined ? {} : { since: query.since }),
+      ...(query.until === undefined ? {} : { until: query.until }),
+      ...(before === undefined ? {} : { before }),
+    });
+  const first = await read();
+  const newest = first.transactions[0]?.createdAt;
+  // No transaction predates its account, so the account's creation bounds the walk.
+  const floor = Math.max(query.since ?? account.createdAt, account.createdAt);
+  const span = newest === undefined ? null : { from: Math.min(floor, newest), to: newest };
+  let progress: ExportProgress = { rows: 0, bytes: 0, reachedAt: null };
+  const handOut = (text: string, rows: number, reachedAt: number | null) => {
+    progress = {
+      rows: progress.rows + rows,
+      bytes: progress.bytes + Buffer.byteLength(text, 'utf8'),
+      reachedAt: reachedAt ?? progress.reachedAt,
+    };
+  };
+
+  async function* chunks(): AsyncGenerator<string, void, undefined> {
+    handOut(CSV_HEADER, 0, null);
+    yield CSV_HEADER;
+    let page: HistoryPage = first;
+    for (;;) {
+      // Read ahead: the next page loads while this one is written. A read that fails after the
+      // consumer stopped is nobody's concern; one that fails before is thrown below.
+      const next = page.nextCursor === null ? null : read(page.nextCursor);
+      next?.catch(() => undefined);
+      const text = await render(ledger, account.id, page.transactions);
+      const last = page.transactions[page.transactions.length - 1];
+      if (text !== '') {
+        handOut(text, page.transactions.length, last?.createdAt ?? null);
+        options.onProgress?.(progress);
+        yield text;
+      }
+      if (next === null) return;
+      page = await next;
+    }
+  }
+
+  return { span, chunks: chunks(), progress: () => progress };
+}
+
+/**
+ * A page's rows. Captures, releases and expiries carry no quote lines of their own: their
+ * hold's come from the hold's row when it is in the same page (it usually is: holds resolve
+ * within minutes), else from the hold itself (one read per hold, each hold resolves once).
+ */
+async function render(
+  ledger: Ledger,
+  accountId: string,
+  transactions: readonly JournalTransaction[],
+): Promise<string> {
+  const holds = new Map<string, HoldContext | null>();
+  for (const t of transactions) {
+    if (t.kind === 'hold' && t.holdId !== null) {
+      const d = t.detail as Detail;
+      holds.set(t.holdId, { lines: linesOf(d), attribution: attributionOf(d) });
+    }
+  }
+  const missing = new Set<string>();
+  for (const t of transactions) {
+    if (RESOLVES_HOLD.has(t.kind) && t.holdId !== null && !holds.has(t.holdId)) {
+      missing.add(t.holdId);
+    }
+  }
+  await Promise.all(
+    [...missing].map(async (holdId) => {
+      const h = await ledger.store.findHold(holdId);
+      holds.set(
+        holdId,
+        h && h.accountId === accountId
+          ? { lines: h.quote?.lines ?? [], attribution: h.attribution }
+          : null,
+      );
+    }),
+  );
+  let text = '';
+  for (const t of transactions) {
+    text += csvRow(exportRow(t, t.holdId === null ? null : (holds.get(t.holdId) ?? null)));
+  }
+  return text;
+}
+
+/** The file name a download suggests: "<account>-history.csv". */
+export function exportFileName(accountId: string): string {
+  return `${accountId}-history.csv`;
+}
