@@ -135,6 +135,25 @@ describe('the SDK against a real server', () => {
     assert.deepEqual([r.purchase.refundedCredits, r.purchase.refundedCents], [15, 999]);
   });
 
+  it('reports: advice and forecast for an account with a plan and a charge', async () => {
+    await client.subscriptions.subscribe('acc-e', { plan: 'starter' });
+    await client.charges.create({ accountId: 'acc-e', credits: 30 });
+    const a = await client.reports.advice('acc-e');
+    assert.deepEqual(
+      [a.plan, a.cycles.length, a.advice.map((x) => x.kind)],
+      ['starter', 0, ['short-history', 'short-history', 'run-out']],
+    );
+    const f = await client.reports.forecast('acc-e');
+    assert.deepEqual(
+      [
+        f.forecast.kind,
+        (f.forecast.figures as { available?: number }).available,
+        f.forecast.recommendation?.action,
+      ],
+      ['run-out', 70, 'buy-packs'],
+    );
+  });
+
   it('operations: health, readiness, metrics, verify', async () => {
     assert.deepEqual(await client.operations.health(), { status: 'ok' });
     assert.deepEqual(await client.operations.readiness(), {

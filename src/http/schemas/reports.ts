@@ -199,7 +199,10 @@ export const AdviceItem = Type.Object(
     summary: Type.String({ description: 'One paragraph for people, with the arithmetic.' }),
     figures: Type.Object(
       {},
-      { additionalProperties: true, description: 'The numbers the summary was computed from.' },
+      {
+        additionalProperties: true,
+        description: 'The numbers the summary was computed from (per kind: src/core/advice.ts).',
+      },
     ),
     recommendation: nullable(Type.Union([BuyPacks, ChangePlan])),
   },
