@@ -3,7 +3,7 @@
  * 5,000,000 image charges by five members in three projects, monthly allocations and their
  * expiry, some outcomes) written in bulk through the store's write transactions together with
  * the rollups the batch would have kept, then times the statement, the usage report and the
- * audit of one cycle (cycles start at 14:37:12.345, so each report also reads the journal of
+ * audit of one cycle, and the advice (12 cycles) and forecast (cycles start at 14:37:12.345, so each report also reads the journal of
  * its two edge hours). Prints milliseconds; never asserted by a test.
  *
  *   npm run bench:reports                      # SQLite, 10,000,000 entries
@@ -102,6 +102,21 @@ async function build(store: Store): Promise<void> {
       createdAt: ANCHOR,
       kind: 'individual',
       name: null,
+    });
+    // On a plan anchored at ANCHOR, so reports and advice read the plan's cycles.
+    await w.insertSubscription({
+      accountId: ACCOUNT,
+      id: 'sub_bench',
+      plan: 'business',
+      pendingPlan: null,
+      anchorAt: ANCHOR,
+      cycleIndex: CYCLES - 1,
+      nextRenewalAt: cycleStart(ANCHOR, CYCLES),
+      status: 'active',
+      cancelAt: null,
+      allocationGrantId: grants[CYCLES - 1]!.id,
+      createdAt: ANCHOR,
+      providerRef: null,
     });
   });
   const started = Date.now();
@@ -305,13 +320,25 @@ async function main() {
         rows.push([`${name} cycle ${cycle} best`, Math.min(...runs.slice(1))]);
       }
     }
+    const advice: [string, () => Promise<unknown>][] = [
+      ['advice (11 closed cycles and the current one)', () => ledger.advice(ACCOUNT)],
+      ['forecast', () => ledger.forecast(ACCOUNT)],
+    ];
+    for (const [name, run] of advice) {
+      const runs: number[] = [];
+      for (let i = 0; i < 5; i++) runs.push((await time(run)).ms);
+      rows.push([`${name} (first)`, runs[0]!]);
+      rows.push([`${name} best of 4`, Math.min(...runs.slice(1))]);
+    }
     const s = await ledger.statement(ACCOUNT, { cycle: 6 });
     const u = await ledger.usage(ACCOUNT, { cycle: 6 });
     console.log(
       `\nreports on one account, ${postgres ? 'PostgreSQL' : 'SQLite'}, ${ENTRIES.toLocaleString('en')} journal entries`,
     );
-    console.log('report                                       ms');
-    for (const [name, ms] of rows) console.log(`${name.padEnd(42)} ${ms.toFixed(1).padStart(7)}`);
+    const width = Math.max(...rows.map(([name]) => name.length));
+    console.log(`${'report'.padEnd(width)}      ms`);
+    for (const [name, ms] of rows)
+      console.log(`${name.padEnd(width)} ${ms.toFixed(1).padStart(7)}`);
     console.log(
       `\ncycle 6: opening ${s.opening}, granted ${s.granted.credits}, spent ${s.spent.credits}, expired ${s.expired.credits}, closing ${s.closing}; ` +
         `${u.byResolution.map((l) => `${l.key} ${l.credits}`).join(', ')}`,
