@@ -137,6 +137,21 @@ export interface SeatLimit {
   readonly teamAccess: boolean;
 }
 
+const NO_PLAN: SeatLimit = { plan: null, seats: 1, teamAccess: false };
+
+/**
+ * The seats and team access of the plan in force now: what spending is checked against (a
+ * pending downgrade or cancellation takes effect at the renewal). The owner alone without a plan.
+ */
+export function seatsInForce(
+  sub: Subscription | undefined,
+  plans: Readonly<Record<string, Plan>>,
+): SeatLimit {
+  if (!sub || sub.status !== 'active') return NO_PLAN;
+  const current = Object.hasOwn(plans, sub.plan) ? plans[sub.plan] : undefined;
+  return { plan: sub.plan, seats: seatsOf(current), teamAccess: current?.teamAccess ?? false };
+}
+
 /**
  * The seats an organization may fill now. A downgrade or cancellation waiting for the renewal
  * counts already, so members are not added that the next cycle could not seat.
@@ -145,17 +160,16 @@ export function seatLimit(
   sub: Subscription | undefined,
   plans: Readonly<Record<string, Plan>>,
 ): SeatLimit {
-  const none: SeatLimit = { plan: null, seats: 1, teamAccess: false };
-  if (!sub || sub.status !== 'active' || sub.cancelAt !== null) return none;
-  const current = Object.hasOwn(plans, sub.plan) ? plans[sub.plan] : undefined;
+  if (!sub || sub.status !== 'active' || sub.cancelAt !== null) return NO_PLAN;
   const pending =
     sub.pendingPlan !== null && Object.hasOwn(plans, sub.pendingPlan)
       ? plans[sub.pendingPlan]
       : undefined;
-  if (pending && seatsOf(pending) < seatsOf(current)) {
+  const now = seatsInForce(sub, plans);
+  if (pending && seatsOf(pending) < now.seats) {
     return { plan: sub.pendingPlan, seats: seatsOf(pending), teamAccess: pending.teamAccess };
   }
-  return { plan: sub.plan, seats: seatsOf(current), teamAccess: current?.teamAccess ?? false };
+  return now;
 }
 
 /** Whether the budget covers a hold or charge made at `at` (a fixed window may not have begun). */

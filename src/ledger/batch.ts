@@ -19,7 +19,7 @@ import {
   headroom,
   newThresholds,
   rollPeriod,
-  seatsOf,
+  seatsInForce,
   teamPeriodStart,
   type AlertThreshold,
   type Budget,
@@ -478,22 +478,6 @@ export class Batch {
     state.team?.budgets.delete(budgetKey(b.scope, b.target));
   }
 
-  /** Seats of the organization's active plan (the owner alone without one). */
-  async planSeats(state: AccountState): Promise<number> {
-    const sub = state.subscription;
-    if (!sub || sub.status !== 'active') return 1;
-    const catalog = await this.activeCatalog();
-    return seatsOf(own(catalog.body.plans, sub.plan));
-  }
-
-  /** Whether the organization's active plan has team access. */
-  async hasTeamAccess(state: AccountState): Promise<boolean> {
-    const sub = state.subscription;
-    if (!sub || sub.status !== 'active') return false;
-    const catalog = await this.activeCatalog();
-    return own(catalog.body.plans, sub.plan)?.teamAccess ?? false;
-  }
-
   /**
    * Before a hold or charge of an organization (a no-op for other accounts): the member must be
    * active, the project known, the plan must give team access to anyone but an owner, and no
@@ -529,7 +513,11 @@ export class Batch {
       );
     }
     if (member.role !== 'owner') {
-      if (!(await this.hasTeamAccess(state))) {
+      const { seats, teamAccess } = seatsInForce(
+        state.subscription,
+        (await this.activeCatalog()).body.plans,
+      );
+      if (!teamAccess) {
         throw new AmisiError(
           'team_access_required',
           `organization ${accountId} has no plan with team access: only its owners may spend`,
@@ -538,7 +526,6 @@ export class Batch {
       }
       // Members past the plan's seats (a plan taken after a lapse, a catalog with fewer seats)
       // wait, owners aside, until the organization fits its plan again.
-      const seats = await this.planSeats(state);
       if (team.members.size > seats) {
         throw new AmisiError(
           'seat_limit_reached',
