@@ -598,13 +598,15 @@ export type ReportedCycle = Omit<UsageCycle, 'byProject'> & {
 
 /**
  * A closed cycle as advice reads it (core/advice.ts): the allocation granted in it, the credits
- * consumed, the pack credits bought, and the credits per project when any project spent.
+ * consumed, the pack credits bought, and the credits per project when the account has projects
+ * (a project missing from it spent nothing in the cycle) or any project spent.
  */
 export function usageCycle(
   period: Pick<Period, 'from' | 'to'>,
   totals: Pick<RangeTotals, 'flows' | 'usage'>,
   plans: Readonly<Record<string, Plan>>,
   currentPlan: string,
+  withProjects: boolean,
 ): ReportedCycle {
   const allocation = flowSum(totals.flows, 'granted', 'allocation');
   const projects = totals.usage.filter((u) => u.dim === 'project');
@@ -615,9 +617,9 @@ export function usageCycle(
     allocation,
     consumed: flowSum(totals.flows, 'consumed'),
     purchased: flowSum(totals.flows, 'granted', 'purchase'),
-    ...(projects.length === 0
-      ? {}
-      : { byProject: Object.fromEntries(projects.map((u) => [u.key, u.credits])) }),
+    ...(withProjects || projects.length > 0
+      ? { byProject: Object.fromEntries(projects.map((u) => [u.key, u.credits])) }
+      : {}),
   };
 }
 

@@ -85,6 +85,7 @@ import {
   requireText,
 } from './validate.js';
 import { requireCredits } from '../core/credits.js';
+import { cycleAt } from '../core/cycles.js';
 
 export interface LedgerOptions {
   readonly store: Store;
@@ -1032,10 +1033,13 @@ export class Ledger {
   private async periods(accountId: string, input: PeriodInput) {
     // Settles what is due first (a renewal, expiries), so the current cycle is now's.
     await this.balance(accountId);
-    const [account, sub] = await Promise.all([
-      this.getAccount(accountId),
-      this.store.getSubscription(accountId),
-    ]);
+    let sub = await this.store.getSubscription(accountId);
+    if (sub?.status === 'active' && sub.nextRenewalAt <= this.clock.now()) {
+      // A renewal is due that nothing expiring triggered (the allocation was spent): run it.
+      await this.committer.submit((b) => commands.maintain(b, accountId), { accountId });
+      sub = await this.store.getSubscription(accountId);
+    }
+    const account = await this.getAccount(accountId);
     const basis = {
       anchorAt: sub?.anchorAt ?? null,
       accountCreatedAt: account.createdAt,
@@ -1052,24 +1056,37 @@ export class Ledger {
 
   /**
    * The closed cycles before cycle `end` (up to SEASON_WINDOW, oldest first), as advice reads
-   * them: each from the rollups of its range (core/reports.ts usageCycle).
+   * them: each from the rollups of its range (core/reports.ts usageCycle). A plan started in
+   * the past (subscribe with startsAt) grants the allocations of the cycles it missed when it is
+   * made: those cycles, and the one it was made in, are left out (they would look like cycles
+   * without an allocation, then one with several).
    */
   private async closedCycles(
     accountId: string,
     basis: PeriodBasis,
     end: number,
+    sub: Subscription,
     plans: CatalogRecord['body']['plans'],
-    plan: string,
   ): Promise<ReportedCycle[]> {
+    // Made in cycle k > 0 of its anchor: cycles 0..k were all granted then, in cycle k.
+    const made = sub.createdAt > sub.anchorAt ? cycleAt(sub.anchorAt, sub.createdAt).index : 0;
+    const firstClean = made === 0 ? 0 : made + 1;
     const indexes: number[] = [];
-    for (let i = Math.max(0, end - SEASON_WINDOW); i < end; i += 1) indexes.push(i);
-    return Promise.all(
-      indexes.map(async (cycle) => {
-        const p = resolvePeriod(basis, { cycle });
-        const t = await this.totals(accountId, p, { before: false, usage: true });
-        return usageCycle(p, t, plans, plan);
-      }),
-    );
+    for (let i = Math.max(firstClean, end - SEASON_WINDOW); i < end; i += 1) indexes.push(i);
+    if (indexes.length === 0) return [];
+    const [account, projects] = await Promise.all([
+      this.getAccount(accountId),
+      this.store.listProjects(accountId),
+    ]);
+    const withProjects = account.kind === 'organization' && projects.length > 0;
+    const read = async (cycle: number) => {
+      const p = resolvePeriod(basis, { cycle });
+      const t = await this.totals(accountId, p, { before: false, usage: true });
+      return usageCycle(p, t, plans, sub.plan, withProjects);
+    };
+    // The first read rebuilds rollups that await it, once; the others then read them.
+    const first = await read(indexes[0]!);
+    return [first, ...(await Promise.all(indexes.slice(1).map(read)))];
   }
 
   /** Members a plan must seat: an organization's members (invited ones too), else 1. */
@@ -1079,13 +1096,20 @@ export class Ledger {
     return Math.max(1, (await this.store.listMembers(accountId)).length);
   }
 
-  /** The run-out forecast's input: the current cycle's spending so far, the balance, the renewal. */
-  private async forecastInput(accountId: string, period: Period): Promise<ForecastInput> {
+  /**
+   * The run-out forecast's input: the current cycle's spending so far, the balance, the renewal.
+   * `now` is the instant the period was resolved at, so a boundary passing meanwhile cannot put
+   * it outside the period.
+   */
+  private async forecastInput(
+    accountId: string,
+    period: Period,
+    now: number,
+  ): Promise<ForecastInput> {
     const [balance, totals] = await Promise.all([
       this.balance(accountId),
       this.totals(accountId, period, { before: false, usage: false }),
     ]);
-    const now = this.clock.now();
     return {
       now,
       available: balance.available,
@@ -1104,16 +1128,18 @@ export class Ledger {
    */
   async advice(accountId: string): Promise<AccountAdvice> {
     const { period, basis, sub } = await this.periods(accountId, {});
-    const plan = sub?.status === 'active' ? sub.plan : null;
     const [catalog, members, forecast] = await Promise.all([
       this.activeCatalog(),
       this.seatsNeeded(accountId),
-      this.forecastInput(accountId, period),
+      this.forecastInput(accountId, period, basis.now),
     ]);
+    // A plan the active catalog no longer sells cannot be compared with the others.
+    const active = sub?.status === 'active' && Object.hasOwn(catalog.body.plans, sub.plan);
+    const plan = active ? sub.plan : null;
     const cycles =
-      plan === null || period.cycle === null
+      !active || period.cycle === null
         ? []
-        : await this.closedCycles(accountId, basis, period.cycle, catalog.body.plans, plan);
+        : await this.closedCycles(accountId, basis, period.cycle, sub, catalog.body.plans);
     return {
       accountId,
       asOf: forecast.now,
@@ -1135,10 +1161,10 @@ export class Ledger {
   async forecast(
     accountId: string,
   ): Promise<{ accountId: string; asOf: number; forecast: Advice }> {
-    const { period } = await this.periods(accountId, {});
+    const { period, basis } = await this.periods(accountId, {});
     const [catalog, input] = await Promise.all([
       this.activeCatalog(),
-      this.forecastInput(accountId, period),
+      this.forecastInput(accountId, period, basis.now),
     ]);
     return { accountId, asOf: input.now, forecast: forecastRunOut(catalog.body, input) };
   }
@@ -1236,15 +1262,24 @@ export class Ledger {
     sub: Subscription | undefined,
     catalog: CatalogRecord['body'],
   ): Promise<Finding | null> {
-    if (sub?.status !== 'active' || period.cycle === null || !(sub.plan in catalog.plans)) {
+    if (
+      sub?.status !== 'active' ||
+      period.cycle === null ||
+      !Object.hasOwn(catalog.plans, sub.plan)
+    ) {
       return null;
     }
-    const closed = period.to <= basis.now ? period.cycle + 1 : period.cycle;
+    // Cycles closed by the end of the audited one, and never past now's.
+    const current = resolvePeriod(basis, {}).cycle ?? 0;
+    const closed = Math.min(period.to <= basis.now ? period.cycle + 1 : period.cycle, current);
     const [cycles, members] = await Promise.all([
-      this.closedCycles(accountId, basis, closed, catalog.plans, sub.plan),
+      this.closedCycles(accountId, basis, closed, sub, catalog.plans),
       this.seatsNeeded(accountId),
     ]);
-    return tierFit({ catalog, cycles, plan: sub.plan, members });
+    if (cycles.length === 0) return null;
+    // An audit of a past cycle judges the plan of that time (told by its allocation).
+    const plan = closed < current ? cycles.at(-1)!.plan : sub.plan;
+    return tierFit({ catalog, cycles, plan, members });
   }
 
   /** Outcomes of the account's charges and captures made in [from, to), oldest first. */

@@ -1,5 +1,5 @@
 import type { Book } from '../core/journal.js';
-import type { FlowRow, UsageRow } from '../core/rollups.js';
+import { sumFlows, sumUsage, type FlowRow, type UsageRow } from '../core/rollups.js';
 import type { AccountAudit, Store } from './store.js';
 
 export interface Violation {
@@ -117,18 +117,40 @@ export interface RollupTotals {
 }
 
 /**
- * The rollups (core/rollups.ts) agree with the journal's totals: granted, consumed, expired and
- * refunded flows sum to the books they come from, and usage by operation to the credits
- * consumed (every consumed credit is a charge's or a capture's); usage by resolution, member and
- * project is a part of that. Pure.
+ * The rollups (core/rollups.ts) agree with the journal's totals: granted flows per grant source
+ * (what advice reads as allocation and packs bought) and consumed, expired and refunded flows
+ * sum to the books they come from, and usage by operation to the credits consumed (every
+ * consumed credit is a charge's or a capture's); usage by resolution, member and project is a
+ * part of that. Pure.
  */
-export function checkRollups(accountId: string, totals: Totals, r: RollupTotals): Violation[] {
+export function checkRollups(
+  accountId: string,
+  audit: AccountAudit,
+  totals: Totals,
+  r: RollupTotals,
+): Violation[] {
   const violations: Violation[] = [];
+  const issuedBySource = new Map<string, number>();
+  for (const g of audit.grants) {
+    const issued = 0 - sumBy(audit, 'issued', { grantId: g.id });
+    issuedBySource.set(g.source, (issuedBySource.get(g.source) ?? 0) + issued);
+  }
+  const grantedBySource = new Map<string, number>();
+  for (const x of r.flows) {
+    if (x.flow === 'granted')
+      grantedBySource.set(x.key, (grantedBySource.get(x.key) ?? 0) + x.credits);
+  }
   const flow = (f: FlowRow['flow']) =>
     r.flows.filter((x) => x.flow === f).reduce((s, x) => s + x.credits, 0);
   const dim = (d: UsageRow['dim']) =>
     r.usage.filter((x) => x.dim === d).reduce((s, x) => s + x.credits, 0);
+  const sources = [...new Set([...issuedBySource.keys(), ...grantedBySource.keys()])].sort();
   const expect: [string, number, number][] = [
+    ...sources.map((source): [string, number, number] => [
+      `granted from ${source}`,
+      grantedBySource.get(source) ?? 0,
+      issuedBySource.get(source) ?? 0,
+    ]),
     ['granted', flow('granted'), totals.granted],
     ['consumed', flow('consumed'), totals.consumed],
     ['expired', flow('expired'), totals.breakage],
@@ -166,7 +188,8 @@ async function rollupTotals(store: Store, accountId: string): Promise<RollupTota
     usage: true,
     journal: [],
   });
-  return w.pending ? null : { flows: w.flows, usage: w.usage };
+  // Summed per key in a fixed order, so two reads of the same rollups compare equal.
+  return w.pending ? null : { flows: sumFlows(w.flows), usage: sumUsage(w.usage) };
 }
 
 function sameRollups(a: RollupTotals, b: RollupTotals): boolean {
@@ -204,7 +227,7 @@ export async function verify(
       const result = checkAccount(account.id, audit);
       const again = rollups && (await rollupTotals(store, account.id));
       if (rollups && again && sameRollups(rollups, again)) {
-        result.violations.push(...checkRollups(account.id, result.totals, rollups));
+        result.violations.push(...checkRollups(account.id, audit, result.totals, rollups));
       }
       for (const k of Object.keys(totals) as (keyof Totals)[]) totals[k] += result.totals[k];
       violationCount += result.violations.length;

@@ -94,7 +94,7 @@ export async function reportRoutes(app: App, { ledger }: Deps): Promise<void> {
       schema: {
         summary: 'When the credits run out at the current pace, against the renewal',
         description:
-          "The pace is the current cycle's spending so far over the time elapsed; without a plan the cycle is the calendar month. A shortfall comes with the cheapest packs that cover it.",
+          "The pace is the current cycle's spending so far over the time elapsed (a day at least, so the first charges of a cycle do not extrapolate wildly); without a plan the cycle is the calendar month. A shortfall comes with the cheapest packs that cover it.",
         tags: ['reports'],
         params: AccountParams,
         response: {
