@@ -581,6 +581,17 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
       );
     });
 
+    it('searches accounts by a part of the id or the name, ignoring case, page by page', async () => {
+      const ids = async (after: string | null, limit: number, search: string) =>
+        (await store.listAccounts(after, limit, search)).map((a) => a.id);
+      assert.deepEqual(await ids(null, 10, 'ACC-'), ['acc-a', 'acc-b', 'acc-c', 'acc-kept']);
+      assert.deepEqual(await ids(null, 10, 'labs'), ['org-kind'], 'the name matches');
+      assert.deepEqual(await ids(null, 10, '"l'), ['org-kind'], 'quotes are plain text');
+      assert.deepEqual(await ids('acc-b', 1, 'acc'), ['acc-c'], 'after the cursor');
+      assert.deepEqual(await ids(null, 10, '%'), [], 'no wildcards');
+      assert.deepEqual(await ids(null, 10, 'zz-none'), []);
+    });
+
     it('members: stored whole, in id order, upserted by account and id, deleted once', async () => {
       const member = (accountId: string, memberId: string, over: Partial<Member> = {}): Member => ({
         accountId,
