@@ -1,0 +1,116 @@
+import { formatNumber } from '../format.js';
+
+/**
+ * A horizontal bar chart in plain SVG, one row per bar (two when a series compares with the
+ * previous period). The numbers are also a table for screen readers and for copying.
+ */
+
+export interface Bar {
+  readonly label: string;
+  readonly value: number;
+  /** The same measure in the period before, drawn thinner under the bar. */
+  readonly previous?: number;
+}
+
+const ROW = 28;
+const LABEL_WIDTH = 120;
+const WIDTH = 560;
+const VALUE_WIDTH = 64;
+
+export function BarChart(props: {
+  readonly title: string;
+  readonly bars: readonly Bar[];
+  /** What the values count, e.g. "credits": the axis label. */
+  readonly unit: string;
+  readonly previousLabel?: string;
+}) {
+  const { bars, title, unit } = props;
+  const id = `chart-${title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
+  if (bars.length === 0) {
+    return (
+      <figure className="chart">
+        <figcaption>{title}</figcaption>
+        <p className="muted">Nothing in this period.</p>
+      </figure>
+    );
+  }
+  const max = Math.max(1, ...bars.map((b) => Math.max(b.value, b.previous ?? 0)));
+  const plot = WIDTH - LABEL_WIDTH - VALUE_WIDTH;
+  const height = bars.length * ROW + 24;
+  const scale = (v: number) => (v / max) * plot;
+  const compare = bars.some((b) => b.previous !== undefined);
+  return (
+    <figure className="chart">
+      <figcaption id={`${id}-title`}>{title}</figcaption>
+      <svg
+        viewBox={`0 0 ${WIDTH} ${height}`}
+        role="img"
+        aria-labelledby={`${id}-title`}
+        aria-describedby={`${id}-table`}
+        className="bar-chart"
+      >
+        {bars.map((b, i) => {
+          const y = i * ROW;
+          return (
+            <g key={b.label} className="bar-row">
+              <text x={LABEL_WIDTH - 8} y={y + 16} textAnchor="end" className="axis-label">
+                {b.label}
+              </text>
+              <rect
+                className="bar"
+                x={LABEL_WIDTH}
+                y={y + 4}
+                width={Math.max(1, scale(b.value))}
+                height={compare ? 12 : 18}
+              >
+                <title>{`${b.label}: ${formatNumber(b.value)} ${unit}`}</title>
+              </rect>
+              {b.previous !== undefined && (
+                <rect
+                  className="bar previous"
+                  x={LABEL_WIDTH}
+                  y={y + 17}
+                  width={Math.max(1, scale(b.previous))}
+                  height={6}
+                />
+              )}
+              <text x={LABEL_WIDTH + scale(b.value) + 6} y={y + 16} className="value-label">
+                {formatNumber(b.value)}
+              </text>
+            </g>
+          );
+        })}
+        <line
+          x1={LABEL_WIDTH}
+          x2={LABEL_WIDTH}
+          y1={0}
+          y2={bars.length * ROW}
+          className="axis"
+        />
+        <text x={LABEL_WIDTH} y={height - 4} className="axis-label">
+          {unit} (0 to {formatNumber(max)})
+          {compare ? `; thin bar: ${props.previousLabel ?? 'previous period'}` : ''}
+        </text>
+      </svg>
+      <table id={`${id}-table`} className="visually-hidden">
+        <caption>{title}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{title}</th>
+            <th scope="col">{unit}</th>
+            {compare && <th scope="col">{props.previousLabel ?? 'previous period'}</th>}
+          </tr>
+        </thead>
+        <tbody>
+          {bars.map((b) => (
+            <tr key={b.label}>
+              <th scope="row">{b.label}</th>
+              <td>{formatNumber(b.value)}</td>
+              {compare && <td>{formatNumber(b.previous ?? 0)}</td>}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </figure>
+  );
+}

@@ -1,0 +1,103 @@
+import { useState, type FormEvent } from 'react';
+import type { Account } from '../../../src/client/index.js';
+import { Async } from '../components/status.js';
+import { formatDate } from '../format.js';
+import { accountPath } from '../router.js';
+import type { Session } from '../session.js';
+import { Link } from '../shell.js';
+import { useRequest } from '../use-request.js';
+
+const PAGE_SIZE = 50;
+
+/** The operator's view: every account, searched by id or name, page by page. */
+export function AccountsPage({ session }: { readonly session: Session }) {
+  const [text, setText] = useState('');
+  const [search, setSearch] = useState('');
+  const [cursors, setCursors] = useState<readonly string[]>([]);
+  const cursor = cursors[cursors.length - 1];
+  const [page] = useRequest(
+    (signal) =>
+      session.client.accounts.list(
+        {
+          limit: PAGE_SIZE,
+          ...(search === '' ? {} : { search }),
+          ...(cursor === undefined ? {} : { cursor }),
+        },
+        { signal },
+      ),
+    [search, cursor],
+  );
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    setCursors([]);
+    setSearch(text.trim());
+  };
+  return (
+    <>
+      <h1>Accounts</h1>
+      <form role="search" className="inline-form" onSubmit={submit}>
+        <label htmlFor="account-search">Search by id or name</label>
+        <input
+          id="account-search"
+          type="search"
+          value={text}
+          maxLength={100}
+          onChange={(e) => setText(e.target.value)}
+        />
+        <button type="submit">Search</button>
+      </form>
+      <Async state={page} what="accounts">
+        {({ accounts, nextCursor }) => (
+          <>
+            <AccountTable accounts={accounts} />
+            <div className="pager">
+              <button type="button" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
+                Previous page
+              </button>
+              <button
+                type="button"
+                disabled={nextCursor === null}
+                onClick={() => nextCursor !== null && setCursors([...cursors, nextCursor])}
+              >
+                Next page
+              </button>
+            </div>
+          </>
+        )}
+      </Async>
+    </>
+  );
+}
+
+function AccountTable({ accounts }: { readonly accounts: readonly Account[] }) {
+  if (accounts.length === 0) return <p className="muted">No account matches.</p>;
+  return (
+    <div className="table-scroll">
+      <table>
+        <caption className="visually-hidden">Accounts</caption>
+        <thead>
+          <tr>
+            <th scope="col">Account</th>
+            <th scope="col">Name</th>
+            <th scope="col">Kind</th>
+            <th scope="col">Plan</th>
+            <th scope="col">Created</th>
+          </tr>
+        </thead>
+        <tbody>
+          {accounts.map((a) => (
+            <tr key={a.id}>
+              <th scope="row">
+                <Link to={accountPath(a.id, 'overview')}>{a.id}</Link>
+              </th>
+              <td>{a.name ?? '—'}</td>
+              <td>{a.kind}</td>
+              <td>{a.plan ?? 'none'}</td>
+              <td>{formatDate(a.createdAt)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

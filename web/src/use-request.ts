@@ -1,0 +1,56 @@
+import { useCallback, useEffect, useState } from 'react';
+
+/** One request's state for a component: loading, its error, or its answer. */
+export type RequestState<T> =
+  | { readonly status: 'loading' }
+  | { readonly status: 'error'; readonly error: unknown }
+  | { readonly status: 'ok'; readonly data: T };
+
+/**
+ * Runs `load` when its dependencies change, and again on `reload()`; an answer that arrives
+ * after a newer request started is dropped.
+ */
+export function useRequest<T>(
+  load: (signal: AbortSignal) => Promise<T>,
+  deps: readonly unknown[],
+): [RequestState<T>, () => void] {
+  const [state, setState] = useState<RequestState<T>>({ status: 'loading' });
+  const [round, setRound] = useState(0);
+  useEffect(() => {
+    const controller = new AbortController();
+    setState({ status: 'loading' });
+    load(controller.signal).then(
+      (data) => controller.signal.aborted || setState({ status: 'ok', data }),
+      (error: unknown) => controller.signal.aborted || setState({ status: 'error', error }),
+    );
+    return () => controller.abort(new Error('superseded'));
+  }, [...deps, round]);
+  const reload = useCallback(() => setRound((r) => r + 1), []);
+  return [state, reload];
+}
+
+/** An action started by the user (buy, save, quote): idle, running, failed or done. */
+export type ActionState<T> =
+  | { readonly status: 'idle' }
+  | { readonly status: 'running' }
+  | { readonly status: 'error'; readonly error: unknown }
+  | { readonly status: 'ok'; readonly data: T };
+
+export function useAction<A extends unknown[], T>(
+  run: (...args: A) => Promise<T>,
+): [ActionState<T>, (...args: A) => Promise<void>, () => void] {
+  const [state, setState] = useState<ActionState<T>>({ status: 'idle' });
+  const start = useCallback(
+    async (...args: A) => {
+      setState({ status: 'running' });
+      try {
+        setState({ status: 'ok', data: await run(...args) });
+      } catch (error) {
+        setState({ status: 'error', error });
+      }
+    },
+    [run],
+  );
+  const reset = useCallback(() => setState({ status: 'idle' }), []);
+  return [state, start, reset];
+}
