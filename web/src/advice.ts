@@ -36,9 +36,17 @@ async function get<T>(apiKey: string, path: string, signal: AbortSignal): Promis
     signal,
   });
   const text = await res.text();
-  const body: unknown = /json/.test(res.headers.get('content-type') ?? '') && text !== '' ? JSON.parse(text) : undefined;
+  const body: unknown =
+    /json/.test(res.headers.get('content-type') ?? '') && text !== ''
+      ? JSON.parse(text)
+      : undefined;
   if (res.ok) return body as T;
-  const answer = { status: res.status, statusText: res.statusText, body, requestId: res.headers.get('x-request-id') };
+  const answer = {
+    status: res.status,
+    statusText: res.statusText,
+    body,
+    requestId: res.headers.get('x-request-id'),
+  };
   throw errorFromAnswer(answer, null);
 }
 
@@ -47,5 +55,9 @@ export function fetchAdvice(apiKey: string, accountId: string, signal: AbortSign
 }
 
 export function fetchForecast(apiKey: string, accountId: string, signal: AbortSignal) {
-  return get<ForecastReport>(apiKey, `/v1/accounts/${encodeURIComponent(accountId)}/forecast`, signal);
+  return get<ForecastReport>(
+    apiKey,
+    `/v1/accounts/${encodeURIComponent(accountId)}/forecast`,
+    signal,
+  );
 }

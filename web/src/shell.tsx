@@ -54,8 +54,15 @@ const PAGE_VIEWS: Record<PageId, (props: PageProps) => ReactNode> = {
   planner: PlannerPage,
 };
 
-export function Shell({ session, onSignOut }: { readonly session: Session; readonly onSignOut: () => void }) {
+export function Shell({
+  session,
+  onSignOut,
+}: {
+  readonly session: Session;
+  readonly onSignOut: () => void;
+}) {
   const { me } = session;
+  const can = abilitiesOf(me);
   const path = usePath();
   const route = parseRoute(path);
   const home = me.accountId === null ? '/accounts' : accountPath(me.accountId, 'overview');
@@ -94,7 +101,7 @@ export function Shell({ session, onSignOut }: { readonly session: Session; reado
             </li>
           )}
           {accountId !== null &&
-            PAGES.map((p) => (
+            PAGES.filter((p) => p.id !== 'usage' || can.allUsage).map((p) => (
               <li key={p.id}>
                 <Link to={accountPath(accountId, p.id)} current={p.id === page}>
                   {p.title}
@@ -104,7 +111,9 @@ export function Shell({ session, onSignOut }: { readonly session: Session; reado
         </ul>
       </nav>
       <main id="main" tabIndex={-1}>
-        {route?.kind === 'accounts' && me.scope === 'operator' && <AccountsPage session={session} />}
+        {route?.kind === 'accounts' && me.scope === 'operator' && (
+          <AccountsPage session={session} />
+        )}
         {accountId !== null && page !== null && (
           <AccountView session={session} accountId={accountId} page={page} />
         )}
@@ -113,9 +122,16 @@ export function Shell({ session, onSignOut }: { readonly session: Session; reado
   );
 }
 
-function AccountView(props: { readonly session: Session; readonly accountId: string; readonly page: PageId }) {
+function AccountView(props: {
+  readonly session: Session;
+  readonly accountId: string;
+  readonly page: PageId;
+}) {
   const { session, accountId, page } = props;
-  const [account] = useRequest((signal) => session.client.accounts.get(accountId, { signal }), [accountId]);
+  const [account] = useRequest(
+    (signal) => session.client.accounts.get(accountId, { signal }),
+    [accountId],
+  );
   const View = PAGE_VIEWS[page];
   return (
     <Async state={account} what="the account">

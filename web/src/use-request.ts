@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 
 /** One request's state for a component: loading, its error, or its answer. */
 export type RequestState<T> =
@@ -8,7 +8,8 @@ export type RequestState<T> =
 
 /**
  * Runs `load` when its dependencies change, and again on `reload()`; an answer that arrives
- * after a newer request started is dropped.
+ * after a newer request started is dropped. A reload keeps the answer on screen until the new
+ * one arrives, so what the page shows around it (a confirmation, a form) stays in place.
  */
 export function useRequest<T>(
   load: (signal: AbortSignal) => Promise<T>,
@@ -16,9 +17,14 @@ export function useRequest<T>(
 ): [RequestState<T>, () => void] {
   const [state, setState] = useState<RequestState<T>>({ status: 'loading' });
   const [round, setRound] = useState(0);
+  const lastRound = useRef(round);
   useEffect(() => {
     const controller = new AbortController();
-    setState({ status: 'loading' });
+    const reloading = lastRound.current !== round;
+    lastRound.current = round;
+    setState((previous) =>
+      reloading && previous.status === 'ok' ? previous : { status: 'loading' },
+    );
     load(controller.signal).then(
       (data) => controller.signal.aborted || setState({ status: 'ok', data }),
       (error: unknown) => controller.signal.aborted || setState({ status: 'error', error }),

@@ -80,13 +80,7 @@ export function BarChart(props: {
             </g>
           );
         })}
-        <line
-          x1={LABEL_WIDTH}
-          x2={LABEL_WIDTH}
-          y1={0}
-          y2={bars.length * ROW}
-          className="axis"
-        />
+        <line x1={LABEL_WIDTH} x2={LABEL_WIDTH} y1={0} y2={bars.length * ROW} className="axis" />
         <text x={LABEL_WIDTH} y={height - 4} className="axis-label">
           {unit} (0 to {formatNumber(max)})
           {compare ? `; thin bar: ${props.previousLabel ?? 'previous period'}` : ''}

@@ -58,7 +58,9 @@ export function ItemFields(props: {
           <select
             id={`${idPrefix}-${name}`}
             value={item.params[name]}
-            onChange={(e) => onChange({ ...item, params: { ...item.params, [name]: e.target.value } })}
+            onChange={(e) =>
+              onChange({ ...item, params: { ...item.params, [name]: e.target.value } })
+            }
           >
             {p.values.map((v) => (
               <option key={v} value={v}>

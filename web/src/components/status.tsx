@@ -18,7 +18,9 @@ export function ProblemMessage({ error }: { readonly error: unknown }) {
     return (
       <div className="problem" role="alert">
         <strong>{error.title}</strong> <code>{error.code}</code>
-        <p>{error.code === 'forbidden' ? `Not allowed for this key: ${error.detail}` : error.detail}</p>
+        <p>
+          {error.code === 'forbidden' ? `Not allowed for this key: ${error.detail}` : error.detail}
+        </p>
       </div>
     );
   }

@@ -51,7 +51,11 @@ export function AccountsPage({ session }: { readonly session: Session }) {
           <>
             <AccountTable accounts={accounts} />
             <div className="pager">
-              <button type="button" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
+              <button
+                type="button"
+                disabled={cursors.length === 0}
+                onClick={() => setCursors(cursors.slice(0, -1))}
+              >
                 Previous page
               </button>
               <button

@@ -1,6 +1,12 @@
 import type { Pack, Purchase } from '../../../src/client/index.js';
 import { ActionStatus, Async } from '../components/status.js';
-import { formatCredits, formatDateTime, formatMoney, formatNumber, formatPricePerCredit } from '../format.js';
+import {
+  formatCredits,
+  formatDateTime,
+  formatMoney,
+  formatNumber,
+  formatPricePerCredit,
+} from '../format.js';
 import type { PageProps } from '../page-props.js';
 import { useAction, useRequest } from '../use-request.js';
 
@@ -10,10 +16,14 @@ import { useAction, useRequest } from '../use-request.js';
  */
 export function CreditsPage(props: PageProps) {
   const { client, account, can } = props;
-  const [balance, reloadBalance] = useRequest((signal) => client.balance.get(account.id, { signal }), [account.id]);
+  const [balance, reloadBalance] = useRequest(
+    (signal) => client.balance.get(account.id, { signal }),
+    [account.id],
+  );
   const [packs] = useRequest((signal) => client.catalog.packs({ signal }), []);
   const [purchases, reloadPurchases] = useRequest(
-    (signal) => (can.buyPacks ? client.purchases.list(account.id, { signal }) : Promise.resolve(null)),
+    (signal) =>
+      can.buyPacks ? client.purchases.list(account.id, { signal }) : Promise.resolve(null),
     [account.id, can.buyPacks],
   );
   const [buying, buy] = useAction(async (pack: string) => {
@@ -42,7 +52,9 @@ export function CreditsPage(props: PageProps) {
       </section>
       <section aria-labelledby="packs-title">
         <h2 id="packs-title">Packs</h2>
-        {!can.buyPacks && <p className="muted">Buying packs takes an owner, admin or account key.</p>}
+        {!can.buyPacks && (
+          <p className="muted">Buying packs takes an owner, admin or account key.</p>
+        )}
         <Async state={packs} what="packs">
           {({ packs: list, currency }) => (
             <ul className="cards">
@@ -61,7 +73,8 @@ export function CreditsPage(props: PageProps) {
         <ActionStatus state={buying} running="Starting the purchase" />
         {buying.status === 'ok' && buying.data.checkoutUrl === null && (
           <p role="status" className="notice">
-            Purchase {buying.data.purchase.id} is waiting for the payment. The credits arrive when it is confirmed.
+            Purchase {buying.data.purchase.id} is waiting for the payment. The credits arrive when
+            it is confirmed.
           </p>
         )}
       </section>
@@ -99,8 +112,15 @@ function PackCard(props: {
       <h3>{formatCredits(pack.credits)}</h3>
       <p className="medium">{formatMoney(pack.priceCents, currency)}</p>
       <p>{formatPricePerCredit(pack.priceCents, pack.credits, currency)} per credit</p>
-      <p className="muted small">Credits expire {formatNumber(pack.expiresAfterMonths)} months after purchase.</p>
-      <button type="button" disabled={props.disabled} onClick={props.onBuy} aria-label={`Buy ${pack.credits} credits for ${formatMoney(pack.priceCents, currency)}`}>
+      <p className="muted small">
+        Credits expire {formatNumber(pack.expiresAfterMonths)} months after purchase.
+      </p>
+      <button
+        type="button"
+        disabled={props.disabled}
+        onClick={props.onBuy}
+        aria-label={`Buy ${pack.credits} credits for ${formatMoney(pack.priceCents, currency)}`}
+      >
         Buy
       </button>
     </li>
@@ -122,8 +142,12 @@ function Purchases(props: {
           <tr>
             <th scope="col">Purchase</th>
             <th scope="col">Pack</th>
-            <th scope="col" className="num">Credits</th>
-            <th scope="col" className="num">Price</th>
+            <th scope="col" className="num">
+              Credits
+            </th>
+            <th scope="col" className="num">
+              Price
+            </th>
             <th scope="col">Status</th>
             <th scope="col">Made</th>
           </tr>
@@ -140,7 +164,12 @@ function Purchases(props: {
               <td>
                 {p.status}
                 {p.status === 'pending' && p.provider === 'manual' && props.canConfirm && (
-                  <button type="button" className="small-button" disabled={props.busy} onClick={() => props.onConfirm(p.id)}>
+                  <button
+                    type="button"
+                    className="small-button"
+                    disabled={props.busy}
+                    onClick={() => props.onConfirm(p.id)}
+                  >
                     Confirm payment
                   </button>
                 )}

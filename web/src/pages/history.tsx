@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { HistoryQuery, Transaction } from '../../../src/client/index.js';
 import { ActionStatus, Async } from '../components/status.js';
 import { formatDateTime, formatNumber } from '../format.js';
@@ -30,7 +30,8 @@ const NO_FILTERS: Filters = { kind: '', since: '', until: '' };
 
 /** Dates are the browser's local days: since at its start, until at the end of that day. */
 function queryOf(f: Filters): HistoryQuery {
-  const day = (text: string, offsetDays: number) => new Date(`${text}T00:00:00`).getTime() + offsetDays * 86_400_000;
+  const day = (text: string, offsetDays: number) =>
+    new Date(`${text}T00:00:00`).getTime() + offsetDays * 86_400_000;
   return {
     ...(f.kind === '' ? {} : { kind: [f.kind as (typeof KINDS)[number]] }),
     ...(f.since === '' ? {} : { since: day(f.since, 0) }),
@@ -40,7 +41,9 @@ function queryOf(f: Filters): HistoryQuery {
 
 /** Sum of the entries a transaction made on the customer's grants: its signed change. */
 function change(t: Transaction): number {
-  return t.entries.filter((e) => e.book === 'grant' || e.book === 'held').reduce((sum, e) => sum + e.credits, 0);
+  return t.entries
+    .filter((e) => e.book === 'grant' || e.book === 'held')
+    .reduce((sum, e) => sum + e.credits, 0);
 }
 
 /** The journal, newest first, filtered and paged; the same filters export as CSV. */
@@ -58,14 +61,22 @@ export function HistoryPage({ client, account }: PageProps) {
       ),
     [account.id, filters, cursor],
   );
+  // The file's object URL lives until the next export or until the page closes: the browser
+  // reads it after the click returns.
+  const fileUrl = useRef<string | null>(null);
+  const forget = () => {
+    if (fileUrl.current !== null) URL.revokeObjectURL(fileUrl.current);
+    fileUrl.current = null;
+  };
+  useEffect(() => forget, []);
   const [exporting, exportCsv] = useAction(async () => {
     const csv = await client.history.exportCsv(account.id, queryOf(filters));
-    const url = URL.createObjectURL(new Blob([csv], { type: 'text/csv' }));
+    forget();
+    fileUrl.current = URL.createObjectURL(new Blob([csv], { type: 'text/csv' }));
     const a = document.createElement('a');
-    a.href = url;
+    a.href = fileUrl.current;
     a.download = `${account.id}-history.csv`;
     a.click();
-    URL.revokeObjectURL(url);
   });
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -77,7 +88,11 @@ export function HistoryPage({ client, account }: PageProps) {
       <form className="filters" onSubmit={submit} aria-label="Filter the history">
         <div>
           <label htmlFor="kind">Kind</label>
-          <select id="kind" value={draft.kind} onChange={(e) => setDraft({ ...draft, kind: e.target.value })}>
+          <select
+            id="kind"
+            value={draft.kind}
+            onChange={(e) => setDraft({ ...draft, kind: e.target.value })}
+          >
             <option value="">All</option>
             {KINDS.map((k) => (
               <option key={k} value={k}>
@@ -88,14 +103,29 @@ export function HistoryPage({ client, account }: PageProps) {
         </div>
         <div>
           <label htmlFor="since">From</label>
-          <input id="since" type="date" value={draft.since} onChange={(e) => setDraft({ ...draft, since: e.target.value })} />
+          <input
+            id="since"
+            type="date"
+            value={draft.since}
+            onChange={(e) => setDraft({ ...draft, since: e.target.value })}
+          />
         </div>
         <div>
           <label htmlFor="until">To</label>
-          <input id="until" type="date" value={draft.until} onChange={(e) => setDraft({ ...draft, until: e.target.value })} />
+          <input
+            id="until"
+            type="date"
+            value={draft.until}
+            onChange={(e) => setDraft({ ...draft, until: e.target.value })}
+          />
         </div>
         <button type="submit">Apply</button>
-        <button type="button" className="secondary" disabled={exporting.status === 'running'} onClick={() => void exportCsv()}>
+        <button
+          type="button"
+          className="secondary"
+          disabled={exporting.status === 'running'}
+          onClick={() => void exportCsv()}
+        >
           Export CSV
         </button>
       </form>
@@ -105,7 +135,11 @@ export function HistoryPage({ client, account }: PageProps) {
           <>
             <Transactions transactions={transactions} />
             <div className="pager">
-              <button type="button" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
+              <button
+                type="button"
+                disabled={cursors.length === 0}
+                onClick={() => setCursors(cursors.slice(0, -1))}
+              >
                 Newer
               </button>
               <button
@@ -133,7 +167,9 @@ function Transactions({ transactions }: { readonly transactions: readonly Transa
           <tr>
             <th scope="col">When</th>
             <th scope="col">Kind</th>
-            <th scope="col" className="num">Credits</th>
+            <th scope="col" className="num">
+              Credits
+            </th>
             <th scope="col">Transaction</th>
           </tr>
         </thead>

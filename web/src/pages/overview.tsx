@@ -12,7 +12,10 @@ import { useRequest } from '../use-request.js';
 /** Available credits, the grants they come from and when they expire, renewal, forecast, advice. */
 export function OverviewPage(props: PageProps) {
   const { client, account } = props;
-  const [balance] = useRequest((signal) => client.balance.get(account.id, { signal }), [account.id]);
+  const [balance] = useRequest(
+    (signal) => client.balance.get(account.id, { signal }),
+    [account.id],
+  );
   return (
     <div className="grid">
       <section className="card" aria-labelledby="available-title">
@@ -44,7 +47,8 @@ function BalanceSummary({ balance }: { readonly balance: Balance }) {
       <p>{formatCredits(balance.held)} held for jobs in progress.</p>
       {balance.nextExpiry && (
         <p>
-          Next expiry: {formatCredits(balance.nextExpiry.credits)} on {formatDate(balance.nextExpiry.at)}.
+          Next expiry: {formatCredits(balance.nextExpiry.credits)} on{' '}
+          {formatDate(balance.nextExpiry.at)}.
         </p>
       )}
     </>
@@ -75,9 +79,15 @@ function Grants({ grants }: { readonly grants: readonly GrantBalance[] }) {
           <thead>
             <tr>
               <th scope="col">Source</th>
-              <th scope="col" className="num">Remaining</th>
-              <th scope="col" className="num">Held</th>
-              <th scope="col" className="num">Granted</th>
+              <th scope="col" className="num">
+                Remaining
+              </th>
+              <th scope="col" className="num">
+                Held
+              </th>
+              <th scope="col" className="num">
+                Granted
+              </th>
               <th scope="col">Expires</th>
             </tr>
           </thead>
@@ -138,7 +148,8 @@ function RenewalCard({ client, account }: PageProps) {
 
 /** A server without the advice routes says not_found: show that, not an error. */
 function Unavailable({ error, what }: { readonly error: unknown; readonly what: string }) {
-  if (isAmisiApiError(error, 'not_found')) return <p className="muted">{what} is not available on this server.</p>;
+  if (isAmisiApiError(error, 'not_found'))
+    return <p className="muted">{what} is not available on this server.</p>;
   return <ProblemMessage error={error} />;
 }
 
@@ -179,7 +190,9 @@ function AdviceCard(props: PageProps) {
             {state.data.advice.map((a: Advice) => (
               <li key={a.kind}>
                 <p>{a.summary}</p>
-                {a.recommendation && <Next accountId={account.id} recommendation={a.recommendation} />}
+                {a.recommendation && (
+                  <Next accountId={account.id} recommendation={a.recommendation} />
+                )}
               </li>
             ))}
           </ul>
@@ -188,9 +201,17 @@ function AdviceCard(props: PageProps) {
   );
 }
 
-function Next({ accountId, recommendation }: { readonly accountId: string; readonly recommendation: Recommendation }) {
+function Next({
+  accountId,
+  recommendation,
+}: {
+  readonly accountId: string;
+  readonly recommendation: Recommendation;
+}) {
   return recommendation.action === 'buy-packs' ? (
-    <Link to={accountPath(accountId, 'credits')}>See packs for {formatCredits(recommendation.credits)}</Link>
+    <Link to={accountPath(accountId, 'credits')}>
+      See packs for {formatCredits(recommendation.credits)}
+    </Link>
   ) : (
     <Link to={accountPath(accountId, 'plan')}>Compare {recommendation.plan} with your plan</Link>
   );

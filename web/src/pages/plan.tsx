@@ -90,22 +90,30 @@ function PlanCard(props: {
         <dt>Team seats</dt>
         <dd>{p.teamAccess ? formatNumber(p.seats) : 'owner only'}</dd>
       </dl>
-      <button type="button" disabled={props.current} onClick={props.onChoose} aria-label={`Choose ${p.name}`}>
+      <button
+        type="button"
+        disabled={props.current}
+        onClick={props.onChoose}
+        aria-label={`Choose ${p.name}`}
+      >
         {props.current ? 'Your plan' : 'Choose'}
       </button>
     </li>
   );
 }
 
-function Change(props: Pick<PageProps, 'client' | 'account' | 'can'> & {
-  readonly plan: string;
-  readonly subscription: Subscription | null;
-  readonly onDone: () => void;
-}) {
+function Change(
+  props: Pick<PageProps, 'client' | 'account' | 'can'> & {
+    readonly plan: string;
+    readonly subscription: Subscription | null;
+    readonly onDone: () => void;
+  },
+) {
   const { client, account, plan } = props;
   const active = props.subscription?.status === 'active';
   const [preview] = useRequest(
-    (signal) => (active ? client.subscriptions.preview(account.id, plan, { signal }) : Promise.resolve(null)),
+    (signal) =>
+      active ? client.subscriptions.preview(account.id, plan, { signal }) : Promise.resolve(null),
     [account.id, plan, active],
   );
   const [state, confirm] = useAction(async () => {
@@ -123,16 +131,26 @@ function Change(props: Pick<PageProps, 'client' | 'account' | 'can'> & {
         {(p) => <PreviewText preview={p} />}
       </Async>
       {!props.can.operator && (
-        <p className="muted small">Plan changes are confirmed by the platform with an operator key; the server may refuse this key.</p>
+        <p className="muted small">
+          Plan changes are confirmed by the platform with an operator key; the server may refuse
+          this key.
+        </p>
       )}
-      <button type="button" disabled={state.status === 'running' || state.status === 'ok'} onClick={() => void confirm()}>
+      <button
+        type="button"
+        disabled={state.status === 'running' || state.status === 'ok'}
+        onClick={() => void confirm()}
+      >
         Confirm the change
       </button>
       <ActionStatus state={state} running="Changing the plan" />
       {state.status === 'ok' && (
         <p role="status" className="notice">
           Done: the plan is {plan}
-          {'change' in state.data && state.data.change === 'downgrade' ? ' from the next renewal' : ''}.
+          {'change' in state.data && state.data.change === 'downgrade'
+            ? ' from the next renewal'
+            : ''}
+          .
         </p>
       )}
     </section>
@@ -140,15 +158,21 @@ function Change(props: Pick<PageProps, 'client' | 'account' | 'can'> & {
 }
 
 function PreviewText({ preview }: { readonly preview: PlanChangePreview | null }) {
-  if (preview === null) return <p>Subscribing starts the plan now with its first month's credits.</p>;
+  if (preview === null)
+    return <p>Subscribing starts the plan now with its first month's credits.</p>;
   if (preview.change === 'unchanged') return <p>This is the plan already.</p>;
   if (preview.change === 'downgrade') {
-    return <p data-testid="preview">A downgrade: it takes effect at the renewal on {formatDate(preview.effectiveAt)}; nothing is charged now.</p>;
+    return (
+      <p data-testid="preview">
+        A downgrade: it takes effect at the renewal on {formatDate(preview.effectiveAt)}; nothing is
+        charged now.
+      </p>
+    );
   }
   return (
     <p data-testid="preview">
-      An upgrade, at once: {formatMoney(preview.chargeCents, preview.currency)} now for the rest of this cycle, and{' '}
-      {formatCredits(preview.credits)} added now (both prorated).
+      An upgrade, at once: {formatMoney(preview.chargeCents, preview.currency)} now for the rest of
+      this cycle, and {formatCredits(preview.credits)} added now (both prorated).
     </p>
   );
 }

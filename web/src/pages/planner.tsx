@@ -45,8 +45,10 @@ function QuoteCalculator({ client, catalog }: Props) {
       <ActionStatus state={state} running="Pricing" />
       {state.status === 'ok' && (
         <p role="status" className="result" data-testid="quote-result">
-          {state.data.lines.map((l) => `${formatNumber(l.count)} × ${formatCredits(l.unitCredits)}`).join(' + ')} ={' '}
-          <strong>{formatCredits(state.data.credits)}</strong>
+          {state.data.lines
+            .map((l) => `${formatNumber(l.count)} × ${formatCredits(l.unitCredits)}`)
+            .join(' + ')}{' '}
+          = <strong>{formatCredits(state.data.credits)}</strong>
         </p>
       )}
     </form>
@@ -64,13 +66,24 @@ function BatchQuote({ client, catalog }: Props) {
   return (
     <form className="card" onSubmit={submit} aria-labelledby="batch-title">
       <h2 id="batch-title">Batch quote</h2>
-      <p className="muted small">A session's requests priced together, before holding them all at once.</p>
+      <p className="muted small">
+        A session's requests priced together, before holding them all at once.
+      </p>
       <ol className="batch-items">
         {items.map((item, i) => (
           <li key={i} className="fields">
-            <ItemFields catalog={catalog} item={item} idPrefix={`batch-${i}`} onChange={(x) => set(i, x)} />
+            <ItemFields
+              catalog={catalog}
+              item={item}
+              idPrefix={`batch-${i}`}
+              onChange={(x) => set(i, x)}
+            />
             {items.length > 1 && (
-              <button type="button" className="secondary" onClick={() => setItems(items.filter((_, j) => j !== i))}>
+              <button
+                type="button"
+                className="secondary"
+                onClick={() => setItems(items.filter((_, j) => j !== i))}
+              >
                 Remove item {i + 1}
               </button>
             )}
@@ -78,7 +91,11 @@ function BatchQuote({ client, catalog }: Props) {
         ))}
       </ol>
       <div className="row">
-        <button type="button" className="secondary" onClick={() => setItems([...items, newItem(catalog)])}>
+        <button
+          type="button"
+          className="secondary"
+          onClick={() => setItems([...items, newItem(catalog)])}
+        >
           Add an item
         </button>
         <button type="submit">Quote the batch</button>
@@ -89,8 +106,8 @@ function BatchQuote({ client, catalog }: Props) {
           <ul className="plain">
             {state.data.items.map((it) => (
               <li key={it.index}>
-                Item {it.index + 1}: {formatNumber(it.count)} × {it.operation} {Object.values(it.params).join(' ')} ={' '}
-                {formatCredits(it.credits)}
+                Item {it.index + 1}: {formatNumber(it.count)} × {it.operation}{' '}
+                {Object.values(it.params).join(' ')} = {formatCredits(it.credits)}
               </li>
             ))}
           </ul>
@@ -104,14 +121,25 @@ function BatchQuote({ client, catalog }: Props) {
 }
 
 function resolutionsOf(catalog: Catalog): readonly string[] {
-  return catalog.operations['image.generate']?.params['resolution']?.values ?? ['720p', '1080p', '4k', '8k'];
+  return (
+    catalog.operations['image.generate']?.params['resolution']?.values ?? [
+      '720p',
+      '1080p',
+      '4k',
+      '8k',
+    ]
+  );
 }
 
 function PhasedPlanner({ client, catalog }: Props) {
   const resolutions = resolutionsOf(catalog);
   const [finals, setFinals] = useState('10');
-  const [resolution, setResolution] = useState(resolutions[resolutions.length - 2] ?? resolutions[0]!);
-  const [state, run] = useAction(() => client.insights.phases({ finals: Number(finals), resolution }));
+  const [resolution, setResolution] = useState(
+    resolutions[resolutions.length - 2] ?? resolutions[0]!,
+  );
+  const [state, run] = useAction(() =>
+    client.insights.phases({ finals: Number(finals), resolution }),
+  );
   const submit = (e: FormEvent) => {
     e.preventDefault();
     void run();
@@ -119,7 +147,9 @@ function PhasedPlanner({ client, catalog }: Props) {
   return (
     <form className="card" onSubmit={submit} aria-labelledby="phases-title">
       <h2 id="phases-title">Phased planner</h2>
-      <p className="muted small">Explore at 720p, refine at 1080p, and make only the finals at full resolution.</p>
+      <p className="muted small">
+        Explore at 720p, refine at 1080p, and make only the finals at full resolution.
+      </p>
       <div className="fields">
         <div>
           <label htmlFor="phases-finals">Final images</label>
@@ -136,7 +166,11 @@ function PhasedPlanner({ client, catalog }: Props) {
         </div>
         <div>
           <label htmlFor="phases-resolution">Final resolution</label>
-          <select id="phases-resolution" value={resolution} onChange={(e) => setResolution(e.target.value)}>
+          <select
+            id="phases-resolution"
+            value={resolution}
+            onChange={(e) => setResolution(e.target.value)}
+          >
             {resolutions.map((r) => (
               <option key={r} value={r}>
                 {r}
@@ -158,12 +192,15 @@ function PhaseResult({ plan }: { readonly plan: PhasePlan }) {
       <ul className="plain">
         {plan.phases.map((p) => (
           <li key={p.phase}>
-            {p.phase}: {formatNumber(p.images)} images at {p.resolution} = {formatCredits(p.credits)}
+            {p.phase}: {formatNumber(p.images)} images at {p.resolution} ={' '}
+            {formatCredits(p.credits)}
           </li>
         ))}
       </ul>
       <p className="result" data-testid="phases-result">
-        {formatCredits(plan.phasedCredits)} instead of {formatCredits(plan.allAtFinalCredits)}: <strong>{formatCredits(plan.savingCredits)} saved</strong> ({formatBasisPoints(plan.savingBasisPoints)})
+        {formatCredits(plan.phasedCredits)} instead of {formatCredits(plan.allAtFinalCredits)}:{' '}
+        <strong>{formatCredits(plan.savingCredits)} saved</strong> (
+        {formatBasisPoints(plan.savingBasisPoints)})
       </p>
       <BarChart
         title="Phased against all at the final resolution"

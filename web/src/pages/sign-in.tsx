@@ -14,7 +14,10 @@ export function SignIn({ onSignedIn }: { readonly onSignedIn: (session: Session)
   return (
     <form className="card sign-in" onSubmit={submit}>
       <h1>Amisi Credits</h1>
-      <p>Sign in with an API key: an account or member key shows that account; an operator key shows every account.</p>
+      <p>
+        Sign in with an API key: an account or member key shows that account; an operator key shows
+        every account.
+      </p>
       <label htmlFor="api-key">API key</label>
       <input
         id="api-key"
@@ -31,7 +34,9 @@ export function SignIn({ onSignedIn }: { readonly onSignedIn: (session: Session)
         Sign in
       </button>
       <ActionStatus state={state} running="Checking the key" />
-      <p className="muted small">The key stays in this tab (session storage) until you sign out or close it.</p>
+      <p className="muted small">
+        The key stays in this tab (session storage) until you sign out or close it.
+      </p>
     </form>
   );
 }

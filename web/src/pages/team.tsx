@@ -15,7 +15,10 @@ export function TeamPage(props: PageProps) {
 
 function Team({ client, account, can }: PageProps) {
   const [org] = useRequest((signal) => client.teams.get(account.id, { signal }), [account.id]);
-  const [budgets, reloadBudgets] = useRequest((signal) => client.teams.budgets(account.id, { signal }), [account.id]);
+  const [budgets, reloadBudgets] = useRequest(
+    (signal) => client.teams.budgets(account.id, { signal }),
+    [account.id],
+  );
   return (
     <Async state={org} what="the team">
       {(o) => (
@@ -38,7 +41,9 @@ function Team({ client, account, can }: PageProps) {
               org={o}
               allowed={can.manage}
               save={(scope, target, limit, mode) =>
-                client.teams.putBudget(account.id, scope, target, { limit, mode }).then(reloadBudgets)
+                client.teams
+                  .putBudget(account.id, scope, target, { limit, mode })
+                  .then(reloadBudgets)
               }
             />
           </section>
@@ -93,8 +98,10 @@ function Budgets({ budgets }: { readonly budgets: readonly Budget[] }) {
           <BudgetBar budget={b} />
           <p>
             {formatNumber(b.used)} used, {formatNumber(b.held)} held of{' '}
-            {b.limitCredits === null ? `${formatNumber(b.size)} (no cap)` : formatNumber(b.limitCredits)} ·{' '}
-            {b.mode === 'hard' ? 'hard: refuses past the limit' : 'soft: alerts only'}
+            {b.limitCredits === null
+              ? `${formatNumber(b.size)} (no cap)`
+              : formatNumber(b.limitCredits)}{' '}
+            · {b.mode === 'hard' ? 'hard: refuses past the limit' : 'soft: alerts only'}
             {b.periodEnd !== null && ` · until ${formatDate(b.periodEnd)}`}
           </p>
         </li>
@@ -126,7 +133,12 @@ function BudgetBar({ budget }: { readonly budget: Budget }) {
 function BudgetForm(props: {
   readonly org: Organization;
   readonly allowed: boolean;
-  readonly save: (scope: BudgetScope, target: string, limit: number, mode: 'hard' | 'soft') => Promise<void>;
+  readonly save: (
+    scope: BudgetScope,
+    target: string,
+    limit: number,
+    mode: 'hard' | 'soft',
+  ) => Promise<void>;
 }) {
   const { org } = props;
   const [scope, setScope] = useState<BudgetScope>('member');
@@ -147,7 +159,11 @@ function BudgetForm(props: {
         <legend className="visually-hidden">Budget</legend>
         <div>
           <label htmlFor="budget-scope">For</label>
-          <select id="budget-scope" value={scope} onChange={(e) => setScope(e.target.value as BudgetScope)}>
+          <select
+            id="budget-scope"
+            value={scope}
+            onChange={(e) => setScope(e.target.value as BudgetScope)}
+          >
             <option value="member">A member</option>
             <option value="project">A project</option>
             <option value="pool">The pool</option>
@@ -156,7 +172,11 @@ function BudgetForm(props: {
         {scope !== 'pool' && (
           <div>
             <label htmlFor="budget-target">{scope === 'member' ? 'Member' : 'Project'}</label>
-            <select id="budget-target" value={target || (targets[0] ?? '')} onChange={(e) => setTarget(e.target.value)}>
+            <select
+              id="budget-target"
+              value={target || (targets[0] ?? '')}
+              onChange={(e) => setTarget(e.target.value)}
+            >
               {targets.map((t) => (
                 <option key={t} value={t}>
                   {t}
@@ -180,7 +200,11 @@ function BudgetForm(props: {
         </div>
         <div>
           <label htmlFor="budget-mode">Mode</label>
-          <select id="budget-mode" value={mode} onChange={(e) => setMode(e.target.value as 'hard' | 'soft')}>
+          <select
+            id="budget-mode"
+            value={mode}
+            onChange={(e) => setMode(e.target.value as 'hard' | 'soft')}
+          >
             <option value="hard">Hard: refuse past the limit</option>
             <option value="soft">Soft: allow and alert</option>
           </select>

@@ -7,7 +7,19 @@ import type { PageProps } from '../page-props.js';
 import { useRequest } from '../use-request.js';
 
 /** A cycle's usage by operation, resolution, member and project against the one before; findings. */
-export function UsagePage({ client, account, can }: PageProps) {
+export function UsagePage(props: PageProps) {
+  if (!props.can.allUsage) {
+    return (
+      <p className="notice">
+        Usage reports cover the whole organization: its owners and admins see them. Your own
+        transactions are under History.
+      </p>
+    );
+  }
+  return <Usage {...props} />;
+}
+
+function Usage({ client, account }: PageProps) {
   const [cycle, setCycle] = useState<number | null>(null);
   const [audit] = useRequest(
     (signal) => client.reports.audit(account.id, cycle === null ? {} : { cycle }, { signal }),
@@ -22,11 +34,13 @@ export function UsagePage({ client, account, can }: PageProps) {
     <Async state={audit} what="usage">
       {(a) => (
         <>
-          {!can.allUsage && <p className="notice">Your own usage: a member sees the credits it spent.</p>}
           <CyclePicker audit={a} latest={latest} onPick={setCycle} />
           <p className="medium" data-testid="usage-total">
             {formatCredits(a.usage.credits)} used
-            <span className="muted small"> ({formatNumber(a.usage.previousCredits)} in the period before)</span>
+            <span className="muted small">
+              {' '}
+              ({formatNumber(a.usage.previousCredits)} in the period before)
+            </span>
           </p>
           <div className="charts">
             {(
@@ -37,7 +51,13 @@ export function UsagePage({ client, account, can }: PageProps) {
                 ['By project', a.usage.byProject],
               ] as const
             ).map(([title, lines]) => (
-              <BarChart key={title} title={title} unit="credits" bars={bars(lines)} previousLabel="period before" />
+              <BarChart
+                key={title}
+                title={title}
+                unit="credits"
+                bars={bars(lines)}
+                previousLabel="period before"
+              />
             ))}
           </div>
           <Findings audit={a} />
@@ -91,12 +111,18 @@ function Findings({ audit }: { readonly audit: Audit }) {
       ) : (
         <div className="table-scroll">
           <table>
-            <caption className="visually-hidden">What the audit found, with the credits involved and what would save them</caption>
+            <caption className="visually-hidden">
+              What the audit found, with the credits involved and what would save them
+            </caption>
             <thead>
               <tr>
                 <th scope="col">Finding</th>
-                <th scope="col" className="num">Credits</th>
-                <th scope="col" className="num">Saving</th>
+                <th scope="col" className="num">
+                  Credits
+                </th>
+                <th scope="col" className="num">
+                  Saving
+                </th>
                 <th scope="col">Advice</th>
               </tr>
             </thead>
