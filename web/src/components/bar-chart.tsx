@@ -1,3 +1,4 @@
+import { useEffect, useState } from 'react';
 import { formatNumber } from '../format.js';
 
 /**
@@ -13,9 +14,27 @@ export interface Bar {
 }
 
 const ROW = 28;
-const LABEL_WIDTH = 120;
-const WIDTH = 560;
-const VALUE_WIDTH = 64;
+const VALUE_WIDTH = 56;
+/** Before the first layout (and without ResizeObserver): a desktop card's width. */
+const DEFAULT_WIDTH = 560;
+
+/**
+ * The element's width in CSS pixels, kept up to date: the chart draws at that width, one
+ * SVG unit to a pixel, so its text keeps the page's size on a phone and on a desktop.
+ */
+function useWidth(): [(element: HTMLDivElement | null) => void, number] {
+  const [element, setElement] = useState<HTMLDivElement | null>(null);
+  const [width, setWidth] = useState(DEFAULT_WIDTH);
+  useEffect(() => {
+    if (!element || typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(([entry]) => {
+      if (entry) setWidth(Math.max(200, Math.floor(entry.contentRect.width)));
+    });
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [element]);
+  return [setElement, width];
+}
 
 export function BarChart(props: {
   readonly title: string;
@@ -25,6 +44,7 @@ export function BarChart(props: {
   readonly previousLabel?: string;
 }) {
   const { bars, title, unit } = props;
+  const [box, width] = useWidth();
   const id = `chart-${title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
   if (bars.length === 0) {
     return (
@@ -35,57 +55,62 @@ export function BarChart(props: {
     );
   }
   const max = Math.max(1, ...bars.map((b) => Math.max(b.value, b.previous ?? 0)));
-  const plot = WIDTH - LABEL_WIDTH - VALUE_WIDTH;
+  const labelWidth = Math.min(130, Math.floor(width * 0.35));
+  const plot = width - labelWidth - VALUE_WIDTH;
   const height = bars.length * ROW + 24;
   const scale = (v: number) => (v / max) * plot;
   const compare = bars.some((b) => b.previous !== undefined);
   return (
     <figure className="chart">
       <figcaption id={`${id}-title`}>{title}</figcaption>
-      <svg
-        viewBox={`0 0 ${WIDTH} ${height}`}
-        role="img"
-        aria-labelledby={`${id}-title`}
-        aria-describedby={`${id}-table`}
-        className="bar-chart"
-      >
-        {bars.map((b, i) => {
-          const y = i * ROW;
-          return (
-            <g key={b.label} className="bar-row">
-              <text x={LABEL_WIDTH - 8} y={y + 16} textAnchor="end" className="axis-label">
-                {b.label}
-              </text>
-              <rect
-                className="bar"
-                x={LABEL_WIDTH}
-                y={y + 4}
-                width={Math.max(1, scale(b.value))}
-                height={compare ? 12 : 18}
-              >
-                <title>{`${b.label}: ${formatNumber(b.value)} ${unit}`}</title>
-              </rect>
-              {b.previous !== undefined && (
+      <div ref={box}>
+        <svg
+          width={width}
+          height={height}
+          viewBox={`0 0 ${width} ${height}`}
+          role="img"
+          aria-labelledby={`${id}-title`}
+          aria-describedby={`${id}-table`}
+          className="bar-chart"
+        >
+          {bars.map((b, i) => {
+            const y = i * ROW;
+            return (
+              <g key={b.label} className="bar-row">
+                <text x={labelWidth - 8} y={y + 16} textAnchor="end" className="axis-label">
+                  {b.label}
+                </text>
                 <rect
-                  className="bar previous"
-                  x={LABEL_WIDTH}
-                  y={y + 17}
-                  width={Math.max(1, scale(b.previous))}
-                  height={6}
-                />
-              )}
-              <text x={LABEL_WIDTH + scale(b.value) + 6} y={y + 16} className="value-label">
-                {formatNumber(b.value)}
-              </text>
-            </g>
-          );
-        })}
-        <line x1={LABEL_WIDTH} x2={LABEL_WIDTH} y1={0} y2={bars.length * ROW} className="axis" />
-        <text x={LABEL_WIDTH} y={height - 4} className="axis-label">
-          {unit} (0 to {formatNumber(max)})
-          {compare ? `; thin bar: ${props.previousLabel ?? 'previous period'}` : ''}
-        </text>
-      </svg>
+                  className="bar"
+                  x={labelWidth}
+                  y={y + 4}
+                  width={Math.max(1, scale(b.value))}
+                  height={compare ? 12 : 18}
+                >
+                  <title>{`${b.label}: ${formatNumber(b.value)} ${unit}`}</title>
+                </rect>
+                {b.previous !== undefined && (
+                  <rect
+                    className="bar previous"
+                    x={labelWidth}
+                    y={y + 17}
+                    width={Math.max(1, scale(b.previous))}
+                    height={6}
+                  />
+                )}
+                <text x={labelWidth + scale(b.value) + 6} y={y + 16} className="value-label">
+                  {formatNumber(b.value)}
+                </text>
+              </g>
+            );
+          })}
+          <line x1={labelWidth} x2={labelWidth} y1={0} y2={bars.length * ROW} className="axis" />
+          <text x={labelWidth} y={height - 4} className="axis-label">
+            {unit} (0 to {formatNumber(max)})
+            {compare ? `; thin bar: ${props.previousLabel ?? 'previous period'}` : ''}
+          </text>
+        </svg>
+      </div>
       <table id={`${id}-table`} className="visually-hidden">
         <caption>{title}</caption>
         <thead>

@@ -81,7 +81,10 @@ function PlanCard(props: {
         {p.name}
         {props.current && <span className="badge">current</span>}
       </h3>
-      <p className="medium">{formatMoney(p.priceCents, currency)} a month</p>
+      <p className="medium">
+        {formatMoney(p.priceCents, currency)}
+        <span className="muted small"> a month</span>
+      </p>
       <dl>
         <dt>Credits a month</dt>
         <dd>{formatNumber(p.creditsPerCycle)}</dd>
