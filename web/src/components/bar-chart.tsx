@@ -107,10 +107,14 @@ export function BarChart(props: {
           <line x1={labelWidth} x2={labelWidth} y1={0} y2={bars.length * ROW} className="axis" />
           <text x={labelWidth} y={height - 4} className="axis-label">
             {unit} (0 to {formatNumber(max)})
-            {compare ? `; thin bar: ${props.previousLabel ?? 'previous period'}` : ''}
           </text>
         </svg>
       </div>
+      {compare && (
+        <p className="muted small legend">
+          Thin grey bars: {props.previousLabel ?? 'previous period'}
+        </p>
+      )}
       <table id={`${id}-table`} className="visually-hidden">
         <caption>{title}</caption>
         <thead>

@@ -84,7 +84,6 @@ function AccountTable({ accounts }: { readonly accounts: readonly Account[] }) {
             <th scope="col">Account</th>
             <th scope="col">Name</th>
             <th scope="col">Kind</th>
-            <th scope="col">Plan</th>
             <th scope="col">Created</th>
           </tr>
         </thead>
@@ -96,7 +95,6 @@ function AccountTable({ accounts }: { readonly accounts: readonly Account[] }) {
               </th>
               <td>{a.name ?? '—'}</td>
               <td>{a.kind}</td>
-              <td>{a.plan ?? 'none'}</td>
               <td>{formatDate(a.createdAt)}</td>
             </tr>
           ))}
