@@ -10,6 +10,7 @@ import { registerPlans } from './commands/plans.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerReads } from './commands/reads.js';
 import { registerReports } from './commands/reports.js';
+import { registerAdvice } from './commands/advice.js';
 import { registerServe } from './commands/serve.js';
 import { registerKeys } from './commands/keys.js';
 import { registerWebhooks } from './commands/webhooks.js';
@@ -40,6 +41,7 @@ registerWebhooks(program, globals);
 registerTeams(program, globals);
 registerInsights(program, globals);
 registerReports(program, globals);
+registerAdvice(program, globals);
 registerExport(program, globals);
 registerServe(program, globals);
 

@@ -247,6 +247,10 @@ export interface ReportsApi {
   ): Promise<T.Statement>;
   /** Usage by operation, resolution, member and project against the period before, with findings. */
   audit(accountId: string, query?: T.PeriodQuery, options?: RequestOptions): Promise<T.Audit>;
+  /** Buy packs or change plan, seasonal planning and the run-out forecast, with the arithmetic. */
+  advice(accountId: string, options?: RequestOptions): Promise<T.AccountAdvice>;
+  /** When the credits run out at the current cycle's pace, against the renewal. */
+  forecast(accountId: string, options?: RequestOptions): Promise<T.Forecast>;
   /** Kept or discarded, with labels; idempotent by the transaction (no Idempotency-Key). */
   recordOutcome(input: T.OutcomeInput, options?: RequestOptions): Promise<T.OutcomeResult>;
 }
@@ -455,6 +459,8 @@ function reportsApi(t: Transport): ReportsApi {
     statement: (id, query = {}, o) =>
       t.send({ method: 'GET', path: `${account(id)}/statement`, query }, o),
     audit: (id, query = {}, o) => t.send({ method: 'GET', path: `${account(id)}/audit`, query }, o),
+    advice: (id, o) => t.send({ method: 'GET', path: `${account(id)}/advice` }, o),
+    forecast: (id, o) => t.send({ method: 'GET', path: `${account(id)}/forecast` }, o),
     recordOutcome: (input, o) => t.send({ method: 'POST', path: '/v1/outcomes', body: input }, o),
   };
 }

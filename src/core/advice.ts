@@ -70,6 +70,8 @@ export const PEAK_NUMERATOR = 5;
 export const PEAK_DENOMINATOR = 4;
 
 const DAY_MS = 86_400_000;
+/** The shortest time the run-out pace is measured over: a day. */
+export const MIN_PACE_WINDOW_MS = DAY_MS;
 const MAX_DATE_MS = 8_640_000_000_000_000;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
@@ -265,9 +267,29 @@ export type Advice =
 
 export type AdviceKind = Advice['kind'];
 
+/** Every kind of advice, for schemas and validation. */
+export const ADVICE_KINDS = [
+  'short-history',
+  'plan-fits',
+  'occasional-overrun',
+  'project-spike',
+  'frequent-overrun',
+  'consistent-overrun',
+  'downgrade',
+  'run-out',
+  'lasts-past-renewal',
+  'seasonal-peaks',
+  'steady-usage',
+] as const satisfies readonly AdviceKind[];
+// Every kind is listed: a kind missing above makes this type `false` and the line fail.
+const ALL_KINDS_LISTED: AdviceKind extends (typeof ADVICE_KINDS)[number] ? true : false = true;
+void ALL_KINDS_LISTED;
+
 export interface ForecastFigures extends ForecastInput {
   readonly elapsedMs: number;
-  /** Credits a day at the pace, half up (display only: the pace is spent / elapsedMs). */
+  /** What the pace is measured over: elapsedMs, or MIN_PACE_WINDOW_MS early in a cycle. */
+  readonly paceWindowMs: number;
+  /** Credits a day at the pace, half up (display only: the pace is spent / paceWindowMs). */
   readonly paceCreditsPerDay: number;
   /** When the available credits reach 0 at the pace (ms, floor); null at pace 0. */
   readonly runOutAt: number | null;
@@ -723,7 +745,9 @@ export function adviseTier(input: TierInput): Advice {
 
 /**
  * At the current cycle's pace (spentSoFarThisCycle over now - cycleStartsAt, exactly, as a
- * rational), the available credits last available x elapsed / spent ms: they run out at
+ * rational; over MIN_PACE_WINDOW_MS (a day) when less time has passed, so the first charges of a
+ * cycle do not extrapolate to thousands a day), the available credits last
+ * available x window / spent ms: they run out at
  * now + that, rounded down to the ms. Before the renewal: "run-out", N whole days (floor)
  * before it, with the cheapest packs for the shortfall (the spend projected to the renewal,
  * rounded up, minus what is available). Otherwise (including at pace 0 and a run-out exactly
@@ -739,18 +763,17 @@ export function forecastRunOut(catalog: AdviceCatalog, input: ForecastInput): Ad
     bad('the forecast needs cycleStartsAt <= now < renewalAt', { cycleStartsAt, now, renewalAt });
   }
   const elapsed = now - cycleStartsAt;
-  if (elapsed === 0 && spent > 0) {
-    bad('credits cannot be spent in no time: now must be after cycleStartsAt', { now });
-  }
+  // Early in a cycle a few charges would extrapolate to an absurd pace: measure over a day at least.
+  const window = Math.max(elapsed, MIN_PACE_WINDOW_MS);
   const toRenewal = renewalAt - now;
-  // Exact: spent x toRenewal / elapsed, rounded up.
+  // Exact: spent x toRenewal / window, rounded up.
   const projected =
     spent === 0
       ? 0
-      : Number((BigInt(spent) * BigInt(toRenewal) + BigInt(elapsed) - 1n) / BigInt(elapsed));
-  const runsOut = projected > available; // same as available x elapsed / spent < toRenewal
+      : Number((BigInt(spent) * BigInt(toRenewal) + BigInt(window) - 1n) / BigInt(window));
+  const runsOut = projected > available; // same as available x window / spent < toRenewal
   const runOutAt = runsOut
-    ? now + Number((BigInt(available) * BigInt(elapsed)) / BigInt(spent))
+    ? now + Number((BigInt(available) * BigInt(window)) / BigInt(spent))
     : null;
   const msBeforeRenewal = runOutAt === null ? null : renewalAt - runOutAt;
   const figures: ForecastFigures = {
@@ -760,7 +783,8 @@ export function forecastRunOut(catalog: AdviceCatalog, input: ForecastInput): Ad
     spentSoFarThisCycle: spent,
     cycleStartsAt,
     elapsedMs: elapsed,
-    paceCreditsPerDay: elapsed === 0 ? 0 : scaled(spent, elapsed, DAY_MS),
+    paceWindowMs: window,
+    paceCreditsPerDay: scaled(spent, window, DAY_MS),
     runOutAt,
     runOutDate: runOutAt === null ? null : isoDate(runOutAt),
     msBeforeRenewal,

@@ -1,4 +1,5 @@
-import type { Catalog } from './catalog.js';
+import { adviseTier, type Advice, type CycleFigures, type UsageCycle } from './advice.js';
+import type { Catalog, Plan } from './catalog.js';
 import { addMonths, cycleAt, cycleStart } from './cycles.js';
 import { AmisiError, assert } from './errors.js';
 import {
@@ -312,6 +313,7 @@ export const FINDING_KINDS = [
   'resolution_above_use',
   'allocation_expired_with_packs',
   'rollover_lost_to_cap',
+  'tier_fit',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 
@@ -568,4 +570,100 @@ function imageResolutionPricesOrNone(catalog: Catalog): ResolutionPrice[] {
   } catch {
     return []; // a catalog without image.generate: no image findings
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cycles for advice, and the tier-fit finding
+
+/**
+ * The plan a closed cycle was on, told by the allocation it granted (rollups keep credits, not
+ * plan ids): the current plan when it grants that many credits a cycle, else the one plan of the
+ * catalog that does. Otherwise (a prorated change mid-cycle, a plan since removed) the current
+ * plan's id: the tier rules read the allocation, and use the plan id only to name the cycle.
+ */
+export function planOfAllocation(
+  plans: Readonly<Record<string, Plan>>,
+  allocation: number,
+  current: string,
+): string {
+  if (plans[current]?.creditsPerCycle === allocation) return current;
+  const matching = Object.entries(plans).filter(([, p]) => p.creditsPerCycle === allocation);
+  return matching.length === 1 ? matching[0]![0] : current;
+}
+
+/** A UsageCycle whose byProject, when present, is set. */
+export type ReportedCycle = Omit<UsageCycle, 'byProject'> & {
+  readonly byProject?: Readonly<Record<string, number>>;
+};
+
+/**
+ * A closed cycle as advice reads it (core/advice.ts): the allocation granted in it, the credits
+ * consumed, the pack credits bought, and the credits per project when any project spent.
+ */
+export function usageCycle(
+  period: Pick<Period, 'from' | 'to'>,
+  totals: Pick<RangeTotals, 'flows' | 'usage'>,
+  plans: Readonly<Record<string, Plan>>,
+  currentPlan: string,
+): ReportedCycle {
+  const allocation = flowSum(totals.flows, 'granted', 'allocation');
+  const projects = totals.usage.filter((u) => u.dim === 'project');
+  return {
+    startsAt: period.from,
+    endsAt: period.to,
+    plan: planOfAllocation(plans, allocation, currentPlan),
+    allocation,
+    consumed: flowSum(totals.flows, 'consumed'),
+    purchased: flowSum(totals.flows, 'granted', 'purchase'),
+    ...(projects.length === 0
+      ? {}
+      : { byProject: Object.fromEntries(projects.map((u) => [u.key, u.credits])) }),
+  };
+}
+
+/** Tier advice that asks for action: packs or a plan change. */
+const ACTIONABLE_TIER: ReadonlySet<Advice['kind']> = new Set([
+  'occasional-overrun',
+  'project-spike',
+  'frequent-overrun',
+  'consistent-overrun',
+  'downgrade',
+]);
+
+/**
+ * The audit's tier-fit finding: the tier advice (core/advice.ts adviseTier) over the closed
+ * cycles up to the audited one, when it asks for packs or a plan change. Credits: the overruns
+ * of the window (for a downgrade, the allocation left unused). The saving is money, not credits:
+ * the advice's monthly saving, in data.monthlySavingCents (savingCredits 0).
+ */
+export function tierFit(input: {
+  readonly catalog: Catalog;
+  readonly cycles: readonly UsageCycle[];
+  readonly plan: string;
+  readonly members: number;
+}): Finding | null {
+  const advice = adviseTier(input);
+  if (!ACTIONABLE_TIER.has(advice.kind)) return null;
+  const window: readonly CycleFigures[] =
+    'heavyCycles' in advice.figures ? advice.figures.cycles : [];
+  const credits =
+    advice.kind === 'downgrade'
+      ? window.reduce((s, c) => s + Math.max(0, c.allocation - c.consumed), 0)
+      : window.reduce((s, c) => s + c.overrun, 0);
+  const rec = advice.recommendation;
+  const monthlySavingCents =
+    rec === null ? null : rec.action === 'buy-packs' ? null : rec.monthlySavingCents;
+  return {
+    kind: 'tier_fit',
+    summary: advice.summary,
+    credits,
+    savingCredits: 0,
+    advice:
+      rec === null
+        ? 'see amisi advise'
+        : rec.action === 'buy-packs'
+          ? `buy packs for ${rec.credits} credits rather than change plan`
+          : `${rec.action} from ${rec.from} to ${rec.plan}`,
+    data: { advice: advice.kind, recommendation: rec, monthlySavingCents },
+  };
 }

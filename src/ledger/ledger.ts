@@ -32,11 +32,23 @@ import {
   findings,
   previousPeriod,
   resolvePeriod,
+  tierFit,
+  usageCycle,
   type Finding,
+  type Period,
+  type PeriodBasis,
+  type ReportedCycle,
   type PeriodInput,
   type Statement,
   type UsageReport,
 } from '../core/reports.js';
+import {
+  advise,
+  forecastRunOut,
+  SEASON_WINDOW,
+  type Advice,
+  type ForecastInput,
+} from '../core/advice.js';
 import {
   BUDGET_MODES,
   BUDGET_PERIODS,
@@ -1082,7 +1094,100 @@ export class Ledger {
       ...(input.to === undefined ? {} : { to: requireTime(input.to, 'until') }),
     };
     const period = resolvePeriod(basis, checked);
-    return { period, previous: previousPeriod(basis, period) };
+    return { period, previous: previousPeriod(basis, period), basis, sub };
+  }
+
+  /**
+   * The closed cycles before cycle `end` (up to SEASON_WINDOW, oldest first), as advice reads
+   * them: each from the rollups of its range (core/reports.ts usageCycle).
+   */
+  private async closedCycles(
+    accountId: string,
+    basis: PeriodBasis,
+    end: number,
+    plans: CatalogRecord['body']['plans'],
+    plan: string,
+  ): Promise<ReportedCycle[]> {
+    const indexes: number[] = [];
+    for (let i = Math.max(0, end - SEASON_WINDOW); i < end; i += 1) indexes.push(i);
+    return Promise.all(
+      indexes.map(async (cycle) => {
+        const p = resolvePeriod(basis, { cycle });
+        const t = await this.totals(accountId, p, { before: false, usage: true });
+        return usageCycle(p, t, plans, plan);
+      }),
+    );
+  }
+
+  /** Members a plan must seat: an organization's members (invited ones too), else 1. */
+  private async seatsNeeded(accountId: string): Promise<number> {
+    const account = await this.getAccount(accountId);
+    if (account.kind !== 'organization') return 1;
+    return Math.max(1, (await this.store.listMembers(accountId)).length);
+  }
+
+  /** The run-out forecast's input: the current cycle's spending so far, the balance, the renewal. */
+  private async forecastInput(accountId: string, period: Period): Promise<ForecastInput> {
+    const [balance, totals] = await Promise.all([
+      this.balance(accountId),
+      this.totals(accountId, period, { before: false, usage: false }),
+    ]);
+    const now = this.clock.now();
+    return {
+      now,
+      available: balance.available,
+      renewalAt: period.to,
+      spentSoFarThisCycle: totals.flows
+        .filter((r) => r.flow === 'consumed')
+        .reduce((sum, r) => sum + r.credits, 0),
+      cycleStartsAt: period.from,
+    };
+  }
+
+  /**
+   * Advice for the account now (core/advice.ts): the tier item (packs, upgrade, downgrade, or the
+   * plan fits) and seasonal planning over its closed cycles, and the run-out forecast of the
+   * current one. Without a plan, the forecast only: the tier rules compare plans.
+   */
+  async advice(accountId: string): Promise<AccountAdvice> {
+    const { period, basis, sub } = await this.periods(accountId, {});
+    const plan = sub?.status === 'active' ? sub.plan : null;
+    const [catalog, members, forecast] = await Promise.all([
+      this.activeCatalog(),
+      this.seatsNeeded(accountId),
+      this.forecastInput(accountId, period),
+    ]);
+    const cycles =
+      plan === null || period.cycle === null
+        ? []
+        : await this.closedCycles(accountId, basis, period.cycle, catalog.body.plans, plan);
+    return {
+      accountId,
+      asOf: forecast.now,
+      plan,
+      members,
+      period,
+      cycles,
+      advice:
+        plan === null
+          ? [forecastRunOut(catalog.body, forecast)]
+          : advise({ catalog: catalog.body, cycles, plan, members, forecast }),
+    };
+  }
+
+  /**
+   * When the credits run out at the current cycle's pace, against the renewal (the end of the
+   * calendar month without a plan), with the cheapest packs for any shortfall.
+   */
+  async forecast(
+    accountId: string,
+  ): Promise<{ accountId: string; asOf: number; forecast: Advice }> {
+    const { period } = await this.periods(accountId, {});
+    const [catalog, input] = await Promise.all([
+      this.activeCatalog(),
+      this.forecastInput(accountId, period),
+    ]);
+    return { accountId, asOf: input.now, forecast: forecastRunOut(catalog.body, input) };
   }
 
   /**
@@ -1141,26 +1246,52 @@ export class Ledger {
     outcomes: number;
     catalogVersion: string;
   }> {
-    const { period, previous } = await this.periods(accountId, input);
+    const { period, previous, basis, sub } = await this.periods(accountId, input);
     const [current, before, outcomes, catalog] = await Promise.all([
       this.totals(accountId, period, { before: false, usage: true }),
       this.totals(accountId, previous, { before: false, usage: true }),
       this.store.outcomesBetween(accountId, period.from, period.to),
       this.activeCatalog(),
     ]);
+    const fit = await this.tierFitOf(accountId, basis, period, sub, catalog.body);
     return {
       usage: buildUsage(accountId, period, previous, current, before),
-      findings: findings({
-        catalog: catalog.body,
-        period,
-        previous,
-        flows: current.flows,
-        previousFlows: before.flows,
-        outcomes,
-      }),
+      findings: [
+        ...findings({
+          catalog: catalog.body,
+          period,
+          previous,
+          flows: current.flows,
+          previousFlows: before.flows,
+          outcomes,
+        }),
+        ...(fit ? [fit] : []),
+      ],
       outcomes: outcomes.length,
       catalogVersion: catalog.version,
     };
+  }
+
+  /**
+   * The audit's tier-fit finding for a cycle: the tier advice over the closed cycles up to it
+   * (the audited cycle included once it has closed). None for a range, or without a plan.
+   */
+  private async tierFitOf(
+    accountId: string,
+    basis: PeriodBasis,
+    period: Period,
+    sub: Subscription | undefined,
+    catalog: CatalogRecord['body'],
+  ): Promise<Finding | null> {
+    if (sub?.status !== 'active' || period.cycle === null || !(sub.plan in catalog.plans)) {
+      return null;
+    }
+    const closed = period.to <= basis.now ? period.cycle + 1 : period.cycle;
+    const [cycles, members] = await Promise.all([
+      this.closedCycles(accountId, basis, closed, catalog.plans, sub.plan),
+      this.seatsNeeded(accountId),
+    ]);
+    return tierFit({ catalog, cycles, plan: sub.plan, members });
   }
 
   /** Outcomes of the account's charges and captures made in [from, to), oldest first. */
@@ -1192,6 +1323,21 @@ export class Ledger {
     await this.committer.idle();
     await this.store.close();
   }
+}
+
+/** Advice for an account now, with the closed cycles it was computed from. */
+export interface AccountAdvice {
+  readonly accountId: string;
+  readonly asOf: number;
+  /** The plan the account is on; null without one. */
+  readonly plan: string | null;
+  /** Members a plan must seat (1 for an individual account). */
+  readonly members: number;
+  /** The current cycle (the forecast's). */
+  readonly period: Period;
+  /** Closed cycles, oldest first, up to 12. */
+  readonly cycles: readonly ReportedCycle[];
+  readonly advice: readonly Advice[];
 }
 
 const KINDS: readonly TransactionKind[] = TRANSACTION_KINDS;

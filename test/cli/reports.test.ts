@@ -115,6 +115,31 @@ describe('amisi outcome, statement, audit', () => {
     );
   });
 
+  it('advise and forecast: the forecast with its figures; bad accounts refused', () => {
+    // No plan: the forecast only, against the end of the calendar month.
+    const r = run('advise', 'alice');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /plan\s+none/);
+    assert.match(r.stdout, /closed cycles: none/);
+    assert.match(r.stdout, /available\s+94/);
+    const a = json<{ plan: null; advice: { kind: string; figures: { available: number } }[] }>(
+      'advise',
+      'alice',
+    );
+    assert.deepEqual(
+      [a.plan, a.advice.map((x) => [x.kind, x.figures.available])],
+      [null, [[a.advice[0]!.kind, 94]]],
+    );
+    const f = json<{ forecast: { kind: string; figures: { spentSoFarThisCycle: number } } }>(
+      'forecast',
+      'alice',
+    );
+    assert.equal(f.forecast.figures.spentSoFarThisCycle, 6);
+    assert.match(run('forecast', 'alice').stdout, /spent this cycle\s+6 since/);
+    assert.equal(fails('advise', 'nobody'), 'unknown_account');
+    assert.equal(fails('forecast', 'nobody'), 'unknown_account');
+  });
+
   it('rollups rebuild: one account, or those waiting since the migration; migrate hints at it', () => {
     const one = json<{ accounts: number; transactions: number }>('rollups', 'rebuild', 'alice');
     assert.deepEqual([one.accounts, one.transactions], [1, 2]);

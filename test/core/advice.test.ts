@@ -569,11 +569,38 @@ describe('advice: run-out forecast', () => {
     assert.deepEqual([empty.figures.runOutAt, empty.figures.daysBeforeRenewal], [now, 21]);
   });
 
-  it('bad input: now at or after the renewal, before the cycle, spending in no time', () => {
+  it('early in a cycle the pace is measured over a day: 40 spent in 7 seconds is 40 a day', () => {
+    // Not 40 / 7 s = 493,714 a day. 60 left x 1 day / 40 = 1.5 days: runs out on 2026-03-02
+    // at 12:00:07; 40 x (31 days - 7 s) / 1 day = 1239.99... -> 1240 to the renewal.
+    const a = expectKind(
+      forecastRunOut(catalog, {
+        now: cycleStartsAt + 7000,
+        cycleStartsAt,
+        renewalAt,
+        available: 60,
+        spentSoFarThisCycle: 40,
+      }),
+      'run-out',
+    );
+    assert.deepEqual(
+      [
+        a.figures.elapsedMs,
+        a.figures.paceWindowMs,
+        a.figures.paceCreditsPerDay,
+        a.figures.runOutAt,
+        a.figures.projectedToRenewal,
+      ],
+      [7000, DAY, 40, cycleStartsAt + 7000 + 1.5 * DAY, 1240],
+    );
+    // Spending at the very start of the cycle (no time elapsed) is measured the same way.
+    const start = forecastRunOut(catalog, { ...base, now: cycleStartsAt, available: 500 });
+    assert.equal(expectKind(start, 'run-out').figures.paceCreditsPerDay, 120);
+  });
+
+  it('bad input: now at or after the renewal, before the cycle, negative credits', () => {
     for (const bad of [
       { ...base, available: 1, now: renewalAt },
       { ...base, available: 1, now: cycleStartsAt - 1 },
-      { ...base, available: 1, now: cycleStartsAt },
       { ...base, available: -1 },
     ]) {
       assert.throws(() => forecastRunOut(catalog, bad), invalid('invalid_argument'));
@@ -795,8 +822,7 @@ describe('advice: properties', () => {
         fc.integer({ min: 1, max: 30 * DAY }),
         fc.integer({ min: 0, max: 10_000 }),
         fc.integer({ min: 0, max: 10_000 }),
-        (elapsed, toRenewal, available, spentRaw) => {
-          const spent = elapsed === 0 ? 0 : spentRaw;
+        (elapsed, toRenewal, available, spent) => {
           const start = Date.UTC(2026, 0, 1);
           const a = forecastRunOut(catalog, {
             cycleStartsAt: start,
@@ -805,8 +831,9 @@ describe('advice: properties', () => {
             available,
             spentSoFarThisCycle: spent,
           });
-          // Exact: runs out first iff available / spent < toRenewal / elapsed.
-          const exact = BigInt(available) * BigInt(elapsed) < BigInt(spent) * BigInt(toRenewal);
+          // Exact: runs out first iff available / spent < toRenewal / window (a day at least).
+          const window = Math.max(elapsed, DAY);
+          const exact = BigInt(available) * BigInt(window) < BigInt(spent) * BigInt(toRenewal);
           assert.equal(a.kind === 'run-out', exact);
           if (a.kind === 'run-out') {
             const { runOutAt, now, renewalAt, shortfallAtRenewal } = a.figures;

@@ -220,6 +220,25 @@ function attempts(t: Targets): [string, Attempt][] {
     ['set budget', ['PUT', `/v1/accounts/${a}/budgets/pool/-`, { body: { limit: 1 } }]],
     ['remove budget', ['DELETE', `/v1/accounts/${a}/budgets/pool/-`, {}]],
     ['alerts', ['GET', `/v1/accounts/${a}/alerts`, {}]],
+    ['statement', ['GET', `/v1/accounts/${a}/statement`, {}]],
+    ['audit', ['GET', `/v1/accounts/${a}/audit`, {}]],
+    ['advice', ['GET', `/v1/accounts/${a}/advice`, {}]],
+    ['forecast', ['GET', `/v1/accounts/${a}/forecast`, {}]],
+    ['export', ['GET', `/v1/accounts/${a}/export.csv`, {}]],
+    [
+      'batch hold',
+      [
+        'POST',
+        '/v1/batches',
+        {
+          idem: 'x-11',
+          body: {
+            accountId: a,
+            items: [{ operation: 'image.generate', params: { resolution: '720p' } }],
+          },
+        },
+      ],
+    ],
     ['deliveries', ['GET', `/v1/webhooks/deliveries?accountId=${a}`, {}]],
     ['get delivery', ['GET', `/v1/webhooks/deliveries/${t.delivery}`, {}]],
     ['redeliver', ['POST', `/v1/webhooks/deliveries/${t.delivery}/redeliver`, {}]],

@@ -134,6 +134,26 @@ for (const [storeName, open, skip] of BOTH_STORES) {
       assert.equal(a.outcomes, 1);
     });
 
+    it('GET advice and forecast: no closed cycle yet, the run-out at the current pace', async () => {
+      const a = json(ok(await s.call('GET', '/v1/accounts/acme/advice', { key: readOnlyKey })));
+      assert.deepEqual(
+        [a.accountId, a.plan, a.members, a.cycles, a.advice.map((x: { kind: string }) => x.kind)],
+        ['acme', 'pro', 2, [], ['short-history', 'short-history', 'lasts-past-renewal']],
+      );
+      const f = json(ok(await s.call('GET', '/v1/accounts/acme/forecast', { key: ownerKey })));
+      assert.equal(f.forecast.kind, 'lasts-past-renewal');
+      // 310 granted, 7 spent (an 8K and a 4K image), measured over a day at least.
+      assert.deepEqual(
+        [f.forecast.figures.available, f.forecast.figures.spentSoFarThisCycle],
+        [303, 7],
+      );
+      problem(
+        await s.call('GET', '/v1/accounts/nobody/advice', { key: s.operatorKey }),
+        404,
+        'unknown_account',
+      );
+    });
+
     it('scopes: another account looks unknown; a member reads no reports', async () => {
       problem(
         await s.call('GET', '/v1/accounts/acme/statement', { key: otherKey }),
@@ -151,6 +171,11 @@ for (const [storeName, open, skip] of BOTH_STORES) {
         'forbidden',
       );
       problem(await s.call('GET', '/v1/accounts/acme/audit', { key: memberKey }), 403, 'forbidden');
+      for (const report of ['advice', 'forecast']) {
+        const path = `/v1/accounts/acme/${report}`;
+        problem(await s.call('GET', path, { key: otherKey }), 404, 'unknown_account');
+        problem(await s.call('GET', path, { key: memberKey }), 403, 'forbidden');
+      }
       problem(
         await s.call('POST', '/v1/outcomes', {
           key: otherKey,

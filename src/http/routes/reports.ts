@@ -3,8 +3,10 @@ import type { App, Deps } from '../app.js';
 import { replayed } from '../app.js';
 import { accountInScope, ownUsageOnly } from '../auth.js';
 import {
+  AccountAdvice,
   AccountParams,
   Audit,
+  Forecast,
   OutcomeRequest,
   OutcomeResult,
   PeriodQuery,
@@ -64,6 +66,44 @@ export async function reportRoutes(app: App, { ledger }: Deps): Promise<void> {
     },
     async (request) =>
       ledger.audit(accountInScope(request, request.params.accountId), period(request.query)),
+  );
+
+  app.get(
+    '/v1/accounts/:accountId/advice',
+    {
+      config: { access: 'account', action: 'usage.all' },
+      schema: {
+        summary: 'Buy packs or change plan, seasonal planning and the run-out forecast',
+        description:
+          "Read from the rollups of the last 12 closed cycles and the current one. Each item shows its arithmetic: the cycles' allocation and use, the plans compared per month, the cheapest packs.",
+        tags: ['reports'],
+        params: AccountParams,
+        response: {
+          200: ref(AccountAdvice),
+          ...problems('account', false, ['unknown_account', 'not_initialized']),
+        },
+      },
+    },
+    async (request) => ledger.advice(accountInScope(request, request.params.accountId)),
+  );
+
+  app.get(
+    '/v1/accounts/:accountId/forecast',
+    {
+      config: { access: 'account', action: 'usage.all' },
+      schema: {
+        summary: 'When the credits run out at the current pace, against the renewal',
+        description:
+          "The pace is the current cycle's spending so far over the time elapsed; without a plan the cycle is the calendar month. A shortfall comes with the cheapest packs that cover it.",
+        tags: ['reports'],
+        params: AccountParams,
+        response: {
+          200: ref(Forecast),
+          ...problems('account', false, ['unknown_account', 'not_initialized']),
+        },
+      },
+    },
+    async (request) => ledger.forecast(accountInScope(request, request.params.accountId)),
   );
 
   app.post(

@@ -1,8 +1,10 @@
 import { Type } from '@sinclair/typebox';
 import { MAX_LABELS } from '../../core/holds.js';
 import { OUTCOMES } from '../../core/outcomes.js';
+import { ADVICE_KINDS } from '../../core/advice.js';
 import { FINDING_KINDS } from '../../core/reports.js';
-import { Id, list, nullable, oneOf, ref, Replay, Time } from './common.js';
+import { Cents, Id, list, nullable, oneOf, ref, Replay, Time } from './common.js';
+import { PackCombination } from './insights.js';
 
 /** Reports read from rollups: statements, audits (usage and findings), and outcomes. */
 
@@ -172,4 +174,72 @@ export const Outcome = Type.Object(
 export const OutcomeResult = Type.Object(
   { outcome: ref(Outcome), replay: Replay },
   { $id: 'OutcomeResult' },
+);
+
+const BuyPacks = Type.Object({
+  action: Type.Literal('buy-packs'),
+  credits: Type.Integer({ description: 'The credits to cover.' }),
+  packs: Type.Omit(PackCombination, ['catalogVersion', 'currency']),
+  priceCents: Cents('What the packs cost.'),
+});
+
+const ChangePlan = Type.Object({
+  action: oneOf(['upgrade', 'downgrade'] as const),
+  from: Type.String({ description: 'The plan the account is on.' }),
+  plan: Type.String({ description: 'The plan to move to.' }),
+  priceCents: Cents("The new plan's price per cycle."),
+  monthlySavingCents: nullable(
+    Type.Integer({ description: 'Per month against staying (with packs).' }),
+  ),
+});
+
+export const AdviceItem = Type.Object(
+  {
+    kind: oneOf(ADVICE_KINDS),
+    summary: Type.String({ description: 'One paragraph for people, with the arithmetic.' }),
+    figures: Type.Object(
+      {},
+      { additionalProperties: true, description: 'The numbers the summary was computed from.' },
+    ),
+    recommendation: nullable(Type.Union([BuyPacks, ChangePlan])),
+  },
+  { $id: 'AdviceItem', description: 'One piece of advice (src/core/advice.ts).' },
+);
+
+export const UsageCycle = Type.Object(
+  {
+    startsAt: Time('Start of the cycle.'),
+    endsAt: Time('End of the cycle (exclusive).'),
+    plan: Type.String({ description: 'The plan of the cycle, told by its allocation.' }),
+    allocation: Type.Integer({ description: 'Credits the plan granted in the cycle.' }),
+    consumed: Type.Integer({ description: 'Credits spent in the cycle.' }),
+    purchased: Type.Integer({ description: 'Pack credits bought in the cycle.' }),
+    byProject: Type.Optional(Type.Record(Type.String(), Type.Integer())),
+  },
+  { $id: 'UsageCycle' },
+);
+
+export const AccountAdvice = Type.Object(
+  {
+    accountId: Type.String(),
+    asOf: Time('When the advice was computed.'),
+    plan: nullable(Type.String({ description: 'The current plan; null without one.' })),
+    members: Type.Integer({ description: 'Members a plan must seat.' }),
+    period: ref(ReportPeriod),
+    cycles: list(ref(UsageCycle), { description: 'Closed cycles, oldest first, up to 12.' }),
+    advice: list(ref(AdviceItem), {
+      description:
+        'The tier item, seasonal planning and the run-out forecast (forecast only without a plan).',
+    }),
+  },
+  { $id: 'AccountAdvice' },
+);
+
+export const Forecast = Type.Object(
+  {
+    accountId: Type.String(),
+    asOf: Time('When the forecast was computed.'),
+    forecast: ref(AdviceItem),
+  },
+  { $id: 'Forecast', description: "run-out or lasts-past-renewal, at the current cycle's pace." },
 );
