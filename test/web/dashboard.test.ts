@@ -138,7 +138,16 @@ describe('the dashboard in Chromium', { skip: check.skip }, () => {
       await page.getByRole('table', { name: 'Grants with credits left' }).innerText(),
       /Plan allocation\s+89\s+0\s+100/,
     );
-    await page.locator('#advice-title ~ *').first().waitFor();
+    const forecast = json(ok(await s.call('GET', '/v1/accounts/alice/forecast'))).forecast;
+    assert.equal(await page.getByTestId('forecast').innerText(), forecast.summary);
+    const advice = json(ok(await s.call('GET', '/v1/accounts/alice/advice'))).advice;
+    const shown = await page.getByTestId('advice').locator('li > p').allInnerTexts();
+    assert.deepEqual(
+      shown,
+      advice
+        .filter((a: { kind: string }) => !['run-out', 'lasts-past-renewal'].includes(a.kind))
+        .map((a: { summary: string }) => a.summary),
+    );
     await screenshots(page, 'overview');
 
     // A reload keeps the session (sessionStorage) and the page (the server's fallback).
@@ -288,6 +297,7 @@ describe('the dashboard in Chromium', { skip: check.skip }, () => {
     // A member sees its own transactions (History), not the organization's reports.
     const member = await signedIn(keys.mia);
     await member.getByTestId('available').waitFor();
+    await member.getByText('Advice covers the whole organization').waitFor();
     const nav = member.getByRole('navigation', { name: 'Pages' });
     assert.equal(await nav.getByRole('link', { name: 'Usage' }).count(), 0);
     await member.goto(`${s.url}/accounts/acme/usage`);

@@ -7,5 +7,4 @@ export interface PageProps {
   readonly me: Me;
   readonly can: Abilities;
   readonly account: Account;
-  readonly apiKey: string;
 }

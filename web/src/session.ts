@@ -11,8 +11,6 @@ const STORAGE_KEY = 'amisi.apiKey';
 export interface Session {
   readonly client: AmisiClient;
   readonly me: Me;
-  /** For the advice module's two calls until the SDK has them (advice.ts). */
-  readonly apiKey: string;
 }
 
 export function clientFor(apiKey: string): AmisiClient {
@@ -29,7 +27,7 @@ export async function signIn(apiKey: string): Promise<Session> {
   const client = clientFor(apiKey);
   const me = await client.accounts.me();
   window.sessionStorage.setItem(STORAGE_KEY, apiKey);
-  return { client, me, apiKey };
+  return { client, me };
 }
 
 export function signOut(): void {

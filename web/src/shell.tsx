@@ -144,13 +144,7 @@ function AccountView(props: {
               {a.kind === 'organization' ? ' · organization' : ''}
             </span>
           </h1>
-          <View
-            client={session.client}
-            me={session.me}
-            can={abilitiesOf(session.me)}
-            account={a}
-            apiKey={session.apiKey}
-          />
+          <View client={session.client} me={session.me} can={abilitiesOf(session.me)} account={a} />
         </>
       )}
     </Async>

@@ -1,8 +1,7 @@
-import type { Balance, GrantBalance, Subscription } from '../../../src/client/index.js';
+import type { AdviceItem, Balance, GrantBalance, Subscription } from '../../../src/client/index.js';
 import { isAmisiApiError } from '../../../src/client/index.js';
-import { fetchAdvice, fetchForecast, type Advice, type Recommendation } from '../advice.js';
 import { BarChart } from '../components/bar-chart.js';
-import { Async, ProblemMessage, Loading } from '../components/status.js';
+import { Async } from '../components/status.js';
 import { formatCredits, formatDate, formatNumber } from '../format.js';
 import type { PageProps } from '../page-props.js';
 import { accountPath } from '../router.js';
@@ -146,73 +145,104 @@ function RenewalCard({ client, account }: PageProps) {
   );
 }
 
-/** A server without the advice routes says not_found: show that, not an error. */
-function Unavailable({ error, what }: { readonly error: unknown; readonly what: string }) {
-  if (isAmisiApiError(error, 'not_found'))
-    return <p className="muted">{what} is not available on this server.</p>;
-  return <ProblemMessage error={error} />;
+/** Forecast and advice read the whole organization's usage: owners and admins see them. */
+function OrganizationOnly({ what }: { readonly what: string }) {
+  return (
+    <p className="muted">{what} covers the whole organization: its owners and admins see it.</p>
+  );
 }
 
-function ForecastCard({ account, apiKey }: PageProps) {
-  const [state] = useRequest((signal) => fetchForecast(apiKey, account.id, signal), [account.id]);
+function ForecastCard({ client, account, can }: PageProps) {
+  const [state] = useRequest(
+    (signal) =>
+      can.allUsage ? client.reports.forecast(account.id, { signal }) : Promise.resolve(null),
+    [account.id, can.allUsage],
+  );
   return (
     <section className="card" aria-labelledby="forecast-title">
       <h2 id="forecast-title">Run-out forecast</h2>
-      {state.status === 'loading' && <Loading what="the forecast" />}
-      {state.status === 'error' && <Unavailable error={state.error} what="The forecast" />}
-      {state.status === 'ok' && (
-        <>
-          <p>{state.data.forecast.summary}</p>
-          <p className="muted small">
-            Pace: {formatCredits(state.data.forecast.figures.paceCreditsPerDay)} a day.
-            {state.data.forecast.figures.runOutAt !== null &&
-              ` Runs out on ${formatDate(state.data.forecast.figures.runOutAt)}.`}
-          </p>
-        </>
-      )}
+      <Async state={state} what="the forecast">
+        {(f) =>
+          f === null ? (
+            <OrganizationOnly what="The forecast" />
+          ) : (
+            <>
+              <p data-testid="forecast">{f.forecast.summary}</p>
+              <RunOut figures={f.forecast.figures} />
+            </>
+          )
+        }
+      </Async>
     </section>
   );
 }
 
-function AdviceCard(props: PageProps) {
-  const { account, apiKey } = props;
-  const [state] = useRequest((signal) => fetchAdvice(apiKey, account.id, signal), [account.id]);
+/** The run-out date, when the forecast has one (ForecastFigures in src/core/advice.ts). */
+function RunOut({ figures }: { readonly figures: AdviceItem['figures'] }) {
+  const f = figures as Readonly<Record<string, unknown>>;
+  const runOutAt = f['runOutAt'];
+  const pace = f['paceCreditsPerDay'];
+  if (typeof runOutAt !== 'number' || typeof pace !== 'number') return null;
   return (
-    <section className="card" aria-labelledby="advice-title">
+    <p className="muted small">
+      At {formatCredits(pace)} a day, the credits run out on {formatDate(runOutAt)}.
+    </p>
+  );
+}
+
+function AdviceCard({ client, account, can }: PageProps) {
+  const [state] = useRequest(
+    (signal) =>
+      can.allUsage ? client.reports.advice(account.id, { signal }) : Promise.resolve(null),
+    [account.id, can.allUsage],
+  );
+  return (
+    <section className="card wide" aria-labelledby="advice-title">
       <h2 id="advice-title">Advice</h2>
-      {state.status === 'loading' && <Loading what="advice" />}
-      {state.status === 'error' && <Unavailable error={state.error} what="Advice" />}
-      {state.status === 'ok' &&
-        (state.data.advice.length === 0 ? (
-          <p className="muted">No advice for now.</p>
-        ) : (
-          <ul className="advice">
-            {state.data.advice.map((a: Advice) => (
-              <li key={a.kind}>
-                <p>{a.summary}</p>
-                {a.recommendation && (
-                  <Next accountId={account.id} recommendation={a.recommendation} />
-                )}
-              </li>
-            ))}
-          </ul>
-        ))}
+      <Async state={state} what="advice">
+        {(a) =>
+          a === null ? (
+            <OrganizationOnly what="Advice" />
+          ) : (
+            <AdviceList accountId={account.id} advice={a.advice} />
+          )
+        }
+      </Async>
     </section>
   );
 }
 
-function Next({
-  accountId,
-  recommendation,
-}: {
+/** The forecast has its own card, so the list leaves it out. */
+const FORECAST_KINDS: readonly string[] = ['run-out', 'lasts-past-renewal'];
+
+function AdviceList(props: { readonly accountId: string; readonly advice: readonly AdviceItem[] }) {
+  const items = props.advice.filter((a) => !FORECAST_KINDS.includes(a.kind));
+  if (items.length === 0) return <p className="muted">No advice for now.</p>;
+  return (
+    <ul className="advice" data-testid="advice">
+      {items.map((item) => (
+        <li key={item.kind}>
+          <p>{item.summary}</p>
+          {item.recommendation && (
+            <Next accountId={props.accountId} recommendation={item.recommendation} />
+          )}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function Next(props: {
   readonly accountId: string;
-  readonly recommendation: Recommendation;
+  readonly recommendation: NonNullable<AdviceItem['recommendation']>;
 }) {
-  return recommendation.action === 'buy-packs' ? (
-    <Link to={accountPath(accountId, 'credits')}>
-      See packs for {formatCredits(recommendation.credits)}
+  const r = props.recommendation;
+  return r.action === 'buy-packs' ? (
+    <Link to={accountPath(props.accountId, 'credits')}>
+      Buy {r.packs.lines.map((l) => `${l.count} × ${l.pack}`).join(' + ')} (
+      {formatCredits(r.packs.credits)})
     </Link>
   ) : (
-    <Link to={accountPath(accountId, 'plan')}>Compare {recommendation.plan} with your plan</Link>
+    <Link to={accountPath(props.accountId, 'plan')}>Compare {r.plan} with your plan</Link>
   );
 }
