@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import type { Account } from '../../../src/client/index.js';
+import { Pager, useCursors } from '../components/pager.js';
 import { Async } from '../components/status.js';
 import { formatDate } from '../format.js';
 import { accountPath } from '../router.js';
@@ -13,8 +14,8 @@ const PAGE_SIZE = 50;
 export function AccountsPage({ session }: { readonly session: Session }) {
   const [text, setText] = useState('');
   const [search, setSearch] = useState('');
-  const [cursors, setCursors] = useState<readonly string[]>([]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursors();
+  const { cursor } = pages;
   const [page] = useRequest(
     (signal) =>
       session.client.accounts.list(
@@ -29,7 +30,7 @@ export function AccountsPage({ session }: { readonly session: Session }) {
   );
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    setCursors([]);
+    pages.reset();
     setSearch(text.trim());
   };
   return (
@@ -50,22 +51,12 @@ export function AccountsPage({ session }: { readonly session: Session }) {
         {({ accounts, nextCursor }) => (
           <>
             <AccountTable accounts={accounts} />
-            <div className="pager">
-              <button
-                type="button"
-                disabled={cursors.length === 0}
-                onClick={() => setCursors(cursors.slice(0, -1))}
-              >
-                Previous page
-              </button>
-              <button
-                type="button"
-                disabled={nextCursor === null}
-                onClick={() => nextCursor !== null && setCursors([...cursors, nextCursor])}
-              >
-                Next page
-              </button>
-            </div>
+            <Pager
+              pages={pages}
+              nextCursor={nextCursor}
+              backLabel="Previous page"
+              forwardLabel="Next page"
+            />
           </>
         )}
       </Async>

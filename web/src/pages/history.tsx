@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { HistoryQuery, Transaction } from '../../../src/client/index.js';
+import { Pager, useCursors } from '../components/pager.js';
 import { ActionStatus, Async } from '../components/status.js';
 import { formatDateTime, formatNumber } from '../format.js';
 import type { PageProps } from '../page-props.js';
@@ -50,8 +51,8 @@ function change(t: Transaction): number {
 export function HistoryPage({ client, account }: PageProps) {
   const [draft, setDraft] = useState<Filters>(NO_FILTERS);
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
-  const [cursors, setCursors] = useState<readonly string[]>([]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursors();
+  const { cursor } = pages;
   const [page] = useRequest(
     (signal) =>
       client.history.list(
@@ -80,7 +81,7 @@ export function HistoryPage({ client, account }: PageProps) {
   });
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    setCursors([]);
+    pages.reset();
     setFilters(draft);
   };
   return (
@@ -101,24 +102,18 @@ export function HistoryPage({ client, account }: PageProps) {
             ))}
           </select>
         </div>
-        <div>
-          <label htmlFor="since">From</label>
-          <input
-            id="since"
-            type="date"
-            value={draft.since}
-            onChange={(e) => setDraft({ ...draft, since: e.target.value })}
-          />
-        </div>
-        <div>
-          <label htmlFor="until">To</label>
-          <input
-            id="until"
-            type="date"
-            value={draft.until}
-            onChange={(e) => setDraft({ ...draft, until: e.target.value })}
-          />
-        </div>
+        <DateField
+          id="since"
+          label="From"
+          value={draft.since}
+          onChange={(since) => setDraft({ ...draft, since })}
+        />
+        <DateField
+          id="until"
+          label="To"
+          value={draft.until}
+          onChange={(until) => setDraft({ ...draft, until })}
+        />
         <button type="submit">Apply</button>
         <button
           type="button"
@@ -134,26 +129,30 @@ export function HistoryPage({ client, account }: PageProps) {
         {({ transactions, nextCursor }) => (
           <>
             <Transactions transactions={transactions} />
-            <div className="pager">
-              <button
-                type="button"
-                disabled={cursors.length === 0}
-                onClick={() => setCursors(cursors.slice(0, -1))}
-              >
-                Newer
-              </button>
-              <button
-                type="button"
-                disabled={nextCursor === null}
-                onClick={() => nextCursor !== null && setCursors([...cursors, nextCursor])}
-              >
-                Older
-              </button>
-            </div>
+            <Pager pages={pages} nextCursor={nextCursor} backLabel="Newer" forwardLabel="Older" />
           </>
         )}
       </Async>
     </>
+  );
+}
+
+function DateField(props: {
+  readonly id: string;
+  readonly label: string;
+  readonly value: string;
+  readonly onChange: (value: string) => void;
+}) {
+  return (
+    <div>
+      <label htmlFor={props.id}>{props.label}</label>
+      <input
+        id={props.id}
+        type="date"
+        value={props.value}
+        onChange={(e) => props.onChange(e.target.value)}
+      />
+    </div>
   );
 }
 

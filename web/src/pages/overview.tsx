@@ -1,11 +1,11 @@
 import type { AdviceItem, Balance, GrantBalance, Subscription } from '../../../src/client/index.js';
-import { isAmisiApiError } from '../../../src/client/index.js';
 import { BarChart } from '../components/bar-chart.js';
 import { Async } from '../components/status.js';
 import { formatCredits, formatDate, formatNumber } from '../format.js';
 import type { PageProps } from '../page-props.js';
 import { accountPath } from '../router.js';
 import { Link } from '../shell.js';
+import { subscriptionOrNull } from '../subscription.js';
 import { useRequest } from '../use-request.js';
 
 /** Available credits, the grants they come from and when they expire, renewal, forecast, advice. */
@@ -114,11 +114,7 @@ function Grants({ grants }: { readonly grants: readonly GrantBalance[] }) {
 
 function RenewalCard({ client, account }: PageProps) {
   const [sub] = useRequest(
-    (signal) =>
-      client.subscriptions.get(account.id, { signal }).catch((e: unknown) => {
-        if (isAmisiApiError(e, 'no_subscription')) return null;
-        throw e;
-      }),
+    (signal) => subscriptionOrNull(client, account.id, signal),
     [account.id],
   );
   return (

@@ -1,9 +1,9 @@
 import { useState } from 'react';
 import type { Plan, PlanChangePreview, Subscription } from '../../../src/client/index.js';
-import { isAmisiApiError } from '../../../src/client/index.js';
 import { ActionStatus, Async } from '../components/status.js';
 import { formatCredits, formatDate, formatMoney, formatNumber } from '../format.js';
 import type { PageProps } from '../page-props.js';
+import { subscriptionOrNull } from '../subscription.js';
 import { useAction, useRequest } from '../use-request.js';
 
 /**
@@ -14,11 +14,7 @@ import { useAction, useRequest } from '../use-request.js';
 export function PlanPage({ client, account, can }: PageProps) {
   const [plans] = useRequest((signal) => client.catalog.plans({ signal }), []);
   const [sub, reloadSub] = useRequest(
-    (signal) =>
-      client.subscriptions.get(account.id, { signal }).catch((e: unknown) => {
-        if (isAmisiApiError(e, 'no_subscription')) return null;
-        throw e;
-      }),
+    (signal) => subscriptionOrNull(client, account.id, signal),
     [account.id],
   );
   const [chosen, setChosen] = useState<string | null>(null);
