@@ -122,6 +122,11 @@ export function Shell({
   );
 }
 
+/** Stable, so the heading is focused when it mounts (a new page), never on a re-render. */
+function focusOnMount(element: HTMLElement | null): void {
+  element?.focus();
+}
+
 function AccountView(props: {
   readonly session: Session;
   readonly accountId: string;
@@ -137,7 +142,8 @@ function AccountView(props: {
     <Async state={account} what="the account">
       {(a: Account) => (
         <>
-          <h1>
+          {/* A new page takes the focus, so keyboard and screen reader users start on it. */}
+          <h1 key={page} ref={focusOnMount} tabIndex={-1}>
             {PAGES.find((p) => p.id === page)!.title}
             <span className="subtitle">
               {a.name ?? a.id}
