@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import type { Account } from '../../../src/client/index.js';
 import { Pager, useCursors } from '../components/pager.js';
 import { Async } from '../components/status.js';
+import { Table } from '../components/table.js';
 import { formatDate } from '../format.js';
 import { accountPath } from '../router.js';
 import type { Session } from '../session.js';
@@ -67,30 +68,20 @@ export function AccountsPage({ session }: { readonly session: Session }) {
 function AccountTable({ accounts }: { readonly accounts: readonly Account[] }) {
   if (accounts.length === 0) return <p className="muted">No account matches.</p>;
   return (
-    <div className="table-scroll">
-      <table>
-        <caption className="visually-hidden">Accounts</caption>
-        <thead>
-          <tr>
-            <th scope="col">Account</th>
-            <th scope="col">Name</th>
-            <th scope="col">Kind</th>
-            <th scope="col">Created</th>
-          </tr>
-        </thead>
-        <tbody>
-          {accounts.map((a) => (
-            <tr key={a.id}>
-              <th scope="row">
-                <Link to={accountPath(a.id, 'overview')}>{a.id}</Link>
-              </th>
-              <td>{a.name ?? '—'}</td>
-              <td>{a.kind}</td>
-              <td>{formatDate(a.createdAt)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table
+      caption="Accounts"
+      columns={[{ label: 'Account' }, { label: 'Name' }, { label: 'Kind' }, { label: 'Created' }]}
+    >
+      {accounts.map((a) => (
+        <tr key={a.id}>
+          <th scope="row">
+            <Link to={accountPath(a.id, 'overview')}>{a.id}</Link>
+          </th>
+          <td>{a.name ?? '—'}</td>
+          <td>{a.kind}</td>
+          <td>{formatDate(a.createdAt)}</td>
+        </tr>
+      ))}
+    </Table>
   );
 }

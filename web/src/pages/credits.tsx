@@ -1,5 +1,6 @@
 import type { Pack, Purchase } from '../../../src/client/index.js';
 import { ActionStatus, Async } from '../components/status.js';
+import { Table } from '../components/table.js';
 import {
   formatCredits,
   formatDateTime,
@@ -135,50 +136,41 @@ function Purchases(props: {
 }) {
   if (props.purchases.length === 0) return <p className="muted">No purchases yet.</p>;
   return (
-    <div className="table-scroll">
-      <table>
-        <caption className="visually-hidden">Purchases, newest first</caption>
-        <thead>
-          <tr>
-            <th scope="col">Purchase</th>
-            <th scope="col">Pack</th>
-            <th scope="col" className="num">
-              Credits
-            </th>
-            <th scope="col" className="num">
-              Price
-            </th>
-            <th scope="col">Status</th>
-            <th scope="col">Made</th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.purchases.map((p) => (
-            <tr key={p.id}>
-              <th scope="row">
-                <code>{p.id}</code>
-              </th>
-              <td>{p.pack}</td>
-              <td className="num">{formatNumber(p.credits)}</td>
-              <td className="num">{formatMoney(p.priceCents, p.currency)}</td>
-              <td>
-                {p.status}
-                {p.status === 'pending' && p.provider === 'manual' && props.canConfirm && (
-                  <button
-                    type="button"
-                    className="small-button"
-                    disabled={props.busy}
-                    onClick={() => props.onConfirm(p.id)}
-                  >
-                    Confirm payment
-                  </button>
-                )}
-              </td>
-              <td>{formatDateTime(p.createdAt)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table
+      caption="Purchases, newest first"
+      columns={[
+        { label: 'Purchase' },
+        { label: 'Pack' },
+        { label: 'Credits', numeric: true },
+        { label: 'Price', numeric: true },
+        { label: 'Status' },
+        { label: 'Made' },
+      ]}
+    >
+      {props.purchases.map((p) => (
+        <tr key={p.id}>
+          <th scope="row">
+            <code>{p.id}</code>
+          </th>
+          <td>{p.pack}</td>
+          <td className="num">{formatNumber(p.credits)}</td>
+          <td className="num">{formatMoney(p.priceCents, p.currency)}</td>
+          <td>
+            {p.status}
+            {p.status === 'pending' && p.provider === 'manual' && props.canConfirm && (
+              <button
+                type="button"
+                className="small-button"
+                disabled={props.busy}
+                onClick={() => props.onConfirm(p.id)}
+              >
+                Confirm payment
+              </button>
+            )}
+          </td>
+          <td>{formatDateTime(p.createdAt)}</td>
+        </tr>
+      ))}
+    </Table>
   );
 }

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { HistoryQuery, Transaction } from '../../../src/client/index.js';
 import { Pager, useCursors } from '../components/pager.js';
 import { ActionStatus, Async } from '../components/status.js';
+import { Table } from '../components/table.js';
 import { formatDateTime, formatNumber } from '../format.js';
 import type { PageProps } from '../page-props.js';
 import { useAction, useRequest } from '../use-request.js';
@@ -159,33 +160,26 @@ function DateField(props: {
 function Transactions({ transactions }: { readonly transactions: readonly Transaction[] }) {
   if (transactions.length === 0) return <p className="muted">No transactions match.</p>;
   return (
-    <div className="table-scroll">
-      <table>
-        <caption className="visually-hidden">Transactions, newest first</caption>
-        <thead>
-          <tr>
-            <th scope="col">When</th>
-            <th scope="col">Kind</th>
-            <th scope="col" className="num">
-              Credits
-            </th>
-            <th scope="col">Transaction</th>
-          </tr>
-        </thead>
-        <tbody>
-          {transactions.map((t) => (
-            <tr key={t.id}>
-              <td>{formatDateTime(t.createdAt)}</td>
-              <td>{t.kind.replaceAll('_', ' ')}</td>
-              <td className="num">{signed(change(t))}</td>
-              <th scope="row">
-                <code>{t.id}</code>
-              </th>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table
+      caption="Transactions, newest first"
+      columns={[
+        { label: 'When' },
+        { label: 'Kind' },
+        { label: 'Credits', numeric: true },
+        { label: 'Transaction' },
+      ]}
+    >
+      {transactions.map((t) => (
+        <tr key={t.id}>
+          <td>{formatDateTime(t.createdAt)}</td>
+          <td>{t.kind.replaceAll('_', ' ')}</td>
+          <td className="num">{signed(change(t))}</td>
+          <th scope="row">
+            <code>{t.id}</code>
+          </th>
+        </tr>
+      ))}
+    </Table>
   );
 }
 

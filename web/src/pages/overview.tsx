@@ -1,6 +1,7 @@
 import type { AdviceItem, Balance, GrantBalance, Subscription } from '../../../src/client/index.js';
 import { BarChart } from '../components/bar-chart.js';
 import { Async } from '../components/status.js';
+import { Table } from '../components/table.js';
 import { formatCredits, formatDate, formatNumber } from '../format.js';
 import type { PageProps } from '../page-props.js';
 import { accountPath } from '../router.js';
@@ -72,37 +73,26 @@ function Grants({ grants }: { readonly grants: readonly GrantBalance[] }) {
   }
   return (
     <>
-      <div className="table-scroll">
-        <table>
-          <caption className="visually-hidden">Grants with credits left</caption>
-          <thead>
-            <tr>
-              <th scope="col">Source</th>
-              <th scope="col" className="num">
-                Remaining
-              </th>
-              <th scope="col" className="num">
-                Held
-              </th>
-              <th scope="col" className="num">
-                Granted
-              </th>
-              <th scope="col">Expires</th>
-            </tr>
-          </thead>
-          <tbody>
-            {open.map((g) => (
-              <tr key={g.id}>
-                <th scope="row">{SOURCE_NAMES[g.source]}</th>
-                <td className="num">{formatNumber(g.remaining)}</td>
-                <td className="num">{formatNumber(g.held)}</td>
-                <td className="num">{formatNumber(g.amount)}</td>
-                <td>{formatDate(g.expiresAt)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table
+        caption="Grants with credits left"
+        columns={[
+          { label: 'Source' },
+          { label: 'Remaining', numeric: true },
+          { label: 'Held', numeric: true },
+          { label: 'Granted', numeric: true },
+          { label: 'Expires' },
+        ]}
+      >
+        {open.map((g) => (
+          <tr key={g.id}>
+            <th scope="row">{SOURCE_NAMES[g.source]}</th>
+            <td className="num">{formatNumber(g.remaining)}</td>
+            <td className="num">{formatNumber(g.held)}</td>
+            <td className="num">{formatNumber(g.amount)}</td>
+            <td>{formatDate(g.expiresAt)}</td>
+          </tr>
+        ))}
+      </Table>
       <BarChart
         title="Credits by expiry date"
         unit="credits"

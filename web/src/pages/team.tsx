@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import type { Budget, BudgetScope, Organization } from '../../../src/client/index.js';
 import { ActionStatus, Async } from '../components/status.js';
+import { Table } from '../components/table.js';
 import { formatDate, formatNumber } from '../format.js';
 import type { PageProps } from '../page-props.js';
 import { useAction, useRequest } from '../use-request.js';
@@ -55,32 +56,22 @@ function Team({ client, account, can }: PageProps) {
 
 function Members({ org }: { readonly org: Organization }) {
   return (
-    <div className="table-scroll">
-      <table>
-        <caption className="visually-hidden">Members and their roles</caption>
-        <thead>
-          <tr>
-            <th scope="col">Member</th>
-            <th scope="col">Role</th>
-            <th scope="col">Status</th>
-            <th scope="col">Joined</th>
-          </tr>
-        </thead>
-        <tbody>
-          {org.members.map((m) => (
-            <tr key={m.id}>
-              <th scope="row">
-                {m.name ?? m.id}
-                {m.name !== null && <span className="muted small"> ({m.id})</span>}
-              </th>
-              <td>{m.role}</td>
-              <td>{m.status}</td>
-              <td>{formatDate(m.joinedAt)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table
+      caption="Members and their roles"
+      columns={[{ label: 'Member' }, { label: 'Role' }, { label: 'Status' }, { label: 'Joined' }]}
+    >
+      {org.members.map((m) => (
+        <tr key={m.id}>
+          <th scope="row">
+            {m.name ?? m.id}
+            {m.name !== null && <span className="muted small"> ({m.id})</span>}
+          </th>
+          <td>{m.role}</td>
+          <td>{m.status}</td>
+          <td>{formatDate(m.joinedAt)}</td>
+        </tr>
+      ))}
+    </Table>
   );
 }
 

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type { Audit, UsageLine } from '../../../src/client/index.js';
 import { BarChart } from '../components/bar-chart.js';
 import { Async } from '../components/status.js';
+import { Table } from '../components/table.js';
 import { formatCredits, formatDate, formatNumber } from '../format.js';
 import type { PageProps } from '../page-props.js';
 import { useRequest } from '../use-request.js';
@@ -109,35 +110,24 @@ function Findings({ audit }: { readonly audit: Audit }) {
       {audit.findings.length === 0 ? (
         <p className="muted">Nothing to improve in this period.</p>
       ) : (
-        <div className="table-scroll">
-          <table>
-            <caption className="visually-hidden">
-              What the audit found, with the credits involved and what would save them
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">Finding</th>
-                <th scope="col" className="num">
-                  Credits
-                </th>
-                <th scope="col" className="num">
-                  Saving
-                </th>
-                <th scope="col">Advice</th>
-              </tr>
-            </thead>
-            <tbody>
-              {audit.findings.map((f) => (
-                <tr key={f.kind}>
-                  <th scope="row">{f.summary}</th>
-                  <td className="num">{formatNumber(f.credits)}</td>
-                  <td className="num">{formatNumber(f.savingCredits)}</td>
-                  <td>{f.advice}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          caption="What the audit found, with the credits involved and what would save them"
+          columns={[
+            { label: 'Finding' },
+            { label: 'Credits', numeric: true },
+            { label: 'Saving', numeric: true },
+            { label: 'Advice' },
+          ]}
+        >
+          {audit.findings.map((f) => (
+            <tr key={f.kind}>
+              <th scope="row">{f.summary}</th>
+              <td className="num">{formatNumber(f.credits)}</td>
+              <td className="num">{formatNumber(f.savingCredits)}</td>
+              <td>{f.advice}</td>
+            </tr>
+          ))}
+        </Table>
       )}
     </section>
   );
