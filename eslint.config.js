@@ -2,11 +2,11 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.tmp/'] },
+  { ignores: ['dist/', 'node_modules/', '.tmp/', 'artifacts/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     rules: {
       '@typescript-eslint/no-unused-vars': [
         'error',
@@ -88,6 +88,25 @@ export default tseslint.config(
               regex: '^(?!\\./[a-z-]+\\.js$)',
               allowTypeImports: true,
               message: 'src/client/ is browser-safe: import other modules as types only.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The dependency rule for the dashboard: web -> client -> HTTP. At run time it imports
+    // the SDK and its own files; anything of the server only as types.
+    files: ['web/src/**/*.ts', 'web/src/**/*.tsx'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\.\\./.*src/(?!client/)',
+              allowTypeImports: true,
+              message: 'web/ talks to the server through src/client: other modules as types only.',
             },
           ],
         },

@@ -15,10 +15,12 @@ import type * as T from './types.js';
  */
 
 export interface AccountsApi {
+  /** Who the client's key is: operator, account or member (with its role). */
+  me(options?: RequestOptions): Promise<T.Me>;
   /** Idempotent by id: creating it again answers the account with replay true. */
   create(input: T.CreateAccountInput, options?: RequestOptions): Promise<T.AccountResult>;
   get(accountId: string, options?: RequestOptions): Promise<T.Account>;
-  /** One page, in id order (operator key). */
+  /** One page, in id order (operator key); query.search keeps ids or names containing it. */
   list(query?: T.AccountListQuery, options?: RequestOptions): Promise<T.AccountList>;
   /** Every page from query.cursor (or the start) to the end. */
   pages(query?: T.AccountListQuery, options?: RequestOptions): AsyncIterable<T.AccountList>;
@@ -99,6 +101,8 @@ export interface HistoryApi {
 
 export interface SubscriptionsApi {
   get(accountId: string, options?: RequestOptions): Promise<T.Subscription>;
+  /** What changing to `plan` would do now (prorated upgrade, or downgrade date); changes nothing. */
+  preview(accountId: string, plan: string, options?: RequestOptions): Promise<T.PlanChangePreview>;
   /** Starts the plan now (manual provider or startsAt given), or answers a checkout URL. */
   subscribe(
     accountId: string,
@@ -277,6 +281,7 @@ function accountsApi(t: Transport): AccountsApi {
   const list = (query: T.AccountListQuery = {}, o?: RequestOptions) =>
     t.send<T.AccountList>({ method: 'GET', path: '/v1/accounts', query }, o);
   return {
+    me: (o) => t.send({ method: 'GET', path: '/v1/me' }, o),
     create: (input, o) => t.send({ method: 'POST', path: '/v1/accounts', body: input }, o),
     get: (id, o) => t.send({ method: 'GET', path: `/v1/accounts/${seg(id)}` }, o),
     list,
@@ -348,6 +353,8 @@ function subscriptionsApi(t: Transport): SubscriptionsApi {
   const sub = (id: string) => `/v1/accounts/${seg(id)}/subscription`;
   return {
     get: (id, o) => t.send({ method: 'GET', path: sub(id) }, o),
+    preview: (id, plan, o) =>
+      t.send({ method: 'GET', path: `${sub(id)}/preview`, query: { plan } }, o),
     subscribe: (id, input, o) =>
       t.send({ method: 'POST', path: sub(id), body: input, keyed: true }, o),
     change: (id, input, o) =>

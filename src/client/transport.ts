@@ -90,8 +90,19 @@ type Verdict =
       readonly retryAfterMs: number | null;
     };
 
+/**
+ * A random UUID (v4). crypto.randomUUID exists only in secure contexts, so a dashboard opened
+ * over plain http on a LAN address makes one from crypto.getRandomValues, which exists in every
+ * context.
+ */
 export function newIdempotencyKey(): string {
-  return globalThis.crypto.randomUUID();
+  const c = globalThis.crypto;
+  if (typeof c.randomUUID === 'function') return c.randomUUID();
+  const b = c.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6]! & 0x0f) | 0x40;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const hex = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 function checkOptions(options: ClientOptions): void {

@@ -15,6 +15,7 @@ export type AccountResult = Static<typeof S.AccountResult>;
 export type AccountList = Static<typeof S.AccountList>;
 export type CreateAccountInput = Static<typeof S.CreateAccountRequest>;
 export type AccountListQuery = Static<typeof S.AccountListQuery>;
+export type Me = Static<typeof S.Me>;
 
 export type CatalogVersion = Static<typeof S.CatalogVersion>;
 export type Catalog = Static<typeof S.Catalog>;
@@ -63,6 +64,7 @@ export type Subscription = Static<typeof S.Subscription>;
 export type SubscriptionResult = Static<typeof S.SubscriptionResult>;
 export type SubscribeInput = Static<typeof S.SubscribeRequest>;
 export type ChangePlanInput = Static<typeof S.ChangePlanRequest>;
+export type PlanChangePreview = Static<typeof S.PlanChangePreview>;
 
 /**
  * What subscribing answers when the payment provider takes the money first (HTTP 202): the

@@ -10,7 +10,8 @@ import Fastify, { type FastifyRequest } from 'fastify';
 import { AmisiError } from '../core/errors.js';
 import type { App, Deps } from './app.js';
 import { authenticate } from './auth.js';
-import { handleError, handleNotFound } from './errors.js';
+import { registerDashboard } from './dashboard.js';
+import { handleError } from './errors.js';
 import { accountRoutes } from './routes/accounts.js';
 import { batchRoutes } from './routes/batches.js';
 import { catalogRoutes } from './routes/catalog.js';
@@ -34,6 +35,8 @@ export interface ServerOptions {
   readonly trustProxy: boolean;
   /** Where logs go (default stdout); tests pass a stream to read them. */
   readonly logStream?: NodeJS.WritableStream;
+  /** The built dashboard (default dist/web of this package). */
+  readonly dashboardDir?: string;
 }
 
 const DOCS_PREFIX = '/docs';
@@ -144,7 +147,6 @@ export async function buildServer(deps: Deps, options: ServerOptions): Promise<A
   const app = createApp(options);
   app.setValidatorCompiler(validatorCompiler());
   app.setErrorHandler(handleError);
-  app.setNotFoundHandler(handleNotFound);
   app.decorateRequest('principal', null);
   for (const schema of components) app.addSchema(schema);
   app.addHook('onRequest', authenticate(deps.keys));
@@ -162,6 +164,7 @@ export async function buildServer(deps: Deps, options: ServerOptions): Promise<A
   deps.metrics.trackOpenHolds(() => deps.ledger.store.countOpenHolds());
   await registerDocs(app);
   await registerRateLimit(app, options.rateLimit);
+  await registerDashboard(app, options.dashboardDir);
   for (const routes of [
     operationRoutes,
     accountRoutes,

@@ -67,7 +67,7 @@ import {
 } from '../core/teams.js';
 import type { Purchase } from '../core/purchases.js';
 import { AUTO_TOPUP_PERIODS, type AutoTopup, type AutoTopupPeriod } from '../core/autotopup.js';
-import type { Subscription } from '../core/subscriptions.js';
+import { planChange, type Subscription } from '../core/subscriptions.js';
 import { Committer, DEFAULT_COMMITTER_OPTIONS, type CommitterOptions } from './committer.js';
 import { systemClock, UlidIds, type Clock, type Ids } from './ports.js';
 import type { AccountRecord, CatalogRecord, Store } from './store.js';
@@ -86,6 +86,21 @@ import {
 } from './validate.js';
 import { requireCredits } from '../core/credits.js';
 import { cycleAt } from '../core/cycles.js';
+
+/** What a plan change would do now (Ledger.previewPlanChange). */
+export interface PlanChangePreview {
+  readonly accountId: string;
+  readonly from: string;
+  readonly plan: string;
+  readonly change: 'upgrade' | 'downgrade' | 'unchanged';
+  /** Upgrade: the prorated price difference due now (cents, half up). */
+  readonly chargeCents: number;
+  /** Upgrade: the prorated allocation difference granted now. */
+  readonly credits: number;
+  readonly currency: string;
+  /** Now for an upgrade; the next renewal for a downgrade. */
+  readonly effectiveAt: number;
+}
 
 export interface LedgerOptions {
   readonly store: Store;
@@ -338,6 +353,38 @@ export class Ledger {
       accountId: checked.accountId,
       key: checked.key,
     });
+  }
+
+  /**
+   * What changing to `plan` would do now, changing nothing: an upgrade's prorated price and
+   * credits, or the renewal a downgrade waits for. A plan due for renewal is renewed first, so
+   * the figures are the current cycle's.
+   */
+  async previewPlanChange(accountId: string, planId: string): Promise<PlanChangePreview> {
+    let sub = await this.getSubscription(requireId(accountId, 'account'));
+    if (sub.status === 'active' && this.clock.now() >= sub.nextRenewalAt) {
+      await this.renew();
+      sub = await this.getSubscription(accountId);
+    }
+    if (sub.status !== 'active') {
+      throw new AmisiError('no_subscription', `account ${accountId} has no active plan`, {
+        accountId,
+      });
+    }
+    const { body } = await this.activeCatalog();
+    const to = subscriptions.planIn(body, requireId(planId, 'plan'));
+    const change = planChange(sub, subscriptions.planIn(body, sub.plan), to, this.clock.now());
+    const kind = change.kind === 'same' || planId === sub.plan ? 'unchanged' : change.kind;
+    return {
+      accountId,
+      from: sub.plan,
+      plan: planId,
+      change: kind,
+      chargeCents: change.chargeCents,
+      credits: change.credits,
+      currency: body.currency,
+      effectiveAt: kind === 'downgrade' ? change.cycleEndsAt : this.clock.now(),
+    };
   }
 
   async getSubscription(accountId: string): Promise<Subscription> {

@@ -340,8 +340,11 @@ export interface Store {
   write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T>;
 
   getAccount(accountId: string): Promise<AccountRecord | undefined>;
-  /** Accounts in id order after `afterId` (crosses accounts: operator listing). */
-  listAccounts(afterId: string | null, limit: number): Promise<AccountRecord[]>;
+  /**
+   * Accounts in id order after `afterId` (crosses accounts: operator listing). With `search`,
+   * only those whose id or name contains it, ignoring case.
+   */
+  listAccounts(afterId: string | null, limit: number, search?: string): Promise<AccountRecord[]>;
   /** Every grant of the account, newest first. */
   listGrants(accountId: string): Promise<Grant[]>;
   /** The grants with credits or reservations and the open holds, read as one snapshot. */

@@ -1,4 +1,4 @@
-import { own, type Plan } from '../core/catalog.js';
+import { own, type Catalog, type Plan } from '../core/catalog.js';
 import { cycleStart } from '../core/cycles.js';
 import { AmisiError } from '../core/errors.js';
 import type { Entry, JournalTransaction } from '../core/journal.js';
@@ -20,17 +20,22 @@ export interface SubscriptionResult {
   readonly change: 'subscribe' | 'upgrade' | 'downgrade' | 'cancel' | 'unchanged';
 }
 
-async function planOf(batch: Batch, planId: string): Promise<{ plan: Plan; currency: string }> {
-  const catalog = await batch.activeCatalog();
-  const plan = own(catalog.body.plans, planId);
+/** The plan of this catalog, or invalid_parameter naming the plans there are. */
+export function planIn(catalog: Catalog, planId: string): Plan {
+  const plan = own(catalog.plans, planId);
   if (!plan) {
     throw new AmisiError('invalid_parameter', `unknown plan "${planId}"`, {
       parameter: 'plan',
       value: planId,
-      allowed: Object.keys(catalog.body.plans),
+      allowed: Object.keys(catalog.plans),
     });
   }
-  return { plan, currency: catalog.body.currency };
+  return plan;
+}
+
+async function planOf(batch: Batch, planId: string): Promise<{ plan: Plan; currency: string }> {
+  const { body } = await batch.activeCatalog();
+  return { plan: planIn(body, planId), currency: body.currency };
 }
 
 function activeOrRefuse(state: AccountState): Subscription {

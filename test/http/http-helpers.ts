@@ -61,6 +61,8 @@ export interface StartOptions {
   readonly payments?: PaymentProvider;
   readonly rateLimit?: ServerOptions['rateLimit'];
   readonly allowPrivateWebhooks?: boolean;
+  /** The built dashboard to serve (default dist/web). */
+  readonly dashboardDir?: string;
 }
 
 function logCollector(logs: Record<string, unknown>[]): Writable {
@@ -97,6 +99,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
       rateLimit: options.rateLimit ?? { max: 0, windowMs: 60_000 },
       trustProxy: false,
       logStream: logCollector(logs),
+      ...(options.dashboardDir === undefined ? {} : { dashboardDir: options.dashboardDir }),
     },
   );
   await app.listen({ host: '127.0.0.1', port: 0 });

@@ -44,6 +44,10 @@ describe('amisi serve (the binary)', () => {
       const url = listeningUrl(worker)!;
       const ready = (await (await fetch(`${url}/readyz`)).json()) as { ready: boolean };
       assert.equal(ready.ready, true);
+      // The package's built dashboard (dist/web), at once and without a key.
+      const dashboard = await fetch(`${url}/`);
+      assert.equal(dashboard.status, 200);
+      assert.match(await dashboard.text(), /src="\/assets\/index-[\s\S]*<div id="root"><\/div>/);
       await worker.waitFor(
         () => worker.lines.some((l) => l.includes('keys create --scope operator')),
         'the first-key hint',

@@ -581,6 +581,28 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
       );
     });
 
+    it('searches accounts by a part of the id or the name, ignoring case, page by page', async () => {
+      await store.write(async (w) => {
+        await w.insertAccount(account('srch-alpha', { name: 'Alpha Studio' }));
+        await w.insertAccount(account('srch-beta'));
+        await w.insertAccount(
+          account('srch-gamma', { kind: 'organization', name: 'The "%_Labs"' }),
+        );
+      });
+      const ids = async (after: string | null, limit: number, search: string) =>
+        (await store.listAccounts(after, limit, search)).map((a) => a.id);
+      assert.deepEqual(await ids(null, 10, 'SRCH-'), ['srch-alpha', 'srch-beta', 'srch-gamma']);
+      assert.deepEqual(await ids(null, 10, 'studio'), ['srch-alpha'], 'the name matches');
+      assert.deepEqual(
+        await ids(null, 10, '"%_l'),
+        ['srch-gamma'],
+        'quotes and wildcards are text',
+      );
+      assert.deepEqual(await ids('srch-alpha', 1, 'srch'), ['srch-beta'], 'after the cursor');
+      assert.deepEqual(await ids(null, 10, 'srch%'), [], 'no wildcards');
+      assert.deepEqual(await ids(null, 10, 'zz-none'), []);
+    });
+
     it('members: stored whole, in id order, upserted by account and id, deleted once', async () => {
       const member = (accountId: string, memberId: string, over: Partial<Member> = {}): Member => ({
         accountId,

@@ -1,6 +1,6 @@
 import type { App, Deps } from '../app.js';
 import { replayed } from '../app.js';
-import { ownUsageOnly, accountInScope } from '../auth.js';
+import { ownUsageOnly, accountInScope, principalOf } from '../auth.js';
 import {
   AccountList,
   AccountListQuery,
@@ -11,12 +11,36 @@ import {
   CreateAccountRequest,
   HistoryPage,
   HistoryQuery,
+  Me,
   problems,
   ref,
 } from '../schemas/index.js';
 
-/** Accounts and what they hold: create, list, get, balance, history. */
+/** Who the key is; accounts and what they hold: create, list, get, balance, history. */
 export async function accountRoutes(app: App, { ledger }: Deps): Promise<void> {
+  app.get(
+    '/v1/me',
+    {
+      config: { access: 'account', action: 'read' },
+      schema: {
+        summary: 'Who this API key is: its scope, account, member and role',
+        tags: ['accounts'],
+        response: { 200: ref(Me), ...problems('account', false) },
+      },
+    },
+    async (request) => {
+      const p = principalOf(request);
+      return {
+        keyId: p.keyId,
+        scope: p.kind,
+        accountId: p.kind === 'operator' ? null : p.accountId,
+        memberId: p.kind === 'member' ? p.memberId : null,
+        role: p.kind === 'member' ? p.role : null,
+        readOnly: p.readOnly,
+      };
+    },
+  );
+
   app.post(
     '/v1/accounts',
     {
@@ -46,6 +70,7 @@ export async function accountRoutes(app: App, { ledger }: Deps): Promise<void> {
       config: { access: 'operator' },
       schema: {
         summary: 'List accounts in id order',
+        description: 'search keeps the accounts whose id or name contains it, ignoring case.',
         tags: ['accounts'],
         querystring: AccountListQuery,
         response: { 200: ref(AccountList), ...problems('operator', false) },
@@ -53,7 +78,8 @@ export async function accountRoutes(app: App, { ledger }: Deps): Promise<void> {
     },
     async (request) => {
       const limit = request.query.limit ?? 100;
-      const accounts = await ledger.store.listAccounts(request.query.cursor ?? null, limit + 1);
+      const { cursor, search } = request.query;
+      const accounts = await ledger.store.listAccounts(cursor ?? null, limit + 1, search);
       const page = accounts.slice(0, limit);
       return {
         accounts: page,

@@ -7,6 +7,8 @@ import {
   ChangePlanRequest,
   IdempotencyHeaders,
   IDEMPOTENCY_HEADER,
+  PlanChangePreview,
+  PlanPreviewQuery,
   problems,
   ref,
   SubscribeRequest,
@@ -37,6 +39,34 @@ export async function planRoutes(app: App, { ledger, purchases }: Deps): Promise
       },
     },
     async (request) => ledger.getSubscription(accountInScope(request, request.params.accountId)),
+  );
+
+  app.get(
+    '/v1/accounts/:accountId/subscription/preview',
+    {
+      config: { access: 'account', action: 'read' },
+      schema: {
+        summary:
+          'What changing to a plan would do now: the prorated upgrade, or the downgrade date',
+        description: 'Changes nothing; the change itself takes an operator key.',
+        tags: ['plans'],
+        params: AccountParams,
+        querystring: PlanPreviewQuery,
+        response: {
+          200: ref(PlanChangePreview),
+          ...problems('account', false, [
+            'unknown_account',
+            'no_subscription',
+            'invalid_parameter',
+          ]),
+        },
+      },
+    },
+    async (request) =>
+      ledger.previewPlanChange(
+        accountInScope(request, request.params.accountId),
+        request.query.plan,
+      ),
   );
 
   app.post(

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { GRANT_SOURCES } from '../../core/grants.js';
 import { HOLD_STATUSES, HOLD_TTL_MAX_MS, HOLD_TTL_MIN_MS, MAX_LABELS } from '../../core/holds.js';
 import { BOOKS, TRANSACTION_KINDS } from '../../core/journal.js';
-import { ACCOUNT_KINDS } from '../../core/teams.js';
+import { ACCOUNT_KINDS, ROLES } from '../../core/teams.js';
 import { MAX_HISTORY_PAGE } from '../../ledger/ledger.js';
 import { QuoteItems, Quote } from './catalog.js';
 import { Credits, Id, list, nullable, oneOf, ref, Replay, Time } from './common.js';
@@ -46,7 +46,30 @@ export const CreateAccountRequest = Type.Object(
 export const AccountListQuery = Type.Object({
   cursor: Type.Optional(Id('The nextCursor of the previous page.')),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+  search: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 100,
+      description: 'Only accounts whose id or name contains this text, ignoring case.',
+    }),
+  ),
 });
+
+/** Who an API key is: what the dashboard asks first. */
+export const Me = Type.Object(
+  {
+    keyId: Type.String(),
+    scope: oneOf(['operator', 'account', 'member'] as const, {
+      description:
+        'operator: every account; account: one account; member: one organization, as its role allows.',
+    }),
+    accountId: nullable(Type.String({ description: 'The account of an account or member key.' })),
+    memberId: nullable(Type.String({ description: 'The member of a member key.' })),
+    role: nullable(oneOf(ROLES, { description: "A member key's role, read with the key." })),
+    readOnly: Type.Boolean(),
+  },
+  { $id: 'Me' },
+);
 
 export const Grant = Type.Object(
   {

@@ -65,3 +65,24 @@ export const SubscriptionCheckout = Type.Object(
   },
   { $id: 'SubscriptionCheckout' },
 );
+
+export const PlanPreviewQuery = Type.Object({
+  plan: Id('The plan to compare with the current one.'),
+});
+
+export const PlanChangePreview = Type.Object(
+  {
+    accountId: Type.String(),
+    from: Type.String({ description: 'The current plan.' }),
+    plan: Type.String(),
+    change: oneOf(['upgrade', 'downgrade', 'unchanged'] as const),
+    chargeCents: Cents('Upgrade: the prorated price difference due now.'),
+    credits: Type.Integer({ description: 'Upgrade: the prorated credits granted now.' }),
+    currency: Type.String(),
+    effectiveAt: Time('Now for an upgrade; the next renewal for a downgrade.'),
+  },
+  {
+    $id: 'PlanChangePreview',
+    description: 'What a plan change would do now; nothing is changed.',
+  },
+);

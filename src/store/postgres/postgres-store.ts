@@ -1022,11 +1022,17 @@ export class PostgresStore implements Store {
     return r ? toAccount(r) : undefined;
   }
 
-  async listAccounts(afterId: string | null, limit: number) {
-    const rows = await this.sql().rows(
-      'SELECT * FROM accounts WHERE account_id > $1 ORDER BY account_id LIMIT $2',
-      [afterId ?? '', limit],
-    );
+  async listAccounts(afterId: string | null, limit: number, search?: string) {
+    const rows =
+      search === undefined
+        ? await this.sql().rows(
+            'SELECT * FROM accounts WHERE account_id > $1 ORDER BY account_id LIMIT $2',
+            [afterId ?? '', limit],
+          )
+        : await this.sql().rows(
+            "SELECT * FROM accounts WHERE account_id > $1 AND (strpos(lower(account_id), $3) > 0 OR strpos(lower(coalesce(name, '')), $3) > 0) ORDER BY account_id LIMIT $2",
+            [afterId ?? '', limit, search.toLowerCase()],
+          );
     return rows.map(toAccount);
   }
 

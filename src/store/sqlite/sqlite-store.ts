@@ -960,11 +960,19 @@ export class SqliteStore implements Store {
     return this.readConnection().r.account(accountId);
   }
 
-  async listAccounts(afterId: string | null, limit: number) {
+  async listAccounts(afterId: string | null, limit: number, search?: string) {
     const { s } = this.readConnection();
-    const rows = s
-      .get('SELECT * FROM accounts WHERE account_id > ? ORDER BY account_id LIMIT ?')
-      .all(afterId ?? '', limit) as Row[];
+    const rows = (
+      search === undefined
+        ? s
+            .get('SELECT * FROM accounts WHERE account_id > ? ORDER BY account_id LIMIT ?')
+            .all(afterId ?? '', limit)
+        : s
+            .get(
+              "SELECT * FROM accounts WHERE account_id > ? AND (instr(lower(account_id), ?) > 0 OR instr(lower(coalesce(name, '')), ?) > 0) ORDER BY account_id LIMIT ?",
+            )
+            .all(afterId ?? '', search.toLowerCase(), search.toLowerCase(), limit)
+    ) as Row[];
     return rows.map(toAccount);
   }
 

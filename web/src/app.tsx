@@ -1,0 +1,51 @@
+import { useCallback, useEffect, useState } from 'react';
+import { ProblemMessage, Loading } from './components/status.js';
+import { Shell } from './shell.js';
+import { signIn, signOut, storedKey, type Session } from './session.js';
+import { SignIn } from './pages/sign-in.js';
+
+type State =
+  | { readonly status: 'restoring' }
+  | { readonly status: 'signed-out'; readonly error?: unknown }
+  | { readonly status: 'signed-in'; readonly session: Session };
+
+/** Signed in (the shell and its pages) or not (the sign-in form). */
+export function App() {
+  const [state, setState] = useState<State>(() =>
+    storedKey() === null ? { status: 'signed-out' } : { status: 'restoring' },
+  );
+
+  useEffect(() => {
+    const key = storedKey();
+    if (state.status !== 'restoring' || key === null) return;
+    signIn(key).then(
+      (session) => setState({ status: 'signed-in', session }),
+      (error: unknown) => {
+        signOut();
+        setState({ status: 'signed-out', error });
+      },
+    );
+  }, [state.status]);
+
+  const leave = useCallback(() => {
+    signOut();
+    setState({ status: 'signed-out' });
+  }, []);
+
+  if (state.status === 'restoring') {
+    return (
+      <main className="centered">
+        <Loading what="your session" />
+      </main>
+    );
+  }
+  if (state.status === 'signed-out') {
+    return (
+      <main className="centered">
+        {state.error !== undefined && <ProblemMessage error={state.error} />}
+        <SignIn onSignedIn={(session) => setState({ status: 'signed-in', session })} />
+      </main>
+    );
+  }
+  return <Shell session={state.session} onSignOut={leave} />;
+}

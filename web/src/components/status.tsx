@@ -1,0 +1,66 @@
+import type { ReactNode } from 'react';
+import { isAmisiApiError, isAmisiNetworkError } from '../../../src/client/index.js';
+import type { ActionState, RequestState } from '../use-request.js';
+
+/** Loading and error states, the same everywhere: every request shows one or the other. */
+
+export function Loading({ what }: { readonly what: string }) {
+  return (
+    <p className="loading" role="status" aria-live="polite">
+      Loading {what}…
+    </p>
+  );
+}
+
+/** The problem's stable code and its message, as the API answered them. */
+export function ProblemMessage({ error }: { readonly error: unknown }) {
+  if (isAmisiApiError(error)) {
+    return (
+      <div className="problem" role="alert">
+        <strong>{error.title}</strong> <code>{error.code}</code>
+        <p>
+          {error.code === 'forbidden' ? `Not allowed for this key: ${error.detail}` : error.detail}
+        </p>
+      </div>
+    );
+  }
+  const message = isAmisiNetworkError(error)
+    ? 'The server did not answer. Check the connection and try again.'
+    : error instanceof Error
+      ? error.message
+      : String(error);
+  return (
+    <div className="problem" role="alert">
+      <strong>Something went wrong</strong>
+      <p>{message}</p>
+    </div>
+  );
+}
+
+/** Renders `children(data)` once the request answered; loading or the problem before that. */
+export function Async<T>(props: {
+  readonly state: RequestState<T>;
+  readonly what: string;
+  readonly children: (data: T) => ReactNode;
+}) {
+  const { state } = props;
+  if (state.status === 'loading') return <Loading what={props.what} />;
+  if (state.status === 'error') return <ProblemMessage error={state.error} />;
+  return <>{props.children(state.data)}</>;
+}
+
+/** What an action the user started is doing: running, failed, or nothing to say. */
+export function ActionStatus<T>(props: {
+  readonly state: ActionState<T>;
+  readonly running: string;
+}) {
+  if (props.state.status === 'running') {
+    return (
+      <p className="loading" role="status" aria-live="polite">
+        {props.running}…
+      </p>
+    );
+  }
+  if (props.state.status === 'error') return <ProblemMessage error={props.state.error} />;
+  return null;
+}

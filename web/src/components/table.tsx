@@ -1,0 +1,33 @@
+import type { ReactNode } from 'react';
+
+/** A data table that scrolls sideways on a phone; its caption is for screen readers. */
+
+export interface Column {
+  readonly label: string;
+  /** Right-aligned, tabular figures. */
+  readonly numeric?: boolean;
+}
+
+export function Table(props: {
+  readonly caption: string;
+  readonly columns: readonly Column[];
+  readonly children: ReactNode;
+}) {
+  return (
+    <div className="table-scroll">
+      <table>
+        <caption className="visually-hidden">{props.caption}</caption>
+        <thead>
+          <tr>
+            {props.columns.map((c) => (
+              <th key={c.label} scope="col" className={c.numeric ? 'num' : undefined}>
+                {c.label}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{props.children}</tbody>
+      </table>
+    </div>
+  );
+}

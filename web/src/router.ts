@@ -1,0 +1,49 @@
+import { useEffect, useState } from 'react';
+
+/** A small history router: the server answers index.html for every page path. */
+
+export function navigate(path: string): void {
+  if (path === window.location.pathname + window.location.search) return;
+  window.history.pushState(null, '', path);
+  window.dispatchEvent(new PopStateEvent('popstate'));
+}
+
+export function usePath(): string {
+  const [path, setPath] = useState(window.location.pathname);
+  useEffect(() => {
+    const update = () => setPath(window.location.pathname);
+    window.addEventListener('popstate', update);
+    return () => window.removeEventListener('popstate', update);
+  }, []);
+  return path;
+}
+
+export const PAGES = [
+  { id: 'overview', title: 'Overview' },
+  { id: 'usage', title: 'Usage' },
+  { id: 'history', title: 'History' },
+  { id: 'team', title: 'Team' },
+  { id: 'credits', title: 'Credits' },
+  { id: 'plan', title: 'Plan' },
+  { id: 'planner', title: 'Planner' },
+] as const;
+
+export type PageId = (typeof PAGES)[number]['id'];
+
+export type Route =
+  | { readonly kind: 'accounts' }
+  | { readonly kind: 'account'; readonly accountId: string; readonly page: PageId };
+
+export function accountPath(accountId: string, page: PageId): string {
+  return `/accounts/${encodeURIComponent(accountId)}/${page}`;
+}
+
+/** `/accounts` or `/accounts/{id}/{page}`; anything else is null (the caller picks a home). */
+export function parseRoute(path: string): Route | null {
+  if (path === '/accounts' || path === '/accounts/') return { kind: 'accounts' };
+  const m = /^\/accounts\/([^/]+)(?:\/([a-z]+))?\/?$/.exec(path);
+  if (!m) return null;
+  const page = PAGES.find((p) => p.id === (m[2] ?? 'overview'));
+  if (!page) return null;
+  return { kind: 'account', accountId: decodeURIComponent(m[1]!), page: page.id };
+}

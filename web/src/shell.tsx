@@ -1,0 +1,158 @@
+import { useEffect, type MouseEvent, type ReactNode } from 'react';
+import type { Account, Me } from '../../src/client/index.js';
+import { Async } from './components/status.js';
+import { AccountsPage } from './pages/accounts.js';
+import { CreditsPage } from './pages/credits.js';
+import { HistoryPage } from './pages/history.js';
+import { OverviewPage } from './pages/overview.js';
+import { PlanPage } from './pages/plan.js';
+import { PlannerPage } from './pages/planner.js';
+import { TeamPage } from './pages/team.js';
+import { UsagePage } from './pages/usage.js';
+import { accountPath, navigate, PAGES, parseRoute, usePath, type PageId } from './router.js';
+import { abilitiesOf, type Session } from './session.js';
+import type { PageProps } from './page-props.js';
+import { useRequest } from './use-request.js';
+
+/** A link that moves within the dashboard without reloading it. */
+export function Link(props: {
+  readonly to: string;
+  readonly children: ReactNode;
+  readonly current?: boolean;
+  readonly className?: string;
+}) {
+  const follow = (e: MouseEvent<HTMLAnchorElement>) => {
+    if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+    e.preventDefault();
+    navigate(props.to);
+  };
+  return (
+    <a
+      href={props.to}
+      onClick={follow}
+      aria-current={props.current ? 'page' : undefined}
+      className={props.className}
+    >
+      {props.children}
+    </a>
+  );
+}
+
+function who(me: Me): string {
+  if (me.scope === 'operator') return 'Operator key';
+  if (me.scope === 'member') return `${me.memberId} (${me.role}) of ${me.accountId}`;
+  return `Account ${me.accountId}`;
+}
+
+const PAGE_VIEWS: Record<PageId, (props: PageProps) => ReactNode> = {
+  overview: OverviewPage,
+  usage: UsagePage,
+  history: HistoryPage,
+  team: TeamPage,
+  credits: CreditsPage,
+  plan: PlanPage,
+  planner: PlannerPage,
+};
+
+export function Shell({
+  session,
+  onSignOut,
+}: {
+  readonly session: Session;
+  readonly onSignOut: () => void;
+}) {
+  const { me } = session;
+  const can = abilitiesOf(me);
+  const path = usePath();
+  const route = parseRoute(path);
+  const home = me.accountId === null ? '/accounts' : accountPath(me.accountId, 'overview');
+  useEffect(() => {
+    if (route === null || (route.kind === 'accounts' && me.scope !== 'operator')) navigate(home);
+  }, [route, me.scope, home]);
+  const accountId = route?.kind === 'account' ? route.accountId : null;
+  const page = route?.kind === 'account' ? route.page : null;
+  useEffect(() => {
+    const title = PAGES.find((p) => p.id === page)?.title ?? 'Accounts';
+    document.title = `${title}${accountId ? ` · ${accountId}` : ''} · Amisi Credits`;
+  }, [page, accountId]);
+
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="top">
+        <span className="brand">Amisi Credits</span>
+        <span className="who" data-testid="who">
+          {who(me)}
+          {me.readOnly ? ' · read only' : ''}
+        </span>
+        <button type="button" className="secondary" onClick={onSignOut}>
+          Sign out
+        </button>
+      </header>
+      <nav aria-label="Pages" className="pages">
+        <ul>
+          {me.scope === 'operator' && (
+            <li>
+              <Link to="/accounts" current={route?.kind === 'accounts'}>
+                Accounts
+              </Link>
+            </li>
+          )}
+          {accountId !== null &&
+            PAGES.filter((p) => p.id !== 'usage' || can.allUsage).map((p) => (
+              <li key={p.id}>
+                <Link to={accountPath(accountId, p.id)} current={p.id === page}>
+                  {p.title}
+                </Link>
+              </li>
+            ))}
+        </ul>
+      </nav>
+      <main id="main" tabIndex={-1}>
+        {route?.kind === 'accounts' && me.scope === 'operator' && (
+          <AccountsPage session={session} />
+        )}
+        {accountId !== null && page !== null && (
+          <AccountView session={session} accountId={accountId} page={page} />
+        )}
+      </main>
+    </div>
+  );
+}
+
+/** Stable, so the heading is focused when it mounts (a new page), never on a re-render. */
+function focusOnMount(element: HTMLElement | null): void {
+  element?.focus();
+}
+
+function AccountView(props: {
+  readonly session: Session;
+  readonly accountId: string;
+  readonly page: PageId;
+}) {
+  const { session, accountId, page } = props;
+  const [account] = useRequest(
+    (signal) => session.client.accounts.get(accountId, { signal }),
+    [accountId],
+  );
+  const View = PAGE_VIEWS[page];
+  return (
+    <Async state={account} what="the account">
+      {(a: Account) => (
+        <>
+          {/* A new page takes the focus, so keyboard and screen reader users start on it. */}
+          <h1 key={page} ref={focusOnMount} tabIndex={-1}>
+            {PAGES.find((p) => p.id === page)!.title}
+            <span className="subtitle">
+              {a.name ?? a.id}
+              {a.kind === 'organization' ? ' · organization' : ''}
+            </span>
+          </h1>
+          <View client={session.client} me={session.me} can={abilitiesOf(session.me)} account={a} />
+        </>
+      )}
+    </Async>
+  );
+}

@@ -1,0 +1,62 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+
+/** One request's state for a component: loading, its error, or its answer. */
+export type RequestState<T> =
+  | { readonly status: 'loading' }
+  | { readonly status: 'error'; readonly error: unknown }
+  | { readonly status: 'ok'; readonly data: T };
+
+/**
+ * Runs `load` when its dependencies change, and again on `reload()`; an answer that arrives
+ * after a newer request started is dropped. A reload keeps the answer on screen until the new
+ * one arrives, so what the page shows around it (a confirmation, a form) stays in place.
+ */
+export function useRequest<T>(
+  load: (signal: AbortSignal) => Promise<T>,
+  deps: readonly unknown[],
+): [RequestState<T>, () => void] {
+  const [state, setState] = useState<RequestState<T>>({ status: 'loading' });
+  const [round, setRound] = useState(0);
+  const lastRound = useRef(round);
+  useEffect(() => {
+    const controller = new AbortController();
+    const reloading = lastRound.current !== round;
+    lastRound.current = round;
+    setState((previous) =>
+      reloading && previous.status === 'ok' ? previous : { status: 'loading' },
+    );
+    load(controller.signal).then(
+      (data) => controller.signal.aborted || setState({ status: 'ok', data }),
+      (error: unknown) => controller.signal.aborted || setState({ status: 'error', error }),
+    );
+    return () => controller.abort(new Error('superseded'));
+  }, [...deps, round]);
+  const reload = useCallback(() => setRound((r) => r + 1), []);
+  return [state, reload];
+}
+
+/** An action started by the user (buy, save, quote): idle, running, failed or done. */
+export type ActionState<T> =
+  | { readonly status: 'idle' }
+  | { readonly status: 'running' }
+  | { readonly status: 'error'; readonly error: unknown }
+  | { readonly status: 'ok'; readonly data: T };
+
+export function useAction<A extends unknown[], T>(
+  run: (...args: A) => Promise<T>,
+): [ActionState<T>, (...args: A) => Promise<void>, () => void] {
+  const [state, setState] = useState<ActionState<T>>({ status: 'idle' });
+  const start = useCallback(
+    async (...args: A) => {
+      setState({ status: 'running' });
+      try {
+        setState({ status: 'ok', data: await run(...args) });
+      } catch (error) {
+        setState({ status: 'error', error });
+      }
+    },
+    [run],
+  );
+  const reset = useCallback(() => setState({ status: 'idle' }), []);
+  return [state, start, reset];
+}
