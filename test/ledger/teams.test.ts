@@ -1201,15 +1201,17 @@ for (const [name, open, skip] of BOTH_STORES) {
               ['seat_limit_reached'],
             );
             assert.equal((await ledger.listMembers(ORG)).length, 10);
-            // Several organizations at once: each created once, the repeats are replays.
+            // Several organizations at once: each created once, the repeats are replays (which
+            // call of the same id wins is up to the race).
+            const ids = ['o1', 'o2', 'o1', 'o2', 'o1'];
             const orgs = await Promise.all(
-              ['o1', 'o2', 'o1', 'o2', 'o1'].map((id) =>
+              ids.map((id) =>
                 ledger.createOrganization({ accountId: id, name: id, owner: { id: 'boss' } }),
               ),
             );
             assert.deepEqual(
-              orgs.map((o) => o.replay),
-              [false, false, true, true, true],
+              ['o1', 'o2'].map((id) => orgs.filter((o, i) => ids[i] === id && !o.replay).length),
+              [1, 1],
             );
             assert.equal((await ledger.listMembers('o1')).length, 1);
             assert.deepEqual(
