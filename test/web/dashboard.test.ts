@@ -246,7 +246,7 @@ describe('the dashboard in Chromium', { skip: check.skip }, () => {
     await operator.getByRole('button', { name: 'Choose Pro' }).click();
     await operator.getByTestId('preview').waitFor();
     await operator.getByRole('button', { name: 'Confirm the change' }).click();
-    await operator.getByText('Done: the plan is pro').waitFor();
+    await operator.getByText('Done: the plan is Pro').waitFor();
     assert.equal((await s.ledger.getSubscription('alice')).plan, 'pro');
   });
 

@@ -6,7 +6,7 @@ import { formatCredits, formatDate, formatNumber } from '../format.js';
 import type { PageProps } from '../page-props.js';
 import { accountPath } from '../router.js';
 import { Link } from '../shell.js';
-import { subscriptionOrNull } from '../subscription.js';
+import { planName, subscriptionOrNull } from '../subscription.js';
 import { useRequest } from '../use-request.js';
 
 /** Available credits, the grants they come from and when they expire, renewal, forecast, advice. */
@@ -107,6 +107,7 @@ function RenewalCard({ client, account }: PageProps) {
     (signal) => subscriptionOrNull(client, account.id, signal),
     [account.id],
   );
+  const [plans] = useRequest((signal) => client.catalog.plans({ signal }), []);
   return (
     <section className="card" aria-labelledby="renewal-title">
       <h2 id="renewal-title">Plan and renewal</h2>
@@ -116,12 +117,12 @@ function RenewalCard({ client, account }: PageProps) {
             <p>No plan: credits come from packs and grants only.</p>
           ) : (
             <>
-              <p className="medium">{s.plan}</p>
+              <p className="medium">{planName(plans, s.plan)}</p>
               <p>
                 {s.cancelAt !== null
                   ? `Ends on ${formatDate(s.cancelAt)}.`
                   : `Renews on ${formatDate(s.nextRenewalAt)}.`}
-                {s.pendingPlan !== null && ` Changes to ${s.pendingPlan} then.`}
+                {s.pendingPlan !== null && ` Changes to ${planName(plans, s.pendingPlan)} then.`}
               </p>
             </>
           )

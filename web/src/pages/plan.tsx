@@ -3,7 +3,7 @@ import type { Plan, PlanChangePreview, Subscription } from '../../../src/client/
 import { ActionStatus, Async } from '../components/status.js';
 import { formatCredits, formatDate, formatMoney, formatNumber } from '../format.js';
 import type { PageProps } from '../page-props.js';
-import { subscriptionOrNull } from '../subscription.js';
+import { planName, subscriptionOrNull } from '../subscription.js';
 import { useAction, useRequest } from '../use-request.js';
 
 /**
@@ -22,7 +22,7 @@ export function PlanPage({ client, account, can }: PageProps) {
     <Async state={sub} what="the plan">
       {(s) => (
         <>
-          <CurrentPlan subscription={s} />
+          <CurrentPlan subscription={s} name={(id) => planName(plans, id)} />
           <Async state={plans} what="plans">
             {({ plans: list, currency }) => (
               <ul className="cards plans">
@@ -43,6 +43,7 @@ export function PlanPage({ client, account, can }: PageProps) {
               key={chosen}
               {...{ client, account, can }}
               plan={chosen}
+              name={planName(plans, chosen)}
               subscription={s}
               onDone={reloadSub}
             />
@@ -53,12 +54,16 @@ export function PlanPage({ client, account, can }: PageProps) {
   );
 }
 
-function CurrentPlan({ subscription: s }: { readonly subscription: Subscription | null }) {
+function CurrentPlan(props: {
+  readonly subscription: Subscription | null;
+  readonly name: (id: string) => string;
+}) {
+  const { subscription: s, name } = props;
   if (s === null || s.status !== 'active') return <p className="notice">No plan yet.</p>;
   return (
     <p className="medium">
-      Current plan: <strong>{s.plan}</strong>, renews on {formatDate(s.nextRenewalAt)}
-      {s.pendingPlan !== null && `, then changes to ${s.pendingPlan}`}
+      Current plan: <strong>{name(s.plan)}</strong>, renews on {formatDate(s.nextRenewalAt)}
+      {s.pendingPlan !== null && `, then changes to ${name(s.pendingPlan)}`}
       {s.cancelAt !== null && `, ends on ${formatDate(s.cancelAt)}`}.
     </p>
   );
@@ -104,6 +109,8 @@ function PlanCard(props: {
 function Change(
   props: Pick<PageProps, 'client' | 'account' | 'can'> & {
     readonly plan: string;
+    /** The plan's name for people. */
+    readonly name: string;
     readonly subscription: Subscription | null;
     readonly onDone: () => void;
   },
@@ -125,7 +132,7 @@ function Change(
   });
   return (
     <section className="card" aria-labelledby="change-title" aria-live="polite">
-      <h2 id="change-title">Change to {plan}</h2>
+      <h2 id="change-title">Change to {props.name}</h2>
       <Async state={preview} what="the preview">
         {(p) => <PreviewText preview={p} />}
       </Async>
@@ -145,7 +152,7 @@ function Change(
       <ActionStatus state={state} running="Changing the plan" />
       {state.status === 'ok' && (
         <p role="status" className="notice">
-          Done: the plan is {plan}
+          Done: the plan is {props.name}
           {'change' in state.data && state.data.change === 'downgrade'
             ? ' from the next renewal'
             : ''}
