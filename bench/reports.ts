@@ -103,21 +103,6 @@ async function build(store: Store): Promise<void> {
       kind: 'individual',
       name: null,
     });
-    // On a plan anchored at ANCHOR, so reports and advice read the plan's cycles.
-    await w.insertSubscription({
-      accountId: ACCOUNT,
-      id: 'sub_bench',
-      plan: 'business',
-      pendingPlan: null,
-      anchorAt: ANCHOR,
-      cycleIndex: CYCLES - 1,
-      nextRenewalAt: cycleStart(ANCHOR, CYCLES),
-      status: 'active',
-      cancelAt: null,
-      allocationGrantId: grants[CYCLES - 1]!.id,
-      createdAt: ANCHOR,
-      providerRef: null,
-    });
   });
   const started = Date.now();
   let written = 0;
