@@ -44,10 +44,12 @@ export interface RenewalPlan {
 }
 
 /**
- * The renewal at the subscription's next boundary: the ending allocation's unused credits roll
- * over within the ending plan's cap (oldest rollover trimmed first) and the rest expires; the
- * new cycle's allocation comes from the pending plan if a downgrade waits, else the current
- * one; a cancelled subscription ends here with no new allocation. Pure.
+ * The renewal at the subscription's next boundary. The cycle that starts is the next plan's
+ * (the pending downgrade's if one waits, else the current one's), so its rules apply to what is
+ * kept into it: the ending allocation's unused credits roll over within the next plan's cap on
+ * the total rollover balance (oldest rollover trimmed first), the rolled credits expire after
+ * the next plan's rolloverCycles, and the rest expires; the new cycle's allocation is the next
+ * plan's. A cancelled subscription ends here with no rollover and no new allocation. Pure.
  */
 export function planRenewal(
   sub: Subscription,
@@ -56,8 +58,7 @@ export function planRenewal(
   rollovers: readonly RolloverBalance[],
 ): RenewalPlan {
   assert(sub.status === 'active', 'only active subscriptions renew');
-  const ending = plans[sub.plan];
-  assert(ending, `plan ${sub.plan} is in the catalog`);
+  assert(plans[sub.plan], `plan ${sub.plan} is in the catalog`);
   const at = sub.nextRenewalAt;
   const nextCycle = sub.cycleIndex + 1;
   const ends = sub.cancelAt !== null && sub.cancelAt <= at;
@@ -66,12 +67,12 @@ export function planRenewal(
   assert(next, `plan ${nextPlanId} is in the catalog`);
   const rollover = ends
     ? { rolled: 0, expired: unused, trims: [] }
-    : planRollover(unused, rollovers, ending.rolloverCap);
+    : planRollover(unused, rollovers, next.rolloverCap);
   return {
     at,
     nextCycle,
     rollover,
-    rolloverExpiresAt: cycleStart(sub.anchorAt, nextCycle + ending.rolloverCycles),
+    rolloverExpiresAt: cycleStart(sub.anchorAt, nextCycle + next.rolloverCycles),
     allocation: ends ? 0 : next.creditsPerCycle,
     allocationExpiresAt: cycleStart(sub.anchorAt, nextCycle + 1),
     plan: nextPlanId,

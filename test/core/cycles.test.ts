@@ -4,6 +4,8 @@ import fc from 'fast-check';
 import { addMonths, cycleAt, cycleStart } from '../../src/core/cycles.js';
 import { prorate, splitByWeight } from '../../src/core/proration.js';
 import { planRollover } from '../../src/core/rollover.js';
+import type { Plan } from '../../src/core/catalog.js';
+import { planRenewal, type Subscription } from '../../src/core/subscriptions.js';
 
 const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
@@ -117,4 +119,94 @@ describe('rollover: within the cap, oldest trimmed first', () => {
       { seed: 9 },
     );
   });
+});
+
+describe('renewal: the cycle that starts sets the rules of what is kept into it', () => {
+  const plan = (creditsPerCycle: number, rolloverCap: number, rolloverCycles: number): Plan => ({
+    name: 'p',
+    priceCents: creditsPerCycle * 10,
+    creditsPerCycle,
+    rolloverCap,
+    rolloverCycles,
+    seats: 1,
+    teamAccess: false,
+  });
+  const plans = { starter: plan(100, 50, 3), pro: plan(300, 300, 3), slow: plan(100, 50, 1) };
+  const anchor = Date.UTC(2027, 0, 10);
+  const sub = (over: Partial<Subscription>): Subscription => ({
+    accountId: 'a',
+    id: 's',
+    plan: 'pro',
+    pendingPlan: null,
+    anchorAt: anchor,
+    cycleIndex: 0,
+    nextRenewalAt: cycleStart(anchor, 1),
+    status: 'active',
+    cancelAt: null,
+    allocationGrantId: null,
+    createdAt: anchor,
+    providerRef: null,
+    ...over,
+  });
+  const cases: {
+    name: string;
+    sub: Partial<Subscription>;
+    unused: number;
+    rollovers?: { grantId: string; remaining: number; createdAt: number }[];
+    want: { rolled: number; expired: number; trimmed: number; allocation: number; plan: string };
+    rolloverCycles?: number;
+  }[] = [
+    {
+      name: 'Pro renews as Pro: Pro cap 300',
+      sub: {},
+      unused: 300,
+      want: { rolled: 300, expired: 0, trimmed: 0, allocation: 300, plan: 'pro' },
+    },
+    {
+      name: 'Pro -> Starter at renewal: Starter cap 50, 250 lost to the cap',
+      sub: { pendingPlan: 'starter' },
+      unused: 300,
+      want: { rolled: 50, expired: 250, trimmed: 0, allocation: 100, plan: 'starter' },
+    },
+    {
+      name: 'Pro -> Starter with Pro rollover held: trimmed to Starter cap',
+      sub: { pendingPlan: 'starter', cycleIndex: 1, nextRenewalAt: cycleStart(anchor, 2) },
+      unused: 40,
+      rollovers: [{ grantId: 'r0', remaining: 200, createdAt: 1 }],
+      want: { rolled: 40, expired: 0, trimmed: 190, allocation: 100, plan: 'starter' },
+    },
+    {
+      name: 'the next plan sets how long the rolled credits last',
+      sub: { plan: 'starter', pendingPlan: 'slow' },
+      unused: 30,
+      want: { rolled: 30, expired: 0, trimmed: 0, allocation: 100, plan: 'slow' },
+      rolloverCycles: 1,
+    },
+    {
+      name: 'a cancel ends the plan: nothing rolls over',
+      sub: { cancelAt: cycleStart(anchor, 1) },
+      unused: 120,
+      want: { rolled: 0, expired: 120, trimmed: 0, allocation: 0, plan: 'pro' },
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const s = sub(c.sub);
+      const r = planRenewal(s, plans, c.unused, c.rollovers ?? []);
+      assert.deepEqual(
+        {
+          rolled: r.rollover.rolled,
+          expired: r.rollover.expired,
+          trimmed: r.rollover.trims.reduce((sum, t) => sum + t.credits, 0),
+          allocation: r.allocation,
+          plan: r.plan,
+        },
+        c.want,
+      );
+      assert.equal(
+        r.rolloverExpiresAt,
+        cycleStart(anchor, s.cycleIndex + 1 + (c.rolloverCycles ?? 3)),
+      );
+    });
+  }
 });

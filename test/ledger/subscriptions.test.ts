@@ -84,14 +84,21 @@ for (const [name, open, skip] of stores) {
           1000,
           'a downgrade changes nothing yet',
         );
-        // Jun 30: 1000 rolls over within Business's cap, trimming the older 861; Starter: 100.
+        // Jun 30: the cycle that starts is Starter's, so Starter's cap of 50 bounds the rollover
+        // kept into it: 50 of the 1000 roll over, 950 expire, the older 861 are trimmed.
         assert.deepEqual(await at(utc(2027, 6, 30)), {
-          available: 1100,
+          available: 150,
           allocation: 100,
-          rollover: 1000,
+          rollover: 50,
         });
         assert.equal((await ledger.getSubscription('pro')).plan, 'starter');
-        // Jul 31: under Starter's cap of 50: 50 rolls over, 50 expires, the 1000 are trimmed.
+        const opened = await ledger.statement('pro');
+        assert.deepEqual(
+          [opened.period.from, opened.rolledOver, opened.lostToCap],
+          [utc(2027, 6, 30), 50, 950 + 861],
+          'the statement of the Starter cycle shows what its cap cost',
+        );
+        // Jul 31: under Starter's cap of 50: 50 rolls over, 50 expires, the older 50 are trimmed.
         assert.deepEqual(await at(utc(2027, 7, 31)), {
           available: 150,
           allocation: 100,
@@ -105,7 +112,7 @@ for (const [name, open, skip] of stores) {
             report.totals.breakage,
             report.totals.available,
           ],
-          [300 * 4 + 361 + 1000 + 100 + 100, 650, 50 + 861 + 1050, 150],
+          [300 * 4 + 361 + 1000 + 100 + 100, 650, 50 + 861 + 950 + 100, 150],
         );
       } finally {
         await close();
