@@ -357,15 +357,11 @@ export class Ledger {
 
   /**
    * What changing to `plan` would do now, changing nothing: an upgrade's prorated price and
-   * credits, or the renewal a downgrade waits for. A plan due for renewal is renewed first, so
-   * the figures are the current cycle's.
+   * credits, or the renewal a downgrade waits for. A plan due for renewal is renewed first (the
+   * read settles the account), so the figures are the current cycle's.
    */
   async previewPlanChange(accountId: string, planId: string): Promise<PlanChangePreview> {
-    let sub = await this.getSubscription(requireId(accountId, 'account'));
-    if (sub.status === 'active' && this.clock.now() >= sub.nextRenewalAt) {
-      await this.renew();
-      sub = await this.getSubscription(accountId);
-    }
+    const sub = await this.getSubscription(requireId(accountId, 'account'));
     if (sub.status !== 'active') {
       throw new AmisiError('no_subscription', `account ${accountId} has no active plan`, {
         accountId,
@@ -387,8 +383,9 @@ export class Ledger {
     };
   }
 
+  /** The account's subscription as of now (a renewal due is applied first). */
   async getSubscription(accountId: string): Promise<Subscription> {
-    await this.getAccount(accountId);
+    await this.settle(accountId);
     const sub = await this.store.getSubscription(accountId);
     if (!sub) {
       throw new AmisiError('no_subscription', `account ${accountId} has no plan`, { accountId });
@@ -490,7 +487,7 @@ export class Ledger {
   }
 
   async getAutoTopup(accountId: string): Promise<AutoTopup | null> {
-    await this.getAccount(accountId);
+    await this.settle(accountId);
     return (await this.store.getAutoTopup(accountId)) ?? null;
   }
 
@@ -629,16 +626,48 @@ export class Ledger {
     return this.store.findPurchase(purchaseId).then((p) => (p ? { accountId: p.accountId } : {}));
   }
 
+  /** The account, once what is due in it now is settled (like every read of its state). */
   async getAccount(accountId: string): Promise<AccountRecord> {
+    return this.settle(accountId);
+  }
+
+  /** The account as stored, or unknown_account: no settling (callers that settle themselves). */
+  private async known(accountId: string): Promise<AccountRecord> {
     const account = await this.store.getAccount(requireId(accountId, 'account'));
     if (!account)
       throw new AmisiError('unknown_account', `unknown account "${accountId}"`, { accountId });
     return account;
   }
 
+  /**
+   * Settles what is due in the account now, so a read of its state answers as of now (README:
+   * renewal "on any access"), whatever the jobs do: the renewals up to now, grants past their
+   * expiry that still have credits, holds past their ttl; cycle budgets then read their new
+   * period. Only reads when nothing is due (no commit); else the account's maintenance runs
+   * through the committer, as a write touching the account would run it. Returns the account.
+   */
+  private async settle(accountId: string): Promise<AccountRecord> {
+    const account = await this.known(accountId);
+    const [view, sub] = await Promise.all([
+      this.store.accountView(account.id),
+      this.store.getSubscription(account.id),
+    ]);
+    if (isDue(view, sub, this.clock.now())) await this.maintain(account.id);
+    return account;
+  }
+
+  private async maintain(accountId: string): Promise<void> {
+    await this.committer.submit((b) => commands.maintain(b, accountId), { accountId });
+  }
+
+  /** The hold as of now (a hold past its ttl has expired, and reads so). */
   async getHold(holdId: string): Promise<Hold> {
-    const hold = await this.store.findHold(requireId(holdId, 'hold'));
+    let hold = await this.store.findHold(requireId(holdId, 'hold'));
     if (!hold) throw new AmisiError('unknown_hold', `unknown hold "${holdId}"`, { holdId });
+    if (hold.status === 'held' && hold.expiresAt <= this.clock.now()) {
+      await this.settle(hold.accountId);
+      hold = (await this.store.findHold(holdId)) ?? hold;
+    }
     return hold;
   }
 
@@ -679,7 +708,7 @@ export class Ledger {
     const now = this.clock.now();
     if (read.holds.some((h) => h.status === 'held' && h.expiresAt <= now)) {
       const accountId = read.batch.accountId;
-      await this.committer.submit((b) => commands.maintain(b, accountId), { accountId });
+      await this.maintain(accountId);
       read = await this.readBatch(batchId);
     }
     return viewBatch(read.batch, read.holds);
@@ -885,7 +914,7 @@ export class Ledger {
 
   /** The account, if it is an organization (not_an_organization otherwise). */
   async getOrganization(accountId: string): Promise<AccountRecord> {
-    const account = await this.getAccount(accountId);
+    const account = await this.known(accountId);
     if (account.kind !== 'organization') {
       throw new AmisiError('not_an_organization', `account ${accountId} is not an organization`, {
         accountId,
@@ -896,6 +925,8 @@ export class Ledger {
 
   async organization(accountId: string): Promise<Organization> {
     const account = await this.getOrganization(accountId);
+    // Settles what is due first: a renewal may change the plan, so the seats.
+    await this.settle(account.id);
     const [members, projects, sub, catalog] = await Promise.all([
       this.store.listMembers(account.id),
       this.store.listProjects(account.id),
@@ -939,18 +970,15 @@ export class Ledger {
   /** The organization's budgets in their current periods, pool first. */
   async budgets(accountId: string): Promise<BudgetView[]> {
     const account = await this.getOrganization(accountId);
-    // Settles what is due first (holds past their ttl, a renewal), so held and used are now's.
-    await this.balance(account.id);
+    // Settles what is due first (holds past their ttl, a renewal), so held, used and the
+    // period are now's.
+    await this.settle(account.id);
     return this.viewBudgets(account.id, await this.store.listBudgets(account.id));
   }
 
+  /** Budgets of a settled account (budgets, or setBudget's batch) in their current periods. */
   private async viewBudgets(accountId: string, budgets: readonly Budget[]): Promise<BudgetView[]> {
-    let sub = await this.store.getSubscription(accountId);
-    if (sub?.status === 'active' && sub.nextRenewalAt <= this.clock.now()) {
-      // A renewal is due: run it, so the budgets show the new period.
-      await this.committer.submit((b) => commands.maintain(b, accountId), { accountId });
-      sub = await this.store.getSubscription(accountId);
-    }
+    const sub = await this.store.getSubscription(accountId);
     const now = this.clock.now();
     const start = teamPeriodStart(sub, now);
     const needsPool = budgets.some((b) => b.limitCredits === null);
@@ -972,20 +1000,24 @@ export class Ledger {
 
   async budgetAlerts(accountId: string, limit = 100): Promise<BudgetAlert[]> {
     const account = await this.getOrganization(accountId);
+    await this.settle(account.id);
     return this.store.listBudgetAlerts(account.id, Math.min(Math.max(limit, 1), MAX_HISTORY_PAGE));
   }
 
-  /** Balance as of now. Anything due (an expired grant, a hold past its ttl) is settled first. */
+  /**
+   * Balance as of now. Anything due (a renewal, an expired grant, a hold past its ttl) is
+   * settled first.
+   */
   async balance(accountId: string): Promise<Balance> {
-    await this.getAccount(accountId);
+    await this.known(accountId);
     // One snapshot: a hold committed between two reads would otherwise count twice.
-    let view = await this.store.accountView(accountId);
-    const now = this.clock.now();
-    const due =
-      view.grants.some((g) => g.remaining > 0 && isExpired(g, now)) ||
-      view.holds.some((h) => h.expiresAt <= now);
-    if (due) {
-      await this.committer.submit((b) => commands.maintain(b, accountId), { accountId });
+    const [first, sub] = await Promise.all([
+      this.store.accountView(accountId),
+      this.store.getSubscription(accountId),
+    ]);
+    let view = first;
+    if (isDue(view, sub, this.clock.now())) {
+      await this.maintain(accountId);
       view = await this.store.accountView(accountId);
     }
     return summarize(accountId, view.grants, view.holds, this.clock.now());
@@ -999,7 +1031,7 @@ export class Ledger {
     before?: string;
     limit?: number;
   }): Promise<HistoryPage> {
-    await this.getAccount(query.accountId);
+    await this.settle(query.accountId);
     const limit = query.limit ?? 50;
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_HISTORY_PAGE) {
       throw new AmisiError('invalid_argument', `limit must be from 1 to ${MAX_HISTORY_PAGE}`, {
@@ -1079,14 +1111,8 @@ export class Ledger {
   /** The period a report covers, and the one before it (see core/reports.ts resolvePeriod). */
   private async periods(accountId: string, input: PeriodInput) {
     // Settles what is due first (a renewal, expiries), so the current cycle is now's.
-    await this.balance(accountId);
-    let sub = await this.store.getSubscription(accountId);
-    if (sub?.status === 'active' && sub.nextRenewalAt <= this.clock.now()) {
-      // A renewal is due that nothing expiring triggered (the allocation was spent): run it.
-      await this.committer.submit((b) => commands.maintain(b, accountId), { accountId });
-      sub = await this.store.getSubscription(accountId);
-    }
-    const account = await this.getAccount(accountId);
+    const account = await this.settle(accountId);
+    const sub = await this.store.getSubscription(accountId);
     const basis = {
       anchorAt: sub?.anchorAt ?? null,
       accountCreatedAt: account.createdAt,
@@ -1122,7 +1148,7 @@ export class Ledger {
     for (let i = Math.max(firstClean, end - SEASON_WINDOW); i < end; i += 1) indexes.push(i);
     if (indexes.length === 0) return [];
     const [account, projects] = await Promise.all([
-      this.getAccount(accountId),
+      this.known(accountId),
       this.store.listProjects(accountId),
     ]);
     const withProjects = account.kind === 'organization' && projects.length > 0;
@@ -1138,7 +1164,7 @@ export class Ledger {
 
   /** Members a plan must seat: an organization's members (invited ones too), else 1. */
   private async seatsNeeded(accountId: string): Promise<number> {
-    const account = await this.getAccount(accountId);
+    const account = await this.known(accountId);
     if (account.kind !== 'organization') return 1;
     return Math.max(1, (await this.store.listMembers(accountId)).length);
   }
@@ -1331,7 +1357,7 @@ export class Ledger {
 
   /** Outcomes of the account's charges and captures made in [from, to), oldest first. */
   async outcomes(accountId: string, from: number, to: number): Promise<Outcome[]> {
-    await this.getAccount(accountId);
+    await this.known(accountId);
     return this.store.outcomesBetween(accountId, requireTime(from, 'from'), requireTime(to, 'to'));
   }
 
@@ -1424,6 +1450,22 @@ function requireKind(value: string): TransactionKind {
     });
   }
   return value as TransactionKind;
+}
+
+/**
+ * Whether anything is due in the account at `now`: a renewal, a grant past its expiry that still
+ * has credits, a hold past its ttl. Settling then changes state; otherwise a read needs no write.
+ */
+export function isDue(
+  view: { readonly grants: readonly Grant[]; readonly holds: readonly Hold[] },
+  sub: Subscription | undefined,
+  now: number,
+): boolean {
+  return (
+    (sub?.status === 'active' && sub.nextRenewalAt <= now) ||
+    view.grants.some((g) => g.remaining > 0 && isExpired(g, now)) ||
+    view.holds.some((h) => h.status === 'held' && h.expiresAt <= now)
+  );
 }
 
 export function summarize(

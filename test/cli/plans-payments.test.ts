@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { addMonths } from '../../src/core/cycles.js';
 import { tempDir } from '../helpers.js';
 import { amisi, snapshot } from './cli-helpers.js';
 
@@ -133,5 +134,32 @@ describe('amisi subscribe, plan change, renew', () => {
     assert.equal(up.change, 'upgrade');
     assert.ok(up.chargeCents > 0 && up.chargeCents <= 1500);
     assert.equal(json<{ renewed: number }>('renew').renewed, 0, 'nothing due twice');
+  });
+});
+
+describe('amisi plan show settles what is due first', () => {
+  it('a downgrade due a moment ago shows as the new plan, with the next renewal ahead', async (t) => {
+    // The renewal falls a few seconds from now; a month-end start would clamp it to another day.
+    const renewsAt = Date.now() + 10_000;
+    const start = addMonths(renewsAt, -1);
+    if (addMonths(start, 1) !== renewsAt) {
+      t.skip('month-end date: no start renews exactly then');
+      return;
+    }
+    assert.equal(run('accounts', 'create', 'dee').status, 0);
+    json('subscribe', 'dee', 'pro', '--key', 's-dee', '--start', new Date(start).toISOString());
+    const down = json<{ change: string }>('plan', 'change', 'dee', 'starter', '--key', 'd-dee');
+    assert.equal(down.change, 'downgrade');
+    const before = json<{ plan: string; pendingPlan: string | null }>('plan', 'show', 'dee');
+    assert.deepEqual([before.plan, before.pendingPlan], ['pro', 'starter']);
+    await new Promise((r) => setTimeout(r, Math.max(0, renewsAt - Date.now() + 200)));
+    const shown = json<{
+      plan: string;
+      pendingPlan: string | null;
+      cycleIndex: number;
+      nextRenewalAt: string;
+    }>('plan', 'show', 'dee');
+    assert.deepEqual([shown.plan, shown.pendingPlan, shown.cycleIndex], ['starter', null, 1]);
+    assert.equal(Date.parse(shown.nextRenewalAt), addMonths(start, 2), 'the next renewal is ahead');
   });
 });

@@ -6,6 +6,7 @@ import type { App } from '../../src/http/app.js';
 import { Metrics } from '../../src/http/metrics.js';
 import { buildServer, type ServerOptions } from '../../src/http/server.js';
 import { Ledger } from '../../src/ledger/ledger.js';
+import type { Clock } from '../../src/ledger/ports.js';
 import type { Store } from '../../src/ledger/store.js';
 import { ApiKeys } from '../../src/service/api-keys.js';
 import { ManualProvider } from '../../src/service/payments/manual/manual-provider.js';
@@ -63,6 +64,8 @@ export interface StartOptions {
   readonly allowPrivateWebhooks?: boolean;
   /** The built dashboard to serve (default dist/web). */
   readonly dashboardDir?: string;
+  /** The ledger's clock (default the system's): a FakeClock moves time without waiting. */
+  readonly clock?: Clock;
 }
 
 function logCollector(logs: Record<string, unknown>[]): Writable {
@@ -80,7 +83,11 @@ function logCollector(logs: Record<string, unknown>[]): Writable {
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
   const opened = await (options.open ?? freshSqliteStore)();
   const metrics = new Metrics();
-  const ledger = new Ledger({ store: opened.store, committer: { onCommit: metrics.onCommit } });
+  const ledger = new Ledger({
+    store: opened.store,
+    committer: { onCommit: metrics.onCommit },
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+  });
   await ledger.loadCatalog(defaultCatalog());
   // No cache: a revoked key is refused at once in the tests.
   const keys = new ApiKeys(opened.store, { cacheMs: 0 });
