@@ -89,13 +89,13 @@ const YEAR: readonly Row[] = [
   { at: utc(2028, 7, 20), spend: 800, expect: [473, 200, 173, 100], why: 'c5: 800 of 1000' },
   {
     at: utc(2028, 7, 31),
-    expect: [773, 300, 373, 100],
-    why: "200 -> R5 under Business's cap (the ending plan's); Pro again: 300",
+    expect: [700, 300, 300, 100],
+    why: "the cycle that starts is Pro's: 200 -> R5 within Pro's cap of 300 trims 73 of R4",
   },
   {
     at: utc(2028, 8, 31),
     expect: [700, 300, 300, 100],
-    why: "c6 spent nothing: 300 -> R6; Pro's cap 300 trims R4 (173) and R5 (200)",
+    why: "c6 spent nothing: 300 -> R6; Pro's cap 300 trims R4 (100) and R5 (200)",
   },
   {
     at: utc(2028, 9, 10),
@@ -145,8 +145,8 @@ const YEAR: readonly Row[] = [
   },
 ];
 
-/** Breakage, by event: trims 250 + 373 + 200 + 150 + 200 + 300 + 300 + 300, R7 100, pack 100. */
-const BREAKAGE = 250 + 373 + 200 + 150 + 200 + 300 + 300 + 300 + 100 + 100;
+/** Breakage, by event: trims 250 + 73 + 300 + 200 + 150 + 200 + 300 + 300 + 300, R7 100, pack 100. */
+const BREAKAGE = 250 + 73 + 300 + 200 + 150 + 200 + 300 + 300 + 300 + 100 + 100;
 /** Issued: Pro 300 x 5 (Jan-May 2028), the upgrade's 373, Business 1000, Pro 300 x 10, pack 200. */
 const GRANTED = 300 * 5 + 373 + 1000 + 300 * 10 + 200;
 const CONSUMED = 100 + 250 + 700 + 500 + 800 + 400 + 350 + 100;
