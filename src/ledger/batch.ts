@@ -86,6 +86,11 @@ export class AccountState {
 
 export interface TransactionDraft {
   readonly kind: JournalTransaction['kind'];
+  /**
+   * When it happened, if before now: a renewal, an expiry or a hold's ttl caught up later is
+   * dated when it was due, so reports put it in the cycle it belongs to (default now).
+   */
+  readonly at?: number;
   readonly idempotencyKey?: string | null;
   readonly holdId?: string | null;
   readonly grantId?: string | null;
@@ -149,8 +154,10 @@ export class Batch {
     private readonly lowBalanceCredits = 10,
   ) {}
 
-  newId(prefix: string): string {
-    return this.ids.next(prefix);
+  /** A new id; `at` dates it in the past (a record settling something due then). */
+  newId(prefix: string, at?: number): string {
+    assert(at === undefined || at <= this.now, 'nothing is dated in the future');
+    return at !== undefined && at < this.now ? this.ids.next(prefix, at) : this.ids.next(prefix);
   }
 
   private wrote(): void {
@@ -661,12 +668,17 @@ export class Batch {
     this.holds.set(hold.id, hold);
   }
 
-  async resolveHold(hold: Hold, status: 'captured' | 'released' | 'expired', captured: number) {
+  async resolveHold(
+    hold: Hold,
+    status: 'captured' | 'released' | 'expired',
+    captured: number,
+    at: number = this.now,
+  ) {
     assert(hold.status === 'held', `hold ${hold.id} resolves once`);
     assert(captured >= 0 && captured <= hold.credits, 'a capture never exceeds its hold');
     this.wrote();
-    await this.tx.resolveHold(hold.accountId, hold.id, status, captured, this.now);
-    const resolved: Hold = { ...hold, status, capturedCredits: captured, resolvedAt: this.now };
+    await this.tx.resolveHold(hold.accountId, hold.id, status, captured, at);
+    const resolved: Hold = { ...hold, status, capturedCredits: captured, resolvedAt: at };
     this.holds.set(hold.id, resolved);
     return resolved;
   }
@@ -746,11 +758,12 @@ export class Batch {
 
   /** Appends one balanced journal transaction and returns its id. */
   async append(accountId: string, draft: TransactionDraft): Promise<string> {
+    const at = draft.at ?? this.now;
     const tx: JournalTransaction = {
       accountId,
-      id: this.newId('txn'),
+      id: this.newId('txn', draft.at),
       kind: draft.kind,
-      createdAt: this.now,
+      createdAt: at,
       idempotencyKey: draft.idempotencyKey ?? null,
       holdId: draft.holdId ?? null,
       grantId: draft.grantId ?? null,
@@ -889,8 +902,9 @@ export class Batch {
   /**
    * Settles what is due in the account, in time order: at each subscription boundary up to now,
    * first the holds and grants that expired before it, then the renewal; then what expired
-   * since the last boundary. Renewing after downtime thus does exactly what renewing on time
-   * would have done.
+   * since the last boundary. Each is dated when it was due (a hold at its ttl's end, a grant at
+   * its expiry, a renewal at its boundary), so renewing after downtime does, and reports, exactly
+   * what renewing on time would have.
    */
   private async maintain(state: AccountState, due: readonly Hold[]): Promise<void> {
     this.maintaining = true;
@@ -901,27 +915,30 @@ export class Batch {
         if (!sub || sub.status !== 'active' || sub.nextRenewalAt > this.now) break;
         const at = sub.nextRenewalAt;
         while (holds.length > 0 && holds[0]!.expiresAt <= at)
-          await this.expireHold(state, holds.shift()!, at);
+          await this.expireHold(state, holds.shift()!);
         await this.expireGrants(state, at, (g) => isCycleAllocation(g, at));
         await this.renew(state, sub);
       }
-      for (const hold of holds) await this.expireHold(state, hold, this.now);
+      for (const hold of holds) await this.expireHold(state, hold);
       await this.expireGrants(state, this.now, () => false);
     } finally {
       this.maintaining = false;
     }
   }
 
-  private async expireHold(state: AccountState, hold: Hold, at: number): Promise<void> {
+  /** The hold's ttl ended: its credits go back as they would have then (dated then). */
+  private async expireHold(state: AccountState, hold: Hold): Promise<void> {
+    const at = Math.min(hold.expiresAt, this.now);
     const entries = await this.returnDraws(state, hold.id, hold.draws, at);
     await this.append(state.account.id, {
       kind: 'hold_expiry',
+      at,
       holdId: hold.id,
       catalogVersion: hold.catalogVersion,
       detail: { credits: hold.credits, reason: 'ttl passed', attribution: hold.attribution },
       entries,
     });
-    await this.resolveHold(hold, 'expired', 0);
+    await this.resolveHold(hold, 'expired', 0, at);
     await this.countSpend(state, hold.attribution, { held: -hold.credits, used: 0 });
   }
 
@@ -937,6 +954,9 @@ export class Batch {
     for (const grant of due) {
       await this.append(state.account.id, {
         kind: 'grant_expiry',
+        // Dated at its expiry (a boundary's for an old allocation or rollover), never before
+        // the grant was made.
+        at: Math.max(grant.createdAt, Math.min(grant.expiresAt ?? at, at)),
         grantId: grant.id,
         detail: { credits: grant.remaining, source: grant.source },
         entries: [
@@ -1006,6 +1026,7 @@ export class Batch {
     }
     await this.append(accountId, {
       kind: 'renewal',
+      at,
       detail: {
         subscriptionId: sub.id,
         cycle: plan.nextCycle,
@@ -1042,7 +1063,7 @@ export class Batch {
   ): Grant {
     return {
       accountId,
-      id: this.newId('grt'),
+      id: this.newId('grt', at),
       source,
       amount,
       remaining: amount,

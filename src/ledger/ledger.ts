@@ -1130,9 +1130,11 @@ export class Ledger {
   /**
    * The closed cycles before cycle `end` (up to SEASON_WINDOW, oldest first), as advice reads
    * them: each from the rollups of its range (core/reports.ts usageCycle). A plan started in
-   * the past (subscribe with startsAt) grants the allocations of the cycles it missed when it is
-   * made: those cycles, and the one it was made in, are left out (they would look like cycles
-   * without an allocation, then one with several).
+   * the past (subscribe with startsAt) catches up the cycles before it was made, each renewal
+   * dated at its boundary, so those cycles show their own allocation; but nothing was metered
+   * under the plan then (usage before the plan was made is not its usage), and the cycle it was
+   * made in was metered only in part. Both are left out: they would read as cycles that used
+   * little, and advise a downgrade the account never earned.
    */
   private async closedCycles(
     accountId: string,
@@ -1141,7 +1143,7 @@ export class Ledger {
     sub: Subscription,
     plans: CatalogRecord['body']['plans'],
   ): Promise<ReportedCycle[]> {
-    // Made in cycle k > 0 of its anchor: cycles 0..k were all granted then, in cycle k.
+    // Made in cycle k > 0 of its anchor: cycles 0..k were not (wholly) metered under the plan.
     const made = sub.createdAt > sub.anchorAt ? cycleAt(sub.anchorAt, sub.createdAt).index : 0;
     const firstClean = made === 0 ? 0 : made + 1;
     const indexes: number[] = [];

@@ -23,8 +23,11 @@ export class FakeClock implements Clock {
 }
 
 export interface Ids {
-  /** A new unique id with the prefix, sortable by creation time. */
-  next(prefix: string): string;
+  /**
+   * A new unique id with the prefix, sortable by creation time: now, or `at` for a record dated
+   * in the past (a renewal caught up at the boundary it settles).
+   */
+  next(prefix: string, at?: number): string;
 }
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -61,7 +64,9 @@ export class UlidIds implements Ids {
     return v;
   }
 
-  next(prefix: string): string {
+  next(prefix: string, at?: number): string {
+    if (at !== undefined && at < Math.max(this.clock.now(), this.lastMs))
+      return this.dated(prefix, at);
     const ms = Math.max(this.clock.now(), this.lastMs);
     if (ms === this.lastMs) {
       this.lo += 1;
@@ -75,5 +80,29 @@ export class UlidIds implements Ids {
       this.lo = this.random40() % 2 ** 39; // room to count up within the millisecond
     }
     return `${prefix}_${encode(ms, 10)}${encode(this.hi, 8)}${encode(this.lo, 8)}`;
+  }
+
+  private datedMs = -1;
+  private datedHi = 0;
+  private datedLo = 0;
+
+  /**
+   * An id dated at `at` in the past. Ids dated at the same instant one after the other count up
+   * like ids of one millisecond, so records written in order at one boundary (expiries, then the
+   * renewal) keep that order; the random part keeps them apart from any other id of that time.
+   */
+  private dated(prefix: string, at: number): string {
+    if (at === this.datedMs) {
+      this.datedLo += 1;
+      if (this.datedLo >= 2 ** 40) {
+        this.datedLo = 0;
+        this.datedHi = (this.datedHi + 1) % 2 ** 40;
+      }
+    } else {
+      this.datedMs = at;
+      this.datedHi = this.random40();
+      this.datedLo = this.random40() % 2 ** 39;
+    }
+    return `${prefix}_${encode(at, 10)}${encode(this.datedHi, 8)}${encode(this.datedLo, 8)}`;
   }
 }

@@ -134,6 +134,9 @@ export async function subscribe(
       };
       const transactionId = await batch.append(input.accountId, {
         kind: entries.length > 0 ? 'renewal' : 'plan_change',
+        // Dated at the start it settles: a plan started in the past grants its first cycle's
+        // allocation in that cycle (the catch-up renewals that follow are dated alike).
+        at: anchorAt,
         idempotencyKey: key,
         detail: result,
         entries,

@@ -269,7 +269,8 @@ export interface ExportOptions {
 export interface HistoryExport {
   /**
    * The time the rows lie in, newest first: from the newest transaction at the start down to
-   * `since` (or the account's creation). A progress estimate by time; null when no row.
+   * `since` (or the account's creation, or its plan's start if earlier). A progress estimate
+   * by time; null when no row.
    */
   readonly span: { readonly from: number; readonly to: number } | null;
   /** The header, then one chunk of rows per page. Read it once. */
@@ -302,8 +303,11 @@ export async function openHistoryExport(
     });
   const first = await read();
   const newest = first.transactions[0]?.createdAt;
-  // No transaction predates its account, so the account's creation bounds the walk.
-  const floor = Math.max(query.since ?? account.createdAt, account.createdAt);
+  // The walk ends at the account's creation, or at its plan's start when the plan started
+  // before it (the catch-up renewals are dated at their boundaries: docs/adr/0010-a-renewal-times.md).
+  const sub = await ledger.store.getSubscription(account.id);
+  const oldest = Math.min(account.createdAt, sub?.anchorAt ?? account.createdAt);
+  const floor = Math.max(query.since ?? oldest, oldest);
   const span = newest === undefined ? null : { from: Math.min(floor, newest), to: newest };
   let progress: ExportProgress = { rows: 0, bytes: 0, reachedAt: null };
   const handOut = (text: string, rows: number, reachedAt: number | null) => {
