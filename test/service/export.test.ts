@@ -267,7 +267,8 @@ for (const [name, open, skip] of BOTH_STORES) {
           accountId: 'ann',
           key: 'h3',
           items: [{ operation: 'image.generate', params: { resolution: '720p' }, count: 3 }],
-          ttlMs: MINUTE,
+          // Its ttl ends at T0 + 12 min, after the promotion it draws on expired (T0 + 10 min).
+          ttlMs: 8 * MINUTE,
         });
         const purchases = new PurchaseService(ledger, new ManualProvider());
         const bought = await purchases.buy({ accountId: 'ann', pack: 'pack-20', key: 'b1' });
@@ -298,8 +299,9 @@ for (const [name, open, skip] of BOTH_STORES) {
           'release',
           'hold',
           'grant', // the pack, once paid
-          'hold_expiry',
-          'grant_expiry',
+          'grant_expiry', // dated when due: the promotion at T0 + 10 min,
+          'hold_expiry', // then the hold at the end of its ttl
+
           'refund',
           'renewal',
         ]);
@@ -366,6 +368,11 @@ for (const [name, open, skip] of BOTH_STORES) {
           '40 granted, 5 + 4 spent, 3 lost with the hold that outlived it',
         );
         assert.equal(expiry.credits, '-3', 'the hold outlived its grant: its credits expire');
+        assert.deepEqual(
+          [lapsed.time, expiry.time],
+          [new Date(T0 + 10 * MINUTE).toISOString(), new Date(e.hold.expiresAt).toISOString()],
+          'each dated when it was due',
+        );
 
         const pack = chronological.filter((x) => x.kind === 'grant')[1]!;
         assert.deepEqual([pack.credits, pack.grant_source], ['20', 'purchase']);
