@@ -32,6 +32,26 @@ async function purchaseIn(
   return { state, purchase };
 }
 
+/**
+ * The journal transaction that granted the purchase's credits ('grant') or reclaimed them for a
+ * refund ('refund'), in this batch or before; null when it made none. A replay answers it, as
+ * the first answer did. Both name the purchase's grant and come at or after its payment.
+ */
+async function purchaseTransaction(
+  batch: Batch,
+  purchase: Purchase,
+  kind: 'grant' | 'refund',
+): Promise<string | null> {
+  const { grantId, paidAt, accountId } = purchase;
+  if (grantId === null || paidAt === null) return null;
+  const mine = (t: { kind: string; grantId: string | null }) =>
+    t.kind === kind && t.grantId === grantId;
+  const buffered = batch.bufferedTransactions(accountId).find(mine);
+  if (buffered) return buffered.id;
+  const stored = await batch.tx.transactionsSince(accountId, [kind], paidAt);
+  return stored.find(mine)?.id ?? null;
+}
+
 export interface CreatePurchaseInput {
   readonly accountId: string;
   readonly key: string;
@@ -110,9 +130,19 @@ export async function confirmPayment(
     input.eventId !== undefined &&
     !(await batch.markPaymentEvent(state.account.id, input.eventId))
   ) {
-    return { purchase, transactionId: null, replay: true };
+    return {
+      purchase,
+      transactionId: await purchaseTransaction(batch, purchase, 'grant'),
+      replay: true,
+    };
   }
-  if (purchase.status !== 'pending') return { purchase, transactionId: null, replay: true };
+  if (purchase.status !== 'pending') {
+    return {
+      purchase,
+      transactionId: await purchaseTransaction(batch, purchase, 'grant'),
+      replay: true,
+    };
+  }
   const catalog = await batch.activeCatalog();
   // Pack credits expire 12 months after purchase unless the catalog says otherwise.
   const months = own(catalog.body.packs, purchase.pack)?.expiresAfterMonths ?? 12;
@@ -223,7 +253,7 @@ export async function reclaimForRefund(
     async () => {
       const p = await batch.tx.getPurchase(state.account.id, purchase.id);
       assert(p, `purchase ${purchase.id} exists`);
-      return { purchase: p, transactionId: null };
+      return { purchase: p, transactionId: await purchaseTransaction(batch, p, 'refund') };
     },
   );
 }

@@ -37,10 +37,17 @@ describe('amisi packs, buy, payments confirm, purchases, refund', () => {
     purchaseId = r.purchase.id;
     assert.equal(json<{ available: number }>('balance', 'bo').available, 0);
   });
-  it('confirm grants once; a second confirm is a replay', () => {
-    assert.equal(json<PurchaseOut>('payments', 'confirm', purchaseId).purchase.status, 'paid');
+  it('confirm grants once; a second confirm is a replay with the same answer', () => {
+    const first = json<PurchaseOut & { transactionId: string | null; replay: boolean }>(
+      'payments',
+      'confirm',
+      purchaseId,
+    );
+    assert.equal(first.purchase.status, 'paid');
+    assert.match(first.transactionId ?? '', /^txn_/);
     const again = json<{ replay: boolean }>('payments', 'confirm', purchaseId);
     assert.equal(again.replay, true);
+    assert.deepEqual({ ...again, replay: false }, first, 'the replay answers the first answer');
     assert.equal(json<{ available: number }>('balance', 'bo').available, 50);
     const list = json<{ id: string; status: string }[]>('purchases', 'bo');
     assert.deepEqual(
@@ -59,6 +66,9 @@ describe('amisi packs, buy, payments confirm, purchases, refund', () => {
     // 1999 x 40/50 = 1599.2 -> 1599 (half up).
     assert.deepEqual([r.purchase.refundedCredits, r.purchase.refundedCents], [40, 1599]);
     assert.equal(json<{ available: number }>('balance', 'bo').available, 0);
+    const again = json<{ replay: boolean }>('refund', purchaseId, '--key', 'refund-1');
+    assert.equal(again.replay, true);
+    assert.deepEqual({ ...again, replay: false }, r, 'the replay answers the first answer');
   });
   it('refunding again is refused with its code and changes nothing', () => {
     const before = snapshot(db);
