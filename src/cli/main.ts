@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: it notes the parent process before anything slow runs (see stop.ts).
+import './stop.js';
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { AmisiError } from '../core/errors.js';

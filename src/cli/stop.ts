@@ -22,6 +22,21 @@ export const REPEAT_WINDOW_MS = 1000;
 
 export type StopReason = NodeJS.Signals | 'parent exited';
 
+/**
+ * The parent as the process started: read when main.ts loads (its first import), before the
+ * slow start-up, so a SIGTERM that reaches npm while the server is still starting is not lost.
+ */
+export const PARENT_AT_START = process.ppid;
+
+/**
+ * Whether npm's shell is already gone. Under `npx` the parent is always that shell, never
+ * init, so a parent of 1 at start means it died before we looked. (`npm start` execs the
+ * server, whose parent is then npm, which may itself be pid 1 in a container.)
+ */
+function parentGone(env: NodeJS.ProcessEnv, parent: number): boolean {
+  return process.ppid !== parent || (env.npm_lifecycle_event === 'npx' && parent === 1);
+}
+
 export function stopRequested(
   env: NodeJS.ProcessEnv = process.env,
   onForce: () => void = () => process.exit(1),
@@ -41,10 +56,13 @@ export function stopRequested(
     // Listening keeps the default action (exit at once) away for every later signal too.
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
-    const parent = process.ppid;
-    if (env.npm_lifecycle_event !== undefined && parent > 1) {
+    if (env.npm_lifecycle_event !== undefined) {
+      if (parentGone(env, PARENT_AT_START)) {
+        stop('parent exited');
+        return;
+      }
       timer = setInterval(() => {
-        if (process.ppid !== parent) stop('parent exited');
+        if (parentGone(env, PARENT_AT_START)) stop('parent exited');
       }, PARENT_POLL_MS);
       timer.unref();
     }

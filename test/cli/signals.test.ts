@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -119,20 +126,74 @@ async function sigtermStops(command: string, args: string[], cwd: string, name: 
   }
 }
 
+/** The server processes whose environment names this database, however they were started. */
+function serversOf(db: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const environ = readFileSync(`/proc/${name}/environ`, 'utf8').split('\0');
+      // npm and npx run in node too (titled "npm exec ..."): the server is node running the bin.
+      const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+      const server = /node$/.test(argv[0]!) && argv.some((a) => /\/amisi$|main\.js$/.test(a));
+      if (environ.includes(`AMISI_DB=${db}`) && server && running(Number(name)))
+        pids.push(Number(name));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}
+
+function project(): string {
+  // A project with the package installed: npx finds the bin in node_modules/.bin and runs it
+  // through `sh -c`, as it does in a clone (where it first links the clone into its cache).
+  const root = join(dir, 'project');
+  mkdirSync(join(root, 'node_modules', '.bin'), { recursive: true });
+  writeFileSync(join(root, 'package.json'), '{"name":"project","private":true}\n');
+  try {
+    symlinkSync(ROOT, join(root, 'node_modules', 'amisi-credits'));
+    symlinkSync(BIN, join(root, 'node_modules', '.bin', 'amisi'));
+  } catch {
+    // Made by the test before.
+  }
+  chmodSync(BIN, 0o755); // as npm's bin linking does
+  return root;
+}
+
 describe('SIGTERM to the README commands stops the server', () => {
   it('npm start (the clone)', async () => {
     await sigtermStops('npm', ['start'], ROOT, 'npm-start');
   });
 
   it('npx amisi serve (a project that depends on amisi-credits)', async () => {
-    // A project with the package installed: npx finds the bin in node_modules/.bin and runs it
-    // through `sh -c`, as it does in a clone (where it first links the clone into its cache).
-    const project = join(dir, 'project');
-    mkdirSync(join(project, 'node_modules', '.bin'), { recursive: true });
-    writeFileSync(join(project, 'package.json'), '{"name":"project","private":true}\n');
-    symlinkSync(ROOT, join(project, 'node_modules', 'amisi-credits'));
-    symlinkSync(BIN, join(project, 'node_modules', '.bin', 'amisi'));
-    chmodSync(BIN, 0o755); // as npm's bin linking does
-    await sigtermStops('npx', ['amisi', 'serve'], project, 'npx');
+    await sigtermStops('npx', ['amisi', 'serve'], project(), 'npx');
+  });
+
+  it('npx amisi serve, SIGTERM while the server is still starting', async () => {
+    const db = join(dir, 'early.db');
+    const child = spawn('npx', ['amisi', 'serve'], { cwd: project(), env: env(db) });
+    child.stdout.resume();
+    child.stderr.resume();
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    let servers: number[] = [];
+    try {
+      // The moment the server's process exists: before it opens the database or listens.
+      for (let i = 0; i < 600 && servers.length === 0; i++) {
+        servers = serversOf(db);
+        if (servers.length === 0) await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(servers.length, 1, 'the server process started');
+      child.kill('SIGTERM');
+      await exited;
+      const until = Date.now() + 15_000;
+      while (Date.now() < until && serversOf(db).length > 0) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.deepEqual(serversOf(db), [], 'no server is left running');
+    } finally {
+      for (const pid of serversOf(db)) process.kill(pid, 'SIGKILL');
+      child.kill('SIGKILL');
+    }
   });
 });
