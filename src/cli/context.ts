@@ -33,6 +33,15 @@ export function describeDatabase(o: GlobalOptions): string {
   return `SQLite ${dbPath(o)}`;
 }
 
+/** The package's own package.json (its version), from dist/src/cli/ in a clone or an install. */
+export const PACKAGE_JSON_PATH = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  '..',
+  'package.json',
+);
+
 export const DEFAULT_CATALOG_PATH = join(
   dirname(fileURLToPath(import.meta.url)),
   '..',

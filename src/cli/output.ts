@@ -38,6 +38,27 @@ function format(v: string | number | null): string {
   return String(v);
 }
 
+/** "1 credit", "2 credits". */
+export function credits(n: number): string {
+  return `${n} ${n === 1 ? 'credit' : 'credits'}`;
+}
+
+/**
+ * A price per credit in cents, to a thousandth of a cent (half up, integers only): 1999 cents
+ * for 50 credits is "39.98", 5999 for 200 is "29.995", 1000 for 3 is "333.333".
+ */
+export function centsPerCredit(priceCents: number, credits: number): string {
+  const millicents = (2n * 1000n * BigInt(priceCents) + BigInt(credits)) / (2n * BigInt(credits));
+  return formatMillicents(Number(millicents));
+}
+
+/** 39980 millicents as "39.98", 29995 as "29.995": at least two decimals, as many as needed. */
+export function formatMillicents(millicents: number): string {
+  const whole = (millicents - (millicents % 1000)) / 1000;
+  const fraction = String(millicents % 1000).padStart(3, '0');
+  return `${whole}.${fraction.endsWith('0') ? fraction.slice(0, 2) : fraction}`;
+}
+
 export function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
@@ -82,7 +103,9 @@ export function reportError(error: unknown, json: boolean): number {
   if (json) {
     process.stdout.write(toJson({ error: { code, title: info.title, message, data } }) + '\n');
   } else {
-    process.stderr.write(`error [${code}]: ${message}. ${info.hint}\n`);
+    // A message that ends in a question ("did you mean ...?") keeps its own mark.
+    const end = /[.?!]$/.test(message) ? '' : '.';
+    process.stderr.write(`error [${code}]: ${message}${end} ${info.hint}\n`);
     if (code === 'internal' && error instanceof Error && error.stack)
       process.stderr.write(error.stack + '\n');
   }

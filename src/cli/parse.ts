@@ -40,8 +40,22 @@ export function parseDuration(text: string, field: string): number {
   return Number(m[1]) * UNITS[m[2]!]!;
 }
 
-export function parseCount(text: string, field: string): number {
+/** A whole number typed by a person, at least `min` (0 for indexes and cycles, 1 for counts). */
+export function parseCount(text: string, field: string, min = 0): number {
+  // "-2" is a whole number, just too small: say so rather than "not a whole number".
+  if (/^-[0-9]+$/.test(text) && min >= 0) bad(field, `must be at least ${min}`, text);
   if (!/^[0-9]{1,9}$/.test(text)) bad(field, 'must be a whole number', text);
+  const n = Number(text);
+  if (n < min) bad(field, `must be at least ${min}`, text);
+  return n;
+}
+
+/**
+ * An item's count: any whole number, signed, so that the catalog's range check says what is
+ * wrong with -2 or 0 ("count must be from 1 to 100 for image.generate"), as over HTTP.
+ */
+export function parseItemCount(text: string): number {
+  if (!/^-?[0-9]{1,9}$/.test(text)) bad('count', 'must be a whole number', text);
   return Number(text);
 }
 
@@ -104,7 +118,7 @@ export function amountFrom(
   const item: QuoteItemRequest = {
     operation,
     params,
-    ...(o.count === undefined ? {} : { count: parseCount(o.count, 'count') }),
+    ...(o.count === undefined ? {} : { count: parseItemCount(o.count) }),
   };
   return { items: [item] };
 }

@@ -156,14 +156,24 @@ export function catalogProblems(value: unknown): CatalogProblem[] {
   return Object.entries(catalog.operations).flatMap(([id, op]) => operationProblems(id, op));
 }
 
+const MISSING = 'Expected required property';
+
+/**
+ * One problem per path: the schema reports a missing property twice ("Expected required
+ * property", then "Expected string" for the value that is not there), so a missing value is
+ * reported as missing alone; several other reasons at one path are joined.
+ */
 function dedupe(problems: CatalogProblem[]): CatalogProblem[] {
-  const seen = new Set<string>();
-  return problems.filter((p) => {
-    const k = `${p.path}\u0000${p.reason}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
+  const byPath = new Map<string, string[]>();
+  for (const p of problems) {
+    const reasons = byPath.get(p.path) ?? [];
+    if (!reasons.includes(p.reason)) reasons.push(p.reason);
+    byPath.set(p.path, reasons);
+  }
+  return [...byPath].map(([path, reasons]) => ({
+    path,
+    reason: reasons.includes(MISSING) ? MISSING : reasons.join(', '),
+  }));
 }
 
 /** Validates and returns a deeply frozen catalog: a loaded version never changes. */

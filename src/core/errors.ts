@@ -49,6 +49,7 @@ export type ErrorCode =
   | 'unknown_batch_item'
   | 'unknown_transaction'
   | 'not_a_charge'
+  | 'address_in_use'
   | 'internal';
 
 export interface ErrorInfo {
@@ -72,7 +73,7 @@ export const errorTable = {
     status: 400,
     exit: 2,
     title: 'Invalid credits',
-    hint: 'Credits are whole numbers greater than zero.',
+    hint: 'Give whole credits as digits, from 1 to 1000000000000 (no sign, decimals or exponent).',
     retryable: false,
   },
   unknown_operation: {
@@ -374,6 +375,14 @@ export const errorTable = {
     exit: 4,
     title: 'Not a charge',
     hint: 'Outcomes are recorded for charge and capture transactions only.',
+    retryable: false,
+  },
+  address_in_use: {
+    // amisi serve only: the address is held by another process (never an HTTP answer).
+    status: 409,
+    exit: 4,
+    title: 'Address in use',
+    hint: 'Another process listens there: stop it, or choose another --port (or AMISI_PORT; 0 picks a free one).',
     retryable: false,
   },
   internal: {

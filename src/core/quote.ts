@@ -27,6 +27,18 @@ export interface Quote {
   readonly lines: readonly QuoteLine[];
 }
 
+/**
+ * The catalog's spelling of a parameter value. Values match exactly, or else ignoring case
+ * when exactly one value does ("4K" is the seed's "4k"), so a line always records the
+ * catalog's spelling and prices, statements and audits never see two spellings of one value.
+ */
+export function catalogValue(values: readonly string[], value: string): string | undefined {
+  if (values.includes(value)) return value;
+  const folded = value.toLowerCase();
+  const matches = values.filter((v) => v.toLowerCase() === folded);
+  return matches.length === 1 ? matches[0] : undefined;
+}
+
 function priceLine(catalog: Catalog, item: QuoteItemRequest, index: number): QuoteLine {
   if (typeof item !== 'object' || item === null || Array.isArray(item)) {
     throw new AmisiError('invalid_argument', `item ${index} must be an object with an operation`, {
@@ -47,7 +59,7 @@ function priceLine(catalog: Catalog, item: QuoteItemRequest, index: number): Quo
   if (!Number.isSafeInteger(count) || count < 1 || count > op.maxCount) {
     throw new AmisiError(
       'invalid_parameter',
-      `count must be a whole number from 1 to ${op.maxCount} for ${item.operation}, got ${String(count)}`,
+      `count must be from 1 to ${op.maxCount} for ${item.operation}, got ${String(count)}`,
       { parameter: 'count', value: count, min: 1, max: op.maxCount, item: index },
     );
   }
@@ -71,14 +83,15 @@ function priceLine(catalog: Catalog, item: QuoteItemRequest, index: number): Quo
         item: index,
       });
     }
-    if (typeof value !== 'string' || !spec.values.includes(value)) {
+    const allowed = typeof value === 'string' ? catalogValue(spec.values, value) : undefined;
+    if (allowed === undefined) {
       throw new AmisiError(
         'invalid_parameter',
-        `${name} "${value}" is not one of ${spec.values.join(', ')}`,
+        `${name} "${String(value)}" is not one of ${spec.values.join(', ')}`,
         { parameter: name, value, allowed: spec.values, item: index },
       );
     }
-    params[name] = value;
+    params[name] = allowed;
   }
   const { flat, by, table } = op.price;
   const unitCredits = by !== undefined && table ? own(table, params[by] ?? '') : flat;

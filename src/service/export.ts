@@ -149,6 +149,11 @@ function linesText(lines: readonly QuoteLine[]): string {
     .join(', ');
 }
 
+/** "1 credit", "2 credits". */
+function creditsText(n: number): string {
+  return `${n} ${n === 1 ? 'credit' : 'credits'}`;
+}
+
 function describe(t: JournalTransaction, d: Detail, lines: readonly QuoteLine[]): string {
   const credits = int(d.credits);
   const bought = lines.length > 0 ? ` for ${linesText(lines)}` : '';
@@ -163,7 +168,7 @@ function describe(t: JournalTransaction, d: Detail, lines: readonly QuoteLine[])
     case 'hold': {
       const batch = d.batch as { id?: unknown; item?: unknown } | undefined;
       const of = batch && str(batch.id) ? ` (batch ${str(batch.id)} item ${int(batch.item)})` : '';
-      return `held ${credits ?? 0} credits${bought}${of}`;
+      return `held ${creditsText(credits ?? 0)}${bought}${of}`;
     }
     case 'capture':
       return `captured ${int(d.captured) ?? 0} held credits, ${int(d.released) ?? 0} returned`;
@@ -172,7 +177,7 @@ function describe(t: JournalTransaction, d: Detail, lines: readonly QuoteLine[])
     case 'hold_expiry':
       return `hold expired unresolved, ${credits ?? 0} held credits returned`;
     case 'charge':
-      return `charged ${credits ?? 0} credits${bought}`;
+      return `charged ${creditsText(credits ?? 0)}${bought}`;
     case 'grant_expiry':
       return `${credits ?? 0} ${str(d.source) || 'granted'} credits expired unused`;
     case 'renewal':

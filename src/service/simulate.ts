@@ -43,6 +43,8 @@ const DAY = 86_400_000;
 export async function simulate(
   input: SimulationInput,
   onCycle?: (done: number, of: number) => void,
+  /** Runs on the simulated ledger after the last cycle, at the renewal that ends it. */
+  atEnd?: (ledger: Ledger, accountId: string) => Promise<void>,
 ): Promise<CycleRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'amisi-simulate-'));
   const store = new SqliteStore({ path: join(dir, 'simulation.db'), synchronous: 'NORMAL' });
@@ -106,6 +108,7 @@ export async function simulate(
       });
       onCycle?.(cycle + 1, input.months);
     }
+    await atEnd?.(ledger, 'customer');
     return rows;
   } finally {
     await store.close();

@@ -8,6 +8,7 @@ import {
   attributionFrom,
   collect,
   parseCount,
+  parseItemCount,
   parseDuration,
   parsePairs,
   type AttributionOptions,
@@ -46,7 +47,7 @@ export function parseItem(text: string): BatchItemRequest {
   let count: number | undefined;
   let ref: string | undefined;
   for (const [k, v] of Object.entries(pairsGiven)) {
-    if (k === 'count') count = parseCount(v, 'count');
+    if (k === 'count') count = parseItemCount(v);
     else if (k === 'ref') ref = v;
     else if (k.startsWith('label.')) out.labels[k.slice('label.'.length)] = v;
     else out.params[k] = v;

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import type { Hold } from '../../core/holds.js';
-import type { Quote } from '../../core/quote.js';
+import type { Quote, QuoteLine } from '../../core/quote.js';
 import { parseCredits } from '../../core/credits.js';
 import { AmisiError } from '../../core/errors.js';
 import { withLedger, type GlobalOptions } from '../context.js';
-import { iso, pairs, table } from '../output.js';
+import { credits as creditsText, iso, pairs, table } from '../output.js';
 import {
   amountFrom,
   attributionFrom,
@@ -18,22 +18,38 @@ import {
 
 type Globals = () => GlobalOptions;
 
-function quoteTable(q: Quote): string {
+/** The parameters of a priced line; "(default)" marks those the request left to the catalog. */
+function paramsText(l: QuoteLine, given: ReadonlySet<string>): string {
+  return Object.entries(l.params)
+    .map(([k, v]) => `${k}=${v}${given.has(k) ? '' : ' (default)'}`)
+    .join(' ');
+}
+
+/** The parameter names a one-item request gave (--resolution and --param). */
+function givenParams(amount: ReturnType<typeof amountFrom>): ReadonlySet<string> {
+  return new Set('items' in amount ? Object.keys(amount.items[0]?.params ?? {}) : []);
+}
+
+/** What a hold or charge was priced at, one line per quote line (none for --credits). */
+function pricedRows(q: Quote | null, given: ReadonlySet<string>): [string, string][] {
+  return (q?.lines ?? []).map((l) => [
+    'priced',
+    [l.operation, paramsText(l, given), `x${l.count} = ${creditsText(l.credits)}`]
+      .filter((part) => part !== '')
+      .join(' '),
+  ]);
+}
+
+function quoteTable(q: Quote, given: ReadonlySet<string>): string {
   return [
     table(q.lines, [
       { header: 'operation', value: (l) => l.operation },
-      {
-        header: 'parameters',
-        value: (l) =>
-          Object.entries(l.params)
-            .map(([k, v]) => `${k}=${v}`)
-            .join(' '),
-      },
+      { header: 'parameters', value: (l) => paramsText(l, given) },
       { header: 'unit credits', value: (l) => l.unitCredits },
       { header: 'count', value: (l) => l.count },
       { header: 'credits', value: (l) => l.credits },
     ]),
-    `total ${q.credits} credits (catalog ${q.catalogVersion})`,
+    `total ${creditsText(q.credits)} (catalog ${q.catalogVersion})`,
   ].join('\n');
 }
 
@@ -168,7 +184,7 @@ export function registerCredits(program: Command, globals: Globals): void {
     const amount = amountFrom(operation, o);
     await withLedger(globals(), async (ledger, out) => {
       const q = await ledger.quote('items' in amount ? amount.items : []);
-      out.print(() => quoteTable(q), q);
+      out.print(() => quoteTable(q, givenParams(amount)), q);
     });
   });
 
@@ -182,17 +198,23 @@ export function registerCredits(program: Command, globals: Globals): void {
         operation: string | undefined,
         o: PricedOptions & AttributionOptions & { key: string; ttl: string },
       ) => {
+        const amount = amountFrom(operation, o);
         const input = {
           accountId: account,
           key: o.key,
           ttlMs: parseDuration(o.ttl, 'ttl'),
           attribution: attributionFrom(o),
-          ...amountFrom(operation, o),
+          ...amount,
         };
         await withLedger(globals(), async (ledger, out) => {
           const r = await ledger.hold(input);
           out.print(
-            () => holdPairs(r.hold, [['transaction', r.transactionId], ...replayNote(r.replay)]),
+            () =>
+              holdPairs(r.hold, [
+                ...pricedRows(r.hold.quote, givenParams(amount)),
+                ['transaction', r.transactionId],
+                ...replayNote(r.replay),
+              ]),
             r,
           );
         });
@@ -252,11 +274,12 @@ export function registerCredits(program: Command, globals: Globals): void {
         operation: string | undefined,
         o: PricedOptions & AttributionOptions & { key: string },
       ) => {
+        const amount = amountFrom(operation, o);
         const input = {
           accountId: account,
           key: o.key,
           attribution: attributionFrom(o),
-          ...amountFrom(operation, o),
+          ...amount,
         };
         await withLedger(globals(), async (ledger, out) => {
           const r = await ledger.charge(input);
@@ -265,6 +288,7 @@ export function registerCredits(program: Command, globals: Globals): void {
               pairs([
                 ['account', r.accountId],
                 ['credits', r.credits],
+                ...pricedRows(r.quote, givenParams(amount)),
                 ['from grants', r.draws.map((d) => `${d.grantId} (${d.credits})`).join(', ')],
                 ['catalog', r.catalogVersion],
                 ['transaction', r.transactionId],

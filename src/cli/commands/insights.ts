@@ -1,11 +1,18 @@
 import type { Command } from 'commander';
 import { parseCredits } from '../../core/credits.js';
-import { guideline, guidelines, IMAGE_OPERATION, type Guideline } from '../../core/guidance.js';
+import {
+  guideline,
+  guidelines,
+  IMAGE_OPERATION,
+  imageResolutionPrices,
+  type Guideline,
+} from '../../core/guidance.js';
+import type { Catalog } from '../../core/catalog.js';
 import { formatMoney } from '../../core/money.js';
 import { cheapestPacks, type PackCombination } from '../../core/packs.js';
-import { planPhases, type PhasePlan } from '../../core/phases.js';
+import { planPhases, type PhasePlan, type PhaseRequest } from '../../core/phases.js';
 import { withLedger, type GlobalOptions } from '../context.js';
-import { pairs, table } from '../output.js';
+import { credits, formatMillicents, pairs, table } from '../output.js';
 import { parseCount } from '../parse.js';
 
 type Globals = () => GlobalOptions;
@@ -14,12 +21,6 @@ type Globals = () => GlobalOptions;
 function percent(basisPoints: number): string {
   const whole = (basisPoints - (basisPoints % 100)) / 100;
   return `${whole}.${String(basisPoints % 100).padStart(2, '0')}%`;
-}
-
-/** 42829 millicents as "42.829", the cents per credit. */
-function cents(millicents: number): string {
-  const whole = (millicents - (millicents % 1000)) / 1000;
-  return `${whole}.${String(millicents % 1000).padStart(3, '0')}`;
 }
 
 function guideTable(rows: readonly Guideline[]): string {
@@ -35,7 +36,26 @@ function guideTable(rows: readonly Guideline[]): string {
   ].join('\n');
 }
 
-function phaseReport(plan: PhasePlan): string {
+/** The same plan with its finals at each resolution that costs more (the seed's 8K case). */
+function higherResolutions(catalog: Catalog, request: PhaseRequest, plan: PhasePlan) {
+  const final = plan.phases.find((p) => p.phase === 'finalize')!;
+  return imageResolutionPrices(catalog)
+    .filter((r) => r.credits > final.unitCredits)
+    .map((r) => {
+      const p = planPhases(catalog, { ...request, resolution: r.resolution });
+      return {
+        resolution: p.resolution,
+        phasedCredits: p.phasedCredits,
+        allAtFinalCredits: p.allAtFinalCredits,
+        savingCredits: p.savingCredits,
+        savingBasisPoints: p.savingBasisPoints,
+      };
+    });
+}
+
+type Comparison = ReturnType<typeof higherResolutions>[number];
+
+function phaseReport(plan: PhasePlan, higher: readonly Comparison[]): string {
   const final = plan.phases.find((p) => p.phase === 'finalize')!;
   return [
     table(plan.phases, [
@@ -48,12 +68,16 @@ function phaseReport(plan: PhasePlan): string {
     ]),
     '',
     pairs([
-      ['phased', `${plan.phasedCredits} credits (${plan.images} images)`],
+      ['phased', `${credits(plan.phasedCredits)} (${plan.images} images)`],
       [
         `all at ${plan.resolution}`,
-        `${plan.allAtFinalCredits} credits (${plan.images} × ${final.unitCredits})`,
+        `${credits(plan.allAtFinalCredits)} (${plan.images} × ${final.unitCredits})`,
       ],
-      ['saving', `${plan.savingCredits} credits (${percent(plan.savingBasisPoints)})`],
+      ['saving', `${credits(plan.savingCredits)} (${percent(plan.savingBasisPoints)})`],
+      ...higher.map((h): [string, string] => [
+        `finals at ${h.resolution}`,
+        `${credits(h.phasedCredits)} against ${h.allAtFinalCredits} all at ${h.resolution}: ${h.savingCredits} saved (${percent(h.savingBasisPoints)})`,
+      ]),
       ['catalog', plan.catalogVersion],
     ]),
   ].join('\n');
@@ -71,10 +95,10 @@ function packReport(c: PackCombination, currency: string): string {
     ]),
     '',
     pairs([
-      ['shortfall', `${c.shortfall} credits`],
+      ['shortfall', credits(c.shortfall)],
       ['cheapest', `${sum} = ${money(c.priceCents)}`],
       ['credits', `${c.credits} (${c.surplus} more than needed)`],
-      ['cents/credit', cents(c.pricePerCreditMillicents)],
+      ['cents/credit', formatMillicents(c.pricePerCreditMillicents)],
     ]),
   ].join('\n');
 }
@@ -105,13 +129,16 @@ export function registerInsights(program: Command, globals: Globals): void {
     .action(
       async (o: { finals: string; resolution: string; explore?: string; refine?: string }) => {
         await withLedger(globals(), async (ledger, out) => {
-          const plan = planPhases((await ledger.activeCatalog()).body, {
-            finals: parseCount(o.finals, 'finals'),
+          const catalog = (await ledger.activeCatalog()).body;
+          const request: PhaseRequest = {
+            finals: parseCount(o.finals, 'finals', 1),
             resolution: o.resolution,
             explore: o.explore === undefined ? undefined : parseCount(o.explore, 'explore'),
             refine: o.refine === undefined ? undefined : parseCount(o.refine, 'refine'),
-          });
-          out.print(() => phaseReport(plan), plan);
+          };
+          const plan = planPhases(catalog, request);
+          const higher = higherResolutions(catalog, request, plan);
+          out.print(() => phaseReport(plan, higher), { ...plan, higherResolutions: higher });
         });
       },
     );

@@ -8,7 +8,7 @@ import type { Ledger } from '../../ledger/ledger.js';
 import { providerFromEnv } from '../../service/payments/from-env.js';
 import { PurchaseService } from '../../service/purchases.js';
 import { withLedger, type GlobalOptions } from '../context.js';
-import { iso, pairs, table } from '../output.js';
+import { centsPerCredit, iso, pairs, table } from '../output.js';
 
 type Globals = () => GlobalOptions;
 
@@ -50,8 +50,7 @@ export function registerPayments(program: Command, globals: Globals): void {
               },
               {
                 header: 'cents/credit',
-                value: (r) =>
-                  `${Math.floor(r.priceCents / r.credits)}.${String(Math.floor(((r.priceCents % r.credits) * 10) / r.credits))}`,
+                value: (r) => centsPerCredit(r.priceCents, r.credits),
                 align: 'right',
               },
               { header: 'expires after', value: (r) => `${r.expiresAfterMonths} months` },

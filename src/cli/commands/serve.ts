@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { AmisiError } from '../../core/errors.js';
 import type { FastifyBaseLogger as Logger } from 'fastify';
+import type { App } from '../../http/app.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import type { Store } from '../../ledger/store.js';
 import { Scheduler } from '../../service/scheduler.js';
@@ -17,6 +19,7 @@ import {
 } from '../context.js';
 import { rollupsHint } from './reports.js';
 import { ensureCatalog } from './setup.js';
+import { stopRequested } from '../stop.js';
 
 type Globals = () => GlobalOptions;
 
@@ -30,6 +33,31 @@ async function hintWithoutKeys(store: Store, o: GlobalOptions, log: (msg: string
   const keys = await store.listApiKeys();
   if (!keys.some((k) => k.scope === 'operator' && k.revokedAt === null)) {
     log(`no operator API key exists yet: make one with \`${keyCommand(o)}\``);
+  }
+}
+
+/** Listens, or says in one line why the address cannot be had (a user's error, not a bug). */
+async function listen(app: App, host: string, port: number): Promise<void> {
+  try {
+    await app.listen({ host, port });
+  } catch (e) {
+    await app.close();
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      throw new AmisiError('address_in_use', `${host}:${port} is already in use`, { host, port });
+    }
+    if (code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      const why =
+        code === 'EACCES'
+          ? 'needs privileges this process lacks'
+          : 'is not an address of this machine';
+      throw new AmisiError('invalid_argument', `cannot listen on ${host}:${port}: it ${why}`, {
+        field: code === 'EACCES' ? 'port' : 'host',
+        host,
+        port,
+      });
+    }
+    throw e;
   }
 }
 
@@ -81,7 +109,7 @@ export function registerServe(program: Command, globals: Globals): void {
       const provider = providerFromEnv();
       const catalog = readJsonFile(DEFAULT_CATALOG_PATH, 'catalog_invalid');
       // Loaded here, so the other commands do not pay for the HTTP stack at start-up.
-      const [{ buildServer }, { Metrics }, { drain, nextSignal }] = await Promise.all([
+      const [{ buildServer }, { Metrics }, { drain }] = await Promise.all([
         import('../../http/server.js'),
         import('../../http/metrics.js'),
         import('../../http/lifecycle.js'),
@@ -103,7 +131,7 @@ export function registerServe(program: Command, globals: Globals): void {
             },
             config,
           );
-          await app.listen({ host: config.host, port: config.port });
+          await listen(app, config.host, config.port);
           app.log.info(
             { database: describeDatabase(globals()), payments: provider.name },
             'amisi serve: ready; API docs at /docs, OpenAPI at /openapi.json',
@@ -114,8 +142,8 @@ export function registerServe(program: Command, globals: Globals): void {
           const jobs = config.jobs
             ? startJobs(ledger, purchases, config.jobIntervalMs, app.log)
             : null;
-          const signal = await nextSignal();
-          app.log.info({ signal }, 'shutting down: draining in-flight requests');
+          const reason = await stopRequested();
+          app.log.info({ signal: reason }, 'shutting down: draining in-flight requests');
           await drain(app, config.shutdownTimeoutMs);
           await jobs?.stop();
           app.log.info('stopped accepting; closing the ledger after its last commit');

@@ -20,7 +20,13 @@ function catalogTables(c: Catalog): string {
     const { by, table: prices, flat } = op.price;
     const rows =
       by && prices
-        ? Object.entries(prices).map(([v, credits]) => ({ id, rule: `${by}=${v}`, credits, op }))
+        ? Object.entries(prices).map(([v, credits]) => ({
+            id,
+            // The value a request without this parameter gets (a charge without --resolution).
+            rule: `${by}=${v}${op.params[by]?.default === v ? ' (default)' : ''}`,
+            credits,
+            op,
+          }))
         : [{ id, rule: 'flat', credits: flat ?? 0, op }];
     return rows;
   });
@@ -155,7 +161,7 @@ export function registerSetup(program: Command, globals: Globals): void {
       if (problems.length > 0) {
         throw new AmisiError(
           'catalog_invalid',
-          `${file} has ${problems.length} problem(s): ${problems.map((p) => `${p.path}: ${p.reason}`).join('; ')}`,
+          `${file} has ${problems.length} ${problems.length === 1 ? 'problem' : 'problems'}: ${problems.map((p) => `${p.path}: ${p.reason}`).join('; ')}`,
           { problems },
         );
       }

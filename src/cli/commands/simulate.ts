@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { parseCatalog } from '../../core/catalog.js';
-import { simulate } from '../../service/simulate.js';
+import type { AccountAdvice } from '../../ledger/ledger.js';
+import { simulate, type CycleRow } from '../../service/simulate.js';
+import { adviceText } from './advice.js';
 import { DEFAULT_CATALOG_PATH, readJsonFile, type GlobalOptions } from '../context.js';
 import { iso, output, table } from '../output.js';
 import { parseCount, parseTime } from '../parse.js';
@@ -23,6 +25,7 @@ export function registerSimulate(program: Command, globals: Globals): void {
     .option('--pack <pack>', 'buy this pack when a day would not fit (else the day is refused)')
     .option('--start <iso>', 'the first day (the renewal anchor)', '2027-01-31')
     .option('--catalog <file>', 'catalog to use (default: the shipped default catalog)')
+    .option('--advise', 'then print what amisi advise says at the renewal after the last cycle')
     .action(
       async (o: {
         plan: string;
@@ -31,12 +34,14 @@ export function registerSimulate(program: Command, globals: Globals): void {
         pack?: string;
         start: string;
         catalog?: string;
+        advise?: boolean;
       }) => {
         const out = output(globals().json ?? false);
         const catalog = parseCatalog(
           readJsonFile(o.catalog ?? DEFAULT_CATALOG_PATH, 'catalog_invalid'),
         );
         const months = parseCount(o.months, 'months');
+        let advice: AccountAdvice | null = null;
         const rows = await simulate(
           {
             catalog,
@@ -49,23 +54,36 @@ export function registerSimulate(program: Command, globals: Globals): void {
           (done, of) => {
             if (!out.json && process.stderr.isTTY) process.stderr.write(`\r${bar(done, of)}`);
           },
+          o.advise
+            ? async (ledger, accountId) => {
+                advice = await ledger.advice(accountId);
+              }
+            : undefined,
         );
+        const advised = advice as AccountAdvice | null;
         if (!out.json && process.stderr.isTTY) process.stderr.write('\n');
         out.print(
           () =>
-            table(rows, [
-              { header: 'cycle', value: (r) => r.cycle },
-              { header: 'starts', value: (r) => iso(r.startsAt)?.slice(0, 10) ?? null },
-              { header: 'allocation', value: (r) => r.allocation },
-              { header: 'rollover', value: (r) => r.rollover },
-              { header: 'purchased', value: (r) => r.purchased },
-              { header: 'spent', value: (r) => r.spent },
-              { header: 'expired', value: (r) => r.expired },
-              { header: 'refused', value: (r) => r.refused },
-              { header: 'closing', value: (r) => r.closing },
-            ]),
-          rows,
+            [
+              cycleTable(rows),
+              ...(advised ? ['', adviceText(advised, catalog.currency)] : []),
+            ].join('\n'),
+          advised ? { cycles: rows, advice: advised } : rows,
         );
       },
     );
+}
+
+function cycleTable(rows: readonly CycleRow[]): string {
+  return table(rows, [
+    { header: 'cycle', value: (r) => r.cycle },
+    { header: 'starts', value: (r) => iso(r.startsAt)?.slice(0, 10) ?? null },
+    { header: 'allocation', value: (r) => r.allocation },
+    { header: 'rollover', value: (r) => r.rollover },
+    { header: 'purchased', value: (r) => r.purchased },
+    { header: 'spent', value: (r) => r.spent },
+    { header: 'expired', value: (r) => r.expired },
+    { header: 'refused', value: (r) => r.refused },
+    { header: 'closing', value: (r) => r.closing },
+  ]);
 }

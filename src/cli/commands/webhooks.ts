@@ -2,17 +2,34 @@ import type { Command } from 'commander';
 import { DELIVERY_STATUSES, type Delivery, type DeliveryStatus } from '../../core/webhooks.js';
 import { AmisiError } from '../../core/errors.js';
 import { newWebhookSecret, WebhookDeliverer } from '../../service/webhooks/deliverer.js';
+import type { Store } from '../../ledger/store.js';
 import { withLedger, type GlobalOptions } from '../context.js';
 import { iso, pairs, table } from '../output.js';
 
 type Globals = () => GlobalOptions;
 
-function deliveryTable(rows: readonly Delivery[]): string {
+/** Each delivery's event type, keyed by event id (a delivery row carries the id only). */
+async function eventTypes(store: Store, rows: readonly Delivery[]): Promise<Map<string, string>> {
+  const types = new Map<string, string>();
+  for (const d of rows) {
+    if (types.has(d.eventId)) continue;
+    const event = await store.getWebhookEvent(d.accountId, d.eventId);
+    types.set(d.eventId, event?.type ?? d.eventId);
+  }
+  return types;
+}
+
+function deliveryTable(
+  rows: readonly Delivery[],
+  types: ReadonlyMap<string, string>,
+  withEventId = false,
+): string {
   return table(rows, [
     { header: 'delivery', value: (d) => d.id },
     { header: 'account', value: (d) => d.accountId },
     { header: 'endpoint', value: (d) => d.endpointId },
-    { header: 'event', value: (d) => d.eventId },
+    { header: 'event', value: (d) => types.get(d.eventId) ?? d.eventId },
+    ...(withEventId ? [{ header: 'event id', value: (d: Delivery) => d.eventId }] : []),
     { header: 'status', value: (d) => d.status },
     { header: 'attempts', value: (d) => d.attempts },
     { header: 'last', value: (d) => d.lastStatusCode ?? d.lastError ?? '' },
@@ -109,9 +126,10 @@ export function registerWebhooks(program: Command, globals: Globals): void {
           if (o.delivery !== undefined) {
             const d = await ledger.getDelivery(o.delivery);
             const attempts = await ledger.store.listAttempts(d.accountId, d.id);
+            const types = await eventTypes(ledger.store, [d]);
             out.print(
               () =>
-                `${deliveryTable([d])}\n\n${table(attempts, [
+                `${deliveryTable([d], types, true)}\n\n${table(attempts, [
                   { header: 'attempt', value: (a) => a.attempt },
                   { header: 'at', value: (a) => iso(a.at) },
                   { header: 'status', value: (a) => a.statusCode ?? '' },
@@ -148,7 +166,8 @@ export function registerWebhooks(program: Command, globals: Globals): void {
             ...(o.endpoint === undefined ? {} : { endpointId: o.endpoint }),
             ...(o.status === undefined ? {} : { status: o.status as DeliveryStatus }),
           });
-          out.print(() => deliveryTable(rows), rows);
+          const types = await eventTypes(ledger.store, rows);
+          out.print(() => deliveryTable(rows, types), rows);
         });
       },
     );
