@@ -54,6 +54,7 @@ export type ErrorCode =
   | 'uri_too_long'
   | 'header_too_large'
   | 'request_timeout'
+  | 'shutting_down'
   | 'internal';
 
 export interface ErrorInfo {
@@ -414,6 +415,13 @@ export const errorTable = {
     exit: 8,
     title: 'Request timeout',
     hint: 'The request was not received in time; send it again, whole, with the same key.',
+    retryable: true,
+  },
+  shutting_down: {
+    status: 503,
+    exit: 8,
+    title: 'Shutting down',
+    hint: 'The server is stopping; retry with the same key (another instance takes it, or this one once restarted).',
     retryable: true,
   },
   internal: {

@@ -106,7 +106,8 @@ function createApp(options: ServerOptions): App {
     trustProxy: options.trustProxy,
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
-    return503OnClosing: true,
+    // While closing, requests that still arrive are answered by refuseWhileClosing (a problem).
+    return503OnClosing: false,
     requestTimeout: timeouts.requestMs,
     keepAliveTimeout: timeouts.keepAliveMs,
     http: {
@@ -228,6 +229,22 @@ async function refuseUnstorable(request: FastifyRequest): Promise<void> {
 }
 
 /**
+ * Once close() is called, a request that still arrives (on a kept-alive connection) is answered
+ * 503 shutting_down, a problem like every other answer, with Connection: close (onSend).
+ */
+function refuseWhileClosing(app: App): void {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async () => {
+    if (closing) {
+      throw new AmisiError('shutting_down', 'the server is shutting down: retry the request', {});
+    }
+  });
+}
+
+/**
  * The HTTP API over the given use-cases. Nothing here owns state: the ledger, the purchase
  * service and the keys are passed in (and closed by whoever made them).
  */
@@ -237,6 +254,7 @@ export async function buildServer(deps: Deps, options: ServerOptions): Promise<A
   app.setErrorHandler(handleError);
   // Bodies are JSON: a text/plain body is 415 unsupported_media_type, not a string to validate.
   app.removeContentTypeParser('text/plain');
+  refuseWhileClosing(app);
   app.decorateRequest('principal', null);
   app.decorateRequest('refused', null);
   app.decorateRequest('rateLimitKeyId', null);

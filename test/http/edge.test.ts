@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { ManualProvider } from '../../src/service/payments/manual/manual-provider.js';
+import type { Checkout, CheckoutRequest } from '../../src/service/payments/port.js';
 import { BOTH_STORES } from '../pg-helpers.js';
 import { ok, problem, startServer, type TestServer } from './http-helpers.js';
 
@@ -257,6 +259,48 @@ describe('low-level errors are problems too', () => {
     assert.equal(answer.status, 400);
     assert.match(answer.contentType, /^application\/problem\+json/);
     assert.equal(answer.body.code, 'invalid_argument');
+  });
+});
+
+/** The manual provider, but each checkout waits until the test lets it go. */
+class GatedProvider extends ManualProvider {
+  entered!: () => void;
+  readonly inside = new Promise<void>((resolve) => (this.entered = resolve));
+  release!: () => void;
+  private readonly gate = new Promise<void>((resolve) => (this.release = resolve));
+
+  override async createCheckout(request: CheckoutRequest): Promise<Checkout> {
+    this.entered();
+    await this.gate;
+    return super.createCheckout(request);
+  }
+}
+
+describe('shutting down', () => {
+  it('a request that reaches the server while it is closing is 503 shutting_down', async () => {
+    const provider = new GatedProvider();
+    const s = await startServer({ payments: provider });
+    ok(await s.call('POST', '/v1/accounts', { body: { id: 'ann' } }), 201);
+    // A purchase in flight keeps the server closing (not closed) while the test looks.
+    const inFlight = s.call('POST', '/v1/purchases', {
+      idem: 'buy',
+      body: { accountId: 'ann', pack: 'pack-20' },
+    });
+    await provider.inside;
+    // A second connection has sent part of its request when close() begins.
+    const late = rawExchange(s.url, ['GET /v1/accounts HTTP/1.1\r\nHost: x\r\n', '\r\n'], 300);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const closing = s.app.close();
+    const answer = await late;
+    provider.release();
+    ok(await inFlight, 201);
+    await closing;
+    await s.close();
+    const p = parsed(answer);
+    assert.equal(p.status, 503, answer);
+    assert.match(p.contentType, /^application\/problem\+json/);
+    assert.equal(p.body.code, 'shutting_down');
+    assert.match(answer, /connection: close/i);
   });
 });
 

@@ -275,12 +275,15 @@ class Fuzzer {
       const validate = this.bodyValidator(template, method);
       const props = Object.keys((this.resolve(schema).properties ?? {}) as Record<string, Schema>);
       const bodies: [string, unknown][] = [];
-      for (const key of [...props, 'unknownField']) {
-        for (const bad of BAD_VALUES)
+      for (const [i, key] of [...props, 'unknownField'].entries()) {
+        for (const bad of BAD_VALUES) {
+          // 1 MB strings in the first two members only: enough to see them refused, and fast.
+          if (bad === MEGABYTE && i >= 2) continue;
           bodies.push([
             `${key}=${JSON.stringify(bad).slice(0, 20)}`,
             { ...(validBody as object), [key]: bad },
           ]);
+        }
       }
       for (const path of nested(validBody, schema, this.resolve)) {
         for (const bad of NESTED_BAD)

@@ -7,7 +7,7 @@ export type Access = 'public' | 'account' | 'operator';
 /** Codes every route of this kind can answer, whatever it does. */
 function baseline(access: Access, write: boolean): ErrorCode[] {
   // The edge answers these before any route runs (src/http/errors.ts): a bad path, an id too
-  // long for the router, headers too large, a request not received in time.
+  // long for the router, headers too large, a request not received in time, shutting down.
   const codes: ErrorCode[] = [
     'internal',
     'rate_limited',
@@ -15,6 +15,7 @@ function baseline(access: Access, write: boolean): ErrorCode[] {
     'uri_too_long',
     'header_too_large',
     'request_timeout',
+    'shutting_down',
   ];
   if (write) codes.push('payload_too_large', 'unsupported_media_type');
   if (access === 'public') return codes;
