@@ -50,6 +50,12 @@ export type ErrorCode =
   | 'unknown_transaction'
   | 'not_a_charge'
   | 'address_in_use'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'uri_too_long'
+  | 'header_too_large'
+  | 'request_timeout'
+  | 'shutting_down'
   | 'internal';
 
 export interface ErrorInfo {
@@ -384,6 +390,48 @@ export const errorTable = {
     title: 'Address in use',
     hint: 'Another process listens there: stop it, or choose another --port (or AMISI_PORT; 0 picks a free one).',
     retryable: false,
+  },
+  payload_too_large: {
+    status: 413,
+    exit: 2,
+    title: 'Payload too large',
+    hint: 'Request bodies are at most 1 MiB; split the work into smaller requests.',
+    retryable: false,
+  },
+  unsupported_media_type: {
+    status: 415,
+    exit: 2,
+    title: 'Unsupported media type',
+    hint: 'Send the body as JSON with Content-Type: application/json.',
+    retryable: false,
+  },
+  uri_too_long: {
+    status: 414,
+    exit: 2,
+    title: 'URI too long',
+    hint: 'Ids in a path are at most 128 characters.',
+    retryable: false,
+  },
+  header_too_large: {
+    status: 431,
+    exit: 2,
+    title: 'Request header fields too large',
+    hint: 'The request line and headers are at most 16 KiB; send long input in a JSON body.',
+    retryable: false,
+  },
+  request_timeout: {
+    status: 408,
+    exit: 8,
+    title: 'Request timeout',
+    hint: 'The request was not received in time; send it again, whole, with the same key.',
+    retryable: true,
+  },
+  shutting_down: {
+    status: 503,
+    exit: 8,
+    title: 'Shutting down',
+    hint: 'The server is stopping; retry with the same key (another instance takes it, or this one once restarted).',
+    retryable: true,
   },
   internal: {
     status: 500,

@@ -19,54 +19,98 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The caller, once the API key checked out (null on public routes). */
     principal: Principal | null;
+    /** Why the request is refused (set by `authenticate`, answered by `refuseUnauthorized`). */
+    refused: AmisiError | null;
+    /** The real key of a refused request, so the refusal counts against that key. */
+    rateLimitKeyId: string | null;
   }
 }
 
 const READS = new Set(['GET', 'HEAD']);
 
+/** The key in `Authorization: Bearer <key>`; null when the header is absent or not that form. */
 function bearer(header: string | undefined): string | null {
   if (header === undefined) return null;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return match ? match[1]! : '';
+  return match ? match[1]! : null;
+}
+
+/** The caller behind the request's key; throws unauthorized when there is none. */
+async function identify(keys: ApiKeys, header: string | undefined): Promise<Principal> {
+  if (header === undefined) {
+    throw new AmisiError('unauthorized', 'an API key is required: Authorization: Bearer amk_...');
+  }
+  const presented = bearer(header);
+  if (presented === null) {
+    // Says nothing about any key, so it can tell the caller what is wrong with the header.
+    throw new AmisiError(
+      'unauthorized',
+      'the Authorization header must be "Bearer <key>", for example Authorization: Bearer amk_...',
+      { reason: 'malformed_authorization' },
+    );
+  }
+  const principal = await keys.authenticate(presented);
+  if (!principal) {
+    throw new AmisiError('unauthorized', 'the API key is not valid or has been revoked');
+  }
+  return principal;
+}
+
+/** What the principal may not do on this route (null: it may). */
+function refusal(request: FastifyRequest, principal: Principal): AmisiError | null {
+  const access = request.routeOptions.config.access ?? 'operator';
+  if (access === 'operator' && principal.kind !== 'operator') {
+    return new AmisiError('forbidden', 'this needs an operator key');
+  }
+  if (principal.readOnly && !READS.has(request.method)) {
+    return new AmisiError('forbidden', 'a read-only key cannot change anything');
+  }
+  if (principal.kind === 'member') {
+    // Deny by default: a route that names no action is not open to member keys.
+    const action = request.routeOptions.config.action;
+    if (!action || !allows(principal, action)) {
+      return new AmisiError(
+        'forbidden',
+        `the ${principal.role} role of member "${principal.memberId}" does not allow this`,
+        { role: principal.role, action: action ?? null },
+      );
+    }
+  }
+  return null;
 }
 
 /**
  * The onRequest hook: a key is required unless the route is public; operator-only routes need
  * an operator key; read-only keys may only read. Everything else about scope is per resource
  * (the helpers below), since only the handler knows whose resource it is.
+ *
+ * A refusal is recorded, not thrown: the rate limit (a route-level onRequest hook, so it runs
+ * after this one) must count refused requests too, by key or by address (ADR 0005), or guessing
+ * keys would be unlimited. `refuseUnauthorized` throws it right after, before the body is read.
  */
 export function authenticate(keys: ApiKeys) {
   return async (request: FastifyRequest): Promise<void> => {
     if (request.is404) return;
-    const access = request.routeOptions.config.access ?? 'operator';
-    if (access === 'public') return;
-    const presented = bearer(request.headers.authorization);
-    if (presented === null) {
-      throw new AmisiError('unauthorized', 'an API key is required: Authorization: Bearer amk_...');
-    }
-    const principal = presented === '' ? null : await keys.authenticate(presented);
-    if (!principal) {
-      throw new AmisiError('unauthorized', 'the API key is not valid or has been revoked');
-    }
-    if (access === 'operator' && principal.kind !== 'operator') {
-      throw new AmisiError('forbidden', 'this needs an operator key');
-    }
-    if (principal.readOnly && !READS.has(request.method)) {
-      throw new AmisiError('forbidden', 'a read-only key cannot change anything');
-    }
-    if (principal.kind === 'member') {
-      // Deny by default: a route that names no action is not open to member keys.
-      const action = request.routeOptions.config.action;
-      if (!action || !allows(principal, action)) {
-        throw new AmisiError(
-          'forbidden',
-          `the ${principal.role} role of member "${principal.memberId}" does not allow this`,
-          { role: principal.role, action: action ?? null },
-        );
+    if (request.routeOptions.config.access === 'public') return;
+    try {
+      const principal = await identify(keys, request.headers.authorization);
+      const refused = refusal(request, principal);
+      if (refused) {
+        // The key is real: the refusal counts against the key, not the address.
+        request.rateLimitKeyId = principal.keyId;
+        throw refused;
       }
+      request.principal = principal;
+    } catch (e) {
+      if (!isAmisiError(e)) throw e;
+      request.refused = e;
     }
-    request.principal = principal;
   };
+}
+
+/** The preParsing hook that answers what `authenticate` refused (after the rate limit). */
+export async function refuseUnauthorized(request: FastifyRequest): Promise<void> {
+  if (request.refused) throw request.refused;
 }
 
 export function principalOf(request: FastifyRequest): Principal {

@@ -1,8 +1,9 @@
 import { AmisiError } from '../core/errors.js';
-import type { ServerOptions } from './server.js';
+import { DEFAULT_TIMEOUTS, type ServerOptions, type Timeouts } from './server.js';
 
 /** `amisi serve` settings: a flag wins over its environment variable, which wins over the default. */
 export interface ServeConfig extends ServerOptions {
+  readonly timeouts: Timeouts;
   readonly host: string;
   readonly port: number;
   /** How long shutdown waits for in-flight requests before it gives up on them. */
@@ -47,6 +48,36 @@ function flag(value: string | undefined, env: string | undefined): string | unde
   return value ?? (env === '' ? undefined : env);
 }
 
+function seconds(env: NodeJS.ProcessEnv, setting: string, fallbackMs: number, max: number) {
+  const value = env[setting];
+  if (value === undefined || value === '') return fallbackMs;
+  const n = wholeNumber(value, setting, max);
+  if (n === 0) bad(setting, 'must be at least 1');
+  return n * 1000;
+}
+
+/** AMISI_REQUEST_TIMEOUT_SECONDS, AMISI_HEADERS_TIMEOUT_SECONDS, AMISI_KEEP_ALIVE_TIMEOUT_SECONDS. */
+function timeoutsFrom(env: NodeJS.ProcessEnv): Timeouts {
+  const requestMs = seconds(env, 'AMISI_REQUEST_TIMEOUT_SECONDS', DEFAULT_TIMEOUTS.requestMs, 3600);
+  const headersMs = seconds(
+    env,
+    'AMISI_HEADERS_TIMEOUT_SECONDS',
+    Math.min(DEFAULT_TIMEOUTS.headersMs, requestMs),
+    3600,
+  );
+  // Node refuses a headers timeout longer than the request timeout (the headers are part of it).
+  if (headersMs > requestMs) {
+    bad('AMISI_HEADERS_TIMEOUT_SECONDS', 'must be at most AMISI_REQUEST_TIMEOUT_SECONDS');
+  }
+  const keepAliveMs = seconds(
+    env,
+    'AMISI_KEEP_ALIVE_TIMEOUT_SECONDS',
+    DEFAULT_TIMEOUTS.keepAliveMs,
+    3600,
+  );
+  return { requestMs, headersMs, keepAliveMs };
+}
+
 export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeConfig {
   const port = flag(flags.port, env.AMISI_PORT);
   const logLevel = flag(flags.logLevel, env.AMISI_LOG_LEVEL) ?? 'info';
@@ -70,6 +101,7 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeCon
       windowMs: RATE_LIMIT_WINDOW_MS,
     },
     trustProxy: trustProxy === '1',
+    timeouts: timeoutsFrom(env),
     shutdownTimeoutMs:
       shutdown === undefined
         ? 10_000

@@ -1,4 +1,6 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AmisiError, errorTable, isAmisiError, type ErrorCode } from '../core/errors.js';
 import { IDEMPOTENCY_HEADER } from './schemas/common.js';
 
@@ -87,11 +89,27 @@ export function fromValidation(issues: readonly ValidationIssue[], context: stri
   });
 }
 
+/** Client errors whose HTTP status has its own code; any other 4xx is invalid_argument. */
+const STATUS_ERRORS: Readonly<Record<number, () => AmisiError>> = {
+  413: () =>
+    new AmisiError('payload_too_large', 'the request body is larger than 1 MiB (1048576 bytes)', {
+      limitBytes: 1024 * 1024,
+    }),
+  415: () =>
+    new AmisiError(
+      'unsupported_media_type',
+      'the request body must be JSON sent with Content-Type: application/json',
+      { accepts: ['application/json'] },
+    ),
+};
+
 /** Fastify's own client errors (bad JSON, wrong content type, body too large, ...). */
 function fromFastify(error: FastifyClientError): AmisiError | null {
   if (error.validation) return fromValidation(error.validation, error.validationContext ?? 'body');
   const status = error.statusCode ?? 500;
   if (status === 404) return new AmisiError('not_found', error.message, {});
+  const special = STATUS_ERRORS[status];
+  if (special) return special();
   if (status >= 400 && status < 500) {
     return new AmisiError('invalid_argument', error.message, {
       reason: error.code ?? 'bad_request',
@@ -128,6 +146,78 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
       requestId: request.id,
     }),
   );
+}
+
+/**
+ * Errors the router raises before a route is found: a path that is not valid percent-encoding
+ * (`%ff`, a lone `%`) or a path parameter longer than the router takes.
+ */
+export function handleFrameworkError(
+  error: FastifyClientError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+) {
+  if (error.code === 'FST_ERR_BAD_URL') {
+    return sendProblem(
+      reply,
+      new AmisiError(
+        'invalid_argument',
+        'the path is not valid: a % must start a %XX escape of UTF-8 (write % itself as %25)',
+        { field: 'path', reason: 'bad_url' },
+      ),
+    );
+  }
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    return sendProblem(
+      reply,
+      new AmisiError(
+        'uri_too_long',
+        'a path parameter is too long: ids are 128 characters at most',
+        {
+          field: 'path',
+        },
+      ),
+    );
+  }
+  return handleError(error, request, reply);
+}
+
+/**
+ * Errors Node's HTTP parser raises before Fastify sees a request: headers too large (which
+ * includes a very long query string), a request or its headers not received in time, malformed
+ * HTTP. Answered as problems on the raw socket, which is then closed.
+ */
+export function answerClientError(
+  this: FastifyInstance,
+  error: Error & { code?: string },
+  socket: Socket,
+): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const problem =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new AmisiError('request_timeout', 'the request was not received in time', {})
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? new AmisiError(
+            'header_too_large',
+            'the request line and headers are larger than 16 KiB: send long input in a JSON body',
+            {},
+          )
+        : new AmisiError('invalid_argument', 'the request is not valid HTTP/1.1', {
+            reason: error.code ?? 'bad_request',
+          });
+  this.log.debug({ err: error }, 'client error');
+  // Like Node itself: answer only if no answer to a request on this socket has started.
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) {
+    const body = JSON.stringify(problemBody(problem.code, problem.message, problem.data));
+    const status = problem.info.status;
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+        `Content-Type: ${PROBLEM_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Connection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }
 
 export function handleNotFound(request: FastifyRequest, reply: FastifyReply) {

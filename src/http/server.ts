@@ -8,10 +8,11 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyRequest } from 'fastify';
 import { AmisiError } from '../core/errors.js';
+import { MAX_ID_LENGTH, unstorableField } from '../ledger/validate.js';
 import type { App, Deps } from './app.js';
-import { authenticate } from './auth.js';
+import { authenticate, refuseUnauthorized } from './auth.js';
 import { registerDashboard } from './dashboard.js';
-import { handleError } from './errors.js';
+import { answerClientError, handleError, handleFrameworkError } from './errors.js';
 import { accountRoutes } from './routes/accounts.js';
 import { batchRoutes } from './routes/batches.js';
 import { catalogRoutes } from './routes/catalog.js';
@@ -37,7 +38,37 @@ export interface ServerOptions {
   readonly logStream?: NodeJS.WritableStream;
   /** The built dashboard (default dist/web of this package). */
   readonly dashboardDir?: string;
+  /** How long a client may take to send a request, and to keep an idle connection open. */
+  readonly timeouts?: Timeouts;
 }
+
+export interface Timeouts {
+  /** The whole request, headers and body: a client that trickles its body is cut off. */
+  readonly requestMs: number;
+  /** The request line and headers (at most requestMs). */
+  readonly headersMs: number;
+  /** An idle kept-alive connection between requests. */
+  readonly keepAliveMs: number;
+}
+
+/**
+ * Short enough that a slow or stalled client cannot hold connections for long, long enough
+ * for a 1 MiB body on a slow link. Keep-alive outlasts the usual 60 s idle timeout of load
+ * balancers, so they never reuse a connection the server is closing.
+ */
+export const DEFAULT_TIMEOUTS: Timeouts = {
+  requestMs: 30_000,
+  headersMs: 10_000,
+  keepAliveMs: 72_000,
+};
+
+/**
+ * The router refuses longer path parameters (414 uri_too_long) before any route runs. It counts
+ * the raw, percent-encoded text, where one character of an id takes up to three, so the limit
+ * is three times the longest id; the schemas then hold ids to MAX_ID_LENGTH characters with
+ * invalid_argument naming the parameter.
+ */
+export const MAX_PARAM_LENGTH = 3 * MAX_ID_LENGTH;
 
 const DOCS_PREFIX = '/docs';
 
@@ -63,6 +94,7 @@ const VERSION = (
 ).version;
 
 function createApp(options: ServerOptions): App {
+  const timeouts = options.timeouts ?? DEFAULT_TIMEOUTS;
   return Fastify({
     logger: {
       level: options.logLevel,
@@ -73,7 +105,19 @@ function createApp(options: ServerOptions): App {
     genReqId: () => randomUUID(),
     trustProxy: options.trustProxy,
     bodyLimit: BODY_LIMIT_BYTES,
-    return503OnClosing: true,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // While closing, requests that still arrive are answered by refuseWhileClosing (a problem).
+    return503OnClosing: false,
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    http: {
+      headersTimeout: timeouts.headersMs,
+      // Node checks the request and headers timeouts on this interval (30 s by default).
+      connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(timeouts.headersMs / 2))),
+    },
+    // Errors before a route is found, and errors Node's parser raises, are problems too.
+    frameworkErrors: handleFrameworkError,
+    clientErrorHandler: answerClientError,
   }).withTypeProvider<TypeBoxTypeProvider>();
 }
 
@@ -119,9 +163,13 @@ async function registerDocs(app: App): Promise<void> {
   );
 }
 
-/** The key a request is limited by: its API key, or its address before it has one. */
+/**
+ * The key a request is limited by: its API key (also when the key may not do this), or its
+ * address when it has no valid key (missing, malformed, unknown or revoked).
+ */
 function rateLimitKey(request: FastifyRequest): string {
-  return request.principal ? `key:${request.principal.keyId}` : `ip:${request.ip}`;
+  const keyId = request.principal?.keyId ?? request.rateLimitKeyId;
+  return keyId ? `key:${keyId}` : `ip:${request.ip}`;
 }
 
 async function registerRateLimit(app: App, limit: ServerOptions['rateLimit']): Promise<void> {
@@ -140,6 +188,63 @@ async function registerRateLimit(app: App, limit: ServerOptions['rateLimit']): P
 }
 
 /**
+ * A query string that is not valid percent-encoding of UTF-8 (`?search=%ff`) is refused like
+ * such a path, rather than read as the literal text `%ff`.
+ */
+function refuseBadQueryEncoding(url: string): void {
+  const start = url.indexOf('?');
+  if (start < 0) return;
+  for (const part of url.slice(start + 1).split('&')) {
+    try {
+      decodeURIComponent(part.replace(/\+/g, ' '));
+    } catch {
+      const name = part.split('=')[0] ?? '';
+      throw new AmisiError(
+        'invalid_argument',
+        `the query parameter ${JSON.stringify(name)} is not valid: a % must start a %XX escape of UTF-8 (write % itself as %25)`,
+        { field: name, in: 'query', reason: 'bad_url' },
+      );
+    }
+  }
+}
+
+/**
+ * NUL characters and lone surrogates are refused in every path parameter, query parameter and
+ * body field, the same on every store (PostgreSQL cannot store them); the ledger refuses them
+ * too (src/ledger/validate.ts), for library and CLI callers.
+ */
+async function refuseUnstorable(request: FastifyRequest): Promise<void> {
+  refuseBadQueryEncoding(request.url);
+  const parts = { params: request.params, query: request.query, body: request.body };
+  for (const [where, value] of Object.entries(parts)) {
+    const field = unstorableField(value);
+    if (field === null) continue;
+    const named = field === '' ? where : `${where}.${field}`;
+    throw new AmisiError(
+      'invalid_argument',
+      `${named} must not contain NUL characters or unpaired UTF-16 surrogates`,
+      { field, in: where },
+    );
+  }
+}
+
+/**
+ * Once close() is called, a request that still arrives (on a kept-alive connection) is answered
+ * 503 shutting_down, a problem like every other answer, with Connection: close (onSend).
+ */
+function refuseWhileClosing(app: App): void {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async () => {
+    if (closing) {
+      throw new AmisiError('shutting_down', 'the server is shutting down: retry the request', {});
+    }
+  });
+}
+
+/**
  * The HTTP API over the given use-cases. Nothing here owns state: the ledger, the purchase
  * service and the keys are passed in (and closed by whoever made them).
  */
@@ -147,9 +252,17 @@ export async function buildServer(deps: Deps, options: ServerOptions): Promise<A
   const app = createApp(options);
   app.setValidatorCompiler(validatorCompiler());
   app.setErrorHandler(handleError);
+  // Bodies are JSON: a text/plain body is 415 unsupported_media_type, not a string to validate.
+  app.removeContentTypeParser('text/plain');
+  refuseWhileClosing(app);
   app.decorateRequest('principal', null);
+  app.decorateRequest('refused', null);
+  app.decorateRequest('rateLimitKeyId', null);
   for (const schema of components) app.addSchema(schema);
   app.addHook('onRequest', authenticate(deps.keys));
+  app.addHook('preParsing', refuseUnauthorized);
+  // Before the schemas, so the problem names the field whatever else is wrong with the request.
+  app.addHook('preValidation', refuseUnstorable);
   // An empty POST body is an empty object, so "capture all" needs no body at all.
   app.addHook('preValidation', async (request) => {
     if (request.body === undefined && request.method === 'POST') request.body = {};

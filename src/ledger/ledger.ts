@@ -82,6 +82,7 @@ import {
   requireEmail,
   requireLimit,
   requireOneOf,
+  requireString,
   requireText,
 } from './validate.js';
 import { requireCredits } from '../core/credits.js';
@@ -243,7 +244,7 @@ export class Ledger {
       source: requireSource(input.source),
       expiresAt: input.expiresAt == null ? null : requireTime(input.expiresAt, 'expires'),
       ...(input.startsAt === undefined ? {} : { startsAt: requireTime(input.startsAt, 'starts') }),
-      ...(input.reason === undefined ? {} : { reason: String(input.reason).slice(0, 500) }),
+      ...(input.reason === undefined ? {} : { reason: requireString(input.reason, 'reason', 500) }),
     };
     return this.committer.submit((b) => commands.grant(b, checked), {
       accountId: checked.accountId,

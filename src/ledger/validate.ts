@@ -12,8 +12,14 @@ import { MAX_QUOTE_ITEMS, type QuoteItemRequest } from '../core/quote.js';
 
 /** Checks on input shape, run before a command is queued: bad input never reaches a batch. */
 
+/**
+ * The longest id (accounts, holds, purchases, plans, packs, members, ...). The HTTP schemas and
+ * the router's path parameter limit derive from it (src/http/schemas/common.ts, server.ts).
+ */
+export const MAX_ID_LENGTH = 128;
+
 /** Ids and idempotency keys; the HTTP schemas reuse these patterns (src/http/schemas). */
-export const ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
+export const ID = new RegExp(`^[A-Za-z0-9][A-Za-z0-9._:@-]{0,${MAX_ID_LENGTH - 1}}$`);
 export const KEY = /^[\x21-\x7e]{1,255}$/;
 const LABEL_KEY = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
@@ -22,6 +28,49 @@ function invalid(field: string, message: string, value: unknown): never {
     field,
     value: typeof value === 'string' || typeof value === 'number' ? value : String(value),
   });
+}
+
+/**
+ * A NUL character or a lone UTF-16 surrogate: text that PostgreSQL cannot store (text and jsonb
+ * refuse NUL, jsonb refuses an unpaired \uD800) and that no person means to send. Refused for
+ * every store alike, so SQLite and PostgreSQL answer the same. With the u flag a surrogate pair
+ * is one code point, so the class matches lone halves only.
+ */
+// eslint-disable-next-line no-control-regex -- a NUL is what this looks for
+const UNSTORABLE = /[\u0000\uD800-\uDFFF]/u;
+
+/** Whether a string can be stored as it is (no NUL, no lone surrogate). */
+export function isStorableText(value: string): boolean {
+  return !UNSTORABLE.test(value);
+}
+
+/** The first string under `value` that cannot be stored, by its dotted path (null: none). */
+export function unstorableField(value: unknown, path = ''): string | null {
+  if (typeof value === 'string') return isStorableText(value) ? null : path;
+  if (typeof value !== 'object' || value === null || Buffer.isBuffer(value)) return null;
+  for (const [k, v] of Object.entries(value)) {
+    if (!isStorableText(k)) return path === '' ? k : `${path}.${k}`;
+    const found = unstorableField(v, path === '' ? k : `${path}.${k}`);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
+function refuseUnstorable(field: string): never {
+  throw new AmisiError(
+    'invalid_argument',
+    `${field} must not contain NUL characters or unpaired UTF-16 surrogates`,
+    { field },
+  );
+}
+
+/** Free text (a reason, a label, a search): a string of at most `max` storable characters. */
+export function requireString(value: unknown, field: string, max: number): string {
+  if (typeof value !== 'string' || value.length > max) {
+    invalid(field, `is a string of ${max} characters at most`, value);
+  }
+  if (!isStorableText(value)) refuseUnstorable(field);
+  return value;
 }
 
 export function requireId(value: unknown, field: string): string {
@@ -88,8 +137,7 @@ export function requireAttribution(value: Partial<Attribution> | undefined): Att
     invalid('labels', `takes at most ${MAX_LABELS} labels`, entries.length);
   for (const [k, v] of entries) {
     if (!LABEL_KEY.test(k)) invalid('labels', 'keys are lower-case names (a-z 0-9 . _ -)', k);
-    if (typeof v !== 'string' || v.length > 256)
-      invalid(`labels.${k}`, 'is a string of 256 characters at most', v);
+    requireString(v, `labels.${k}`, 256);
   }
   return {
     member,
@@ -154,6 +202,7 @@ export function requireText(value: unknown, field: string, max = 100): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > max || control) {
     invalid(field, `must be 1-${max} characters without control characters`, value);
   }
+  if (!isStorableText(value)) refuseUnstorable(field);
   return value;
 }
 

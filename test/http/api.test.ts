@@ -292,8 +292,8 @@ for (const [storeName, open, skip] of BOTH_STORES) {
           idem: 'j',
           headers: { 'content-type': 'text/plain' },
         }),
-        400,
-        'invalid_argument',
+        415,
+        'unsupported_media_type',
       );
       const after = json(ok(await s.call('GET', '/v1/accounts/alice/balance')));
       assert.deepEqual([after.available, after.held], [before.available, before.held]);

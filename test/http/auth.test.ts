@@ -30,17 +30,21 @@ describe('API keys: authentication', () => {
     const forged = real.slice(0, -4) + (real.endsWith('AAAA') ? 'BBBB' : 'AAAA');
     const bodies = new Set<string>();
     for (const authorization of [
-      'Basic YW5uOnB3',
-      'Bearer',
       'Bearer nope',
       `Bearer ${forged}`,
       `Bearer amk_000000000000_${'A'.repeat(43)}`,
-      `Bearer ${real} extra`,
     ]) {
       const r = await s.call('GET', '/v1/accounts/ann', { key: null, headers: { authorization } });
       bodies.add(JSON.stringify(problem(r, 401, 'unauthorized')));
     }
     assert.equal(bodies.size, 1, 'every bad key gets the same answer');
+    // A header that is not `Bearer <key>` is told so: it says nothing about any key.
+    for (const authorization of ['Basic YW5uOnB3', 'Bearer', real, `Bearer ${real} extra`]) {
+      const r = await s.call('GET', '/v1/accounts/ann', { key: null, headers: { authorization } });
+      const p = problem(r, 401, 'unauthorized');
+      assert.match(String(p.detail), /Authorization header must be "Bearer <key>"/, authorization);
+      assert.equal(p.reason, 'malformed_authorization');
+    }
     ok(await s.call('GET', '/v1/accounts/ann', { key: real }));
     const { record } = await s.keys.revoke(real);
     assert.notEqual(record.revokedAt, null);
@@ -140,6 +144,34 @@ describe('API keys: rate limit per key', () => {
     assert.equal(limited.body.retryable, true);
     ok(await s.call('GET', '/v1/accounts/ann', { key: b }));
     for (let i = 0; i < 5; i++) ok(await s.call('GET', '/healthz', { key: null }));
+  });
+
+  it('requests without a valid key are limited per address (ADR 0005)', async () => {
+    const attempts = [
+      { key: null },
+      { key: 'amk_000000000000_' + 'A'.repeat(43) },
+      { key: null, headers: { authorization: 'Basic YW5uOnB3' } },
+    ];
+    for (const o of attempts)
+      problem(await s.call('GET', '/v1/accounts/ann', o), 401, 'unauthorized');
+    // The fourth attempt from this address, with a key or without, is over the limit.
+    problem(await s.call('GET', '/v1/accounts/ann', { key: null }), 429, 'rate_limited');
+    problem(
+      await s.call('POST', '/v1/accounts', { key: 'nope', body: { id: 'x' } }),
+      429,
+      'rate_limited',
+    );
+    // A valid key is limited by its own count, not by the address's.
+    const c = await s.keyFor('ann');
+    ok(await s.call('GET', '/v1/accounts/ann', { key: c }));
+  });
+
+  it('a valid key refused on a route counts against that key', async () => {
+    const d = await s.keyFor('ann');
+    for (let i = 0; i < 3; i++) {
+      problem(await s.call('GET', '/v1/accounts', { key: d }), 403, 'forbidden');
+    }
+    problem(await s.call('GET', '/v1/accounts/ann', { key: d }), 429, 'rate_limited');
   });
 });
 

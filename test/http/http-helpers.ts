@@ -61,6 +61,7 @@ export interface StartOptions {
   readonly open?: () => Promise<{ store: Store; close: () => Promise<void> }>;
   readonly payments?: PaymentProvider;
   readonly rateLimit?: ServerOptions['rateLimit'];
+  readonly timeouts?: ServerOptions['timeouts'];
   readonly allowPrivateWebhooks?: boolean;
   /** The built dashboard to serve (default dist/web). */
   readonly dashboardDir?: string;
@@ -106,6 +107,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
       rateLimit: options.rateLimit ?? { max: 0, windowMs: 60_000 },
       trustProxy: false,
       logStream: logCollector(logs),
+      ...(options.timeouts === undefined ? {} : { timeouts: options.timeouts }),
       ...(options.dashboardDir === undefined ? {} : { dashboardDir: options.dashboardDir }),
     },
   );

@@ -107,6 +107,15 @@ describe('POST /v1/payments/stripe/webhook', () => {
     assert.equal(json(ok(await s.call('GET', `/v1/purchases/${purchaseId}`))).status, 'pending');
   });
 
+  it('signed bytes that are not JSON, or not an event, are 400 invalid_argument', async () => {
+    for (const body of ['{"id": "evt_1", "type":', 'not json', 'null', '[]', '{"id":"evt_2"}']) {
+      const p = problem(await post(body, sign(body)), 400, 'invalid_argument');
+      assert.equal(p.field, 'body', body);
+      assert.equal(p.reason, 'not_an_event', body);
+    }
+    assert.equal(json(ok(await s.call('GET', `/v1/purchases/${purchaseId}`))).status, 'pending');
+  });
+
   it('a signed event grants the pack once, however often it is delivered', async () => {
     const first = json(ok(await post(payload, sign(payload))));
     assert.deepEqual(first, { received: true, result: 'granted' });

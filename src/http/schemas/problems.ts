@@ -6,9 +6,20 @@ export type Access = 'public' | 'account' | 'operator';
 
 /** Codes every route of this kind can answer, whatever it does. */
 function baseline(access: Access, write: boolean): ErrorCode[] {
-  const codes: ErrorCode[] = ['internal', 'rate_limited'];
+  // The edge answers these before any route runs (src/http/errors.ts): a bad path, an id too
+  // long for the router, headers too large, a request not received in time, shutting down.
+  const codes: ErrorCode[] = [
+    'internal',
+    'rate_limited',
+    'invalid_argument',
+    'uri_too_long',
+    'header_too_large',
+    'request_timeout',
+    'shutting_down',
+  ];
+  if (write) codes.push('payload_too_large', 'unsupported_media_type');
   if (access === 'public') return codes;
-  codes.push('unauthorized', 'invalid_argument', 'store_busy');
+  codes.push('unauthorized', 'store_busy');
   // Account routes: a member key's role may not allow them, whatever the method.
   if (access === 'operator' || access === 'account' || write) codes.push('forbidden');
   return codes;

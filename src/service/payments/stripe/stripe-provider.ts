@@ -191,7 +191,12 @@ export class StripeProvider implements PaymentProvider {
         // The SDK's message runs on with advice; its first line says what failed.
         throw signatureInvalid(this.#redact(e.message.split('\n')[0] ?? ''));
       }
+      // The SDK parses the body after checking its signature: signed bytes that are not JSON.
+      if (e instanceof SyntaxError) throw notAnEvent('the webhook body is not valid JSON');
       throw e;
+    }
+    if (!isEventShaped(event)) {
+      throw notAnEvent('the webhook body is not a Stripe event (id, type and data.object)');
     }
     return toPaymentEvent(event);
   }
@@ -306,4 +311,23 @@ function signatureInvalid(why: string): AmisiError {
   return new AmisiError('webhook_signature_invalid', `Stripe webhook refused: ${why}`, {
     provider: 'stripe',
   });
+}
+
+/** A signed body that is not an event: a client error (400), never retried into success. */
+function notAnEvent(message: string): AmisiError {
+  return new AmisiError('invalid_argument', message, { field: 'body', reason: 'not_an_event' });
+}
+
+/** The fields every event has, checked before anything reads them. */
+function isEventShaped(event: unknown): event is Stripe.Event {
+  if (typeof event !== 'object' || event === null) return false;
+  const e = event as { id?: unknown; type?: unknown; data?: { object?: unknown } | null };
+  return (
+    typeof e.id === 'string' &&
+    typeof e.type === 'string' &&
+    typeof e.data === 'object' &&
+    e.data !== null &&
+    typeof e.data.object === 'object' &&
+    e.data.object !== null
+  );
 }
