@@ -141,12 +141,13 @@ export interface PurchasesApi {
 
 export interface WebhooksApi {
   /**
-   * Registers an endpoint; the answer holds its signing secret, shown only here. Not
-   * idempotent (each call is a new endpoint), so a lost answer is not retried.
+   * Registers an endpoint; the answer holds its signing secret. Idempotent: one key per call
+   * (options.idempotencyKey, or a new one) reused by every retry, so a lost answer is retried
+   * and answers the same endpoint and secret.
    */
   register(
     input: T.RegisterWebhookInput,
-    options?: RequestOptions,
+    options?: WriteOptions,
   ): Promise<T.WebhookEndpointCreated>;
   list(options?: RequestOptions): Promise<T.WebhookEndpointList>;
   /** Disables the endpoint; its deliveries stay on record. */
@@ -382,7 +383,7 @@ function webhooksApi(t: Transport): WebhooksApi {
   const delivery = (id: string) => `/v1/webhooks/deliveries/${seg(id)}`;
   return {
     register: (input, o) =>
-      t.send({ method: 'POST', path: '/v1/webhooks', body: input, unsafe: true }, o),
+      t.send({ method: 'POST', path: '/v1/webhooks', body: input, keyed: true }, o),
     list: (o) => t.send({ method: 'GET', path: '/v1/webhooks' }, o),
     // A retry after a lost answer would find the endpoint gone and say unknown_webhook.
     remove: (id, o) =>

@@ -500,16 +500,20 @@ export class Ledger {
     secret: string;
     eventTypes: readonly string[];
     accountId?: string | null;
+    key: string;
+    publicOnly?: boolean;
   }) {
     const checked: webhooks.RegisterInput = {
       url: requireUrl(input.url),
       secret: requireKey(input.secret),
       eventTypes: requireEventTypes(input.eventTypes),
       accountId: input.accountId == null ? null : requireId(input.accountId, 'account'),
+      publicOnly: input.publicOnly === true,
+      key: requireKey(input.key),
     };
     return this.committer.submit(
       (b) => webhooks.registerEndpoint(b, checked),
-      checked.accountId === null ? undefined : { accountId: checked.accountId },
+      checked.accountId === null ? {} : { accountId: checked.accountId, key: checked.key },
     );
   }
 

@@ -236,6 +236,8 @@ export interface WriteTx {
 
   /** Endpoints not disabled (a batch reads them once, when it first has an event). */
   webhookEndpoints(): Promise<WebhookEndpoint[]>;
+  /** One endpoint by id, disabled or not (a registration's replay). */
+  webhookEndpoint(endpointId: string): Promise<WebhookEndpoint | undefined>;
   insertWebhookEndpoint(endpoint: WebhookEndpoint): Promise<void>;
   /** Disables an endpoint; false when there is no such endpoint or it is disabled already. */
   disableWebhookEndpoint(endpointId: string, at: number): Promise<boolean>;

@@ -383,6 +383,7 @@ export function toWebhookEndpoint(r: Row): WebhookEndpoint {
     secret: r.secret as string,
     eventTypes: json<WebhookEndpoint['eventTypes']>(r.event_types),
     accountId: text(r.account_id),
+    publicOnly: r.public_only === true || r.public_only === 1,
     createdAt: int(r.created_at, 'endpoint created_at'),
     disabledAt: intOrNull(r.disabled_at, 'endpoint disabled_at'),
   };

@@ -433,6 +433,7 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
         secret: 'whsec_1',
         eventTypes: ['charge.created' as const],
         accountId: null,
+        publicOnly: false,
         createdAt: T0,
         disabledAt: null,
       };

@@ -721,4 +721,17 @@ CREATE TABLE outcomes (
 CREATE INDEX outcomes_by_time ON outcomes (account_id, created_at);
 `,
   },
+  {
+    id: 11,
+    name: 'webhook endpoints checked at delivery',
+    // An endpoint an account key registered (without AMISI_WEBHOOK_ALLOW_PRIVATE) may reach
+    // public addresses only; the deliverer checks the address it connects to every time.
+    // Endpoints registered before this migration keep delivering as before.
+    sqlite: `
+ALTER TABLE webhook_endpoints ADD COLUMN public_only INTEGER NOT NULL DEFAULT 0 CHECK (public_only IN (0, 1));
+`,
+    postgres: `
+ALTER TABLE webhook_endpoints ADD COLUMN public_only BOOLEAN NOT NULL DEFAULT false;
+`,
+  },
 ];

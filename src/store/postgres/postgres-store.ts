@@ -585,10 +585,27 @@ class PostgresWriteTx implements WriteTx {
     );
     return rows.map(toWebhookEndpoint);
   }
+  async webhookEndpoint(endpointId: string) {
+    const [r] = await this.sql.rows(
+      'SELECT * FROM webhook_endpoints WHERE endpoint_id = $1',
+      [endpointId],
+      'webhook_endpoint',
+    );
+    return r ? toWebhookEndpoint(r) : undefined;
+  }
   async insertWebhookEndpoint(e: WebhookEndpoint) {
     await this.sql.run(
-      'INSERT INTO webhook_endpoints (endpoint_id, url, secret, event_types, account_id, created_at, disabled_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-      [e.id, e.url, e.secret, JSON.stringify(e.eventTypes), e.accountId, e.createdAt, e.disabledAt],
+      'INSERT INTO webhook_endpoints (endpoint_id, url, secret, event_types, account_id, public_only, created_at, disabled_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+      [
+        e.id,
+        e.url,
+        e.secret,
+        JSON.stringify(e.eventTypes),
+        e.accountId,
+        e.publicOnly,
+        e.createdAt,
+        e.disabledAt,
+      ],
     );
   }
   async disableWebhookEndpoint(endpointId: string, at: number) {

@@ -522,10 +522,16 @@ class SqliteWriteTx extends Reads implements WriteTx {
       this.s.get('SELECT * FROM webhook_endpoints WHERE disabled_at IS NULL').all() as Row[]
     ).map(toWebhookEndpoint);
   }
+  async webhookEndpoint(endpointId: string) {
+    const r = this.s
+      .get('SELECT * FROM webhook_endpoints WHERE endpoint_id = ?')
+      .get(endpointId) as Row | undefined;
+    return r ? toWebhookEndpoint(r) : undefined;
+  }
   async insertWebhookEndpoint(e: WebhookEndpoint) {
     this.s
       .get(
-        'INSERT INTO webhook_endpoints (endpoint_id, url, secret, event_types, account_id, created_at, disabled_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO webhook_endpoints (endpoint_id, url, secret, event_types, account_id, public_only, created_at, disabled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       )
       .run(
         e.id,
@@ -533,6 +539,7 @@ class SqliteWriteTx extends Reads implements WriteTx {
         e.secret,
         JSON.stringify(e.eventTypes),
         e.accountId,
+        e.publicOnly ? 1 : 0,
         e.createdAt,
         e.disabledAt,
       );
