@@ -70,7 +70,7 @@ import { AUTO_TOPUP_PERIODS, type AutoTopup, type AutoTopupPeriod } from '../cor
 import { planChange, type Subscription } from '../core/subscriptions.js';
 import { Committer, DEFAULT_COMMITTER_OPTIONS, type CommitterOptions } from './committer.js';
 import { systemClock, UlidIds, type Clock, type Ids } from './ports.js';
-import type { AccountRecord, CatalogRecord, Store } from './store.js';
+import type { AccountView, CatalogRecord, Store } from './store.js';
 import {
   requireAmount,
   requireAttribution,
@@ -144,7 +144,7 @@ export interface BudgetView extends Budget {
 }
 
 export interface Organization {
-  readonly account: AccountRecord;
+  readonly account: AccountView;
   readonly plan: string | null;
   readonly teamAccess: boolean;
   readonly seats: number;
@@ -198,11 +198,17 @@ export class Ledger {
     );
   }
 
-  async createAccount(input: { accountId: string; plan?: string | null }) {
+  /**
+   * Creates an account (idempotent by its id). With a plan it is subscribed at once through the
+   * subscribe use-case, by `key` (default `create-<id>`), so the same command again is a replay.
+   */
+  async createAccount(input: { accountId: string; plan?: string | null; key?: string }) {
     const accountId = requireId(input.accountId, 'account');
     const plan = input.plan == null ? null : requireId(input.plan, 'plan');
-    return this.committer.submit((b) => commands.createAccount(b, { accountId, plan }), {
+    const key = requireKey(input.key ?? `create-${accountId}`);
+    return this.committer.submit((b) => subscriptions.openAccount(b, { accountId, plan, key }), {
       accountId,
+      key,
     });
   }
 
@@ -633,7 +639,7 @@ export class Ledger {
     return this.store.findPurchase(purchaseId).then((p) => (p ? { accountId: p.accountId } : {}));
   }
 
-  async getAccount(accountId: string): Promise<AccountRecord> {
+  async getAccount(accountId: string): Promise<AccountView> {
     const account = await this.store.getAccount(requireId(accountId, 'account'));
     if (!account)
       throw new AmisiError('unknown_account', `unknown account "${accountId}"`, { accountId });
@@ -888,7 +894,7 @@ export class Ledger {
   }
 
   /** The account, if it is an organization (not_an_organization otherwise). */
-  async getOrganization(accountId: string): Promise<AccountRecord> {
+  async getOrganization(accountId: string): Promise<AccountView> {
     const account = await this.getAccount(accountId);
     if (account.kind !== 'organization') {
       throw new AmisiError('not_an_organization', `account ${accountId} is not an organization`, {

@@ -734,4 +734,16 @@ ALTER TABLE webhook_endpoints ADD COLUMN public_only INTEGER NOT NULL DEFAULT 0 
 ALTER TABLE webhook_endpoints ADD COLUMN public_only BOOLEAN NOT NULL DEFAULT false;
 `,
   },
+  {
+    id: 12,
+    name: 'the plan is the subscription',
+    // accounts.plan was a label set at creation that nothing kept true; an account's plan is
+    // its active subscription's (read with the account), so the label goes.
+    sqlite: `
+ALTER TABLE accounts DROP COLUMN plan;
+`,
+    postgres: `
+ALTER TABLE accounts DROP COLUMN plan;
+`,
+  },
 ];
