@@ -98,7 +98,6 @@ async function build(store: Store): Promise<void> {
   await store.write(async (w) => {
     await w.insertAccount({
       id: ACCOUNT,
-      plan: 'business',
       createdAt: ANCHOR,
       kind: 'individual',
       name: null,

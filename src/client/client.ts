@@ -17,8 +17,12 @@ import type * as T from './types.js';
 export interface AccountsApi {
   /** Who the client's key is: operator, account or member (with its role). */
   me(options?: RequestOptions): Promise<T.Me>;
-  /** Idempotent by id: creating it again answers the account with replay true. */
-  create(input: T.CreateAccountInput, options?: RequestOptions): Promise<T.AccountResult>;
+  /**
+   * Idempotent by id: creating it again answers the account with replay true. With a plan the
+   * account is subscribed at once, by options.idempotencyKey when given (else the server's
+   * `create-<id>`, so the same call again is a replay).
+   */
+  create(input: T.CreateAccountInput, options?: WriteOptions): Promise<T.AccountResult>;
   get(accountId: string, options?: RequestOptions): Promise<T.Account>;
   /** One page, in id order (operator key); query.search keeps ids or names containing it. */
   list(query?: T.AccountListQuery, options?: RequestOptions): Promise<T.AccountList>;
@@ -141,12 +145,13 @@ export interface PurchasesApi {
 
 export interface WebhooksApi {
   /**
-   * Registers an endpoint; the answer holds its signing secret, shown only here. Not
-   * idempotent (each call is a new endpoint), so a lost answer is not retried.
+   * Registers an endpoint; the answer holds its signing secret. Idempotent: one key per call
+   * (options.idempotencyKey, or a new one) reused by every retry, so a lost answer is retried
+   * and answers the same endpoint and secret.
    */
   register(
     input: T.RegisterWebhookInput,
-    options?: RequestOptions,
+    options?: WriteOptions,
   ): Promise<T.WebhookEndpointCreated>;
   list(options?: RequestOptions): Promise<T.WebhookEndpointList>;
   /** Disables the endpoint; its deliveries stay on record. */
@@ -282,7 +287,16 @@ function accountsApi(t: Transport): AccountsApi {
     t.send<T.AccountList>({ method: 'GET', path: '/v1/accounts', query }, o);
   return {
     me: (o) => t.send({ method: 'GET', path: '/v1/me' }, o),
-    create: (input, o) => t.send({ method: 'POST', path: '/v1/accounts', body: input }, o),
+    create: (input, o) =>
+      t.send(
+        {
+          method: 'POST',
+          path: '/v1/accounts',
+          body: input,
+          keyed: o?.idempotencyKey !== undefined,
+        },
+        o,
+      ),
     get: (id, o) => t.send({ method: 'GET', path: `/v1/accounts/${seg(id)}` }, o),
     list,
     pages: (query = {}, o) => pages(query, (q) => list(q, o)),
@@ -382,7 +396,7 @@ function webhooksApi(t: Transport): WebhooksApi {
   const delivery = (id: string) => `/v1/webhooks/deliveries/${seg(id)}`;
   return {
     register: (input, o) =>
-      t.send({ method: 'POST', path: '/v1/webhooks', body: input, unsafe: true }, o),
+      t.send({ method: 'POST', path: '/v1/webhooks', body: input, keyed: true }, o),
     list: (o) => t.send({ method: 'GET', path: '/v1/webhooks' }, o),
     // A retry after a lost answer would find the endpoint gone and say unknown_webhook.
     remove: (id, o) =>

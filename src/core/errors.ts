@@ -39,6 +39,7 @@ export type ErrorCode =
   | 'unknown_delivery'
   | 'budget_exceeded'
   | 'unknown_member'
+  | 'member_not_active'
   | 'unknown_project'
   | 'not_an_organization'
   | 'seat_limit_reached'
@@ -311,6 +312,13 @@ export const errorTable = {
     exit: 3,
     title: 'Unknown member',
     hint: 'List the members with amisi members list.',
+    retryable: false,
+  },
+  member_not_active: {
+    status: 409,
+    exit: 4,
+    title: 'Member not active',
+    hint: 'The member must accept the invitation first (amisi members accept ORG MEMBER --code CODE, or POST /v1/invitations/accept); then make the key.',
     retryable: false,
   },
   unknown_project: {

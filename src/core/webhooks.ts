@@ -26,6 +26,11 @@ export interface WebhookEndpoint {
   readonly eventTypes: readonly WebhookEventType[];
   /** Only this account's events; null for every account (an operator's endpoint). */
   readonly accountId: string | null;
+  /**
+   * Deliveries go to public addresses only, checked at each delivery on the address connected
+   * to: an account key registered it (an operator's endpoint may reach any address).
+   */
+  readonly publicOnly: boolean;
   readonly createdAt: number;
   readonly disabledAt: number | null;
 }

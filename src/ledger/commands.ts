@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { canonicalJson, own, parseCatalog } from '../core/catalog.js';
+import { canonicalJson, parseCatalog } from '../core/catalog.js';
 import { AmisiError, assert } from '../core/errors.js';
 import {
   planDraws,
@@ -124,37 +124,27 @@ async function takeFromGrants(batch: Batch, state: AccountState, draws: readonly
 
 export interface CreateAccountInput {
   readonly accountId: string;
-  readonly plan: string | null;
 }
 
+/** The same id again is the same account, unless it is an organization (a different thing). */
 function sameAccount(existing: AccountRecord, input: CreateAccountInput) {
-  if (existing.plan === input.plan) return { account: existing, replay: true };
-  throw new AmisiError('account_exists', `account "${input.accountId}" exists with another plan`, {
-    accountId: input.accountId,
-    plan: existing.plan,
-  });
+  if (existing.kind === 'individual') return { account: existing, replay: true };
+  throw new AmisiError(
+    'account_exists',
+    `account "${input.accountId}" exists as an ${existing.kind}`,
+    { accountId: input.accountId, kind: existing.kind },
+  );
 }
 
-/** Idempotent by its natural key: the same id and plan again answers the account as a replay. */
+/** Idempotent by its natural key: the same id again answers the account as a replay. */
 export async function createAccount(
   batch: Batch,
   input: CreateAccountInput,
 ): Promise<Replayable<{ account: AccountRecord }>> {
   const [existing] = await batch.tx.lockAccounts([input.accountId]);
   if (existing) return sameAccount(existing, input);
-  if (input.plan !== null) {
-    const catalog = await batch.activeCatalog();
-    if (!own(catalog.body.plans, input.plan)) {
-      throw new AmisiError('invalid_parameter', `unknown plan "${input.plan}"`, {
-        parameter: 'plan',
-        value: input.plan,
-        allowed: Object.keys(catalog.body.plans),
-      });
-    }
-  }
   const account: AccountRecord = {
     id: input.accountId,
-    plan: input.plan,
     createdAt: batch.now,
     kind: 'individual',
     name: null,

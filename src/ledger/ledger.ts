@@ -70,7 +70,7 @@ import { AUTO_TOPUP_PERIODS, type AutoTopup, type AutoTopupPeriod } from '../cor
 import { planChange, type Subscription } from '../core/subscriptions.js';
 import { Committer, DEFAULT_COMMITTER_OPTIONS, type CommitterOptions } from './committer.js';
 import { systemClock, UlidIds, type Clock, type Ids } from './ports.js';
-import type { AccountRecord, CatalogRecord, Store } from './store.js';
+import type { AccountView, CatalogRecord, Store } from './store.js';
 import {
   requireAmount,
   requireAttribution,
@@ -145,7 +145,7 @@ export interface BudgetView extends Budget {
 }
 
 export interface Organization {
-  readonly account: AccountRecord;
+  readonly account: AccountView;
   readonly plan: string | null;
   readonly teamAccess: boolean;
   readonly seats: number;
@@ -199,11 +199,17 @@ export class Ledger {
     );
   }
 
-  async createAccount(input: { accountId: string; plan?: string | null }) {
+  /**
+   * Creates an account (idempotent by its id). With a plan it is subscribed at once through the
+   * subscribe use-case, by `key` (default `create-<id>`), so the same command again is a replay.
+   */
+  async createAccount(input: { accountId: string; plan?: string | null; key?: string }) {
     const accountId = requireId(input.accountId, 'account');
     const plan = input.plan == null ? null : requireId(input.plan, 'plan');
-    return this.committer.submit((b) => commands.createAccount(b, { accountId, plan }), {
+    const key = requireKey(input.key ?? `create-${accountId}`);
+    return this.committer.submit((b) => subscriptions.openAccount(b, { accountId, plan, key }), {
       accountId,
+      key,
     });
   }
 
@@ -498,16 +504,20 @@ export class Ledger {
     secret: string;
     eventTypes: readonly string[];
     accountId?: string | null;
+    key: string;
+    publicOnly?: boolean;
   }) {
     const checked: webhooks.RegisterInput = {
       url: requireUrl(input.url),
       secret: requireKey(input.secret),
       eventTypes: requireEventTypes(input.eventTypes),
       accountId: input.accountId == null ? null : requireId(input.accountId, 'account'),
+      publicOnly: input.publicOnly === true,
+      key: requireKey(input.key),
     };
     return this.committer.submit(
       (b) => webhooks.registerEndpoint(b, checked),
-      checked.accountId === null ? undefined : { accountId: checked.accountId },
+      checked.accountId === null ? {} : { accountId: checked.accountId, key: checked.key },
     );
   }
 
@@ -628,12 +638,12 @@ export class Ledger {
   }
 
   /** The account, once what is due in it now is settled (like every read of its state). */
-  async getAccount(accountId: string): Promise<AccountRecord> {
+  async getAccount(accountId: string): Promise<AccountView> {
     return this.settle(accountId);
   }
 
   /** The account as stored, or unknown_account: no settling (callers that settle themselves). */
-  private async known(accountId: string): Promise<AccountRecord> {
+  private async known(accountId: string): Promise<AccountView> {
     const account = await this.store.getAccount(requireId(accountId, 'account'));
     if (!account)
       throw new AmisiError('unknown_account', `unknown account "${accountId}"`, { accountId });
@@ -647,14 +657,16 @@ export class Ledger {
    * period. Only reads when nothing is due (no commit); else the account's maintenance runs
    * through the committer, as a write touching the account would run it. Returns the account.
    */
-  private async settle(accountId: string): Promise<AccountRecord> {
+  private async settle(accountId: string): Promise<AccountView> {
     const account = await this.known(accountId);
     const [view, sub] = await Promise.all([
       this.store.accountView(account.id),
       this.store.getSubscription(account.id),
     ]);
-    if (isDue(view, sub, this.clock.now())) await this.maintain(account.id);
-    return account;
+    if (!isDue(view, sub, this.clock.now())) return account;
+    await this.maintain(account.id);
+    // The account's plan is its subscription's, which the renewal may just have changed.
+    return this.known(account.id);
   }
 
   private async maintain(accountId: string): Promise<void> {
@@ -914,7 +926,7 @@ export class Ledger {
   }
 
   /** The account, if it is an organization (not_an_organization otherwise). */
-  async getOrganization(accountId: string): Promise<AccountRecord> {
+  async getOrganization(accountId: string): Promise<AccountView> {
     const account = await this.known(accountId);
     if (account.kind !== 'organization') {
       throw new AmisiError('not_an_organization', `account ${accountId} is not an organization`, {

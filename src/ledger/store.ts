@@ -47,11 +47,18 @@ import type {
 
 export interface AccountRecord {
   readonly id: string;
-  readonly plan: string | null;
   readonly createdAt: number;
   /** An organization pools credits for members (core/teams.ts); default 'individual'. */
   readonly kind: AccountKind;
   readonly name: string | null;
+}
+
+/**
+ * An account as readers see it: with the plan of its active subscription (null without one).
+ * The plan is the subscription's, never a label of the account, so there is one truth.
+ */
+export interface AccountView extends AccountRecord {
+  readonly plan: string | null;
 }
 
 export interface IdempotencyRecord {
@@ -236,6 +243,8 @@ export interface WriteTx {
 
   /** Endpoints not disabled (a batch reads them once, when it first has an event). */
   webhookEndpoints(): Promise<WebhookEndpoint[]>;
+  /** One endpoint by id, disabled or not (a registration's replay). */
+  webhookEndpoint(endpointId: string): Promise<WebhookEndpoint | undefined>;
   insertWebhookEndpoint(endpoint: WebhookEndpoint): Promise<void>;
   /** Disables an endpoint; false when there is no such endpoint or it is disabled already. */
   disableWebhookEndpoint(endpointId: string, at: number): Promise<boolean>;
@@ -339,12 +348,12 @@ export interface Store {
   migrate(): Promise<number>;
   write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T>;
 
-  getAccount(accountId: string): Promise<AccountRecord | undefined>;
+  getAccount(accountId: string): Promise<AccountView | undefined>;
   /**
    * Accounts in id order after `afterId` (crosses accounts: operator listing). With `search`,
    * only those whose id or name contains it, ignoring case.
    */
-  listAccounts(afterId: string | null, limit: number, search?: string): Promise<AccountRecord[]>;
+  listAccounts(afterId: string | null, limit: number, search?: string): Promise<AccountView[]>;
   /** Every grant of the account, newest first. */
   listGrants(accountId: string): Promise<Grant[]>;
   /** The grants with credits or reservations and the open holds, read as one snapshot. */

@@ -4,7 +4,8 @@ import { AmisiError } from '../core/errors.js';
 import type { Entry, JournalTransaction } from '../core/journal.js';
 import { planChange, type Subscription } from '../core/subscriptions.js';
 import type { AccountState, Batch } from './batch.js';
-import { once, type Replayable } from './commands.js';
+import { createAccount, once, type Replayable } from './commands.js';
+import type { AccountView } from './store.js';
 import { seatsOf } from '../core/teams.js';
 
 /** Subscribe, change plan, cancel: load -> decide (core/subscriptions.ts) -> apply. */
@@ -52,6 +53,46 @@ function activeOrRefuse(state: AccountState): Subscription {
 function fromTransaction(t: JournalTransaction): SubscriptionResult {
   const d = t.detail as unknown as Omit<SubscriptionResult, 'transactionId'>;
   return { ...d, transactionId: t.id };
+}
+
+export interface OpenAccountInput {
+  readonly accountId: string;
+  /** Subscribe it to this plan (by `key`), or null for an account without a plan. */
+  readonly plan: string | null;
+  readonly key: string;
+}
+
+export interface OpenedAccount {
+  /** The account, with the plan of its active subscription. */
+  readonly account: AccountView;
+  /** The subscription made (or replayed) for `plan`; null without a plan. */
+  readonly subscription: Replayable<SubscriptionResult> | null;
+}
+
+/**
+ * Creates an account (idempotent by its id) and, with a plan, subscribes it through `subscribe`
+ * by `key`: the plan starts now with its first cycle's credits, as `subscribe` would. The plan is
+ * checked before anything is written, so nothing is refused after the account is made. The
+ * same request again is a replay; an account already on another subscription is
+ * subscription_exists.
+ */
+export async function openAccount(
+  batch: Batch,
+  input: OpenAccountInput,
+): Promise<Replayable<OpenedAccount>> {
+  if (input.plan !== null) await planOf(batch, input.plan);
+  const created = await createAccount(batch, { accountId: input.accountId });
+  const subscription =
+    input.plan === null
+      ? null
+      : await subscribe(batch, { accountId: input.accountId, key: input.key, plan: input.plan });
+  const state = await batch.account(input.accountId);
+  const active = state.subscription?.status === 'active' ? state.subscription.plan : null;
+  return {
+    account: { ...created.account, plan: active },
+    subscription,
+    replay: created.replay && (subscription === null || subscription.replay),
+  };
 }
 
 export interface SubscribeInput {

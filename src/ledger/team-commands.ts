@@ -15,7 +15,7 @@ import {
 } from '../core/teams.js';
 import type { AccountState, Batch, TeamState } from './batch.js';
 import type { Replayable } from './commands.js';
-import type { AccountRecord } from './store.js';
+import type { AccountRecord, AccountView } from './store.js';
 
 /**
  * Organizations, members, projects and budgets. Each command locks the organization's account,
@@ -40,7 +40,8 @@ export interface CreateOrganizationInput {
 }
 
 export interface OrganizationResult {
-  readonly account: AccountRecord;
+  /** With the plan of its active subscription (none for a new organization). */
+  readonly account: AccountView;
   readonly owner: Member;
 }
 
@@ -79,7 +80,9 @@ export async function createOrganization(
       existing.name === input.name &&
       owner?.role === 'owner'
     ) {
-      return { account: existing, owner, replay: true };
+      const sub = (await batch.account(existing.id)).subscription;
+      const plan = sub?.status === 'active' ? sub.plan : null;
+      return { account: { ...existing, plan }, owner, replay: true };
     }
     throw new AmisiError('account_exists', `account "${input.accountId}" exists`, {
       accountId: input.accountId,
@@ -91,7 +94,6 @@ export async function createOrganization(
   const now = batch.now;
   const account: AccountRecord = {
     id: input.accountId,
-    plan: null,
     createdAt: now,
     kind: 'organization',
     name: input.name,
@@ -115,7 +117,7 @@ export async function createOrganization(
   await batch.tx.putMembers([owner]);
   await batch.tx.putBudgets([poolBudget(account.id, monthStart(now), now)]);
   batch.commandWrites += 3;
-  return { account, owner, replay: false };
+  return { account: { ...account, plan: null }, owner, replay: false };
 }
 
 export interface PutMemberInput {

@@ -1,4 +1,4 @@
-import { AmisiError } from '../core/errors.js';
+import { AmisiError, assert } from '../core/errors.js';
 import type { Grant } from '../core/grants.js';
 import {
   nextAttemptAt,
@@ -8,6 +8,7 @@ import {
   type WebhookEventType,
 } from '../core/webhooks.js';
 import type { Batch } from './batch.js';
+import { onceRef, type Replayable } from './commands.js';
 
 /**
  * Webhook bookkeeping goes through the committer like every other write, so on SQLite it never
@@ -20,22 +21,56 @@ export interface RegisterInput {
   readonly secret: string;
   readonly eventTypes: readonly WebhookEventType[];
   readonly accountId: string | null;
+  /** Deliveries to public addresses only (an account key registered it). */
+  readonly publicOnly: boolean;
+  /** The idempotency key: the same key and request again answers the first answer. */
+  readonly key: string;
 }
 
+/**
+ * Where the idempotency keys of endpoints for every account live (no account id is empty, so
+ * they never meet an account's keys).
+ */
+export const EVERY_ACCOUNT_SCOPE = '';
+
+/**
+ * Registers an endpoint once per key. The key remembers the endpoint id; a replay answers the
+ * endpoint as it was registered, secret included (the caller that lost the first answer needs
+ * it, and the key is its own: another account's key never reaches this record).
+ */
 export async function registerEndpoint(
   batch: Batch,
   input: RegisterInput,
-): Promise<WebhookEndpoint> {
+): Promise<Replayable<WebhookEndpoint>> {
   if (input.accountId !== null) await batch.account(input.accountId);
-  const endpoint: WebhookEndpoint = {
-    id: batch.newId('whe'),
-    ...input,
-    createdAt: batch.now,
-    disabledAt: null,
-  };
-  await batch.tx.insertWebhookEndpoint(endpoint);
-  batch.forgetEndpoints();
-  return endpoint;
+  const { key, secret, ...request } = input;
+  return onceRef(
+    batch,
+    input.accountId ?? EVERY_ACCOUNT_SCOPE,
+    key,
+    { op: 'register_webhook', ...request, eventTypes: [...request.eventTypes].sort() },
+    async () => {
+      const endpoint: WebhookEndpoint = {
+        id: batch.newId('whe'),
+        url: input.url,
+        secret,
+        eventTypes: input.eventTypes,
+        accountId: input.accountId,
+        publicOnly: input.publicOnly,
+        createdAt: batch.now,
+        disabledAt: null,
+      };
+      await batch.tx.insertWebhookEndpoint(endpoint);
+      batch.commandWrites += 1;
+      batch.forgetEndpoints();
+      return { result: endpoint, ref: endpoint.id };
+    },
+    async (ref) => {
+      const endpoint = await batch.tx.webhookEndpoint(ref);
+      assert(endpoint, `endpoint ${ref} of an idempotency record exists`);
+      return { ...endpoint, disabledAt: null };
+    },
+  );
 }
 
 export async function disableEndpoint(batch: Batch, endpointId: string): Promise<boolean> {

@@ -188,11 +188,21 @@ export class ApiKeys {
             { accountId },
           );
         }
-        if (!(await this.store.getMember(accountId, memberId))) {
+        const member = await this.store.getMember(accountId, memberId);
+        if (!member) {
           throw new AmisiError('unknown_member', `unknown member "${memberId}" of ${accountId}`, {
             accountId,
             memberId,
           });
+        }
+        // A key for an invited member would be refused on every request until the invitation
+        // is accepted: refuse to make it, and say what to do.
+        if (member.status !== 'active') {
+          throw new AmisiError(
+            'member_not_active',
+            `member "${memberId}" of ${accountId} is ${member.status}, not active: a key for it would be refused until the invitation is accepted`,
+            { accountId, memberId, status: member.status },
+          );
         }
       }
     }

@@ -31,6 +31,7 @@ import {
 import {
   API_KEY_SCOPES,
   type AccountRecord,
+  type AccountView,
   type ApiKeyRecord,
   type ApiKeyScope,
   type CatalogRecord,
@@ -92,17 +93,28 @@ export function toAccount(r: Row): AccountRecord {
   assert(ACCOUNT_KINDS.includes(kind), `account kind ${String(r.kind)} is known`);
   return {
     id: r.account_id as string,
-    plan: text(r.plan),
     createdAt: int(r.created_at, 'account created_at'),
     kind,
     name: text(r.name),
   };
 }
 
-export const ACCOUNT_COLUMNS = ['account_id', 'plan', 'created_at', 'kind', 'name'] as const;
+/**
+ * Accounts as readers see them, with the plan of the active subscription (one per account, or
+ * none): `${ACCOUNTS_WITH_PLAN} WHERE a.account_id ...`, read by `toAccountView`. The same text
+ * in both dialects.
+ */
+export const ACCOUNTS_WITH_PLAN =
+  "SELECT a.*, s.plan FROM accounts a LEFT JOIN subscriptions s ON s.account_id = a.account_id AND s.status = 'active'";
+
+export function toAccountView(r: Row): AccountView {
+  return { ...toAccount(r), plan: text(r.plan) };
+}
+
+export const ACCOUNT_COLUMNS = ['account_id', 'created_at', 'kind', 'name'] as const;
 
 export function accountValues(a: AccountRecord): unknown[] {
-  return [a.id, a.plan, a.createdAt, a.kind, a.name];
+  return [a.id, a.createdAt, a.kind, a.name];
 }
 
 export function toCatalog(r: Row): CatalogRecord {
@@ -383,6 +395,7 @@ export function toWebhookEndpoint(r: Row): WebhookEndpoint {
     secret: r.secret as string,
     eventTypes: json<WebhookEndpoint['eventTypes']>(r.event_types),
     accountId: text(r.account_id),
+    publicOnly: r.public_only === true || r.public_only === 1,
     createdAt: int(r.created_at, 'endpoint created_at'),
     disabledAt: intOrNull(r.disabled_at, 'endpoint disabled_at'),
   };

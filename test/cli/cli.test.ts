@@ -21,7 +21,7 @@ let holdId = '';
 
 before(() => {
   assert.equal(run('init').status, 0);
-  assert.equal(run('accounts', 'create', 'alice', '--plan', 'pro').status, 0);
+  assert.equal(run('accounts', 'create', 'alice').status, 0);
   assert.equal(run('grant', 'alice', '50', '--source', 'purchase', '--key', 'g-1').status, 0);
   const h = json('hold', 'alice', '--credits', '5', '--key', 'h-1');
   assert.equal(h.status, 0, h.stdout);
@@ -259,11 +259,6 @@ const badInput: [string, ErrorCode, string[]][] = [
     'accounts create with an unknown plan',
     'invalid_parameter',
     ['accounts', 'create', 'carol', '--plan', 'platinum'],
-  ],
-  [
-    'accounts create again with another plan',
-    'account_exists',
-    ['accounts', 'create', 'alice', '--plan', 'free'],
   ],
   ['an unknown command', 'invalid_argument', ['refund', 'alice']],
   ['an unknown option', 'invalid_argument', ['balance', 'alice', '--verbose']],

@@ -180,6 +180,14 @@ describe('amisi members', () => {
       'unknown_member',
       3,
     );
+    // A key for bob would be refused until he accepts: it is not made, and the error says why.
+    const notYet = refused(
+      ['keys', 'create', '--scope', 'member:acme/bob'],
+      'member_not_active',
+      4,
+    );
+    assert.match(notYet.stderr, /accept the invitation first/);
+    assert.equal(notYet.stdout, '', 'no key printed');
     const accepted = json<{ member: MemberOut }>(
       'members',
       'accept',
@@ -191,6 +199,13 @@ describe('amisi members', () => {
     assert.equal(accepted.member.status, 'active');
     assert.ok(accepted.member.joinedAt);
     refused(['members', 'accept', 'acme', 'bob', '--code', code], 'invalid_invitation', 11);
+    const key = json<{ key: string; memberId: string }>(
+      'keys',
+      'create',
+      '--scope',
+      'member:acme/bob',
+    );
+    assert.equal(key.memberId, 'bob');
   });
   it('lists members in id order with role and status', () => {
     const rows = json<MemberOut[]>('members', 'list', 'acme');

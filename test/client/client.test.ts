@@ -218,7 +218,7 @@ describe('typed errors', () => {
       [() => client.holds.get('hld_missing'), 'unknown_hold'],
       [() => client.purchases.get('pur_missing'), 'unknown_purchase'],
       [() => client.subscriptions.get('poor'), 'no_subscription'],
-      [() => client.accounts.create({ id: 'poor', plan: 'pro' }), 'account_exists'],
+      [() => client.accounts.create({ id: 'poor', plan: 'platinum' }), 'invalid_parameter'],
       [() => client.purchases.buy({ accountId: 'poor', pack: 'pack-7' }), 'unknown_pack'],
       [
         () => client.quotes.create({ items: [{ operation: 'video.generate' }] }),

@@ -48,14 +48,12 @@ describe('the README tour through the SDK', () => {
   });
 
   it('hold, capture, release, a replayed charge, balance 311, history, verify', async () => {
+    // accounts create alice --plan pro: on plan pro now, with its 300 credits for this cycle.
     const alice = await client.accounts.create({ id: 'alice', plan: 'pro' });
     assert.deepEqual([alice.account.id, alice.account.plan], ['alice', 'pro']);
-    const expiresAt = Date.parse('2026-12-24T00:00:00Z');
-    const alloc = await client.grants.create(
-      { accountId: 'alice', credits: 300, source: 'allocation', expiresAt },
-      { idempotencyKey: 'alloc-2026-11' },
-    );
-    assert.deepEqual([alloc.grant.amount, alloc.grant.expiresAt], [300, expiresAt]);
+    assert.deepEqual([alice.subscription?.change, alice.subscription?.credits], ['subscribe', 300]);
+    const expiresAt = alice.subscription!.subscription.nextRenewalAt;
+    assert.equal((await client.subscriptions.get('alice')).plan, 'pro');
     await client.grants.create(
       { accountId: 'alice', credits: 20, source: 'purchase' },
       { idempotencyKey: 'pack-1' },

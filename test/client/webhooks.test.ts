@@ -2,12 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import {
-  createClient,
-  isAmisiApiError,
-  isAmisiNetworkError,
-  type AmisiClient,
-} from '../../src/client/index.js';
+import { createClient, isAmisiApiError, type AmisiClient } from '../../src/client/index.js';
 import { SIGNATURE_HEADER, verifySignature, type VerifyResult } from '../../src/client/webhooks.js';
 import { WebhookDeliverer } from '../../src/service/webhooks/deliverer.js';
 import {
@@ -145,7 +140,7 @@ describe('webhooks and auto top-up through the SDK', () => {
     assert.ok(isAmisiApiError(foreign, 'unknown_account'), String(foreign));
   });
 
-  it('registering is not idempotent: a lost answer is not retried, a store_busy is', async () => {
+  it('registering is idempotent: a lost answer is retried with the same key and answers the same endpoint and secret', async () => {
     const busy: Step = {
       status: 503,
       headers: { 'content-type': 'application/problem+json', 'retry-after': '0' },
@@ -163,12 +158,19 @@ describe('webhooks and auto top-up through the SDK', () => {
       const viaProxy = createClient({ baseUrl: proxy.url, apiKey: sdk.s.operatorKey });
       const before = (await client.webhooks.list()).endpoints.length;
       const input = { url: receiver.url, eventTypes: ['grant.created' as const] };
-      const lost = await rejection(() => viaProxy.webhooks.register(input));
-      assert.ok(isAmisiNetworkError(lost), String(lost));
-      assert.equal(lost.attempts, 1, 'a second attempt could register a second endpoint');
+      const created = await viaProxy.webhooks.register(input);
+      assert.equal(proxy.requests.length, 3, 'lost, busy, then answered');
+      const keys = new Set(proxy.requests.map((r) => r.idempotencyKey));
+      assert.equal(keys.size, 1, 'one key, reused by every retry');
+      assert.notEqual([...keys][0], null);
+      assert.equal(created.replay, true, 'the third attempt answers the first registration');
+      assert.match(created.secret, /^whsec_/);
       assert.equal((await client.webhooks.list()).endpoints.length, before + 1);
-      await viaProxy.webhooks.register(input);
-      assert.equal(proxy.requests.length, 3, 'the store_busy answer was retried');
+      const again = await client.webhooks.register(input, { idempotencyKey: [...keys][0]! });
+      assert.deepEqual(again, created, 'a replay is the first answer, secret included');
+      const other = await client.webhooks.register(input);
+      assert.equal(other.replay, false, 'a new call is a new key and a new endpoint');
+      assert.notEqual(other.endpoint.id, created.endpoint.id);
       assert.equal((await client.webhooks.list()).endpoints.length, before + 2);
     } finally {
       await proxy.close();

@@ -26,9 +26,9 @@ for (const [storeName, open, skip] of BOTH_STORES) {
       assert.equal(ok(again, 201).replay, true);
       assert.equal(again.headers.get('idempotent-replayed'), 'true');
       problem(
-        await s.call('POST', '/v1/accounts', { body: { id: 'alice', plan: 'pro' } }),
-        409,
-        'account_exists',
+        await s.call('POST', '/v1/accounts', { body: { id: 'alice', plan: 'platinum' } }),
+        400,
+        'invalid_parameter',
       );
       problem(
         await s.call('POST', '/v1/accounts', { body: { id: '-bad id' } }),

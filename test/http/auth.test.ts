@@ -281,6 +281,7 @@ function attempts(t: Targets): [string, Attempt][] {
         'POST',
         '/v1/webhooks',
         {
+          idem: 'x-wh',
           body: { url: 'http://127.0.0.1:9/hooks', eventTypes: ['charge.created'], accountId: a },
         },
       ],
@@ -332,6 +333,7 @@ for (const [storeName, open, skip] of BOTH_STORES) {
       const endpoint = json(
         ok(
           await s.call('POST', '/v1/webhooks', {
+            idem: 'wh-302',
             body: {
               url: 'http://127.0.0.1:9/hooks',
               eventTypes: ['charge.created'],

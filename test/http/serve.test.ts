@@ -126,7 +126,16 @@ describe('amisi serve delivers webhooks by itself', () => {
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
-    const add = amisi(db, ['--json', 'webhooks', 'add', hookUrl, '--events', 'charge.created']);
+    const add = amisi(db, [
+      '--json',
+      'webhooks',
+      'add',
+      hookUrl,
+      '--events',
+      'charge.created',
+      '--key',
+      'hook-1',
+    ]);
     assert.equal(add.status, 0, add.stderr);
     let worker = serve(db);
     try {

@@ -215,6 +215,7 @@ const TABLE: readonly Row[] = [
     status: 201,
     attempt: () =>
       call('POST', '/v1/webhooks', {
+        idem: `wh-${n++}`,
         body: { url: 'http://127.0.0.1:9/hooks', eventTypes: ['budget.threshold'] },
       }),
   },
@@ -409,6 +410,16 @@ for (const [storeName, open, skip] of BOTH_STORES) {
         ),
       );
       assert.equal(invited.member.status, 'invited');
+      // A key for a member who has not accepted would be refused on every request: not made.
+      const keysBefore = (await s.keys.list()).length;
+      const notYet = problem(
+        await s.call('POST', '/v1/accounts/acme/members/ivy/keys', { body: {} }),
+        409,
+        'member_not_active',
+      );
+      assert.match(String(notYet.detail), /invitation/);
+      assert.equal(notYet.status, 409);
+      assert.equal((await s.keys.list()).length, keysBefore, 'no key was made');
       const code = invited.invitationCode as string;
       problem(
         await s.call('POST', '/v1/invitations/accept', {
@@ -429,6 +440,10 @@ for (const [storeName, open, skip] of BOTH_STORES) {
       );
       assert.equal(accepted.member.status, 'active');
       ok(await s.call('GET', '/v1/accounts/acme/balance', { key: accepted.key }));
+      const later = json(
+        ok(await s.call('POST', '/v1/accounts/acme/members/ivy/keys', { body: {} }), 201),
+      );
+      ok(await s.call('GET', '/v1/accounts/acme/balance', { key: later.key }));
       problem(
         await s.call('POST', '/v1/invitations/accept', {
           key: null,

@@ -449,6 +449,7 @@ for (const [name, open, skip] of BOTH_STORES) {
             await ledger.registerWebhook({
               url: 'http://127.0.0.1:9/hooks',
               secret: 'whsec_teams_test',
+              key: 'hook-449',
               eventTypes: ['budget.threshold'],
               accountId: ORG,
             });
@@ -1040,6 +1041,7 @@ for (const [name, open, skip] of BOTH_STORES) {
         await ledger.registerWebhook({
           url: 'http://127.0.0.1:9/hooks',
           secret: 'whsec_teams_test',
+          key: 'hook-1040',
           eventTypes: ['budget.threshold'],
           accountId: ORG,
         });

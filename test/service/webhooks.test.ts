@@ -128,6 +128,7 @@ for (const [name, makeDb, skip] of DATABASES) {
         const all = await ledger.registerWebhook({
           url: receiver.url,
           secret: receiver.secret,
+          key: 'hook-128',
           eventTypes: ['charge.created', 'grant.created', 'hold.captured', 'balance.low'],
         });
         await ledger.grant({ accountId: 'ann', key: 'g', credits: 30, source: 'promotion' });
@@ -194,6 +195,7 @@ for (const [name, makeDb, skip] of DATABASES) {
         await ledger.registerWebhook({
           url: receiver.url,
           secret: receiver.secret,
+          key: 'hook-194',
           eventTypes: ['charge.created'],
           accountId: 'bob',
         });
@@ -225,6 +227,7 @@ for (const [name, makeDb, skip] of DATABASES) {
         await ledger.registerWebhook({
           url: receiver.url,
           secret: receiver.secret,
+          key: 'hook-225',
           eventTypes: ['grant.created'],
         });
         await ledger.grant({ accountId: 'ann', key: 'g', credits: 5, source: 'promotion' });
@@ -264,6 +267,7 @@ for (const [name, makeDb, skip] of DATABASES) {
         await ledger.registerWebhook({
           url: receiver.url,
           secret: 'whsec_x',
+          key: 'hook-264',
           eventTypes: ['grant.expiring'],
         });
         const day = 24 * HOUR;
@@ -325,6 +329,103 @@ describe('webhook signatures', () => {
 });
 
 describe('webhook targets', () => {
+  // The IANA IPv4 and IPv6 special-purpose registries: each block's first and last address.
+  const SPECIAL: readonly string[] = [
+    '0.0.0.0',
+    '0.255.255.255',
+    '10.0.0.0',
+    '10.255.255.255',
+    '100.64.0.0',
+    '100.127.255.255',
+    '127.0.0.1',
+    '127.255.255.255',
+    '169.254.0.0',
+    '169.254.255.255',
+    '172.16.0.0',
+    '172.31.255.255',
+    '192.0.0.0',
+    '192.0.0.255',
+    '192.0.2.0',
+    '192.0.2.255',
+    '192.88.99.0',
+    '192.88.99.255',
+    '192.168.0.0',
+    '192.168.255.255',
+    '198.18.0.0',
+    '198.19.255.255',
+    '198.51.100.0',
+    '198.51.100.255',
+    '203.0.113.0',
+    '203.0.113.255',
+    '224.0.0.0',
+    '239.255.255.255',
+    '240.0.0.0',
+    '255.255.255.255',
+    '::',
+    '::1',
+    '::127.0.0.1',
+    '::8.8.8.8',
+    '::ffff:127.0.0.1',
+    '::ffff:7f00:1',
+    '::ffff:0:7f00:1',
+    '::ffff:0:a00:1',
+    '64:ff9b::a9fe:a9fe',
+    '64:ff9b::808:808',
+    '64:ff9b:1::1',
+    '100::1',
+    '100::ffff:ffff:ffff:ffff',
+    '2001::1',
+    '2001:0:4136:e378:8000:63bf:80ff:fffe',
+    '2001:1ff:ffff::1',
+    '2001:db8::1',
+    '2001:db8:ffff:ffff::1',
+    '2002:7f00:1::',
+    '2002:a00:1::1',
+    '2002:c0a8:101::1',
+    'fc00::1',
+    'fdff:ffff::1',
+    'fe80::1',
+    'febf::1',
+    'fec0::1',
+    'ff02::1',
+    'ffff::1',
+    'FE80::1',
+    'fe80::1%eth0',
+  ];
+  const PUBLIC: readonly string[] = [
+    '1.1.1.1',
+    '8.8.8.8',
+    '9.255.255.255',
+    '11.0.0.0',
+    '100.63.255.255',
+    '100.128.0.0',
+    '126.255.255.255',
+    '128.0.0.0',
+    '169.253.255.255',
+    '172.15.255.255',
+    '172.32.0.0',
+    '192.0.1.0',
+    '192.0.3.0',
+    '192.88.98.255',
+    '192.167.255.255',
+    '192.169.0.0',
+    '198.17.255.255',
+    '198.20.0.0',
+    '203.0.112.255',
+    '223.255.255.255',
+    '::ffff:808:808',
+    '::ffff:8.8.8.8',
+    '2001:4860:4860::8888',
+    '2606:4700:4700::1111',
+    '2002:808:808::1',
+    '2001:200::1',
+    '2a00:1450:4001::1',
+  ];
+  it('the special-purpose registries, block edges included; public addresses pass', () => {
+    for (const a of SPECIAL) assert.equal(isSpecialAddress(a), true, a);
+    for (const a of PUBLIC) assert.equal(isSpecialAddress(a), false, a);
+  });
+
   it('special addresses are told from public ones, v4, v6 and v4 mapped into v6', () => {
     for (const a of ['127.0.0.1', '10.0.0.1', '172.16.0.1', '172.31.255.255', '192.168.1.1']) {
       assert.equal(isSpecialAddress(a), true, a);

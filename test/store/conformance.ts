@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Grant } from '../../src/core/grants.js';
 import type { Hold } from '../../src/core/holds.js';
 import type { JournalTransaction } from '../../src/core/journal.js';
+import type { Subscription } from '../../src/core/subscriptions.js';
 import type { AccountRecord, ApiKeyRecord, Store } from '../../src/ledger/store.js';
 import type { Budget, BudgetAlert, Member, Project } from '../../src/core/teams.js';
 import type { RequestBatch } from '../../src/core/batches.js';
@@ -21,7 +22,7 @@ let seq = 0;
 const id = (prefix: string) => `${prefix}_${String(T0 + seq++).padStart(16, '0')}`;
 
 function account(accountId: string, over: Partial<AccountRecord> = {}): AccountRecord {
-  return { id: accountId, plan: null, createdAt: T0, kind: 'individual', name: null, ...over };
+  return { id: accountId, createdAt: T0, kind: 'individual', name: null, ...over };
 }
 
 function grant(accountId: string, over: Partial<Grant> = {}): Grant {
@@ -96,16 +97,16 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
     it('write commits what the callback did and rolls back everything when it throws', async () => {
       await assert.rejects(
         store.write(async (w) => {
-          await w.insertAccount(account('acc-doomed', { plan: 'pro' }));
+          await w.insertAccount(account('acc-doomed'));
           throw new Error('boom');
         }),
         /boom/,
       );
       assert.equal(await store.getAccount('acc-doomed'), undefined);
-      await store.write((w) => w.insertAccount(account('acc-kept', { plan: 'pro' })));
+      await store.write((w) => w.insertAccount(account('acc-kept')));
       assert.deepEqual(await store.getAccount('acc-kept'), {
         id: 'acc-kept',
-        plan: 'pro',
+        plan: null,
         createdAt: T0,
         kind: 'individual',
         name: null,
@@ -148,7 +149,7 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
           (await w.lockAccounts(['acc-b', 'nobody', 'acc-a'])).map((a) => a.id),
           ['acc-a', 'acc-b'],
         );
-        assert.equal(await w.insertAccount(account('acc-a', { plan: 'x' })), false);
+        assert.equal(await w.insertAccount(account('acc-a', { name: 'x' })), false);
         assert.deepEqual(await w.getGrant('acc-a', g2.id), g2);
         assert.equal(
           await w.getGrant('acc-b', g1.id),
@@ -433,6 +434,7 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
         secret: 'whsec_1',
         eventTypes: ['charge.created' as const],
         accountId: null,
+        publicOnly: false,
         createdAt: T0,
         disabledAt: null,
       };
@@ -565,7 +567,7 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
     });
 
     it('accounts: kind and name round trip through every reader', async () => {
-      const org = account('org-kind', { kind: 'organization', name: 'Acme "Labs"', plan: 'team' });
+      const org = account('org-kind', { kind: 'organization', name: 'Acme "Labs"' });
       await store.write(async (w) => {
         assert.equal(await w.insertAccount(org), true);
         assert.equal(
@@ -574,10 +576,48 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
           'an existing account is not replaced',
         );
       });
-      assert.deepEqual(await store.getAccount('org-kind'), org);
-      assert.deepEqual(await store.listAccounts('org-kin', 1), [org]);
+      assert.deepEqual(await store.getAccount('org-kind'), { ...org, plan: null });
+      assert.deepEqual(await store.listAccounts('org-kin', 1), [{ ...org, plan: null }]);
       await store.write(async (w) =>
         assert.deepEqual(await w.lockAccounts(['org-kind', 'acc-a']), [account('acc-a'), org]),
+      );
+    });
+
+    it("accounts: readers show the active subscription's plan, and none after it ended", async () => {
+      const sub: Subscription = {
+        accountId: 'acc-plan',
+        id: 'sub_plan_1',
+        plan: 'pro',
+        pendingPlan: null,
+        anchorAt: T0,
+        cycleIndex: 0,
+        nextRenewalAt: T0 + 30 * 24 * 3600_000,
+        status: 'active',
+        cancelAt: null,
+        allocationGrantId: null,
+        createdAt: T0,
+        providerRef: null,
+      };
+      await store.write(async (w) => {
+        await w.insertAccount(account('acc-plan'));
+        await w.insertAccount(account('acc-plan-none'));
+        await w.insertSubscription(sub);
+      });
+      assert.equal((await store.getAccount('acc-plan'))?.plan, 'pro');
+      assert.equal((await store.getAccount('acc-plan-none'))?.plan, null);
+      assert.deepEqual(
+        (await store.listAccounts('acc-pl', 2)).map((a) => [a.id, a.plan]),
+        [
+          ['acc-plan', 'pro'],
+          ['acc-plan-none', null],
+        ],
+      );
+      await store.write((w) => w.updateSubscription({ ...sub, status: 'ended' }));
+      assert.equal((await store.getAccount('acc-plan'))?.plan, null);
+      const search = await store.listAccounts(null, 10, 'acc-plan');
+      assert.deepEqual(
+        search.map((a) => a.plan),
+        [null, null],
       );
     });
 

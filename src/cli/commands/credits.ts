@@ -91,16 +91,32 @@ export function registerCredits(program: Command, globals: Globals): void {
   accounts
     .command('create <id>')
     .description('create an account (repeating the same command is a no-op)')
-    .option('--plan <plan>', 'a plan from the catalog')
-    .action(async (id: string, o: { plan?: string }) => {
+    .option(
+      '--plan <plan>',
+      "subscribe it to this catalog plan now, with the first cycle's credits (like amisi subscribe)",
+    )
+    .option('--key <key>', 'idempotency key of the subscription (default create-<id>)')
+    .action(async (id: string, o: { plan?: string; key?: string }) => {
       await withLedger(globals(), async (ledger, out) => {
-        const r = await ledger.createAccount({ accountId: id, plan: o.plan ?? null });
+        const r = await ledger.createAccount({
+          accountId: id,
+          plan: o.plan ?? null,
+          ...(o.key === undefined ? {} : { key: o.key }),
+        });
+        const sub = r.subscription;
         out.print(
           () =>
             pairs([
               ['account', r.account.id],
               ['plan', r.account.plan],
               ['created', iso(r.account.createdAt)],
+              ...(sub === null
+                ? []
+                : ([
+                    ['subscription', sub.subscription.id],
+                    ['credits granted now', sub.credits],
+                    ['next renewal', iso(sub.subscription.nextRenewalAt)],
+                  ] as [string, string | number][])),
               ...replayNote(r.replay),
             ]),
           r,

@@ -71,6 +71,8 @@ function startJobs(ledger: Ledger, purchases: PurchaseService, intervalMs: numbe
     },
   });
   const deliverer = new WebhookDeliverer(ledger, {
+    // Checked by serveConfig before the jobs start (0 or 1).
+    allowPrivate: process.env.AMISI_WEBHOOK_ALLOW_PRIVATE === '1',
     onError: (error) => log.error({ err: error }, 'webhook delivery failed'),
     onAttempt: (d) => {
       if (d.status !== 'delivered') {

@@ -56,14 +56,19 @@ export function registerWebhooks(program: Command, globals: Globals): void {
       '--events <types>',
       'comma-separated event types, e.g. charge.created,balance.low',
     )
+    .requiredOption(
+      '--key <key>',
+      'idempotency key: the same key again answers the same endpoint and secret',
+    )
     .option('--account <id>', "only this account's events (default: every account)")
-    .action(async (url: string, o: { events: string; account?: string }) => {
+    .action(async (url: string, o: { events: string; key: string; account?: string }) => {
       await withLedger(globals(), async (ledger, out) => {
         const endpoint = await ledger.registerWebhook({
           url,
           secret: newWebhookSecret(),
           eventTypes: o.events.split(',').map((t) => t.trim()),
           accountId: o.account ?? null,
+          key: o.key,
         });
         out.print(
           () =>
@@ -73,6 +78,9 @@ export function registerWebhooks(program: Command, globals: Globals): void {
               ['events', endpoint.eventTypes.join(', ')],
               ['account', endpoint.accountId ?? 'every account'],
               ['secret', `${endpoint.secret}  (shown once: verify Amisi-Signature with it)`],
+              ...(endpoint.replay
+                ? ([['replay', 'yes: the endpoint this key registered']] as [string, string][])
+                : []),
             ]),
           endpoint,
         );
@@ -187,6 +195,7 @@ export function registerWebhooks(program: Command, globals: Globals): void {
       await withLedger(globals(), async (ledger, out) => {
         let failed = 0;
         const deliverer = new WebhookDeliverer(ledger, {
+          allowPrivate: process.env.AMISI_WEBHOOK_ALLOW_PRIVATE === '1',
           onAttempt: (d) => {
             if (d.status !== 'delivered') failed += 1;
           },

@@ -11,7 +11,9 @@ import {
   CreateAccountRequest,
   HistoryPage,
   HistoryQuery,
+  IDEMPOTENCY_HEADER,
   Me,
+  OptionalIdempotencyHeaders,
   problems,
   ref,
 } from '../schemas/index.js';
@@ -46,18 +48,30 @@ export async function accountRoutes(app: App, { ledger }: Deps): Promise<void> {
     {
       config: { access: 'operator' },
       schema: {
-        summary: 'Create an account',
+        summary: 'Create an account, on a plan if one is given',
         description:
-          'Idempotent by its id: creating the same account again answers it with replay true. No Idempotency-Key is needed.',
+          "Idempotent by its id: creating the same account again answers it with replay true. With plan, the account is subscribed at once (the plan starts now with its first cycle's credits, whatever the payment provider) by the Idempotency-Key, default create-<id>; the same request again is a replay, and an account on another subscription is subscription_exists. Without plan no Idempotency-Key is needed.",
         tags: ['accounts'],
+        headers: OptionalIdempotencyHeaders,
         body: CreateAccountRequest,
-        response: { 201: ref(AccountResult), ...problems('operator', true, ['account_exists']) },
+        response: {
+          201: ref(AccountResult),
+          ...problems('operator', true, [
+            'account_exists',
+            'subscription_exists',
+            'invalid_parameter',
+            'idempotency_key_reused',
+            'not_initialized',
+          ]),
+        },
       },
     },
     async (request, reply) => {
+      const key = request.headers[IDEMPOTENCY_HEADER];
       const r = await ledger.createAccount({
         accountId: request.body.id,
         plan: request.body.plan ?? null,
+        ...(key === undefined ? {} : { key }),
       });
       replayed(reply, r.replay);
       return reply.status(201).send(r);

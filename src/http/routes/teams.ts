@@ -170,7 +170,7 @@ export async function teamRoutes(app: App, { ledger, keys }: Deps): Promise<void
         body: CreateMemberKeyRequest,
         response: {
           201: ref(MemberKey),
-          ...problems('account', true, [...ORG, 'unknown_member']),
+          ...problems('account', true, [...ORG, 'unknown_member', 'member_not_active']),
         },
       },
     },

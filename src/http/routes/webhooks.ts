@@ -5,6 +5,7 @@ import { unknownDelivery, unknownWebhook } from '../../ledger/webhook-commands.j
 import { newWebhookSecret } from '../../service/webhooks/deliverer.js';
 import { requirePublicTarget } from '../../service/webhooks/target.js';
 import type { App, Deps } from '../app.js';
+import { replayed } from '../app.js';
 import { accountInScope, principalOf } from '../auth.js';
 import {
   AccountParams,
@@ -15,6 +16,8 @@ import {
   DeliveryParams,
   DeliveryQuery,
   EndpointParams,
+  IdempotencyHeaders,
+  IDEMPOTENCY_HEADER,
   problems,
   ref,
   RegisterWebhookRequest,
@@ -46,12 +49,13 @@ export async function webhookRoutes(app: App, deps: Deps): Promise<void> {
       schema: {
         summary: 'Register a webhook endpoint (its secret is shown once)',
         description:
-          'Registering is not idempotent by key: each call makes a new endpoint with a new secret.',
+          "The same Idempotency-Key and body again (within the keys' retention, at least 24 hours) answers the first answer, secret included, and makes no second endpoint. An account key's endpoint must reach a public address, checked now and at every delivery.",
         tags: ['webhooks'],
+        headers: IdempotencyHeaders,
         body: RegisterWebhookRequest,
         response: {
           201: ref(WebhookEndpointCreated),
-          ...problems('account', true, ['unknown_account']),
+          ...problems('account', true, ['unknown_account', 'idempotency_key_reused']),
         },
       },
     },
@@ -62,17 +66,19 @@ export async function webhookRoutes(app: App, deps: Deps): Promise<void> {
       if (own !== null && request.body.accountId !== undefined) {
         accountInScope(request, request.body.accountId);
       }
-      // A customer's endpoint must not reach into the operator's network.
-      if (own !== null && deps.allowPrivateWebhooks !== true) {
-        await requirePublicTarget(request.body.url);
-      }
-      const { secret, ...endpoint } = await ledger.registerWebhook({
+      // A customer's endpoint must not reach into the operator's network, now or later.
+      const publicOnly = own !== null && deps.allowPrivateWebhooks !== true;
+      if (publicOnly) await requirePublicTarget(request.body.url);
+      const { secret, replay, ...endpoint } = await ledger.registerWebhook({
         url: request.body.url,
         eventTypes: request.body.eventTypes,
         accountId,
         secret: newWebhookSecret(),
+        key: request.headers[IDEMPOTENCY_HEADER],
+        publicOnly,
       });
-      return reply.status(201).send({ endpoint, secret });
+      replayed(reply, replay);
+      return reply.status(201).send({ endpoint, secret, replay });
     },
   );
 

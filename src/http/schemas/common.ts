@@ -64,6 +64,11 @@ const idempotencyKey = Type.String({
 /** Required on every POST that moves credits or money. */
 export const IdempotencyHeaders = Type.Object({ [IDEMPOTENCY_HEADER]: idempotencyKey });
 
+/** On a write that is idempotent by itself and takes a key only for part of what it does. */
+export const OptionalIdempotencyHeaders = Type.Object({
+  [IDEMPOTENCY_HEADER]: Type.Optional(idempotencyKey),
+});
+
 export const ERROR_CODES = Object.keys(errorTable) as ErrorCode[];
 
 export const Problem = Type.Object(

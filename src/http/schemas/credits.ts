@@ -5,6 +5,7 @@ import { BOOKS, TRANSACTION_KINDS } from '../../core/journal.js';
 import { ACCOUNT_KINDS, ROLES } from '../../core/teams.js';
 import { MAX_HISTORY_PAGE } from '../../ledger/ledger.js';
 import { QuoteItems, Quote } from './catalog.js';
+import { SubscriptionResult } from './plans.js';
 import { Credits, Id, list, nullable, oneOf, ref, Replay, Time } from './common.js';
 
 /** Accounts, grants, holds, charges, balance and history. */
@@ -12,7 +13,9 @@ import { Credits, Id, list, nullable, oneOf, ref, Replay, Time } from './common.
 export const Account = Type.Object(
   {
     id: Type.String(),
-    plan: nullable(Type.String()),
+    plan: nullable(
+      Type.String({ description: "The active subscription's plan; null without one." }),
+    ),
     createdAt: Time('When the account was created.'),
     kind: oneOf(ACCOUNT_KINDS, {
       description: 'An organization pools credits that its members spend within budgets.',
@@ -23,7 +26,12 @@ export const Account = Type.Object(
 );
 
 export const AccountResult = Type.Object(
-  { account: ref(Account), replay: Replay },
+  {
+    account: ref(Account),
+    /** With plan: the subscription made (or replayed) and its first credits; else null. */
+    subscription: nullable(ref(SubscriptionResult)),
+    replay: Replay,
+  },
   { $id: 'AccountResult' },
 );
 
@@ -38,7 +46,13 @@ export const AccountList = Type.Object(
 export const CreateAccountRequest = Type.Object(
   {
     id: Id('The new account id (your customer or team id). Creating it again is a no-op.'),
-    plan: Type.Optional(nullable(Id('A label for the plan; subscriptions set plans.'))),
+    plan: Type.Optional(
+      nullable(
+        Id(
+          "Subscribe the account to this plan at once, with its first cycle's credits (by the Idempotency-Key, default create-<id>).",
+        ),
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { AUTO_TOPUP_PERIODS } from '../../core/autotopup.js';
 import { DELIVERY_STATUSES, WEBHOOK_EVENT_TYPES } from '../../core/webhooks.js';
-import { Credits, Id, list, nullable, oneOf, ref, Time } from './common.js';
+import { Credits, Id, list, nullable, oneOf, ref, Replay, Time } from './common.js';
 
 /** Webhook endpoints and deliveries; auto top-up rules. */
 
@@ -15,6 +15,10 @@ export const WebhookEndpoint = Type.Object(
     accountId: nullable(
       Type.String({ description: "Only this account's events; null for every account." }),
     ),
+    publicOnly: Type.Boolean({
+      description:
+        'Delivered to public addresses only, checked at each delivery on the address connected to (an account key registered it).',
+    }),
     createdAt: Time('When it was registered.'),
     disabledAt: nullable(Time('When it was removed.')),
   },
@@ -26,8 +30,9 @@ export const WebhookEndpointCreated = Type.Object(
     endpoint: ref(WebhookEndpoint),
     secret: Type.String({
       description:
-        'The signing secret, shown only here: verify Amisi-Signature (HMAC-SHA256 of `<t>.<body>`) with it.',
+        'The signing secret, shown only here (and in a replay of this registration): verify Amisi-Signature (HMAC-SHA256 of `<t>.<body>`) with it.',
     }),
+    replay: Replay,
   },
   { $id: 'WebhookEndpointCreated' },
 );

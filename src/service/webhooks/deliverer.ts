@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { Delivery, WebhookEndpoint } from '../../core/webhooks.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import type { AttemptOutcome } from '../../ledger/webhook-commands.js';
 import { sign } from './signature.js';
+import { hostOf, literalRefusal, PrivateTargetError, publicOnlyLookup } from './target.js';
 
 export interface DelivererOptions {
   /** How often due deliveries are looked for; default 1 s. */
@@ -13,6 +16,11 @@ export interface DelivererOptions {
   readonly concurrency?: number;
   /** One request's time limit; default 10 s. */
   readonly timeoutMs?: number;
+  /**
+   * Deliver to private and special addresses even for endpoints registered with the public-only
+   * check (AMISI_WEBHOOK_ALLOW_PRIVATE=1); default false.
+   */
+  readonly allowPrivate?: boolean;
   /** Told about each attempt (logs, metrics). */
   readonly onAttempt?: (delivery: Delivery) => void;
   readonly onError?: (error: unknown) => void;
@@ -106,9 +114,15 @@ export class WebhookDeliverer {
     });
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
+    // An account key's endpoint reaches public addresses only: checked again now, on the address
+    // the connection is made to, so a name that resolves elsewhere since registration is refused.
+    const checked = endpoint.publicOnly && this.options.allowPrivate !== true;
+    if (checked) {
+      const why = literalRefusal(safeHost(endpoint.url));
+      if (why !== null) return refused(why, 0);
+    }
     try {
-      const response = await fetch(endpoint.url, {
-        method: 'POST',
+      const status = await post(endpoint.url, {
         headers: {
           'content-type': 'application/json',
           'user-agent': 'amisi-credits-webhooks',
@@ -118,21 +132,64 @@ export class WebhookDeliverer {
           'amisi-signature': sign(endpoint.secret, body, Math.floor(Date.now() / 1000)),
         },
         body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.timeoutMs),
+        timeoutMs: this.timeoutMs,
+        publicOnly: checked,
       });
-      // Read (and drop) the body so the connection can be reused.
-      await response.arrayBuffer().catch(() => undefined);
-      const ok = response.status >= 200 && response.status < 300;
-      return {
-        statusCode: response.status,
-        error: ok ? null : `HTTP ${response.status}`,
-        durationMs: elapsed(),
-      };
+      const ok = status >= 200 && status < 300;
+      return { statusCode: status, error: ok ? null : `HTTP ${status}`, durationMs: elapsed() };
     } catch (e) {
+      if (e instanceof PrivateTargetError) return refused(e.message, elapsed());
       const error =
         e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e);
       return { statusCode: null, error, durationMs: elapsed() };
     }
   }
+}
+
+/** Not sent, and never will be: the endpoint's host is not a public address. */
+function refused(why: string, durationMs: number): AttemptOutcome {
+  return { statusCode: null, error: `refused: ${why}`, durationMs, final: true };
+}
+
+function safeHost(url: string): string {
+  try {
+    return hostOf(url);
+  } catch {
+    return '';
+  }
+}
+
+interface PostOptions {
+  readonly headers: Record<string, string>;
+  readonly body: string;
+  readonly timeoutMs: number;
+  /** Connect only to a checked public address (the lookup refuses special ones). */
+  readonly publicOnly: boolean;
+}
+
+/**
+ * One POST; answers the status code. Redirects are not followed (a 3xx is an answer, not a
+ * delivery), and the response body is read and dropped so the socket is freed.
+ */
+function post(url: string, options: PostOptions): Promise<number> {
+  const target = new URL(url);
+  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise<number>((resolve, reject) => {
+    const req = send(
+      target,
+      {
+        method: 'POST',
+        headers: { ...options.headers, 'content-length': Buffer.byteLength(options.body) },
+        ...(options.publicOnly ? { lookup: publicOnlyLookup } : {}),
+        signal: AbortSignal.timeout(options.timeoutMs),
+      },
+      (res: IncomingMessage) => {
+        res.on('error', reject);
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.resume();
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body);
+  });
 }

@@ -721,4 +721,29 @@ CREATE TABLE outcomes (
 CREATE INDEX outcomes_by_time ON outcomes (account_id, created_at);
 `,
   },
+  {
+    id: 11,
+    name: 'webhook endpoints checked at delivery',
+    // An endpoint an account key registered (without AMISI_WEBHOOK_ALLOW_PRIVATE) may reach
+    // public addresses only; the deliverer checks the address it connects to every time.
+    // Endpoints registered before this migration keep delivering as before.
+    sqlite: `
+ALTER TABLE webhook_endpoints ADD COLUMN public_only INTEGER NOT NULL DEFAULT 0 CHECK (public_only IN (0, 1));
+`,
+    postgres: `
+ALTER TABLE webhook_endpoints ADD COLUMN public_only BOOLEAN NOT NULL DEFAULT false;
+`,
+  },
+  {
+    id: 12,
+    name: 'the plan is the subscription',
+    // accounts.plan was a label set at creation that nothing kept true; an account's plan is
+    // its active subscription's (read with the account), so the label goes.
+    sqlite: `
+ALTER TABLE accounts DROP COLUMN plan;
+`,
+    postgres: `
+ALTER TABLE accounts DROP COLUMN plan;
+`,
+  },
 ];

@@ -59,6 +59,8 @@ import {
   subscriptionValues,
   SUBSCRIPTION_COLUMNS,
   toAccount,
+  toAccountView,
+  ACCOUNTS_WITH_PLAN,
   toCatalog,
   toGrant,
   toHold,
@@ -585,10 +587,27 @@ class PostgresWriteTx implements WriteTx {
     );
     return rows.map(toWebhookEndpoint);
   }
+  async webhookEndpoint(endpointId: string) {
+    const [r] = await this.sql.rows(
+      'SELECT * FROM webhook_endpoints WHERE endpoint_id = $1',
+      [endpointId],
+      'webhook_endpoint',
+    );
+    return r ? toWebhookEndpoint(r) : undefined;
+  }
   async insertWebhookEndpoint(e: WebhookEndpoint) {
     await this.sql.run(
-      'INSERT INTO webhook_endpoints (endpoint_id, url, secret, event_types, account_id, created_at, disabled_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-      [e.id, e.url, e.secret, JSON.stringify(e.eventTypes), e.accountId, e.createdAt, e.disabledAt],
+      'INSERT INTO webhook_endpoints (endpoint_id, url, secret, event_types, account_id, public_only, created_at, disabled_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+      [
+        e.id,
+        e.url,
+        e.secret,
+        JSON.stringify(e.eventTypes),
+        e.accountId,
+        e.publicOnly,
+        e.createdAt,
+        e.disabledAt,
+      ],
     );
   }
   async disableWebhookEndpoint(endpointId: string, at: number) {
@@ -1015,25 +1034,25 @@ export class PostgresStore implements Store {
 
   async getAccount(accountId: string) {
     const [r] = await this.sql().rows(
-      'SELECT * FROM accounts WHERE account_id = $1',
+      `${ACCOUNTS_WITH_PLAN} WHERE a.account_id = $1`,
       [accountId],
-      'get_account',
+      'get_account_view',
     );
-    return r ? toAccount(r) : undefined;
+    return r ? toAccountView(r) : undefined;
   }
 
   async listAccounts(afterId: string | null, limit: number, search?: string) {
     const rows =
       search === undefined
         ? await this.sql().rows(
-            'SELECT * FROM accounts WHERE account_id > $1 ORDER BY account_id LIMIT $2',
+            `${ACCOUNTS_WITH_PLAN} WHERE a.account_id > $1 ORDER BY a.account_id LIMIT $2`,
             [afterId ?? '', limit],
           )
         : await this.sql().rows(
-            "SELECT * FROM accounts WHERE account_id > $1 AND (strpos(lower(account_id), $3) > 0 OR strpos(lower(coalesce(name, '')), $3) > 0) ORDER BY account_id LIMIT $2",
+            `${ACCOUNTS_WITH_PLAN} WHERE a.account_id > $1 AND (strpos(lower(a.account_id), $3) > 0 OR strpos(lower(coalesce(a.name, '')), $3) > 0) ORDER BY a.account_id LIMIT $2`,
             [afterId ?? '', limit, search.toLowerCase()],
           );
-    return rows.map(toAccount);
+    return rows.map(toAccountView);
   }
 
   async listGrants(accountId: string) {

@@ -43,6 +43,8 @@ import {
   IDEMPOTENCY_COLUMNS,
   int,
   toAccount,
+  toAccountView,
+  ACCOUNTS_WITH_PLAN,
   toCatalog,
   toGrant,
   toHold,
@@ -522,10 +524,16 @@ class SqliteWriteTx extends Reads implements WriteTx {
       this.s.get('SELECT * FROM webhook_endpoints WHERE disabled_at IS NULL').all() as Row[]
     ).map(toWebhookEndpoint);
   }
+  async webhookEndpoint(endpointId: string) {
+    const r = this.s
+      .get('SELECT * FROM webhook_endpoints WHERE endpoint_id = ?')
+      .get(endpointId) as Row | undefined;
+    return r ? toWebhookEndpoint(r) : undefined;
+  }
   async insertWebhookEndpoint(e: WebhookEndpoint) {
     this.s
       .get(
-        'INSERT INTO webhook_endpoints (endpoint_id, url, secret, event_types, account_id, created_at, disabled_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO webhook_endpoints (endpoint_id, url, secret, event_types, account_id, public_only, created_at, disabled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       )
       .run(
         e.id,
@@ -533,6 +541,7 @@ class SqliteWriteTx extends Reads implements WriteTx {
         e.secret,
         JSON.stringify(e.eventTypes),
         e.accountId,
+        e.publicOnly ? 1 : 0,
         e.createdAt,
         e.disabledAt,
       );
@@ -957,7 +966,10 @@ export class SqliteStore implements Store {
   }
 
   async getAccount(accountId: string) {
-    return this.readConnection().r.account(accountId);
+    const { s } = this.readConnection();
+    const r = s.get(`${ACCOUNTS_WITH_PLAN} WHERE a.account_id = ?`).get(accountId) as
+      Row | undefined;
+    return r ? toAccountView(r) : undefined;
   }
 
   async listAccounts(afterId: string | null, limit: number, search?: string) {
@@ -965,15 +977,15 @@ export class SqliteStore implements Store {
     const rows = (
       search === undefined
         ? s
-            .get('SELECT * FROM accounts WHERE account_id > ? ORDER BY account_id LIMIT ?')
+            .get(`${ACCOUNTS_WITH_PLAN} WHERE a.account_id > ? ORDER BY a.account_id LIMIT ?`)
             .all(afterId ?? '', limit)
         : s
             .get(
-              "SELECT * FROM accounts WHERE account_id > ? AND (instr(lower(account_id), ?) > 0 OR instr(lower(coalesce(name, '')), ?) > 0) ORDER BY account_id LIMIT ?",
+              `${ACCOUNTS_WITH_PLAN} WHERE a.account_id > ? AND (instr(lower(a.account_id), ?) > 0 OR instr(lower(coalesce(a.name, '')), ?) > 0) ORDER BY a.account_id LIMIT ?`,
             )
             .all(afterId ?? '', search.toLowerCase(), search.toLowerCase(), limit)
     ) as Row[];
-    return rows.map(toAccount);
+    return rows.map(toAccountView);
   }
 
   async listGrants(accountId: string) {
