@@ -637,6 +637,28 @@ export class Ledger {
     return this.store.findPurchase(purchaseId).then((p) => (p ? { accountId: p.accountId } : {}));
   }
 
+  /**
+   * A page of accounts by id, as of now: an account in the page whose renewal is due is renewed
+   * first, so the plan each row shows is the one in force (a due downgrade or cancellation),
+   * as its own read would show it. Only a renewal changes what a row shows.
+   */
+  async listAccounts(query: {
+    afterId: string | null;
+    limit: number;
+    search?: string;
+  }): Promise<AccountView[]> {
+    const read = () => this.store.listAccounts(query.afterId, query.limit, query.search);
+    const page = await read();
+    const now = this.clock.now();
+    const subs = await Promise.all(
+      page.filter((a) => a.plan !== null).map((a) => this.store.getSubscription(a.id)),
+    );
+    const due = subs.filter((sub) => sub?.status === 'active' && sub.nextRenewalAt <= now);
+    if (due.length === 0) return page;
+    await Promise.all(due.map((sub) => this.maintain(sub!.accountId)));
+    return read();
+  }
+
   /** The account, once what is due in it now is settled (like every read of its state). */
   async getAccount(accountId: string): Promise<AccountView> {
     return this.settle(accountId);
@@ -937,9 +959,9 @@ export class Ledger {
   }
 
   async organization(accountId: string): Promise<Organization> {
-    const account = await this.getOrganization(accountId);
-    // Settles what is due first: a renewal may change the plan, so the seats.
-    await this.settle(account.id);
+    // Settles what is due first: a renewal may change the plan, so the seats, and the account
+    // read afterwards shows the same plan.
+    const account = await this.settle((await this.getOrganization(accountId)).id);
     const [members, projects, sub, catalog] = await Promise.all([
       this.store.listMembers(account.id),
       this.store.listProjects(account.id),
@@ -1471,7 +1493,7 @@ function requireKind(value: string): TransactionKind {
  * Whether anything is due in the account at `now`: a renewal, a grant past its expiry that still
  * has credits, a hold past its ttl. Settling then changes state; otherwise a read needs no write.
  */
-export function isDue(
+function isDue(
   view: { readonly grants: readonly Grant[]; readonly holds: readonly Hold[] },
   sub: Subscription | undefined,
   now: number,

@@ -73,8 +73,8 @@ export interface OpenedAccount {
  * Creates an account (idempotent by its id) and, with a plan, subscribes it through `subscribe`
  * by `key`: the plan starts now with its first cycle's credits, as `subscribe` would. The plan is
  * checked before anything is written, so nothing is refused after the account is made. The
- * same request again is a replay; an account already on another subscription is
- * subscription_exists.
+ * same request again (the same key, within its retention) is a replay; an account that existed
+ * before, under any other key, is account_exists (subscribe or change its plan instead).
  */
 export async function openAccount(
   batch: Batch,
@@ -82,6 +82,21 @@ export async function openAccount(
 ): Promise<Replayable<OpenedAccount>> {
   if (input.plan !== null) await planOf(batch, input.plan);
   const created = await createAccount(batch, { accountId: input.accountId });
+  // A plan is for a new account. An account that was there before, whose key is not this
+  // request's (another key, or one forgotten after the retention), is not subscribed again: a
+  // provisioning script run a second time months later must not grant a new first cycle.
+  // created.replay means nothing was written, so refusing here changes nothing.
+  if (
+    input.plan !== null &&
+    created.replay &&
+    (await batch.getIdempotency(input.accountId, input.key)) === undefined
+  ) {
+    throw new AmisiError(
+      'account_exists',
+      `account ${input.accountId} already exists; a plan given at creation is for a new account`,
+      { accountId: input.accountId },
+    );
+  }
   const subscription =
     input.plan === null
       ? null

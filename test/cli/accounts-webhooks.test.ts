@@ -115,7 +115,7 @@ describe('amisi accounts create --plan', () => {
     assert.match(other.stderr, /^error \[idempotency_key_reused\]/);
     const newKey = run('accounts', 'create', 'alice', '--plan', 'starter', '--key', 'k2');
     assert.equal(newKey.status, 4);
-    assert.match(newKey.stderr, /^error \[subscription_exists\]/);
+    assert.match(newKey.stderr, /^error \[account_exists\]/);
     const unknown = run('accounts', 'create', 'carol', '--plan', 'platinum');
     assert.equal(unknown.status, 2);
     assert.match(unknown.stderr, /^error \[invalid_parameter\]/);

@@ -156,7 +156,15 @@ describe('output details', () => {
     }
   });
   it('webhooks deliveries show the event type', () => {
-    const add = run('webhooks', 'add', 'http://127.0.0.1:9/hooks', '--events', 'charge.created');
+    const add = run(
+      'webhooks',
+      'add',
+      'http://127.0.0.1:9/hooks',
+      '--events',
+      'charge.created',
+      '--key',
+      'hooks-nia',
+    );
     assert.equal(add.status, 0, add.stderr);
     assert.equal(run('charge', 'nia', '--credits', '1', '--key', 'hooked').status, 0);
     const r = run('webhooks', 'deliveries');

@@ -61,13 +61,52 @@ for (const [storeName, open, skip] of BOTH_STORES) {
 
     it('GET account settles the account before answering', async () => {
       await dueDowngrade('bea');
-      ok(await s.call('GET', '/v1/accounts/bea'));
+      const account = json(ok(await s.call('GET', '/v1/accounts/bea')));
+      assert.equal(account.plan, 'starter', 'the account shows the plan now in force');
       // Read straight from the store: no other read of the ledger ran in between.
       const stored = await s.store.getSubscription('bea');
       assert.deepEqual(
         [stored?.plan, stored?.pendingPlan, stored?.cycleIndex],
         ['starter', null, 1],
       );
+    });
+
+    it('GET /v1/accounts shows the plan in force of an account whose renewal is due', async () => {
+      await dueDowngrade('lia');
+      const list = json(ok(await s.call('GET', '/v1/accounts?search=lia')));
+      assert.deepEqual(
+        list.accounts.map((a: { id: string; plan: string | null }) => [a.id, a.plan]),
+        [['lia', 'starter']],
+      );
+      const stored = await s.store.getSubscription('lia');
+      assert.deepEqual([stored?.plan, stored?.cycleIndex], ['starter', 1]);
+    });
+
+    it('GET organization shows one plan, the one in force after the renewal', async () => {
+      clock.set(NOW);
+      ok(
+        await s.call('POST', '/v1/orgs', {
+          body: { id: 'dev', name: 'Dev', owner: { id: 'olga' } },
+        }),
+        201,
+      );
+      const start = addMonths(NOW, -1) + 5_000;
+      await s.ledger.subscribe({
+        accountId: 'dev',
+        key: 'sub-dev',
+        plan: 'business',
+        startsAt: start,
+      });
+      const down = ok(
+        await s.call('POST', '/v1/accounts/dev/subscription/change', {
+          body: { plan: 'pro' },
+          idem: 'down-dev',
+        }),
+      );
+      assert.equal(json(down).change, 'downgrade');
+      clock.set(NOW + 10_000);
+      const org = json(ok(await s.call('GET', '/v1/accounts/dev/organization')));
+      assert.deepEqual([org.account.plan, org.plan, org.seats], ['pro', 'pro', 3]);
     });
 
     it('a hold past its ttl reads as expired; a read with nothing due writes nothing', async () => {

@@ -136,7 +136,7 @@ export function registerCredits(program: Command, globals: Globals): void {
             field: 'limit',
           });
         }
-        const rows = await ledger.store.listAccounts(o.after ?? null, limit);
+        const rows = await ledger.listAccounts({ afterId: o.after ?? null, limit });
         out.print(
           () =>
             table(rows, [

@@ -50,7 +50,7 @@ export async function accountRoutes(app: App, { ledger }: Deps): Promise<void> {
       schema: {
         summary: 'Create an account, on a plan if one is given',
         description:
-          "Idempotent by its id: creating the same account again answers it with replay true. With plan, the account is subscribed at once (the plan starts now with its first cycle's credits, whatever the payment provider) by the Idempotency-Key, default create-<id>; the same request again is a replay, and an account on another subscription is subscription_exists. Without plan no Idempotency-Key is needed.",
+          "Idempotent by its id: creating the same account again answers it with replay true. With plan, the account is subscribed at once (the plan starts now with its first cycle's credits, whatever the payment provider) by the Idempotency-Key, default create-<id>; the same request again (within the key's retention) is a replay, and a plan for an account that existed before under any other key is account_exists (nothing changes; subscribe it or change its plan instead). Without plan no Idempotency-Key is needed.",
         tags: ['accounts'],
         headers: OptionalIdempotencyHeaders,
         body: CreateAccountRequest,
@@ -93,7 +93,11 @@ export async function accountRoutes(app: App, { ledger }: Deps): Promise<void> {
     async (request) => {
       const limit = request.query.limit ?? 100;
       const { cursor, search } = request.query;
-      const accounts = await ledger.store.listAccounts(cursor ?? null, limit + 1, search);
+      const accounts = await ledger.listAccounts({
+        afterId: cursor ?? null,
+        limit: limit + 1,
+        ...(search === undefined ? {} : { search }),
+      });
       const page = accounts.slice(0, limit);
       return {
         accounts: page,
