@@ -93,7 +93,7 @@ export async function openAccount(
   ) {
     throw new AmisiError(
       'account_exists',
-      `account ${input.accountId} already exists; a plan given at creation is for a new account`,
+      `account ${input.accountId} already exists, and a plan given at creation is for a new account: subscribe it, or change its plan`,
       { accountId: input.accountId },
     );
   }
