@@ -11,7 +11,10 @@ import addFormatsModule from 'ajv-formats';
 interface Operation {
   readonly responses?: Record<
     string,
-    { readonly content?: Record<string, { readonly schema?: unknown }> }
+    {
+      readonly description?: string;
+      readonly content?: Record<string, { readonly schema?: unknown }>;
+    }
   >;
 }
 
@@ -79,6 +82,8 @@ export class SpecChecker {
     assert.ok(content, `${method} ${template} ${status}: content type ${media} is not documented`);
     this.seen.add(`${m} ${template} ${status}`);
     if (!media.endsWith('json')) return;
+    if (media === 'application/problem+json')
+      this.checkCode(method, template, status, response, body);
     const ref = `openapi#/${pointer('paths', template, m, 'responses', String(status), 'content', media, 'schema')}`;
     let validate = this.compiled.get(ref);
     if (!validate) {
@@ -88,6 +93,25 @@ export class SpecChecker {
     assert.ok(
       validate(body),
       `${method} ${path} ${status}: body does not match the spec: ${this.ajv.errorsText(validate.errors)}\n${JSON.stringify(body).slice(0, 500)}`,
+    );
+  }
+
+  /**
+   * A problem's code must be one the route documents for that status: the server writes them
+   * in the response's description ("Problem: a, b"), from the codes the use-case declares.
+   */
+  private checkCode(
+    method: string,
+    template: string,
+    status: number,
+    response: { readonly description?: string },
+    body: unknown,
+  ): void {
+    const code = (body as { code?: unknown } | null)?.code;
+    const documented = /^Problem: (.*)$/.exec(response.description ?? '')?.[1]?.split(', ') ?? [];
+    assert.ok(
+      typeof code === 'string' && documented.includes(code),
+      `${method} ${template} ${status}: code ${String(code)} is not documented (${documented.join(', ')})`,
     );
   }
 }
