@@ -3,12 +3,29 @@ import type { BulkRows, Dialect, Executor } from './dialect.js';
 import { decode, encode, lastByKey, type Raw } from './rows.js';
 import { TABLES, type Column, type Row, type TableName } from './tables.js';
 
+/**
+ * A constant written into the statement's text instead of a parameter, so the planner can
+ * match it against a partial index's predicate (`WHERE status = 'held'`), which neither
+ * database does for a parameter.
+ */
+export class Lit<V> {
+  constructor(readonly value: V) {}
+  get sql(): string {
+    const v = this.value;
+    assert(typeof v === 'string' || Number.isSafeInteger(v), 'a literal is a string or an integer');
+    return typeof v === 'string' ? `'${v.replace(/'/g, "''")}'` : String(v);
+  }
+}
+export const lit = <V>(value: V) => new Lit(value);
+
+type Value<V> = V | Lit<V>;
+
 /** A bound on a field: `{ gte: from, lt: to }`; `{ not: null }` is IS NOT NULL. */
 export interface Range<V> {
-  readonly gt?: V | undefined;
-  readonly gte?: V | undefined;
-  readonly lt?: V | undefined;
-  readonly lte?: V | undefined;
+  readonly gt?: Value<V> | undefined;
+  readonly gte?: Value<V> | undefined;
+  readonly lt?: Value<V> | undefined;
+  readonly lte?: Value<V> | undefined;
   readonly not?: null;
 }
 
@@ -17,7 +34,7 @@ export interface Range<V> {
  * undefined leaves the field unconstrained.
  */
 export type Where<R> = {
-  readonly [F in keyof R]?: R[F] | null | readonly R[F][] | Range<R[F]> | undefined;
+  readonly [F in keyof R]?: Value<R[F]> | null | readonly R[F][] | Range<R[F]> | undefined;
 };
 
 /** A field, ascending, or `field desc`. */
@@ -82,6 +99,7 @@ export class Access {
       if (v === undefined) continue;
       const c = column(table, field);
       if (v === null) parts.push(`${c.name} IS NULL`);
+      else if (v instanceof Lit) parts.push(`${c.name} = ${v.sql}`);
       else if (Array.isArray(v)) {
         const list = this.dialect.inList(c, v);
         parts.push(list.sql);
@@ -90,9 +108,14 @@ export class Access {
         const r = v as Range<unknown>;
         if ('not' in r) parts.push(`${c.name} IS NOT NULL`);
         for (const [op, sql] of RANGE_OPS) {
-          if (r[op] === undefined) continue;
+          const bound = r[op];
+          if (bound === undefined) continue;
+          if (bound instanceof Lit) {
+            parts.push(`${c.name} ${sql} ${bound.sql}`);
+            continue;
+          }
           parts.push(`${c.name} ${sql} ?`);
-          args.push(r[op]);
+          args.push(bound);
         }
       } else {
         parts.push(`${c.name} = ?`);

@@ -6,7 +6,7 @@ import type {
   WriteTx,
 } from '../../ledger/store.js';
 import type { AccountView, RequestBatchRead } from '../../ledger/store.js';
-import { Access } from './access.js';
+import { Access, lit } from './access.js';
 import type { Dialect, Executor } from './dialect.js';
 import { accountAudit, rollupWindow, withEntries } from './journal.js';
 import { decode, type Raw } from './rows.js';
@@ -94,11 +94,19 @@ export abstract class SqlStore implements Store {
   accountView(accountId: string) {
     return this.inSnapshot(async (a) => ({
       grants: await a.find('grants', { accountId }, { order: ['createdAt desc', 'id desc'] }),
-      holds: await a.find('holds', { accountId, status: 'held' }, { order: ['expiresAt', 'id'] }),
+      holds: await a.find(
+        'holds',
+        { accountId, status: lit('held' as const) },
+        { order: ['expiresAt', 'id'] },
+      ),
     }));
   }
   openHolds(accountId: string) {
-    return this.r.find('holds', { accountId, status: 'held' }, { order: ['expiresAt', 'id'] });
+    return this.r.find(
+      'holds',
+      { accountId, status: lit('held' as const) },
+      { order: ['expiresAt', 'id'] },
+    );
   }
   findHold(holdId: string) {
     return this.r.get('holds', { id: holdId });
@@ -157,7 +165,7 @@ export abstract class SqlStore implements Store {
     return this.r.find('webhook_attempts', { accountId, deliveryId }, { order: ['attempt'] });
   }
   grantsExpiring(from: number, to: number, limit: number) {
-    const where = { remaining: { gt: 0 }, expiresAt: { not: null, gt: from, lte: to } };
+    const where = { remaining: { gt: lit(0) }, expiresAt: { not: null, gt: from, lte: to } };
     return this.r.find('grants', where, { order: ['expiresAt', 'id'], limit });
   }
   autoTopupsAwaitingCheckout(limit: number) {
@@ -167,7 +175,7 @@ export abstract class SqlStore implements Store {
     return (await this.r.rows('subscriptions', SQL.subscription, [accountId]))[0];
   }
   async dueSubscriptions(until: number, limit: number) {
-    const where = { status: 'active', nextRenewalAt: { lte: until } } as const;
+    const where = { status: lit('active' as const), nextRenewalAt: { lte: until } };
     const o = { fields: ['accountId'], order: ['nextRenewalAt'], limit } as const;
     return (await this.r.find('subscriptions', where, o)).map((s) => s.accountId);
   }
@@ -194,7 +202,7 @@ export abstract class SqlStore implements Store {
     return this.r.find('budget_alerts', { accountId }, { order, limit });
   }
   countOpenHolds() {
-    return this.r.count('holds', { status: 'held' });
+    return this.r.count('holds', { status: lit('held' as const) });
   }
   purgeIdempotency(before: number, limit: number) {
     // Through the write transaction, like every write (SQLite: the one write connection).
@@ -209,7 +217,7 @@ export abstract class SqlStore implements Store {
   }
   async accountsPendingRollups(afterId: string | null, limit: number) {
     const where = { accountId: { gt: afterId ?? '' } };
-    const o = { order: ['accountId'], limit } as const;
+    const o = { fields: ['accountId'], order: ['accountId'], limit } as const;
     return (await this.r.find('rollups_pending', where, o)).map((r) => r.accountId);
   }
   async getTransaction(accountId: string, transactionId: string) {

@@ -25,7 +25,7 @@ import type {
   IdempotencyRecord,
   WriteTx,
 } from '../../ledger/store.js';
-import type { Access } from './access.js';
+import { lit, type Access } from './access.js';
 import { withEntries } from './journal.js';
 import { decode } from './rows.js';
 import type { Row } from './tables.js';
@@ -74,7 +74,7 @@ export class SqlWriteTx implements WriteTx {
     return (await this.a.insert('accounts', [account], 'skip')) === 1;
   }
   openGrants(accountIds: readonly string[]) {
-    return this.a.findFor('grants', 'accountId', accountIds, { remaining: { gt: 0 } });
+    return this.a.findFor('grants', 'accountId', accountIds, { remaining: { gt: lit(0) } });
   }
   getGrant(accountId: string, grantId: string) {
     return this.a.get('grants', { accountId, id: grantId });
@@ -104,7 +104,7 @@ export class SqlWriteTx implements WriteTx {
     );
   }
   dueHolds(accountIds: readonly string[], now: number) {
-    const where = { status: 'held', expiresAt: { lte: now } } as const;
+    const where = { status: lit('held' as const), expiresAt: { lte: now } };
     return this.a.findFor('holds', 'accountId', accountIds, where, { order: ['expiresAt', 'id'] });
   }
   async insertHold(hold: Hold) {
@@ -118,7 +118,11 @@ export class SqlWriteTx implements WriteTx {
     resolvedAt: number,
   ) {
     const set = { status, capturedCredits, resolvedAt };
-    const n = await this.a.update('holds', set, { accountId, id: holdId, status: 'held' });
+    const n = await this.a.update('holds', set, {
+      accountId,
+      id: holdId,
+      status: lit('held' as const),
+    });
     assert(n === 1, `hold ${holdId} resolved once`);
   }
   async getTransaction(accountId: string, transactionId: string) {
@@ -257,7 +261,11 @@ export class SqlWriteTx implements WriteTx {
     return rows.map((r) => r.threshold);
   }
   openHoldsOf(accountId: string) {
-    return this.a.find('holds', { accountId, status: 'held' }, { order: ['createdAt', 'id'] });
+    return this.a.find(
+      'holds',
+      { accountId, status: lit('held' as const) },
+      { order: ['createdAt', 'id'] },
+    );
   }
   async transactionsSince(accountId: string, kinds: readonly TransactionKind[], since: number) {
     if (kinds.length === 0) return [];
@@ -266,7 +274,9 @@ export class SqlWriteTx implements WriteTx {
     return withEntries(this.a, rows);
   }
   activeSubscriptions(accountIds: readonly string[]) {
-    return this.a.findFor('subscriptions', 'accountId', accountIds, { status: 'active' });
+    return this.a.findFor('subscriptions', 'accountId', accountIds, {
+      status: lit('active' as const),
+    });
   }
   async insertSubscription(subscription: Subscription) {
     await this.a.insert('subscriptions', [subscription]);
