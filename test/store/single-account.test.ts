@@ -132,6 +132,22 @@ const ALLOWED: readonly { name: string; reason: string; matches: (sql: string) =
     matches: (s) => s === 'SELECT account_id FROM holds WHERE hold_id = $1',
   },
   {
+    name: 'findPurchase and findPurchaseAccount',
+    reason:
+      'a provider event names only its purchase: a unique id, one row of one account (the account to lock is read from it).',
+    matches: (s) =>
+      s === 'SELECT * FROM purchases WHERE purchase_id = $1' ||
+      s === 'SELECT account_id FROM purchases WHERE purchase_id = $1',
+  },
+  {
+    name: 'dueSubscriptions',
+    reason:
+      'the renewal sweep finds which accounts have a renewal due, through the partial index subscriptions_due; it reads ids only.',
+    matches: (s) =>
+      s ===
+      "SELECT account_id FROM subscriptions WHERE status = 'active' AND next_renewal_at <= $1 ORDER BY next_renewal_at LIMIT $2",
+  },
+  {
     name: 'findRequestBatch',
     reason:
       'a batch is addressed by its id alone, like a hold: a unique id, one row of one account (its items are then read by account).',
