@@ -124,21 +124,23 @@ const txListed: Whole<keyof WriteTx, (typeof WRITE_TX_METHODS)[number]> = true;
 void storeListed;
 void txListed;
 
+type Fn = (...args: never[]) => unknown;
+
 /** Wraps an object so every method call is counted under `prefix.method`. */
 function record<T extends object>(
   target: T,
   prefix: string,
   calls: Set<string>,
-  wrap?: (name: string, fn: Function) => Function,
+  wrap?: (name: string, fn: Fn) => Fn,
 ): T {
   return new Proxy(target, {
     get(t, property, receiver) {
       const value = Reflect.get(t, property, receiver) as unknown;
       if (typeof value !== 'function' || typeof property !== 'string') return value;
-      const fn = (value as Function).bind(t);
+      const fn = (value as Fn).bind(t);
       return (...args: unknown[]) => {
         calls.add(`${prefix}.${property}`);
-        return (wrap?.(property, fn) ?? fn)(...args);
+        return (wrap?.(property, fn) ?? fn)(...(args as never[]));
       };
     },
   });
@@ -152,8 +154,10 @@ export function recordingStore(store: Store) {
   const calls = new Set<string>();
   const wrapped = record(store, 'Store', calls, (name, fn) =>
     name === 'write'
-      ? (cb: (tx: WriteTx) => Promise<unknown>) =>
-          fn((tx: WriteTx) => cb(record(tx, 'WriteTx', calls)))
+      ? (((cb: (tx: WriteTx) => Promise<unknown>) =>
+          (fn as (cb: (tx: WriteTx) => Promise<unknown>) => unknown)((tx) =>
+            cb(record(tx, 'WriteTx', calls)),
+          )) as Fn)
       : fn,
   );
   const missing = () => [
