@@ -35,9 +35,14 @@ import { FakeClock, UlidIds } from '../src/ledger/ports.js';
 import type { Store } from '../src/ledger/store.js';
 import { checkAccount, verify, type Violation } from '../src/ledger/verify.js';
 import { postgresAdmin } from './postgres-admin.js';
-import { PostgresStore, postgresDialect } from '../src/store/postgres/postgres-store.js';
+import { PostgresStore } from '../src/store/postgres/postgres-store.js';
 import { encodeRow } from '../src/store/sql/rows.js';
-import { TABLES as DESCRIPTIONS, type Row, type TableName } from '../src/store/sql/tables.js';
+import {
+  KIND_TYPES,
+  TABLES as DESCRIPTIONS,
+  type Row,
+  type TableName,
+} from '../src/store/sql/tables.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 
 const args = process.argv.slice(2);
@@ -83,7 +88,7 @@ function table(name: TableName): Table {
   return {
     name,
     columns: columns.map((c) => c.name),
-    pgTypes: columns.map((c) => postgresDialect.sqlType(c.kind).toLowerCase()),
+    pgTypes: columns.map((c) => KIND_TYPES[c.kind].element),
   };
 }
 

@@ -12,7 +12,7 @@ import pg from 'pg';
 import { PostgresStore, postgresDialect } from '../../src/store/postgres/postgres-store.js';
 import { SqliteStore, sqliteDialect } from '../../src/store/sqlite/sqlite-store.js';
 import type { Dialect } from '../../src/store/sql/dialect.js';
-import { TABLES } from '../../src/store/sql/tables.js';
+import { createTable, TABLES, type TableName } from '../../src/store/sql/tables.js';
 import { tempDir } from '../helpers.js';
 import { freshDatabase, postgresSkip } from '../pg-helpers.js';
 
@@ -167,6 +167,17 @@ function checkDescriptions(schema: Schema, dialect: Dialect): void {
   }
 }
 
+/** Columns (sorted) and key columns (sorted) of each table: what createTable makes. */
+function tablesAndKeys(schema: Schema, tables: readonly string[]) {
+  return Object.fromEntries(
+    tables.map((name) => {
+      const t = schema[name]!;
+      const columns = t.columns.map((c) => `${c.name} ${c.type}${c.notNull ? ' NOT NULL' : ''}`);
+      return [name, { columns: columns.sort(), key: [...t.primaryKey].sort() }];
+    }),
+  );
+}
+
 describe('schema: both dialects of every migration, and the table descriptions', () => {
   let sqlite: Schema;
   let postgres: Schema | undefined;
@@ -196,6 +207,36 @@ describe('schema: both dialects of every migration, and the table descriptions',
   it('the table descriptions match the SQLite schema', () => {
     checkDescriptions(sqlite, sqliteDialect);
   });
+
+  it('DDL generated from the descriptions makes the migrated tables (SQLite)', () => {
+    const path = join(dir.dir, 'generated.db');
+    const db = new Database(path);
+    const names = Object.keys(TABLES) as TableName[];
+    for (const name of names) db.exec(createTable(name, 'sqlite'));
+    db.close();
+    assert.deepEqual(tablesAndKeys(sqliteSchema(path), names), tablesAndKeys(sqlite, names));
+  });
+
+  it(
+    'DDL generated from the descriptions makes the migrated tables (PostgreSQL)',
+    { skip: postgresSkip },
+    async () => {
+      const db = await freshDatabase();
+      try {
+        const client = new pg.Client(db.url);
+        await client.connect();
+        const names = Object.keys(TABLES) as TableName[];
+        for (const name of names) await client.query(createTable(name, 'postgres'));
+        await client.end();
+        assert.deepEqual(
+          tablesAndKeys(await postgresSchema(db.url), names),
+          tablesAndKeys(postgres!, names),
+        );
+      } finally {
+        await db.drop();
+      }
+    },
+  );
 
   it('the table descriptions match the PostgreSQL schema', { skip: postgresSkip }, () => {
     checkDescriptions(postgres!, postgresDialect);

@@ -4,7 +4,7 @@ import { migrations } from '../migrations/index.js';
 import type { BulkRows, Dialect, Executor } from '../sql/dialect.js';
 import type { Raw } from '../sql/rows.js';
 import { SqlStore } from '../sql/sql-store.js';
-import type { Column, ColumnKind } from '../sql/tables.js';
+import { KIND_TYPES, type Column } from '../sql/tables.js';
 
 export interface PostgresOptions {
   readonly url: string;
@@ -98,29 +98,9 @@ class PostgresExecutor implements Executor {
   }
 }
 
-const UNNEST_TYPES: Record<ColumnKind, string> = {
-  text: 'text',
-  int: 'int',
-  bigint: 'bigint',
-  json: 'jsonb',
-  jsonText: 'text',
-  flag: 'int',
-  bool: 'boolean',
-};
-
-const PG_TYPES: Record<ColumnKind, string> = {
-  text: 'TEXT',
-  int: 'INTEGER',
-  bigint: 'BIGINT',
-  json: 'JSONB',
-  jsonText: 'TEXT',
-  flag: 'INTEGER',
-  bool: 'BOOLEAN',
-};
-
 /** `unnest(?::text[], ?::bigint[], ...)` of these columns. */
 const unnest = (columns: readonly Column[]) =>
-  `unnest(${columns.map((c) => `?::${UNNEST_TYPES[c.kind]}[]`).join(', ')})`;
+  `unnest(${columns.map((c) => `?::${KIND_TYPES[c.kind].element}[]`).join(', ')})`;
 
 /** The column arrays unnest takes: one array per column, one element per row. */
 function columnArrays(rows: BulkRows): unknown[][] {
@@ -146,10 +126,10 @@ export const postgresDialect: Dialect = {
   least: 'LEAST',
   greatest: 'GREATEST',
   bool: (b) => b,
-  sqlType: (kind) => PG_TYPES[kind],
+  sqlType: (kind) => KIND_TYPES[kind].postgres,
   contains: (expr) => `strpos(${expr}, ?) > 0`,
   inList: (c, values) => ({
-    sql: `${c.name} = ANY(?::${UNNEST_TYPES[c.kind]}[])`,
+    sql: `${c.name} = ANY(?::${KIND_TYPES[c.kind].element}[])`,
     args: [values],
   }),
   insertMany(exec, rows, conflict) {

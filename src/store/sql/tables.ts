@@ -42,6 +42,18 @@ import {
  */
 export type ColumnKind = 'text' | 'int' | 'bigint' | 'json' | 'jsonText' | 'flag' | 'bool';
 
+/** Each kind's SQL type: SQLite, PostgreSQL, and PostgreSQL's array element (for unnest). */
+export const KIND_TYPES: Record<ColumnKind, { sqlite: string; postgres: string; element: string }> =
+  {
+    text: { sqlite: 'TEXT', postgres: 'TEXT', element: 'text' },
+    int: { sqlite: 'INTEGER', postgres: 'INTEGER', element: 'int' },
+    bigint: { sqlite: 'INTEGER', postgres: 'BIGINT', element: 'bigint' },
+    json: { sqlite: 'TEXT', postgres: 'JSONB', element: 'jsonb' },
+    jsonText: { sqlite: 'TEXT', postgres: 'TEXT', element: 'text' },
+    flag: { sqlite: 'INTEGER', postgres: 'INTEGER', element: 'int' },
+    bool: { sqlite: 'INTEGER', postgres: 'BOOLEAN', element: 'boolean' },
+  };
+
 export interface Column {
   readonly name: string;
   readonly field: string;
@@ -58,6 +70,8 @@ export interface TableDescription<R = unknown> {
   readonly columns: readonly Column[];
   /** Columns by field. */
   readonly byField: ReadonlyMap<string, Column>;
+  /** Never set: carries the record type, so `Row<'holds'>` is read off the description. */
+  readonly record?: R;
 }
 
 interface Spec {
@@ -112,42 +126,10 @@ export interface RollupsPendingRow {
   readonly accountId: string;
 }
 
-/** The record type of every table: `Row<'holds'>` is a Hold. */
-export interface Records {
-  accounts: AccountRecord;
-  catalogs: CatalogRecord;
-  grants: Grant;
-  holds: Hold;
-  transactions: TransactionRow;
-  entries: EntryRow;
-  idempotency: IdempotencyRecord;
-  subscriptions: Subscription;
-  purchases: Purchase;
-  payment_events: PaymentEventRow;
-  autotopups: AutoTopup;
-  api_keys: ApiKeyRecord;
-  webhook_endpoints: WebhookEndpoint;
-  webhook_events: WebhookEvent;
-  webhook_deliveries: Delivery;
-  webhook_attempts: DeliveryAttempt;
-  members: Member;
-  projects: Project;
-  budgets: Budget;
-  budget_alerts: BudgetAlert;
-  request_batches: RequestBatchRow;
-  request_batch_items: RequestBatchItemRow;
-  usage_hourly: UsageIncrement;
-  flows_hourly: FlowIncrement;
-  rollups_pending: RollupsPendingRow;
-  outcomes: Outcome;
-}
-export type TableName = keyof Records;
-export type Row<T extends TableName> = Records[T];
-
 const acc = t('account_id');
 const createdAt = big('created_at');
 
-export const TABLES: { readonly [T in TableName]: TableDescription<Records[T]> } = {
+export const TABLES = {
   accounts: describe<AccountRecord>('accounts', ['id'], {
     id: acc,
     createdAt,
@@ -419,3 +401,22 @@ export const TABLES: { readonly [T in TableName]: TableDescription<Records[T]> }
     recordedAt: big('recorded_at'),
   }),
 };
+
+export type TableName = keyof typeof TABLES;
+/** The record type of a table: `Row<'holds'>` is a Hold. */
+export type Row<T extends TableName> =
+  (typeof TABLES)[T] extends TableDescription<infer R> ? R : never;
+
+/**
+ * CREATE TABLE for a described table in a dialect: the columns, NOT NULL, the primary key.
+ * New tables' migrations start from it (CHECK constraints and indexes are added by hand);
+ * released migrations keep their text.
+ */
+export function createTable(table: TableName, dialect: 'sqlite' | 'postgres'): string {
+  const d = TABLES[table];
+  const columns = d.columns.map(
+    (c) => `  ${c.name} ${KIND_TYPES[c.kind][dialect]}${c.nullable ? '' : ' NOT NULL'}`,
+  );
+  const key = (d.key as readonly string[]).map((f) => d.byField.get(f)!.name).join(', ');
+  return `CREATE TABLE ${table} (\n${[...columns, `  PRIMARY KEY (${key})`].join(',\n')}\n);`;
+}

@@ -4,7 +4,7 @@ import { migrations } from '../migrations/index.js';
 import type { BulkRows, Dialect, Executor } from '../sql/dialect.js';
 import type { Raw } from '../sql/rows.js';
 import { SqlStore } from '../sql/sql-store.js';
-import type { ColumnKind } from '../sql/tables.js';
+import { KIND_TYPES } from '../sql/tables.js';
 
 export interface SqliteOptions {
   /** A file path, or ':memory:' for a private in-memory database (tests). */
@@ -71,16 +71,6 @@ function insertText(rows: BulkRows, n: number, conflict: string): string {
   return sql;
 }
 
-const SQLITE_TYPES: Record<ColumnKind, string> = {
-  text: 'TEXT',
-  int: 'INTEGER',
-  bigint: 'INTEGER',
-  json: 'TEXT',
-  jsonText: 'TEXT',
-  flag: 'INTEGER',
-  bool: 'INTEGER',
-};
-
 /** SQLite: multi-row VALUES, loops of one prepared statement, the database write lock. */
 export const sqliteDialect: Dialect = {
   name: 'sqlite',
@@ -90,7 +80,7 @@ export const sqliteDialect: Dialect = {
   least: 'MIN',
   greatest: 'MAX',
   bool: (b) => (b ? 1 : 0),
-  sqlType: (kind) => SQLITE_TYPES[kind],
+  sqlType: (kind) => KIND_TYPES[kind].sqlite,
   contains: (expr) => `instr(${expr}, ?) > 0`,
   inList: (c, values) => ({
     sql: `${c.name} IN (${values.map(() => '?').join(', ')})`,
