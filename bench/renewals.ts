@@ -36,13 +36,13 @@ import type { Store } from '../src/ledger/store.js';
 import { checkAccount, verify, type Violation } from '../src/ledger/verify.js';
 import { postgresAdmin } from './postgres-admin.js';
 import { PostgresStore } from '../src/store/postgres/postgres-store.js';
+import { encodeRow } from '../src/store/sql/rows.js';
 import {
-  ENTRY_COLUMNS,
-  IDEMPOTENCY_COLUMNS,
-  SUBSCRIPTION_COLUMNS,
-  subscriptionValues,
-  TRANSACTION_COLUMNS,
-} from '../src/store/rows.js';
+  KIND_TYPES,
+  TABLES as DESCRIPTIONS,
+  type Row,
+  type TableName,
+} from '../src/store/sql/tables.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 
 const args = process.argv.slice(2);
@@ -77,65 +77,29 @@ const accountId = (i: number) => `acct-${String(i).padStart(9, '0')}`;
 
 /** One table of the schema, with the PostgreSQL type of each column (for unnest). */
 interface Table {
-  readonly name: string;
+  readonly name: TableName;
   readonly columns: readonly string[];
   readonly pgTypes: readonly string[];
 }
 
+/** The bench's tables, from the store's table descriptions (one place for every column). */
+function table(name: TableName): Table {
+  const columns = DESCRIPTIONS[name].columns;
+  return {
+    name,
+    columns: columns.map((c) => c.name),
+    pgTypes: columns.map((c) => KIND_TYPES[c.kind].element),
+  };
+}
+
 const TABLES = {
-  accounts: {
-    name: 'accounts',
-    columns: ['account_id', 'plan', 'created_at'],
-    pgTypes: ['text', 'text', 'bigint'],
-  },
-  grants: {
-    name: 'grants',
-    columns: [
-      'account_id',
-      'grant_id',
-      'source',
-      'amount',
-      'remaining',
-      'starts_at',
-      'expires_at',
-      'created_at',
-    ],
-    pgTypes: ['text', 'text', 'text', 'bigint', 'bigint', 'bigint', 'bigint', 'bigint'],
-  },
-  subscriptions: {
-    name: 'subscriptions',
-    columns: SUBSCRIPTION_COLUMNS,
-    pgTypes: [
-      'text',
-      'text',
-      'text',
-      'text',
-      'bigint',
-      'int',
-      'bigint',
-      'text',
-      'bigint',
-      'text',
-      'bigint',
-      'text',
-    ],
-  },
-  transactions: {
-    name: 'transactions',
-    columns: TRANSACTION_COLUMNS,
-    pgTypes: ['text', 'text', 'text', 'bigint', 'text', 'text', 'text', 'text', 'jsonb'],
-  },
-  entries: {
-    name: 'entries',
-    columns: ENTRY_COLUMNS,
-    pgTypes: ['text', 'text', 'int', 'text', 'text', 'text', 'bigint'],
-  },
-  idempotency: {
-    name: 'idempotency',
-    columns: IDEMPOTENCY_COLUMNS,
-    pgTypes: ['text', 'text', 'text', 'text', 'bigint'],
-  },
-} satisfies Record<string, Table>;
+  accounts: table('accounts'),
+  grants: table('grants'),
+  subscriptions: table('subscriptions'),
+  transactions: table('transactions'),
+  entries: table('entries'),
+  idempotency: table('idempotency'),
+};
 
 /** Rows of one table, column by column (what unnest wants; SQLite flattens them). */
 interface Rows {
@@ -288,8 +252,9 @@ function subscribeRows(
   const transactions = empty(TABLES.transactions);
   const entries = empty(TABLES.entries);
   const idempotency = empty(TABLES.idempotency);
-  const push = (rows: Rows, values: readonly unknown[]) =>
-    values.forEach((v, i) => rows.columns[i]!.push(v));
+  /** A record's stored values, column by column (booleans as SQLite stores them: none here). */
+  const push = <T extends TableName>(rows: Rows, record: Row<T>) =>
+    encodeRow(rows.table.name as T, record, (b) => b).forEach((v, i) => rows.columns[i]!.push(v));
   const credits = plan.creditsPerCycle;
   const boundary = cycleStart(T0, 1);
   for (let i = from; i < to; i++) {
@@ -312,24 +277,40 @@ function subscribeRows(
     };
     const transactionId = ids.next('txn');
     const detail = { subscription, chargeCents: 0, currency, credits, change: 'subscribe' };
-    push(accounts, [account, null, T0]);
-    push(grants, [account, grantId, 'allocation', credits, credits, T0, boundary, T0]);
-    push(subscriptions, subscriptionValues(subscription));
-    push(transactions, [
-      account,
-      transactionId,
-      'renewal',
-      T0,
-      KEY,
-      null,
-      null,
-      null,
-      JSON.stringify(detail),
-    ]);
-    push(entries, [account, transactionId, 0, 'issued', grantId, null, -credits]);
-    push(entries, [account, transactionId, 1, 'grant', grantId, null, credits]);
+    push<'accounts'>(accounts, { id: account, createdAt: T0, kind: 'individual', name: null });
+    push<'grants'>(grants, {
+      accountId: account,
+      id: grantId,
+      source: 'allocation',
+      amount: credits,
+      remaining: credits,
+      startsAt: T0,
+      expiresAt: boundary,
+      createdAt: T0,
+    });
+    push<'subscriptions'>(subscriptions, subscription);
+    push<'transactions'>(transactions, {
+      accountId: account,
+      id: transactionId,
+      kind: 'renewal',
+      createdAt: T0,
+      idempotencyKey: KEY,
+      holdId: null,
+      grantId: null,
+      catalogVersion: null,
+      detail,
+    });
+    const entry = { accountId: account, transactionId, grantId, holdId: null };
+    push<'entries'>(entries, { ...entry, line: 0, book: 'issued', credits: -credits });
+    push<'entries'>(entries, { ...entry, line: 1, book: 'grant', credits });
     const hash = requestHash({ op: 'subscribe', accountId: account, plan: PLAN });
-    push(idempotency, [account, KEY, hash, transactionId, T0]);
+    push<'idempotency'>(idempotency, {
+      accountId: account,
+      key: KEY,
+      requestHash: hash,
+      transactionId,
+      createdAt: T0,
+    });
   }
   return [accounts, grants, subscriptions, transactions, entries, idempotency];
 }

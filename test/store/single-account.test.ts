@@ -24,7 +24,7 @@ import { Ledger } from '../../src/ledger/ledger.js';
 import { FakeClock } from '../../src/ledger/ports.js';
 import { verify } from '../../src/ledger/verify.js';
 import { migrations } from '../../src/store/migrations/index.js';
-import { ACCOUNTS_WITH_PLAN, awaitingCheckoutSql } from '../../src/store/rows.js';
+import { ACCOUNTS_WITH_PLAN, AWAITING_CHECKOUT } from '../../src/store/sql/sql-store.js';
 import { defaultCatalog } from '../helpers.js';
 import { freshPostgresStore, postgresSkip } from '../pg-helpers.js';
 import { storeConformance } from './conformance.js';
@@ -74,7 +74,7 @@ const ALLOWED: readonly { name: string; reason: string; matches: (sql: string) =
     reason: 'the sweep finds which accounts have something due; it reads ids through indexes.',
     matches: (s) =>
       s ===
-      "SELECT account_id FROM grants WHERE remaining > 0 AND expires_at IS NOT NULL AND expires_at <= $1 UNION SELECT account_id FROM holds WHERE status = 'held' AND expires_at <= $1 LIMIT $2",
+      "SELECT account_id FROM grants WHERE remaining > 0 AND expires_at IS NOT NULL AND expires_at <= $1 UNION SELECT account_id FROM holds WHERE status = 'held' AND expires_at <= $2 LIMIT $3",
   },
   {
     name: 'purgeIdempotency',
@@ -95,7 +95,7 @@ const ALLOWED: readonly { name: string; reason: string; matches: (sql: string) =
       'the deliverer takes due deliveries of any account through the partial index on next_attempt_at, SKIP LOCKED.',
     matches: (s) =>
       s.startsWith(
-        "UPDATE webhook_deliveries d SET next_attempt_at = $2 FROM (SELECT account_id, delivery_id FROM webhook_deliveries WHERE status = 'pending'",
+        "UPDATE webhook_deliveries d SET next_attempt_at = $1 FROM (SELECT account_id, delivery_id FROM webhook_deliveries WHERE status = 'pending'",
       ),
   },
   {
@@ -119,7 +119,7 @@ const ALLOWED: readonly { name: string; reason: string; matches: (sql: string) =
     name: 'autoTopupsAwaitingCheckout',
     reason:
       'the scheduler finds auto top-up purchases still waiting for a checkout, through a partial index; it only reads them.',
-    matches: (s) => s === normalize(awaitingCheckoutSql('$1')),
+    matches: (s) => s === normalize(AWAITING_CHECKOUT.replace('?', '$1')),
   },
   {
     name: 'findHold',
@@ -130,6 +130,22 @@ const ALLOWED: readonly { name: string; reason: string; matches: (sql: string) =
     name: 'findHoldAccount',
     reason: 'the same lookup inside the batch, for the account to lock: one row of one account.',
     matches: (s) => s === 'SELECT account_id FROM holds WHERE hold_id = $1',
+  },
+  {
+    name: 'findPurchase and findPurchaseAccount',
+    reason:
+      'a provider event names only its purchase: a unique id, one row of one account (the account to lock is read from it).',
+    matches: (s) =>
+      s === 'SELECT * FROM purchases WHERE purchase_id = $1' ||
+      s === 'SELECT account_id FROM purchases WHERE purchase_id = $1',
+  },
+  {
+    name: 'dueSubscriptions',
+    reason:
+      'the renewal sweep finds which accounts have a renewal due, through the partial index subscriptions_due; it reads ids only.',
+    matches: (s) =>
+      s ===
+      "SELECT account_id FROM subscriptions WHERE status = 'active' AND next_renewal_at <= $1 ORDER BY next_renewal_at LIMIT $2",
   },
   {
     name: 'findRequestBatch',
