@@ -1,5 +1,6 @@
-import { AmisiError, isAmisiError } from '../core/errors.js';
-import { Batch, type CommandHint } from './batch.js';
+import { AmisiError, assert, isAmisiError } from '../core/errors.js';
+import { settleAutoTopups } from './purchases/auto-topup.js';
+import { UnitOfWork, type CommandHint } from './unit-of-work.js';
 import type { Clock, Ids } from './ports.js';
 import type { Store } from './store.js';
 
@@ -29,7 +30,7 @@ export const DEFAULT_COMMITTER_OPTIONS: CommitterOptions = {
   lowBalanceCredits: 10,
 };
 
-type Run<T> = (batch: Batch) => Promise<T>;
+type Run<T> = (uow: UnitOfWork) => Promise<T>;
 
 interface Pending {
   readonly run: Run<unknown>;
@@ -117,26 +118,29 @@ export class Committer {
       let culprit = -1;
       try {
         await this.store.write(async (tx) => {
-          const batch = new Batch(tx, this.clock.now(), this.ids, this.options.lowBalanceCredits);
-          await batch.prepare(await Promise.all(pending.map((p) => p.hint)));
+          const uow = new UnitOfWork(
+            tx,
+            this.clock.now(),
+            this.ids,
+            this.options.lowBalanceCredits,
+          );
+          await uow.prepare(await Promise.all(pending.map((p) => p.hint)));
           for (let i = 0; i < pending.length; i++) {
             culprit = i;
-            const before = batch.commandWrites;
+            const before = uow.buffered;
             try {
-              outcomes.push({ ok: true, value: await pending[i]!.run(batch) });
+              outcomes.push({ ok: true, value: await pending[i]!.run(uow) });
             } catch (error) {
               if (!isAmisiError(error)) throw error;
-              if (batch.commandWrites !== before) {
-                throw new Error(
-                  `${error.code} raised after a write: the command must decide first`,
-                );
-              }
+              // Every command decides before it writes, so a refusal has nothing to undo. A
+              // cheap safety net: it appended no journal transaction and no idempotency key.
+              assert(uow.buffered === before, `${error.code} is refused before any write`);
               outcomes.push({ ok: false, error });
             }
           }
           culprit = -1;
-          await batch.settleAutoTopups();
-          await batch.flush();
+          await settleAutoTopups(uow);
+          await uow.flush();
         });
       } catch (error) {
         if (culprit >= 0) {
