@@ -133,7 +133,7 @@ export class Committer {
             } catch (error) {
               if (!isAmisiError(error)) throw error;
               // Every command decides before it writes, so a refusal has nothing to undo. A
-              // cheap safety net: it appended no journal transaction and no idempotency key.
+              // cheap safety net: it appended no keyed journal transaction and no idempotency key.
               assert(uow.buffered === before, `${error.code} is refused before any write`);
               outcomes.push({ ok: false, error });
             }

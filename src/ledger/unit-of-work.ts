@@ -166,12 +166,16 @@ export class UnitOfWork {
     return at !== undefined && at < this.now ? this.ids.next(prefix, at) : this.ids.next(prefix);
   }
 
+  /** Journal transactions appended under an idempotency key (a command's, not maintenance's). */
+  private keyedTransactions = 0;
+
   /**
-   * Journal transactions and idempotency records buffered so far: they only grow, so a command
-   * that refused must leave this as it found it (the committer's safety net).
+   * Idempotency records and keyed journal transactions buffered so far: they only grow, so a
+   * command that refused must leave this as it found it (the committer's safety net). Lazy
+   * maintenance (renewals, expiries) journals without a key and may run before a refusal.
    */
   get buffered(): number {
-    return this.journal.size + this.idempotency.size;
+    return this.keyedTransactions + this.idempotency.size;
   }
 
   /** Loads and locks everything the hints name, then settles what is due in those accounts. */
@@ -474,6 +478,7 @@ export class UnitOfWork {
     };
     assertBalanced(tx);
     this.journal.set(tx.id, tx);
+    if (tx.idempotencyKey !== null) this.keyedTransactions += 1;
     const state = this.states.get(accountId);
     assert(state, `account ${accountId} is loaded before its transactions are appended`);
     await rollUp(this, state, tx);
