@@ -154,54 +154,66 @@ export async function subscribe(
           value: anchorAt,
         });
       }
-      const entries: Entry[] = [];
-      let allocationGrantId: string | null = null;
-      if (plan.creditsPerCycle > 0) {
-        const g = uow.newGrant(
-          input.accountId,
-          'allocation',
-          plan.creditsPerCycle,
-          anchorAt,
-          cycleStart(anchorAt, 1),
-        );
-        entries.push(...(await uow.issueGrant(state, g)));
-        allocationGrantId = g.id;
-      }
-      const subscription: Subscription = {
-        accountId: input.accountId,
-        id: uow.newId('sub'),
-        plan: input.plan,
-        pendingPlan: null,
-        anchorAt,
-        cycleIndex: 0,
-        nextRenewalAt: cycleStart(anchorAt, 1),
-        status: 'active',
-        cancelAt: null,
-        allocationGrantId,
-        createdAt: uow.now,
-        providerRef: input.providerRef ?? null,
-      };
-      await uow.insertSubscription(state, subscription);
-      const result = {
-        subscription,
-        chargeCents: 0,
-        currency,
-        credits: plan.creditsPerCycle,
-        change: 'subscribe' as const,
-      };
-      const transactionId = await uow.append(input.accountId, {
-        kind: entries.length > 0 ? 'renewal' : 'plan_change',
-        // Dated at the start it settles: a plan started in the past grants its first cycle's
-        // allocation in that cycle (the catch-up renewals that follow are dated alike).
-        at: anchorAt,
-        idempotencyKey: key,
-        detail: result,
-        entries,
-      });
-      return { ...result, transactionId };
+      // Decided: from here on, only writes.
+      return startPlan(uow, state, input, { plan, currency, anchorAt });
     },
     async (t) => fromTransaction(t),
   );
+}
+
+/** Writes a subscription its command decided on: its first cycle's allocation and its row. */
+async function startPlan(
+  uow: UnitOfWork,
+  state: AccountState,
+  input: SubscribeInput,
+  decided: { readonly plan: Plan; readonly currency: string; readonly anchorAt: number },
+): Promise<SubscriptionResult> {
+  const { plan, currency, anchorAt } = decided;
+  const entries: Entry[] = [];
+  let allocationGrantId: string | null = null;
+  if (plan.creditsPerCycle > 0) {
+    const g = uow.newGrant(
+      input.accountId,
+      'allocation',
+      plan.creditsPerCycle,
+      anchorAt,
+      cycleStart(anchorAt, 1),
+    );
+    entries.push(...(await uow.issueGrant(state, g)));
+    allocationGrantId = g.id;
+  }
+  const subscription: Subscription = {
+    accountId: input.accountId,
+    id: uow.newId('sub'),
+    plan: input.plan,
+    pendingPlan: null,
+    anchorAt,
+    cycleIndex: 0,
+    nextRenewalAt: cycleStart(anchorAt, 1),
+    status: 'active',
+    cancelAt: null,
+    allocationGrantId,
+    createdAt: uow.now,
+    providerRef: input.providerRef ?? null,
+  };
+  await uow.insertSubscription(state, subscription);
+  const result = {
+    subscription,
+    chargeCents: 0,
+    currency,
+    credits: plan.creditsPerCycle,
+    change: 'subscribe' as const,
+  };
+  const transactionId = await uow.append(input.accountId, {
+    kind: entries.length > 0 ? 'renewal' : 'plan_change',
+    // Dated at the start it settles: a plan started in the past grants its first cycle's
+    // allocation in that cycle (the catch-up renewals that follow are dated alike).
+    at: anchorAt,
+    idempotencyKey: input.key,
+    detail: result,
+    entries,
+  });
+  return { ...result, transactionId };
 }
 
 export interface ChangePlanInput {
@@ -265,39 +277,58 @@ export async function changePlan(
           [],
         );
       }
-      // Upgrade: at once; the prorated allocation difference expires with the cycle.
-      const entries: Entry[] = [];
-      if (change.credits > 0) {
-        const g = uow.newGrant(
-          input.accountId,
-          'allocation',
-          change.credits,
-          uow.now,
-          change.cycleEndsAt,
-        );
-        entries.push(...(await uow.issueGrant(state, g)));
-      }
-      const subscription: Subscription = {
-        ...sub,
-        plan: input.plan,
-        pendingPlan: null,
-        cancelAt: null,
-      };
-      return record(
-        uow,
-        state,
-        key,
-        {
-          subscription,
-          chargeCents: change.chargeCents,
-          currency,
-          credits: change.credits,
-          change: 'upgrade',
-        },
-        entries,
-      );
+      return upgrade(uow, state, { key, plan: input.plan, sub, change, currency });
     },
     async (t) => fromTransaction(t),
+  );
+}
+
+/** An upgrade takes effect at once; the prorated allocation difference expires with the cycle. */
+async function upgrade(
+  uow: UnitOfWork,
+  state: AccountState,
+  decided: {
+    readonly key: string;
+    readonly plan: string;
+    readonly sub: Subscription;
+    readonly change: {
+      readonly credits: number;
+      readonly chargeCents: number;
+      readonly cycleEndsAt: number;
+    };
+    readonly currency: string;
+  },
+): Promise<SubscriptionResult> {
+  const { key, sub, change, currency } = decided;
+  const entries: Entry[] = [];
+  if (change.credits > 0) {
+    const g = uow.newGrant(
+      state.account.id,
+      'allocation',
+      change.credits,
+      uow.now,
+      change.cycleEndsAt,
+    );
+    entries.push(...(await uow.issueGrant(state, g)));
+  }
+  const subscription: Subscription = {
+    ...sub,
+    plan: decided.plan,
+    pendingPlan: null,
+    cancelAt: null,
+  };
+  return record(
+    uow,
+    state,
+    key,
+    {
+      subscription,
+      chargeCents: change.chargeCents,
+      currency,
+      credits: change.credits,
+      change: 'upgrade',
+    },
+    entries,
   );
 }
 

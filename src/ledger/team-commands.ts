@@ -175,6 +175,48 @@ async function seats(uow: UnitOfWork, state: AccountState) {
   return seatLimit(state.subscription, (await uow.activeCatalog()).body.plans);
 }
 
+/** Changes an existing member's role, name or e-mail, or invites it again with a new code. */
+async function changeMember(
+  uow: UnitOfWork,
+  team: TeamState,
+  existing: Member,
+  input: PutMemberInput,
+): Promise<Replayable<MemberResult>> {
+  const next: Member = {
+    ...existing,
+    role: input.role,
+    name: input.name === undefined ? existing.name : input.name,
+    email: input.email === undefined ? existing.email : input.email,
+  };
+  const reinvite = existing.status === 'invited' && input.inviteHash != null;
+  if (
+    next.role === existing.role &&
+    next.name === existing.name &&
+    next.email === existing.email &&
+    !reinvite
+  ) {
+    return { member: existing, created: false, invited: false, replay: true };
+  }
+  if (reinvite) {
+    // A new invitation replaces the old one: its code no longer works.
+    if (existing.role === 'owner' || next.role === 'owner') {
+      refuseOwnerChange(input.actor, input.accountId, input.memberId);
+    }
+    const renewed: Member = { ...next, inviteHash: input.inviteHash! };
+    await uow.putMembers([renewed]);
+    team.members.set(renewed.id, renewed);
+    return { member: renewed, created: false, invited: true, replay: false };
+  }
+  if (existing.role === 'owner' || next.role === 'owner') {
+    // An owner's name, e-mail and role are an owner's to change.
+    refuseOwnerChange(input.actor, input.accountId, input.memberId);
+  }
+  if (next.role !== existing.role && existing.role === 'owner') refuseLastOwner(team, existing);
+  await uow.putMembers([next]);
+  team.members.set(next.id, next);
+  return { member: next, created: false, invited: false, replay: false };
+}
+
 /** Adds or invites a member, or changes an existing member's role (and name or email). */
 export async function putMember(
   uow: UnitOfWork,
@@ -183,41 +225,7 @@ export async function putMember(
   const state = await uow.account(input.accountId);
   const team = await loadTeam(uow, state);
   const existing = team.members.get(input.memberId);
-  if (existing) {
-    const next: Member = {
-      ...existing,
-      role: input.role,
-      name: input.name === undefined ? existing.name : input.name,
-      email: input.email === undefined ? existing.email : input.email,
-    };
-    const reinvite = existing.status === 'invited' && input.inviteHash != null;
-    if (
-      next.role === existing.role &&
-      next.name === existing.name &&
-      next.email === existing.email &&
-      !reinvite
-    ) {
-      return { member: existing, created: false, invited: false, replay: true };
-    }
-    if (reinvite) {
-      // A new invitation replaces the old one: its code no longer works.
-      if (existing.role === 'owner' || next.role === 'owner') {
-        refuseOwnerChange(input.actor, input.accountId, input.memberId);
-      }
-      const renewed: Member = { ...next, inviteHash: input.inviteHash! };
-      await uow.putMembers([renewed]);
-      team.members.set(renewed.id, renewed);
-      return { member: renewed, created: false, invited: true, replay: false };
-    }
-    if (existing.role === 'owner' || next.role === 'owner') {
-      // An owner's name, e-mail and role are an owner's to change.
-      refuseOwnerChange(input.actor, input.accountId, input.memberId);
-    }
-    if (next.role !== existing.role && existing.role === 'owner') refuseLastOwner(team, existing);
-    await uow.putMembers([next]);
-    team.members.set(next.id, next);
-    return { member: next, created: false, invited: false, replay: false };
-  }
+  if (existing) return changeMember(uow, team, existing, input);
   if (input.role === 'owner') refuseOwnerChange(input.actor, input.accountId, input.memberId);
   const plan = await seats(uow, state);
   if (team.members.size + 1 > plan.seats) {
@@ -371,18 +379,8 @@ async function usedSince(
   return used;
 }
 
-/**
- * Sets a budget. Its counters are computed afresh from what it covers: `held` from the open
- * holds, `used` from the captures and charges of its period so far, so a budget set mid-cycle
- * counts the cycle's spend. Thresholds already announced this period stay announced while still
- * reached; a lower limit announces what it now reaches.
- */
-export async function setBudget(
-  uow: UnitOfWork,
-  input: SetBudgetInput,
-): Promise<Replayable<{ budget: Budget }>> {
-  const state = await uow.account(input.accountId);
-  const team = await loadTeam(uow, state);
+/** A budget names a member or project that exists; a fixed one, a window that ends after it starts. */
+function refuseBadBudget(team: TeamState, input: SetBudgetInput): void {
   const accountId = input.accountId;
   if (input.scope === 'member' && !team.members.has(input.target)) {
     throw unknownMember(accountId, input.target);
@@ -404,6 +402,23 @@ export async function setBudget(
       field: 'endsAt',
     });
   }
+}
+
+/**
+ * Sets a budget. Its counters are computed afresh from what it covers: `held` from the open
+ * holds, `used` from the captures and charges of its period so far, so a budget set mid-cycle
+ * counts the cycle's spend. Thresholds already announced this period stay announced while still
+ * reached; a lower limit announces what it now reaches.
+ */
+export async function setBudget(
+  uow: UnitOfWork,
+  input: SetBudgetInput,
+): Promise<Replayable<{ budget: Budget }>> {
+  const state = await uow.account(input.accountId);
+  const team = await loadTeam(uow, state);
+  const accountId = input.accountId;
+  refuseBadBudget(team, input);
+  const fixed = input.period === 'fixed';
   const stored = team.budgets.get(budgetKey(input.scope, input.target));
   const existing = stored ? currentBudget(uow, state, stored) : undefined;
   const periodStart = fixed ? input.startsAt! : budgetPeriodStart(uow, state);
