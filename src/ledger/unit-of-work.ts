@@ -507,44 +507,79 @@ export class UnitOfWork {
   // Writes that go straight to the transaction (rows no other command of the unit rereads
   // from a buffer), one method each, so that nothing outside the unit of work holds the tx.
 
-  insertAccount = (account: AccountRecord): Promise<boolean> => this.tx.insertAccount(account);
-  putCatalog = (record: CatalogRecord): Promise<boolean> => this.tx.putCatalog(record);
-  activateCatalog = (version: string): Promise<void> => this.tx.activateCatalog(version, this.now);
-  insertPurchase = (purchase: Purchase): Promise<void> => this.tx.insertPurchase(purchase);
-  updatePurchase = (purchase: Purchase): Promise<void> => this.tx.updatePurchase(purchase);
-  markPaymentEvent = (accountId: string, eventId: string): Promise<boolean> =>
-    this.tx.markPaymentEvent(accountId, eventId, this.now);
-  insertRequestBatch = (batch: RequestBatch): Promise<void> => this.tx.insertRequestBatch(batch);
-  putMembers = (members: readonly Member[]): Promise<void> => this.tx.putMembers(members);
-  deleteMember = (accountId: string, memberId: string): Promise<boolean> =>
-    this.tx.deleteMember(accountId, memberId);
-  revokeMemberKeys = (accountId: string, memberId: string): Promise<number> =>
-    this.tx.revokeMemberKeys(accountId, memberId, this.now);
-  insertApiKey = (key: ApiKeyRecord): Promise<void> => this.tx.insertApiKey(key);
-  revokeApiKey = (keyId: string): Promise<boolean> => this.tx.revokeApiKey(keyId, this.now);
-  putProject = (project: Project): Promise<void> => this.tx.putProject(project);
+  insertAccount(account: AccountRecord): Promise<boolean> {
+    return this.tx.insertAccount(account);
+  }
+  putCatalog(record: CatalogRecord): Promise<boolean> {
+    return this.tx.putCatalog(record);
+  }
+  activateCatalog(version: string): Promise<void> {
+    return this.tx.activateCatalog(version, this.now);
+  }
+  insertPurchase(purchase: Purchase): Promise<void> {
+    return this.tx.insertPurchase(purchase);
+  }
+  updatePurchase(purchase: Purchase): Promise<void> {
+    return this.tx.updatePurchase(purchase);
+  }
+  markPaymentEvent(accountId: string, eventId: string): Promise<boolean> {
+    return this.tx.markPaymentEvent(accountId, eventId, this.now);
+  }
+  insertRequestBatch(batch: RequestBatch): Promise<void> {
+    return this.tx.insertRequestBatch(batch);
+  }
+  putMembers(members: readonly Member[]): Promise<void> {
+    return this.tx.putMembers(members);
+  }
+  deleteMember(accountId: string, memberId: string): Promise<boolean> {
+    return this.tx.deleteMember(accountId, memberId);
+  }
+  revokeMemberKeys(accountId: string, memberId: string): Promise<number> {
+    return this.tx.revokeMemberKeys(accountId, memberId, this.now);
+  }
+  insertApiKey(key: ApiKeyRecord): Promise<void> {
+    return this.tx.insertApiKey(key);
+  }
+  revokeApiKey(keyId: string): Promise<boolean> {
+    return this.tx.revokeApiKey(keyId, this.now);
+  }
+  putProject(project: Project): Promise<void> {
+    return this.tx.putProject(project);
+  }
   /** A new organization's pool budget: written at once, its account is not loaded yet. */
-  writeBudgets = (budgets: readonly Budget[]): Promise<void> => this.tx.putBudgets(budgets);
+  writeBudgets(budgets: readonly Budget[]): Promise<void> {
+    return this.tx.putBudgets(budgets);
+  }
   /** A removed budget (the budgets buffer forgets it: BudgetBuffer.drop). */
-  deleteBudget = (accountId: string, scope: BudgetScope, target: string): Promise<boolean> =>
-    this.tx.deleteBudget(accountId, scope, target);
-  insertWebhookEndpoint = (endpoint: WebhookEndpoint): Promise<void> =>
-    this.tx.insertWebhookEndpoint(endpoint);
-  disableWebhookEndpoint = (endpointId: string): Promise<boolean> =>
-    this.tx.disableWebhookEndpoint(endpointId, this.now);
-  claimDeliveries = (leaseUntil: number, limit: number): Promise<Delivery[]> =>
-    this.tx.claimDeliveries(this.now, leaseUntil, limit);
-  finishDelivery = (delivery: Delivery, attempt: DeliveryAttempt): Promise<void> =>
-    this.tx.finishDelivery(delivery, attempt);
-  insertDeliveries = (deliveries: readonly Delivery[]): Promise<void> =>
-    this.tx.insertDeliveries(deliveries);
+  deleteBudget(accountId: string, scope: BudgetScope, target: string): Promise<boolean> {
+    return this.tx.deleteBudget(accountId, scope, target);
+  }
+  insertWebhookEndpoint(endpoint: WebhookEndpoint): Promise<void> {
+    return this.tx.insertWebhookEndpoint(endpoint);
+  }
+  disableWebhookEndpoint(endpointId: string): Promise<boolean> {
+    return this.tx.disableWebhookEndpoint(endpointId, this.now);
+  }
+  claimDeliveries(leaseUntil: number, limit: number): Promise<Delivery[]> {
+    return this.tx.claimDeliveries(this.now, leaseUntil, limit);
+  }
+  finishDelivery(delivery: Delivery, attempt: DeliveryAttempt): Promise<void> {
+    return this.tx.finishDelivery(delivery, attempt);
+  }
+  insertDeliveries(deliveries: readonly Delivery[]): Promise<void> {
+    return this.tx.insertDeliveries(deliveries);
+  }
+
   /** The rollup rebuild's writes (reports/rollups.ts), under the account's lock. */
-  clearRollups = (accountId: string): Promise<void> => this.tx.clearRollups(accountId);
-  addRollups = async (
+  clearRollups(accountId: string): Promise<void> {
+    return this.tx.clearRollups(accountId);
+  }
+
+  async addRollups(
     usage: readonly UsageIncrement[],
     flows: readonly FlowIncrement[],
-  ): Promise<void> => {
+  ): Promise<void> {
     await this.tx.addUsage(usage);
     await this.tx.addFlows(flows);
-  };
+  }
 }
