@@ -7,7 +7,7 @@ import type { QuoteLine } from './quote.js';
 /**
  * Rollups: what each journal transaction adds to an account's hourly usage and flows. The batch
  * adds them up as it appends transactions and writes them in the same database transaction
- * (src/ledger/batch.ts), reports read them instead of the journal, and the same function folds
+ * (src/ledger/unit-of-work.ts), reports read them instead of the journal, and the same function folds
  * in the journal transactions of the partial hours at a report's edges and rebuilds rollups
  * from a journal, so the three can never disagree. Pure.
  *

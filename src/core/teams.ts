@@ -1,4 +1,5 @@
 import type { Plan } from './catalog.js';
+import { assert } from './errors.js';
 import type { Attribution } from './holds.js';
 import { cycleStart } from './cycles.js';
 import type { Subscription } from './subscriptions.js';
@@ -6,7 +7,7 @@ import type { Subscription } from './subscriptions.js';
 /**
  * Organizations: an account whose pooled credits members spend, by role, within budgets per
  * member and per project. Pure rules only; the ledger applies them under the account's lock,
- * so a budget check and the hold it guards are one step (ledger/team-commands.ts, batch.ts).
+ * so a budget check and the hold it guards are one step (ledger/team-commands.ts, core/spend.ts).
  */
 
 export const ACCOUNT_KINDS = ['individual', 'organization'] as const;
@@ -232,4 +233,91 @@ export function teamPeriodStart(sub: Subscription | undefined, now: number): num
   if (sub && sub.status === 'active') return cycleStart(sub.anchorAt, sub.cycleIndex);
   const d = new Date(now);
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+}
+
+/** A threshold newly reached, before the ledger gives it an id and a time. */
+export interface AlertDraft {
+  readonly scope: BudgetScope;
+  readonly target: string;
+  readonly threshold: AlertThreshold;
+  readonly periodStart: number;
+  /** The figures when the threshold was crossed; `limitCredits` is the size it was measured by. */
+  readonly used: number;
+  readonly held: number;
+  readonly limitCredits: number;
+  readonly mode: BudgetMode;
+  /** False for the pool without a limit, whose size is used + held + available. */
+  readonly explicitLimit: boolean;
+}
+
+/** A budget with the thresholds it newly reached marked, and those thresholds in order. */
+export interface Announced {
+  readonly budget: Budget;
+  readonly alerts: readonly AlertDraft[];
+}
+
+/**
+ * The thresholds a budget has newly reached in its period, measured against its limit (the pool
+ * without one: used + held + `available`), and the budget with their bits set. Nothing when the
+ * budget does not apply at `at` (a fixed window not begun or over).
+ */
+export function announceBudget(b: Budget, available: number, at: number): Announced {
+  if (!budgetApplies(b, at)) return { budget: b, alerts: [] };
+  const size = b.limitCredits ?? b.used + b.held + available;
+  const fresh = newThresholds(b, size);
+  if (fresh.length === 0) return { budget: b, alerts: [] };
+  let alerted = b.alerted;
+  const alerts = fresh.map((threshold): AlertDraft => {
+    alerted |= alertBit(threshold);
+    return {
+      scope: b.scope,
+      target: b.target,
+      threshold,
+      periodStart: b.periodStart,
+      used: b.used,
+      held: b.held,
+      limitCredits: size,
+      mode: b.mode,
+      explicitLimit: b.limitCredits !== null,
+    };
+  });
+  return { budget: { ...b, alerted }, alerts };
+}
+
+/** What a spend, a resolution or an expiry does to the budgets covering it. */
+export interface BudgetCount {
+  /** Every covering budget, counters moved and newly reached thresholds marked. */
+  readonly budgets: readonly Budget[];
+  /** The thresholds newly reached, budget by budget in covering order. */
+  readonly alerts: readonly AlertDraft[];
+}
+
+/**
+ * Moves the counters of the budgets covering a hold or charge (in their current period) and
+ * announces the thresholds they newly reach: a hold adds to `held`, a charge to `used`, a capture
+ * moves its hold from `held` to `used`, a release or an expiry takes it off `held`. Credits used
+ * outside a fixed budget's window do not count against it. `available` is the account's
+ * spendable credits after the change (the size of a pool without a limit).
+ */
+export function countBudgets(
+  covering: readonly Budget[],
+  change: { readonly held: number; readonly used: number },
+  available: number,
+  at: number,
+): BudgetCount {
+  const budgets: Budget[] = [];
+  const alerts: AlertDraft[] = [];
+  for (const b of covering) {
+    const used = budgetApplies(b, at) ? change.used : 0;
+    const next: Budget = { ...b, held: b.held + change.held, used: b.used + used, updatedAt: at };
+    assert(next.held >= 0, `budget ${b.scope}/${b.target} holds what its open holds hold`);
+    if (change.held > 0 || used > 0) {
+      const announced = announceBudget(next, available, at);
+      budgets.push(announced.budget);
+      alerts.push(...announced.alerts);
+    } else {
+      budgets.push(next);
+    }
+  }
+  return { budgets, alerts };
 }

@@ -1,18 +1,16 @@
 import {
-  firstItemOver,
   MAX_BATCH_ITEMS,
   priceBatch,
   viewBatch,
   type BatchItemRequest,
-  type BatchQuote,
   type BatchView,
   type RequestBatch,
 } from '../core/batches.js';
-import { AmisiError, assert, isAmisiError } from '../core/errors.js';
-import { planDraws, type Draw, type Grant } from '../core/grants.js';
+import { AmisiError, assert } from '../core/errors.js';
 import { MAX_LABELS, type Attribution, type Hold } from '../core/holds.js';
-import type { AccountState, Batch } from './batch.js';
-import { onceRef, settleHold, writeHold, type Replayable } from './commands.js';
+import type { UnitOfWork } from './unit-of-work.js';
+import { onceRef, settleHold, type Replayable } from './commands.js';
+import { decideSpend, writeHold } from './holds/spend.js';
 import { requireAmount, requireAttribution, requireId } from './validate.js';
 
 /**
@@ -92,113 +90,60 @@ export interface BatchResult {
   readonly batch: BatchView;
 }
 
-/**
- * An organization's team rules and budgets, checked for the whole batch at once (its items share
- * member and project, so the budgets covering one cover all). A budget refusal names the first
- * item that takes the batch over the budget's headroom.
- */
-async function guardBatch(
-  batch: Batch,
-  state: AccountState,
-  attribution: Attribution,
-  priced: BatchQuote,
-): Promise<void> {
-  try {
-    await batch.guardSpend(state, attribution, priced.credits);
-  } catch (e) {
-    if (!isAmisiError(e) || e.code !== 'budget_exceeded') throw e;
-    const d = e.data as { limit: number; used: number; held: number };
-    const credits = priced.items.map((i) => i.credits);
-    const item = firstItemOver(credits, d.limit - d.used - d.held);
-    assert(item >= 0, 'a batch over a budget has an item over it');
-    throw new AmisiError(
-      'budget_exceeded',
-      `${e.message}: the batch of ${credits.length} items takes ${priced.credits} credits and item ${item} is the first that does not fit`,
-      { ...e.data, item },
-    );
-  }
-}
-
-/**
- * Each item's draws, planned in item order as if the items before it had been held: the batch is
- * known to fit, so every item does. Planned before anything is written.
- */
-function planItems(
-  state: AccountState,
-  priced: BatchQuote,
-  available: number,
-  now: number,
-): Draw[][] {
-  if (priced.credits > available) {
-    const item = firstItemOver(
-      priced.items.map((i) => i.credits),
-      available,
-    );
-    const line = priced.items[item]!;
-    throw new AmisiError(
-      'insufficient_credits',
-      `account ${state.account.id} needs ${priced.credits} credits for the batch of ${priced.items.length} items and has ${available} available: item ${item} (${line.operation}, ${line.credits} credits) is the first that does not fit`,
-      { accountId: state.account.id, required: priced.credits, available, item },
-    );
-  }
-  const grants = new Map<string, Grant>([...state.grants.values()].map((g) => [g.id, g]));
-  return priced.items.map((line) => {
-    const plan = planDraws([...grants.values()], line.credits, now);
-    assert(plan.ok, 'a batch that fits fits item by item');
-    for (const d of plan.draws) {
-      const g = grants.get(d.grantId)!;
-      grants.set(g.id, { ...g, remaining: g.remaining - d.credits });
-    }
-    return [...plan.draws];
-  });
-}
-
 /** The hold as it was made (a replay answers the batch as made, like a hold's replay). */
 const asMade = (h: Hold): Hold => ({ ...h, status: 'held', capturedCredits: 0, resolvedAt: null });
 
-async function requestBatchOf(batch: Batch, accountId: string, batchId: string) {
-  const record = await batch.tx.getRequestBatch(accountId, batchId);
+async function requestBatchOf(uow: UnitOfWork, accountId: string, batchId: string) {
+  const record = await uow.read.getRequestBatch(accountId, batchId);
   assert(record, `batch ${batchId} of ${accountId} exists`);
   return record;
 }
 
 /**
- * Holds every item of the batch, or nothing: prices every item, checks the team rules and
- * budgets and the credits for the whole batch, plans every item's draws, and only then writes
- * one hold per item and the batch. A refusal names the item at fault and writes nothing.
+ * Holds every item of the batch, or nothing: prices every item, decides the spend of the whole
+ * batch in one pure step (core/spend.ts planSpend: team rules, budgets, credits, each item's
+ * draws), and only then writes one hold per item and the batch. A refusal names the item at
+ * fault and writes nothing.
  */
 export async function holdBatch(
-  batch: Batch,
+  uow: UnitOfWork,
   input: HoldBatchInput,
 ): Promise<Replayable<BatchResult>> {
   const { accountId, key } = input;
-  const state = await batch.account(accountId);
+  const state = await uow.account(accountId);
   const { key: _key, ...request } = input;
   return onceRef(
-    batch,
+    uow,
     accountId,
     key,
     { op: 'batch.hold', ...request },
     async () => {
-      const catalog = await batch.activeCatalog();
+      const catalog = await uow.activeCatalog();
       const priced = priceBatch(catalog.body, input.items);
-      await guardBatch(batch, state, input.attribution, priced);
-      const draws = planItems(state, priced, batch.available(state), batch.now);
+      // The team rules and budgets are checked for the whole batch at once (its items share
+      // member and project, so the budgets covering one cover all), then the credits; each
+      // refusal names the first item that does not fit.
+      const steps = await decideSpend(uow, state, {
+        kind: 'hold',
+        attribution: input.attribution,
+        items: priced.items.map((i) => ({ credits: i.credits, operation: i.operation })),
+        batch: true,
+      });
       // Decided: from here on, only writes.
-      const batchId = batch.newId('bat');
-      const expiresAt = batch.now + input.ttlMs;
+      const batchId = uow.newId('bat');
+      const expiresAt = uow.now + input.ttlMs;
       const holds: Hold[] = [];
       for (const { index, ref: _ref, ...line } of priced.items) {
         const item = input.items[index]!;
         const h: Hold = {
           accountId,
-          id: batch.newId('hld'),
+          id: uow.newId('hld'),
           status: 'held',
           credits: line.credits,
           capturedCredits: 0,
-          draws: draws[index]!,
+          draws: steps[index]!.draws,
           expiresAt,
-          createdAt: batch.now,
+          createdAt: uow.now,
           resolvedAt: null,
           catalogVersion: priced.catalogVersion,
           quote: { catalogVersion: priced.catalogVersion, credits: line.credits, lines: [line] },
@@ -208,25 +153,25 @@ export async function holdBatch(
             labels: sortedLabels({ ...input.attribution.labels, ...item.labels }),
           },
         };
-        await writeHold(batch, state, h, key, { batch: { id: batchId, item: index } });
+        await writeHold(uow, state, h, steps[index]!, key, { batch: { id: batchId, item: index } });
         holds.push(h);
       }
       const record: RequestBatch = {
         accountId,
         id: batchId,
         idempotencyKey: key,
-        createdAt: batch.now,
+        createdAt: uow.now,
         expiresAt,
         catalogVersion: priced.catalogVersion,
         attribution: input.attribution,
         items: holds.map((h, index) => ({ index, holdId: h.id, ref: input.items[index]!.ref })),
       };
-      await batch.insertRequestBatch(record);
+      await uow.insertRequestBatch(record);
       return { result: { batch: viewBatch(record, holds) }, ref: batchId };
     },
     async (batchId) => {
-      const record = await requestBatchOf(batch, accountId, batchId);
-      const holds = await batch.holdsOf(
+      const record = await requestBatchOf(uow, accountId, batchId);
+      const holds = await uow.holdsOf(
         accountId,
         record.items.map((i) => i.holdId),
       );
@@ -257,13 +202,13 @@ export interface ReleaseBatchResult extends BatchResult {
  * expired stay as they are; with none held it changes nothing and says so.
  */
 export async function releaseBatch(
-  batch: Batch,
+  uow: UnitOfWork,
   input: ReleaseBatchInput,
 ): Promise<Replayable<ReleaseBatchResult>> {
   const { accountId, batchId, key } = input;
-  const state = await batch.account(accountId);
+  const state = await uow.account(accountId);
   const holdsOf = (record: RequestBatch) =>
-    batch.holdsOf(
+    uow.holdsOf(
       accountId,
       record.items.map((i) => i.holdId),
     );
@@ -273,12 +218,12 @@ export async function releaseBatch(
     releasedCredits: released.reduce((sum, i) => sum + holds[i]!.credits, 0),
   });
   return onceRef(
-    batch,
+    uow,
     accountId,
     key,
     { op: 'batch.release', batchId },
     async () => {
-      const record = await requestBatchOf(batch, accountId, batchId);
+      const record = await requestBatchOf(uow, accountId, batchId);
       const holds = await holdsOf(record);
       const open = record.items
         .filter((i) => holds[i.index]!.status === 'held')
@@ -286,7 +231,7 @@ export async function releaseBatch(
       // The first release transaction lists what this release returned: a replay reads it there.
       let first: string | null = null;
       for (const index of open) {
-        const r = await settleHold(batch, state, holds[index]!, 'release', 0, key, {
+        const r = await settleHold(uow, state, holds[index]!, 'release', 0, key, {
           batch: { id: batchId, item: index, ...(first === null ? { released: open } : {}) },
         });
         first ??= r.transactionId;
@@ -294,10 +239,10 @@ export async function releaseBatch(
       return { result: figures(record, await holdsOf(record), open), ref: first ?? batchId };
     },
     async (ref) => {
-      const record = await requestBatchOf(batch, accountId, batchId);
+      const record = await requestBatchOf(uow, accountId, batchId);
       let released: readonly number[] = [];
       if (ref !== batchId) {
-        const t = await batch.transaction(accountId, ref);
+        const t = await uow.transaction(accountId, ref);
         released = (t.detail.batch as { released: number[] }).released;
       }
       // Every item was resolved by then, and a resolved hold never changes again.

@@ -1,23 +1,22 @@
 import { hash } from 'node:crypto';
 import { canonicalJson, parseCatalog } from '../core/catalog.js';
 import { AmisiError, assert } from '../core/errors.js';
-import {
-  planDraws,
-  splitCapture,
-  type Draw,
-  type Grant,
-  type GrantSource,
-} from '../core/grants.js';
+import { splitCapture, type Draw, type Grant, type GrantSource } from '../core/grants.js';
 import type { Attribution, Hold } from '../core/holds.js';
 import type { Entry, JournalTransaction } from '../core/journal.js';
 import { quote, type Quote } from '../core/quote.js';
-import type { AccountState, Batch } from './batch.js';
+import type { AccountState, UnitOfWork } from './unit-of-work.js';
 import type { AccountRecord, CatalogRecord } from './store.js';
+import { returnDraws } from './expiry/expiry.js';
+import { decideSpend, takeDraws, writeHold } from './holds/spend.js';
+import { applyBudgetCount, countSpend } from './teams/budgets.js';
+import type { SpendRequest } from '../core/spend.js';
 import type { Amount } from './validate.js';
 
 /**
- * Each command: load (through the batch) -> decide (pure, may refuse) -> apply (writes only).
- * A command never refuses after it has written: the committer checks that.
+ * Each command: load (through the unit of work) -> decide (pure, may refuse) -> apply (writes
+ * only). A command never refuses after it has written: every refusal comes before the first
+ * write, and the spend of holds and charges is one pure decision (core/spend.ts planSpend).
  */
 
 export type Replayable<T> = T & { readonly replay: boolean };
@@ -37,7 +36,7 @@ export function requestHash(request: unknown): string {
  * (`rebuild`), so idempotency costs one small row per write.
  */
 export async function once<T extends { readonly transactionId: string }>(
-  batch: Batch,
+  uow: UnitOfWork,
   accountId: string,
   key: string,
   request: unknown,
@@ -45,7 +44,7 @@ export async function once<T extends { readonly transactionId: string }>(
   rebuild: (t: JournalTransaction) => Promise<T>,
 ): Promise<Replayable<T>> {
   return onceRef(
-    batch,
+    uow,
     accountId,
     key,
     request,
@@ -53,7 +52,7 @@ export async function once<T extends { readonly transactionId: string }>(
       const result = await run();
       return { result, ref: result.transactionId };
     },
-    async (ref) => rebuild(await batch.transaction(accountId, ref)),
+    async (ref) => rebuild(await uow.transaction(accountId, ref)),
   );
 }
 
@@ -62,7 +61,7 @@ export async function once<T extends { readonly transactionId: string }>(
  * of the row the write created, e.g. a purchase) and a replay rebuilds the result from it.
  */
 export async function onceRef<T>(
-  batch: Batch,
+  uow: UnitOfWork,
   accountId: string,
   key: string,
   request: unknown,
@@ -70,7 +69,7 @@ export async function onceRef<T>(
   rebuild: (ref: string) => Promise<T>,
 ): Promise<Replayable<T>> {
   const hash = requestHash(request);
-  const seen = await batch.getIdempotency(accountId, key);
+  const seen = await uow.getIdempotency(accountId, key);
   if (seen) {
     if (seen.requestHash !== hash) {
       throw new AmisiError(
@@ -82,44 +81,39 @@ export async function onceRef<T>(
     return { ...(await rebuild(seen.transactionId)), replay: true };
   }
   const { result, ref } = await run();
-  batch.putIdempotency(accountId, key, hash, ref);
+  uow.putIdempotency(accountId, key, hash, ref);
   return { ...result, replay: false };
 }
 
-async function holdOf(batch: Batch, t: JournalTransaction): Promise<Hold> {
+/** A hold's or charge's request to planSpend: one item, attributed as the input says. */
+function spendOf(
+  kind: 'hold' | 'charge',
+  credits: number,
+  input: { readonly attribution: Attribution },
+): SpendRequest {
+  return {
+    kind,
+    attribution: input.attribution,
+    items: [{ credits, operation: null }],
+    batch: false,
+  };
+}
+
+async function holdOf(uow: UnitOfWork, t: JournalTransaction): Promise<Hold> {
   assert(t.holdId, `transaction ${t.id} names its hold`);
-  const h = await batch.hold(t.accountId, t.holdId);
+  const h = await uow.hold(t.accountId, t.holdId);
   assert(h, `hold ${t.holdId} exists`);
   return h;
 }
 
 async function price(
-  batch: Batch,
+  uow: UnitOfWork,
   amount: Amount,
 ): Promise<{ credits: number; quote: Quote | null }> {
   if (amount.credits !== undefined) return { credits: amount.credits, quote: null };
-  const catalog = await batch.activeCatalog();
+  const catalog = await uow.activeCatalog();
   const q = quote(catalog.body, amount.items);
   return { credits: q.credits, quote: q };
-}
-
-function drawOrRefuse(state: AccountState, credits: number, now: number): readonly Draw[] {
-  const plan = planDraws([...state.grants.values()], credits, now);
-  if (!plan.ok) {
-    throw new AmisiError(
-      'insufficient_credits',
-      `account ${state.account.id} needs ${credits} credits and has ${plan.available} available`,
-      { accountId: state.account.id, required: credits, available: plan.available },
-    );
-  }
-  return plan.draws;
-}
-
-async function takeFromGrants(batch: Batch, state: AccountState, draws: readonly Draw[]) {
-  for (const d of draws) {
-    const g = await batch.grant(state, d.grantId);
-    await batch.setRemaining(state, g, g.remaining - d.credits);
-  }
 }
 
 export interface CreateAccountInput {
@@ -138,29 +132,28 @@ function sameAccount(existing: AccountRecord, input: CreateAccountInput) {
 
 /** Idempotent by its natural key: the same id again answers the account as a replay. */
 export async function createAccount(
-  batch: Batch,
+  uow: UnitOfWork,
   input: CreateAccountInput,
 ): Promise<Replayable<{ account: AccountRecord }>> {
-  const [existing] = await batch.tx.lockAccounts([input.accountId]);
+  const [existing] = await uow.read.lockAccounts([input.accountId]);
   if (existing) return sameAccount(existing, input);
   const account: AccountRecord = {
     id: input.accountId,
-    createdAt: batch.now,
+    createdAt: uow.now,
     kind: 'individual',
     name: null,
   };
-  if (!(await batch.tx.insertAccount(account))) {
+  if (!(await uow.insertAccount(account))) {
     // Another process created it since we looked (PostgreSQL: no row existed to lock).
-    const [raced] = await batch.tx.lockAccounts([input.accountId]);
+    const [raced] = await uow.read.lockAccounts([input.accountId]);
     assert(raced, `account ${input.accountId} exists after a conflicting insert`);
     return sameAccount(raced, input);
   }
-  batch.commandWrites += 1;
   return { account, replay: false };
 }
 
 export async function loadCatalog(
-  batch: Batch,
+  uow: UnitOfWork,
   body: unknown,
   digestOf: (text: string) => string,
 ): Promise<Replayable<{ catalog: CatalogRecord }>> {
@@ -172,23 +165,22 @@ export async function loadCatalog(
       `catalog version "${catalog.version}" is loaded with other content`,
       { version: catalog.version },
     );
-  let existing = await batch.tx.getCatalog(catalog.version);
+  let existing = await uow.read.getCatalog(catalog.version);
   if (existing && existing.digest !== digest) throw refuse();
   if (!existing) {
     const record = {
       version: catalog.version,
       body: catalog,
       digest,
-      loadedAt: batch.now,
-      activatedAt: batch.now,
+      loadedAt: uow.now,
+      activatedAt: uow.now,
     };
-    if (await batch.tx.putCatalog(record)) {
-      batch.commandWrites += 1;
-      batch.forgetCatalog();
+    if (await uow.putCatalog(record)) {
+      uow.forgetCatalog();
       return { catalog: record, replay: false };
     }
     // Loaded by another process since we looked.
-    existing = await batch.tx.getCatalog(catalog.version);
+    existing = await uow.read.getCatalog(catalog.version);
     assert(existing, `catalog ${catalog.version} exists after a conflicting insert`);
     if (existing.digest !== digest) throw refuse();
   }
@@ -199,19 +191,18 @@ export async function loadCatalog(
 
 /** Makes a loaded version the active one (for rolling back prices, say). */
 export async function activateCatalog(
-  batch: Batch,
+  uow: UnitOfWork,
   version: string,
 ): Promise<{ catalog: CatalogRecord }> {
-  const existing = await batch.tx.getCatalog(version);
+  const existing = await uow.read.getCatalog(version);
   if (!existing) {
     throw new AmisiError('unknown_catalog', `no catalog version "${version}" is loaded`, {
       version,
     });
   }
-  batch.commandWrites += 1;
-  await batch.tx.activateCatalog(version, batch.now);
-  batch.forgetCatalog();
-  return { catalog: { ...existing, activatedAt: batch.now } };
+  await uow.activateCatalog(version);
+  uow.forgetCatalog();
+  return { catalog: { ...existing, activatedAt: uow.now } };
 }
 
 export interface GrantInput {
@@ -229,18 +220,18 @@ export interface GrantResult {
   readonly transactionId: string;
 }
 
-export async function grant(batch: Batch, input: GrantInput): Promise<Replayable<GrantResult>> {
-  const state = await batch.account(input.accountId);
+export async function grant(uow: UnitOfWork, input: GrantInput): Promise<Replayable<GrantResult>> {
+  const state = await uow.account(input.accountId);
   const { key, ...request } = input;
   return once(
-    batch,
+    uow,
     input.accountId,
     key,
     { op: 'grant', ...request },
     async () => {
-      const startsAt = input.startsAt ?? batch.now;
+      const startsAt = input.startsAt ?? uow.now;
       // Credits that are expired on arrival would go straight to breakage: refuse them.
-      if (input.expiresAt !== null && input.expiresAt <= Math.max(startsAt, batch.now)) {
+      if (input.expiresAt !== null && input.expiresAt <= Math.max(startsAt, uow.now)) {
         throw new AmisiError(
           'invalid_argument',
           'expires must be in the future and after the grant starts',
@@ -252,16 +243,16 @@ export async function grant(batch: Batch, input: GrantInput): Promise<Replayable
       }
       const g: Grant = {
         accountId: input.accountId,
-        id: batch.newId('grt'),
+        id: uow.newId('grt'),
         source: input.source,
         amount: input.credits,
         remaining: input.credits,
         startsAt,
         expiresAt: input.expiresAt,
-        createdAt: batch.now,
+        createdAt: uow.now,
       };
-      const entries = await batch.issueGrant(state, g);
-      const transactionId = await batch.append(input.accountId, {
+      const entries = await uow.issueGrant(state, g);
+      const transactionId = await uow.append(input.accountId, {
         kind: 'grant',
         idempotencyKey: key,
         grantId: g.id,
@@ -272,7 +263,7 @@ export async function grant(batch: Batch, input: GrantInput): Promise<Replayable
     },
     async (t) => {
       assert(t.grantId, `transaction ${t.id} names its grant`);
-      const g = await batch.grant(state, t.grantId);
+      const g = await uow.grant(state, t.grantId);
       // A grant is created whole: the original answer showed all of it remaining.
       return { grant: { ...g, remaining: g.amount }, transactionId: t.id };
     },
@@ -292,77 +283,43 @@ export interface HoldResult {
   readonly transactionId: string;
 }
 
-export async function hold(batch: Batch, input: HoldInput): Promise<Replayable<HoldResult>> {
-  const state = await batch.account(input.accountId);
+export async function hold(uow: UnitOfWork, input: HoldInput): Promise<Replayable<HoldResult>> {
+  const state = await uow.account(input.accountId);
   const { key, ...request } = input;
   return once(
-    batch,
+    uow,
     input.accountId,
     key,
     { op: 'hold', ...request },
     async () => {
-      const priced = await price(batch, input.amount);
-      await batch.guardSpend(state, input.attribution, priced.credits);
-      const draws = drawOrRefuse(state, priced.credits, batch.now);
+      const priced = await price(uow, input.amount);
+      const [step] = await decideSpend(uow, state, spendOf('hold', priced.credits, input));
+      // Decided: from here on, only writes.
       const h: Hold = {
         accountId: input.accountId,
-        id: batch.newId('hld'),
+        id: uow.newId('hld'),
         status: 'held',
         credits: priced.credits,
         capturedCredits: 0,
-        draws,
-        expiresAt: batch.now + input.ttlMs,
-        createdAt: batch.now,
+        draws: step!.draws,
+        expiresAt: uow.now + input.ttlMs,
+        createdAt: uow.now,
         resolvedAt: null,
         catalogVersion: priced.quote?.catalogVersion ?? null,
         quote: priced.quote,
         attribution: input.attribution,
       };
-      const transactionId = await writeHold(batch, state, h, key);
+      const transactionId = await writeHold(uow, state, h, step!, key);
       return { hold: h, transactionId };
     },
     async (t) => {
-      const h = await holdOf(batch, t);
+      const h = await holdOf(uow, t);
       return {
         hold: { ...h, status: 'held', capturedCredits: 0, resolvedAt: null },
         transactionId: t.id,
       };
     },
   );
-}
-
-/**
- * Writes a hold its command has decided on (draws planned, team rules and budgets checked):
- * takes the draws from their grants, inserts the hold, counts it against its budgets and
- * journals it. Returns the hold transaction's id. `detail` adds to the transaction's detail.
- */
-export async function writeHold(
-  batch: Batch,
-  state: AccountState,
-  h: Hold,
-  key: string,
-  detail: Record<string, unknown> = {},
-): Promise<string> {
-  await takeFromGrants(batch, state, h.draws);
-  await batch.insertHold(h);
-  await batch.countSpend(state, h.attribution, { held: h.credits, used: 0 });
-  const entries: Entry[] = h.draws.flatMap((d) => [
-    { book: 'grant' as const, grantId: d.grantId, holdId: h.id, credits: -d.credits },
-    { book: 'held' as const, grantId: d.grantId, holdId: h.id, credits: d.credits },
-  ]);
-  return batch.append(h.accountId, {
-    kind: 'hold',
-    idempotencyKey: key,
-    holdId: h.id,
-    catalogVersion: h.catalogVersion,
-    detail: {
-      credits: h.credits,
-      attribution: h.attribution,
-      lines: h.quote?.lines ?? [],
-      ...detail,
-    },
-    entries,
-  });
 }
 
 export interface ResolveInput {
@@ -398,7 +355,7 @@ function refuseResolved(h: Hold): never {
  * `detail` adds to the transaction's detail.
  */
 export async function settleHold(
-  batch: Batch,
+  uow: UnitOfWork,
   state: AccountState,
   h: Hold,
   mode: 'capture' | 'release',
@@ -411,8 +368,8 @@ export async function settleHold(
     { book: 'held' as const, grantId: d.grantId, holdId: h.id, credits: -d.credits },
     { book: 'consumed' as const, grantId: d.grantId, holdId: h.id, credits: d.credits },
   ]);
-  entries.push(...(await batch.returnDraws(state, h.id, split.returned)));
-  const transactionId = await batch.append(h.accountId, {
+  entries.push(...(await returnDraws(uow, state, h.id, split.returned)));
+  const transactionId = await uow.append(h.accountId, {
     kind: mode,
     idempotencyKey: key,
     holdId: h.id,
@@ -421,8 +378,8 @@ export async function settleHold(
     entries,
   });
   const status = mode === 'release' ? 'released' : 'captured';
-  const resolved = await batch.resolveHold(h, status, captured);
-  await batch.countSpend(state, h.attribution, { held: -h.credits, used: captured });
+  const resolved = await uow.resolveHold(h, status, captured);
+  await countSpend(uow, state, h.attribution, { held: -h.credits, used: captured });
   return {
     hold: resolved,
     transactionId,
@@ -433,25 +390,25 @@ export async function settleHold(
 
 /** Capture (credits >= 0 of the hold) or release (mode 'release'): one resolution per hold. */
 export async function resolve(
-  batch: Batch,
+  uow: UnitOfWork,
   input: ResolveInput,
   mode: 'capture' | 'release',
 ): Promise<Replayable<ResolveResult>> {
-  const accountId = await batch.tx.findHoldAccount(input.holdId);
+  const accountId = await uow.read.findHoldAccount(input.holdId);
   if (!accountId) {
     throw new AmisiError('unknown_hold', `unknown hold "${input.holdId}"`, {
       holdId: input.holdId,
     });
   }
-  const state = await batch.account(accountId);
+  const state = await uow.account(accountId);
   const { key, ...request } = input;
   return once(
-    batch,
+    uow,
     accountId,
     key,
     { op: mode, ...request },
     async () => {
-      const h = await batch.hold(accountId, input.holdId);
+      const h = await uow.hold(accountId, input.holdId);
       assert(h, `hold ${input.holdId} exists in its account`);
       if (h.status !== 'held') refuseResolved(h);
       const captured = mode === 'release' ? 0 : (input.credits ?? h.credits);
@@ -462,11 +419,11 @@ export async function resolve(
           { holdId: h.id, held: h.credits, requested: captured },
         );
       }
-      return settleHold(batch, state, h, mode, captured, key);
+      return settleHold(uow, state, h, mode, captured, key);
     },
     async (t) => {
       // A hold resolves once, so its row still shows what this transaction made of it.
-      const h = await holdOf(batch, t);
+      const h = await holdOf(uow, t);
       return {
         hold: h,
         transactionId: t.id,
@@ -496,26 +453,25 @@ export interface ChargeResult {
 }
 
 /** A hold captured at once: one transaction from the grants straight to consumed. */
-export async function charge(batch: Batch, input: ChargeInput): Promise<Replayable<ChargeResult>> {
-  const state = await batch.account(input.accountId);
+export async function charge(
+  uow: UnitOfWork,
+  input: ChargeInput,
+): Promise<Replayable<ChargeResult>> {
+  const state = await uow.account(input.accountId);
   const { key, ...request } = input;
   return once(
-    batch,
+    uow,
     input.accountId,
     key,
     { op: 'charge', ...request },
     async () => {
-      const priced = await price(batch, input.amount);
-      await batch.guardSpend(state, input.attribution, priced.credits);
-      const draws = drawOrRefuse(state, priced.credits, batch.now);
-      await takeFromGrants(batch, state, draws);
-      await batch.countSpend(state, input.attribution, { held: 0, used: priced.credits });
+      const priced = await price(uow, input.amount);
+      const [step] = await decideSpend(uow, state, spendOf('charge', priced.credits, input));
+      // Decided: from here on, only writes.
+      await takeDraws(uow, state, step!);
+      await applyBudgetCount(uow, state, step!);
       const catalogVersion = priced.quote?.catalogVersion ?? null;
-      const entries: Entry[] = draws.flatMap((d) => [
-        { book: 'grant' as const, grantId: d.grantId, holdId: null, credits: -d.credits },
-        { book: 'consumed' as const, grantId: d.grantId, holdId: null, credits: d.credits },
-      ]);
-      const transactionId = await batch.append(input.accountId, {
+      const transactionId = await uow.append(input.accountId, {
         kind: 'charge',
         idempotencyKey: key,
         catalogVersion,
@@ -524,9 +480,9 @@ export async function charge(batch: Batch, input: ChargeInput): Promise<Replayab
           attribution: input.attribution,
           lines: priced.quote?.lines ?? [],
         },
-        entries,
+        entries: step!.entries,
       });
-      return chargeResult(await batch.transaction(input.accountId, transactionId));
+      return chargeResult(await uow.transaction(input.accountId, transactionId));
     },
     async (t) => chargeResult(t),
   );
@@ -554,6 +510,6 @@ function chargeResult(t: JournalTransaction): ChargeResult {
 }
 
 /** Runs the lazy expiry of one account (the sweep calls this for every account due). */
-export async function maintain(batch: Batch, accountId: string): Promise<void> {
-  await batch.account(accountId);
+export async function maintain(uow: UnitOfWork, accountId: string): Promise<void> {
+  await uow.account(accountId);
 }

@@ -1,23 +1,24 @@
-import { AmisiError, isAmisiError } from '../core/errors.js';
-import { Batch, type CommandHint } from './batch.js';
+import { AmisiError, assert, isAmisiError } from '../core/errors.js';
+import { settleAutoTopups } from './purchases/auto-topup.js';
+import { UnitOfWork, type CommandHint } from './unit-of-work.js';
 import type { Clock, Ids } from './ports.js';
 import type { Store } from './store.js';
 
 export interface CommitterOptions {
   /** Most commands one database transaction carries. 1 turns group commit off. */
   readonly maxBatch: number;
-  /** Attempts of one batch when the store reports a retryable failure (a busy database). */
+  /** Attempts of one commit group when the store reports a retryable failure (a busy database). */
   readonly maxAttempts: number;
-  /** Most changes waiting for a batch; past it, new ones are refused with store_busy. */
+  /** Most changes waiting for a commit group; past it, new ones are refused with store_busy. */
   readonly maxQueue: number;
   /**
-   * balance.low fires when a batch takes an account's available credits from at least this
+   * balance.low fires when a commit group takes an account's available credits from at least this
    * to below it (an account with an auto top-up rule uses the rule's threshold instead).
    */
   readonly lowBalanceCredits: number;
   /**
-   * Told the number of commands of each committed batch (metrics). Called after COMMIT and
-   * before the commands' promises settle; what it throws is ignored, so it cannot fail a batch.
+   * Told the number of commands of each committed group (metrics). Called after COMMIT and
+   * before the commands' promises settle; what it throws is ignored, so it cannot fail a commit.
    */
   readonly onCommit?: (commands: number) => void;
 }
@@ -29,7 +30,7 @@ export const DEFAULT_COMMITTER_OPTIONS: CommitterOptions = {
   lowBalanceCredits: 10,
 };
 
-type Run<T> = (batch: Batch) => Promise<T>;
+type Run<T> = (uow: UnitOfWork) => Promise<T>;
 
 interface Pending {
   readonly run: Run<unknown>;
@@ -44,14 +45,14 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Group commit: commands submitted while a batch is being written wait and go together in the
- * next database transaction. Each command succeeds or fails on its own: an expected failure
- * (AmisiError before any write) only fails that command; a bug in one command rolls the batch
+ * Group commit: commands submitted while a commit group is being written wait and go together
+ * in the next database transaction (one UnitOfWork). Each command succeeds or fails on its own: an expected failure
+ * (AmisiError before any write) only fails that command; a bug in one command rolls the group
  * back, fails that command and reruns the others. Promises resolve only after the commit.
  */
 export class Committer {
   private readonly queue: Pending[] = [];
-  /** Batches being written now (at most the store's writeConcurrency). */
+  /** Commit groups being written now (at most the store's writeConcurrency). */
   private inFlight = 0;
   private scheduled = false;
 
@@ -62,7 +63,7 @@ export class Committer {
     private readonly options: CommitterOptions = DEFAULT_COMMITTER_OPTIONS,
   ) {}
 
-  /** Queues a command; `hint` names what it will touch, so its batch can load it up front. */
+  /** Queues a command; `hint` names what it will touch, so its unit of work can load it up front. */
   submit<T>(run: Run<T>, hint: CommandHint | Promise<CommandHint> = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (this.queue.length >= this.options.maxQueue) {
@@ -95,8 +96,8 @@ export class Committer {
   }
 
   /**
-   * Starts batches while there is work and the store can take another concurrent write
-   * transaction (SQLite: one; PostgreSQL: a few, so one batch is built while another commits).
+   * Starts commit groups while there is work and the store can take another concurrent write
+   * transaction (SQLite: one; PostgreSQL: a few, so one group is built while another commits).
    */
   private drain(): void {
     while (this.queue.length > 0 && this.inFlight < this.store.writeConcurrency) {
@@ -117,30 +118,33 @@ export class Committer {
       let culprit = -1;
       try {
         await this.store.write(async (tx) => {
-          const batch = new Batch(tx, this.clock.now(), this.ids, this.options.lowBalanceCredits);
-          await batch.prepare(await Promise.all(pending.map((p) => p.hint)));
+          const uow = new UnitOfWork(
+            tx,
+            this.clock.now(),
+            this.ids,
+            this.options.lowBalanceCredits,
+          );
+          await uow.prepare(await Promise.all(pending.map((p) => p.hint)));
           for (let i = 0; i < pending.length; i++) {
             culprit = i;
-            const before = batch.commandWrites;
+            const before = uow.buffered;
             try {
-              outcomes.push({ ok: true, value: await pending[i]!.run(batch) });
+              outcomes.push({ ok: true, value: await pending[i]!.run(uow) });
             } catch (error) {
               if (!isAmisiError(error)) throw error;
-              if (batch.commandWrites !== before) {
-                throw new Error(
-                  `${error.code} raised after a write: the command must decide first`,
-                );
-              }
+              // Every command decides before it writes, so a refusal has nothing to undo. A
+              // cheap safety net: it appended no keyed journal transaction and no idempotency key.
+              assert(uow.buffered === before, `${error.code} is refused before any write`);
               outcomes.push({ ok: false, error });
             }
           }
           culprit = -1;
-          await batch.settleAutoTopups();
-          await batch.flush();
+          await settleAutoTopups(uow);
+          await uow.flush();
         });
       } catch (error) {
         if (culprit >= 0) {
-          // A bug in one command: fail it alone and rerun its neighbours on a fresh batch.
+          // A bug in one command: fail it alone and rerun its neighbours in a fresh unit of work.
           pending[culprit]!.reject(internalError(error));
           pending = pending.filter((_, i) => i !== culprit);
           continue;
@@ -152,7 +156,7 @@ export class Committer {
         }
         if (pending.length > 1 && !(isAmisiError(error) && error.info.retryable)) {
           // The flush or commit failed and no command is to blame yet: bisect, so one bad
-          // command cannot fail its neighbours (at most log2(batch) extra transactions).
+          // command cannot fail its neighbours (at most log2(group) extra transactions).
           const half = Math.ceil(pending.length / 2);
           await this.commit(pending.slice(0, half));
           await this.commit(pending.slice(half));

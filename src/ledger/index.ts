@@ -1,4 +1,4 @@
-export * from './batch.js';
+export * from './unit-of-work.js';
 export * from './batch-commands.js';
 export * from './commands.js';
 export * from './committer.js';

@@ -3,7 +3,7 @@ import { addMonths } from '../core/cycles.js';
 import { periodStart, type AutoTopup, type AutoTopupPeriod } from '../core/autotopup.js';
 import { AmisiError, assert } from '../core/errors.js';
 import { pendingPurchase, planRefund, type Purchase } from '../core/purchases.js';
-import type { AccountState, Batch } from './batch.js';
+import type { AccountState, UnitOfWork } from './unit-of-work.js';
 import { onceRef, type Replayable } from './commands.js';
 
 /**
@@ -19,15 +19,15 @@ export interface PurchaseResult {
 }
 
 async function purchaseIn(
-  batch: Batch,
+  uow: UnitOfWork,
   purchaseId: string,
 ): Promise<{ state: AccountState; purchase: Purchase }> {
-  const accountId = await batch.tx.findPurchaseAccount(purchaseId);
+  const accountId = await uow.read.findPurchaseAccount(purchaseId);
   if (!accountId) {
     throw new AmisiError('unknown_purchase', `unknown purchase "${purchaseId}"`, { purchaseId });
   }
-  const state = await batch.account(accountId);
-  const purchase = await batch.tx.getPurchase(accountId, purchaseId);
+  const state = await uow.account(accountId);
+  const purchase = await uow.read.getPurchase(accountId, purchaseId);
   assert(purchase, `purchase ${purchaseId} exists in its account`);
   return { state, purchase };
 }
@@ -38,7 +38,7 @@ async function purchaseIn(
  * the first answer did. Both name the purchase's grant and come at or after its payment.
  */
 async function purchaseTransaction(
-  batch: Batch,
+  uow: UnitOfWork,
   purchase: Purchase,
   kind: 'grant' | 'refund',
 ): Promise<string | null> {
@@ -46,9 +46,9 @@ async function purchaseTransaction(
   if (grantId === null || paidAt === null) return null;
   const mine = (t: { kind: string; grantId: string | null }) =>
     t.kind === kind && t.grantId === grantId;
-  const buffered = batch.bufferedTransactions(accountId).find(mine);
+  const buffered = uow.bufferedTransactions(accountId).find(mine);
   if (buffered) return buffered.id;
-  const stored = await batch.tx.transactionsSince(accountId, [kind], paidAt);
+  const stored = await uow.read.transactionsSince(accountId, [kind], paidAt);
   return stored.find(mine)?.id ?? null;
 }
 
@@ -60,18 +60,18 @@ export interface CreatePurchaseInput {
 }
 
 export async function createPurchase(
-  batch: Batch,
+  uow: UnitOfWork,
   input: CreatePurchaseInput,
 ): Promise<Replayable<PurchaseResult>> {
-  await batch.account(input.accountId);
+  await uow.account(input.accountId);
   const { key, ...request } = input;
   return onceRef(
-    batch,
+    uow,
     input.accountId,
     key,
     { op: 'buy', ...request },
     async () => {
-      const catalog = await batch.activeCatalog();
+      const catalog = await uow.activeCatalog();
       const pack = own(catalog.body.packs, input.pack);
       if (!pack) {
         throw new AmisiError('unknown_pack', `unknown pack "${input.pack}"`, {
@@ -81,19 +81,19 @@ export async function createPurchase(
       }
       const purchase = pendingPurchase({
         accountId: input.accountId,
-        id: batch.newId('pur'),
+        id: uow.newId('pur'),
         packId: input.pack,
         pack,
         currency: catalog.body.currency,
         provider: input.provider,
         origin: 'customer',
-        now: batch.now,
+        now: uow.now,
       });
-      await batch.insertPurchase(purchase);
+      await uow.insertPurchase(purchase);
       return { result: { purchase, transactionId: null }, ref: purchase.id };
     },
     async (ref) => {
-      const p = await batch.tx.getPurchase(input.accountId, ref);
+      const p = await uow.read.getPurchase(input.accountId, ref);
       assert(p, `purchase ${ref} exists`);
       return { purchase: p, transactionId: null };
     },
@@ -102,14 +102,14 @@ export async function createPurchase(
 
 /** Remembers the provider's checkout id (idempotent: the first one stays). */
 export async function recordCheckout(
-  batch: Batch,
+  uow: UnitOfWork,
   purchaseId: string,
   checkoutRef: string,
 ): Promise<Purchase> {
-  const { purchase } = await purchaseIn(batch, purchaseId);
+  const { purchase } = await purchaseIn(uow, purchaseId);
   if (purchase.checkoutRef !== null) return purchase;
   const updated = { ...purchase, checkoutRef };
-  await batch.updatePurchase(updated);
+  await uow.updatePurchase(updated);
   return updated;
 }
 
@@ -122,39 +122,39 @@ export interface ConfirmInput {
 
 /** The payment arrived: grant the pack's credits, exactly once per purchase. */
 export async function confirmPayment(
-  batch: Batch,
+  uow: UnitOfWork,
   input: ConfirmInput,
 ): Promise<Replayable<PurchaseResult>> {
-  const { state, purchase } = await purchaseIn(batch, input.purchaseId);
+  const { state, purchase } = await purchaseIn(uow, input.purchaseId);
   if (
     input.eventId !== undefined &&
-    !(await batch.markPaymentEvent(state.account.id, input.eventId))
+    !(await uow.markPaymentEvent(state.account.id, input.eventId))
   ) {
     return {
       purchase,
-      transactionId: await purchaseTransaction(batch, purchase, 'grant'),
+      transactionId: await purchaseTransaction(uow, purchase, 'grant'),
       replay: true,
     };
   }
   if (purchase.status !== 'pending') {
     return {
       purchase,
-      transactionId: await purchaseTransaction(batch, purchase, 'grant'),
+      transactionId: await purchaseTransaction(uow, purchase, 'grant'),
       replay: true,
     };
   }
-  const catalog = await batch.activeCatalog();
+  const catalog = await uow.activeCatalog();
   // Pack credits expire 12 months after purchase unless the catalog says otherwise.
   const months = own(catalog.body.packs, purchase.pack)?.expiresAfterMonths ?? 12;
-  const g = batch.newGrant(
+  const g = uow.newGrant(
     state.account.id,
     'purchase',
     purchase.credits,
-    batch.now,
-    addMonths(batch.now, months),
+    uow.now,
+    addMonths(uow.now, months),
   );
-  const entries = await batch.issueGrant(state, g);
-  const transactionId = await batch.append(state.account.id, {
+  const entries = await uow.issueGrant(state, g);
+  const transactionId = await uow.append(state.account.id, {
     kind: 'grant',
     grantId: g.id,
     detail: {
@@ -172,10 +172,10 @@ export async function confirmPayment(
     status: 'paid',
     paymentRef: input.paymentRef,
     grantId: g.id,
-    paidAt: batch.now,
+    paidAt: uow.now,
   };
-  await batch.updatePurchase(paid);
-  await batch.emit(state.account.id, 'purchase.completed', { purchase: paid, transactionId });
+  await uow.updatePurchase(paid);
+  await uow.outbox.emit(state.account.id, 'purchase.completed', { purchase: paid, transactionId });
   return { purchase: paid, transactionId, replay: false };
 }
 
@@ -196,13 +196,13 @@ export interface RefundInput {
  * marks it refunding; the service then asks the provider for the money and marks it refunded.
  */
 export async function reclaimForRefund(
-  batch: Batch,
+  uow: UnitOfWork,
   input: RefundInput,
 ): Promise<Replayable<PurchaseResult>> {
-  const { state, purchase } = await purchaseIn(batch, input.purchaseId);
+  const { state, purchase } = await purchaseIn(uow, input.purchaseId);
   const { key, ...request } = input;
   return onceRef(
-    batch,
+    uow,
     state.account.id,
     key,
     { op: 'refund', ...request },
@@ -219,13 +219,13 @@ export async function reclaimForRefund(
       }
       const grant =
         state.grants.get(purchase.grantId) ??
-        (await batch.tx.getGrant(state.account.id, purchase.grantId));
+        (await uow.read.getGrant(state.account.id, purchase.grantId));
       assert(grant, `grant ${purchase.grantId} of purchase ${purchase.id} exists`);
       const plan = planRefund(purchase, grant.remaining, input.full, input.providerCents);
       let transactionId: string | null = null;
       if (plan.credits > 0) {
-        await batch.setRemaining(state, grant, 0);
-        transactionId = await batch.append(state.account.id, {
+        await uow.setRemaining(state, grant, 0);
+        transactionId = await uow.append(state.account.id, {
           kind: 'refund',
           grantId: grant.id,
           detail: {
@@ -247,28 +247,28 @@ export async function reclaimForRefund(
         refundedCredits: plan.credits,
         refundedCents: plan.cents,
       };
-      await batch.updatePurchase(refunding);
+      await uow.updatePurchase(refunding);
       return { result: { purchase: refunding, transactionId }, ref: purchase.id };
     },
     async () => {
-      const p = await batch.tx.getPurchase(state.account.id, purchase.id);
+      const p = await uow.read.getPurchase(state.account.id, purchase.id);
       assert(p, `purchase ${purchase.id} exists`);
-      return { purchase: p, transactionId: await purchaseTransaction(batch, p, 'refund') };
+      return { purchase: p, transactionId: await purchaseTransaction(uow, p, 'refund') };
     },
   );
 }
 
 /** The provider refunded the money. */
 export async function markRefunded(
-  batch: Batch,
+  uow: UnitOfWork,
   purchaseId: string,
   refundRef: string,
 ): Promise<Purchase> {
-  const { purchase } = await purchaseIn(batch, purchaseId);
+  const { purchase } = await purchaseIn(uow, purchaseId);
   if (purchase.status !== 'refunding') return purchase;
   const done: Purchase = { ...purchase, status: 'refunded', refundRef };
-  await batch.updatePurchase(done);
-  await batch.emit(done.accountId, 'refund.completed', { purchase: done });
+  await uow.updatePurchase(done);
+  await uow.outbox.emit(done.accountId, 'refund.completed', { purchase: done });
   return done;
 }
 
@@ -287,9 +287,9 @@ export interface AutoTopupInput {
  * batch; the count of the current period carries over when a rule is replaced, so editing a
  * rule cannot be used to exceed the cap.
  */
-export async function setAutoTopup(batch: Batch, input: AutoTopupInput): Promise<AutoTopup> {
-  const state = await batch.account(input.accountId);
-  const catalog = await batch.activeCatalog();
+export async function setAutoTopup(uow: UnitOfWork, input: AutoTopupInput): Promise<AutoTopup> {
+  const state = await uow.account(input.accountId);
+  const catalog = await uow.activeCatalog();
   if (!own(catalog.body.packs, input.pack)) {
     throw new AmisiError('unknown_pack', `unknown pack "${input.pack}"`, {
       pack: input.pack,
@@ -297,7 +297,7 @@ export async function setAutoTopup(batch: Batch, input: AutoTopupInput): Promise
     });
   }
   const previous = state.autoTopup;
-  const start = periodStart(input.period, batch.now);
+  const start = periodStart(input.period, uow.now);
   const carried =
     previous && previous.period === input.period && previous.periodStartsAt === start
       ? previous.firedInPeriod
@@ -308,17 +308,17 @@ export async function setAutoTopup(batch: Batch, input: AutoTopupInput): Promise
     periodStartsAt: start,
     firedInPeriod: carried,
     lastFiredAt: previous?.lastFiredAt ?? null,
-    updatedAt: batch.now,
+    updatedAt: uow.now,
   };
-  await batch.setAutoTopup(state, rule);
+  await uow.setAutoTopup(state, rule);
   return rule;
 }
 
 /** Removes the rule; a pending auto top-up purchase stays (it can still be paid). */
-export async function clearAutoTopup(batch: Batch, accountId: string): Promise<boolean> {
-  const state = await batch.account(accountId);
+export async function clearAutoTopup(uow: UnitOfWork, accountId: string): Promise<boolean> {
+  const state = await uow.account(accountId);
   if (!state.autoTopup) return false;
-  await batch.setAutoTopup(state, undefined);
+  await uow.setAutoTopup(state, undefined);
   return true;
 }
 
@@ -333,10 +333,10 @@ export interface PaidInvoiceInput {
  * reports what the account's plan looks like; a redelivery is a replay.
  */
 export async function applyPaidInvoice(
-  batch: Batch,
+  uow: UnitOfWork,
   input: PaidInvoiceInput,
 ): Promise<{ replay: boolean; cycleIndex: number | null }> {
-  const state = await batch.account(input.accountId);
-  const fresh = await batch.markPaymentEvent(state.account.id, input.eventId);
+  const state = await uow.account(input.accountId);
+  const fresh = await uow.markPaymentEvent(state.account.id, input.eventId);
   return { replay: !fresh, cycleIndex: state.subscription?.cycleIndex ?? null };
 }

@@ -6,8 +6,9 @@ import {
   type Outcome,
   type OutcomeKind,
 } from '../core/outcomes.js';
-import type { Batch } from './batch.js';
+import type { UnitOfWork } from './unit-of-work.js';
 import type { Replayable } from './commands.js';
+import * as rollups from './reports/rollups.js';
 
 /** Commands behind reports: outcomes of charges, and rebuilding an account's rollups. */
 
@@ -24,11 +25,11 @@ export interface RecordOutcomeInput {
  * mind: a discarded image is kept after all).
  */
 export async function recordOutcome(
-  batch: Batch,
+  uow: UnitOfWork,
   input: RecordOutcomeInput,
 ): Promise<Replayable<{ outcome: Outcome }>> {
-  await batch.account(input.accountId);
-  const t = await batch.findTransaction(input.accountId, input.transactionId);
+  await uow.account(input.accountId);
+  const t = await uow.findTransaction(input.accountId, input.transactionId);
   if (!t) {
     throw new AmisiError(
       'unknown_transaction',
@@ -37,16 +38,16 @@ export async function recordOutcome(
     );
   }
   requireSpend(t);
-  const existing = await batch.outcome(input.accountId, input.transactionId);
+  const existing = await uow.outcome(input.accountId, input.transactionId);
   if (existing && sameOutcome(existing, input)) return { outcome: existing, replay: true };
   const hold =
-    t.kind === 'capture' && t.holdId !== null ? await batch.hold(t.accountId, t.holdId) : undefined;
+    t.kind === 'capture' && t.holdId !== null ? await uow.hold(t.accountId, t.holdId) : undefined;
   const outcome = outcomeOf(t, hold?.quote?.lines ?? [], {
     outcome: input.outcome,
     labels: input.labels,
-    recordedAt: batch.now,
+    recordedAt: uow.now,
   });
-  batch.putOutcome(outcome);
+  uow.putOutcome(outcome);
   return { outcome, replay: false };
 }
 
@@ -58,11 +59,11 @@ export interface RebuildResult {
 
 /** Recomputes the account's rollups from its journal, in one write transaction. */
 export async function rebuildRollups(
-  batch: Batch,
+  uow: UnitOfWork,
   accountId: string,
   onProgress?: (transactions: number) => void,
 ): Promise<RebuildResult> {
-  const state = await batch.account(accountId);
-  const transactions = await batch.rebuildRollups(state, onProgress);
+  const state = await uow.account(accountId);
+  const transactions = await rollups.rebuildRollups(uow, state, onProgress);
   return { accountId, transactions };
 }

@@ -3,9 +3,10 @@ import { cycleStart } from '../core/cycles.js';
 import { AmisiError } from '../core/errors.js';
 import type { Entry, JournalTransaction } from '../core/journal.js';
 import { planChange, type Subscription } from '../core/subscriptions.js';
-import type { AccountState, Batch } from './batch.js';
+import type { AccountState, UnitOfWork } from './unit-of-work.js';
 import { createAccount, once, type Replayable } from './commands.js';
 import type { AccountView } from './store.js';
+import { loadTeam } from './teams/budgets.js';
 import { seatsOf } from '../core/teams.js';
 
 /** Subscribe, change plan, cancel: load -> decide (core/subscriptions.ts) -> apply. */
@@ -34,8 +35,8 @@ export function planIn(catalog: Catalog, planId: string): Plan {
   return plan;
 }
 
-async function planOf(batch: Batch, planId: string): Promise<{ plan: Plan; currency: string }> {
-  const { body } = await batch.activeCatalog();
+async function planOf(uow: UnitOfWork, planId: string): Promise<{ plan: Plan; currency: string }> {
+  const { body } = await uow.activeCatalog();
   return { plan: planIn(body, planId), currency: body.currency };
 }
 
@@ -77,11 +78,11 @@ export interface OpenedAccount {
  * before, under any other key, is account_exists (subscribe or change its plan instead).
  */
 export async function openAccount(
-  batch: Batch,
+  uow: UnitOfWork,
   input: OpenAccountInput,
 ): Promise<Replayable<OpenedAccount>> {
-  if (input.plan !== null) await planOf(batch, input.plan);
-  const created = await createAccount(batch, { accountId: input.accountId });
+  if (input.plan !== null) await planOf(uow, input.plan);
+  const created = await createAccount(uow, { accountId: input.accountId });
   // A plan is for a new account. An account that was there before, whose key is not this
   // request's (another key, or one forgotten after the retention), is not subscribed again: a
   // provisioning script run a second time months later must not grant a new first cycle.
@@ -89,7 +90,7 @@ export async function openAccount(
   if (
     input.plan !== null &&
     created.replay &&
-    (await batch.getIdempotency(input.accountId, input.key)) === undefined
+    (await uow.getIdempotency(input.accountId, input.key)) === undefined
   ) {
     throw new AmisiError(
       'account_exists',
@@ -100,8 +101,8 @@ export async function openAccount(
   const subscription =
     input.plan === null
       ? null
-      : await subscribe(batch, { accountId: input.accountId, key: input.key, plan: input.plan });
-  const state = await batch.account(input.accountId);
+      : await subscribe(uow, { accountId: input.accountId, key: input.key, plan: input.plan });
+  const state = await uow.account(input.accountId);
   const active = state.subscription?.status === 'active' ? state.subscription.plan : null;
   return {
     account: { ...created.account, plan: active },
@@ -121,13 +122,13 @@ export interface SubscribeInput {
 }
 
 export async function subscribe(
-  batch: Batch,
+  uow: UnitOfWork,
   input: SubscribeInput,
 ): Promise<Replayable<SubscriptionResult>> {
-  const state = await batch.account(input.accountId);
+  const state = await uow.account(input.accountId);
   const { key, ...request } = input;
   return once(
-    batch,
+    uow,
     input.accountId,
     key,
     { op: 'subscribe', ...request },
@@ -142,65 +143,77 @@ export async function subscribe(
           },
         );
       }
-      const { plan, currency } = await planOf(batch, input.plan);
+      const { plan, currency } = await planOf(uow, input.plan);
       if (state.account.kind === 'organization') {
-        await refuseFewerSeats(batch, state, input.plan, plan);
+        await refuseFewerSeats(uow, state, input.plan, plan);
       }
-      const anchorAt = input.startsAt ?? batch.now;
-      if (anchorAt > batch.now) {
+      const anchorAt = input.startsAt ?? uow.now;
+      if (anchorAt > uow.now) {
         throw new AmisiError('invalid_argument', 'a subscription cannot start in the future', {
           field: 'start',
           value: anchorAt,
         });
       }
-      const entries: Entry[] = [];
-      let allocationGrantId: string | null = null;
-      if (plan.creditsPerCycle > 0) {
-        const g = batch.newGrant(
-          input.accountId,
-          'allocation',
-          plan.creditsPerCycle,
-          anchorAt,
-          cycleStart(anchorAt, 1),
-        );
-        entries.push(...(await batch.issueGrant(state, g)));
-        allocationGrantId = g.id;
-      }
-      const subscription: Subscription = {
-        accountId: input.accountId,
-        id: batch.newId('sub'),
-        plan: input.plan,
-        pendingPlan: null,
-        anchorAt,
-        cycleIndex: 0,
-        nextRenewalAt: cycleStart(anchorAt, 1),
-        status: 'active',
-        cancelAt: null,
-        allocationGrantId,
-        createdAt: batch.now,
-        providerRef: input.providerRef ?? null,
-      };
-      await batch.insertSubscription(state, subscription);
-      const result = {
-        subscription,
-        chargeCents: 0,
-        currency,
-        credits: plan.creditsPerCycle,
-        change: 'subscribe' as const,
-      };
-      const transactionId = await batch.append(input.accountId, {
-        kind: entries.length > 0 ? 'renewal' : 'plan_change',
-        // Dated at the start it settles: a plan started in the past grants its first cycle's
-        // allocation in that cycle (the catch-up renewals that follow are dated alike).
-        at: anchorAt,
-        idempotencyKey: key,
-        detail: result,
-        entries,
-      });
-      return { ...result, transactionId };
+      // Decided: from here on, only writes.
+      return startPlan(uow, state, input, { plan, currency, anchorAt });
     },
     async (t) => fromTransaction(t),
   );
+}
+
+/** Writes a subscription its command decided on: its first cycle's allocation and its row. */
+async function startPlan(
+  uow: UnitOfWork,
+  state: AccountState,
+  input: SubscribeInput,
+  decided: { readonly plan: Plan; readonly currency: string; readonly anchorAt: number },
+): Promise<SubscriptionResult> {
+  const { plan, currency, anchorAt } = decided;
+  const entries: Entry[] = [];
+  let allocationGrantId: string | null = null;
+  if (plan.creditsPerCycle > 0) {
+    const g = uow.newGrant(
+      input.accountId,
+      'allocation',
+      plan.creditsPerCycle,
+      anchorAt,
+      cycleStart(anchorAt, 1),
+    );
+    entries.push(...(await uow.issueGrant(state, g)));
+    allocationGrantId = g.id;
+  }
+  const subscription: Subscription = {
+    accountId: input.accountId,
+    id: uow.newId('sub'),
+    plan: input.plan,
+    pendingPlan: null,
+    anchorAt,
+    cycleIndex: 0,
+    nextRenewalAt: cycleStart(anchorAt, 1),
+    status: 'active',
+    cancelAt: null,
+    allocationGrantId,
+    createdAt: uow.now,
+    providerRef: input.providerRef ?? null,
+  };
+  await uow.insertSubscription(state, subscription);
+  const result = {
+    subscription,
+    chargeCents: 0,
+    currency,
+    credits: plan.creditsPerCycle,
+    change: 'subscribe' as const,
+  };
+  const transactionId = await uow.append(input.accountId, {
+    kind: entries.length > 0 ? 'renewal' : 'plan_change',
+    // Dated at the start it settles: a plan started in the past grants its first cycle's
+    // allocation in that cycle (the catch-up renewals that follow are dated alike).
+    at: anchorAt,
+    idempotencyKey: input.key,
+    detail: result,
+    entries,
+  });
+  return { ...result, transactionId };
 }
 
 export interface ChangePlanInput {
@@ -211,19 +224,19 @@ export interface ChangePlanInput {
 }
 
 export async function changePlan(
-  batch: Batch,
+  uow: UnitOfWork,
   input: ChangePlanInput,
 ): Promise<Replayable<SubscriptionResult>> {
-  const state = await batch.account(input.accountId);
+  const state = await uow.account(input.accountId);
   const { key, ...request } = input;
   return once(
-    batch,
+    uow,
     input.accountId,
     key,
     { op: 'change_plan', ...request },
     async () => {
       const sub = activeOrRefuse(state);
-      const current = await planOf(batch, sub.plan);
+      const current = await planOf(uow, sub.plan);
       const currency = current.currency;
       if (input.plan === null) {
         const subscription: Subscription = {
@@ -232,22 +245,22 @@ export async function changePlan(
           pendingPlan: null,
         };
         return record(
-          batch,
+          uow,
           state,
           key,
           { subscription, chargeCents: 0, currency, credits: 0, change: 'cancel' },
           [],
         );
       }
-      const target = await planOf(batch, input.plan);
+      const target = await planOf(uow, input.plan);
       if (state.account.kind === 'organization' && input.plan !== sub.plan) {
-        await refuseFewerSeats(batch, state, input.plan, target.plan);
+        await refuseFewerSeats(uow, state, input.plan, target.plan);
       }
-      const change = planChange(sub, current.plan, target.plan, batch.now);
+      const change = planChange(sub, current.plan, target.plan, uow.now);
       if (change.kind === 'same' || input.plan === sub.plan) {
         const subscription: Subscription = { ...sub, pendingPlan: null, cancelAt: null };
         return record(
-          batch,
+          uow,
           state,
           key,
           { subscription, chargeCents: 0, currency, credits: 0, change: 'unchanged' },
@@ -257,57 +270,76 @@ export async function changePlan(
       if (change.kind === 'downgrade') {
         const subscription: Subscription = { ...sub, pendingPlan: input.plan, cancelAt: null };
         return record(
-          batch,
+          uow,
           state,
           key,
           { subscription, chargeCents: 0, currency, credits: 0, change: 'downgrade' },
           [],
         );
       }
-      // Upgrade: at once; the prorated allocation difference expires with the cycle.
-      const entries: Entry[] = [];
-      if (change.credits > 0) {
-        const g = batch.newGrant(
-          input.accountId,
-          'allocation',
-          change.credits,
-          batch.now,
-          change.cycleEndsAt,
-        );
-        entries.push(...(await batch.issueGrant(state, g)));
-      }
-      const subscription: Subscription = {
-        ...sub,
-        plan: input.plan,
-        pendingPlan: null,
-        cancelAt: null,
-      };
-      return record(
-        batch,
-        state,
-        key,
-        {
-          subscription,
-          chargeCents: change.chargeCents,
-          currency,
-          credits: change.credits,
-          change: 'upgrade',
-        },
-        entries,
-      );
+      return upgrade(uow, state, { key, plan: input.plan, sub, change, currency });
     },
     async (t) => fromTransaction(t),
   );
 }
 
+/** An upgrade takes effect at once; the prorated allocation difference expires with the cycle. */
+async function upgrade(
+  uow: UnitOfWork,
+  state: AccountState,
+  decided: {
+    readonly key: string;
+    readonly plan: string;
+    readonly sub: Subscription;
+    readonly change: {
+      readonly credits: number;
+      readonly chargeCents: number;
+      readonly cycleEndsAt: number;
+    };
+    readonly currency: string;
+  },
+): Promise<SubscriptionResult> {
+  const { key, sub, change, currency } = decided;
+  const entries: Entry[] = [];
+  if (change.credits > 0) {
+    const g = uow.newGrant(
+      state.account.id,
+      'allocation',
+      change.credits,
+      uow.now,
+      change.cycleEndsAt,
+    );
+    entries.push(...(await uow.issueGrant(state, g)));
+  }
+  const subscription: Subscription = {
+    ...sub,
+    plan: decided.plan,
+    pendingPlan: null,
+    cancelAt: null,
+  };
+  return record(
+    uow,
+    state,
+    key,
+    {
+      subscription,
+      chargeCents: change.chargeCents,
+      currency,
+      credits: change.credits,
+      change: 'upgrade',
+    },
+    entries,
+  );
+}
+
 /** An organization cannot move to a plan with fewer seats than it has members. */
 async function refuseFewerSeats(
-  batch: Batch,
+  uow: UnitOfWork,
   state: AccountState,
   planId: string,
   plan: Plan,
 ): Promise<void> {
-  const members = (await batch.team(state)).members.size;
+  const members = (await loadTeam(uow, state)).members.size;
   const seats = seatsOf(plan);
   if (members <= seats) return;
   const accountId = state.account.id;
@@ -321,14 +353,14 @@ async function refuseFewerSeats(
 }
 
 async function record(
-  batch: Batch,
+  uow: UnitOfWork,
   state: AccountState,
   key: string,
   result: Omit<SubscriptionResult, 'transactionId'>,
   entries: Entry[],
 ): Promise<SubscriptionResult> {
-  await batch.updateSubscription(state, result.subscription);
-  const transactionId = await batch.append(state.account.id, {
+  await uow.updateSubscription(state, result.subscription);
+  const transactionId = await uow.append(state.account.id, {
     kind: 'plan_change',
     idempotencyKey: key,
     detail: result,

@@ -13,7 +13,15 @@ import {
   type Project,
   type Role,
 } from '../core/teams.js';
-import type { AccountState, Batch, TeamState } from './batch.js';
+import type { AccountState, UnitOfWork } from './unit-of-work.js';
+import {
+  announce,
+  announcedBits,
+  currentBudget,
+  loadTeam,
+  periodStart as budgetPeriodStart,
+  type TeamState,
+} from './teams/budgets.js';
 import type { Replayable } from './commands.js';
 import type { AccountRecord, AccountView } from './store.js';
 
@@ -70,17 +78,17 @@ function poolBudget(accountId: string, periodStart: number, now: number): Budget
 }
 
 export async function createOrganization(
-  batch: Batch,
+  uow: UnitOfWork,
   input: CreateOrganizationInput,
 ): Promise<Replayable<OrganizationResult>> {
   const replay = async (existing: AccountRecord) => {
-    const owner = (await batch.tx.members(existing.id)).find((m) => m.id === input.owner.id);
+    const owner = (await uow.read.members(existing.id)).find((m) => m.id === input.owner.id);
     if (
       existing.kind === 'organization' &&
       existing.name === input.name &&
       owner?.role === 'owner'
     ) {
-      const sub = (await batch.account(existing.id)).subscription;
+      const sub = (await uow.account(existing.id)).subscription;
       const plan = sub?.status === 'active' ? sub.plan : null;
       return { account: { ...existing, plan }, owner, replay: true };
     }
@@ -89,17 +97,17 @@ export async function createOrganization(
       kind: existing.kind,
     });
   };
-  const [existing] = await batch.tx.lockAccounts([input.accountId]);
+  const [existing] = await uow.read.lockAccounts([input.accountId]);
   if (existing) return replay(existing);
-  const now = batch.now;
+  const now = uow.now;
   const account: AccountRecord = {
     id: input.accountId,
     createdAt: now,
     kind: 'organization',
     name: input.name,
   };
-  if (!(await batch.tx.insertAccount(account))) {
-    const [raced] = await batch.tx.lockAccounts([input.accountId]);
+  if (!(await uow.insertAccount(account))) {
+    const [raced] = await uow.read.lockAccounts([input.accountId]);
     assert(raced, `account ${input.accountId} exists after a conflicting insert`);
     return replay(raced);
   }
@@ -114,9 +122,8 @@ export async function createOrganization(
     createdAt: now,
     joinedAt: now,
   };
-  await batch.tx.putMembers([owner]);
-  await batch.tx.putBudgets([poolBudget(account.id, monthStart(now), now)]);
-  batch.commandWrites += 3;
+  await uow.putMembers([owner]);
+  await uow.writeBudgets([poolBudget(account.id, monthStart(now), now)]);
   return { account: { ...account, plan: null }, owner, replay: false };
 }
 
@@ -164,57 +171,63 @@ function refuseLastOwner(team: TeamState, member: Member): void {
   }
 }
 
-async function seats(batch: Batch, state: AccountState) {
-  return seatLimit(state.subscription, (await batch.activeCatalog()).body.plans);
+async function seats(uow: UnitOfWork, state: AccountState) {
+  return seatLimit(state.subscription, (await uow.activeCatalog()).body.plans);
+}
+
+/** Changes an existing member's role, name or e-mail, or invites it again with a new code. */
+async function changeMember(
+  uow: UnitOfWork,
+  team: TeamState,
+  existing: Member,
+  input: PutMemberInput,
+): Promise<Replayable<MemberResult>> {
+  const next: Member = {
+    ...existing,
+    role: input.role,
+    name: input.name === undefined ? existing.name : input.name,
+    email: input.email === undefined ? existing.email : input.email,
+  };
+  const reinvite = existing.status === 'invited' && input.inviteHash != null;
+  if (
+    next.role === existing.role &&
+    next.name === existing.name &&
+    next.email === existing.email &&
+    !reinvite
+  ) {
+    return { member: existing, created: false, invited: false, replay: true };
+  }
+  if (reinvite) {
+    // A new invitation replaces the old one: its code no longer works.
+    if (existing.role === 'owner' || next.role === 'owner') {
+      refuseOwnerChange(input.actor, input.accountId, input.memberId);
+    }
+    const renewed: Member = { ...next, inviteHash: input.inviteHash! };
+    await uow.putMembers([renewed]);
+    team.members.set(renewed.id, renewed);
+    return { member: renewed, created: false, invited: true, replay: false };
+  }
+  if (existing.role === 'owner' || next.role === 'owner') {
+    // An owner's name, e-mail and role are an owner's to change.
+    refuseOwnerChange(input.actor, input.accountId, input.memberId);
+  }
+  if (next.role !== existing.role && existing.role === 'owner') refuseLastOwner(team, existing);
+  await uow.putMembers([next]);
+  team.members.set(next.id, next);
+  return { member: next, created: false, invited: false, replay: false };
 }
 
 /** Adds or invites a member, or changes an existing member's role (and name or email). */
 export async function putMember(
-  batch: Batch,
+  uow: UnitOfWork,
   input: PutMemberInput,
 ): Promise<Replayable<MemberResult>> {
-  const state = await batch.account(input.accountId);
-  const team = await batch.team(state);
+  const state = await uow.account(input.accountId);
+  const team = await loadTeam(uow, state);
   const existing = team.members.get(input.memberId);
-  if (existing) {
-    const next: Member = {
-      ...existing,
-      role: input.role,
-      name: input.name === undefined ? existing.name : input.name,
-      email: input.email === undefined ? existing.email : input.email,
-    };
-    const reinvite = existing.status === 'invited' && input.inviteHash != null;
-    if (
-      next.role === existing.role &&
-      next.name === existing.name &&
-      next.email === existing.email &&
-      !reinvite
-    ) {
-      return { member: existing, created: false, invited: false, replay: true };
-    }
-    if (reinvite) {
-      // A new invitation replaces the old one: its code no longer works.
-      if (existing.role === 'owner' || next.role === 'owner') {
-        refuseOwnerChange(input.actor, input.accountId, input.memberId);
-      }
-      const renewed: Member = { ...next, inviteHash: input.inviteHash! };
-      await batch.tx.putMembers([renewed]);
-      batch.commandWrites += 1;
-      team.members.set(renewed.id, renewed);
-      return { member: renewed, created: false, invited: true, replay: false };
-    }
-    if (existing.role === 'owner' || next.role === 'owner') {
-      // An owner's name, e-mail and role are an owner's to change.
-      refuseOwnerChange(input.actor, input.accountId, input.memberId);
-    }
-    if (next.role !== existing.role && existing.role === 'owner') refuseLastOwner(team, existing);
-    await batch.tx.putMembers([next]);
-    batch.commandWrites += 1;
-    team.members.set(next.id, next);
-    return { member: next, created: false, invited: false, replay: false };
-  }
+  if (existing) return changeMember(uow, team, existing, input);
   if (input.role === 'owner') refuseOwnerChange(input.actor, input.accountId, input.memberId);
-  const plan = await seats(batch, state);
+  const plan = await seats(uow, state);
   if (team.members.size + 1 > plan.seats) {
     const accountId = input.accountId;
     throw plan.teamAccess
@@ -240,11 +253,10 @@ export async function putMember(
     name: input.name ?? null,
     email: input.email ?? null,
     inviteHash: input.inviteHash ?? null,
-    createdAt: batch.now,
-    joinedAt: invited ? null : batch.now,
+    createdAt: uow.now,
+    joinedAt: invited ? null : uow.now,
   };
-  await batch.tx.putMembers([member]);
-  batch.commandWrites += 1;
+  await uow.putMembers([member]);
   team.members.set(member.id, member);
   return { member, created: true, invited, replay: false };
 }
@@ -258,70 +270,67 @@ function unknownMember(accountId: string, memberId: string): AmisiError {
 
 /** Removes a member and the member's budget; the last owner stays. */
 export async function removeMember(
-  batch: Batch,
+  uow: UnitOfWork,
   input: { accountId: string; memberId: string; actor: Actor },
 ): Promise<{ member: Member }> {
-  const state = await batch.account(input.accountId);
-  const team = await batch.team(state);
+  const state = await uow.account(input.accountId);
+  const team = await loadTeam(uow, state);
   const member = team.members.get(input.memberId);
   if (!member) throw unknownMember(input.accountId, input.memberId);
   if (member.role === 'owner') refuseOwnerChange(input.actor, input.accountId, member.id);
   refuseLastOwner(team, member);
-  await batch.tx.deleteMember(input.accountId, member.id);
+  await uow.deleteMember(input.accountId, member.id);
   // The member's keys go with it: an id added again later is someone new.
-  await batch.tx.revokeMemberKeys(input.accountId, member.id, batch.now);
+  await uow.revokeMemberKeys(input.accountId, member.id);
   const budget = team.budgets.get(budgetKey('member', member.id));
   if (budget) {
-    await batch.tx.deleteBudget(input.accountId, 'member', member.id);
-    batch.dropBudget(state, budget);
+    await uow.deleteBudget(input.accountId, 'member', member.id);
+    uow.budgets.drop(state, budget);
   }
-  batch.commandWrites += 1;
   team.members.delete(member.id);
   return { member };
 }
 
 /** An invited member accepts with the code; any mismatch fails the same way. */
 export async function acceptInvitation(
-  batch: Batch,
+  uow: UnitOfWork,
   input: { accountId: string; memberId: string; codeHash: string },
 ): Promise<{ member: Member }> {
   const refuse = () =>
     new AmisiError('invalid_invitation', 'the invitation is not valid or was used already', {});
   let state: AccountState;
   try {
-    state = await batch.account(input.accountId);
+    state = await uow.account(input.accountId);
   } catch {
     throw refuse();
   }
   if (state.account.kind !== 'organization') throw refuse();
-  const team = await batch.team(state);
+  const team = await loadTeam(uow, state);
   const member = team.members.get(input.memberId);
   if (!member || member.status !== 'invited' || member.inviteHash !== input.codeHash) {
     throw refuse();
   }
-  const joined: Member = { ...member, status: 'active', inviteHash: null, joinedAt: batch.now };
-  await batch.tx.putMembers([joined]);
-  batch.commandWrites += 1;
+  const joined: Member = { ...member, status: 'active', inviteHash: null, joinedAt: uow.now };
+  await uow.putMembers([joined]);
   team.members.set(joined.id, joined);
   return { member: joined };
 }
 
 export async function putProject(
-  batch: Batch,
+  uow: UnitOfWork,
   input: { accountId: string; projectId: string; name: string },
 ): Promise<Replayable<{ project: Project }>> {
-  const state = await batch.account(input.accountId);
-  const team = await batch.team(state);
+  const state = await uow.account(input.accountId);
+  const team = await loadTeam(uow, state);
   const existing = team.projects.get(input.projectId);
   if (existing && existing.name === input.name) return { project: existing, replay: true };
   const project: Project = {
     accountId: input.accountId,
     id: input.projectId,
     name: input.name,
-    createdAt: existing?.createdAt ?? batch.now,
+    createdAt: existing?.createdAt ?? uow.now,
   };
-  await batch.tx.putProject(project);
-  batch.commandWrites += 1;
+  await uow.putProject(project);
   team.projects.set(project.id, project);
   return { project, replay: false };
 }
@@ -345,18 +354,18 @@ function covers(scope: BudgetScope, target: string, a: Attribution | undefined):
   return scope === 'member' ? a.member === target : a.project === target;
 }
 
-/** Credits captured or charged for the target from `since` (before `until`), journal and batch. */
+/** Credits captured or charged for the target from `since` (before `until`), journal and uow. */
 async function usedSince(
-  batch: Batch,
+  uow: UnitOfWork,
   accountId: string,
   scope: BudgetScope,
   target: string,
   since: number,
   until: number | null,
 ): Promise<number> {
-  const stored = await batch.tx.transactionsSince(accountId, ['charge', 'capture'], since);
+  const stored = await uow.read.transactionsSince(accountId, ['charge', 'capture'], since);
   const seen = new Set(stored.map((t) => t.id));
-  const pending = batch
+  const pending = uow
     .bufferedTransactions(accountId)
     .filter((t) => !seen.has(t.id) && t.createdAt >= since);
   let used = 0;
@@ -370,18 +379,8 @@ async function usedSince(
   return used;
 }
 
-/**
- * Sets a budget. Its counters are computed afresh from what it covers: `held` from the open
- * holds, `used` from the captures and charges of its period so far, so a budget set mid-cycle
- * counts the cycle's spend. Thresholds already announced this period stay announced while still
- * reached; a lower limit announces what it now reaches.
- */
-export async function setBudget(
-  batch: Batch,
-  input: SetBudgetInput,
-): Promise<Replayable<{ budget: Budget }>> {
-  const state = await batch.account(input.accountId);
-  const team = await batch.team(state);
+/** A budget names a member or project that exists; a fixed one, a window that ends after it starts. */
+function refuseBadBudget(team: TeamState, input: SetBudgetInput): void {
   const accountId = input.accountId;
   if (input.scope === 'member' && !team.members.has(input.target)) {
     throw unknownMember(accountId, input.target);
@@ -403,14 +402,31 @@ export async function setBudget(
       field: 'endsAt',
     });
   }
+}
+
+/**
+ * Sets a budget. Its counters are computed afresh from what it covers: `held` from the open
+ * holds, `used` from the captures and charges of its period so far, so a budget set mid-cycle
+ * counts the cycle's spend. Thresholds already announced this period stay announced while still
+ * reached; a lower limit announces what it now reaches.
+ */
+export async function setBudget(
+  uow: UnitOfWork,
+  input: SetBudgetInput,
+): Promise<Replayable<{ budget: Budget }>> {
+  const state = await uow.account(input.accountId);
+  const team = await loadTeam(uow, state);
+  const accountId = input.accountId;
+  refuseBadBudget(team, input);
+  const fixed = input.period === 'fixed';
   const stored = team.budgets.get(budgetKey(input.scope, input.target));
-  const existing = stored ? batch.currentBudget(state, stored) : undefined;
-  const periodStart = fixed ? input.startsAt! : batch.periodStart(state);
-  const held = (await batch.tx.openHoldsOf(accountId))
+  const existing = stored ? currentBudget(uow, state, stored) : undefined;
+  const periodStart = fixed ? input.startsAt! : budgetPeriodStart(uow, state);
+  const held = (await uow.read.openHoldsOf(accountId))
     .filter((h) => covers(input.scope, input.target, h.attribution))
     .reduce((sum, h) => sum + h.credits, 0);
   const used = await usedSince(
-    batch,
+    uow,
     accountId,
     input.scope,
     input.target,
@@ -430,8 +446,8 @@ export async function setBudget(
     used,
     held,
     alerted: 0,
-    createdAt: existing?.createdAt ?? batch.now,
-    updatedAt: batch.now,
+    createdAt: existing?.createdAt ?? uow.now,
+    updatedAt: uow.now,
   };
   const same =
     existing !== undefined &&
@@ -450,20 +466,20 @@ export async function setBudget(
   }
   // Once per threshold per period, whatever the limit was or whether the budget was removed and
   // set again meanwhile: start from what was announced.
-  const budget = { ...draft, alerted: await batch.announcedBits(state, draft) };
-  batch.putBudget(state, budget);
-  await batch.announce(state, budget);
+  const budget = { ...draft, alerted: await announcedBits(uow, state, draft) };
+  uow.budgets.put(state, budget);
+  await announce(uow, state, budget);
   const announced = team.budgets.get(budgetKey(input.scope, input.target));
   return { budget: announced ?? budget, replay: same };
 }
 
 /** Removes a member's or project's budget; the pool's goes back to no limit (alerts only). */
 export async function removeBudget(
-  batch: Batch,
+  uow: UnitOfWork,
   input: { accountId: string; scope: BudgetScope; target: string },
 ): Promise<{ budget: Budget }> {
-  const state = await batch.account(input.accountId);
-  const team = await batch.team(state);
+  const state = await uow.account(input.accountId);
+  const team = await loadTeam(uow, state);
   const stored = team.budgets.get(budgetKey(input.scope, input.target));
   if (!stored || (input.scope === 'pool' && stored.limitCredits === null)) {
     throw new AmisiError(
@@ -474,27 +490,26 @@ export async function removeBudget(
       { accountId: input.accountId, scope: input.scope, target: input.target },
     );
   }
-  const b = batch.currentBudget(state, stored);
+  const b = currentBudget(uow, state, stored);
   if (input.scope === 'pool') {
-    const periodStart = batch.periodStart(state);
+    const periodStart = budgetPeriodStart(uow, state);
     const implicit: Budget = { ...b, periodStart };
     const pool: Budget = {
       ...b,
-      alerted: await batch.announcedBits(state, implicit),
-      used: await usedSince(batch, input.accountId, 'pool', POOL_TARGET, periodStart, null),
+      alerted: await announcedBits(uow, state, implicit),
+      used: await usedSince(uow, input.accountId, 'pool', POOL_TARGET, periodStart, null),
       limitCredits: null,
       mode: 'soft',
       period: 'cycle',
       startsAt: null,
       endsAt: null,
       periodStart,
-      updatedAt: batch.now,
+      updatedAt: uow.now,
     };
-    batch.putBudget(state, pool);
+    uow.budgets.put(state, pool);
     return { budget: pool };
   }
-  await batch.tx.deleteBudget(input.accountId, input.scope, input.target);
-  batch.dropBudget(state, b);
-  batch.commandWrites += 1;
+  await uow.deleteBudget(input.accountId, input.scope, input.target);
+  uow.budgets.drop(state, b);
   return { budget: b };
 }

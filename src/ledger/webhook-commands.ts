@@ -7,7 +7,7 @@ import {
   type WebhookEndpoint,
   type WebhookEventType,
 } from '../core/webhooks.js';
-import type { Batch } from './batch.js';
+import type { UnitOfWork } from './unit-of-work.js';
 import { onceRef, type Replayable } from './commands.js';
 
 /**
@@ -39,49 +39,52 @@ export const EVERY_ACCOUNT_SCOPE = '';
  * it, and the key is its own: another account's key never reaches this record).
  */
 export async function registerEndpoint(
-  batch: Batch,
+  uow: UnitOfWork,
   input: RegisterInput,
 ): Promise<Replayable<WebhookEndpoint>> {
-  if (input.accountId !== null) await batch.account(input.accountId);
+  if (input.accountId !== null) await uow.account(input.accountId);
   const { key, secret, ...request } = input;
   return onceRef(
-    batch,
+    uow,
     input.accountId ?? EVERY_ACCOUNT_SCOPE,
     key,
     { op: 'register_webhook', ...request, eventTypes: [...request.eventTypes].sort() },
     async () => {
       const endpoint: WebhookEndpoint = {
-        id: batch.newId('whe'),
+        id: uow.newId('whe'),
         url: input.url,
         secret,
         eventTypes: input.eventTypes,
         accountId: input.accountId,
         publicOnly: input.publicOnly,
-        createdAt: batch.now,
+        createdAt: uow.now,
         disabledAt: null,
       };
-      await batch.tx.insertWebhookEndpoint(endpoint);
-      batch.commandWrites += 1;
-      batch.forgetEndpoints();
+      await uow.insertWebhookEndpoint(endpoint);
+      uow.outbox.forgetEndpoints();
       return { result: endpoint, ref: endpoint.id };
     },
     async (ref) => {
-      const endpoint = await batch.tx.webhookEndpoint(ref);
+      const endpoint = await uow.read.webhookEndpoint(ref);
       assert(endpoint, `endpoint ${ref} of an idempotency record exists`);
       return { ...endpoint, disabledAt: null };
     },
   );
 }
 
-export async function disableEndpoint(batch: Batch, endpointId: string): Promise<boolean> {
-  const done = await batch.tx.disableWebhookEndpoint(endpointId, batch.now);
-  batch.forgetEndpoints();
+export async function disableEndpoint(uow: UnitOfWork, endpointId: string): Promise<boolean> {
+  const done = await uow.disableWebhookEndpoint(endpointId);
+  uow.outbox.forgetEndpoints();
   return done;
 }
 
 /** Takes due deliveries for `leaseMs`; an attempt not finished by then is taken again. */
-export function claimDeliveries(batch: Batch, limit: number, leaseMs: number): Promise<Delivery[]> {
-  return batch.tx.claimDeliveries(batch.now, batch.now + leaseMs, limit);
+export function claimDeliveries(
+  uow: UnitOfWork,
+  limit: number,
+  leaseMs: number,
+): Promise<Delivery[]> {
+  return uow.claimDeliveries(uow.now + leaseMs, limit);
 }
 
 export interface AttemptOutcome {
@@ -94,20 +97,20 @@ export interface AttemptOutcome {
 
 /** Records an attempt: delivered on a 2xx; otherwise retried with backoff, failed after 24 h. */
 export async function finishAttempt(
-  batch: Batch,
+  uow: UnitOfWork,
   delivery: Delivery,
   outcome: AttemptOutcome,
 ): Promise<Delivery> {
   const attempt = delivery.attempts + 1;
   const ok = outcome.statusCode !== null && outcome.statusCode >= 200 && outcome.statusCode < 300;
   const retryAt =
-    ok || outcome.final === true ? null : nextAttemptAt(delivery.createdAt, attempt, batch.now);
+    ok || outcome.final === true ? null : nextAttemptAt(delivery.createdAt, attempt, uow.now);
   const next: Delivery = {
     ...delivery,
     attempts: attempt,
     status: ok ? 'delivered' : retryAt === null ? 'failed' : 'pending',
-    nextAttemptAt: retryAt ?? batch.now,
-    deliveredAt: ok ? batch.now : null,
+    nextAttemptAt: retryAt ?? uow.now,
+    deliveredAt: ok ? uow.now : null,
     lastStatusCode: outcome.statusCode,
     lastError: outcome.error === null ? null : outcome.error.slice(0, 500),
   };
@@ -115,12 +118,12 @@ export async function finishAttempt(
     accountId: delivery.accountId,
     deliveryId: delivery.id,
     attempt,
-    at: batch.now,
+    at: uow.now,
     statusCode: outcome.statusCode,
     error: next.lastError,
     durationMs: outcome.durationMs,
   };
-  await batch.tx.finishDelivery(next, record);
+  await uow.finishDelivery(next, record);
   return next;
 }
 
@@ -128,19 +131,19 @@ export async function finishAttempt(
  * Sends an event again to the same endpoint: a new delivery (its own 24 hours of retries); the
  * old one keeps its history.
  */
-export async function redeliver(batch: Batch, delivery: Delivery): Promise<Delivery> {
+export async function redeliver(uow: UnitOfWork, delivery: Delivery): Promise<Delivery> {
   const fresh: Delivery = {
     ...delivery,
-    id: batch.newId('dlv'),
+    id: uow.newId('dlv'),
     status: 'pending',
     attempts: 0,
-    nextAttemptAt: batch.now,
-    createdAt: batch.now,
+    nextAttemptAt: uow.now,
+    createdAt: uow.now,
     deliveredAt: null,
     lastStatusCode: null,
     lastError: null,
   };
-  await batch.tx.insertDeliveries([fresh]);
+  await uow.insertDeliveries([fresh]);
   return fresh;
 }
 
@@ -149,20 +152,20 @@ export async function redeliver(batch: Batch, delivery: Delivery): Promise<Deliv
  * locked, so a second scan (or another process's) finds the event and emits nothing.
  */
 export async function announceExpiring(
-  batch: Batch,
+  uow: UnitOfWork,
   accountId: string,
   grants: readonly Grant[],
 ): Promise<number> {
-  const state = await batch.account(accountId);
+  const state = await uow.account(accountId);
   const ids = grants.map((g) => `evt_expiring_${g.id}`);
-  const seen = new Set(await batch.tx.webhookEventIds(state.account.id, ids));
+  const seen = new Set(await uow.read.webhookEventIds(state.account.id, ids));
   let emitted = 0;
   for (const g of grants) {
     const id = `evt_expiring_${g.id}`;
     if (seen.has(id)) continue;
     const current = state.grants.get(g.id);
     if (!current || current.remaining === 0) continue;
-    const made = await batch.emit(
+    const made = await uow.outbox.emit(
       accountId,
       'grant.expiring',
       {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { AmisiError } from '../../src/core/errors.js';
-import { Batch } from '../../src/ledger/batch.js';
+import { UnitOfWork } from '../../src/ledger/unit-of-work.js';
 import { verify } from '../../src/ledger/verify.js';
 import { freshLedger } from '../helpers.js';
 
@@ -169,10 +169,10 @@ describe('group commit', () => {
   it('a failure at flush bisects the batch instead of failing every command', async () => {
     const { ledger } = env;
     await ledger.grant({ accountId: 'acme', key: 'g', credits: 10, source: 'purchase' });
-    const original = Batch.prototype.flush;
+    const original = UnitOfWork.prototype.flush;
     let calls = 0;
     // The first flush fails as a broken store would; the committer must bisect and retry.
-    Batch.prototype.flush = async function (this: Batch) {
+    UnitOfWork.prototype.flush = async function (this: UnitOfWork) {
       calls += 1;
       if (calls === 1) throw new Error('disk on fire');
       return original.call(this);
@@ -186,7 +186,7 @@ describe('group commit', () => {
         ['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled'],
       );
     } finally {
-      Batch.prototype.flush = original;
+      UnitOfWork.prototype.flush = original;
     }
     assert.equal((await ledger.balance('acme')).available, 6);
   });

@@ -1,0 +1,98 @@
+import { AmisiError } from '../../core/errors.js';
+import type { Attribution, Hold } from '../../core/holds.js';
+import { planSpend, type SpendRequest, type SpendState, type SpendStep } from '../../core/spend.js';
+import { seatsInForce } from '../../core/teams.js';
+import { applyBudgetCount, loadTeam, periodStart } from '../teams/budgets.js';
+import type { AccountState, UnitOfWork } from '../unit-of-work.js';
+
+/**
+ * The spend of a hold, a charge and a request batch, in three steps: load the account's state
+ * (for an organization its team too), decide with core/spend.ts planSpend (which may refuse),
+ * then apply the plan's steps. Nothing is written before the decision, so a refusal has written
+ * nothing by construction.
+ */
+
+/** What planSpend needs of the account, as the unit of work has it. */
+async function spendState(
+  uow: UnitOfWork,
+  state: AccountState,
+  attribution: Attribution,
+): Promise<SpendState> {
+  const accountId = state.account.id;
+  const grants = [...state.grants.values()];
+  if (state.account.kind !== 'organization') return { accountId, grants, team: null };
+  const team = await loadTeam(uow, state);
+  const member = attribution.member === null ? undefined : team.members.get(attribution.member);
+  // The plan's seats matter only once the team rules reach a member who is not an owner, so
+  // the catalog is read only then (as a spend of credits by an owner never needs it).
+  const seatsMatter =
+    member !== undefined &&
+    member.status === 'active' &&
+    member.role !== 'owner' &&
+    (attribution.project === null || team.projects.has(attribution.project));
+  const seats = seatsMatter
+    ? seatsInForce(state.subscription, (await uow.activeCatalog()).body.plans)
+    : undefined;
+  return {
+    accountId,
+    grants,
+    team: { ...team, periodStart: periodStart(uow, state), seats },
+  };
+}
+
+/** Loads and decides: the plan's steps, one per item, or the refusal thrown. */
+export async function decideSpend(
+  uow: UnitOfWork,
+  state: AccountState,
+  request: SpendRequest,
+): Promise<readonly SpendStep[]> {
+  const decision = planSpend(await spendState(uow, state, request.attribution), request, uow.now);
+  if (!decision.ok) {
+    const { code, message, data } = decision.refusal;
+    throw new AmisiError(code, message, data);
+  }
+  return decision.steps;
+}
+
+/** Takes a step's draws from their grants. */
+export async function takeDraws(
+  uow: UnitOfWork,
+  state: AccountState,
+  step: SpendStep,
+): Promise<void> {
+  for (const d of step.draws) {
+    const g = await uow.grant(state, d.grantId);
+    await uow.setRemaining(state, g, g.remaining - d.credits);
+  }
+}
+
+/**
+ * Writes a hold as its step planned it: takes the draws from their grants, inserts the hold,
+ * moves its budgets and raises their alerts, and journals it. Returns the hold transaction's id.
+ * `detail` adds to the transaction's detail.
+ */
+export async function writeHold(
+  uow: UnitOfWork,
+  state: AccountState,
+  h: Hold,
+  step: SpendStep,
+  key: string,
+  detail: Record<string, unknown> = {},
+): Promise<string> {
+  await takeDraws(uow, state, step);
+  await uow.insertHold(h);
+  await applyBudgetCount(uow, state, step);
+  return uow.append(h.accountId, {
+    kind: 'hold',
+    idempotencyKey: key,
+    holdId: h.id,
+    catalogVersion: h.catalogVersion,
+    detail: {
+      credits: h.credits,
+      attribution: h.attribution,
+      lines: h.quote?.lines ?? [],
+      ...detail,
+    },
+    entries: step.entries.map((e) => ({ ...e, holdId: h.id })),
+  });
+}

@@ -1,0 +1,585 @@
+import { AmisiError, assert } from '../core/errors.js';
+import { availableCredits, type Grant } from '../core/grants.js';
+import type { AutoTopup } from '../core/autotopup.js';
+import type { Hold } from '../core/holds.js';
+import type { RequestBatch } from '../core/batches.js';
+import type { Budget, BudgetScope, Member, Project } from '../core/teams.js';
+import type { Subscription } from '../core/subscriptions.js';
+import type { Purchase } from '../core/purchases.js';
+import { assertBalanced, type Entry, type JournalTransaction } from '../core/journal.js';
+import { RollupAccumulator, type FlowIncrement, type UsageIncrement } from '../core/rollups.js';
+import type { Outcome } from '../core/outcomes.js';
+import type { Delivery, DeliveryAttempt, WebhookEndpoint } from '../core/webhooks.js';
+import type { Ids } from './ports.js';
+import type {
+  AccountRecord,
+  ApiKeyRecord,
+  CatalogRecord,
+  GrantRemaining,
+  HoldRef,
+  IdempotencyRecord,
+  WriteTx,
+} from './store.js';
+import { settleDue } from './subscriptions/renewal.js';
+import { BudgetBuffer, type TeamState } from './teams/budgets.js';
+import { Outbox } from './webhooks/outbox.js';
+import { AutoTopupBuffer } from './purchases/auto-topup.js';
+import { rollUp } from './reports/rollups.js';
+
+/** What a queued command will touch, known before its unit of work starts (for prefetching). */
+export interface CommandHint {
+  readonly accountId?: string;
+  readonly key?: string;
+  readonly holdId?: string;
+}
+
+/** One account's rows as loaded (and locked) in this unit of work; commands update it. */
+export class AccountState {
+  readonly grants = new Map<string, Grant>();
+  subscription: Subscription | undefined;
+  autoTopup: AutoTopup | undefined;
+  team: TeamState | undefined;
+  /** Available credits once loaded and settled, before this unit's commands (balance.low). */
+  availableAtLoad = 0;
+  constructor(readonly account: AccountRecord) {}
+}
+
+export interface TransactionDraft {
+  readonly kind: JournalTransaction['kind'];
+  /**
+   * When it happened, if before now: a renewal, an expiry or a hold's ttl caught up later is
+   * dated when it was due, so reports put it in the cycle it belongs to (default now).
+   */
+  readonly at?: number;
+  readonly idempotencyKey?: string | null;
+  readonly holdId?: string | null;
+  readonly grantId?: string | null;
+  readonly catalogVersion?: string | null;
+  readonly detail?: Record<string, unknown>;
+  readonly entries: readonly Entry[];
+}
+
+/** The store's methods that write; commands reach them only through the unit of work. */
+type Writes =
+  | 'insertAccount'
+  | 'insertGrant'
+  | 'insertGrants'
+  | 'setGrantsRemaining'
+  | 'insertHold'
+  | 'resolveHold'
+  | 'appendTransactions'
+  | 'putIdempotency'
+  | 'insertPurchase'
+  | 'updatePurchase'
+  | 'markPaymentEvent'
+  | 'putAutoTopups'
+  | 'deleteAutoTopup'
+  | 'insertWebhookEndpoint'
+  | 'disableWebhookEndpoint'
+  | 'insertWebhookEvents'
+  | 'insertDeliveries'
+  | 'claimDeliveries'
+  | 'finishDelivery'
+  | 'putMembers'
+  | 'deleteMember'
+  | 'putProject'
+  | 'putBudgets'
+  | 'deleteBudget'
+  | 'insertBudgetAlerts'
+  | 'insertSubscription'
+  | 'updateSubscription'
+  | 'updateSubscriptions'
+  | 'insertApiKey'
+  | 'revokeApiKey'
+  | 'revokeMemberKeys'
+  | 'putCatalog'
+  | 'activateCatalog'
+  | 'addUsage'
+  | 'addFlows'
+  | 'clearRollups'
+  | 'putOutcomes'
+  | 'insertRequestBatch';
+
+/** The reads a command may make in its database transaction (locking reads included). */
+export type TxReads = Omit<WriteTx, Writes>;
+
+/**
+ * The unit of work of one group commit: one database transaction shared by many commands. It
+ * caches each account's rows once, settles what is due on first access (subscriptions/), and is
+ * the only path to writes: the transaction itself is private, and each write is a method here.
+ *
+ * Journal transactions, idempotency records, new grants, grant balances and subscription changes
+ * are buffered and written by `flush` just before commit, with multi-row inserts and one update
+ * per grant or subscription changed, however many commands touched it (a grant created in the
+ * unit is inserted once, with its final balance). Reads inside the unit see the buffers: a new
+ * grant and a changed subscription live in their account's state, which is never reloaded. The
+ * renewal of many accounts thus costs a few statements per commit group, not a few per account.
+ * The domains keep their own buffers (teams/ budgets and alerts, webhooks/ the outbox,
+ * purchases/ auto top-up rules, the rollups), flushed here in a fixed order.
+ *
+ * `prepare` loads what the commands' hints name in a few bulk reads (lock the accounts in id
+ * order, their open grants, their due holds, the idempotency records and holds named), so a
+ * commit group costs a handful of round trips however many commands it carries.
+ */
+export class UnitOfWork {
+  private readonly states = new Map<string, AccountState>();
+  private readonly journal = new Map<string, JournalTransaction>();
+  private readonly idempotency = new Map<string, IdempotencyRecord>();
+  private readonly dirtyGrants = new Map<string, GrantRemaining>();
+  /** Grants created in this unit, by id, with their latest balance. */
+  private readonly newGrants = new Map<string, Grant>();
+  /** The latest row of each subscription changed in this unit, by id. */
+  private readonly dirtySubscriptions = new Map<string, Subscription>();
+  /** Idempotency records read by prepare; null marks a key known to be unused. */
+  private readonly seenKeys = new Map<string, IdempotencyRecord | null>();
+  private readonly holds = new Map<string, Hold>();
+  /** What this unit's journal transactions add to their accounts' hourly rollups. */
+  readonly rollups = new RollupAccumulator();
+  /** Outcomes recorded in this unit, by account and transaction (the last one wins). */
+  private readonly outcomes = new Map<string, Outcome>();
+  private catalog: CatalogRecord | undefined;
+  readonly budgets = new BudgetBuffer();
+  readonly autoTopups = new AutoTopupBuffer();
+  readonly outbox: Outbox;
+
+  constructor(
+    private readonly tx: WriteTx,
+    readonly now: number,
+    private readonly ids: Ids,
+    readonly lowBalanceCredits = 10,
+  ) {
+    this.outbox = new Outbox(
+      () => tx.webhookEndpoints(),
+      (prefix) => this.newId(prefix),
+      now,
+    );
+  }
+
+  /** The transaction's reads; writes go through the methods below. */
+  get read(): TxReads {
+    return this.tx;
+  }
+
+  /** A new id; `at` dates it in the past (a record settling something due then). */
+  newId(prefix: string, at?: number): string {
+    assert(at === undefined || at <= this.now, 'nothing is dated in the future');
+    return at !== undefined && at < this.now ? this.ids.next(prefix, at) : this.ids.next(prefix);
+  }
+
+  /** Journal transactions appended under an idempotency key (a command's, not maintenance's). */
+  private keyedTransactions = 0;
+
+  /**
+   * Idempotency records and keyed journal transactions buffered so far: they only grow, so a
+   * command that refused must leave this as it found it (the committer's safety net). Lazy
+   * maintenance (renewals, expiries) journals without a key and may run before a refusal.
+   */
+  get buffered(): number {
+    return this.keyedTransactions + this.idempotency.size;
+  }
+
+  /** Loads and locks everything the hints name, then settles what is due in those accounts. */
+  async prepare(hints: readonly CommandHint[]): Promise<void> {
+    const accountIds = [
+      ...new Set(hints.flatMap((h) => (h.accountId ? [h.accountId] : []))),
+    ].sort();
+    if (accountIds.length === 0) return;
+    const records = await this.tx.lockAccounts(accountIds);
+    const found = records.map((r) => r.id);
+    for (const r of records) this.states.set(r.id, new AccountState(r));
+    for (const g of await this.tx.openGrants(found))
+      this.states.get(g.accountId)?.grants.set(g.id, g);
+    const keys = hints.flatMap((h) =>
+      h.accountId && h.key && this.states.has(h.accountId)
+        ? [{ accountId: h.accountId, key: h.key }]
+        : [],
+    );
+    for (const k of keys) this.seenKeys.set(`${k.accountId}\u0000${k.key}`, null);
+    if (keys.length > 0) {
+      for (const r of await this.tx.getIdempotency(keys))
+        this.seenKeys.set(`${r.accountId}\u0000${r.key}`, r);
+    }
+    const holdRefs: HoldRef[] = hints.flatMap((h) =>
+      h.accountId && h.holdId && this.states.has(h.accountId)
+        ? [{ accountId: h.accountId, holdId: h.holdId }]
+        : [],
+    );
+    if (holdRefs.length > 0)
+      for (const h of await this.tx.getHolds(holdRefs)) this.holds.set(h.id, h);
+    for (const sub of await this.tx.activeSubscriptions(found)) {
+      const state = this.states.get(sub.accountId);
+      if (state) state.subscription = sub;
+    }
+    for (const rule of await this.tx.autoTopups(found)) {
+      const state = this.states.get(rule.accountId);
+      if (state) state.autoTopup = rule;
+    }
+    const due = await this.tx.dueHolds(found, this.now);
+    for (const id of found) {
+      const state = this.states.get(id)!;
+      await settleDue(
+        this,
+        state,
+        due.filter((h) => h.accountId === id),
+      );
+      state.availableAtLoad = this.available(state);
+    }
+  }
+
+  /** The account, locked, with its open grants loaded and anything due settled. */
+  async account(accountId: string): Promise<AccountState> {
+    const cached = this.states.get(accountId);
+    if (cached) return cached;
+    // Not named by a hint (an account created in this unit, a hold's account): load it alone.
+    const [record] = await this.tx.lockAccounts([accountId]);
+    if (!record) {
+      throw new AmisiError('unknown_account', `unknown account "${accountId}"`, { accountId });
+    }
+    const state = new AccountState(record);
+    for (const g of await this.tx.openGrants([accountId])) state.grants.set(g.id, g);
+    [state.subscription] = await this.tx.activeSubscriptions([accountId]);
+    [state.autoTopup] = await this.tx.autoTopups([accountId]);
+    this.states.set(accountId, state);
+    await settleDue(this, state, await this.tx.dueHolds([accountId], this.now));
+    state.availableAtLoad = this.available(state);
+    return state;
+  }
+
+  /** Every account loaded in this unit, in load order. */
+  loadedAccounts(): IterableIterator<AccountState> {
+    return this.states.values();
+  }
+
+  /** Spendable credits of the account as the unit has it now. */
+  available(state: AccountState): number {
+    return availableCredits(state.grants.values(), this.now);
+  }
+
+  /** A hold of the account, as it stands in this unit. */
+  async hold(accountId: string, holdId: string): Promise<Hold | undefined> {
+    const cached = this.holds.get(holdId);
+    if (cached) return cached;
+    const [h] = await this.tx.getHolds([{ accountId, holdId }]);
+    if (h) this.holds.set(h.id, h);
+    return h;
+  }
+
+  /** Holds of the account by id, as they stand in this unit (one read for those not cached). */
+  async holdsOf(accountId: string, holdIds: readonly string[]): Promise<Hold[]> {
+    const missing = holdIds.filter((id) => !this.holds.has(id));
+    if (missing.length > 0) {
+      for (const h of await this.tx.getHolds(missing.map((holdId) => ({ accountId, holdId }))))
+        this.holds.set(h.id, h);
+    }
+    return holdIds.map((id) => {
+      const h = this.holds.get(id);
+      assert(h && h.accountId === accountId, `hold ${id} of ${accountId} exists`);
+      return h;
+    });
+  }
+
+  /** A hold this unit has cached (a capture's quote lines for its rollups). */
+  cachedHold(holdId: string): Hold | undefined {
+    return this.holds.get(holdId);
+  }
+
+  /** Commands after a catalog change in this unit price with the new active version. */
+  forgetCatalog(): void {
+    this.catalog = undefined;
+  }
+
+  async activeCatalog(): Promise<CatalogRecord> {
+    this.catalog ??= await this.tx.activeCatalog();
+    if (!this.catalog) {
+      throw new AmisiError('not_initialized', 'no catalog is loaded', {});
+    }
+    return this.catalog;
+  }
+
+  async grant(state: AccountState, grantId: string): Promise<Grant> {
+    let g = state.grants.get(grantId);
+    if (!g) {
+      g = await this.tx.getGrant(state.account.id, grantId);
+      assert(g, `grant ${grantId} of ${state.account.id} exists`);
+      state.grants.set(grantId, g);
+    }
+    return g;
+  }
+
+  /** A grant of the account known to this unit (loaded or created here), or undefined. */
+  knownGrant(state: AccountState, grantId: string): Grant | undefined {
+    return state.grants.get(grantId) ?? this.newGrants.get(grantId);
+  }
+
+  /**
+   * Inserts a grant whose credits are issued anew and returns the two journal entries that
+   * issue them (issued -> the grant's book), for the caller's transaction.
+   */
+  async issueGrant(state: AccountState, grant: Grant): Promise<Entry[]> {
+    await this.insertGrant(state, grant);
+    return [
+      { book: 'issued', grantId: grant.id, holdId: null, credits: -grant.amount },
+      { book: 'grant', grantId: grant.id, holdId: null, credits: grant.amount },
+    ];
+  }
+
+  async insertGrant(state: AccountState, grant: Grant): Promise<void> {
+    this.newGrants.set(grant.id, grant);
+    state.grants.set(grant.id, grant);
+  }
+
+  async setRemaining(state: AccountState, grant: Grant, remaining: number): Promise<void> {
+    assert(
+      remaining >= 0 && remaining <= grant.amount,
+      `grant ${grant.id} stays within [0, amount]`,
+    );
+    // Grant ids are unique across accounts, so they key the buffers alone.
+    const fresh = this.newGrants.get(grant.id);
+    if (fresh) {
+      this.newGrants.set(grant.id, { ...fresh, remaining });
+    } else {
+      this.dirtyGrants.set(grant.id, { accountId: state.account.id, grantId: grant.id, remaining });
+    }
+    state.grants.set(grant.id, { ...grant, remaining });
+  }
+
+  /** A grant made by the ledger itself (allocations, rollover, packs), effective at `at`. */
+  newGrant(
+    accountId: string,
+    source: Grant['source'],
+    amount: number,
+    at: number,
+    expiresAt: number,
+  ): Grant {
+    return {
+      accountId,
+      id: this.newId('grt', at),
+      source,
+      amount,
+      remaining: amount,
+      startsAt: at,
+      expiresAt,
+      createdAt: at,
+    };
+  }
+
+  async insertSubscription(state: AccountState, sub: Subscription): Promise<void> {
+    await this.tx.insertSubscription(sub);
+    state.subscription = sub;
+  }
+
+  async updateSubscription(state: AccountState, sub: Subscription): Promise<void> {
+    this.dirtySubscriptions.set(sub.id, sub);
+    state.subscription = sub;
+  }
+
+  /** Sets (or, with undefined, removes) the account's auto top-up rule. */
+  async setAutoTopup(state: AccountState, rule: AutoTopup | undefined): Promise<void> {
+    if (rule) {
+      this.autoTopups.set(state.account.id, rule);
+    } else {
+      this.autoTopups.delete(state.account.id);
+      await this.tx.deleteAutoTopup(state.account.id);
+    }
+    state.autoTopup = rule;
+  }
+
+  async insertHold(hold: Hold): Promise<void> {
+    await this.tx.insertHold(hold);
+    this.holds.set(hold.id, hold);
+  }
+
+  async resolveHold(
+    hold: Hold,
+    status: 'captured' | 'released' | 'expired',
+    captured: number,
+    at: number = this.now,
+  ): Promise<Hold> {
+    assert(hold.status === 'held', `hold ${hold.id} resolves once`);
+    assert(captured >= 0 && captured <= hold.credits, 'a capture never exceeds its hold');
+    await this.tx.resolveHold(hold.accountId, hold.id, status, captured, at);
+    const resolved: Hold = { ...hold, status, capturedCredits: captured, resolvedAt: at };
+    this.holds.set(hold.id, resolved);
+    return resolved;
+  }
+
+  async getIdempotency(accountId: string, key: string): Promise<IdempotencyRecord | undefined> {
+    const id = `${accountId}\u0000${key}`;
+    const buffered = this.idempotency.get(id);
+    if (buffered) return buffered;
+    const seen = this.seenKeys.get(id);
+    if (seen !== undefined) return seen ?? undefined;
+    const [record] = await this.tx.getIdempotency([{ accountId, key }]);
+    return record;
+  }
+
+  putIdempotency(accountId: string, key: string, requestHash: string, transactionId: string): void {
+    this.idempotency.set(`${accountId}\u0000${key}`, {
+      accountId,
+      key,
+      requestHash,
+      transactionId,
+      createdAt: this.now,
+    });
+  }
+
+  /** The outcome recorded for a transaction, in this unit or before. */
+  async outcome(accountId: string, transactionId: string): Promise<Outcome | undefined> {
+    return (
+      this.outcomes.get(`${accountId}\u0000${transactionId}`) ??
+      (await this.tx.getOutcome(accountId, transactionId))
+    );
+  }
+
+  putOutcome(outcome: Outcome): void {
+    this.outcomes.set(`${outcome.accountId}\u0000${outcome.transactionId}`, outcome);
+  }
+
+  /** A journal transaction of the account, in this unit or before, or undefined. */
+  async findTransaction(
+    accountId: string,
+    transactionId: string,
+  ): Promise<JournalTransaction | undefined> {
+    const buffered = this.journal.get(transactionId);
+    if (buffered) return buffered.accountId === accountId ? buffered : undefined;
+    return this.tx.getTransaction(accountId, transactionId);
+  }
+
+  /** A journal transaction written earlier, in this unit or before. */
+  async transaction(accountId: string, transactionId: string): Promise<JournalTransaction> {
+    const t =
+      this.journal.get(transactionId) ?? (await this.tx.getTransaction(accountId, transactionId));
+    assert(t && t.accountId === accountId, `transaction ${transactionId} of ${accountId} exists`);
+    return t;
+  }
+
+  /** Journal transactions of the account appended in this unit, not yet written. */
+  bufferedTransactions(accountId: string): JournalTransaction[] {
+    return [...this.journal.values()].filter((t) => t.accountId === accountId);
+  }
+
+  /**
+   * Appends one balanced journal transaction and returns its id. It is the one path of every
+   * journal transaction, so it also folds it into the rollups and the outbox.
+   */
+  async append(accountId: string, draft: TransactionDraft): Promise<string> {
+    const at = draft.at ?? this.now;
+    const tx: JournalTransaction = {
+      accountId,
+      id: this.newId('txn', draft.at),
+      kind: draft.kind,
+      createdAt: at,
+      idempotencyKey: draft.idempotencyKey ?? null,
+      holdId: draft.holdId ?? null,
+      grantId: draft.grantId ?? null,
+      catalogVersion: draft.catalogVersion ?? null,
+      detail: draft.detail ?? {},
+      entries: draft.entries,
+    };
+    assertBalanced(tx);
+    this.journal.set(tx.id, tx);
+    if (tx.idempotencyKey !== null) this.keyedTransactions += 1;
+    const state = this.states.get(accountId);
+    assert(state, `account ${accountId} is loaded before its transactions are appended`);
+    await rollUp(this, state, tx);
+    await this.outbox.journaled(tx);
+    return tx.id;
+  }
+
+  /** Writes the buffers; the committer calls it once, after the last command. */
+  async flush(): Promise<void> {
+    if (this.newGrants.size > 0) await this.tx.insertGrants([...this.newGrants.values()]);
+    if (this.dirtyGrants.size > 0) await this.tx.setGrantsRemaining([...this.dirtyGrants.values()]);
+    // After the direct insertSubscription calls: every row updated here exists by now.
+    if (this.dirtySubscriptions.size > 0)
+      await this.tx.updateSubscriptions([...this.dirtySubscriptions.values()]);
+    if (this.journal.size > 0) await this.tx.appendTransactions([...this.journal.values()]);
+    // Rollups change in the same transaction as the journal they sum (core/rollups.ts).
+    if (this.rollups.usage.size > 0) await this.tx.addUsage([...this.rollups.usage.values()]);
+    if (this.rollups.flows.size > 0) await this.tx.addFlows([...this.rollups.flows.values()]);
+    if (this.idempotency.size > 0) await this.tx.putIdempotency([...this.idempotency.values()]);
+    if (this.outcomes.size > 0) await this.tx.putOutcomes([...this.outcomes.values()]);
+    await this.autoTopups.flush(this.tx);
+    await this.budgets.flush(this.tx);
+    await this.outbox.flush(this.tx);
+  }
+
+  // Writes that go straight to the transaction (rows no other command of the unit rereads
+  // from a buffer), one method each, so that nothing outside the unit of work holds the tx.
+
+  insertAccount(account: AccountRecord): Promise<boolean> {
+    return this.tx.insertAccount(account);
+  }
+  putCatalog(record: CatalogRecord): Promise<boolean> {
+    return this.tx.putCatalog(record);
+  }
+  activateCatalog(version: string): Promise<void> {
+    return this.tx.activateCatalog(version, this.now);
+  }
+  insertPurchase(purchase: Purchase): Promise<void> {
+    return this.tx.insertPurchase(purchase);
+  }
+  updatePurchase(purchase: Purchase): Promise<void> {
+    return this.tx.updatePurchase(purchase);
+  }
+  markPaymentEvent(accountId: string, eventId: string): Promise<boolean> {
+    return this.tx.markPaymentEvent(accountId, eventId, this.now);
+  }
+  insertRequestBatch(batch: RequestBatch): Promise<void> {
+    return this.tx.insertRequestBatch(batch);
+  }
+  putMembers(members: readonly Member[]): Promise<void> {
+    return this.tx.putMembers(members);
+  }
+  deleteMember(accountId: string, memberId: string): Promise<boolean> {
+    return this.tx.deleteMember(accountId, memberId);
+  }
+  revokeMemberKeys(accountId: string, memberId: string): Promise<number> {
+    return this.tx.revokeMemberKeys(accountId, memberId, this.now);
+  }
+  insertApiKey(key: ApiKeyRecord): Promise<void> {
+    return this.tx.insertApiKey(key);
+  }
+  revokeApiKey(keyId: string): Promise<boolean> {
+    return this.tx.revokeApiKey(keyId, this.now);
+  }
+  putProject(project: Project): Promise<void> {
+    return this.tx.putProject(project);
+  }
+  /** A new organization's pool budget: written at once, its account is not loaded yet. */
+  writeBudgets(budgets: readonly Budget[]): Promise<void> {
+    return this.tx.putBudgets(budgets);
+  }
+  /** A removed budget (the budgets buffer forgets it: BudgetBuffer.drop). */
+  deleteBudget(accountId: string, scope: BudgetScope, target: string): Promise<boolean> {
+    return this.tx.deleteBudget(accountId, scope, target);
+  }
+  insertWebhookEndpoint(endpoint: WebhookEndpoint): Promise<void> {
+    return this.tx.insertWebhookEndpoint(endpoint);
+  }
+  disableWebhookEndpoint(endpointId: string): Promise<boolean> {
+    return this.tx.disableWebhookEndpoint(endpointId, this.now);
+  }
+  claimDeliveries(leaseUntil: number, limit: number): Promise<Delivery[]> {
+    return this.tx.claimDeliveries(this.now, leaseUntil, limit);
+  }
+  finishDelivery(delivery: Delivery, attempt: DeliveryAttempt): Promise<void> {
+    return this.tx.finishDelivery(delivery, attempt);
+  }
+  insertDeliveries(deliveries: readonly Delivery[]): Promise<void> {
+    return this.tx.insertDeliveries(deliveries);
+  }
+
+  /** The rollup rebuild's writes (reports/rollups.ts), under the account's lock. */
+  clearRollups(accountId: string): Promise<void> {
+    return this.tx.clearRollups(accountId);
+  }
+
+  async addRollups(
+    usage: readonly UsageIncrement[],
+    flows: readonly FlowIncrement[],
+  ): Promise<void> {
+    await this.tx.addUsage(usage);
+    await this.tx.addFlows(flows);
+  }
+}
