@@ -104,7 +104,7 @@ async function prepare(target: Target, accounts: number): Promise<{ key: string;
       ledger.grant({ accountId, key: 'seed', credits: 1_000_000_000, source: 'purchase' }),
     ),
   );
-  const { key } = await new ApiKeys(store).create({ scope: 'operator', name: 'bench' });
+  const { key } = await new ApiKeys(ledger).create({ scope: 'operator', name: 'bench' });
   await ledger.close();
   return { key, ids };
 }

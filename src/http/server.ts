@@ -274,7 +274,7 @@ export async function buildServer(deps: Deps, options: ServerOptions): Promise<A
     if (!app.server.listening) reply.header('connection', 'close');
   });
   app.addHook('onResponse', deps.metrics.onResponse);
-  deps.metrics.trackOpenHolds(() => deps.ledger.store.countOpenHolds());
+  deps.metrics.trackOpenHolds(() => deps.ledger.countOpenHolds());
   await registerDocs(app);
   await registerRateLimit(app, options.rateLimit);
   await registerDashboard(app, options.dashboardDir);

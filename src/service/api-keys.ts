@@ -1,7 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AmisiError } from '../core/errors.js';
+import type { ApiKeyView, KeyForCheck, Ledger } from '../ledger/ledger.js';
 import { systemClock, type Clock } from '../ledger/ports.js';
-import type { ApiKeyRecord, Store } from '../ledger/store.js';
+import type { ApiKeyRecord } from '../ledger/store.js';
 import { requireId } from '../ledger/validate.js';
 import { can, type Action, type Member, type Role } from '../core/teams.js';
 
@@ -148,9 +149,9 @@ export function keyIdOf(text: string): string {
 }
 
 /**
- * Creating, listing, revoking and checking keys. Creating and revoking write through the store
- * directly (keys are credentials, not ledger state), so they run where no ledger is writing to
- * the same store object: the `amisi keys` commands.
+ * Creating, listing, revoking and checking keys. The keys are made here (only their hash leaves
+ * this class) and stored through the ledger's write path, like every other write, so issuing a
+ * key and accepting an invitation with its first key are each one idempotent command.
  */
 export class ApiKeys {
   private readonly clock: Clock;
@@ -161,7 +162,7 @@ export class ApiKeys {
   >();
 
   constructor(
-    private readonly store: Store,
+    private readonly ledger: Ledger,
     options: ApiKeysOptions = {},
   ) {
     this.clock = options.clock ?? systemClock;
@@ -169,43 +170,50 @@ export class ApiKeys {
   }
 
   /** Makes a key; the returned `key` is the only time the secret exists outside the caller. */
-  async create(input: CreateKeyInput): Promise<{ key: string; record: ApiKeyRecord }> {
+  async create(input: CreateKeyInput): Promise<{ key: string; record: ApiKeyView }> {
     const name = checkName(input.name ?? null);
     let accountId: string | null = null;
     let memberId: string | null = null;
     if (input.scope !== 'operator') {
       accountId = requireId(input.scope.accountId, 'account');
-      const account = await this.store.getAccount(accountId);
-      if (!account) {
-        throw new AmisiError('unknown_account', `unknown account "${accountId}"`, { accountId });
-      }
-      if (input.scope.memberId != null) {
-        memberId = requireId(input.scope.memberId, 'member');
-        if (account.kind !== 'organization') {
-          throw new AmisiError(
-            'not_an_organization',
-            `account ${accountId} is not an organization`,
-            { accountId },
-          );
-        }
-        const member = await this.store.getMember(accountId, memberId);
-        if (!member) {
-          throw new AmisiError('unknown_member', `unknown member "${memberId}" of ${accountId}`, {
-            accountId,
-            memberId,
-          });
-        }
-        // A key for an invited member would be refused on every request until the invitation
-        // is accepted: refuse to make it, and say what to do.
-        if (member.status !== 'active') {
-          throw new AmisiError(
-            'member_not_active',
-            `member "${memberId}" of ${accountId} is ${member.status}, not active: a key for it would be refused until the invitation is accepted`,
-            { accountId, memberId, status: member.status },
-          );
-        }
-      }
+      if (input.scope.memberId != null) memberId = requireId(input.scope.memberId, 'member');
     }
+    const { key, record } = this.make(accountId, memberId, input.readOnly === true, name);
+    // The ledger checks the account and member in the same transaction as it stores the key.
+    const issued = await this.ledger.issueApiKey(record);
+    return { key, record: issued.record };
+  }
+
+  /**
+   * Accepts an invitation and makes the member's first key, in one transaction: a refused
+   * invitation makes no key, and an accepted one always has its key.
+   */
+  async acceptInvitation(input: {
+    accountId: string;
+    memberId: string;
+    code: string;
+    keyName?: string | null;
+  }): Promise<{ key: string; member: Member; record: ApiKeyView }> {
+    const name = checkName(input.keyName ?? null);
+    const { accountId, memberId, code } = input;
+    // The ledger checks the invitation first (a bad code is invalid_invitation, whatever else).
+    const { key, record } = this.make(accountId, memberId, false, name);
+    const accepted = await this.ledger.acceptInvitationWithKey({
+      accountId,
+      memberId,
+      code,
+      key: record,
+    });
+    return { key, ...accepted };
+  }
+
+  /** A new key and its record (only the hash of the key is kept). */
+  private make(
+    accountId: string | null,
+    memberId: string | null,
+    readOnly: boolean,
+    name: string | null,
+  ): { key: string; record: ApiKeyRecord } {
     const id = newKeyId();
     const key = `${API_KEY_PREFIX}${id}_${randomBytes(SECRET_BYTES).toString('base64url')}`;
     const record: ApiKeyRecord = {
@@ -213,13 +221,12 @@ export class ApiKeys {
       secretHash: hashKey(key).toString('hex'),
       scope: accountId === null ? 'operator' : 'account',
       accountId,
-      readOnly: input.readOnly === true,
+      readOnly,
       name,
       createdAt: this.clock.now(),
       revokedAt: null,
       memberId,
     };
-    await this.store.write((tx) => tx.insertApiKey(record));
     return { key, record };
   }
 
@@ -233,16 +240,16 @@ export class ApiKeys {
     }
   }
 
-  list(): Promise<ApiKeyRecord[]> {
-    return this.store.listApiKeys();
+  list(): Promise<ApiKeyView[]> {
+    return this.ledger.listApiKeys();
   }
 
   /** Revokes a key at once (servers notice within their cache time); revoking twice is a no-op. */
-  async revoke(idOrKey: string): Promise<{ record: ApiKeyRecord; revoked: boolean }> {
+  async revoke(idOrKey: string): Promise<{ record: ApiKeyView; revoked: boolean }> {
     const id = keyIdOf(idOrKey);
-    const revoked = await this.store.write((tx) => tx.revokeApiKey(id, this.clock.now()));
+    const revoked = await this.ledger.revokeApiKey(id);
     this.cache.delete(id);
-    const record = await this.store.getApiKey(id);
+    const record = await this.ledger.getApiKey(id);
     if (!record) {
       throw new AmisiError('unknown_api_key', `unknown API key "${idOrKey.slice(0, 20)}"`, {
         keyId: id,
@@ -265,18 +272,13 @@ export class ApiKeys {
     return principalOf(record, member);
   }
 
-  private async lookup(
-    id: string,
-  ): Promise<{ record: ApiKeyRecord; member: Member | undefined } | undefined> {
+  private async lookup(id: string): Promise<KeyForCheck | undefined> {
     const now = this.clock.now();
     const cached = this.cache.get(id);
     if (cached && cached.until > now) return cached;
-    const record = await this.store.getApiKey(id);
-    if (!record) return undefined;
-    const member =
-      record.memberId !== null && record.accountId !== null
-        ? await this.store.getMember(record.accountId, record.memberId)
-        : undefined;
+    const found = await this.ledger.keyForCheck(id);
+    if (!found) return undefined;
+    const { record, member } = found;
     if (this.cacheMs > 0) {
       if (this.cache.size >= MAX_CACHED_KEYS) this.cache.clear();
       this.cache.set(id, { record, member, until: now + this.cacheMs });

@@ -310,7 +310,7 @@ export async function openHistoryExport(
   const newest = first.transactions[0]?.createdAt;
   // The walk ends at the account's creation, or at its plan's start when the plan started
   // before it (the catch-up renewals are dated at their boundaries: docs/adr/0010-a-renewal-times.md).
-  const sub = await ledger.store.getSubscription(account.id);
+  const sub = await ledger.findSubscription(account.id);
   const oldest = Math.min(account.createdAt, sub?.anchorAt ?? account.createdAt);
   const floor = Math.max(query.since ?? oldest, oldest);
   const span = newest === undefined ? null : { from: Math.min(floor, newest), to: newest };
@@ -372,7 +372,7 @@ async function render(
   }
   await Promise.all(
     [...missing].map(async (holdId) => {
-      const h = await ledger.store.findHold(holdId);
+      const h = await ledger.findHold(holdId);
       holds.set(
         holdId,
         h && h.accountId === accountId

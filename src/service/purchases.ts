@@ -173,7 +173,7 @@ export class PurchaseService {
    */
   async checkoutAutoTopups(limit = 100): Promise<number> {
     let started = 0;
-    for (const p of await this.ledger.store.autoTopupsAwaitingCheckout(limit)) {
+    for (const p of await this.ledger.autoTopupsAwaitingCheckout(limit)) {
       if (p.provider !== this.provider.name) continue;
       const checkout = await this.provider.createCheckout({
         accountId: p.accountId,

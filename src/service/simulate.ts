@@ -121,7 +121,7 @@ export async function simulate(
  * cycles: what rolls over or expires closes the ending cycle, the new allocation opens the next.
  */
 async function cycleFigures(ledger: Ledger, first: number, start: number, end: number) {
-  const grants = new Map((await ledger.store.listGrants('customer')).map((g) => [g.id, g]));
+  const grants = new Map((await ledger.listGrants('customer')).map((g) => [g.id, g]));
   const totals = { allocation: 0, rollover: 0, purchased: 0, spent: 0, expired: 0 };
   let before: string | undefined;
   for (;;) {

@@ -3,7 +3,6 @@ import { after, before, describe, it } from 'node:test';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { errorTable } from '../../src/core/errors.js';
-import { verify } from '../../src/ledger/verify.js';
 import { BOTH_STORES } from '../pg-helpers.js';
 import { ok, startServer, type TestServer } from './http-helpers.js';
 
@@ -359,8 +358,8 @@ class Fuzzer {
 }
 
 async function snapshot(s: TestServer): Promise<string> {
-  const report = await verify(s.ledger.store);
-  const accounts = (await s.ledger.store.listAccounts(null, 1000)).map((a) => a.id);
+  const report = await s.ledger.verify();
+  const accounts = await s.ledger.accountIds(null, 1000);
   const state: Record<string, unknown> = { ok: report.ok, violations: report.violations, accounts };
   for (const id of ['ann', 'ben']) {
     state[id] = {

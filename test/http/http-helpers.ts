@@ -91,7 +91,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   });
   await ledger.loadCatalog(defaultCatalog());
   // No cache: a revoked key is refused at once in the tests.
-  const keys = new ApiKeys(opened.store, { cacheMs: 0 });
+  const keys = new ApiKeys(ledger, { cacheMs: 0 });
   const purchases = new PurchaseService(ledger, options.payments ?? new ManualProvider());
   const logs: Record<string, unknown>[] = [];
   const app = await buildServer(

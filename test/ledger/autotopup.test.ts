@@ -18,7 +18,7 @@ async function setup(ledger: Ledger, credits: number) {
 }
 
 const autoTopupsOf = async (ledger: Ledger) =>
-  (await ledger.store.listPurchases('ann')).filter((p) => p.origin === 'autotopup');
+  (await ledger.listPurchases('ann')).filter((p) => p.origin === 'autotopup');
 
 for (const [name, open, skip] of BOTH_STORES) {
   describe(`auto top-up on ${name}`, { skip }, () => {

@@ -66,9 +66,9 @@ async function refusal(p: Promise<unknown>): Promise<AmisiError> {
 }
 
 /** What a refused write must leave as it was: balance, open holds, the whole journal. */
-async function footprint(ledger: Ledger, accountId = A) {
+async function footprint(ledger: Ledger, store: Store, accountId = A) {
   const balance = await ledger.balance(accountId);
-  const holds = (await ledger.store.openHolds(accountId)).map((h) => h.id).sort();
+  const holds = (await store.openHolds(accountId)).map((h) => h.id).sort();
   const journal = (await ledger.history({ accountId, limit: 500 })).transactions.map((t) => t.id);
   return { balance, holds, journal };
 }
@@ -114,9 +114,9 @@ for (const [name, open, skip] of BOTH_STORES) {
       }));
 
     it('holds every item or nothing; a batch that does not fit names the item and writes nothing', () =>
-      withLedger(open, async ({ ledger }) => {
+      withLedger(open, async ({ ledger, store }) => {
         await funded(ledger, 10);
-        const before = await footprint(ledger);
+        const before = await footprint(ledger, store);
         // 3 + 3 + 3 + 3 = 12 > 10: the fourth item is the first that does not fit.
         const e = await refusal(
           ledger.holdBatch({
@@ -128,13 +128,13 @@ for (const [name, open, skip] of BOTH_STORES) {
         assert.equal(e.code, 'insufficient_credits');
         assert.deepEqual([e.data.item, e.data.required, e.data.available], [3, 12, 10]);
         assert.match(e.message, /item 3 \(image\.generate, 3 credits\) is the first/);
-        assert.deepEqual(await footprint(ledger), before, 'nothing written');
+        assert.deepEqual(await footprint(ledger, store), before, 'nothing written');
         // A bad item is refused before anything too, naming it.
         const bad = await refusal(
           ledger.holdBatch({ accountId: A, key: 'b1', items: [gen('720p'), gen('99p')] }),
         );
         assert.deepEqual([bad.code, bad.data.item], ['invalid_parameter', 1]);
-        assert.deepEqual(await footprint(ledger), before, 'nothing written');
+        assert.deepEqual(await footprint(ledger, store), before, 'nothing written');
         // The key was not used by the refusals: the batch that fits goes through with it.
         const ok = await ledger.holdBatch({
           accountId: A,
@@ -177,7 +177,7 @@ for (const [name, open, skip] of BOTH_STORES) {
       }));
 
     it('captures item by item, releases the rest; the status figures are exact at every step', () =>
-      withLedger(open, async ({ ledger }) => {
+      withLedger(open, async ({ ledger, store }) => {
         await funded(ledger, 40);
         const { batch } = await ledger.holdBatch({
           accountId: A,
@@ -222,7 +222,7 @@ for (const [name, open, skip] of BOTH_STORES) {
         assert.deepEqual([nothing.released, nothing.releasedCredits], [[], 0]);
         assert.deepEqual((await ledger.releaseBatch({ batchId: id, key: 'rest-2' })).replay, true);
         // A resolved item is refused with the hold's own codes; nothing changes.
-        const before = await footprint(ledger);
+        const before = await footprint(ledger, store);
         const released = await refusal(
           ledger.captureBatchItem({ batchId: id, index: 1, key: 'x1' }),
         );
@@ -241,7 +241,7 @@ for (const [name, open, skip] of BOTH_STORES) {
           (await refusal(ledger.releaseBatch({ batchId: 'bat_nope', key: 'k' }))).code,
           'unknown_batch',
         );
-        assert.deepEqual(await footprint(ledger), before);
+        assert.deepEqual(await footprint(ledger, store), before);
         // Journal: each item's release names its batch; the batch release lists what it returned.
         const releases = await ledger.history({ accountId: A, kinds: ['release'], limit: 10 });
         assert.deepEqual(releases.transactions.map((t) => t.detail.batch).reverse(), [
@@ -274,7 +274,7 @@ for (const [name, open, skip] of BOTH_STORES) {
       }));
 
     it("an organization's budget covers the whole batch; a refusal names the item", () =>
-      withLedger(open, async ({ ledger }) => {
+      withLedger(open, async ({ ledger, store }) => {
         await ledger.createOrganization({ accountId: 'acme', name: 'Acme', owner: { id: 'own' } });
         await ledger.grant({ accountId: 'acme', key: 'g', credits: 100, source: 'promotion' });
         await ledger.setBudget({ accountId: 'acme', scope: 'member', target: 'own', limit: 10 });
@@ -284,7 +284,7 @@ for (const [name, open, skip] of BOTH_STORES) {
           credits: 3,
           attribution: { member: 'own' },
         });
-        const before = await footprint(ledger, 'acme');
+        const before = await footprint(ledger, store, 'acme');
         const budget = async () =>
           (await ledger.budgets('acme')).find((b) => b.scope === 'member')!;
         const heldBefore = (await budget()).held;
@@ -300,7 +300,7 @@ for (const [name, open, skip] of BOTH_STORES) {
         assert.equal(e.code, 'budget_exceeded');
         assert.deepEqual([e.data.item, e.data.requested, e.data.limit], [2, 8, 10]);
         assert.match(e.message, /item 2 is the first/);
-        assert.deepEqual(await footprint(ledger, 'acme'), before);
+        assert.deepEqual(await footprint(ledger, store, 'acme'), before);
         assert.equal((await budget()).held, heldBefore);
         const missing = await refusal(
           ledger.holdBatch({ accountId: 'acme', key: 'b', items: [gen('720p')] }),

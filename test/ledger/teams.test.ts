@@ -122,10 +122,8 @@ function sumBy<T>(rows: readonly T[], key: (r: T) => string | null, value: (r: T
 }
 
 async function thresholdEvents(ledger: Ledger) {
-  const deliveries = await ledger.store.listDeliveries({ accountId: ORG, limit: 500 });
-  const events = await Promise.all(
-    deliveries.map((d) => ledger.store.getWebhookEvent(ORG, d.eventId)),
-  );
+  const deliveries = await ledger.listDeliveries({ accountId: ORG, limit: 500 });
+  const events = await Promise.all(deliveries.map((d) => ledger.webhookEvent(ORG, d.eventId)));
   return events
     .filter((e) => e?.type === 'budget.threshold')
     .map((e) => (e!.data as { alert: BudgetAlert & { limit: number } }).alert);
@@ -554,7 +552,7 @@ for (const [name, open, skip] of BOTH_STORES) {
             [80, 4],
           ],
         );
-        assert.deepEqual(await ledger.store.listDeliveries({ accountId: ORG, limit: 10 }), []);
+        assert.deepEqual(await ledger.listDeliveries({ accountId: ORG, limit: 10 }), []);
       });
     });
 
@@ -993,7 +991,7 @@ for (const [name, open, skip] of BOTH_STORES) {
           (await ledger.budgets(ORG)).map((x) => x.scope + '/' + x.target),
           ['pool/', 'member/m2', 'project/p1'],
         );
-        assert.ok((await verify(ledger.store)).ok);
+        assert.ok((await ledger.verify()).ok);
       });
     });
 
@@ -1482,7 +1480,7 @@ for (const [name, open, skip] of BOTH_STORES) {
         assert.equal(e.code, 'forbidden');
         assert.equal((await ledger.getMember(ORG, OWNER)).email, null);
         const { ApiKeys } = await import('../../src/service/api-keys.js');
-        const keys = new ApiKeys(store, { cacheMs: 0 });
+        const keys = new ApiKeys(ledger, { cacheMs: 0 });
         const made = await keys.create({ scope: { accountId: ORG, memberId: 'm1' } });
         assert.equal((await keys.authenticate(made.key))?.kind, 'member');
         await ledger.removeMember({ accountId: ORG, memberId: 'm1' });

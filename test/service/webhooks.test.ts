@@ -137,7 +137,7 @@ for (const [name, makeDb, skip] of DATABASES) {
         await assert.rejects(ledger.charge({ accountId: 'ann', key: 'c2', credits: 99 }), {
           code: 'insufficient_credits',
         });
-        const pending = await ledger.store.listDeliveries({ limit: 10, status: 'pending' });
+        const pending = await ledger.listDeliveries({ limit: 10, status: 'pending' });
         // grant.created, charge.created, and balance.low (30 -> 5 crosses 10).
         assert.equal(pending.length, 3);
 
@@ -145,7 +145,7 @@ for (const [name, makeDb, skip] of DATABASES) {
         receiver.failures = 2;
         const deliverer = () => new WebhookDeliverer(ledger, { concurrency: 1 });
         assert.equal(await deliverer().runOnce(), 3);
-        let rows = await ledger.store.listDeliveries({ limit: 10 });
+        let rows = await ledger.listDeliveries({ limit: 10 });
         const retrying = rows.filter((d) => d.status === 'pending');
         assert.equal(retrying.length, 2);
         for (const d of retrying) assert.equal(d.nextAttemptAt, T0 + 10_000);
@@ -153,7 +153,7 @@ for (const [name, makeDb, skip] of DATABASES) {
         clock.advance(10_000);
         receiver.failures = 1;
         await deliverer().runOnce();
-        rows = await ledger.store.listDeliveries({ limit: 10, status: 'pending' });
+        rows = await ledger.listDeliveries({ limit: 10, status: 'pending' });
         assert.equal(rows.length, 1);
         assert.equal(rows[0]!.nextAttemptAt, T0 + 10_000 + 20_000, 'the delay doubles');
 
@@ -162,7 +162,7 @@ for (const [name, makeDb, skip] of DATABASES) {
         clock.advance(20_000);
         ledger = new Ledger({ store: await db.open(), clock });
         assert.equal(await deliverer().runOnce(), 1);
-        rows = await ledger.store.listDeliveries({ limit: 10 });
+        rows = await ledger.listDeliveries({ limit: 10 });
         assert.deepEqual(
           rows.map((d) => d.status),
           ['delivered', 'delivered', 'delivered'],
@@ -184,7 +184,7 @@ for (const [name, makeDb, skip] of DATABASES) {
         );
         // Every attempt is on record.
         const retried = rows.find((d) => d.attempts === 3)!;
-        const attempts = await ledger.store.listAttempts(retried.accountId, retried.id);
+        const attempts = (await ledger.deliveryDetail(retried.id)).attempts;
         assert.deepEqual(
           attempts.map((a) => a.statusCode),
           [500, 500, 200],
@@ -235,12 +235,12 @@ for (const [name, makeDb, skip] of DATABASES) {
         const deliverer = new WebhookDeliverer(ledger);
         let tries = 0;
         for (; tries < 100; tries++) {
-          const [d] = await ledger.store.listDeliveries({ limit: 1 });
+          const [d] = await ledger.listDeliveries({ limit: 1 });
           if (d!.status !== 'pending') break;
           clock.set(Math.max(clock.now(), d!.nextAttemptAt));
           await deliverer.runOnce();
         }
-        const [failed] = await ledger.store.listDeliveries({ limit: 1 });
+        const [failed] = await ledger.listDeliveries({ limit: 1 });
         assert.equal(failed!.status, 'failed');
         assert.ok(clock.now() - T0 <= 24 * HOUR, 'no attempt after 24 hours');
         assert.ok(failed!.attempts >= 10 && failed!.attempts < 40, `${failed!.attempts} attempts`);
@@ -248,7 +248,7 @@ for (const [name, makeDb, skip] of DATABASES) {
         const again = await ledger.redeliver(failed!.id);
         await assert.rejects(ledger.redeliver('dlv_nope'), { code: 'unknown_delivery' });
         await deliverer.runOnce();
-        const redelivered = await ledger.store.findDelivery(again.id);
+        const redelivered = await ledger.getDelivery(again.id);
         assert.equal(redelivered?.status, 'delivered');
         assert.equal(receiver.events().at(-1)?.id, failed!.eventId, 'the same event id');
       } finally {

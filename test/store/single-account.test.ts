@@ -22,7 +22,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { FakeClock } from '../../src/ledger/ports.js';
-import { verify } from '../../src/ledger/verify.js';
+import type { Store } from '../../src/ledger/store.js';
 import { migrations } from '../../src/store/migrations/index.js';
 import { ACCOUNTS_WITH_PLAN, AWAITING_CHECKOUT } from '../../src/store/sql/sql-store.js';
 import { defaultCatalog } from '../helpers.js';
@@ -482,7 +482,7 @@ if (postgresSkip) {
         await ledger.idle();
         await opened.close();
       };
-      await ledgerWorkload(ledger, clock, ACCOUNTS);
+      await ledgerWorkload(ledger, opened.store, clock, ACCOUNTS);
       ledgerLog = log.slice(ledgerStart);
     });
     after(async () => close?.());
@@ -529,7 +529,12 @@ if (postgresSkip) {
  * balances, history, lazy expiry, the sweep, verify and the idempotency purge, mostly as
  * group-commit bursts over several accounts at once.
  */
-async function ledgerWorkload(ledger: Ledger, clock: FakeClock, accounts: readonly string[]) {
+async function ledgerWorkload(
+  ledger: Ledger,
+  store: Store,
+  clock: FakeClock,
+  accounts: readonly string[],
+) {
   const [a, b, c, d, e, f] = accounts as [string, string, string, string, string, string];
   const all = (xs: readonly Promise<unknown>[]) => Promise.all(xs);
   const settled = (xs: readonly Promise<unknown>[]) => Promise.allSettled(xs);
@@ -661,10 +666,10 @@ async function ledgerWorkload(ledger: Ledger, clock: FakeClock, accounts: readon
 
   clock.advance(2 * HOUR);
   // The purchase grants have expired now: the sweep settles the accounts with credits left.
-  const due = await ledger.store.accountsDue(clock.now(), 100);
+  const due = await store.accountsDue(clock.now(), 100);
   assert.ok(due.length >= 3, `several accounts are due (${due.join(', ')})`);
   await during('sweep (pages of 2)', due, () => ledger.sweep(2));
-  await during('verify', accounts, () => verify(ledger.store, { pageSize: 4 }));
+  await during('verify', accounts, () => ledger.verify({ pageSize: 4 }));
 
   clock.advance(3 * 24 * HOUR);
   await during('purge idempotency keys', [], () => ledger.purgeIdempotency());

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { AmisiError } from '../../core/errors.js';
-import type { ApiKeyRecord } from '../../ledger/store.js';
+import type { ApiKeyView } from '../../ledger/ledger.js';
 import { API_KEY_PREFIX, ApiKeys, type CreateKeyInput } from '../../service/api-keys.js';
 import { withLedger, type GlobalOptions } from '../context.js';
 import { iso, pairs, table } from '../output.js';
@@ -23,7 +23,7 @@ function parseScope(text: string): CreateKeyInput['scope'] {
 }
 
 /** What is safe to print about a key: everything but its hash. */
-function shown(k: ApiKeyRecord) {
+function shown(k: ApiKeyView) {
   return {
     id: k.id,
     prefix: `${API_KEY_PREFIX}${k.id}`,
@@ -37,7 +37,7 @@ function shown(k: ApiKeyRecord) {
   };
 }
 
-function scopeText(k: ApiKeyRecord): string {
+function scopeText(k: ApiKeyView): string {
   if (k.scope === 'operator') return 'operator';
   return k.memberId === null ? `account:${k.accountId}` : `member:${k.accountId}/${k.memberId}`;
 }
@@ -60,7 +60,7 @@ export function registerKeys(program: Command, globals: Globals): void {
         name: o.name ?? null,
       };
       await withLedger(globals(), async (ledger, out) => {
-        const { key, record } = await new ApiKeys(ledger.store).create(input);
+        const { key, record } = await new ApiKeys(ledger).create(input);
         out.print(
           () =>
             [
@@ -85,7 +85,7 @@ export function registerKeys(program: Command, globals: Globals): void {
     .description('every key (revoked ones too), without secrets')
     .action(async () => {
       await withLedger(globals(), async (ledger, out) => {
-        const all = await new ApiKeys(ledger.store).list();
+        const all = await new ApiKeys(ledger).list();
         out.print(
           () =>
             all.length === 0
@@ -108,7 +108,7 @@ export function registerKeys(program: Command, globals: Globals): void {
     .description('revoke a key (running servers refuse it within 5 seconds)')
     .action(async (id: string) => {
       await withLedger(globals(), async (ledger, out) => {
-        const { record, revoked } = await new ApiKeys(ledger.store).revoke(id);
+        const { record, revoked } = await new ApiKeys(ledger).revoke(id);
         out.print(() => `key ${record.id} ${revoked ? 'revoked' : 'was already revoked'}`, {
           ...shown(record),
           revoked,

@@ -129,7 +129,7 @@ export function registerPayments(program: Command, globals: Globals): void {
     .action(async (account: string) => {
       await withLedger(globals(), async (ledger, out) => {
         await ledger.getAccount(account);
-        const rows = await ledger.store.listPurchases(account);
+        const rows = await ledger.listPurchases(account);
         out.print(
           () =>
             table(rows, [
@@ -184,7 +184,7 @@ function registerAutoTopup(program: Command, globals: Globals): void {
     .action(async (account: string) => {
       await withLedger(globals(), async (ledger, out) => {
         const rule = await ledger.getAutoTopup(account);
-        const bought = (await ledger.store.listPurchases(account)).filter(
+        const bought = (await ledger.listPurchases(account)).filter(
           (p) => p.origin === 'autotopup',
         );
         out.print(

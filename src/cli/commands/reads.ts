@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { errorTable } from '../../core/errors.js';
 import type { JournalTransaction } from '../../core/journal.js';
-import { verify } from '../../ledger/verify.js';
 import { withLedger, type GlobalOptions } from '../context.js';
 import { iso, pairs, table } from '../output.js';
 import { collect, parseCount, parseTime } from '../parse.js';
@@ -129,7 +128,7 @@ export function registerReads(program: Command, globals: Globals): void {
     .description('recompute every account from the journal and check every invariant')
     .action(async () => {
       await withLedger(globals(), async (ledger, out) => {
-        const report = await verify(ledger.store, {
+        const report = await ledger.verify({
           onProgress: (n) => {
             if (!out.json && process.stderr.isTTY) process.stderr.write(`\rverified ${n} accounts`);
           },

@@ -3,7 +3,6 @@ import { AmisiError } from '../../core/errors.js';
 import type { Outcome } from '../../core/outcomes.js';
 import type { Finding, Period, Statement, UsageLine, UsageReport } from '../../core/reports.js';
 import type { Ledger } from '../../ledger/ledger.js';
-import type { Store } from '../../ledger/store.js';
 import { withLedger, type GlobalOptions } from '../context.js';
 import { iso, pairs, table } from '../output.js';
 import { collect, parseCount, parsePairs, parseTime } from '../parse.js';
@@ -146,8 +145,8 @@ function outcomeText(o: Outcome, replay: boolean): string {
 }
 
 /** One line when accounts wait for a rollup rebuild (their journal predates migration 10). */
-export async function rollupsHint(store: Store): Promise<string | null> {
-  const pending = await store.accountsPendingRollups(null, 1);
+export async function rollupsHint(ledger: Ledger): Promise<string | null> {
+  const pending = await ledger.accountsPendingRollups(null, 1);
   if (pending.length === 0) return null;
   return (
     'some accounts have journal entries older than their rollups: run `amisi rollups rebuild` ' +
@@ -171,9 +170,8 @@ async function rebuild(ledger: Ledger, account: string | undefined, all: boolean
     accounts.push(account);
   } else {
     const list = all
-      ? async (after: string | null) =>
-          (await ledger.store.listAccounts(after, 500)).map((a) => a.id)
-      : (after: string | null) => ledger.store.accountsPendingRollups(after, 500);
+      ? (after: string | null) => ledger.accountIds(after, 500)
+      : (after: string | null) => ledger.accountsPendingRollups(after, 500);
     for (let after: string | null = null; ;) {
       const page = await list(after);
       if (page.length === 0) break;

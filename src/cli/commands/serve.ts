@@ -3,7 +3,6 @@ import { AmisiError } from '../../core/errors.js';
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { App } from '../../http/app.js';
 import type { Ledger } from '../../ledger/ledger.js';
-import type { Store } from '../../ledger/store.js';
 import { Scheduler } from '../../service/scheduler.js';
 import { WebhookDeliverer } from '../../service/webhooks/deliverer.js';
 import { serveConfig, type ServeFlags } from '../../http/config.js';
@@ -29,8 +28,8 @@ function keyCommand(o: GlobalOptions): string {
   return `amisi${where} keys create --scope operator`;
 }
 
-async function hintWithoutKeys(store: Store, o: GlobalOptions, log: (msg: string) => void) {
-  const keys = await store.listApiKeys();
+async function hintWithoutKeys(ledger: Ledger, o: GlobalOptions, log: (msg: string) => void) {
+  const keys = await ledger.listApiKeys();
   if (!keys.some((k) => k.scope === 'operator' && k.revokedAt === null)) {
     log(`no operator API key exists yet: make one with \`${keyCommand(o)}\``);
   }
@@ -121,7 +120,7 @@ export function registerServe(program: Command, globals: Globals): void {
         globals(),
         async (ledger) => {
           await ensureCatalog(ledger, catalog, false);
-          const keys = new ApiKeys(ledger.store);
+          const keys = new ApiKeys(ledger);
           const purchases = new PurchaseService(ledger, provider);
           const app = await buildServer(
             {
@@ -138,8 +137,8 @@ export function registerServe(program: Command, globals: Globals): void {
             { database: describeDatabase(globals()), payments: provider.name },
             'amisi serve: ready; API docs at /docs, OpenAPI at /openapi.json',
           );
-          await hintWithoutKeys(ledger.store, globals(), (msg) => app.log.warn(msg));
-          const rollups = await rollupsHint(ledger.store);
+          await hintWithoutKeys(ledger, globals(), (msg) => app.log.warn(msg));
+          const rollups = await rollupsHint(ledger);
           if (rollups) app.log.warn(rollups);
           const jobs = config.jobs
             ? startJobs(ledger, purchases, config.jobIntervalMs, app.log)

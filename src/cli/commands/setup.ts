@@ -69,7 +69,7 @@ function catalogTables(c: Catalog): string {
  * is active already and none was asked for (a restart must not bring the shipped prices back).
  */
 export async function ensureCatalog(ledger: Ledger, body: unknown, asked: boolean) {
-  const existing = await ledger.store.activeCatalog();
+  const existing = await ledger.findActiveCatalog();
   return existing && !asked ? { catalog: existing, replay: true } : ledger.loadCatalog(body);
 }
 
@@ -94,7 +94,7 @@ export function registerSetup(program: Command, globals: Globals): void {
               ]),
             { catalogVersion: loaded.catalog.version, replay: loaded.replay },
           );
-          const hint = await rollupsHint(ledger.store);
+          const hint = await rollupsHint(ledger);
           if (hint && !out.json) process.stderr.write(`hint: ${hint}\n`);
         },
         { create: true },
@@ -108,10 +108,10 @@ export function registerSetup(program: Command, globals: Globals): void {
       await withLedger(
         globals(),
         async (ledger, out) => {
-          out.print(() => `database is up to date (${ledger.store.kind})`, {
-            kind: ledger.store.kind,
+          out.print(() => `database is up to date (${ledger.databaseKind})`, {
+            kind: ledger.databaseKind,
           });
-          const hint = await rollupsHint(ledger.store);
+          const hint = await rollupsHint(ledger);
           if (hint && !out.json) process.stderr.write(`hint: ${hint}\n`);
         },
         { create: true },
@@ -127,7 +127,7 @@ export function registerSetup(program: Command, globals: Globals): void {
     .action(async (o: { version?: string; all?: boolean }) => {
       await withLedger(globals(), async (ledger, out) => {
         if (o.all) {
-          const all = await ledger.store.listCatalogs();
+          const all = await ledger.listCatalogs();
           out.print(
             () =>
               table(all, [
@@ -141,7 +141,7 @@ export function registerSetup(program: Command, globals: Globals): void {
           return;
         }
         const record = o.version
-          ? await ledger.store.getCatalog(o.version)
+          ? await ledger.getCatalog(o.version)
           : await ledger.activeCatalog();
         if (!record) {
           throw new AmisiError('unknown_catalog', `no catalog version "${o.version}" is loaded`, {

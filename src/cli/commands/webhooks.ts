@@ -2,22 +2,10 @@ import type { Command } from 'commander';
 import { DELIVERY_STATUSES, type Delivery, type DeliveryStatus } from '../../core/webhooks.js';
 import { AmisiError } from '../../core/errors.js';
 import { newWebhookSecret, WebhookDeliverer } from '../../service/webhooks/deliverer.js';
-import type { Store } from '../../ledger/store.js';
 import { withLedger, type GlobalOptions } from '../context.js';
 import { iso, pairs, table } from '../output.js';
 
 type Globals = () => GlobalOptions;
-
-/** Each delivery's event type, keyed by event id (a delivery row carries the id only). */
-async function eventTypes(store: Store, rows: readonly Delivery[]): Promise<Map<string, string>> {
-  const types = new Map<string, string>();
-  for (const d of rows) {
-    if (types.has(d.eventId)) continue;
-    const event = await store.getWebhookEvent(d.accountId, d.eventId);
-    types.set(d.eventId, event?.type ?? d.eventId);
-  }
-  return types;
-}
 
 function deliveryTable(
   rows: readonly Delivery[],
@@ -91,7 +79,7 @@ export function registerWebhooks(program: Command, globals: Globals): void {
     .description('registered endpoints (secrets not shown)')
     .action(async () => {
       await withLedger(globals(), async (ledger, out) => {
-        const rows = (await ledger.store.listWebhookEndpoints()).map(({ secret: _s, ...e }) => e);
+        const rows = await ledger.webhookEndpoints(null);
         out.print(
           () =>
             table(rows, [
@@ -132,9 +120,10 @@ export function registerWebhooks(program: Command, globals: Globals): void {
       }) => {
         await withLedger(globals(), async (ledger, out) => {
           if (o.delivery !== undefined) {
-            const d = await ledger.getDelivery(o.delivery);
-            const attempts = await ledger.store.listAttempts(d.accountId, d.id);
-            const types = await eventTypes(ledger.store, [d]);
+            const { delivery: d, attempts } = await ledger.deliveryDetail(
+              (await ledger.getDelivery(o.delivery)).id,
+            );
+            const types = await ledger.eventTypes([d]);
             out.print(
               () =>
                 `${deliveryTable([d], types, true)}\n\n${table(attempts, [
@@ -168,13 +157,13 @@ export function registerWebhooks(program: Command, globals: Globals): void {
               value: o.limit,
             });
           }
-          const rows = await ledger.store.listDeliveries({
+          const rows = await ledger.listDeliveries({
             limit,
             ...(o.account === undefined ? {} : { accountId: o.account }),
             ...(o.endpoint === undefined ? {} : { endpointId: o.endpoint }),
             ...(o.status === undefined ? {} : { status: o.status as DeliveryStatus }),
           });
-          const types = await eventTypes(ledger.store, rows);
+          const types = await ledger.eventTypes(rows);
           out.print(() => deliveryTable(rows, types), rows);
         });
       },

@@ -1,5 +1,4 @@
 import { AmisiError } from '../../core/errors.js';
-import { verify } from '../../ledger/verify.js';
 import type { App, Deps } from '../app.js';
 import { Health, problems, Readiness, ref, VerifyReport } from '../schemas/index.js';
 
@@ -36,7 +35,7 @@ export async function operationRoutes(app: App, { ledger, metrics }: Deps): Prom
       let catalog: 'active' | 'missing' | 'unknown' = 'unknown';
       let store: 'ok' | 'unreachable' = 'ok';
       try {
-        catalog = (await ledger.store.activeCatalog()) ? 'active' : 'missing';
+        catalog = (await ledger.findActiveCatalog()) ? 'active' : 'missing';
       } catch (e) {
         request.log.warn({ err: e }, 'readiness: the store did not answer');
         store = 'unreachable';
@@ -78,7 +77,7 @@ export async function operationRoutes(app: App, { ledger, metrics }: Deps): Prom
       },
     },
     async () => {
-      const report = await verify(ledger.store);
+      const report = await ledger.verify();
       if (!report.ok) {
         throw new AmisiError(
           'verify_failed',

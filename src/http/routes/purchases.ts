@@ -83,7 +83,7 @@ export async function purchaseRoutes(app: App, deps: Deps): Promise<void> {
     },
     async (request) => {
       const account = await ledger.getAccount(accountInScope(request, request.params.accountId));
-      return { purchases: await ledger.store.listPurchases(account.id) };
+      return { purchases: await ledger.listPurchases(account.id) };
     },
   );
 

@@ -1,4 +1,3 @@
-import { AmisiError } from '../../core/errors.js';
 import type { App, Deps } from '../app.js';
 import { replayed } from '../app.js';
 import { accountInScope, ownUsageOnly } from '../auth.js';
@@ -125,22 +124,10 @@ export async function reportRoutes(app: App, { ledger }: Deps): Promise<void> {
     async (request, reply) => {
       const body = request.body;
       const accountId = accountInScope(request, body.accountId);
-      const own = ownUsageOnly(request);
-      if (own !== null) {
-        // Another member's charge looks like an unknown one.
-        const t = await ledger.store.getTransaction(accountId, body.transactionId);
-        const member = (t?.detail as { attribution?: { member?: unknown } } | undefined)
-          ?.attribution?.member;
-        if (t && member !== own) {
-          throw new AmisiError(
-            'unknown_transaction',
-            `unknown transaction "${body.transactionId}" of ${accountId}`,
-            { accountId, transactionId: body.transactionId },
-          );
-        }
-      }
+      // A member that sees only its own usage: another member's charge looks like an unknown one.
       const r = await ledger.recordOutcome({
         accountId,
+        member: ownUsageOnly(request),
         transactionId: body.transactionId,
         outcome: body.outcome,
         ...(body.labels === undefined ? {} : { labels: body.labels }),

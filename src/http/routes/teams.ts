@@ -214,9 +214,14 @@ export async function teamRoutes(app: App, { ledger, keys }: Deps): Promise<void
     },
     async (request, reply) => {
       const { accountId, memberId, code, keyName } = request.body;
-      const { member } = await ledger.acceptInvitation({ accountId, memberId, code });
-      const made = await keys.create({ scope: { accountId, memberId }, name: keyName ?? null });
-      return reply.status(201).send({ member, key: made.key, keyId: made.record.id });
+      // One transaction: the invitation is accepted and its first key made, or neither.
+      const made = await keys.acceptInvitation({
+        accountId,
+        memberId,
+        code,
+        keyName: keyName ?? null,
+      });
+      return reply.status(201).send({ member: made.member, key: made.key, keyId: made.record.id });
     },
   );
 

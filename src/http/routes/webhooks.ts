@@ -1,7 +1,5 @@
 import type { FastifyRequest } from 'fastify';
 import { AmisiError } from '../../core/errors.js';
-import type { Delivery as DeliveryRecord } from '../../core/webhooks.js';
-import { unknownDelivery, unknownWebhook } from '../../ledger/webhook-commands.js';
 import { newWebhookSecret } from '../../service/webhooks/deliverer.js';
 import { requirePublicTarget } from '../../service/webhooks/target.js';
 import type { App, Deps } from '../app.js';
@@ -29,14 +27,6 @@ import {
 function ownAccount(request: FastifyRequest): string | null {
   const p = principalOf(request);
   return p.kind === 'operator' ? null : p.accountId;
-}
-
-/** A delivery the caller may see; another account's looks exactly like an unknown one. */
-async function deliveryInScope(request: FastifyRequest, deps: Deps, deliveryId: string) {
-  const d: DeliveryRecord | undefined = await deps.ledger.store.findDelivery(deliveryId);
-  const own = ownAccount(request);
-  if (!d || (own !== null && d.accountId !== own)) throw unknownDelivery(deliveryId);
-  return d;
 }
 
 /** Webhook endpoints and their deliveries; an account key manages its own account's only. */
@@ -93,12 +83,7 @@ export async function webhookRoutes(app: App, deps: Deps): Promise<void> {
       },
     },
     async (request) => {
-      const own = ownAccount(request);
-      const all = await ledger.store.listWebhookEndpoints();
-      const endpoints = all
-        .filter((e) => own === null || e.accountId === own)
-        .map(({ secret: _secret, ...e }) => e);
-      return { endpoints };
+      return { endpoints: await ledger.webhookEndpoints(ownAccount(request)) };
     },
   );
 
@@ -117,11 +102,7 @@ export async function webhookRoutes(app: App, deps: Deps): Promise<void> {
       },
     },
     async (request, reply) => {
-      const own = ownAccount(request);
-      const id = request.params.endpointId;
-      const endpoint = (await ledger.store.listWebhookEndpoints()).find((e) => e.id === id);
-      if (!endpoint || (own !== null && endpoint.accountId !== own)) throw unknownWebhook(id);
-      await ledger.disableWebhook(id);
+      await ledger.disableWebhook(request.params.endpointId, ownAccount(request));
       return reply.status(204).send();
     },
   );
@@ -141,7 +122,7 @@ export async function webhookRoutes(app: App, deps: Deps): Promise<void> {
       const own = ownAccount(request);
       const q = request.query;
       const accountId = own === null ? q.accountId : accountInScope(request, q.accountId ?? own);
-      const deliveries = await ledger.store.listDeliveries({
+      const deliveries = await ledger.listDeliveries({
         limit: q.limit ?? 50,
         ...(accountId === undefined ? {} : { accountId }),
         ...(q.endpointId === undefined ? {} : { endpointId: q.endpointId }),
@@ -163,9 +144,7 @@ export async function webhookRoutes(app: App, deps: Deps): Promise<void> {
       },
     },
     async (request) => {
-      const d = await deliveryInScope(request, deps, request.params.deliveryId);
-      const attempts = await ledger.store.listAttempts(d.accountId, d.id);
-      return { delivery: d, attempts };
+      return ledger.deliveryDetail(request.params.deliveryId, ownAccount(request));
     },
   );
 
@@ -184,7 +163,7 @@ export async function webhookRoutes(app: App, deps: Deps): Promise<void> {
       },
     },
     async (request, reply) => {
-      const d = await deliveryInScope(request, deps, request.params.deliveryId);
+      const d = await ledger.deliveryInScope(request.params.deliveryId, ownAccount(request));
       const fresh = await ledger.redeliver(d.id);
       return reply.status(201).send({ delivery: fresh, attempts: [] });
     },

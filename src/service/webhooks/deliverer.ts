@@ -79,9 +79,7 @@ export class WebhookDeliverer {
     for (;;) {
       const claimed = await this.ledger.claimDeliveries(size, this.timeoutMs * 3);
       if (claimed.length === 0) return attempts;
-      const endpoints = new Map(
-        (await this.ledger.store.listWebhookEndpoints()).map((e) => [e.id, e]),
-      );
+      const endpoints = await this.ledger.deliveryTargets();
       const queue = [...claimed];
       const worker = async () => {
         for (let d = queue.shift(); d; d = queue.shift()) {
@@ -103,7 +101,7 @@ export class WebhookDeliverer {
     if (!endpoint || endpoint.disabledAt !== null) {
       return { statusCode: null, error: 'endpoint disabled', durationMs: 0, final: true };
     }
-    const event = await this.ledger.store.getWebhookEvent(d.accountId, d.eventId);
+    const event = await this.ledger.webhookEvent(d.accountId, d.eventId);
     if (!event) return { statusCode: null, error: 'event missing', durationMs: 0, final: true };
     const body = JSON.stringify({
       id: event.id,

@@ -1,0 +1,305 @@
+import { AmisiError } from '../../core/errors.js';
+import { isExpired, isSpendable, type Grant, type GrantSource } from '../../core/grants.js';
+import type { Hold } from '../../core/holds.js';
+import {
+  TRANSACTION_KINDS,
+  type JournalTransaction,
+  type TransactionKind,
+} from '../../core/journal.js';
+import type { Subscription } from '../../core/subscriptions.js';
+import * as commands from '../commands.js';
+import * as subscriptions from '../subscription-commands.js';
+import type { LedgerContext } from '../context.js';
+import type { AccountView } from '../store.js';
+import { requireId, requireKey, requireTime } from '../validate.js';
+
+export const MAX_HISTORY_PAGE = 500;
+
+export interface GrantBalance {
+  readonly id: string;
+  readonly source: GrantSource;
+  readonly amount: number;
+  readonly remaining: number;
+  readonly held: number;
+  readonly startsAt: number;
+  readonly expiresAt: number | null;
+}
+
+export interface Balance {
+  readonly accountId: string;
+  readonly asOf: number;
+  readonly available: number;
+  readonly held: number;
+  readonly grants: readonly GrantBalance[];
+  readonly nextExpiry: { readonly at: number; readonly credits: number } | null;
+}
+
+export interface HistoryPage {
+  readonly transactions: readonly JournalTransaction[];
+  /** Pass as `before` for the next (older) page; null on the last page. */
+  readonly nextCursor: string | null;
+}
+
+/**
+ * Accounts: creating them, reading their state as of now (settling what is due first), their
+ * journal, and the maintenance jobs (sweep, forgetting old idempotency keys). Every other
+ * domain module settles an account through this one.
+ */
+export class AccountsApi {
+  constructor(
+    private readonly ctx: LedgerContext,
+    private readonly idempotencyRetentionMs: number,
+  ) {}
+
+  /**
+   * Creates an account (idempotent by its id). With a plan it is subscribed at once through the
+   * subscribe use-case, by `key` (default `create-<id>`), so the same command again is a replay.
+   */
+  async createAccount(input: { accountId: string; plan?: string | null; key?: string }) {
+    const accountId = requireId(input.accountId, 'account');
+    const plan = input.plan == null ? null : requireId(input.plan, 'plan');
+    const key = requireKey(input.key ?? `create-${accountId}`);
+    return this.ctx.committer.submit(
+      (b) => subscriptions.openAccount(b, { accountId, plan, key }),
+      { accountId, key },
+    );
+  }
+
+  /**
+   * A page of accounts by id, as of now: an account in the page whose renewal is due is renewed
+   * first, so the plan each row shows is the one in force (a due downgrade or cancellation),
+   * as its own read would show it. Only a renewal changes what a row shows.
+   */
+  async listAccounts(query: {
+    afterId: string | null;
+    limit: number;
+    search?: string;
+  }): Promise<AccountView[]> {
+    const { store } = this.ctx;
+    const read = () => store.listAccounts(query.afterId, query.limit, query.search);
+    const page = await read();
+    const now = this.ctx.clock.now();
+    const subs = await Promise.all(
+      page.filter((a) => a.plan !== null).map((a) => store.getSubscription(a.id)),
+    );
+    const due = subs.filter((sub) => sub?.status === 'active' && sub.nextRenewalAt <= now);
+    if (due.length === 0) return page;
+    await Promise.all(due.map((sub) => this.maintain(sub!.accountId)));
+    return read();
+  }
+
+  /** A page of account ids as stored (no settling): what operator jobs walk through. */
+  async accountIds(afterId: string | null, limit: number): Promise<string[]> {
+    return (await this.ctx.store.listAccounts(afterId, limit)).map((a) => a.id);
+  }
+
+  /** The account as stored, or unknown_account: no settling (callers that settle themselves). */
+  async known(accountId: string): Promise<AccountView> {
+    const account = await this.ctx.store.getAccount(requireId(accountId, 'account'));
+    if (!account)
+      throw new AmisiError('unknown_account', `unknown account "${accountId}"`, { accountId });
+    return account;
+  }
+
+  /**
+   * Settles what is due in the account now, so a read of its state answers as of now (README:
+   * renewal "on any access"), whatever the jobs do: the renewals up to now, grants past their
+   * expiry that still have credits, holds past their ttl; cycle budgets then read their new
+   * period. Only reads when nothing is due (no commit); else the account's maintenance runs
+   * through the committer, as a write touching the account would run it. Returns the account.
+   */
+  async settle(accountId: string): Promise<AccountView> {
+    const account = await this.known(accountId);
+    const [view, sub] = await Promise.all([
+      this.ctx.store.accountView(account.id),
+      this.ctx.store.getSubscription(account.id),
+    ]);
+    if (!isDue(view, sub, this.ctx.clock.now())) return account;
+    await this.maintain(account.id);
+    // The account's plan is its subscription's, which the renewal may just have changed.
+    return this.known(account.id);
+  }
+
+  /** Runs the account's maintenance (renewals, expiries, holds past ttl) through the committer. */
+  async maintain(accountId: string): Promise<void> {
+    await this.ctx.committer.submit((b) => commands.maintain(b, accountId), { accountId });
+  }
+
+  /**
+   * Balance as of now. Anything due (a renewal, an expired grant, a hold past its ttl) is
+   * settled first.
+   */
+  async balance(accountId: string): Promise<Balance> {
+    await this.known(accountId);
+    const { store, clock } = this.ctx;
+    // One snapshot: a hold committed between two reads would otherwise count twice.
+    const [first, sub] = await Promise.all([
+      store.accountView(accountId),
+      store.getSubscription(accountId),
+    ]);
+    let view = first;
+    if (isDue(view, sub, clock.now())) {
+      await this.maintain(accountId);
+      view = await store.accountView(accountId);
+    }
+    return summarize(accountId, view.grants, view.holds, clock.now());
+  }
+
+  /** The account's grants as stored, spent ones too (what a simulation reports on). */
+  async listGrants(accountId: string): Promise<Grant[]> {
+    return this.ctx.store.listGrants(requireId(accountId, 'account'));
+  }
+
+  async history(query: {
+    accountId: string;
+    kinds?: readonly string[];
+    since?: number;
+    until?: number;
+    before?: string;
+    limit?: number;
+  }): Promise<HistoryPage> {
+    await this.settle(query.accountId);
+    const limit = query.limit ?? 50;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_HISTORY_PAGE) {
+      throw new AmisiError('invalid_argument', `limit must be from 1 to ${MAX_HISTORY_PAGE}`, {
+        field: 'limit',
+        value: limit,
+      });
+    }
+    const kinds = query.kinds?.map((k) => requireKind(k));
+    const rows = await this.ctx.store.listTransactions({
+      accountId: query.accountId,
+      limit: limit + 1,
+      ...(kinds ? { kinds } : {}),
+      ...(query.since === undefined ? {} : { since: requireTime(query.since, 'since') }),
+      ...(query.until === undefined ? {} : { until: requireTime(query.until, 'until') }),
+      ...(query.before === undefined ? {} : { before: requireId(query.before, 'cursor') }),
+    });
+    const page = rows.slice(0, limit);
+    return {
+      transactions: page,
+      nextCursor: rows.length > limit ? page[page.length - 1]!.id : null,
+    };
+  }
+
+  /** One journal transaction of the account, or undefined. */
+  transaction(accountId: string, transactionId: string): Promise<JournalTransaction | undefined> {
+    return this.ctx.store.getTransaction(accountId, transactionId);
+  }
+
+  /**
+   * The sweep: settles every account with something due, in pages of `pageSize`.
+   * Returns how many accounts it settled. Idempotent: a second run finds nothing due.
+   */
+  async sweep(pageSize = 500, onProgress?: (settled: number) => void): Promise<number> {
+    return this.maintainAll(
+      () => this.ctx.store.accountsDue(this.ctx.clock.now(), pageSize),
+      onProgress,
+    );
+  }
+
+  /**
+   * Maintains every account `page` names until it names none. One account that fails to settle
+   * must not stop the others; if a whole page fails, retrying cannot help, so it stops with the
+   * first error.
+   */
+  async maintainAll(
+    page: () => Promise<readonly string[]>,
+    onProgress?: (done: number) => void,
+  ): Promise<number> {
+    let done = 0;
+    for (;;) {
+      const due = await page();
+      if (due.length === 0) return done;
+      const results = await Promise.allSettled(due.map((id) => this.maintain(id)));
+      const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed.length === due.length) throw failed[0]!.reason;
+      done += due.length - failed.length;
+      onProgress?.(done);
+    }
+  }
+
+  /** Forgets idempotency keys older than the retention period. */
+  async purgeIdempotency(): Promise<number> {
+    const before = this.ctx.clock.now() - this.idempotencyRetentionMs;
+    let total = 0;
+    for (;;) {
+      const n = await this.ctx.store.purgeIdempotency(before, 10_000);
+      total += n;
+      if (n < 10_000) return total;
+    }
+  }
+}
+
+const KINDS: readonly TransactionKind[] = TRANSACTION_KINDS;
+
+function requireKind(value: string): TransactionKind {
+  if (!(KINDS as readonly string[]).includes(value)) {
+    throw new AmisiError('invalid_argument', `kind must be one of ${KINDS.join(', ')}`, {
+      field: 'kind',
+      value,
+      allowed: KINDS,
+    });
+  }
+  return value as TransactionKind;
+}
+
+/**
+ * Whether anything is due in the account at `now`: a renewal, a grant past its expiry that still
+ * has credits, a hold past its ttl. Settling then changes state; otherwise a read needs no write.
+ */
+function isDue(
+  view: { readonly grants: readonly Grant[]; readonly holds: readonly Hold[] },
+  sub: Subscription | undefined,
+  now: number,
+): boolean {
+  return (
+    (sub?.status === 'active' && sub.nextRenewalAt <= now) ||
+    view.grants.some((g) => g.remaining > 0 && isExpired(g, now)) ||
+    view.holds.some((h) => h.status === 'held' && h.expiresAt <= now)
+  );
+}
+
+export function summarize(
+  accountId: string,
+  grants: readonly Grant[],
+  holds: readonly Hold[],
+  now: number,
+): Balance {
+  const heldByGrant = new Map<string, number>();
+  let held = 0;
+  for (const h of holds) {
+    if (h.status !== 'held') continue;
+    held += h.credits;
+    for (const d of h.draws)
+      heldByGrant.set(d.grantId, (heldByGrant.get(d.grantId) ?? 0) + d.credits);
+  }
+  const shown = grants.filter((g) => g.remaining > 0 || (heldByGrant.get(g.id) ?? 0) > 0);
+  let available = 0;
+  let nextExpiry: { at: number; credits: number } | null = null;
+  for (const g of shown) {
+    if (!isSpendable(g, now)) continue;
+    available += g.remaining;
+    if (g.expiresAt !== null) {
+      if (nextExpiry === null || g.expiresAt < nextExpiry.at)
+        nextExpiry = { at: g.expiresAt, credits: 0 };
+      if (g.expiresAt === nextExpiry.at) nextExpiry.credits += g.remaining;
+    }
+  }
+  return {
+    accountId,
+    asOf: now,
+    available,
+    held,
+    grants: shown.map((g) => ({
+      id: g.id,
+      source: g.source,
+      amount: g.amount,
+      remaining: g.remaining,
+      held: heldByGrant.get(g.id) ?? 0,
+      startsAt: g.startsAt,
+      expiresAt: g.expiresAt,
+    })),
+    nextExpiry,
+  };
+}

@@ -1,0 +1,48 @@
+import { createHash } from 'node:crypto';
+import { AmisiError } from '../../core/errors.js';
+import { quote, type Quote, type QuoteItemRequest } from '../../core/quote.js';
+import * as commands from '../commands.js';
+import type { LedgerContext } from '../context.js';
+import type { CatalogRecord } from '../store.js';
+import { requireAmount, requireId } from '../validate.js';
+
+/** The catalog: loading and activating versions, reading them, and quotes under the active one. */
+export class CatalogApi {
+  constructor(private readonly ctx: LedgerContext) {}
+
+  async loadCatalog(body: unknown): Promise<commands.Replayable<{ catalog: CatalogRecord }>> {
+    const digest = (text: string) => createHash('sha256').update(text).digest('hex');
+    return this.ctx.committer.submit((b) => commands.loadCatalog(b, body, digest));
+  }
+
+  async activateCatalog(version: string) {
+    const checked = requireId(version, 'version');
+    return this.ctx.committer.submit((b) => commands.activateCatalog(b, checked));
+  }
+
+  /** The active catalog, or undefined before the first is loaded (readiness, `amisi init`). */
+  findActiveCatalog(): Promise<CatalogRecord | undefined> {
+    return this.ctx.store.activeCatalog();
+  }
+
+  async activeCatalog(): Promise<CatalogRecord> {
+    const c = await this.ctx.store.activeCatalog();
+    if (!c) throw new AmisiError('not_initialized', 'no catalog is loaded', {});
+    return c;
+  }
+
+  /** A loaded version, or undefined. */
+  getCatalog(version: string): Promise<CatalogRecord | undefined> {
+    return this.ctx.store.getCatalog(version);
+  }
+
+  /** Every loaded version. */
+  listCatalogs(): Promise<CatalogRecord[]> {
+    return this.ctx.store.listCatalogs();
+  }
+
+  async quote(items: readonly QuoteItemRequest[]): Promise<Quote> {
+    requireAmount({ items });
+    return quote((await this.activeCatalog()).body, items);
+  }
+}

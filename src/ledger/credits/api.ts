@@ -1,0 +1,136 @@
+import { AmisiError } from '../../core/errors.js';
+import { HOLD_TTL_DEFAULT_MS, type Attribution, type Hold } from '../../core/holds.js';
+import type { QuoteItemRequest } from '../../core/quote.js';
+import { requireCredits } from '../../core/credits.js';
+import * as commands from '../commands.js';
+import type { LedgerContext } from '../context.js';
+import type { AccountsApi } from '../accounts/api.js';
+import {
+  requireAmount,
+  requireAttribution,
+  requireId,
+  requireKey,
+  requireSource,
+  requireString,
+  requireTime,
+  requireTtl,
+} from '../validate.js';
+
+export interface AmountInput {
+  readonly credits?: number;
+  readonly items?: readonly QuoteItemRequest[];
+}
+
+/** Credits: grants, holds and their capture or release, charges. */
+export class CreditsApi {
+  constructor(
+    private readonly ctx: LedgerContext,
+    private readonly accounts: AccountsApi,
+  ) {}
+
+  async grant(input: {
+    accountId: string;
+    key: string;
+    credits: number;
+    source: string;
+    startsAt?: number;
+    expiresAt?: number | null;
+    reason?: string;
+  }) {
+    const checked: commands.GrantInput = {
+      accountId: requireId(input.accountId, 'account'),
+      key: requireKey(input.key),
+      credits: requireCredits(input.credits),
+      source: requireSource(input.source),
+      expiresAt: input.expiresAt == null ? null : requireTime(input.expiresAt, 'expires'),
+      ...(input.startsAt === undefined ? {} : { startsAt: requireTime(input.startsAt, 'starts') }),
+      ...(input.reason === undefined ? {} : { reason: requireString(input.reason, 'reason', 500) }),
+    };
+    return this.ctx.committer.submit((b) => commands.grant(b, checked), {
+      accountId: checked.accountId,
+      key: checked.key,
+    });
+  }
+
+  async hold(
+    input: AmountInput & {
+      accountId: string;
+      key: string;
+      ttlMs?: number;
+      attribution?: Partial<Attribution>;
+    },
+  ) {
+    const checked: commands.HoldInput = {
+      accountId: requireId(input.accountId, 'account'),
+      key: requireKey(input.key),
+      amount: requireAmount(input),
+      ttlMs: requireTtl(input.ttlMs ?? HOLD_TTL_DEFAULT_MS),
+      attribution: requireAttribution(input.attribution),
+    };
+    return this.ctx.committer.submit((b) => commands.hold(b, checked), {
+      accountId: checked.accountId,
+      key: checked.key,
+    });
+  }
+
+  async capture(input: { holdId: string; key: string; credits?: number }) {
+    const checked: commands.ResolveInput = {
+      holdId: requireId(input.holdId, 'hold'),
+      key: requireKey(input.key),
+      ...(input.credits === undefined ? {} : { credits: requireCredits(input.credits) }),
+    };
+    return this.resolve(checked, 'capture');
+  }
+
+  async release(input: { holdId: string; key: string }) {
+    const checked = { holdId: requireId(input.holdId, 'hold'), key: requireKey(input.key) };
+    return this.resolve(checked, 'release');
+  }
+
+  private async resolve(checked: commands.ResolveInput, mode: 'capture' | 'release') {
+    // A hold never changes account, so its account can be looked up before the batch; the
+    // lookup is awaited when the batch starts, so commands keep the order they came in.
+    const hint = this.ctx.store.findHold(checked.holdId).then((hold) => ({
+      ...(hold ? { accountId: hold.accountId } : {}),
+      key: checked.key,
+      holdId: checked.holdId,
+    }));
+    return this.ctx.committer.submit((b) => commands.resolve(b, checked, mode), hint);
+  }
+
+  async charge(
+    input: AmountInput & { accountId: string; key: string; attribution?: Partial<Attribution> },
+  ) {
+    const checked: commands.ChargeInput = {
+      accountId: requireId(input.accountId, 'account'),
+      key: requireKey(input.key),
+      amount: requireAmount(input),
+      attribution: requireAttribution(input.attribution),
+    };
+    return this.ctx.committer.submit((b) => commands.charge(b, checked), {
+      accountId: checked.accountId,
+      key: checked.key,
+    });
+  }
+
+  /** The hold as of now (a hold past its ttl has expired, and reads so). */
+  async getHold(holdId: string): Promise<Hold> {
+    let hold = await this.ctx.store.findHold(requireId(holdId, 'hold'));
+    if (!hold) throw new AmisiError('unknown_hold', `unknown hold "${holdId}"`, { holdId });
+    if (hold.status === 'held' && hold.expiresAt <= this.ctx.clock.now()) {
+      await this.accounts.settle(hold.accountId);
+      hold = (await this.ctx.store.findHold(holdId)) ?? hold;
+    }
+    return hold;
+  }
+
+  /** The hold as stored (no settling), or undefined: what an export row names. */
+  findHold(holdId: string): Promise<Hold | undefined> {
+    return this.ctx.store.findHold(holdId);
+  }
+
+  /** Holds still open across every account (an operator metric). */
+  countOpenHolds(): Promise<number> {
+    return this.ctx.store.countOpenHolds();
+  }
+}

@@ -1,0 +1,79 @@
+import type { Member } from '../../core/teams.js';
+import type { Replayable } from '../commands.js';
+import type { LedgerContext } from '../context.js';
+import type { ApiKeyRecord } from '../store.js';
+import { checkInvitation } from '../teams/api.js';
+import * as keys from './commands.js';
+
+/** An API key as listings show it: everything but the hash of its secret. */
+export type ApiKeyView = Omit<ApiKeyRecord, 'secretHash'>;
+
+/** A key as the key check reads it: with its secret's hash, and its member for a member key. */
+export interface KeyForCheck {
+  readonly record: ApiKeyRecord;
+  readonly member: Member | undefined;
+}
+
+function view(record: ApiKeyRecord): ApiKeyView {
+  const { secretHash: _hash, ...rest } = record;
+  return rest;
+}
+
+/**
+ * API keys, through the ledger's write path: issue (idempotent by the key's id), revoke, and an
+ * invitation's acceptance with the member's first key. The service (service/api-keys.ts) makes
+ * keys and checks them; only its check reads a key's hash.
+ */
+export class KeysApi {
+  constructor(private readonly ctx: LedgerContext) {}
+
+  /** Stores a key the service made; the answer carries no hash. */
+  async issueApiKey(record: ApiKeyRecord): Promise<Replayable<{ record: ApiKeyView }>> {
+    const r = await this.ctx.committer.submit(
+      (b) => keys.issueApiKey(b, record),
+      record.accountId === null ? {} : { accountId: record.accountId },
+    );
+    return { record: view(r.record), replay: r.replay };
+  }
+
+  /** Revokes a key; false when there is no such key or it was revoked already. */
+  revokeApiKey(keyId: string): Promise<boolean> {
+    return this.ctx.committer.submit((b) => keys.revokeApiKey(b, keyId));
+  }
+
+  /** Accepts an invitation and issues the member's first key, in one transaction. */
+  async acceptInvitationWithKey(input: {
+    accountId: string;
+    memberId: string;
+    code: string;
+    key: ApiKeyRecord;
+  }): Promise<{ member: Member; record: ApiKeyView }> {
+    const checked = { ...checkInvitation(input), key: input.key };
+    const r = await this.ctx.committer.submit((b) => keys.acceptInvitationWithKey(b, checked), {
+      accountId: checked.accountId,
+    });
+    return { member: r.member, record: view(r.record) };
+  }
+
+  /** Every key (revoked ones too), without hashes. */
+  async listApiKeys(): Promise<ApiKeyView[]> {
+    return (await this.ctx.store.listApiKeys()).map(view);
+  }
+
+  /** One key without its hash, or undefined. */
+  async getApiKey(keyId: string): Promise<ApiKeyView | undefined> {
+    const record = await this.ctx.store.getApiKey(keyId);
+    return record && view(record);
+  }
+
+  /** The key check's read: the key with its hash, and its member. Nothing else reads the hash. */
+  async keyForCheck(keyId: string): Promise<KeyForCheck | undefined> {
+    const record = await this.ctx.store.getApiKey(keyId);
+    if (!record) return undefined;
+    const member =
+      record.memberId !== null && record.accountId !== null
+        ? await this.ctx.store.getMember(record.accountId, record.memberId)
+        : undefined;
+    return { record, member };
+  }
+}

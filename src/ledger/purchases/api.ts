@@ -1,0 +1,185 @@
+import { AmisiError } from '../../core/errors.js';
+import { AUTO_TOPUP_PERIODS, type AutoTopup, type AutoTopupPeriod } from '../../core/autotopup.js';
+import { requireCredits } from '../../core/credits.js';
+import type { Purchase } from '../../core/purchases.js';
+import * as purchases from '../purchase-commands.js';
+import type { LedgerContext } from '../context.js';
+import type { AccountsApi } from '../accounts/api.js';
+import { requireId, requireKey } from '../validate.js';
+
+/** Purchases of packs, their payment and refund, paid invoices, and auto top-up rules. */
+export class PurchasesApi {
+  constructor(
+    private readonly ctx: LedgerContext,
+    private readonly accounts: AccountsApi,
+  ) {}
+
+  /** A pending purchase of a pack (the service then asks the payment provider for a checkout). */
+  async createPurchase(input: { accountId: string; key: string; pack: string; provider: string }) {
+    const checked: purchases.CreatePurchaseInput = {
+      accountId: requireId(input.accountId, 'account'),
+      key: requireKey(input.key),
+      pack: requireId(input.pack, 'pack'),
+      provider: requireId(input.provider, 'provider'),
+    };
+    return this.ctx.committer.submit((b) => purchases.createPurchase(b, checked), {
+      accountId: checked.accountId,
+      key: checked.key,
+    });
+  }
+
+  /** Sets the account's auto top-up rule (see core/autotopup.ts); `provider` pays for it. */
+  async setAutoTopup(input: {
+    accountId: string;
+    pack: string;
+    thresholdCredits: number;
+    maxPerPeriod: number;
+    period?: string;
+    provider: string;
+  }) {
+    // The period and the maximum are checked first, as they always were (the first problem
+    // named is the same).
+    const period = requirePeriod(input.period ?? 'month');
+    const maxPerPeriod = requireMaxPerPeriod(input.maxPerPeriod);
+    const checked: purchases.AutoTopupInput = {
+      accountId: requireId(input.accountId, 'account'),
+      pack: requireId(input.pack, 'pack'),
+      thresholdCredits: requireCredits(input.thresholdCredits, 'threshold'),
+      maxPerPeriod,
+      period,
+      provider: requireId(input.provider, 'provider'),
+    };
+    const set = await this.ctx.committer.submit((b) => purchases.setAutoTopup(b, checked), {
+      accountId: checked.accountId,
+    });
+    // The rule as its batch left it: already fired (below the threshold) or re-armed.
+    return (await this.ctx.store.getAutoTopup(checked.accountId)) ?? set;
+  }
+
+  async clearAutoTopup(accountId: string): Promise<boolean> {
+    const id = requireId(accountId, 'account');
+    return this.ctx.committer.submit((b) => purchases.clearAutoTopup(b, id), { accountId: id });
+  }
+
+  async getAutoTopup(accountId: string): Promise<AutoTopup | null> {
+    await this.accounts.settle(accountId);
+    return (await this.ctx.store.getAutoTopup(accountId)) ?? null;
+  }
+
+  /** Auto top-up purchases still waiting for their checkout (the purchase service's job). */
+  autoTopupsAwaitingCheckout(limit: number): Promise<Purchase[]> {
+    return this.ctx.store.autoTopupsAwaitingCheckout(limit);
+  }
+
+  async recordCheckout(purchaseId: string, checkoutRef: string) {
+    const id = requireId(purchaseId, 'purchase');
+    return this.ctx.committer.submit(
+      (b) => purchases.recordCheckout(b, id, checkoutRef),
+      this.purchaseHint(id),
+    );
+  }
+
+  /** The payment arrived: grants the pack's credits exactly once (a redelivery is a replay). */
+  async confirmPayment(input: { purchaseId: string; paymentRef: string; eventId?: string }) {
+    const checked: purchases.ConfirmInput = {
+      purchaseId: requireId(input.purchaseId, 'purchase'),
+      paymentRef: requireKey(input.paymentRef),
+      ...(input.eventId === undefined ? {} : { eventId: requireKey(input.eventId) }),
+    };
+    return this.ctx.committer.submit(
+      (b) => purchases.confirmPayment(b, checked),
+      this.purchaseHint(checked.purchaseId),
+    );
+  }
+
+  /** Reclaims a purchase's unspent credits for a refund (proportional money unless `full`). */
+  async reclaimForRefund(input: {
+    purchaseId: string;
+    key: string;
+    full?: boolean;
+    providerCents?: number;
+  }) {
+    const checked: purchases.RefundInput = {
+      purchaseId: requireId(input.purchaseId, 'purchase'),
+      key: requireKey(input.key),
+      full: input.full === true,
+      ...(input.providerCents === undefined
+        ? {}
+        : { providerCents: requireCents(input.providerCents) }),
+    };
+    return this.ctx.committer.submit((b) => purchases.reclaimForRefund(b, checked), {
+      ...(await this.purchaseHint(checked.purchaseId)),
+      key: checked.key,
+    });
+  }
+
+  /** A paid subscription invoice: recorded once per provider event (renewal is on our clock). */
+  async applyPaidInvoice(input: { accountId: string; eventId: string }) {
+    const checked = {
+      accountId: requireId(input.accountId, 'account'),
+      eventId: requireKey(input.eventId),
+    };
+    return this.ctx.committer.submit((b) => purchases.applyPaidInvoice(b, checked), {
+      accountId: checked.accountId,
+    });
+  }
+
+  async markRefunded(purchaseId: string, refundRef: string) {
+    const id = requireId(purchaseId, 'purchase');
+    return this.ctx.committer.submit(
+      (b) => purchases.markRefunded(b, id, refundRef),
+      this.purchaseHint(id),
+    );
+  }
+
+  async getPurchase(purchaseId: string): Promise<Purchase> {
+    const p = await this.ctx.store.findPurchase(requireId(purchaseId, 'purchase'));
+    if (!p)
+      throw new AmisiError('unknown_purchase', `unknown purchase "${purchaseId}"`, { purchaseId });
+    return p;
+  }
+
+  /** The account's purchases, newest first (unknown_account for an unknown account). */
+  async listPurchases(accountId: string): Promise<Purchase[]> {
+    const account = await this.accounts.known(accountId);
+    return this.ctx.store.listPurchases(account.id);
+  }
+
+  private purchaseHint(purchaseId: string): Promise<{ accountId?: string }> {
+    return this.ctx.store
+      .findPurchase(purchaseId)
+      .then((p) => (p ? { accountId: p.accountId } : {}));
+  }
+}
+
+function requirePeriod(period: string): AutoTopupPeriod {
+  if (!(AUTO_TOPUP_PERIODS as readonly string[]).includes(period)) {
+    throw new AmisiError(
+      'invalid_argument',
+      `period must be one of ${AUTO_TOPUP_PERIODS.join(', ')}`,
+      { field: 'period', value: period, allowed: AUTO_TOPUP_PERIODS },
+    );
+  }
+  return period as AutoTopupPeriod;
+}
+
+function requireMaxPerPeriod(max: number): number {
+  if (!Number.isSafeInteger(max) || max < 1 || max > 1000) {
+    throw new AmisiError(
+      'invalid_argument',
+      'max per period must be a whole number from 1 to 1000',
+      { field: 'max', value: String(max) },
+    );
+  }
+  return max;
+}
+
+function requireCents(value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new AmisiError('invalid_argument', 'cents must be a whole number from 0', {
+      field: 'cents',
+      value: String(value),
+    });
+  }
+  return value;
+}

@@ -1,0 +1,137 @@
+import { AmisiError } from '../../core/errors.js';
+import { planChange, type Subscription } from '../../core/subscriptions.js';
+import * as subscriptions from '../subscription-commands.js';
+import type { LedgerContext } from '../context.js';
+import type { AccountsApi } from '../accounts/api.js';
+import type { CatalogApi } from '../catalog/api.js';
+import { requireId, requireKey, requireTime } from '../validate.js';
+
+/** What a plan change would do now (Ledger.previewPlanChange). */
+export interface PlanChangePreview {
+  readonly accountId: string;
+  readonly from: string;
+  readonly plan: string;
+  readonly change: 'upgrade' | 'downgrade' | 'unchanged';
+  /** Upgrade: the prorated price difference due now (cents, half up). */
+  readonly chargeCents: number;
+  /** Upgrade: the prorated allocation difference granted now. */
+  readonly credits: number;
+  readonly currency: string;
+  /** Now for an upgrade; the next renewal for a downgrade. */
+  readonly effectiveAt: number;
+}
+
+/** Subscriptions: subscribe, change or cancel a plan, previews, renewals. */
+export class SubscriptionsApi {
+  constructor(
+    private readonly ctx: LedgerContext,
+    private readonly accounts: AccountsApi,
+    private readonly catalog: CatalogApi,
+  ) {}
+
+  /** Subscribes the account to a plan; its cycle is anchored on the start (default now). */
+  async subscribe(input: {
+    accountId: string;
+    key: string;
+    plan: string;
+    startsAt?: number;
+    providerRef?: string;
+  }) {
+    const checked: subscriptions.SubscribeInput = {
+      accountId: requireId(input.accountId, 'account'),
+      key: requireKey(input.key),
+      plan: requireId(input.plan, 'plan'),
+      ...(input.startsAt === undefined ? {} : { startsAt: requireTime(input.startsAt, 'start') }),
+      ...(input.providerRef === undefined ? {} : { providerRef: requireKey(input.providerRef) }),
+    };
+    return this.ctx.committer.submit((b) => subscriptions.subscribe(b, checked), {
+      accountId: checked.accountId,
+      key: checked.key,
+    });
+  }
+
+  /** Upgrade (at once, prorated) or downgrade (at the next renewal) to `plan`. */
+  async changePlan(input: { accountId: string; key: string; plan: string }) {
+    return this.submitChange({ ...input, plan: requireId(input.plan, 'plan') });
+  }
+
+  /** Ends the plan at the end of the current cycle; purchased credits are not touched. */
+  async cancelPlan(input: { accountId: string; key: string }) {
+    return this.submitChange({ ...input, plan: null });
+  }
+
+  private async submitChange(input: { accountId: string; key: string; plan: string | null }) {
+    const checked: subscriptions.ChangePlanInput = {
+      accountId: requireId(input.accountId, 'account'),
+      key: requireKey(input.key),
+      plan: input.plan,
+    };
+    return this.ctx.committer.submit((b) => subscriptions.changePlan(b, checked), {
+      accountId: checked.accountId,
+      key: checked.key,
+    });
+  }
+
+  /**
+   * What changing to `plan` would do now, changing nothing: an upgrade's prorated price and
+   * credits, or the renewal a downgrade waits for. A plan due for renewal is renewed first (the
+   * read settles the account), so the figures are the current cycle's.
+   */
+  async previewPlanChange(accountId: string, planId: string): Promise<PlanChangePreview> {
+    const sub = await this.getSubscription(requireId(accountId, 'account'));
+    if (sub.status !== 'active') {
+      throw new AmisiError('no_subscription', `account ${accountId} has no active plan`, {
+        accountId,
+      });
+    }
+    const { body } = await this.catalog.activeCatalog();
+    const to = subscriptions.planIn(body, requireId(planId, 'plan'));
+    const now = this.ctx.clock.now();
+    const change = planChange(sub, subscriptions.planIn(body, sub.plan), to, now);
+    const kind = change.kind === 'same' || planId === sub.plan ? 'unchanged' : change.kind;
+    return {
+      accountId,
+      from: sub.plan,
+      plan: planId,
+      change: kind,
+      chargeCents: change.chargeCents,
+      credits: change.credits,
+      currency: body.currency,
+      effectiveAt: kind === 'downgrade' ? change.cycleEndsAt : this.ctx.clock.now(),
+    };
+  }
+
+  /** The account's subscription as of now (a renewal due is applied first). */
+  async getSubscription(accountId: string): Promise<Subscription> {
+    await this.accounts.settle(accountId);
+    const sub = await this.ctx.store.getSubscription(accountId);
+    if (!sub) {
+      throw new AmisiError('no_subscription', `account ${accountId} has no plan`, { accountId });
+    }
+    return sub;
+  }
+
+  /** The account's subscription as stored, settling nothing (callers that settled already). */
+  findSubscription(accountId: string): Promise<Subscription | undefined> {
+    return this.ctx.store.getSubscription(accountId);
+  }
+
+  /**
+   * Renews every subscription due at or before `until` (default now), catching up missed
+   * cycles in order. Renewal also runs lazily whenever an account is touched.
+   */
+  async renew(until?: number, onProgress?: (renewed: number) => void): Promise<number> {
+    const now = this.ctx.clock.now();
+    const bound = until === undefined ? now : requireTime(until, 'until');
+    if (bound > now) {
+      throw new AmisiError('invalid_argument', 'renewals cannot run ahead of the clock', {
+        field: 'until',
+        value: bound,
+      });
+    }
+    return this.accounts.maintainAll(
+      () => this.ctx.store.dueSubscriptions(bound, 1000),
+      onProgress,
+    );
+  }
+}
