@@ -1,12 +1,43 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** Database drivers: only the adapters under src/store/ talk to them. */
+const DRIVERS = ['better-sqlite3', 'pg'];
+
+/**
+ * An adapter is anything under src/store/ except open.ts, the one place that chooses a store
+ * (STYLE.md: only entry points choose a store). Written as a regex so that the ledger's own
+ * port, ./store.js, is not mistaken for the folder.
+ */
+const ADAPTER = '(^|/)store/(?!open\\.js$)';
+
+/** One `no-restricted-imports` setting: the layers and packages a folder may not import. */
+function layerRule(message, { layers = [], adapters = false, drivers = true, extra = [] }) {
+  const group = [...layers.map((l) => `**/${l}/**`), ...(drivers ? DRIVERS : []), ...extra];
+  const patterns = [{ group, message }];
+  if (adapters) patterns.push({ regex: ADAPTER, message });
+  return ['error', { patterns }];
+}
+
+/** The files of other helpers' areas while issue 15 is merged (see the rules below). */
+const ISSUE_15_SOURCES = [
+  'src/ledger/**/*.ts',
+  'src/store/**/*.ts',
+  'src/service/**/*.ts',
+  'src/http/**/*.ts',
+  'src/cli/**/*.ts',
+];
+const ISSUE_15_TESTS = ['test/store/**/*.ts', 'test/http/**/*.ts', 'test/service/**/*.ts'];
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', '.tmp/', 'artifacts/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts', '**/*.tsx'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': [
         'error',
@@ -19,23 +50,45 @@ export default tseslint.config(
           message: 'Credits and money are integers: never parseFloat.',
         },
       ],
-    },
-  },
-  {
-    // The dependency rule (STYLE.md): core is pure, ledger knows no adapter.
-    files: ['src/core/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
+      // Type-aware rules, chosen for what they catch here rather than the whole type-checked
+      // preset (whose no-unsafe-* rules would flag every JSON.parse and SQL row for little
+      // gain). A promise nobody awaits is a write that may be acknowledged before its commit,
+      // or an error that vanishes; a promise passed where a callback's result is ignored
+      // (an event handler, forEach) is the same bug in disguise; awaiting a non-promise and a
+      // type assertion that changes nothing hide what the code really does. node:test's
+      // describe and it return promises the runner itself waits for.
+      '@typescript-eslint/no-floating-promises': [
         'error',
         {
-          patterns: [
-            {
-              group: ['**/ledger/**', '**/store/**', '**/cli/**', 'node:*', 'better-sqlite3', 'pg'],
-              message: 'core/ is pure: no I/O, no Node APIs and no outer layers.',
-            },
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] },
           ],
         },
       ],
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/no-unnecessary-type-assertion': 'error',
+    },
+  },
+  {
+    // Functions stay short (STYLE.md: about 70 lines at most), blank lines and comments aside.
+    // Tests and benchmarks are exempt: a describe block is a list of cases, not logic.
+    files: ['src/**/*.ts', 'web/src/**/*.ts', 'web/src/**/*.tsx'],
+    rules: {
+      'max-lines-per-function': [
+        'error',
+        { max: 70, skipBlankLines: true, skipComments: true, IIFEs: true },
+      ],
+    },
+  },
+  {
+    // The dependency rule (STYLE.md): core is pure.
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': layerRule(
+        'core/ is pure: no I/O, no Node APIs and no outer layers.',
+        { layers: ['ledger', 'store', 'service', 'http', 'cli', 'client'], extra: ['node:*'] },
+      ),
       'no-restricted-properties': [
         'error',
         {
@@ -59,20 +112,107 @@ export default tseslint.config(
     },
   },
   {
+    // ledger/ defines the ports it needs and knows no adapter and no outer layer.
     files: ['src/ledger/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
-        'error',
+      'no-restricted-imports': layerRule(
+        'ledger/ defines the Store port; it imports no adapter and no outer layer.',
+        { layers: ['store', 'service', 'http', 'cli', 'client'] },
+      ),
+    },
+  },
+  {
+    // The adapters implement the ledger's port over core's types, and nothing above them.
+    files: ['src/store/**/*.ts'],
+    rules: {
+      'no-restricted-imports': layerRule('store/ implements the ledger port: no outer layers.', {
+        layers: ['service', 'http', 'cli', 'client'],
+        drivers: false,
+      }),
+    },
+  },
+  {
+    // service/ sits on the ledger: no HTTP, no CLI, and a store only from store/open.ts.
+    files: ['src/service/**/*.ts'],
+    rules: {
+      'no-restricted-imports': layerRule(
+        'service/ uses the ledger: no http/ or cli/, no adapter (a store comes from store/open.ts or the caller).',
+        { layers: ['http', 'cli', 'client'], adapters: true },
+      ),
+    },
+  },
+  {
+    // http/ and cli/ are entry points: they open a store through store/open.ts only. The CLI
+    // may start the HTTP server (amisi serve); the server never imports the CLI.
+    files: ['src/http/**/*.ts'],
+    rules: {
+      'no-restricted-imports': layerRule(
+        'http/ opens no adapter (store/open.ts does) and never imports cli/.',
+        { layers: ['cli', 'client'], adapters: true },
+      ),
+    },
+  },
+  {
+    files: ['src/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': layerRule('cli/ opens no adapter: store/open.ts does.', {
+        layers: ['client'],
+        adapters: true,
+      }),
+    },
+  },
+  {
+    // The port types that carry secrets (API key hashes; the write side, which reads webhook
+    // secrets and key hashes) stay inside ledger/ and the adapters. Store's own readers still
+    // return webhook secrets to whoever holds a Store: that part waits for the narrow ports of
+    // issue 15 and cannot be written as an import rule. Warnings for now, turned to error
+    // after the issue-15 merge (service/api-keys.ts and cli/commands/keys.ts move first).
+    files: ['src/service/**/*.ts', 'src/http/**/*.ts', 'src/cli/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'warn',
         {
           patterns: [
             {
-              group: ['**/store/**', '**/cli/**', 'better-sqlite3', 'pg'],
-              message: 'ledger/ defines the Store port; it never imports an adapter.',
+              regex: '(^|/)ledger/store\\.js$',
+              importNames: ['ApiKeyRecord', 'WriteTx'],
+              message: 'Port types that carry secrets stay inside ledger/ and store/.',
             },
           ],
         },
       ],
     },
+  },
+  {
+    // Other helpers of issue 15 rewrite these areas at the same time; the new rules warn
+    // there for now and are turned to error after the issue-15 merge.
+    files: [...ISSUE_15_SOURCES, ...ISSUE_15_TESTS],
+    ignores: ['src/service/payments/**'],
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'warn',
+      '@typescript-eslint/no-misused-promises': 'warn',
+      '@typescript-eslint/await-thenable': 'warn',
+      '@typescript-eslint/no-unnecessary-type-assertion': 'warn',
+    },
+  },
+  {
+    // As above: turned to error after the issue-15 merge.
+    files: ISSUE_15_SOURCES,
+    ignores: ['src/service/payments/**'],
+    rules: {
+      'max-lines-per-function': [
+        'warn',
+        { max: 70, skipBlankLines: true, skipComments: true, IIFEs: true },
+      ],
+    },
+  },
+  {
+    // Registration closures are lists, not logic: a Fastify plugin `(app) => { app.get(...);
+    // app.post(...) }` or a commander `register(program)` adds one short handler after another,
+    // and splitting the list would only scatter one resource's routes or one command group's
+    // subcommands. The handlers inside stay thin (they call one use-case each).
+    files: ['src/http/routes/**/*.ts', 'src/cli/commands/**/*.ts'],
+    rules: { 'max-lines-per-function': 'off' },
   },
   {
     // The SDK runs in browsers: at run time it may import only its own files. Types from the
@@ -108,6 +248,22 @@ export default tseslint.config(
               allowTypeImports: true,
               message: 'web/ talks to the server through src/client: other modules as types only.',
             },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The reference model of the model-based test is written from the documented rules, not
+    // from src/: it shares no code with what it checks (its driver, model-run.ts, imports the
+    // ledger to drive it).
+    files: ['test/ledger/reference-model.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/src/**'], message: 'The reference model shares no code with src/.' },
           ],
         },
       ],

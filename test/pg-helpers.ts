@@ -113,3 +113,54 @@ export const BOTH_STORES: readonly [
   ['sqlite', freshSqliteStore, false],
   ['postgres', freshPostgresStore, postgresSkip],
 ];
+
+/**
+ * A database that several processes share, for the tests that run worker processes against
+ * it (crash, concurrency): the worker fixtures' arguments that name it
+ * (test/fixtures/worker-store.ts), a new store on it as another process would open one, and
+ * `settled`, which waits until the sessions of killed workers have ended (PostgreSQL keeps a
+ * killed client's session until it reads the closed socket; SQLite has nothing to wait for).
+ */
+export interface SharedDatabase {
+  readonly args: readonly string[];
+  open(): Store;
+  settled(): Promise<void>;
+  /** Deadlocks the server detected (SQLite's one lock on the whole file never deadlocks: 0). */
+  deadlocks(): Promise<number>;
+  remove(): Promise<void>;
+}
+
+/** A fresh, empty SQLite file in its own temporary folder. */
+export function sharedSqlite(): Promise<SharedDatabase> {
+  const dir = mkdtempSync(join(tmpdir(), 'amisi-shared-'));
+  const path = join(dir, 'ledger.db');
+  return Promise.resolve({
+    args: [`--db=${path}`],
+    open: () => new SqliteStore({ path }),
+    settled: () => Promise.resolve(),
+    deadlocks: () => Promise.resolve(0),
+    remove() {
+      rmSync(dir, { recursive: true, force: true });
+      return Promise.resolve();
+    },
+  });
+}
+
+/** A fresh, empty PostgreSQL database on the test server. */
+export async function sharedPostgres(): Promise<SharedDatabase> {
+  const db = await freshDatabase();
+  return {
+    args: [`--database-url=${db.url}`],
+    open: () => new PostgresStore({ url: db.url }),
+    settled: () => otherSessionsEnded(db.url),
+    deadlocks: () => deadlocksDetected(db.url),
+    remove: () => db.drop(),
+  };
+}
+
+/** Both stores for the tests with worker processes: [name, a shared database, skip reason]. */
+export const SHARED_DATABASES: readonly [string, () => Promise<SharedDatabase>, string | false][] =
+  [
+    ['sqlite', sharedSqlite, false],
+    ['postgres', sharedPostgres, postgresSkip],
+  ];

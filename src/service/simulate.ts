@@ -5,7 +5,7 @@ import { cycleStart } from '../core/cycles.js';
 import { AmisiError, isAmisiError } from '../core/errors.js';
 import { Ledger } from '../ledger/ledger.js';
 import { FakeClock } from '../ledger/ports.js';
-import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import { openStore } from '../store/open.js';
 import { verify } from '../ledger/verify.js';
 import { ManualProvider } from './payments/manual/manual-provider.js';
 import { PurchaseService } from './purchases.js';
@@ -47,9 +47,12 @@ export async function simulate(
   atEnd?: (ledger: Ledger, accountId: string) => Promise<void>,
 ): Promise<CycleRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'amisi-simulate-'));
-  const store = new SqliteStore({ path: join(dir, 'simulation.db'), synchronous: 'NORMAL' });
+  const store = await openStore({
+    db: join(dir, 'simulation.db'),
+    synchronous: 'NORMAL',
+    create: true,
+  });
   try {
-    await store.migrate();
     const clock = new FakeClock(input.startsAt);
     const ledger = new Ledger({ store, clock });
     const purchases = new PurchaseService(ledger, new ManualProvider());

@@ -763,7 +763,7 @@ describe('advice: properties', () => {
           assert.ok(o.shortfall === 0 || o.packs!.credits >= o.shortfall);
         }
         assert.equal(a.figures.monthlySavingCents, stay.monthlyCents! - best.monthlyCents!);
-        assert.ok(a.figures.monthlySavingCents! >= 0);
+        assert.ok(a.figures.monthlySavingCents >= 0);
       }),
       { numRuns: 300 },
     );

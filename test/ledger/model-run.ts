@@ -778,9 +778,7 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
   },
   {
     weight: 2,
-    arbitrary: fc
-      .constantFrom(-1, 0, 1)
-      .map((delta) => ({ kind: 'next' as const, delta: delta as -1 | 0 | 1 })),
+    arbitrary: fc.constantFrom(-1, 0, 1).map((delta) => ({ kind: 'next' as const, delta: delta })),
   },
 );
 

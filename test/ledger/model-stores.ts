@@ -41,7 +41,7 @@ async function openPostgres(): Promise<ModelStore> {
   const db = await freshDatabase();
   // synchronous_commit off, on this test's own database only, like SQLite's NORMAL above: this
   // test is about the rules, not about durability, and runs many thousand commits; durability
-  // is what the crash tests test (test/ledger/crash.test.ts, pg-crash.test.ts). Set before the
+  // is what the crash test tests (test/ledger/crash.test.ts, on both stores). Set before the
   // store opens a connection, so every session of the store has it.
   const name = new URL(db.url).pathname.slice(1);
   const admin = new pg.Client(db.url);

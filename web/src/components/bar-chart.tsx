@@ -73,37 +73,17 @@ export function BarChart(props: {
           aria-describedby={`${id}-table`}
           className="bar-chart"
         >
-          {bars.map((b, i) => {
-            const y = i * ROW;
-            return (
-              <g key={b.label} className="bar-row">
-                <text x={labelWidth - 8} y={y + 16} textAnchor="end" className="axis-label">
-                  {b.label}
-                </text>
-                <rect
-                  className="bar"
-                  x={labelWidth}
-                  y={y + 4}
-                  width={Math.max(1, scale(b.value))}
-                  height={compare ? 12 : 18}
-                >
-                  <title>{`${b.label}: ${formatNumber(b.value)} ${unit}`}</title>
-                </rect>
-                {b.previous !== undefined && (
-                  <rect
-                    className="bar previous"
-                    x={labelWidth}
-                    y={y + 17}
-                    width={Math.max(1, scale(b.previous))}
-                    height={6}
-                  />
-                )}
-                <text x={labelWidth + scale(b.value) + 6} y={y + 16} className="value-label">
-                  {formatNumber(b.value)}
-                </text>
-              </g>
-            );
-          })}
+          {bars.map((b, i) => (
+            <BarRow
+              key={b.label}
+              bar={b}
+              y={i * ROW}
+              labelWidth={labelWidth}
+              scale={scale}
+              compare={compare}
+              unit={unit}
+            />
+          ))}
           <line x1={labelWidth} x2={labelWidth} y1={0} y2={bars.length * ROW} className="axis" />
           <text x={labelWidth} y={height - 4} className="axis-label">
             {unit} (0 to {formatNumber(max)})
@@ -115,25 +95,87 @@ export function BarChart(props: {
           Thin grey bars: {props.previousLabel ?? 'previous period'}
         </p>
       )}
-      <table id={`${id}-table`} className="visually-hidden">
-        <caption>{title}</caption>
-        <thead>
-          <tr>
-            <th scope="col">{title}</th>
-            <th scope="col">{unit}</th>
-            {compare && <th scope="col">{props.previousLabel ?? 'previous period'}</th>}
-          </tr>
-        </thead>
-        <tbody>
-          {bars.map((b) => (
-            <tr key={b.label}>
-              <th scope="row">{b.label}</th>
-              <td>{formatNumber(b.value)}</td>
-              {compare && <td>{formatNumber(b.previous ?? 0)}</td>}
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <ChartTable
+        id={`${id}-table`}
+        title={title}
+        unit={unit}
+        bars={bars}
+        compare={compare}
+        previousLabel={props.previousLabel ?? 'previous period'}
+      />
     </figure>
+  );
+}
+
+/** One bar of the chart: its label, the bar, the previous period's under it, the value. */
+function BarRow(props: {
+  readonly bar: Bar;
+  readonly y: number;
+  readonly labelWidth: number;
+  readonly scale: (v: number) => number;
+  readonly compare: boolean;
+  readonly unit: string;
+}) {
+  const { bar: b, y, labelWidth, scale } = props;
+  return (
+    <g className="bar-row">
+      <text x={labelWidth - 8} y={y + 16} textAnchor="end" className="axis-label">
+        {b.label}
+      </text>
+      <rect
+        className="bar"
+        x={labelWidth}
+        y={y + 4}
+        width={Math.max(1, scale(b.value))}
+        height={props.compare ? 12 : 18}
+      >
+        <title>{`${b.label}: ${formatNumber(b.value)} ${props.unit}`}</title>
+      </rect>
+      {b.previous !== undefined && (
+        <rect
+          className="bar previous"
+          x={labelWidth}
+          y={y + 17}
+          width={Math.max(1, scale(b.previous))}
+          height={6}
+        />
+      )}
+      <text x={labelWidth + scale(b.value) + 6} y={y + 16} className="value-label">
+        {formatNumber(b.value)}
+      </text>
+    </g>
+  );
+}
+
+/** The chart's numbers as a table, for screen readers and for copying. */
+function ChartTable(props: {
+  readonly id: string;
+  readonly title: string;
+  readonly unit: string;
+  readonly bars: readonly Bar[];
+  readonly compare: boolean;
+  readonly previousLabel: string;
+}) {
+  const { title, unit, compare } = props;
+  return (
+    <table id={props.id} className="visually-hidden">
+      <caption>{title}</caption>
+      <thead>
+        <tr>
+          <th scope="col">{title}</th>
+          <th scope="col">{unit}</th>
+          {compare && <th scope="col">{props.previousLabel}</th>}
+        </tr>
+      </thead>
+      <tbody>
+        {props.bars.map((b) => (
+          <tr key={b.label}>
+            <th scope="row">{b.label}</th>
+            <td>{formatNumber(b.value)}</td>
+            {compare && <td>{formatNumber(b.previous ?? 0)}</td>}
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

@@ -1,4 +1,4 @@
-import type { Pack, Purchase } from '../../../src/client/index.js';
+import type { BuyResult, Pack, PackList, Purchase } from '../../../src/client/index.js';
 import { ActionStatus, Async } from '../components/status.js';
 import { Table } from '../components/table.js';
 import {
@@ -9,7 +9,7 @@ import {
   formatPricePerCredit,
 } from '../format.js';
 import type { PageProps } from '../page-props.js';
-import { useAction, useRequest } from '../use-request.js';
+import { useAction, useRequest, type ActionState, type RequestState } from '../use-request.js';
 
 /**
  * Packs and buying one through the configured provider: Stripe answers a checkout URL to pay
@@ -51,34 +51,12 @@ export function CreditsPage(props: PageProps) {
           )}
         </Async>
       </section>
-      <section aria-labelledby="packs-title">
-        <h2 id="packs-title">Packs</h2>
-        {!can.buyPacks && (
-          <p className="muted">Buying packs takes an owner, admin or account key.</p>
-        )}
-        <Async state={packs} what="packs">
-          {({ packs: list, currency }) => (
-            <ul className="cards">
-              {list.map((p) => (
-                <PackCard
-                  key={p.id}
-                  pack={p}
-                  currency={currency}
-                  disabled={!can.buyPacks || buying.status === 'running'}
-                  onBuy={() => void buy(p.id)}
-                />
-              ))}
-            </ul>
-          )}
-        </Async>
-        <ActionStatus state={buying} running="Starting the purchase" />
-        {buying.status === 'ok' && buying.data.checkoutUrl === null && (
-          <p role="status" className="notice">
-            Purchase {buying.data.purchase.id} is waiting for the payment. The credits arrive when
-            it is confirmed.
-          </p>
-        )}
-      </section>
+      <PacksSection
+        packs={packs}
+        canBuy={can.buyPacks}
+        buying={buying}
+        onBuy={(id) => void buy(id)}
+      />
       {can.buyPacks && (
         <section aria-labelledby="purchases-title">
           <h2 id="purchases-title">Purchases</h2>
@@ -98,6 +76,44 @@ export function CreditsPage(props: PageProps) {
         </section>
       )}
     </>
+  );
+}
+
+/** The catalog's packs, each with its buy button, and what the last purchase started. */
+function PacksSection(props: {
+  readonly packs: RequestState<PackList>;
+  readonly canBuy: boolean;
+  readonly buying: ActionState<BuyResult>;
+  readonly onBuy: (pack: string) => void;
+}) {
+  const { buying } = props;
+  return (
+    <section aria-labelledby="packs-title">
+      <h2 id="packs-title">Packs</h2>
+      {!props.canBuy && <p className="muted">Buying packs takes an owner, admin or account key.</p>}
+      <Async state={props.packs} what="packs">
+        {({ packs: list, currency }) => (
+          <ul className="cards">
+            {list.map((p) => (
+              <PackCard
+                key={p.id}
+                pack={p}
+                currency={currency}
+                disabled={!props.canBuy || buying.status === 'running'}
+                onBuy={() => props.onBuy(p.id)}
+              />
+            ))}
+          </ul>
+        )}
+      </Async>
+      <ActionStatus state={buying} running="Starting the purchase" />
+      {buying.status === 'ok' && buying.data.checkoutUrl === null && (
+        <p role="status" className="notice">
+          Purchase {buying.data.purchase.id} is waiting for the payment. The credits arrive when it
+          is confirmed.
+        </p>
+      )}
+    </section>
   );
 }
 

@@ -87,44 +87,13 @@ export function HistoryPage({ client, account }: PageProps) {
   };
   return (
     <>
-      <form className="filters" onSubmit={submit} aria-label="Filter the history">
-        <div>
-          <label htmlFor="kind">Kind</label>
-          <select
-            id="kind"
-            value={draft.kind}
-            onChange={(e) => setDraft({ ...draft, kind: e.target.value })}
-          >
-            <option value="">All</option>
-            {KINDS.map((k) => (
-              <option key={k} value={k}>
-                {k.replaceAll('_', ' ')}
-              </option>
-            ))}
-          </select>
-        </div>
-        <DateField
-          id="since"
-          label="From"
-          value={draft.since}
-          onChange={(since) => setDraft({ ...draft, since })}
-        />
-        <DateField
-          id="until"
-          label="To"
-          value={draft.until}
-          onChange={(until) => setDraft({ ...draft, until })}
-        />
-        <button type="submit">Apply</button>
-        <button
-          type="button"
-          className="secondary"
-          disabled={exporting.status === 'running'}
-          onClick={() => void exportCsv()}
-        >
-          Export CSV
-        </button>
-      </form>
+      <FilterForm
+        draft={draft}
+        onDraft={setDraft}
+        onSubmit={submit}
+        exporting={exporting.status === 'running'}
+        onExport={() => void exportCsv()}
+      />
       <ActionStatus state={exporting} running="Exporting" />
       <Async state={page} what="the history">
         {({ transactions, nextCursor }) => (
@@ -135,6 +104,57 @@ export function HistoryPage({ client, account }: PageProps) {
         )}
       </Async>
     </>
+  );
+}
+
+/** The filters of the history (kind, from, to) and the CSV export of what they select. */
+function FilterForm(props: {
+  readonly draft: Filters;
+  readonly onDraft: (draft: Filters) => void;
+  readonly onSubmit: (e: FormEvent) => void;
+  readonly exporting: boolean;
+  readonly onExport: () => void;
+}) {
+  const { draft } = props;
+  return (
+    <form className="filters" onSubmit={props.onSubmit} aria-label="Filter the history">
+      <div>
+        <label htmlFor="kind">Kind</label>
+        <select
+          id="kind"
+          value={draft.kind}
+          onChange={(e) => props.onDraft({ ...draft, kind: e.target.value })}
+        >
+          <option value="">All</option>
+          {KINDS.map((k) => (
+            <option key={k} value={k}>
+              {k.replaceAll('_', ' ')}
+            </option>
+          ))}
+        </select>
+      </div>
+      <DateField
+        id="since"
+        label="From"
+        value={draft.since}
+        onChange={(since) => props.onDraft({ ...draft, since })}
+      />
+      <DateField
+        id="until"
+        label="To"
+        value={draft.until}
+        onChange={(until) => props.onDraft({ ...draft, until })}
+      />
+      <button type="submit">Apply</button>
+      <button
+        type="button"
+        className="secondary"
+        disabled={props.exporting}
+        onClick={props.onExport}
+      >
+        Export CSV
+      </button>
+    </form>
   );
 }
 

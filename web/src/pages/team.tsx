@@ -148,34 +148,13 @@ function BudgetForm(props: {
       {!props.allowed && <p className="notice">Only owners and admins set budgets.</p>}
       <fieldset disabled={!props.allowed || state.status === 'running'}>
         <legend className="visually-hidden">Budget</legend>
-        <div>
-          <label htmlFor="budget-scope">For</label>
-          <select
-            id="budget-scope"
-            value={scope}
-            onChange={(e) => setScope(e.target.value as BudgetScope)}
-          >
-            <option value="member">A member</option>
-            <option value="project">A project</option>
-            <option value="pool">The pool</option>
-          </select>
-        </div>
-        {scope !== 'pool' && (
-          <div>
-            <label htmlFor="budget-target">{scope === 'member' ? 'Member' : 'Project'}</label>
-            <select
-              id="budget-target"
-              value={target || (targets[0] ?? '')}
-              onChange={(e) => setTarget(e.target.value)}
-            >
-              {targets.map((t) => (
-                <option key={t} value={t}>
-                  {t}
-                </option>
-              ))}
-            </select>
-          </div>
-        )}
+        <BudgetTargetFields
+          scope={scope}
+          onScope={setScope}
+          target={target || (targets[0] ?? '')}
+          targets={targets}
+          onTarget={setTarget}
+        />
         <div>
           <label htmlFor="budget-limit">Limit (credits per cycle)</label>
           <input
@@ -209,5 +188,47 @@ function BudgetForm(props: {
         </p>
       )}
     </form>
+  );
+}
+
+/** Whom a budget is for: a member, a project or the pool, and which member or project. */
+function BudgetTargetFields(props: {
+  readonly scope: BudgetScope;
+  readonly onScope: (scope: BudgetScope) => void;
+  readonly target: string;
+  readonly targets: readonly string[];
+  readonly onTarget: (target: string) => void;
+}) {
+  return (
+    <>
+      <div>
+        <label htmlFor="budget-scope">For</label>
+        <select
+          id="budget-scope"
+          value={props.scope}
+          onChange={(e) => props.onScope(e.target.value as BudgetScope)}
+        >
+          <option value="member">A member</option>
+          <option value="project">A project</option>
+          <option value="pool">The pool</option>
+        </select>
+      </div>
+      {props.scope !== 'pool' && (
+        <div>
+          <label htmlFor="budget-target">{props.scope === 'member' ? 'Member' : 'Project'}</label>
+          <select
+            id="budget-target"
+            value={props.target}
+            onChange={(e) => props.onTarget(e.target.value)}
+          >
+            {props.targets.map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
+        </div>
+      )}
+    </>
   );
 }

@@ -144,6 +144,20 @@ export class StripeProvider implements PaymentProvider {
       ),
     );
     if (request.change !== 'upgrade' || request.chargeCents === 0) return;
+    await this.#chargeUpgrade(request, customer, plan.name);
+  }
+
+  /**
+   * An upgrade's prorated difference: one invoice item of exactly the ledger's amount, invoiced
+   * and paid at once, each step keyed from the plan change's key like the price change.
+   */
+  async #chargeUpgrade(
+    request: SubscriptionChangeRequest,
+    customer: string,
+    planName: string,
+  ): Promise<void> {
+    const key = (step: string) => ({ idempotencyKey: `${request.idempotencyKey}:${step}` });
+    const id = request.providerRef;
     await this.#call('invoiceItems.create', () =>
       this.#stripe.invoiceItems.create(
         {
@@ -151,7 +165,7 @@ export class StripeProvider implements PaymentProvider {
           subscription: id,
           amount: request.chargeCents,
           currency: request.currency,
-          description: `Upgrade to ${plan.name} for the rest of the cycle`,
+          description: `Upgrade to ${planName} for the rest of the cycle`,
           metadata: { accountId: request.accountId },
         },
         key('item'),
