@@ -1,6 +1,6 @@
 import { assert } from '../../core/errors.js';
 import type { BulkRows, Dialect, Executor } from './dialect.js';
-import { decode, encode, lastByKey, type Raw } from './rows.js';
+import { decode, encode, lastByKey } from './rows.js';
 import { TABLES, type Column, type Row, type TableName } from './tables.js';
 
 /**
@@ -17,6 +17,9 @@ export class Lit<V> {
   }
 }
 export const lit = <V>(value: V) => new Lit(value);
+/** The statuses partial indexes name: open holds, active subscriptions. */
+export const HELD = lit('held' as const);
+export const ACTIVE = lit('active' as const);
 
 type Value<V> = V | Lit<V>;
 
@@ -281,5 +284,3 @@ export class Access {
     return rows.length > 0;
   }
 }
-
-export type { Raw };

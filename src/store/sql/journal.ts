@@ -1,9 +1,9 @@
 import { assert } from '../../core/errors.js';
-import type { Book, JournalTransaction } from '../../core/journal.js';
+import type { JournalTransaction } from '../../core/journal.js';
 import { hourCeil, hourOf, type FlowRow, type UsageRow } from '../../core/rollups.js';
-import type { AccountAudit, RollupWindow, RollupWindowQuery } from '../../ledger/store.js';
+import type { AccountAudit, BookSum, RollupWindow, RollupWindowQuery } from '../../ledger/store.js';
 import type { Access } from './access.js';
-import { int, type Raw } from './rows.js';
+import { decode, int, type Raw } from './rows.js';
 import type { Row } from './tables.js';
 
 /** Journal transactions of one account with their entries, in the order given. */
@@ -60,12 +60,7 @@ export async function accountAudit(a: Access, accountId: string): Promise<Accoun
   const holds = await a.find('holds', { accountId });
   // Through the account's transactions: entries has no index that starts with account_id, so
   // filtering entries alone would scan every account's entries.
-  const sums = (await a.exec.all(AUDIT.sums, [accountId])).map((r) => ({
-    book: r.book as Book,
-    grantId: (r.grant_id as string | null) ?? null,
-    holdId: (r.hold_id as string | null) ?? null,
-    credits: int(r.credits, 'entry sum'),
-  }));
+  const sums: BookSum[] = await a.rows('entries', AUDIT.sums, [accountId]);
   const unbalanced = (await a.exec.all(AUDIT.unbalanced, [accountId])).map((r) => ({
     transactionId: r.transaction_id as string,
     sum: int(r.total, 'transaction sum'),
@@ -89,17 +84,9 @@ const WINDOW = {
     'SELECT MIN(first_transaction_id) AS lo, MAX(last_transaction_id) AS hi FROM flows_hourly WHERE account_id = ? AND hour >= ? AND hour < ?',
 } as const;
 
-const flowRow = (r: Raw): FlowRow => ({
-  flow: r.flow as FlowRow['flow'],
-  key: r.key as string,
-  credits: int(r.credits, 'flow credits'),
-});
-const usageRow = (r: Raw): UsageRow => ({
-  dim: r.dim as UsageRow['dim'],
-  key: r.key as string,
-  credits: int(r.credits, 'usage credits'),
-  units: int(r.units, 'usage units'),
-});
+/** Sums read through the rollup tables' descriptions (the columns they select). */
+const flowRow = (r: Raw): FlowRow => decode('flows_hourly', r);
+const usageRow = (r: Raw): UsageRow => decode('usage_hourly', r);
 
 /** The journal transactions of the query's edge intervals, oldest first. */
 async function edgeTransactions(a: Access, q: RollupWindowQuery) {

@@ -6,7 +6,7 @@ import type {
   WriteTx,
 } from '../../ledger/store.js';
 import type { AccountView, RequestBatchRead } from '../../ledger/store.js';
-import { Access, lit } from './access.js';
+import { Access, ACTIVE, HELD, lit } from './access.js';
 import type { Dialect, Executor } from './dialect.js';
 import { accountAudit, rollupWindow, withEntries } from './journal.js';
 import { decode, type Raw } from './rows.js';
@@ -72,9 +72,8 @@ export abstract class SqlStore implements Store {
   }
 
   async getAccount(accountId: string) {
-    const [r] = await this.reader().all(`${ACCOUNTS_WITH_PLAN} WHERE a.account_id = ?`, [
-      accountId,
-    ]);
+    const sql = `${ACCOUNTS_WITH_PLAN} WHERE a.account_id = ?`;
+    const [r] = await this.reader().all(sql, [accountId]);
     return r ? accountView(r) : undefined;
   }
   async listAccounts(afterId: string | null, limit: number, search?: string) {
@@ -94,19 +93,11 @@ export abstract class SqlStore implements Store {
   accountView(accountId: string) {
     return this.inSnapshot(async (a) => ({
       grants: await a.find('grants', { accountId }, { order: ['createdAt desc', 'id desc'] }),
-      holds: await a.find(
-        'holds',
-        { accountId, status: lit('held' as const) },
-        { order: ['expiresAt', 'id'] },
-      ),
+      holds: await a.find('holds', { accountId, status: HELD }, { order: ['expiresAt', 'id'] }),
     }));
   }
   openHolds(accountId: string) {
-    return this.r.find(
-      'holds',
-      { accountId, status: lit('held' as const) },
-      { order: ['expiresAt', 'id'] },
-    );
+    return this.r.find('holds', { accountId, status: HELD }, { order: ['expiresAt', 'id'] });
   }
   findHold(holdId: string) {
     return this.r.get('holds', { id: holdId });
@@ -175,7 +166,7 @@ export abstract class SqlStore implements Store {
     return (await this.r.rows('subscriptions', SQL.subscription, [accountId]))[0];
   }
   async dueSubscriptions(until: number, limit: number) {
-    const where = { status: lit('active' as const), nextRenewalAt: { lte: until } };
+    const where = { status: ACTIVE, nextRenewalAt: { lte: until } };
     const o = { fields: ['accountId'], order: ['nextRenewalAt'], limit } as const;
     return (await this.r.find('subscriptions', where, o)).map((s) => s.accountId);
   }
@@ -202,7 +193,7 @@ export abstract class SqlStore implements Store {
     return this.r.find('budget_alerts', { accountId }, { order, limit });
   }
   countOpenHolds() {
-    return this.r.count('holds', { status: lit('held' as const) });
+    return this.r.count('holds', { status: HELD });
   }
   purgeIdempotency(before: number, limit: number) {
     // Through the write transaction, like every write (SQLite: the one write connection).

@@ -1,31 +1,10 @@
 import { assert } from '../../core/errors.js';
-import type { AutoTopup } from '../../core/autotopup.js';
 import type { RequestBatch } from '../../core/batches.js';
-import type { Grant } from '../../core/grants.js';
-import type { Hold, HoldStatus } from '../../core/holds.js';
+import type { HoldStatus } from '../../core/holds.js';
 import type { JournalTransaction, TransactionKind } from '../../core/journal.js';
-import type { Outcome } from '../../core/outcomes.js';
-import type { Purchase } from '../../core/purchases.js';
-import type { FlowIncrement, UsageIncrement } from '../../core/rollups.js';
-import type { Subscription } from '../../core/subscriptions.js';
-import type { Budget, BudgetAlert, BudgetScope, Member, Project } from '../../core/teams.js';
-import type {
-  Delivery,
-  DeliveryAttempt,
-  WebhookEndpoint,
-  WebhookEvent,
-} from '../../core/webhooks.js';
-import type {
-  AccountKey,
-  AccountRecord,
-  ApiKeyRecord,
-  CatalogRecord,
-  GrantRemaining,
-  HoldRef,
-  IdempotencyRecord,
-  WriteTx,
-} from '../../ledger/store.js';
-import { lit, type Access } from './access.js';
+import type { BudgetScope } from '../../core/teams.js';
+import type { AccountKey, GrantRemaining, HoldRef, WriteTx } from '../../ledger/store.js';
+import { ACTIVE, HELD, lit, type Access } from './access.js';
 import { withEntries } from './journal.js';
 import { decode } from './rows.js';
 import type { Row } from './tables.js';
@@ -70,7 +49,7 @@ export class SqlWriteTx implements WriteTx {
     // BEGIN IMMEDIATE already holds the database write lock for the whole transaction).
     return this.a.findFor('accounts', 'id', [...accountIds].sort(), {}, { lock: true });
   }
-  async insertAccount(account: AccountRecord) {
+  async insertAccount(account: Row<'accounts'>) {
     return (await this.a.insert('accounts', [account], 'skip')) === 1;
   }
   openGrants(accountIds: readonly string[]) {
@@ -79,10 +58,10 @@ export class SqlWriteTx implements WriteTx {
   getGrant(accountId: string, grantId: string) {
     return this.a.get('grants', { accountId, id: grantId });
   }
-  async insertGrant(grant: Grant) {
+  async insertGrant(grant: Row<'grants'>) {
     await this.a.insert('grants', [grant]);
   }
-  async insertGrants(grants: readonly Grant[]) {
+  async insertGrants(grants: readonly Row<'grants'>[]) {
     await this.a.insert('grants', grants);
   }
   async setGrantsRemaining(updates: readonly GrantRemaining[]) {
@@ -91,7 +70,7 @@ export class SqlWriteTx implements WriteTx {
       id: u.grantId,
       remaining: u.remaining,
     }));
-    const changed = await this.a.updateMany('grants', rows as Grant[], ['remaining']);
+    const changed = await this.a.updateMany('grants', rows as Row<'grants'>[], ['remaining']);
     assert(changed === updates.length, 'every grant changed in the batch was updated');
   }
   async findHoldAccount(holdId: string) {
@@ -104,10 +83,10 @@ export class SqlWriteTx implements WriteTx {
     );
   }
   dueHolds(accountIds: readonly string[], now: number) {
-    const where = { status: lit('held' as const), expiresAt: { lte: now } };
+    const where = { status: HELD, expiresAt: { lte: now } };
     return this.a.findFor('holds', 'accountId', accountIds, where, { order: ['expiresAt', 'id'] });
   }
-  async insertHold(hold: Hold) {
+  async insertHold(hold: Row<'holds'>) {
     await this.a.insert('holds', [hold]);
   }
   async resolveHold(
@@ -121,7 +100,7 @@ export class SqlWriteTx implements WriteTx {
     const n = await this.a.update('holds', set, {
       accountId,
       id: holdId,
-      status: lit('held' as const),
+      status: HELD,
     });
     assert(n === 1, `hold ${holdId} resolved once`);
   }
@@ -139,10 +118,10 @@ export class SqlWriteTx implements WriteTx {
     }
     await this.a.insert('entries', lines);
   }
-  getIdempotency(refs: readonly AccountKey[]): Promise<IdempotencyRecord[]> {
+  getIdempotency(refs: readonly AccountKey[]): Promise<Row<'idempotency'>[]> {
     return this.a.getMany('idempotency', refs);
   }
-  async putIdempotency(records: readonly IdempotencyRecord[]) {
+  async putIdempotency(records: readonly Row<'idempotency'>[]) {
     await this.a.insert('idempotency', records);
   }
   async findPurchaseAccount(purchaseId: string) {
@@ -152,10 +131,10 @@ export class SqlWriteTx implements WriteTx {
   getPurchase(accountId: string, purchaseId: string) {
     return this.a.get('purchases', { accountId, id: purchaseId });
   }
-  async insertPurchase(purchase: Purchase) {
+  async insertPurchase(purchase: Row<'purchases'>) {
     await this.a.insert('purchases', [purchase]);
   }
-  async updatePurchase(purchase: Purchase) {
+  async updatePurchase(purchase: Row<'purchases'>) {
     assert(
       (await this.a.replaceMany('purchases', [purchase])) === 1,
       `purchase ${purchase.id} updated`,
@@ -172,7 +151,7 @@ export class SqlWriteTx implements WriteTx {
       return [];
     return this.a.findFor('autotopups', 'accountId', accountIds);
   }
-  async putAutoTopups(rules: readonly AutoTopup[]) {
+  async putAutoTopups(rules: readonly Row<'autotopups'>[]) {
     await this.a.insert('autotopups', rules, 'replace');
   }
   async deleteAutoTopup(accountId: string) {
@@ -184,18 +163,14 @@ export class SqlWriteTx implements WriteTx {
   webhookEndpoint(endpointId: string) {
     return this.a.get('webhook_endpoints', { id: endpointId });
   }
-  async insertWebhookEndpoint(endpoint: WebhookEndpoint) {
+  async insertWebhookEndpoint(endpoint: Row<'webhook_endpoints'>) {
     await this.a.insert('webhook_endpoints', [endpoint]);
   }
   async disableWebhookEndpoint(endpointId: string, at: number) {
-    const n = await this.a.update(
-      'webhook_endpoints',
-      { disabledAt: at },
-      { id: endpointId, disabledAt: null },
-    );
-    return n === 1;
+    const where = { id: endpointId, disabledAt: null };
+    return (await this.a.update('webhook_endpoints', { disabledAt: at }, where)) === 1;
   }
-  async insertWebhookEvents(events: readonly WebhookEvent[]) {
+  async insertWebhookEvents(events: readonly Row<'webhook_events'>[]) {
     await this.a.insert('webhook_events', events);
   }
   async webhookEventIds(accountId: string, eventIds: readonly string[]) {
@@ -208,14 +183,14 @@ export class SqlWriteTx implements WriteTx {
     );
     return rows.map((r) => r.id);
   }
-  async insertDeliveries(deliveries: readonly Delivery[]) {
+  async insertDeliveries(deliveries: readonly Row<'webhook_deliveries'>[]) {
     await this.a.insert('webhook_deliveries', deliveries);
   }
   async claimDeliveries(now: number, leaseUntil: number, limit: number) {
     const rows = await this.a.dialect.claimDeliveries(this.a.exec, now, leaseUntil, limit);
     return rows.map((r) => ({ ...decode('webhook_deliveries', r), nextAttemptAt: leaseUntil }));
   }
-  async finishDelivery(delivery: Delivery, attempt: DeliveryAttempt) {
+  async finishDelivery(delivery: Row<'webhook_deliveries'>, attempt: Row<'webhook_attempts'>) {
     const n = await this.a.replaceMany('webhook_deliveries', [delivery]);
     assert(n === 1, `delivery ${delivery.id} updated`);
     await this.a.insert('webhook_attempts', [attempt]);
@@ -223,7 +198,7 @@ export class SqlWriteTx implements WriteTx {
   members(accountId: string) {
     return this.a.find('members', { accountId }, { order: ['id'] });
   }
-  async putMembers(members: readonly Member[]) {
+  async putMembers(members: readonly Row<'members'>[]) {
     await this.a.insert('members', members, 'replace');
   }
   async deleteMember(accountId: string, memberId: string) {
@@ -232,19 +207,19 @@ export class SqlWriteTx implements WriteTx {
   projects(accountId: string) {
     return this.a.find('projects', { accountId }, { order: ['id'] });
   }
-  async putProject(project: Project) {
+  async putProject(project: Row<'projects'>) {
     await this.a.insert('projects', [project], 'replace');
   }
   budgets(accountIds: readonly string[]) {
     return this.a.findFor('budgets', 'accountId', accountIds, {}, { order: ['scope', 'target'] });
   }
-  async putBudgets(budgets: readonly Budget[]) {
+  async putBudgets(budgets: readonly Row<'budgets'>[]) {
     await this.a.insert('budgets', budgets, 'replace');
   }
   async deleteBudget(accountId: string, scope: BudgetScope, target: string) {
     return (await this.a.delete('budgets', { accountId, scope, target })) === 1;
   }
-  async insertBudgetAlerts(alerts: readonly BudgetAlert[]) {
+  async insertBudgetAlerts(alerts: readonly Row<'budget_alerts'>[]) {
     await this.a.insert('budget_alerts', alerts);
   }
   async budgetAlertThresholds(
@@ -261,11 +236,7 @@ export class SqlWriteTx implements WriteTx {
     return rows.map((r) => r.threshold);
   }
   openHoldsOf(accountId: string) {
-    return this.a.find(
-      'holds',
-      { accountId, status: lit('held' as const) },
-      { order: ['createdAt', 'id'] },
-    );
+    return this.a.find('holds', { accountId, status: HELD }, { order: ['createdAt', 'id'] });
   }
   async transactionsSince(accountId: string, kinds: readonly TransactionKind[], since: number) {
     if (kinds.length === 0) return [];
@@ -275,20 +246,20 @@ export class SqlWriteTx implements WriteTx {
   }
   activeSubscriptions(accountIds: readonly string[]) {
     return this.a.findFor('subscriptions', 'accountId', accountIds, {
-      status: lit('active' as const),
+      status: ACTIVE,
     });
   }
-  async insertSubscription(subscription: Subscription) {
+  async insertSubscription(subscription: Row<'subscriptions'>) {
     await this.a.insert('subscriptions', [subscription]);
   }
-  async updateSubscription(subscription: Subscription) {
+  async updateSubscription(subscription: Row<'subscriptions'>) {
     await this.updateSubscriptions([subscription]);
   }
-  async updateSubscriptions(subscriptions: readonly Subscription[]) {
+  async updateSubscriptions(subscriptions: readonly Row<'subscriptions'>[]) {
     const n = await this.a.replaceMany('subscriptions', subscriptions);
     assert(n === subscriptions.length, 'every subscription changed in the batch was updated');
   }
-  async insertApiKey(key: ApiKeyRecord) {
+  async insertApiKey(key: Row<'api_keys'>) {
     await this.a.insert('api_keys', [key]);
   }
   async revokeApiKey(keyId: string, at: number) {
@@ -305,16 +276,16 @@ export class SqlWriteTx implements WriteTx {
   getCatalog(version: string) {
     return this.a.get('catalogs', { version });
   }
-  async putCatalog(record: CatalogRecord) {
+  async putCatalog(record: Row<'catalogs'>) {
     return (await this.a.insert('catalogs', [record], 'skip')) === 1;
   }
   async activateCatalog(version: string, at: number) {
     await this.a.update('catalogs', { activatedAt: at }, { version });
   }
-  async addUsage(rows: readonly UsageIncrement[]) {
+  async addUsage(rows: readonly Row<'usage_hourly'>[]) {
     await this.a.insertWith('usage_hourly', rows, addClauses(this.a).usage);
   }
-  async addFlows(rows: readonly FlowIncrement[]) {
+  async addFlows(rows: readonly Row<'flows_hourly'>[]) {
     await this.a.insertWith('flows_hourly', rows, addClauses(this.a).flows);
   }
   async clearRollups(accountId: string) {
@@ -330,7 +301,7 @@ export class SqlWriteTx implements WriteTx {
   getOutcome(accountId: string, transactionId: string) {
     return this.a.get('outcomes', { accountId, transactionId });
   }
-  async putOutcomes(outcomes: readonly Outcome[]) {
+  async putOutcomes(outcomes: readonly Row<'outcomes'>[]) {
     await this.a.insert('outcomes', outcomes, 'replace');
   }
   async insertRequestBatch(batch: RequestBatch) {
