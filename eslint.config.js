@@ -6,8 +6,8 @@ const DRIVERS = ['better-sqlite3', 'pg'];
 
 /**
  * An adapter is anything under src/store/ except open.ts, the one place that chooses a store
- * (STYLE.md: only entry points choose a store). Written as a regex so that the ledger's own
- * port, ./store.js, is not mistaken for the folder.
+ * (STYLE.md: only entry points choose a store). A regex, for that one exception; it needs the
+ * slash after "store", so the ledger's own port (./store.js) is not taken for the folder.
  */
 const ADAPTER = '(^|/)store/(?!open\\.js$)';
 
