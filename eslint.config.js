@@ -19,6 +19,16 @@ function layerRule(message, { layers = [], adapters = false, drivers = true, ext
   return ['error', { patterns }];
 }
 
+/**
+ * The port types that carry secrets (API key hashes; the write side, which reads webhook
+ * secrets and key hashes): only ledger/ and the adapters that implement the port use them.
+ */
+const SECRET_PORT_TYPES = {
+  regex: '(^|/)ledger/store\\.js$',
+  importNames: ['ApiKeyRecord', 'WriteTx'],
+  message: 'Port types that carry secrets stay inside ledger/ and store/.',
+};
+
 /** The files of other helpers' areas while issue 15 is merged (see the rules below). */
 const ISSUE_15_SOURCES = [
   'src/ledger/**/*.ts',
@@ -162,23 +172,17 @@ export default tseslint.config(
     },
   },
   {
-    // The port types that carry secrets (API key hashes; the write side, which reads webhook
-    // secrets and key hashes) stay inside ledger/ and the adapters. Store's own readers still
-    // return webhook secrets to whoever holds a Store: that part waits for the narrow ports of
-    // issue 15 and cannot be written as an import rule. Warnings for now, turned to error
-    // after the issue-15 merge (service/api-keys.ts and cli/commands/keys.ts move first).
+    // SECRET_PORT_TYPES stay out of service/, http/ and cli/ (client/ and web/src: below).
+    // Store's own readers still return webhook secrets to whoever holds a Store: that part
+    // waits for the narrow ports of issue 15 and cannot be written as an import rule. Warnings
+    // for now, turned to error after the issue-15 merge (service/api-keys.ts and
+    // cli/commands/keys.ts import ApiKeyRecord today).
     files: ['src/service/**/*.ts', 'src/http/**/*.ts', 'src/cli/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'warn',
         {
-          patterns: [
-            {
-              regex: '(^|/)ledger/store\\.js$',
-              importNames: ['ApiKeyRecord', 'WriteTx'],
-              message: 'Port types that carry secrets stay inside ledger/ and store/.',
-            },
-          ],
+          patterns: [SECRET_PORT_TYPES],
         },
       ],
     },
@@ -232,6 +236,8 @@ export default tseslint.config(
           ],
         },
       ],
+      // The base rule: the one above lets every type import through.
+      'no-restricted-imports': ['error', { patterns: [SECRET_PORT_TYPES] }],
     },
   },
   {
@@ -251,6 +257,8 @@ export default tseslint.config(
           ],
         },
       ],
+      // The base rule: the one above lets every type import through.
+      'no-restricted-imports': ['error', { patterns: [SECRET_PORT_TYPES] }],
     },
   },
   {
