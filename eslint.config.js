@@ -6,8 +6,8 @@ const DRIVERS = ['better-sqlite3', 'pg'];
 
 /**
  * An adapter is anything under src/store/ except open.ts, the one place that chooses a store
- * (STYLE.md: only entry points choose a store). Written as a regex so that the ledger's own
- * port, ./store.js, is not mistaken for the folder.
+ * (STYLE.md: only entry points choose a store). A regex, for that one exception; it needs the
+ * slash after "store", so the ledger's own port (./store.js) is not taken for the folder.
  */
 const ADAPTER = '(^|/)store/(?!open\\.js$)';
 
@@ -18,6 +18,16 @@ function layerRule(message, { layers = [], adapters = false, drivers = true, ext
   if (adapters) patterns.push({ regex: ADAPTER, message });
   return ['error', { patterns }];
 }
+
+/**
+ * The port types that carry secrets (API key hashes; the write side, which reads webhook
+ * secrets and key hashes): only ledger/ and the adapters that implement the port use them.
+ */
+const SECRET_PORT_TYPES = {
+  regex: '(^|/)ledger/store\\.js$',
+  importNames: ['ApiKeyRecord', 'WriteTx'],
+  message: 'Port types that carry secrets stay inside ledger/ and store/.',
+};
 
 /** The files of other helpers' areas while issue 15 is merged (see the rules below). */
 const ISSUE_15_SOURCES = [
@@ -162,23 +172,17 @@ export default tseslint.config(
     },
   },
   {
-    // The port types that carry secrets (API key hashes; the write side, which reads webhook
-    // secrets and key hashes) stay inside ledger/ and the adapters. Store's own readers still
-    // return webhook secrets to whoever holds a Store: that part waits for the narrow ports of
-    // issue 15 and cannot be written as an import rule. Warnings for now, turned to error
-    // after the issue-15 merge (service/api-keys.ts and cli/commands/keys.ts move first).
+    // SECRET_PORT_TYPES stay out of service/, http/ and cli/ (client/ and web/src: below).
+    // Store's own readers still return webhook secrets to whoever holds a Store: that part
+    // waits for the narrow ports of issue 15 and cannot be written as an import rule. Warnings
+    // for now, turned to error after the issue-15 merge (service/api-keys.ts and
+    // cli/commands/keys.ts import ApiKeyRecord today).
     files: ['src/service/**/*.ts', 'src/http/**/*.ts', 'src/cli/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'warn',
         {
-          patterns: [
-            {
-              regex: '(^|/)ledger/store\\.js$',
-              importNames: ['ApiKeyRecord', 'WriteTx'],
-              message: 'Port types that carry secrets stay inside ledger/ and store/.',
-            },
-          ],
+          patterns: [SECRET_PORT_TYPES],
         },
       ],
     },
@@ -232,6 +236,8 @@ export default tseslint.config(
           ],
         },
       ],
+      // The base rule: the one above lets every type import through.
+      'no-restricted-imports': ['error', { patterns: [SECRET_PORT_TYPES] }],
     },
   },
   {
@@ -251,6 +257,8 @@ export default tseslint.config(
           ],
         },
       ],
+      // The base rule: the one above lets every type import through.
+      'no-restricted-imports': ['error', { patterns: [SECRET_PORT_TYPES] }],
     },
   },
   {
