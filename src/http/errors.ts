@@ -120,7 +120,7 @@ function fromFastify(error: FastifyClientError): AmisiError | null {
 
 export function toAmisiError(error: unknown): AmisiError | null {
   if (isAmisiError(error)) return error;
-  if (error instanceof Error) return fromFastify(error as FastifyClientError);
+  if (error instanceof Error) return fromFastify(error);
   return null;
 }
 

@@ -116,7 +116,7 @@ function createApp(options: ServerOptions): App {
       connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(timeouts.headersMs / 2))),
     },
     // Errors before a route is found, and errors Node's parser raises, are problems too.
-    frameworkErrors: handleFrameworkError,
+    frameworkErrors: (error, request, reply) => void handleFrameworkError(error, request, reply),
     clientErrorHandler: answerClientError,
   }).withTypeProvider<TypeBoxTypeProvider>();
 }

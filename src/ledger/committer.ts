@@ -124,6 +124,8 @@ export class Committer {
             this.ids,
             this.options.lowBalanceCredits,
           );
+          // A hint is a value or a promise (read in queue order); Promise.all takes both.
+          // eslint-disable-next-line @typescript-eslint/await-thenable
           await uow.prepare(await Promise.all(pending.map((p) => p.hint)));
           for (let i = 0; i < pending.length; i++) {
             culprit = i;

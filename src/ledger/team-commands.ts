@@ -202,7 +202,7 @@ async function changeMember(
     if (existing.role === 'owner' || next.role === 'owner') {
       refuseOwnerChange(input.actor, input.accountId, input.memberId);
     }
-    const renewed: Member = { ...next, inviteHash: input.inviteHash! };
+    const renewed: Member = { ...next, inviteHash: input.inviteHash };
     await uow.putMembers([renewed]);
     team.members.set(renewed.id, renewed);
     return { member: renewed, created: false, invited: true, replay: false };

@@ -68,28 +68,7 @@ export async function simulate(
       for (let t = start + DAY / 2; t < end; t += DAY) {
         clock.set(t);
         day += 1;
-        if (input.dailyCredits === 0) continue;
-        const charge = () =>
-          ledger.charge({ accountId: 'customer', key: `day-${day}`, credits: input.dailyCredits });
-        try {
-          await charge();
-        } catch (e) {
-          if (!isAmisiError(e) || e.code !== 'insufficient_credits') throw e;
-          if (input.pack === null) {
-            refused += input.dailyCredits;
-            continue;
-          }
-          const bought = await purchases.buy({
-            accountId: 'customer',
-            pack: input.pack,
-            key: `pack-${day}`,
-          });
-          await purchases.confirm(bought.purchase.id);
-          await charge().catch((again: unknown) => {
-            if (!isAmisiError(again) || again.code !== 'insufficient_credits') throw again;
-            refused += input.dailyCredits;
-          });
-        }
+        refused += await chargeDay(ledger, purchases, input, day);
       }
       // The closing balance is what is left just before the renewal grants the next cycle.
       clock.set(end - 1);
@@ -117,6 +96,36 @@ export async function simulate(
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** One day's charge, buying the pack first when short (if one is given): the credits refused. */
+async function chargeDay(
+  ledger: Ledger,
+  purchases: PurchaseService,
+  input: SimulationInput,
+  day: number,
+): Promise<number> {
+  if (input.dailyCredits === 0) return 0;
+  const charge = () =>
+    ledger.charge({ accountId: 'customer', key: `day-${day}`, credits: input.dailyCredits });
+  const refusedFor = (e: unknown): number => {
+    if (!isAmisiError(e) || e.code !== 'insufficient_credits') throw e;
+    return input.dailyCredits;
+  };
+  try {
+    await charge();
+    return 0;
+  } catch (e) {
+    refusedFor(e);
+    if (input.pack === null) return input.dailyCredits;
+  }
+  const bought = await purchases.buy({
+    accountId: 'customer',
+    pack: input.pack,
+    key: `pack-${day}`,
+  });
+  await purchases.confirm(bought.purchase.id);
+  return charge().then(() => 0, refusedFor);
 }
 
 /**

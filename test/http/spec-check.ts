@@ -38,7 +38,7 @@ export class SpecChecker {
 
   constructor(readonly spec: Spec) {
     addFormats(this.ajv);
-    this.ajv.addSchema(spec as object, 'openapi');
+    this.ajv.addSchema(spec, 'openapi');
     this.templates = Object.keys(spec.paths)
       .map((template) => ({
         template,

@@ -157,7 +157,7 @@ export function recordingStore(store: Store) {
       ? (((cb: (tx: WriteTx) => Promise<unknown>) =>
           (fn as (cb: (tx: WriteTx) => Promise<unknown>) => unknown)((tx) =>
             cb(record(tx, 'WriteTx', calls)),
-          )) as Fn)
+          )))
       : fn,
   );
   const missing = () => [

@@ -335,7 +335,7 @@ function accountsNamed(params: readonly AccountParam[], values: readonly unknown
         error: `parameter $${p.n} is not ${p.many ? 'an array of account ids' : 'an account id'}: ${JSON.stringify(v)}`,
       };
     }
-    for (const id of ids) named.add(id as string);
+    for (const id of ids) named.add(id);
   }
   return { named };
 }

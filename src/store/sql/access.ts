@@ -172,9 +172,9 @@ export class Access {
     if (values.length === 0) return [];
     if (this.dialect.arrays) {
       const order = [field, ...(o.order ?? [])] as Order<Row<T>>[];
-      return this.find(table, { [field]: values, ...where } as Where<Row<T>>, { ...o, order });
+      return this.find(table, { [field]: values, ...where }, { ...o, order });
     }
-    const s = this.select(table, { [field]: values[0], ...where } as Where<Row<T>>, o);
+    const s = this.select(table, { [field]: values[0], ...where }, o);
     const lists = values.map((v) => [v, ...s.args.slice(1)]);
     return (await this.exec.allEach(s.sql, lists)).map((r) => decode(table, r));
   }
