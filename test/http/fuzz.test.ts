@@ -272,7 +272,7 @@ class Fuzzer {
     }
     if (schema !== undefined && validBody !== undefined) {
       const validate = this.bodyValidator(template, method);
-      const props = Object.keys((this.resolve(schema).properties ?? {}));
+      const props = Object.keys(this.resolve(schema).properties ?? {});
       const bodies: [string, unknown][] = [];
       for (const [i, key] of [...props, 'unknownField'].entries()) {
         for (const bad of BAD_VALUES) {

@@ -154,10 +154,10 @@ export function recordingStore(store: Store) {
   const calls = new Set<string>();
   const wrapped = record(store, 'Store', calls, (name, fn) =>
     name === 'write'
-      ? (((cb: (tx: WriteTx) => Promise<unknown>) =>
+      ? (cb: (tx: WriteTx) => Promise<unknown>) =>
           (fn as (cb: (tx: WriteTx) => Promise<unknown>) => unknown)((tx) =>
             cb(record(tx, 'WriteTx', calls)),
-          )))
+          )
       : fn,
   );
   const missing = () => [

@@ -1,0 +1,14 @@
+/**
+ * One ordered set of migrations for every store. Each has a dialect per adapter; ids never
+ * change once released, and a released migration is never edited (add a new one).
+ * Every table but `catalogs` and `schema_migrations` carries account_id in its primary key, so
+ * the schema can be distributed by account. The journal tables lead with the transaction id
+ * (time-ordered), so a batch of charges across many accounts appends to a few pages instead of
+ * dirtying one page per account; an account's journal is reached through transactions_by_account.
+ */
+export interface Migration {
+  readonly id: number;
+  readonly name: string;
+  readonly sqlite: string;
+  readonly postgres: string;
+}
