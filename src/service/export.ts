@@ -309,7 +309,7 @@ export async function openHistoryExport(
   const first = await read();
   const newest = first.transactions[0]?.createdAt;
   // The walk ends at the account's creation, or at its plan's start when the plan started
-  // before it (the catch-up renewals are dated at their boundaries: docs/adr/0010-a-renewal-times.md).
+  // before it (the catch-up renewals are dated at their boundaries: docs/adr/0010-renewal-times.md).
   const sub = await ledger.findSubscription(account.id);
   const oldest = Math.min(account.createdAt, sub?.anchorAt ?? account.createdAt);
   const floor = Math.max(query.since ?? oldest, oldest);
