@@ -110,13 +110,22 @@ export class SqlWriteTx implements WriteTx {
   }
   async appendTransactions(txs: readonly JournalTransaction[]) {
     await this.a.insert('transactions', txs);
-    const lines: Row<'entries'>[] = [];
+    // Each line's transaction and line number, in two flat lists: no object per line.
+    const ofTx: JournalTransaction[] = [];
+    const lineNo: number[] = [];
     for (const t of txs) {
-      t.entries.forEach((e, line) =>
-        lines.push({ ...e, accountId: t.accountId, transactionId: t.id, line }),
-      );
+      for (let line = 0; line < t.entries.length; line++) {
+        ofTx.push(t);
+        lineNo.push(line);
+      }
     }
-    await this.a.insert('entries', lines);
+    await this.a.insertFields('entries', ofTx.length, (i, field) => {
+      const t = ofTx[i]!;
+      if (field === 'accountId') return t.accountId;
+      if (field === 'transactionId') return t.id;
+      if (field === 'line') return lineNo[i];
+      return t.entries[lineNo[i]!]![field];
+    });
   }
   getIdempotency(refs: readonly AccountKey[]): Promise<Row<'idempotency'>[]> {
     return this.a.getMany('idempotency', refs);
