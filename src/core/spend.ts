@@ -114,16 +114,14 @@ export function planSpend(state: SpendState, request: SpendRequest, at: number):
   // Each item's draws, planned in item order as if the items before it had been taken.
   let grants = state.grants;
   const steps: SpendStep[] = [];
-  for (const [i, item] of request.items.entries()) {
+  const items = request.items;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
     const plan = planDraws(grants, item.credits, at);
     if (!plan.ok) return creditRefusal(state.accountId, request, credits, plan.available);
-    if (i < request.items.length - 1 || budgets.length > 0) grants = drawn(grants, plan.draws);
-    const change =
-      request.kind === 'hold' ? { held: item.credits, used: 0 } : { held: 0, used: item.credits };
+    if (i < items.length - 1 || budgets.length > 0) grants = drawn(grants, plan.draws);
     const count =
-      budgets.length === 0
-        ? { budgets: [], alerts: [] }
-        : countBudgets(budgets, change, availableCredits(grants, at), at);
+      budgets.length === 0 ? NO_BUDGETS : countItem(budgets, request.kind, item, grants, at);
     budgets = [...count.budgets];
     steps.push({
       credits: item.credits,
@@ -134,6 +132,22 @@ export function planSpend(state: SpendState, request: SpendRequest, at: number):
     });
   }
   return { ok: true, steps };
+}
+
+/** An individual's step: no budgets to count (shared: a charge is the hot path). */
+const NO_BUDGETS = { budgets: [] as readonly Budget[], alerts: [] as readonly AlertDraft[] };
+
+/** The covering budgets once this item counts: held for a hold, used for a charge. */
+function countItem(
+  budgets: readonly Budget[],
+  kind: 'hold' | 'charge',
+  item: SpendItem,
+  grants: readonly Grant[],
+  at: number,
+) {
+  const change =
+    kind === 'hold' ? { held: item.credits, used: 0 } : { held: 0, used: item.credits };
+  return countBudgets(budgets, change, availableCredits(grants, at), at);
 }
 
 /** The grants once these draws are taken from them (same order). */
@@ -147,10 +161,12 @@ function drawn(grants: readonly Grant[], draws: readonly Draw[]): Grant[] {
 
 function spendEntries(kind: 'hold' | 'charge', draws: readonly Draw[]): Entry[] {
   const to = kind === 'hold' ? ('held' as const) : ('consumed' as const);
-  return draws.flatMap((d) => [
-    { book: 'grant' as const, grantId: d.grantId, holdId: null, credits: -d.credits },
-    { book: to, grantId: d.grantId, holdId: null, credits: d.credits },
-  ]);
+  const out: Entry[] = [];
+  for (const d of draws) {
+    out.push({ book: 'grant', grantId: d.grantId, holdId: null, credits: -d.credits });
+    out.push({ book: to, grantId: d.grantId, holdId: null, credits: d.credits });
+  }
+  return out;
 }
 
 /**

@@ -91,6 +91,14 @@ class PostgresExecutor implements Executor {
     for (const args of argLists) out.push(...(await this.all(sql, args)));
     return out;
   }
+  async getEach(sql: string, argLists: readonly (readonly unknown[])[]) {
+    const out: Raw[] = [];
+    for (const args of argLists) {
+      const [r] = await this.all(sql, args);
+      if (r !== undefined) out.push(r);
+    }
+    return out;
+  }
   async runEach(sql: string, argLists: readonly (readonly unknown[])[]) {
     let changes = 0;
     for (const args of argLists) changes += await this.run(sql, args);

@@ -62,10 +62,28 @@ const RANGE_OPS = [
   ['lte', '<='],
 ] as const;
 
+/** Stored as the record holds it (text and integers): no encoding but null for undefined. */
+const isPlain = (c: Column) => c.kind === 'text' || c.kind === 'int' || c.kind === 'bigint';
+
 function column(table: TableName, field: string): Column {
   const c = TABLES[table].byField.get(field);
   assert(c !== undefined, `${table} describes ${field}`);
   return c;
+}
+
+/** `field` and the plain equalities of `where` name the whole key, with no limit or order. */
+function isKeyLookup<T extends TableName>(
+  table: T,
+  field: string,
+  where: Where<Row<T>>,
+  o: FindOptions<Row<T>>,
+): boolean {
+  if (o.limit !== undefined || (o.order !== undefined && o.order.length > 0)) return false;
+  const named = new Set([field]);
+  for (const [f, v] of Object.entries(where as Record<string, unknown>)) {
+    if (v !== undefined && v !== null && (typeof v !== 'object' || v instanceof Lit)) named.add(f);
+  }
+  return TABLES[table].key.every((k) => named.has(k));
 }
 
 /** ` ON CONFLICT (key) DO UPDATE SET` every other column to the new row's value. */
@@ -175,8 +193,13 @@ export class Access {
       return this.find(table, { [field]: values, ...where }, { ...o, order });
     }
     const s = this.select(table, { [field]: values[0], ...where }, o);
-    const lists = values.map((v) => [v, ...s.args.slice(1)]);
-    return (await this.exec.allEach(s.sql, lists)).map((r) => decode(table, r));
+    const rest = s.args.slice(1);
+    const lists = values.map((v) => [v, ...rest]);
+    // A lookup by the whole key finds one row at most: stepped once, no array of rows.
+    const rows = isKeyLookup(table, field, where, o)
+      ? await this.exec.getEach(s.sql, lists)
+      : await this.exec.allEach(s.sql, lists);
+    return rows.map((r) => decode(table, r));
   }
 
   async count<T extends TableName>(table: T, where: Where<Row<T>>): Promise<number> {
@@ -191,9 +214,14 @@ export class Access {
   /** Values of `rows` for `columns`, as a dialect's bulk write reads them. */
   private bulk<T extends TableName>(table: T, rows: readonly Row<T>[], columns: readonly Column[]) {
     const bool = this.dialect.bool;
+    const fields = columns.map((c) => c.field);
+    const plain = columns.map(isPlain);
     const values = (i: number, out: unknown[]) => {
       const r = rows[i] as unknown as Record<string, unknown>;
-      for (const c of columns) out.push(encode(c, r[c.field], bool));
+      for (let n = 0; n < columns.length; n++) {
+        const v = r[fields[n]!];
+        out.push(plain[n] ? (v ?? null) : encode(columns[n]!, v, bool));
+      }
     };
     return { table: TABLES[table], columns, count: rows.length, values } as BulkRows;
   }
@@ -228,9 +256,13 @@ export class Access {
     if (count === 0) return 0;
     const columns = TABLES[table].columns;
     const bool = this.dialect.bool;
+    const plain = columns.map(isPlain);
     const values = (i: number, out: unknown[]) => {
-      for (const c of columns)
-        out.push(encode(c, field(i, c.field as keyof Row<T> & string), bool));
+      for (let n = 0; n < columns.length; n++) {
+        const c = columns[n]!;
+        const v = field(i, c.field as keyof Row<T> & string);
+        out.push(plain[n] ? (v ?? null) : encode(c, v, bool));
+      }
     };
     const b = { table: TABLES[table], columns, count, values } as BulkRows;
     return this.dialect.insertMany(this.exec, b, '');

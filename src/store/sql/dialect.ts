@@ -16,6 +16,11 @@ export interface Executor {
    * prepared statement in a loop, no promise per row).
    */
   allEach(sql: string, argLists: readonly (readonly unknown[])[]): Promise<Raw[]>;
+  /**
+   * Like allEach for a statement that finds at most one row per argument list (a key lookup):
+   * SQLite steps it once per list instead of collecting an array of rows.
+   */
+  getEach(sql: string, argLists: readonly (readonly unknown[])[]): Promise<Raw[]>;
   /** Runs one statement once per argument list; returns the rows changed in all. */
   runEach(sql: string, argLists: readonly (readonly unknown[])[]): Promise<number>;
 }

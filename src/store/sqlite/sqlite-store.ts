@@ -46,6 +46,15 @@ class SqliteExecutor implements Executor {
     for (const args of argLists) for (const r of s.all(args) as Raw[]) out.push(r);
     return out;
   }
+  async getEach(sql: string, argLists: readonly (readonly unknown[])[]) {
+    const s = this.statement(sql);
+    const out: Raw[] = [];
+    for (const args of argLists) {
+      const r = s.get(args) as Raw | undefined;
+      if (r !== undefined) out.push(r);
+    }
+    return out;
+  }
   async runEach(sql: string, argLists: readonly (readonly unknown[])[]) {
     const s = this.statement(sql);
     let changes = 0;
@@ -105,7 +114,7 @@ export const sqliteDialect: Dialect = {
   },
   getMany(exec, rows) {
     const where = rows.columns.map((c) => `${c.name} = ?`).join(' AND ');
-    return exec.allEach(`SELECT * FROM ${rows.table.name} WHERE ${where}`, argLists(rows));
+    return exec.getEach(`SELECT * FROM ${rows.table.name} WHERE ${where}`, argLists(rows));
   },
   async claimDeliveries(exec, now, leaseUntil, limit) {
     // The database write lock is held for the whole transaction: nobody else can claim these.
