@@ -4,7 +4,7 @@
 // installed the PostgreSQL tests are skipped with one line saying so, unless
 // AMISI_REQUIRE_POSTGRES=1 (CI), which makes that a failure.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCluster } from './pg-cluster.mjs';
 
@@ -19,7 +19,13 @@ function find(dir) {
 }
 
 const only = process.argv.slice(2);
-const files = find('dist').filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
+// tsc leaves the output of a deleted test behind: run only tests whose source is still there.
+const [files, stale] = [[], []];
+for (const f of find('dist')) {
+  if (only.length > 0 && !only.some((o) => f.includes(o))) continue;
+  (existsSync(f.replace(/^dist[\\/]/, '').replace(/\.js$/, '.ts')) ? files : stale).push(f);
+}
+if (stale.length > 0) console.log(`not run (their source is gone): ${stale.join(', ')}`);
 if (files.length === 0) {
   console.error('no test files found under dist/ (did the build run?)');
   process.exit(1);
