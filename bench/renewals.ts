@@ -44,6 +44,12 @@ import {
   type TableName,
 } from '../src/store/sql/tables.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import {
+  accountView,
+  currentSubscription,
+  dueSubscriptions,
+  history,
+} from '../src/ledger/reads.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -317,10 +323,14 @@ function subscribeRows(
 
 /** An account's rows as the store reads them back, with its ids replaced by placeholders. */
 async function shape(store: Store, id: string): Promise<string> {
-  const sub = await store.getSubscription(id);
-  const grants = await store.listGrants(id);
-  const txns = await store.listTransactions({ accountId: id, limit: 10 });
-  let text = JSON.stringify({ account: await store.getAccount(id), sub, grants, txns });
+  const sub = await currentSubscription(store, id);
+  const grants = await store.find(
+    'grants',
+    { accountId: id },
+    { order: ['createdAt desc', 'id desc'] },
+  );
+  const txns = await history(store, { accountId: id, limit: 10 });
+  let text = JSON.stringify({ account: await accountView(store, id), sub, grants, txns });
   const names = new Map<string, string>([[id, 'ACCOUNT']]);
   if (sub) names.set(sub.id, 'SUB');
   grants.forEach((g, i) => names.set(g.id, `GRANT${i}`));
@@ -349,12 +359,14 @@ async function checkRenewed(store: Store, ids: readonly string[], plan: Plan): P
   const problems: string[] = [];
   const nextBoundary = cycleStart(T0, 2);
   for (const id of ids) {
-    const sub = await store.getSubscription(id);
+    const sub = await currentSubscription(store, id);
     if (!sub || sub.cycleIndex !== 1 || sub.nextRenewalAt !== nextBoundary) {
       problems.push(`${id}: subscription ${JSON.stringify(sub)}`);
       continue;
     }
-    const open = (await store.listGrants(id)).filter((g) => g.remaining > 0);
+    const open = (
+      await store.find('grants', { accountId: id }, { order: ['createdAt desc', 'id desc'] })
+    ).filter((g) => g.remaining > 0);
     const by = (source: string) =>
       open.filter((g) => g.source === source).reduce((s, g) => s + g.remaining, 0);
     const rolled = Math.min(plan.creditsPerCycle, plan.rolloverCap);
@@ -474,7 +486,7 @@ async function run(place: Place): Promise<Figure> {
     log(`  peak RSS: ${peakRssBeforeRenewMiB} MiB before renewing, ${peakRssMiB} MiB after`);
 
     if (renewed !== COUNT) throw new Error(`renewed ${renewed} of ${COUNT}`);
-    const left = await store.dueSubscriptions(clock.now(), 1);
+    const left = await dueSubscriptions(store, clock.now(), 1);
     if (left.length > 0) throw new Error(`still due after renew: ${left[0]}`);
     const problems = await checkRenewed(store, sample, plan);
     if (problems.length > 0) throw new Error(`renewal outcome: ${problems.slice(0, 3).join('\n')}`);

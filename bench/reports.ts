@@ -96,12 +96,9 @@ async function build(store: Store): Promise<void> {
   const source = new Map(grants.map((g) => [g.id, g.source]));
   const lookup = { grantSource: (id: string) => source.get(id)!, holdLines: () => [] };
   await store.write(async (w) => {
-    await w.insertAccount({
-      id: ACCOUNT,
-      createdAt: ANCHOR,
-      kind: 'individual',
-      name: null,
-    });
+    await w.insert('accounts', [
+      { id: ACCOUNT, createdAt: ANCHOR, kind: 'individual', name: null },
+    ]);
   });
   const started = Date.now();
   let written = 0;
@@ -121,9 +118,8 @@ async function build(store: Store): Promise<void> {
       const outs = outcomes.splice(0);
       await store.write(async (w) => {
         await w.appendTransactions(txs);
-        await w.addUsage([...acc.usage.values()]);
-        await w.addFlows([...acc.flows.values()]);
-        if (outs.length > 0) await w.putOutcomes(outs);
+        await w.addRollups([...acc.usage.values()], [...acc.flows.values()]);
+        await w.insert('outcomes', outs, 'replace');
       });
       entries += txs.reduce((s, t) => s + t.entries.length, 0);
       buffer = [];
@@ -232,21 +228,23 @@ async function build(store: Store): Promise<void> {
   }
   const last = cycleStart(ANCHOR, CYCLES - 1);
   await store.write(async (w) => {
-    await w.insertGrants(grants);
-    await w.insertSubscription({
-      accountId: ACCOUNT,
-      id: 'sub_big',
-      plan: 'business',
-      pendingPlan: null,
-      anchorAt: ANCHOR,
-      cycleIndex: CYCLES - 1,
-      nextRenewalAt: cycleStart(ANCHOR, CYCLES),
-      status: 'active',
-      cancelAt: null,
-      allocationGrantId: grants[CYCLES - 1]!.id,
-      createdAt: ANCHOR,
-      providerRef: null,
-    });
+    await w.insert('grants', grants);
+    await w.insert('subscriptions', [
+      {
+        accountId: ACCOUNT,
+        id: 'sub_big',
+        plan: 'business',
+        pendingPlan: null,
+        anchorAt: ANCHOR,
+        cycleIndex: CYCLES - 1,
+        nextRenewalAt: cycleStart(ANCHOR, CYCLES),
+        status: 'active',
+        cancelAt: null,
+        allocationGrantId: grants[CYCLES - 1]!.id,
+        createdAt: ANCHOR,
+        providerRef: null,
+      },
+    ]);
   });
   console.log(
     `built: ${written.toLocaleString('en')} charges, ${entries.toLocaleString('en')} journal entries in ${((Date.now() - started) / 1000).toFixed(1)} s (last cycle from ${new Date(last).toISOString()})`,

@@ -90,7 +90,11 @@ export function nextAttemptAt(firstAt: number, attempts: number, now: number): n
 }
 
 /** Does this endpoint want this event? */
-export function wants(endpoint: WebhookEndpoint, accountId: string, type: WebhookEventType) {
+export function wants(
+  endpoint: Omit<WebhookEndpoint, 'secret'>,
+  accountId: string,
+  type: WebhookEventType,
+) {
   return (
     endpoint.disabledAt === null &&
     (endpoint.accountId === null || endpoint.accountId === accountId) &&

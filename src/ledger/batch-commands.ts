@@ -12,6 +12,7 @@ import type { UnitOfWork } from './unit-of-work.js';
 import { onceRef, settleHold, type Replayable } from './commands.js';
 import { decideSpend, writeHold } from './holds/spend.js';
 import { requireAmount, requireAttribution, requireId } from './validate.js';
+import { readRequestBatch } from './reads.js';
 
 /**
  * Request batches (core/batches.ts): hold a list of requests all or nothing under one key, and
@@ -94,7 +95,7 @@ export interface BatchResult {
 const asMade = (h: Hold): Hold => ({ ...h, status: 'held', capturedCredits: 0, resolvedAt: null });
 
 async function requestBatchOf(uow: UnitOfWork, accountId: string, batchId: string) {
-  const record = await uow.read.getRequestBatch(accountId, batchId);
+  const record = await readRequestBatch(uow.read, accountId, batchId);
   assert(record, `batch ${batchId} of ${accountId} exists`);
   return record;
 }

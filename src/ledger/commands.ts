@@ -7,6 +7,7 @@ import type { Entry, JournalTransaction } from '../core/journal.js';
 import { quote, type Quote } from '../core/quote.js';
 import type { AccountState, UnitOfWork } from './unit-of-work.js';
 import type { AccountRecord, CatalogRecord } from './store.js';
+import { accountOf } from './reads.js';
 import { returnDraws } from './expiry/expiry.js';
 import { decideSpend, takeDraws, writeHold } from './holds/spend.js';
 import { applyBudgetCount, countSpend } from './teams/budgets.js';
@@ -165,7 +166,7 @@ export async function loadCatalog(
       `catalog version "${catalog.version}" is loaded with other content`,
       { version: catalog.version },
     );
-  let existing = await uow.read.getCatalog(catalog.version);
+  let existing = await uow.read.get('catalogs', { version: catalog.version });
   if (existing && existing.digest !== digest) throw refuse();
   if (!existing) {
     const record = {
@@ -180,7 +181,7 @@ export async function loadCatalog(
       return { catalog: record, replay: false };
     }
     // Loaded by another process since we looked.
-    existing = await uow.read.getCatalog(catalog.version);
+    existing = await uow.read.get('catalogs', { version: catalog.version });
     assert(existing, `catalog ${catalog.version} exists after a conflicting insert`);
     if (existing.digest !== digest) throw refuse();
   }
@@ -194,7 +195,7 @@ export async function activateCatalog(
   uow: UnitOfWork,
   version: string,
 ): Promise<{ catalog: CatalogRecord }> {
-  const existing = await uow.read.getCatalog(version);
+  const existing = await uow.read.get('catalogs', { version: version });
   if (!existing) {
     throw new AmisiError('unknown_catalog', `no catalog version "${version}" is loaded`, {
       version,
@@ -394,7 +395,7 @@ export async function resolve(
   input: ResolveInput,
   mode: 'capture' | 'release',
 ): Promise<Replayable<ResolveResult>> {
-  const accountId = await uow.read.findHoldAccount(input.holdId);
+  const accountId = await accountOf(uow.read, 'holds', input.holdId);
   if (!accountId) {
     throw new AmisiError('unknown_hold', `unknown hold "${input.holdId}"`, {
       holdId: input.holdId,

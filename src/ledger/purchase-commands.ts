@@ -1,3 +1,4 @@
+import { accountOf } from './reads.js';
 import { own } from '../core/catalog.js';
 import { addMonths } from '../core/cycles.js';
 import { periodStart, type AutoTopup, type AutoTopupPeriod } from '../core/autotopup.js';
@@ -22,12 +23,12 @@ async function purchaseIn(
   uow: UnitOfWork,
   purchaseId: string,
 ): Promise<{ state: AccountState; purchase: Purchase }> {
-  const accountId = await uow.read.findPurchaseAccount(purchaseId);
+  const accountId = await accountOf(uow.read, 'purchases', purchaseId);
   if (!accountId) {
     throw new AmisiError('unknown_purchase', `unknown purchase "${purchaseId}"`, { purchaseId });
   }
   const state = await uow.account(accountId);
-  const purchase = await uow.read.getPurchase(accountId, purchaseId);
+  const purchase = await uow.read.get('purchases', { accountId: accountId, id: purchaseId });
   assert(purchase, `purchase ${purchaseId} exists in its account`);
   return { state, purchase };
 }
@@ -48,7 +49,10 @@ async function purchaseTransaction(
     t.kind === kind && t.grantId === grantId;
   const buffered = uow.bufferedTransactions(accountId).find(mine);
   if (buffered) return buffered.id;
-  const stored = await uow.read.transactionsSince(accountId, [kind], paidAt);
+  const stored = await uow.read.journal(
+    { accountId: accountId, kind: [kind], createdAt: { gte: paidAt } },
+    { order: ['createdAt', 'id'] },
+  );
   return stored.find(mine)?.id ?? null;
 }
 
@@ -93,7 +97,7 @@ export async function createPurchase(
       return { result: { purchase, transactionId: null }, ref: purchase.id };
     },
     async (ref) => {
-      const p = await uow.read.getPurchase(input.accountId, ref);
+      const p = await uow.read.get('purchases', { accountId: input.accountId, id: ref });
       assert(p, `purchase ${ref} exists`);
       return { purchase: p, transactionId: null };
     },
@@ -219,7 +223,7 @@ export async function reclaimForRefund(
       }
       const grant =
         state.grants.get(purchase.grantId) ??
-        (await uow.read.getGrant(state.account.id, purchase.grantId));
+        (await uow.read.get('grants', { accountId: state.account.id, id: purchase.grantId }));
       assert(grant, `grant ${purchase.grantId} of purchase ${purchase.id} exists`);
       const plan = planRefund(purchase, grant.remaining, input.full, input.providerCents);
       let transactionId: string | null = null;
@@ -251,7 +255,7 @@ export async function reclaimForRefund(
       return { result: { purchase: refunding, transactionId }, ref: purchase.id };
     },
     async () => {
-      const p = await uow.read.getPurchase(state.account.id, purchase.id);
+      const p = await uow.read.get('purchases', { accountId: state.account.id, id: purchase.id });
       assert(p, `purchase ${purchase.id} exists`);
       return { purchase: p, transactionId: await purchaseTransaction(uow, p, 'refund') };
     },

@@ -1,11 +1,11 @@
 import type { Catalog } from '../core/catalog.js';
 import type { Grant } from '../core/grants.js';
-import type { Hold, HoldStatus } from '../core/holds.js';
-import type { Book, JournalTransaction, TransactionKind } from '../core/journal.js';
+import type { Hold } from '../core/holds.js';
+import type { Book, JournalTransaction } from '../core/journal.js';
 import type { Subscription } from '../core/subscriptions.js';
 import type { Purchase } from '../core/purchases.js';
 import type { AutoTopup } from '../core/autotopup.js';
-import type { RequestBatch } from '../core/batches.js';
+import type { RequestBatch, RequestBatchItem } from '../core/batches.js';
 import type { Outcome } from '../core/outcomes.js';
 import type {
   FlowIncrement,
@@ -14,34 +14,28 @@ import type {
   UsageIncrement,
   UsageRow,
 } from '../core/rollups.js';
-import type {
-  AccountKind,
-  Budget,
-  BudgetAlert,
-  BudgetScope,
-  Member,
-  Project,
-} from '../core/teams.js';
-import type {
-  Delivery,
-  DeliveryAttempt,
-  DeliveryStatus,
-  WebhookEndpoint,
-  WebhookEvent,
-} from '../core/webhooks.js';
+import type { AccountKind, Budget, BudgetAlert, Member, Project } from '../core/teams.js';
+import type { Delivery, DeliveryAttempt, WebhookEndpoint, WebhookEvent } from '../core/webhooks.js';
 
 /**
  * The Store port: everything the ledger needs from storage, and nothing that names SQL.
- * Adapters live in src/store/ (SQLite now, PostgreSQL next); all of them pass the one
- * conformance suite in test/store-conformance.ts.
+ * Adapters live in src/store/ (one SQL store over SQLite and PostgreSQL); all of them pass the
+ * one conformance suite in test/store/conformance.ts (docs/adr/0011-one-sql-store.md, "Port").
+ *
+ * Most of it is one generic reader and writer over record kinds (`grants`, `holds`, `members`,
+ * ...: one record type each, field names the records'); the few methods beside them are the
+ * queries that are really specific: account locks, the journal with its entries, rollups that
+ * add up, the delivery claim, sweeps and audits. Secret-bearing records (a webhook endpoint's
+ * signing secret, an API key's hash) read through the generic reader without their secret;
+ * `webhookTargets` and `keyForCheck` are the only ways to the secrets.
  *
  * Rules every adapter keeps:
  * - `write` runs its callback inside one database transaction and commits before resolving;
  *   nothing is acknowledged before its commit. If the callback throws, nothing is written.
- * - `lockAccount` serializes writers per account until the transaction ends (SQLite: the
+ * - `lockAccounts` serializes writers per account until the transaction ends (SQLite: the
  *   database write lock; PostgreSQL: a row lock), so decisions made on loaded rows hold.
- * - Every statement touches one account's rows, except the catalog and the reads marked
- *   "crosses accounts" (operator reports, sweeps and verify).
+ * - Every statement touches one account's rows, except the catalog and the reads that name no
+ *   account (operator reports, sweeps and verify): test/store/single-account.test.ts.
  * - Every amount read back is asserted to be a safe integer.
  */
 
@@ -70,30 +64,12 @@ export interface IdempotencyRecord {
   readonly createdAt: number;
 }
 
-export interface GrantRemaining {
-  readonly accountId: string;
-  readonly grantId: string;
-  readonly remaining: number;
-}
-
 export interface CatalogRecord {
   readonly version: string;
   readonly body: Catalog;
   readonly digest: string;
   readonly loadedAt: number;
   readonly activatedAt: number;
-}
-
-export interface HistoryQuery {
-  readonly accountId: string;
-  readonly kinds?: readonly TransactionKind[];
-  /** Inclusive lower bound on createdAt (epoch ms). */
-  readonly since?: number;
-  /** Exclusive upper bound on createdAt (epoch ms). */
-  readonly until?: number;
-  /** Return transactions older than this id (newest first). */
-  readonly before?: string;
-  readonly limit: number;
 }
 
 export interface BookSum {
@@ -113,23 +89,6 @@ export interface AccountAudit {
   /** Journal transactions that resolved each hold (capture, release, expiry), by hold id. */
   readonly resolutions: ReadonlyMap<string, number>;
   readonly transactionCount: number;
-}
-
-export interface DeliveryQuery {
-  readonly accountId?: string;
-  readonly endpointId?: string;
-  readonly status?: DeliveryStatus;
-  readonly limit: number;
-}
-
-export interface AccountKey {
-  readonly accountId: string;
-  readonly key: string;
-}
-
-export interface HoldRef {
-  readonly accountId: string;
-  readonly holdId: string;
 }
 
 /** What a report over a time range reads, as one snapshot (core/rollups.ts exactWindow). */
@@ -182,241 +141,289 @@ export interface ApiKeyRecord {
   readonly memberId: string | null;
 }
 
+/** A request batch as stored: its items are records of their own (`request_batch_items`). */
+export type RequestBatchRecord = Omit<RequestBatch, 'items'> & { readonly itemCount: number };
+export type RequestBatchItemRecord = RequestBatchItem & {
+  readonly accountId: string;
+  readonly batchId: string;
+};
+/** A payment provider's event, recorded once (a redelivery finds it). */
+export interface PaymentEventRecord {
+  readonly accountId: string;
+  readonly eventId: string;
+  readonly processedAt: number;
+}
+/** An account whose journal predates its rollups (it awaits `amisi rollups rebuild`). */
+export interface RollupsPendingRecord {
+  readonly accountId: string;
+}
+/** A journal transaction as the journal reader filters it (its entries come with it). */
+export type TransactionRecord = Omit<JournalTransaction, 'entries'>;
+
+/** An endpoint as the generic reader answers it: without its signing secret. */
+export type WebhookEndpointInfo = Omit<WebhookEndpoint, 'secret'>;
+/** An API key as the generic reader answers it: without the hash of the key. */
+export type ApiKeyInfo = Omit<ApiKeyRecord, 'secretHash'>;
+
+/** Every record kind as written, by kind (each is one table of the SQL store). */
+export interface StoredRecords {
+  accounts: AccountRecord;
+  catalogs: CatalogRecord;
+  grants: Grant;
+  holds: Hold;
+  idempotency: IdempotencyRecord;
+  subscriptions: Subscription;
+  purchases: Purchase;
+  payment_events: PaymentEventRecord;
+  autotopups: AutoTopup;
+  api_keys: ApiKeyRecord;
+  webhook_endpoints: WebhookEndpoint;
+  webhook_events: WebhookEvent;
+  webhook_deliveries: Delivery;
+  webhook_attempts: DeliveryAttempt;
+  members: Member;
+  projects: Project;
+  budgets: Budget;
+  budget_alerts: BudgetAlert;
+  request_batches: RequestBatchRecord;
+  request_batch_items: RequestBatchItemRecord;
+  usage_hourly: UsageIncrement;
+  flows_hourly: FlowIncrement;
+  rollups_pending: RollupsPendingRecord;
+  outcomes: Outcome;
+}
+export type Kind = keyof StoredRecords;
+/** The kinds that carry a secret: the generic reader answers them without it. */
+export type SecretKind = 'api_keys' | 'webhook_endpoints';
+
+/** Every record kind as the generic reader answers it (secrets left out). */
+export type Records = Omit<StoredRecords, SecretKind> & {
+  api_keys: ApiKeyInfo;
+  webhook_endpoints: WebhookEndpointInfo;
+};
+
+/** Each kind's key: the fields that name one record (what getMany and updateMany address). */
+export interface RecordKeys {
+  accounts: 'id';
+  catalogs: 'version';
+  grants: 'accountId' | 'id';
+  holds: 'accountId' | 'id';
+  idempotency: 'accountId' | 'key';
+  subscriptions: 'accountId' | 'id';
+  purchases: 'accountId' | 'id';
+  payment_events: 'accountId' | 'eventId';
+  autotopups: 'accountId';
+  api_keys: 'id';
+  webhook_endpoints: 'id';
+  webhook_events: 'accountId' | 'id';
+  webhook_deliveries: 'accountId' | 'id';
+  webhook_attempts: 'accountId' | 'deliveryId' | 'attempt';
+  members: 'accountId' | 'id';
+  projects: 'accountId' | 'id';
+  budgets: 'accountId' | 'scope' | 'target';
+  budget_alerts: 'accountId' | 'id';
+  request_batches: 'accountId' | 'id';
+  request_batch_items: 'accountId' | 'batchId' | 'index';
+  usage_hourly: 'accountId' | 'hour' | 'dim' | 'key';
+  flows_hourly: 'accountId' | 'hour' | 'flow' | 'key';
+  rollups_pending: 'accountId';
+  outcomes: 'accountId' | 'transactionId';
+}
+/** The key fields of kind K, and a key of a record of kind K. */
+export type KeyField<K extends Kind> = RecordKeys[K] & keyof StoredRecords[K];
+export type KeyOf<K extends Kind> = Pick<StoredRecords[K], KeyField<K>>;
+
+/** A bound on a field: `{ gte: from, lt: to }`; `{ not: null }` is "is not null". */
+export interface Range<V> {
+  readonly gt?: V | undefined;
+  readonly gte?: V | undefined;
+  readonly lt?: V | undefined;
+  readonly lte?: V | undefined;
+  readonly not?: null;
+}
+
 /**
- * The write side of the port. The bulk reads (several accounts in one call) let a batch load
- * everything its commands need in a few round trips; each names the accounts it reads, so on
- * a sharded database it only reaches their shards.
+ * Conditions on a record's fields, joined by AND: a value (null: is null), a list (any of) or
+ * a range; undefined leaves the field unconstrained.
  */
-export interface WriteTx {
+export type Where<R> = {
+  readonly [F in keyof R]?: R[F] | null | readonly R[F][] | Range<R[F]> | undefined;
+};
+
+/** A field, ascending, or `field desc`. */
+export type Order<R> = (keyof R & string) | `${keyof R & string} desc`;
+
+export interface FindOptions<R, F extends keyof R = keyof R> {
+  readonly order?: readonly Order<R>[];
+  readonly limit?: number;
+  /** Lock the rows read until the transaction ends (in a write transaction). */
+  readonly lock?: boolean;
+  /** Read only these fields: the records then carry only them. */
+  readonly fields?: readonly (F & string)[];
+}
+
+/** What an insert does with a record whose key exists: fail, skip it, or replace it. */
+export type Conflict = 'fail' | 'skip' | 'replace';
+
+/** The journal reader's conditions: always one account's journal. */
+export type JournalWhere = Where<TransactionRecord> & { readonly accountId: string };
+export type JournalOptions = Pick<FindOptions<TransactionRecord>, 'order' | 'limit'>;
+
+/**
+ * The generic reader, shared by the store (committed data) and the write transaction (its own
+ * writes included). Typed per kind: `find('holds', { accountId, status: 'held' })` answers
+ * Holds; `fields` narrows the records to those fields.
+ */
+export interface Reader {
+  /** The first record that matches, in the order given. */
+  get<K extends Kind, F extends keyof Records[K] = keyof Records[K]>(
+    kind: K,
+    where: Where<Records[K]>,
+    options?: FindOptions<Records[K], F>,
+  ): Promise<Pick<Records[K], F> | undefined>;
+  find<K extends Kind, F extends keyof Records[K] = keyof Records[K]>(
+    kind: K,
+    where: Where<Records[K]>,
+    options?: FindOptions<Records[K], F>,
+  ): Promise<Pick<Records[K], F>[]>;
   /**
-   * Locks the accounts that exist among `accountIds` (in id order, so two batches never wait
-   * on each other in a cycle) and returns them; the locks last until the transaction ends.
+   * The records for each of `values` of one field (the accounts of a commit group), grouped
+   * by that field in the order of `values`, each group in the order given. A bulk read: each
+   * value names the accounts it reads, so on a sharded database it reaches only their shards.
+   */
+  findFor<
+    K extends Kind,
+    G extends keyof Records[K] & string,
+    F extends keyof Records[K] = keyof Records[K],
+  >(
+    kind: K,
+    field: G,
+    values: readonly Records[K][G][],
+    where?: Where<Records[K]>,
+    options?: FindOptions<Records[K], F>,
+  ): Promise<Pick<Records[K], F>[]>;
+  /** The records whose keys are among `keys` (any order; a missing key is left out). */
+  getMany<K extends Exclude<Kind, SecretKind>>(
+    kind: K,
+    keys: readonly KeyOf<K>[],
+  ): Promise<Records[K][]>;
+  count<K extends Kind>(kind: K, where: Where<Records[K]>): Promise<number>;
+  /** Journal transactions of one account with their entries, in the order given. */
+  journal(where: JournalWhere, options?: JournalOptions): Promise<JournalTransaction[]>;
+}
+
+/** Webhooks: the only read of the endpoints' signing secrets. */
+export interface WebhookSecrets {
+  /**
+   * Endpoints with their signing secrets, disabled ones too (of these ids, or all): for the
+   * deliverer, which signs with them, and for a registration's replay, which answers the
+   * secret again. Nothing else reads a secret.
+   */
+  webhookTargets(endpointIds?: readonly string[]): Promise<WebhookEndpoint[]>;
+}
+
+/**
+ * The write side of the ledger: locks, the generic writer, the journal. Commands reach it
+ * only through the unit of work (ledger/unit-of-work.ts).
+ */
+export interface LedgerWrites {
+  /**
+   * Locks the accounts that exist among `accountIds` (in id order, so two commit groups never
+   * wait on each other in a cycle) and returns them; the locks last until the transaction ends.
    */
   lockAccounts(accountIds: readonly string[]): Promise<AccountRecord[]>;
-  /** Inserts an account; false (and nothing written) when the id exists. */
-  insertAccount(account: AccountRecord): Promise<boolean>;
-
-  /** Grants of these accounts that still have credits (remaining > 0), any expiry. */
-  openGrants(accountIds: readonly string[]): Promise<Grant[]>;
-  getGrant(accountId: string, grantId: string): Promise<Grant | undefined>;
-  insertGrant(grant: Grant): Promise<void>;
-  /** Inserts grants of any accounts (multi-row inserts welcome). */
-  insertGrants(grants: readonly Grant[]): Promise<void>;
-  /** Writes the final `remaining` of grants changed in a batch (one row per grant). */
-  setGrantsRemaining(updates: readonly GrantRemaining[]): Promise<void>;
-
-  /** The account of a hold, found by its id alone (crosses accounts: an index lookup). */
-  findHoldAccount(holdId: string): Promise<string | undefined>;
-  getHolds(refs: readonly HoldRef[]): Promise<Hold[]>;
-  /** Holds of these accounts still held whose ttl has passed at `now`. */
-  dueHolds(accountIds: readonly string[], now: number): Promise<Hold[]>;
-  insertHold(hold: Hold): Promise<void>;
-  resolveHold(
-    accountId: string,
-    holdId: string,
-    status: Exclude<HoldStatus, 'held'>,
-    capturedCredits: number,
-    resolvedAt: number,
-  ): Promise<void>;
-
-  getTransaction(accountId: string, transactionId: string): Promise<JournalTransaction | undefined>;
+  /** Inserts records (multi-row statements); returns how many were written. */
+  insert<K extends Kind>(
+    kind: K,
+    records: readonly StoredRecords[K][],
+    conflict?: Conflict,
+  ): Promise<number>;
+  /** Sets these fields on every record that matches; returns how many changed. */
+  update<K extends Kind>(
+    kind: K,
+    set: Partial<StoredRecords[K]>,
+    where: Where<Records[K]>,
+  ): Promise<number>;
+  /**
+   * Sets `fields` (default: every field but the key) of each record, found by its key (one
+   * statement welcome); returns how many changed.
+   */
+  updateMany<K extends Kind, F extends keyof StoredRecords[K] = keyof StoredRecords[K]>(
+    kind: K,
+    records: readonly Pick<StoredRecords[K], KeyField<K> | F>[],
+    fields?: readonly (F & string)[],
+  ): Promise<number>;
+  /** Deletes the records that match (the condition may not be empty); returns how many. */
+  delete<K extends Kind>(kind: K, where: Where<Records[K]>): Promise<number>;
   /** Appends balanced journal transactions with their entries (multi-row inserts welcome). */
   appendTransactions(txs: readonly JournalTransaction[]): Promise<void>;
+}
 
-  getIdempotency(refs: readonly AccountKey[]): Promise<IdempotencyRecord[]>;
-  putIdempotency(records: readonly IdempotencyRecord[]): Promise<void>;
+/** Reports' writes: hourly rollups, which add up. */
+export interface ReportWrites {
+  /**
+   * Adds these increments to the hourly rollups: rows of one key add up (one key per row);
+   * a flow row widens its first and last transaction.
+   */
+  addRollups(usage: readonly UsageIncrement[], flows: readonly FlowIncrement[]): Promise<void>;
+}
 
-  /** The account of a purchase, found by its id alone (crosses accounts: an index lookup). */
-  findPurchaseAccount(purchaseId: string): Promise<string | undefined>;
-  getPurchase(accountId: string, purchaseId: string): Promise<Purchase | undefined>;
-  insertPurchase(purchase: Purchase): Promise<void>;
-  updatePurchase(purchase: Purchase): Promise<void>;
-  /** Records a provider event as processed; false when it was already (a redelivery). */
-  markPaymentEvent(accountId: string, eventId: string, at: number): Promise<boolean>;
-
-  /** The auto top-up rules of these accounts (at most one each). */
-  autoTopups(accountIds: readonly string[]): Promise<AutoTopup[]>;
-  /** Inserts or replaces these rules (one per account). */
-  putAutoTopups(rules: readonly AutoTopup[]): Promise<void>;
-  /** Removes the account's rule; false when it had none. */
-  deleteAutoTopup(accountId: string): Promise<boolean>;
-
-  /** Endpoints not disabled (a batch reads them once, when it first has an event). */
-  webhookEndpoints(): Promise<WebhookEndpoint[]>;
-  /** One endpoint by id, disabled or not (a registration's replay). */
-  webhookEndpoint(endpointId: string): Promise<WebhookEndpoint | undefined>;
-  insertWebhookEndpoint(endpoint: WebhookEndpoint): Promise<void>;
-  /** Disables an endpoint; false when there is no such endpoint or it is disabled already. */
-  disableWebhookEndpoint(endpointId: string, at: number): Promise<boolean>;
-  insertWebhookEvents(events: readonly WebhookEvent[]): Promise<void>;
-  /** Which of these event ids the account already has. */
-  webhookEventIds(accountId: string, eventIds: readonly string[]): Promise<string[]>;
-  insertDeliveries(deliveries: readonly Delivery[]): Promise<void>;
+/** Webhooks' delivery claim. */
+export interface WebhookWrites {
   /**
    * Takes up to `limit` pending deliveries due at `now` (crosses accounts) and moves their next
    * attempt to `leaseUntil`, so no other deliverer takes them meanwhile (PostgreSQL: SKIP LOCKED).
    */
   claimDeliveries(now: number, leaseUntil: number, limit: number): Promise<Delivery[]>;
-  /** Writes a delivery's new state and the attempt that led to it. */
-  finishDelivery(delivery: Delivery, attempt: DeliveryAttempt): Promise<void>;
-
-  /** The organization's members (invited ones too), in id order. */
-  members(accountId: string): Promise<Member[]>;
-  /** Inserts or replaces these members (keyed by account and member id). */
-  putMembers(members: readonly Member[]): Promise<void>;
-  /** Removes a member; false when there was none. */
-  deleteMember(accountId: string, memberId: string): Promise<boolean>;
-  /** The organization's projects, in id order. */
-  projects(accountId: string): Promise<Project[]>;
-  /** Inserts or replaces a project (keyed by account and project id). */
-  putProject(project: Project): Promise<void>;
-  /** The budgets of these accounts (the pool's row included). */
-  budgets(accountIds: readonly string[]): Promise<Budget[]>;
-  /** Inserts or replaces these budgets (keyed by account, scope and target). */
-  putBudgets(budgets: readonly Budget[]): Promise<void>;
-  /** Removes a budget; false when there was none. */
-  deleteBudget(accountId: string, scope: BudgetScope, target: string): Promise<boolean>;
-  insertBudgetAlerts(alerts: readonly BudgetAlert[]): Promise<void>;
-  /** The thresholds already announced for this budget in the period that began at periodStart. */
-  budgetAlertThresholds(
-    accountId: string,
-    scope: BudgetScope,
-    target: string,
-    periodStart: number,
-  ): Promise<number[]>;
-  /** The account's holds still held (ttl passed or not), oldest first. */
-  openHoldsOf(accountId: string): Promise<Hold[]>;
-  /** The account's transactions of these kinds created at or after `since`, oldest first. */
-  transactionsSince(
-    accountId: string,
-    kinds: readonly TransactionKind[],
-    since: number,
-  ): Promise<JournalTransaction[]>;
-
-  /** The active subscriptions of these accounts (at most one each). */
-  activeSubscriptions(accountIds: readonly string[]): Promise<Subscription[]>;
-  insertSubscription(subscription: Subscription): Promise<void>;
-  /** Replaces the subscription's row (it is locked through its account). */
-  updateSubscription(subscription: Subscription): Promise<void>;
-  /** Replaces the rows of these subscriptions (distinct ids; one statement welcome). */
-  updateSubscriptions(subscriptions: readonly Subscription[]): Promise<void>;
-
-  /** API keys are credentials, not ledger state; they cross accounts (an index lookup). */
-  insertApiKey(key: ApiKeyRecord): Promise<void>;
-  /** Marks a key revoked at `at`; false when there is no such key or it was revoked already. */
-  revokeApiKey(keyId: string, at: number): Promise<boolean>;
-  /** Revokes every key of the organization's member (it left); returns how many. */
-  revokeMemberKeys(accountId: string, memberId: string, at: number): Promise<number>;
-
-  activeCatalog(): Promise<CatalogRecord | undefined>;
-  getCatalog(version: string): Promise<CatalogRecord | undefined>;
-  /** Stores a catalog version; false (and nothing written) when the version exists. */
-  putCatalog(record: CatalogRecord): Promise<boolean>;
-  activateCatalog(version: string, at: number): Promise<void>;
-
-  /** Adds these increments to usage_hourly (rows with the same key add up; one key per row). */
-  addUsage(rows: readonly UsageIncrement[]): Promise<void>;
-  /** Adds these increments to flows_hourly, widening each row's first and last transaction. */
-  addFlows(rows: readonly FlowIncrement[]): Promise<void>;
-  /** Deletes the account's rollups and its mark as pending a rebuild (a rebuild starts here). */
-  clearRollups(accountId: string): Promise<void>;
-  /** The account's journal in id order after `afterId` (null: from the start), with entries. */
-  journalPage(
-    accountId: string,
-    afterId: string | null,
-    limit: number,
-  ): Promise<JournalTransaction[]>;
-  /** The outcome recorded for a charge or capture of the account, if any. */
-  getOutcome(accountId: string, transactionId: string): Promise<Outcome | undefined>;
-  /** Inserts or replaces outcomes (keyed by account and transaction; one row per key). */
-  putOutcomes(outcomes: readonly Outcome[]): Promise<void>;
-
-  /** Inserts a request batch with its items (their holds are inserted by the batch too). */
-  insertRequestBatch(batch: RequestBatch): Promise<void>;
-  /** A request batch of the account, with its items in order. */
-  getRequestBatch(accountId: string, batchId: string): Promise<RequestBatch | undefined>;
 }
 
-export interface Store {
+/** The write transaction `Store.write` hands its callback. */
+export interface WriteTx
+  extends Reader, WebhookSecrets, LedgerWrites, ReportWrites, WebhookWrites {}
+
+/** Accounts in id order (crosses accounts: the operator listing), or one account. */
+export type AccountQuery =
+  | { readonly id: string }
+  | {
+      readonly afterId: string | null;
+      readonly limit: number;
+      /** Only accounts whose id or name contains it, ignoring case. */
+      readonly search?: string;
+    };
+
+/** Reports and sweeps: reads that aggregate or join, run by the store as one snapshot. */
+export interface ReportReads {
+  /** Accounts with the plan of their active subscription. */
+  accounts(query: AccountQuery): Promise<AccountView[]>;
+  accountAudit(accountId: string): Promise<AccountAudit>;
+  /** Rollups of a time range and the journal of its edge hours, as one snapshot. */
+  rollupWindow(query: RollupWindowQuery): Promise<RollupWindow>;
+  /**
+   * Accounts with an expired grant that still has credits or a hold past its ttl (crosses
+   * accounts: the sweep).
+   */
+  accountsDue(now: number, limit: number): Promise<string[]>;
+}
+
+/** API keys: the only read of a key's hash. */
+export interface KeyReads {
+  /** An API key with its hash, by its visible id: for the key check alone. */
+  keyForCheck(keyId: string): Promise<ApiKeyRecord | undefined>;
+}
+
+export interface Store extends Reader, WebhookSecrets, ReportReads, KeyReads {
   readonly kind: string;
   /**
    * How many write transactions may run at once. SQLite: 1 (one writer). PostgreSQL: a few,
-   * so the next batch is built while one commits; accounts they share wait on row locks.
+   * so the next commit group is built while one commits; accounts they share wait on row locks.
    */
   readonly writeConcurrency: number;
   /** Applies pending migrations in order; returns how many ran. */
   migrate(): Promise<number>;
   write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T>;
-
-  getAccount(accountId: string): Promise<AccountView | undefined>;
-  /**
-   * Accounts in id order after `afterId` (crosses accounts: operator listing). With `search`,
-   * only those whose id or name contains it, ignoring case.
-   */
-  listAccounts(afterId: string | null, limit: number, search?: string): Promise<AccountView[]>;
-  /** Every grant of the account, newest first. */
-  listGrants(accountId: string): Promise<Grant[]>;
-  /** The grants with credits or reservations and the open holds, read as one snapshot. */
-  accountView(accountId: string): Promise<{ grants: Grant[]; holds: Hold[] }>;
-  openHolds(accountId: string): Promise<Hold[]>;
-  findHold(holdId: string): Promise<Hold | undefined>;
-  listTransactions(query: HistoryQuery): Promise<JournalTransaction[]>;
-  activeCatalog(): Promise<CatalogRecord | undefined>;
-  getCatalog(version: string): Promise<CatalogRecord | undefined>;
-  listCatalogs(): Promise<CatalogRecord[]>;
-  accountAudit(accountId: string): Promise<AccountAudit>;
-  /** Accounts with an expired grant that still has credits or a hold past its ttl (crosses accounts: the sweep). */
-  accountsDue(now: number, limit: number): Promise<string[]>;
-  findPurchase(purchaseId: string): Promise<Purchase | undefined>;
-  listPurchases(accountId: string): Promise<Purchase[]>;
-  getAutoTopup(accountId: string): Promise<AutoTopup | undefined>;
-  listWebhookEndpoints(): Promise<WebhookEndpoint[]>;
-  getWebhookEvent(accountId: string, eventId: string): Promise<WebhookEvent | undefined>;
-  /** Deliveries newest first, optionally of one account, endpoint or status (crosses accounts). */
-  listDeliveries(query: DeliveryQuery): Promise<Delivery[]>;
-  findDelivery(deliveryId: string): Promise<Delivery | undefined>;
-  listAttempts(accountId: string, deliveryId: string): Promise<DeliveryAttempt[]>;
-  /** Grants with credits expiring in (from, to], soonest first (crosses accounts: a scan job). */
-  grantsExpiring(from: number, to: number, limit: number): Promise<Grant[]>;
-  /** Auto top-up purchases still waiting for a checkout, oldest first (crosses accounts). */
-  autoTopupsAwaitingCheckout(limit: number): Promise<Purchase[]>;
-  /** The account's active subscription, else its latest one. */
-  getSubscription(accountId: string): Promise<Subscription | undefined>;
-  /** Accounts whose subscription renews at or before `until` (crosses accounts: the renewal sweep). */
-  dueSubscriptions(until: number, limit: number): Promise<string[]>;
-  /** An API key by its visible id (crosses accounts: a primary-key lookup). */
-  getApiKey(keyId: string): Promise<ApiKeyRecord | undefined>;
-  /** Every API key, revoked ones too, oldest first (crosses accounts: operator listing). */
-  listApiKeys(): Promise<ApiKeyRecord[]>;
-  listMembers(accountId: string): Promise<Member[]>;
-  getMember(accountId: string, memberId: string): Promise<Member | undefined>;
-  listProjects(accountId: string): Promise<Project[]>;
-  /** The account's budgets as stored (a cycle budget may still show a period that has ended). */
-  listBudgets(accountId: string): Promise<Budget[]>;
-  /** The account's budget alerts, newest first. */
-  listBudgetAlerts(accountId: string, limit: number): Promise<BudgetAlert[]>;
-  /** Holds still held in every account (crosses accounts: the metrics gauge). */
-  countOpenHolds(): Promise<number>;
-  /** Deletes idempotency records created before `before`; returns how many. */
+  /** Runs `fn`'s reads as one snapshot of committed data. */
+  snapshot<T>(fn: (reader: Reader) => Promise<T>): Promise<T>;
+  /** Deletes idempotency records created before `before`, at most `limit`; returns how many. */
   purgeIdempotency(before: number, limit: number): Promise<number>;
-  /** Rollups of a time range and the journal of its edge hours, as one snapshot. */
-  rollupWindow(query: RollupWindowQuery): Promise<RollupWindow>;
-  /** Outcomes of the account's charges and captures created in [from, to), oldest first. */
-  outcomesBetween(accountId: string, from: number, to: number): Promise<Outcome[]>;
-  /** Accounts whose rollups await a rebuild, in id order after `afterId` (crosses accounts). */
-  accountsPendingRollups(afterId: string | null, limit: number): Promise<string[]>;
-  /** A journal transaction of the account with its entries. */
-  getTransaction(accountId: string, transactionId: string): Promise<JournalTransaction | undefined>;
-  /**
-   * A request batch found by its id alone (crosses accounts: an index lookup, like findHold),
-   * with its items' holds, read as one snapshot.
-   */
-  findRequestBatch(batchId: string): Promise<RequestBatchRead | undefined>;
   close(): Promise<void>;
-}
-
-/** A request batch and the holds of its items, as one snapshot. */
-export interface RequestBatchRead {
-  readonly batch: RequestBatch;
-  readonly holds: readonly Hold[];
 }

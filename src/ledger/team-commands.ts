@@ -82,7 +82,9 @@ export async function createOrganization(
   input: CreateOrganizationInput,
 ): Promise<Replayable<OrganizationResult>> {
   const replay = async (existing: AccountRecord) => {
-    const owner = (await uow.read.members(existing.id)).find((m) => m.id === input.owner.id);
+    const owner = (
+      await uow.read.find('members', { accountId: existing.id }, { order: ['id'] })
+    ).find((m) => m.id === input.owner.id);
     if (
       existing.kind === 'organization' &&
       existing.name === input.name &&
@@ -363,7 +365,10 @@ async function usedSince(
   since: number,
   until: number | null,
 ): Promise<number> {
-  const stored = await uow.read.transactionsSince(accountId, ['charge', 'capture'], since);
+  const stored = await uow.read.journal(
+    { accountId: accountId, kind: ['charge', 'capture'], createdAt: { gte: since } },
+    { order: ['createdAt', 'id'] },
+  );
   const seen = new Set(stored.map((t) => t.id));
   const pending = uow
     .bufferedTransactions(accountId)
@@ -422,7 +427,13 @@ export async function setBudget(
   const stored = team.budgets.get(budgetKey(input.scope, input.target));
   const existing = stored ? currentBudget(uow, state, stored) : undefined;
   const periodStart = fixed ? input.startsAt! : budgetPeriodStart(uow, state);
-  const held = (await uow.read.openHoldsOf(accountId))
+  const held = (
+    await uow.read.find(
+      'holds',
+      { accountId: accountId, status: 'held' },
+      { order: ['createdAt', 'id'] },
+    )
+  )
     .filter((h) => covers(input.scope, input.target, h.attribution))
     .reduce((sum, h) => sum + h.credits, 0);
   const used = await usedSince(

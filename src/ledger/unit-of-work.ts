@@ -15,11 +15,11 @@ import type {
   AccountRecord,
   ApiKeyRecord,
   CatalogRecord,
-  GrantRemaining,
-  HoldRef,
   IdempotencyRecord,
+  Reader,
   WriteTx,
 } from './store.js';
+import { activeCatalog } from './reads.js';
 import { settleDue } from './subscriptions/renewal.js';
 import { BudgetBuffer, type TeamState } from './teams/budgets.js';
 import { Outbox } from './webhooks/outbox.js';
@@ -59,49 +59,18 @@ export interface TransactionDraft {
   readonly entries: readonly Entry[];
 }
 
-/** The store's methods that write; commands reach them only through the unit of work. */
-type Writes =
-  | 'insertAccount'
-  | 'insertGrant'
-  | 'insertGrants'
-  | 'setGrantsRemaining'
-  | 'insertHold'
-  | 'resolveHold'
-  | 'appendTransactions'
-  | 'putIdempotency'
-  | 'insertPurchase'
-  | 'updatePurchase'
-  | 'markPaymentEvent'
-  | 'putAutoTopups'
-  | 'deleteAutoTopup'
-  | 'insertWebhookEndpoint'
-  | 'disableWebhookEndpoint'
-  | 'insertWebhookEvents'
-  | 'insertDeliveries'
-  | 'claimDeliveries'
-  | 'finishDelivery'
-  | 'putMembers'
-  | 'deleteMember'
-  | 'putProject'
-  | 'putBudgets'
-  | 'deleteBudget'
-  | 'insertBudgetAlerts'
-  | 'insertSubscription'
-  | 'updateSubscription'
-  | 'updateSubscriptions'
-  | 'insertApiKey'
-  | 'revokeApiKey'
-  | 'revokeMemberKeys'
-  | 'putCatalog'
-  | 'activateCatalog'
-  | 'addUsage'
-  | 'addFlows'
-  | 'clearRollups'
-  | 'putOutcomes'
-  | 'insertRequestBatch';
+/**
+ * The reads a command may make in its database transaction (locking reads included): the
+ * generic reader, without the endpoints' secrets (a registration's replay reads its own
+ * through `endpointForReplay`).
+ */
+export type TxReads = Reader & Pick<WriteTx, 'lockAccounts'>;
 
-/** The reads a command may make in its database transaction (locking reads included). */
-export type TxReads = Omit<WriteTx, Writes>;
+/** Grants that still have credits (any expiry): what a unit loads of each account. */
+const OPEN_GRANT = { remaining: { gt: 0 } } as const;
+
+/** A grant's new balance, by its key: what flush writes of a grant changed in the unit. */
+type GrantRemaining = Pick<Grant, 'accountId' | 'id' | 'remaining'>;
 
 /**
  * The unit of work of one group commit: one database transaction shared by many commands. It
@@ -149,7 +118,7 @@ export class UnitOfWork {
     readonly lowBalanceCredits = 10,
   ) {
     this.outbox = new Outbox(
-      () => tx.webhookEndpoints(),
+      () => tx.find('webhook_endpoints', { disabledAt: null }),
       (prefix) => this.newId(prefix),
       now,
     );
@@ -158,6 +127,12 @@ export class UnitOfWork {
   /** The transaction's reads; writes go through the methods below. */
   get read(): TxReads {
     return this.tx;
+  }
+
+  /** A registered endpoint with its secret: a registration's replay answers it again. */
+  async endpointForReplay(endpointId: string): Promise<WebhookEndpoint | undefined> {
+    const [endpoint] = await this.tx.webhookTargets([endpointId]);
+    return endpoint;
   }
 
   /** A new id; `at` dates it in the past (a record settling something due then). */
@@ -187,7 +162,7 @@ export class UnitOfWork {
     const records = await this.tx.lockAccounts(accountIds);
     const found = records.map((r) => r.id);
     for (const r of records) this.states.set(r.id, new AccountState(r));
-    for (const g of await this.tx.openGrants(found))
+    for (const g of await this.tx.findFor('grants', 'accountId', found, OPEN_GRANT))
       this.states.get(g.accountId)?.grants.set(g.id, g);
     const keys = hints.flatMap((h) =>
       h.accountId && h.key && this.states.has(h.accountId)
@@ -196,25 +171,25 @@ export class UnitOfWork {
     );
     for (const k of keys) this.seenKeys.set(`${k.accountId}\u0000${k.key}`, null);
     if (keys.length > 0) {
-      for (const r of await this.tx.getIdempotency(keys))
+      for (const r of await this.tx.getMany('idempotency', keys))
         this.seenKeys.set(`${r.accountId}\u0000${r.key}`, r);
     }
-    const holdRefs: HoldRef[] = hints.flatMap((h) =>
+    const holdRefs = hints.flatMap((h) =>
       h.accountId && h.holdId && this.states.has(h.accountId)
-        ? [{ accountId: h.accountId, holdId: h.holdId }]
+        ? [{ accountId: h.accountId, id: h.holdId }]
         : [],
     );
     if (holdRefs.length > 0)
-      for (const h of await this.tx.getHolds(holdRefs)) this.holds.set(h.id, h);
-    for (const sub of await this.tx.activeSubscriptions(found)) {
+      for (const h of await this.tx.getMany('holds', holdRefs)) this.holds.set(h.id, h);
+    for (const sub of await this.activeSubscriptions(found)) {
       const state = this.states.get(sub.accountId);
       if (state) state.subscription = sub;
     }
-    for (const rule of await this.tx.autoTopups(found)) {
+    for (const rule of await this.tx.findFor('autotopups', 'accountId', found)) {
       const state = this.states.get(rule.accountId);
       if (state) state.autoTopup = rule;
     }
-    const due = await this.tx.dueHolds(found, this.now);
+    const due = await this.dueHolds(found);
     for (const id of found) {
       const state = this.states.get(id)!;
       await settleDue(
@@ -236,13 +211,25 @@ export class UnitOfWork {
       throw new AmisiError('unknown_account', `unknown account "${accountId}"`, { accountId });
     }
     const state = new AccountState(record);
-    for (const g of await this.tx.openGrants([accountId])) state.grants.set(g.id, g);
-    [state.subscription] = await this.tx.activeSubscriptions([accountId]);
-    [state.autoTopup] = await this.tx.autoTopups([accountId]);
+    for (const g of await this.tx.findFor('grants', 'accountId', [accountId], OPEN_GRANT))
+      state.grants.set(g.id, g);
+    [state.subscription] = await this.activeSubscriptions([accountId]);
+    [state.autoTopup] = await this.tx.findFor('autotopups', 'accountId', [accountId]);
     this.states.set(accountId, state);
-    await settleDue(this, state, await this.tx.dueHolds([accountId], this.now));
+    await settleDue(this, state, await this.dueHolds([accountId]));
     state.availableAtLoad = this.available(state);
     return state;
+  }
+
+  /** The active subscriptions of these accounts (at most one each). */
+  private activeSubscriptions(accountIds: readonly string[]): Promise<Subscription[]> {
+    return this.tx.findFor('subscriptions', 'accountId', accountIds, { status: 'active' });
+  }
+
+  /** Holds of these accounts still held whose ttl has passed. */
+  private dueHolds(accountIds: readonly string[]): Promise<Hold[]> {
+    const where = { status: 'held', expiresAt: { lte: this.now } } as const;
+    return this.tx.findFor('holds', 'accountId', accountIds, where, { order: ['expiresAt', 'id'] });
   }
 
   /** Every account loaded in this unit, in load order. */
@@ -259,7 +246,7 @@ export class UnitOfWork {
   async hold(accountId: string, holdId: string): Promise<Hold | undefined> {
     const cached = this.holds.get(holdId);
     if (cached) return cached;
-    const [h] = await this.tx.getHolds([{ accountId, holdId }]);
+    const [h] = await this.tx.getMany('holds', [{ accountId, id: holdId }]);
     if (h) this.holds.set(h.id, h);
     return h;
   }
@@ -268,7 +255,10 @@ export class UnitOfWork {
   async holdsOf(accountId: string, holdIds: readonly string[]): Promise<Hold[]> {
     const missing = holdIds.filter((id) => !this.holds.has(id));
     if (missing.length > 0) {
-      for (const h of await this.tx.getHolds(missing.map((holdId) => ({ accountId, holdId }))))
+      for (const h of await this.tx.getMany(
+        'holds',
+        missing.map((id) => ({ accountId, id })),
+      ))
         this.holds.set(h.id, h);
     }
     return holdIds.map((id) => {
@@ -289,7 +279,7 @@ export class UnitOfWork {
   }
 
   async activeCatalog(): Promise<CatalogRecord> {
-    this.catalog ??= await this.tx.activeCatalog();
+    this.catalog ??= await activeCatalog(this.tx);
     if (!this.catalog) {
       throw new AmisiError('not_initialized', 'no catalog is loaded', {});
     }
@@ -299,7 +289,7 @@ export class UnitOfWork {
   async grant(state: AccountState, grantId: string): Promise<Grant> {
     let g = state.grants.get(grantId);
     if (!g) {
-      g = await this.tx.getGrant(state.account.id, grantId);
+      g = await this.tx.get('grants', { accountId: state.account.id, id: grantId });
       assert(g, `grant ${grantId} of ${state.account.id} exists`);
       state.grants.set(grantId, g);
     }
@@ -338,7 +328,7 @@ export class UnitOfWork {
     if (fresh) {
       this.newGrants.set(grant.id, { ...fresh, remaining });
     } else {
-      this.dirtyGrants.set(grant.id, { accountId: state.account.id, grantId: grant.id, remaining });
+      this.dirtyGrants.set(grant.id, { accountId: state.account.id, id: grant.id, remaining });
     }
     state.grants.set(grant.id, { ...grant, remaining });
   }
@@ -364,7 +354,7 @@ export class UnitOfWork {
   }
 
   async insertSubscription(state: AccountState, sub: Subscription): Promise<void> {
-    await this.tx.insertSubscription(sub);
+    await this.tx.insert('subscriptions', [sub]);
     state.subscription = sub;
   }
 
@@ -379,13 +369,13 @@ export class UnitOfWork {
       this.autoTopups.set(state.account.id, rule);
     } else {
       this.autoTopups.delete(state.account.id);
-      await this.tx.deleteAutoTopup(state.account.id);
+      await this.tx.delete('autotopups', { accountId: state.account.id });
     }
     state.autoTopup = rule;
   }
 
   async insertHold(hold: Hold): Promise<void> {
-    await this.tx.insertHold(hold);
+    await this.tx.insert('holds', [hold]);
     this.holds.set(hold.id, hold);
   }
 
@@ -397,7 +387,13 @@ export class UnitOfWork {
   ): Promise<Hold> {
     assert(hold.status === 'held', `hold ${hold.id} resolves once`);
     assert(captured >= 0 && captured <= hold.credits, 'a capture never exceeds its hold');
-    await this.tx.resolveHold(hold.accountId, hold.id, status, captured, at);
+    const set = { status, capturedCredits: captured, resolvedAt: at };
+    const n = await this.tx.update('holds', set, {
+      accountId: hold.accountId,
+      id: hold.id,
+      status: 'held',
+    });
+    assert(n === 1, `hold ${hold.id} resolved once`);
     const resolved: Hold = { ...hold, status, capturedCredits: captured, resolvedAt: at };
     this.holds.set(hold.id, resolved);
     return resolved;
@@ -409,7 +405,7 @@ export class UnitOfWork {
     if (buffered) return buffered;
     const seen = this.seenKeys.get(id);
     if (seen !== undefined) return seen ?? undefined;
-    const [record] = await this.tx.getIdempotency([{ accountId, key }]);
+    const [record] = await this.tx.getMany('idempotency', [{ accountId, key }]);
     return record;
   }
 
@@ -427,7 +423,7 @@ export class UnitOfWork {
   async outcome(accountId: string, transactionId: string): Promise<Outcome | undefined> {
     return (
       this.outcomes.get(`${accountId}\u0000${transactionId}`) ??
-      (await this.tx.getOutcome(accountId, transactionId))
+      (await this.tx.get('outcomes', { accountId, transactionId }))
     );
   }
 
@@ -442,13 +438,14 @@ export class UnitOfWork {
   ): Promise<JournalTransaction | undefined> {
     const buffered = this.journal.get(transactionId);
     if (buffered) return buffered.accountId === accountId ? buffered : undefined;
-    return this.tx.getTransaction(accountId, transactionId);
+    const [t] = await this.tx.journal({ accountId, id: transactionId });
+    return t;
   }
 
   /** A journal transaction written earlier, in this unit or before. */
   async transaction(accountId: string, transactionId: string): Promise<JournalTransaction> {
     const t =
-      this.journal.get(transactionId) ?? (await this.tx.getTransaction(accountId, transactionId));
+      this.journal.get(transactionId) ?? (await this.findTransaction(accountId, transactionId));
     assert(t && t.accountId === accountId, `transaction ${transactionId} of ${accountId} exists`);
     return t;
   }
@@ -488,17 +485,26 @@ export class UnitOfWork {
 
   /** Writes the buffers; the committer calls it once, after the last command. */
   async flush(): Promise<void> {
-    if (this.newGrants.size > 0) await this.tx.insertGrants([...this.newGrants.values()]);
-    if (this.dirtyGrants.size > 0) await this.tx.setGrantsRemaining([...this.dirtyGrants.values()]);
+    if (this.newGrants.size > 0) await this.tx.insert('grants', [...this.newGrants.values()]);
+    if (this.dirtyGrants.size > 0) {
+      const rows = [...this.dirtyGrants.values()];
+      const changed = await this.tx.updateMany('grants', rows, ['remaining']);
+      assert(changed === rows.length, 'every grant changed in the unit was updated');
+    }
     // After the direct insertSubscription calls: every row updated here exists by now.
-    if (this.dirtySubscriptions.size > 0)
-      await this.tx.updateSubscriptions([...this.dirtySubscriptions.values()]);
+    if (this.dirtySubscriptions.size > 0) {
+      const rows = [...this.dirtySubscriptions.values()];
+      const changed = await this.tx.updateMany('subscriptions', rows);
+      assert(changed === rows.length, 'every subscription changed in the unit was updated');
+    }
     if (this.journal.size > 0) await this.tx.appendTransactions([...this.journal.values()]);
     // Rollups change in the same transaction as the journal they sum (core/rollups.ts).
-    if (this.rollups.usage.size > 0) await this.tx.addUsage([...this.rollups.usage.values()]);
-    if (this.rollups.flows.size > 0) await this.tx.addFlows([...this.rollups.flows.values()]);
-    if (this.idempotency.size > 0) await this.tx.putIdempotency([...this.idempotency.values()]);
-    if (this.outcomes.size > 0) await this.tx.putOutcomes([...this.outcomes.values()]);
+    if (this.rollups.usage.size > 0 || this.rollups.flows.size > 0)
+      await this.tx.addRollups([...this.rollups.usage.values()], [...this.rollups.flows.values()]);
+    if (this.idempotency.size > 0)
+      await this.tx.insert('idempotency', [...this.idempotency.values()]);
+    if (this.outcomes.size > 0)
+      await this.tx.insert('outcomes', [...this.outcomes.values()], 'replace');
     await this.autoTopups.flush(this.tx);
     await this.budgets.flush(this.tx);
     await this.outbox.flush(this.tx);
@@ -507,79 +513,96 @@ export class UnitOfWork {
   // Writes that go straight to the transaction (rows no other command of the unit rereads
   // from a buffer), one method each, so that nothing outside the unit of work holds the tx.
 
-  insertAccount(account: AccountRecord): Promise<boolean> {
-    return this.tx.insertAccount(account);
+  async insertAccount(account: AccountRecord): Promise<boolean> {
+    return (await this.tx.insert('accounts', [account], 'skip')) === 1;
   }
-  putCatalog(record: CatalogRecord): Promise<boolean> {
-    return this.tx.putCatalog(record);
+  async putCatalog(record: CatalogRecord): Promise<boolean> {
+    return (await this.tx.insert('catalogs', [record], 'skip')) === 1;
   }
-  activateCatalog(version: string): Promise<void> {
-    return this.tx.activateCatalog(version, this.now);
+  async activateCatalog(version: string): Promise<void> {
+    await this.tx.update('catalogs', { activatedAt: this.now }, { version });
   }
-  insertPurchase(purchase: Purchase): Promise<void> {
-    return this.tx.insertPurchase(purchase);
+  async insertPurchase(purchase: Purchase): Promise<void> {
+    await this.tx.insert('purchases', [purchase]);
   }
-  updatePurchase(purchase: Purchase): Promise<void> {
-    return this.tx.updatePurchase(purchase);
+  async updatePurchase(purchase: Purchase): Promise<void> {
+    const n = await this.tx.updateMany('purchases', [purchase]);
+    assert(n === 1, `purchase ${purchase.id} updated`);
   }
-  markPaymentEvent(accountId: string, eventId: string): Promise<boolean> {
-    return this.tx.markPaymentEvent(accountId, eventId, this.now);
+  /** Records a provider event as processed; false when it was already (a redelivery). */
+  async markPaymentEvent(accountId: string, eventId: string): Promise<boolean> {
+    const row = { accountId, eventId, processedAt: this.now };
+    return (await this.tx.insert('payment_events', [row], 'skip')) === 1;
   }
-  insertRequestBatch(batch: RequestBatch): Promise<void> {
-    return this.tx.insertRequestBatch(batch);
+  /** A request batch with its items (their holds are inserted by the batch too). */
+  async insertRequestBatch(batch: RequestBatch): Promise<void> {
+    const { items, ...row } = batch;
+    await this.tx.insert('request_batches', [{ ...row, itemCount: items.length }]);
+    const itemRows = items.map((i) => ({ ...i, accountId: batch.accountId, batchId: batch.id }));
+    await this.tx.insert('request_batch_items', itemRows);
   }
-  putMembers(members: readonly Member[]): Promise<void> {
-    return this.tx.putMembers(members);
+  async putMembers(members: readonly Member[]): Promise<void> {
+    await this.tx.insert('members', members, 'replace');
   }
-  deleteMember(accountId: string, memberId: string): Promise<boolean> {
-    return this.tx.deleteMember(accountId, memberId);
+  async deleteMember(accountId: string, memberId: string): Promise<boolean> {
+    return (await this.tx.delete('members', { accountId, id: memberId })) === 1;
   }
+  /** Revokes every key of the organization's member (it left); returns how many. */
   revokeMemberKeys(accountId: string, memberId: string): Promise<number> {
-    return this.tx.revokeMemberKeys(accountId, memberId, this.now);
+    const where = { accountId, memberId, revokedAt: null };
+    return this.tx.update('api_keys', { revokedAt: this.now }, where);
   }
-  insertApiKey(key: ApiKeyRecord): Promise<void> {
-    return this.tx.insertApiKey(key);
+  async insertApiKey(key: ApiKeyRecord): Promise<void> {
+    await this.tx.insert('api_keys', [key]);
   }
-  revokeApiKey(keyId: string): Promise<boolean> {
-    return this.tx.revokeApiKey(keyId, this.now);
+  /** Marks a key revoked; false when there is no such key or it was revoked already. */
+  async revokeApiKey(keyId: string): Promise<boolean> {
+    const where = { id: keyId, revokedAt: null };
+    return (await this.tx.update('api_keys', { revokedAt: this.now }, where)) === 1;
   }
-  putProject(project: Project): Promise<void> {
-    return this.tx.putProject(project);
+  async putProject(project: Project): Promise<void> {
+    await this.tx.insert('projects', [project], 'replace');
   }
   /** A new organization's pool budget: written at once, its account is not loaded yet. */
-  writeBudgets(budgets: readonly Budget[]): Promise<void> {
-    return this.tx.putBudgets(budgets);
+  async writeBudgets(budgets: readonly Budget[]): Promise<void> {
+    await this.tx.insert('budgets', budgets, 'replace');
   }
   /** A removed budget (the budgets buffer forgets it: BudgetBuffer.drop). */
-  deleteBudget(accountId: string, scope: BudgetScope, target: string): Promise<boolean> {
-    return this.tx.deleteBudget(accountId, scope, target);
+  async deleteBudget(accountId: string, scope: BudgetScope, target: string): Promise<boolean> {
+    return (await this.tx.delete('budgets', { accountId, scope, target })) === 1;
   }
-  insertWebhookEndpoint(endpoint: WebhookEndpoint): Promise<void> {
-    return this.tx.insertWebhookEndpoint(endpoint);
+  async insertWebhookEndpoint(endpoint: WebhookEndpoint): Promise<void> {
+    await this.tx.insert('webhook_endpoints', [endpoint]);
   }
-  disableWebhookEndpoint(endpointId: string): Promise<boolean> {
-    return this.tx.disableWebhookEndpoint(endpointId, this.now);
+  /** Disables an endpoint; false when there is no such endpoint or it is disabled already. */
+  async disableWebhookEndpoint(endpointId: string): Promise<boolean> {
+    const where = { id: endpointId, disabledAt: null };
+    return (await this.tx.update('webhook_endpoints', { disabledAt: this.now }, where)) === 1;
   }
   claimDeliveries(leaseUntil: number, limit: number): Promise<Delivery[]> {
     return this.tx.claimDeliveries(this.now, leaseUntil, limit);
   }
-  finishDelivery(delivery: Delivery, attempt: DeliveryAttempt): Promise<void> {
-    return this.tx.finishDelivery(delivery, attempt);
+  /** Writes a delivery's new state and the attempt that led to it. */
+  async finishDelivery(delivery: Delivery, attempt: DeliveryAttempt): Promise<void> {
+    const n = await this.tx.updateMany('webhook_deliveries', [delivery]);
+    assert(n === 1, `delivery ${delivery.id} updated`);
+    await this.tx.insert('webhook_attempts', [attempt]);
   }
-  insertDeliveries(deliveries: readonly Delivery[]): Promise<void> {
-    return this.tx.insertDeliveries(deliveries);
-  }
-
-  /** The rollup rebuild's writes (reports/rollups.ts), under the account's lock. */
-  clearRollups(accountId: string): Promise<void> {
-    return this.tx.clearRollups(accountId);
+  async insertDeliveries(deliveries: readonly Delivery[]): Promise<void> {
+    await this.tx.insert('webhook_deliveries', deliveries);
   }
 
-  async addRollups(
-    usage: readonly UsageIncrement[],
-    flows: readonly FlowIncrement[],
-  ): Promise<void> {
-    await this.tx.addUsage(usage);
-    await this.tx.addFlows(flows);
+  /**
+   * The rollup rebuild's writes (reports/rollups.ts), under the account's lock: its rollups
+   * and its mark as pending a rebuild go (a rebuild starts here).
+   */
+  async clearRollups(accountId: string): Promise<void> {
+    await this.tx.delete('usage_hourly', { accountId });
+    await this.tx.delete('flows_hourly', { accountId });
+    await this.tx.delete('rollups_pending', { accountId });
+  }
+
+  addRollups(usage: readonly UsageIncrement[], flows: readonly FlowIncrement[]): Promise<void> {
+    return this.tx.addRollups(usage, flows);
   }
 }

@@ -220,7 +220,7 @@ export async function verify(
   let transactions = 0;
   let after: string | null = null;
   for (;;) {
-    const page = await store.listAccounts(after, pageSize);
+    const page = await store.accounts({ afterId: after, limit: pageSize });
     for (const account of page) {
       const rollups = await rollupTotals(store, account.id);
       const audit = await store.accountAudit(account.id);

@@ -65,7 +65,7 @@ export async function registerEndpoint(
       return { result: endpoint, ref: endpoint.id };
     },
     async (ref) => {
-      const endpoint = await uow.read.webhookEndpoint(ref);
+      const endpoint = await uow.endpointForReplay(ref);
       assert(endpoint, `endpoint ${ref} of an idempotency record exists`);
       return { ...endpoint, disabledAt: null };
     },
@@ -158,7 +158,10 @@ export async function announceExpiring(
 ): Promise<number> {
   const state = await uow.account(accountId);
   const ids = grants.map((g) => `evt_expiring_${g.id}`);
-  const seen = new Set(await uow.read.webhookEventIds(state.account.id, ids));
+  const o = { fields: ['id'] } as const;
+  const where = { accountId: state.account.id };
+  const events = await uow.read.findFor('webhook_events', 'id', ids, where, o);
+  const seen = new Set(events.map((e) => e.id));
   let emitted = 0;
   for (const g of grants) {
     const id = `evt_expiring_${g.id}`;

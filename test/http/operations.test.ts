@@ -156,7 +156,7 @@ describe('graceful shutdown', () => {
       const body = (await res.json()) as { purchase: { id: string; checkoutRef: string | null } };
       assert.equal(await draining, 'drained');
       await s.ledger.idle();
-      const stored = await s.store.findPurchase(body.purchase.id);
+      const stored = await s.store.get('purchases', { id: body.purchase.id });
       assert.equal(stored?.checkoutRef, `manual_${body.purchase.id}`, 'its last commit landed');
     } finally {
       provider.release();

@@ -4,6 +4,7 @@ import { addMonths } from '../../src/core/cycles.js';
 import { FakeClock } from '../../src/ledger/ports.js';
 import { BOTH_STORES } from '../pg-helpers.js';
 import { ok, startServer, type TestServer } from './http-helpers.js';
+import { currentSubscription, history } from '../../src/ledger/reads.js';
 
 /**
  * Every read of an account's state settles what is due first (README: renewal "on any
@@ -64,7 +65,7 @@ for (const [storeName, open, skip] of BOTH_STORES) {
       const account = json(ok(await s.call('GET', '/v1/accounts/bea')));
       assert.equal(account.plan, 'starter', 'the account shows the plan now in force');
       // Read straight from the store: no other read of the ledger ran in between.
-      const stored = await s.store.getSubscription('bea');
+      const stored = await currentSubscription(s.store, 'bea');
       assert.deepEqual(
         [stored?.plan, stored?.pendingPlan, stored?.cycleIndex],
         ['starter', null, 1],
@@ -78,7 +79,7 @@ for (const [storeName, open, skip] of BOTH_STORES) {
         list.accounts.map((a: { id: string; plan: string | null }) => [a.id, a.plan]),
         [['lia', 'starter']],
       );
-      const stored = await s.store.getSubscription('lia');
+      const stored = await currentSubscription(s.store, 'lia');
       assert.deepEqual([stored?.plan, stored?.cycleIndex], ['starter', 1]);
     });
 
@@ -131,11 +132,11 @@ for (const [storeName, open, skip] of BOTH_STORES) {
       clock.set(NOW + 61_000);
       const read = json(ok(await s.call('GET', `/v1/holds/${hold.hold.id}`)));
       assert.equal(read.status, 'expired');
-      const before = await s.store.listTransactions({ accountId: 'cid', limit: 100 });
+      const before = await history(s.store, { accountId: 'cid', limit: 100 });
       for (const path of ['', '/balance', '/history', '/statement']) {
         ok(await s.call('GET', `/v1/accounts/cid${path}`));
       }
-      const afterReads = await s.store.listTransactions({ accountId: 'cid', limit: 100 });
+      const afterReads = await history(s.store, { accountId: 'cid', limit: 100 });
       assert.equal(afterReads.length, before.length, 'nothing was due: nothing written');
     });
   });

@@ -68,7 +68,15 @@ async function refusal(p: Promise<unknown>): Promise<AmisiError> {
 /** What a refused write must leave as it was: balance, open holds, the whole journal. */
 async function footprint(ledger: Ledger, store: Store, accountId = A) {
   const balance = await ledger.balance(accountId);
-  const holds = (await store.openHolds(accountId)).map((h) => h.id).sort();
+  const holds = (
+    await store.find(
+      'holds',
+      { accountId: accountId, status: 'held' },
+      { order: ['expiresAt', 'id'] },
+    )
+  )
+    .map((h) => h.id)
+    .sort();
   const journal = (await ledger.history({ accountId, limit: 500 })).transactions.map((t) => t.id);
   return { balance, holds, journal };
 }
@@ -456,7 +464,16 @@ async function race(setUp: Ledger, ledgers: readonly Ledger[], store: Store): Pr
       .map((o) => o.key),
   );
   assert.ok(journal.transactions.every((t) => won.has(t.idempotencyKey ?? '')));
-  assert.equal((await store.openHolds('contended')).length, holdTransactions);
+  assert.equal(
+    (
+      await store.find(
+        'holds',
+        { accountId: 'contended', status: 'held' },
+        { order: ['expiresAt', 'id'] },
+      )
+    ).length,
+    holdTransactions,
+  );
   const report = await verify(store);
   assert.deepEqual(report.violations, []);
 }

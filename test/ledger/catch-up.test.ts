@@ -78,7 +78,11 @@ for (const [name, open, skip] of BOTH_STORES) {
           [...times].sort((a, b) => b - a),
           'history: newest first',
         );
-        const grants = await store.listGrants('cat');
+        const grants = await store.find(
+          'grants',
+          { accountId: 'cat' },
+          { order: ['createdAt desc', 'id desc'] },
+        );
         for (const g of grants)
           assert.equal(g.createdAt, g.startsAt, `grant ${g.id} starts when made`);
 

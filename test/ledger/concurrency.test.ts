@@ -172,7 +172,11 @@ async function checkReadBack(store: Store, race: Race, ok: readonly Held[]): Pro
         },
         `${accountId}: everything held, nothing available`,
       );
-      const open = await store.openHolds(accountId);
+      const open = await store.find(
+        'holds',
+        { accountId: accountId, status: 'held' },
+        { order: ['expiresAt', 'id'] },
+      );
       assert.deepEqual(
         open.map((h) => h.id).sort(),
         mine.map((h) => h.holdId).sort(),

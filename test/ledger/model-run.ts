@@ -313,13 +313,21 @@ function byId<T extends { id: string }>(a: T, b: T): number {
 async function compareState(ctx: Ctx, real: Real, where: string, settle: boolean): Promise<void> {
   const { ref } = ctx;
   const now = real.clock.now();
-  const grants = await real.store.listGrants(real.accountId);
+  const grants = await real.store.find(
+    'grants',
+    { accountId: real.accountId },
+    { order: ['createdAt desc', 'id desc'] },
+  );
   assert.deepEqual(
     grants.map(({ accountId: _a, ...g }) => g).sort(byId),
     [...ref.grants.values()].map((g) => ({ ...g })).sort(byId),
     `${where}: grant rows (id, source, amount, remaining, times)`,
   );
-  const holds = await real.store.openHolds(real.accountId);
+  const holds = await real.store.find(
+    'holds',
+    { accountId: real.accountId, status: 'held' },
+    { order: ['expiresAt', 'id'] },
+  );
   assert.deepEqual(
     holds
       .map((h) => ({ id: h.id, credits: h.credits, draws: h.draws, expiresAt: h.expiresAt }))

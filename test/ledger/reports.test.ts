@@ -440,7 +440,11 @@ for (const [name, opener, skip] of BOTH_STORES) {
           if (!page.nextCursor) break;
           cursor = page.nextCursor;
         }
-        const sources = new Map((await store.listGrants(id)).map((g) => [g.id, g.source]));
+        const sources = new Map(
+          (
+            await store.find('grants', { accountId: id }, { order: ['createdAt desc', 'id desc'] })
+          ).map((g) => [g.id, g.source]),
+        );
         const lookup = { grantSource: (g: string) => sources.get(g)!, holdLines: () => [] };
         const flowsWhere = (keep: (t: JournalTransaction) => boolean): FlowRow[] =>
           sumFlows(journal.filter(keep).flatMap((t) => rollupOf(t, lookup).flows));

@@ -284,11 +284,15 @@ async function journalOf(store: Store, ledger: Ledger, accountId: string) {
     cursor = page.nextCursor;
   }
   journal.reverse();
-  const sources = new Map((await store.listGrants(accountId)).map((g) => [g.id, g.source]));
+  const sources = new Map(
+    (
+      await store.find('grants', { accountId: accountId }, { order: ['createdAt desc', 'id desc'] })
+    ).map((g) => [g.id, g.source]),
+  );
   const holds = new Map<string, Hold>();
   for (const t of journal) {
     if (t.kind === 'capture' && t.holdId && !holds.has(t.holdId))
-      holds.set(t.holdId, (await store.findHold(t.holdId))!);
+      holds.set(t.holdId, (await store.get('holds', { id: t.holdId }))!);
   }
   const lookup: RollupLookup = {
     grantSource: (id) => sources.get(id)!,

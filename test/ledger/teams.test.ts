@@ -233,7 +233,11 @@ for (const [name, open, skip] of BOTH_STORES) {
             }
             const balance = await ledger.balance(ORG);
             assert.deepEqual([balance.available, balance.held], [100 - total, total]);
-            const open = await store.openHolds(ORG);
+            const open = await store.find(
+              'holds',
+              { accountId: ORG, status: 'held' },
+              { order: ['expiresAt', 'id'] },
+            );
             assert.equal(open.length, granted.length);
             assert.ok((await verify(store)).ok);
           },
@@ -1239,7 +1243,7 @@ for (const [name, open, skip] of BOTH_STORES) {
         await ledger.setBudget({ accountId: ORG, scope: 'pool', limit: 250, mode: 'soft' });
         const state = async () => ({
           org: await ledger.organization(ORG),
-          budgets: await store.listBudgets(ORG),
+          budgets: await store.find('budgets', { accountId: ORG }, { order: ['scope', 'target'] }),
           alerts: await ledger.budgetAlerts(ORG),
           history: (await ledger.history({ accountId: ORG, limit: 100 })).transactions,
         });
@@ -1486,7 +1490,7 @@ for (const [name, open, skip] of BOTH_STORES) {
         await ledger.removeMember({ accountId: ORG, memberId: 'm1' });
         await ledger.setMember({ accountId: ORG, memberId: 'm1', role: 'admin' });
         assert.equal(await keys.authenticate(made.key), null, 'the old key stays revoked');
-        assert.notEqual((await store.getApiKey(made.record.id))?.revokedAt, null);
+        assert.notEqual((await store.get('api_keys', { id: made.record.id }))?.revokedAt, null);
       });
     });
 

@@ -22,6 +22,7 @@ import { ManualProvider } from '../../src/service/payments/manual/manual-provide
 import { PurchaseService } from '../../src/service/purchases.js';
 import { defaultCatalog } from '../helpers.js';
 import { BOTH_STORES } from '../pg-helpers.js';
+import { history } from '../../src/ledger/reads.js';
 
 /**
  * The CSV export (issue 7, item 7): RFC 4180 quoting that parses back, the formula guard,
@@ -100,7 +101,7 @@ async function journal(store: Store, accountId: string): Promise<JournalTransact
   const all: JournalTransaction[] = [];
   let before: string | undefined;
   for (;;) {
-    const page = await store.listTransactions({
+    const page = await history(store, {
       accountId,
       limit: 1000,
       ...(before ? { before } : {}),

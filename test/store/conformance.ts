@@ -4,7 +4,28 @@ import type { Grant } from '../../src/core/grants.js';
 import type { Hold } from '../../src/core/holds.js';
 import type { JournalTransaction } from '../../src/core/journal.js';
 import type { Subscription } from '../../src/core/subscriptions.js';
-import type { AccountRecord, ApiKeyRecord, Store } from '../../src/ledger/store.js';
+import type { AccountRecord, ApiKeyRecord, Store, WriteTx } from '../../src/ledger/store.js';
+import {
+  activeCatalog,
+  currentSubscription,
+  dueSubscriptions,
+  findRequestBatch,
+  grantsAndHolds,
+  history,
+  journalTransaction,
+  readRequestBatch,
+} from '../../src/ledger/reads.js';
+
+/** Deliveries newest first, a page of ten (the operator's listing). */
+const deliveriesPage = { order: ['createdAt desc', 'id desc'], limit: 10 } as const;
+
+/** A request batch and its items, as the unit of work writes them. */
+async function insertRequestBatch(w: WriteTx, batch: RequestBatch) {
+  const { items, ...row } = batch;
+  await w.insert('request_batches', [{ ...row, itemCount: items.length }]);
+  const rows = items.map((i) => ({ ...i, accountId: batch.accountId, batchId: batch.id }));
+  await w.insert('request_batch_items', rows);
+}
 import type { Budget, BudgetAlert, Member, Project } from '../../src/core/teams.js';
 import type { RequestBatch } from '../../src/core/batches.js';
 import type { Purchase } from '../../src/core/purchases.js';
@@ -88,7 +109,8 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
       s = await open();
       ({ store, missing } = recordingStore(s.store));
       await store.write(async (w) => {
-        for (const a of ['acc-a', 'acc-b', 'acc-c']) await w.insertAccount(account(a));
+        for (const a of ['acc-a', 'acc-b', 'acc-c'])
+          await w.insert('accounts', [account(a)], 'skip');
       });
     });
     after(async () => s.close());
@@ -100,14 +122,16 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
     it('write commits what the callback did and rolls back everything when it throws', async () => {
       await assert.rejects(
         store.write(async (w) => {
-          await w.insertAccount(account('acc-doomed'));
+          await w.insert('accounts', [account('acc-doomed')], 'skip');
           throw new Error('boom');
         }),
         /boom/,
       );
-      assert.equal(await store.getAccount('acc-doomed'), undefined);
-      await store.write((w) => w.insertAccount(account('acc-kept')));
-      assert.deepEqual(await store.getAccount('acc-kept'), {
+      assert.equal(await store.accounts({ id: 'acc-doomed' }).then(([a]) => a), undefined);
+      await store.write((w) =>
+        w.insert('accounts', [account('acc-kept')], 'skip').then((n) => n === 1),
+      );
+      assert.deepEqual(await store.accounts({ id: 'acc-kept' }).then(([a]) => a), {
         id: 'acc-kept',
         plan: null,
         createdAt: T0,
@@ -117,12 +141,12 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
     });
 
     it('lists accounts in id order, page by page', async () => {
-      const first = await store.listAccounts(null, 2);
+      const first = await store.accounts({ afterId: null, limit: 2 });
       assert.deepEqual(
         first.map((a) => a.id),
         ['acc-a', 'acc-b'],
       );
-      const next = await store.listAccounts('acc-b', 10);
+      const next = await store.accounts({ afterId: 'acc-b', limit: 10 });
       assert.deepEqual(
         next.map((a) => a.id),
         ['acc-c', 'acc-kept'],
@@ -135,33 +159,45 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
       const g2 = grant('acc-a', { remaining: 0, createdAt: T0 + 1 });
       const other = grant('acc-b');
       await store.write(async (w) => {
-        await w.insertGrant(g1);
-        await w.insertGrant(g2);
-        await w.insertGrant(other);
+        await w.insert('grants', [g1]);
+        await w.insert('grants', [g2]);
+        await w.insert('grants', [other]);
       });
       await store.write(async (w) => {
         assert.deepEqual(
-          (await w.openGrants(['acc-a'])).map((g) => g.id),
+          (await w.findFor('grants', 'accountId', ['acc-a'], { remaining: { gt: 0 } })).map(
+            (g) => g.id,
+          ),
           [g1.id],
         );
         assert.deepEqual(
-          (await w.openGrants(['acc-a', 'acc-b'])).map((g) => g.id).sort(),
+          (await w.findFor('grants', 'accountId', ['acc-a', 'acc-b'], { remaining: { gt: 0 } }))
+            .map((g) => g.id)
+            .sort(),
           [g1.id, other.id].sort(),
         );
         assert.deepEqual(
           (await w.lockAccounts(['acc-b', 'nobody', 'acc-a'])).map((a) => a.id),
           ['acc-a', 'acc-b'],
         );
-        assert.equal(await w.insertAccount(account('acc-a', { name: 'x' })), false);
-        assert.deepEqual(await w.getGrant('acc-a', g2.id), g2);
+        assert.equal(await w.insert('accounts', [account('acc-a', { name: 'x' })], 'skip'), 0);
+        assert.deepEqual(await w.get('grants', { accountId: 'acc-a', id: g2.id }), g2);
         assert.equal(
-          await w.getGrant('acc-b', g1.id),
+          await w.get('grants', { accountId: 'acc-b', id: g1.id }),
           undefined,
           'a grant is reached through its account',
         );
-        await w.setGrantsRemaining([{ accountId: 'acc-a', grantId: g1.id, remaining: big - 1 }]);
+        await w.updateMany(
+          'grants',
+          [{ accountId: 'acc-a', id: g1.id, remaining: big - 1 }],
+          ['remaining'],
+        );
       });
-      const listed = await store.listGrants('acc-a');
+      const listed = await store.find(
+        'grants',
+        { accountId: 'acc-a' },
+        { order: ['createdAt desc', 'id desc'] },
+      );
       assert.deepEqual(
         listed.map((g) => g.id),
         [g2.id, g1.id],
@@ -172,8 +208,15 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
 
     it('refuses rows that break the schema and keeps nothing of that write', async () => {
       const bad = grant('acc-c', { remaining: 11 });
-      await assert.rejects(store.write((w) => w.insertGrant(bad)));
-      assert.deepEqual(await store.listGrants('acc-c'), []);
+      await assert.rejects(store.write((w) => w.insert('grants', [bad])));
+      assert.deepEqual(
+        await store.find(
+          'grants',
+          { accountId: 'acc-c' },
+          { order: ['createdAt desc', 'id desc'] },
+        ),
+        [],
+      );
     });
 
     it('holds: found by id alone, due when past ttl, resolved once', async () => {
@@ -181,40 +224,95 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
       const h1 = hold('acc-b', g.id);
       const h2 = hold('acc-b', g.id, { expiresAt: T0 + 120_000 });
       await store.write(async (w) => {
-        await w.insertGrant(g);
-        await w.insertHold(h1);
-        await w.insertHold(h2);
+        await w.insert('grants', [g]);
+        await w.insert('holds', [h1]);
+        await w.insert('holds', [h2]);
       });
-      assert.deepEqual(await store.findHold(h1.id), h1);
+      assert.deepEqual(await store.get('holds', { id: h1.id }), h1);
       await store.write(async (w) => {
-        assert.equal(await w.findHoldAccount(h1.id), 'acc-b');
-        assert.equal(await w.findHoldAccount('hld_none'), undefined);
+        assert.equal(
+          await w.get('holds', { id: h1.id }, { fields: ['accountId'] }).then((h) => h?.accountId),
+          'acc-b',
+        );
+        assert.equal(
+          await w
+            .get('holds', { id: 'hld_none' }, { fields: ['accountId'] })
+            .then((h) => h?.accountId),
+          undefined,
+        );
         assert.deepEqual(
-          (await w.dueHolds(['acc-b', 'acc-a'], T0 + 60_000)).map((h) => h.id),
+          (
+            await w.findFor(
+              'holds',
+              'accountId',
+              ['acc-b', 'acc-a'],
+              { status: 'held', expiresAt: { lte: T0 + 60_000 } },
+              { order: ['expiresAt', 'id'] },
+            )
+          ).map((h) => h.id),
           [h1.id],
         );
-        const holds = await w.getHolds([
-          { accountId: 'acc-b', holdId: h2.id },
-          { accountId: 'acc-a', holdId: h1.id },
+        const holds = await w.getMany('holds', [
+          { accountId: 'acc-b', id: h2.id },
+          { accountId: 'acc-a', id: h1.id },
         ]);
         assert.deepEqual(
           holds.map((h) => h.id),
           [h2.id],
         );
-        await w.resolveHold('acc-b', h1.id, 'captured', 2, T0 + 1000);
+        await w.update(
+          'holds',
+          { status: 'captured', capturedCredits: 2, resolvedAt: T0 + 1000 },
+          { accountId: 'acc-b', id: h1.id, status: 'held' },
+        );
       });
-      const resolved = await store.findHold(h1.id);
+      const resolved = await store.get('holds', { id: h1.id });
       assert.deepEqual(
         [resolved?.status, resolved?.capturedCredits, resolved?.resolvedAt],
         ['captured', 2, T0 + 1000],
       );
       assert.deepEqual(
-        (await store.openHolds('acc-b')).map((h) => h.id),
+        (
+          await store.find(
+            'holds',
+            { accountId: 'acc-b', status: 'held' },
+            { order: ['expiresAt', 'id'] },
+          )
+        ).map((h) => h.id),
         [h2.id],
       );
-      await assert.rejects(
-        store.write((w) => w.resolveHold('acc-b', h1.id, 'released', 0, T0 + 2000)),
+      // Resolved once: a resolved hold no longer matches, so a second resolution changes nothing
+      // (the unit of work asserts one row changed).
+      assert.equal(
+        await store.write((w) =>
+          w.update(
+            'holds',
+            { status: 'released', capturedCredits: 0, resolvedAt: T0 + 2000 },
+            { accountId: 'acc-b', id: h1.id, status: 'held' },
+          ),
+        ),
+        0,
       );
+      assert.equal((await store.get('holds', { id: h1.id }))?.status, 'captured');
+      // The generic reader on committed data, and counts inside a write transaction.
+      assert.deepEqual(
+        (await store.findFor('holds', 'accountId', ['acc-b', 'acc-a'], {}, { order: ['id'] })).map(
+          (h) => [h.accountId, h.id],
+        ),
+        [
+          ['acc-b', h1.id],
+          ['acc-b', h2.id],
+        ].sort((x, y) => (x[1]! < y[1]! ? -1 : 1)),
+      );
+      assert.deepEqual(
+        (await store.getMany('holds', [{ accountId: 'acc-b', id: h2.id }])).map((h) => h.id),
+        [h2.id],
+      );
+      assert.equal(await store.getMany('holds', []).then((hs) => hs.length), 0);
+      await store.write(async (w) => {
+        assert.equal(await w.count('holds', { accountId: 'acc-b' }), 2);
+        assert.equal(await w.count('holds', { accountId: 'acc-b', status: 'held' }), 1);
+      });
     });
 
     it('journal: transactions with entries in order; history filters and pages newest first', async () => {
@@ -223,14 +321,14 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
       );
       await store.write((w) => w.appendTransactions(txs));
       await store.write(async (w) =>
-        assert.deepEqual(await w.getTransaction('acc-c', txs[2]!.id), txs[2]),
+        assert.deepEqual(await journalTransaction(w, 'acc-c', txs[2]!.id), txs[2]),
       );
-      const all = await store.listTransactions({ accountId: 'acc-c', limit: 10 });
+      const all = await history(store, { accountId: 'acc-c', limit: 10 });
       assert.deepEqual(
         all.map((t) => t.id),
         txs.map((t) => t.id).reverse(),
       );
-      const charges = await store.listTransactions({
+      const charges = await history(store, {
         accountId: 'acc-c',
         kinds: ['charge'],
         limit: 10,
@@ -239,7 +337,7 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
         charges.map((t) => t.id),
         [txs[3]!.id, txs[1]!.id],
       );
-      const window = await store.listTransactions({
+      const window = await history(store, {
         accountId: 'acc-c',
         since: T0 + 1000,
         until: T0 + 3000,
@@ -249,7 +347,7 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
         window.map((t) => t.id),
         [txs[2]!.id, txs[1]!.id],
       );
-      const page = await store.listTransactions({
+      const page = await history(store, {
         accountId: 'acc-c',
         before: txs[3]!.id,
         limit: 2,
@@ -258,12 +356,12 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
         page.map((t) => t.id),
         [txs[2]!.id, txs[1]!.id],
       );
-      assert.deepEqual(await store.listTransactions({ accountId: 'acc-a', limit: 10 }), []);
+      assert.deepEqual(await history(store, { accountId: 'acc-a', limit: 10 }), []);
     });
 
     it('idempotency records are per account and can be purged by age', async () => {
       await store.write((w) =>
-        w.putIdempotency([
+        w.insert('idempotency', [
           { accountId: 'acc-a', key: 'k', requestHash: 'h1', transactionId: 't1', createdAt: T0 },
           {
             accountId: 'acc-b',
@@ -275,7 +373,7 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
         ]),
       );
       await store.write(async (w) => {
-        const found = await w.getIdempotency([
+        const found = await w.getMany('idempotency', [
           { accountId: 'acc-a', key: 'k' },
           { accountId: 'acc-b', key: 'k' },
           { accountId: 'acc-c', key: 'k' },
@@ -287,7 +385,7 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
       });
       assert.equal(await store.purgeIdempotency(T0 + 5, 100), 1);
       await store.write(async (w) => {
-        const left = await w.getIdempotency([
+        const left = await w.getMany('idempotency', [
           { accountId: 'acc-a', key: 'k' },
           { accountId: 'acc-b', key: 'k' },
         ]);
@@ -302,34 +400,50 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
       const body = { version: 'v1' } as never;
       await store.write(async (w) => {
         assert.equal(
-          await w.putCatalog({ version: 'v1', body, digest: 'd1', loadedAt: T0, activatedAt: T0 }),
-          true,
+          await w.insert(
+            'catalogs',
+            [{ version: 'v1', body, digest: 'd1', loadedAt: T0, activatedAt: T0 }],
+            'skip',
+          ),
+          1,
         );
         assert.equal(
-          await w.putCatalog({ version: 'v1', body, digest: 'dX', loadedAt: T0, activatedAt: T0 }),
-          false,
+          await w.insert(
+            'catalogs',
+            [{ version: 'v1', body, digest: 'dX', loadedAt: T0, activatedAt: T0 }],
+            'skip',
+          ),
+          0,
         );
-        await w.putCatalog({
-          version: 'v2',
-          body,
-          digest: 'd2',
-          loadedAt: T0 + 1,
-          activatedAt: T0 + 1,
-        });
+        await w.insert(
+          'catalogs',
+          [
+            {
+              version: 'v2',
+              body,
+              digest: 'd2',
+              loadedAt: T0 + 1,
+              activatedAt: T0 + 1,
+            },
+          ],
+          'skip',
+        );
       });
-      assert.equal((await store.activeCatalog())?.version, 'v2');
-      await store.write((w) => w.activateCatalog('v1', T0 + 2));
-      assert.equal((await store.activeCatalog())?.version, 'v1');
-      assert.equal((await store.getCatalog('v2'))?.digest, 'd2');
+      assert.equal((await activeCatalog(store))?.version, 'v2');
+      await store.write((w) => w.update('catalogs', { activatedAt: T0 + 2 }, { version: 'v1' }));
+      assert.equal((await activeCatalog(store))?.version, 'v1');
+      assert.equal((await store.get('catalogs', { version: 'v2' }))?.digest, 'd2');
       assert.deepEqual(
-        (await store.listCatalogs()).map((c) => c.version),
+        (await store.find('catalogs', {}, { order: ['activatedAt desc', 'version desc'] })).map(
+          (c) => c.version,
+        ),
         ['v1', 'v2'],
       );
     });
 
     it('accountAudit sums books and finds unbalanced transactions and repeated resolutions', async () => {
       await store.write(async (w) => {
-        await w.insertAccount(account('acc-audit'));
+        await w.insert('accounts', [account('acc-audit')], 'skip');
         await w.appendTransactions([
           tx('acc-audit', { grantId: 'g1' }),
           tx('acc-audit', {
@@ -356,8 +470,8 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
 
     it('accountsDue finds expired grants with credits and holds past ttl', async () => {
       await store.write(async (w) => {
-        await w.insertAccount(account('acc-due'));
-        await w.insertGrant(grant('acc-due', { expiresAt: T0 + 10 }));
+        await w.insert('accounts', [account('acc-due')], 'skip');
+        await w.insert('grants', [grant('acc-due', { expiresAt: T0 + 10 })]);
       });
       const due = await store.accountsDue(T0 + 10, 100);
       assert.ok(due.includes('acc-due'));
@@ -403,31 +517,46 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
         origin: 'autotopup' as const,
       };
       await store.write(async (w) => {
-        await w.insertAccount(account('acc-top'));
-        await w.putAutoTopups([rule]);
-        await w.putAutoTopups([{ ...rule, armed: false, firedInPeriod: 1, lastFiredAt: T0 + 5 }]);
-        await w.insertPurchase(purchase);
-        await w.insertPurchase({ ...purchase, id: id('pur'), origin: 'customer' });
+        await w.insert('accounts', [account('acc-top')], 'skip');
+        await w.insert('autotopups', [rule], 'replace');
+        await w.insert(
+          'autotopups',
+          [{ ...rule, armed: false, firedInPeriod: 1, lastFiredAt: T0 + 5 }],
+          'replace',
+        );
+        await w.insert('purchases', [purchase]);
+        await w.insert('purchases', [{ ...purchase, id: id('pur'), origin: 'customer' }]);
       });
-      assert.deepEqual(await store.getAutoTopup('acc-top'), {
+      assert.deepEqual(await store.get('autotopups', { accountId: 'acc-top' }), {
         ...rule,
         armed: false,
         firedInPeriod: 1,
         lastFiredAt: T0 + 5,
       });
-      const waiting = await store.autoTopupsAwaitingCheckout(10);
+      const waiting = await store.find(
+        'purchases',
+        { origin: 'autotopup', status: 'pending', checkoutRef: null },
+        { order: ['createdAt', 'id'], limit: 10 },
+      );
       assert.deepEqual(
         waiting.map((p) => [p.id, p.origin]),
         [[purchase.id, 'autotopup']],
       );
       await store.write(async (w) => {
-        assert.equal((await w.autoTopups(['acc-top', 'acc-b'])).length, 1);
-        await w.updatePurchase({ ...purchase, checkoutRef: 'chk_1' });
-        assert.equal(await w.deleteAutoTopup('acc-top'), true);
-        assert.equal(await w.deleteAutoTopup('acc-top'), false);
+        assert.equal((await w.findFor('autotopups', 'accountId', ['acc-top', 'acc-b'])).length, 1);
+        await w.updateMany('purchases', [{ ...purchase, checkoutRef: 'chk_1' }]);
+        assert.equal(await w.delete('autotopups', { accountId: 'acc-top' }), 1);
+        assert.equal(await w.delete('autotopups', { accountId: 'acc-top' }), 0);
       });
-      assert.equal(await store.getAutoTopup('acc-top'), undefined);
-      assert.deepEqual(await store.autoTopupsAwaitingCheckout(10), []);
+      assert.equal(await store.get('autotopups', { accountId: 'acc-top' }), undefined);
+      assert.deepEqual(
+        await store.find(
+          'purchases',
+          { origin: 'autotopup', status: 'pending', checkoutRef: null },
+          { order: ['createdAt', 'id'], limit: 10 },
+        ),
+        [],
+      );
     });
 
     it('webhooks: endpoints, events, deliveries claimed once, attempts recorded', async () => {
@@ -462,18 +591,37 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
         lastError: null,
       };
       await store.write(async (w) => {
-        await w.insertAccount(account('acc-hook'));
-        await w.insertWebhookEndpoint(endpoint);
-        await w.insertWebhookEvents([event]);
-        await w.insertDeliveries([delivery, { ...delivery, id: 'dlv_2', nextAttemptAt: T0 + 50 }]);
-        await w.insertGrant(grant('acc-hook', { id: 'grt_hook_soon', expiresAt: T0 + 100 }));
+        await w.insert('accounts', [account('acc-hook')], 'skip');
+        await w.insert('webhook_endpoints', [endpoint]);
+        await w.insert('webhook_events', [event]);
+        await w.insert('webhook_deliveries', [
+          delivery,
+          { ...delivery, id: 'dlv_2', nextAttemptAt: T0 + 50 },
+        ]);
+        await w.insert('grants', [grant('acc-hook', { id: 'grt_hook_soon', expiresAt: T0 + 100 })]);
       });
       const expiring = (from: number, to: number) =>
-        store.grantsExpiring(from, to, 100).then((gs) => gs.map((g) => g.id));
+        store
+          .find(
+            'grants',
+            { remaining: { gt: 0 }, expiresAt: { not: null, gt: from, lte: to } },
+            { order: ['expiresAt', 'id'], limit: 100 },
+          )
+          .then((gs) => gs.map((g) => g.id));
       assert.ok((await expiring(T0 + 50, T0 + 100)).includes('grt_hook_soon'));
       assert.ok(!(await expiring(T0 + 100, T0 + 200)).includes('grt_hook_soon'), 'from is open');
-      assert.deepEqual(await store.listWebhookEndpoints(), [endpoint]);
-      assert.deepEqual(await store.getWebhookEvent('acc-hook', 'evt_1'), event);
+      // The generic reader never answers a secret; webhookTargets is the one way to it.
+      const { secret: _secret, ...endpointInfo } = endpoint;
+      assert.deepEqual(await store.find('webhook_endpoints', {}, { order: ['createdAt', 'id'] }), [
+        endpointInfo,
+      ]);
+      assert.deepEqual(await store.get('webhook_endpoints', { id: endpoint.id }), endpointInfo);
+      assert.deepEqual(await store.webhookTargets(), [endpoint]);
+      assert.deepEqual(await store.webhookTargets([]), []);
+      assert.deepEqual(
+        await store.get('webhook_events', { accountId: 'acc-hook', id: 'evt_1' }),
+        event,
+      );
       const claimed = await store.write((w) => w.claimDeliveries(T0 + 10, T0 + 1000, 10));
       assert.deepEqual(
         claimed.map((d) => [d.id, d.nextAttemptAt]),
@@ -485,40 +633,78 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
         'a claimed delivery is leased',
       );
       await store.write(async (w) => {
-        await w.finishDelivery(
-          {
-            ...claimed[0]!,
-            status: 'delivered',
-            attempts: 1,
-            deliveredAt: T0 + 20,
-            lastStatusCode: 200,
-          },
-          {
-            accountId: 'acc-hook',
-            deliveryId: 'dlv_1',
-            attempt: 1,
-            at: T0 + 20,
-            statusCode: 200,
-            error: null,
-            durationMs: 3,
-          },
+        await w
+          .updateMany('webhook_deliveries', [
+            {
+              ...claimed[0]!,
+              status: 'delivered',
+              attempts: 1,
+              deliveredAt: T0 + 20,
+              lastStatusCode: 200,
+            },
+          ])
+          .then(() =>
+            w.insert('webhook_attempts', [
+              {
+                accountId: 'acc-hook',
+                deliveryId: 'dlv_1',
+                attempt: 1,
+                at: T0 + 20,
+                statusCode: 200,
+                error: null,
+                durationMs: 3,
+              },
+            ]),
+          );
+        assert.deepEqual(
+          await w
+            .findFor(
+              'webhook_events',
+              'id',
+              ['evt_1', 'evt_2'],
+              { accountId: 'acc-hook' },
+              { fields: ['id'] },
+            )
+            .then((rows) => rows.map((r) => r.id)),
+          ['evt_1'],
         );
-        assert.deepEqual(await w.webhookEventIds('acc-hook', ['evt_1', 'evt_2']), ['evt_1']);
-        assert.equal(await w.disableWebhookEndpoint('whe_1', T0 + 30), true);
-        assert.equal(await w.disableWebhookEndpoint('whe_1', T0 + 30), false);
-        assert.deepEqual(await w.webhookEndpoints(), []);
+        assert.equal(
+          await w.update(
+            'webhook_endpoints',
+            { disabledAt: T0 + 30 },
+            { id: 'whe_1', disabledAt: null },
+          ),
+          1,
+        );
+        assert.equal(
+          await w.update(
+            'webhook_endpoints',
+            { disabledAt: T0 + 30 },
+            { id: 'whe_1', disabledAt: null },
+          ),
+          0,
+        );
+        assert.deepEqual(await w.find('webhook_endpoints', { disabledAt: null }), []);
       });
-      assert.equal((await store.findDelivery('dlv_1'))?.status, 'delivered');
+      assert.equal((await store.get('webhook_deliveries', { id: 'dlv_1' }))?.status, 'delivered');
       assert.deepEqual(
-        (await store.listAttempts('acc-hook', 'dlv_1')).map((a) => a.statusCode),
+        (
+          await store.find(
+            'webhook_attempts',
+            { accountId: 'acc-hook', deliveryId: 'dlv_1' },
+            { order: ['attempt'] },
+          )
+        ).map((a) => a.statusCode),
         [200],
       );
       assert.deepEqual(
-        (await store.listDeliveries({ limit: 10, status: 'pending' })).map((d) => d.id),
+        (await store.find('webhook_deliveries', { status: 'pending' }, deliveriesPage)).map(
+          (d) => d.id,
+        ),
         ['dlv_2'],
       );
       assert.deepEqual(
-        (await store.listDeliveries({ limit: 10, accountId: 'acc-hook' })).length,
+        (await store.find('webhook_deliveries', { accountId: 'acc-hook' }, deliveriesPage)).length,
         2,
       );
     });
@@ -540,47 +726,87 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
       const ro = key('key000000001', { readOnly: true, createdAt: T0 + 1 });
       const member = key('key000000004', { memberId: 'mem_key', createdAt: T0 + 2 });
       await store.write(async (w) => {
-        await w.insertApiKey(ops);
-        await w.insertApiKey(ro);
-        await w.insertApiKey(member);
+        await w.insert('api_keys', [ops]);
+        await w.insert('api_keys', [ro]);
+        await w.insert('api_keys', [member]);
       });
       await assert.rejects(
-        store.write((w) => w.insertApiKey(key('key000000003', { scope: 'operator' }))),
+        store.write((w) => w.insert('api_keys', [key('key000000003', { scope: 'operator' })])),
         'an operator key names no account',
       );
-      assert.deepEqual(await store.getApiKey(ro.id), ro);
-      assert.deepEqual(await store.getApiKey(member.id), member, 'a member key keeps its member');
-      assert.equal(await store.getApiKey('key-unknown'), undefined);
+      assert.deepEqual(await store.keyForCheck(ro.id), ro);
+      assert.deepEqual(await store.keyForCheck(member.id), member, 'a member key keeps its member');
+      assert.equal(await store.keyForCheck('key-unknown'), undefined);
+      // The generic reader never answers a key's hash; keyForCheck is the one way to it.
+      const { secretHash: _hash, ...roInfo } = ro;
+      assert.deepEqual(await store.get('api_keys', { id: ro.id }), roInfo);
+      assert.ok(
+        (await store.find('api_keys', {})).every((k) => !('secretHash' in k)),
+        'no listing carries a hash',
+      );
       assert.deepEqual(
-        (await store.listApiKeys()).map((k) => [k.id, k.memberId]),
+        (await store.find('api_keys', {}, { order: ['createdAt', 'id'] })).map((k) => [
+          k.id,
+          k.memberId,
+        ]),
         [
           [ops.id, null],
           [ro.id, null],
           [member.id, 'mem_key'],
         ],
       );
-      assert.equal(await store.write((w) => w.revokeApiKey(ops.id, T0 + 5)), true);
-      assert.equal(await store.write((w) => w.revokeApiKey(ops.id, T0 + 6)), false);
-      assert.equal(await store.write((w) => w.revokeApiKey('key-unknown', T0)), false);
-      assert.equal((await store.getApiKey(ops.id))?.revokedAt, T0 + 5);
+      assert.equal(
+        await store.write((w) =>
+          w
+            .update('api_keys', { revokedAt: T0 + 5 }, { id: ops.id, revokedAt: null })
+            .then((n) => n === 1),
+        ),
+        true,
+      );
+      assert.equal(
+        await store.write((w) =>
+          w
+            .update('api_keys', { revokedAt: T0 + 6 }, { id: ops.id, revokedAt: null })
+            .then((n) => n === 1),
+        ),
+        false,
+      );
+      assert.equal(
+        await store.write((w) =>
+          w
+            .update('api_keys', { revokedAt: T0 }, { id: 'key-unknown', revokedAt: null })
+            .then((n) => n === 1),
+        ),
+        false,
+      );
+      assert.equal((await store.keyForCheck(ops.id))?.revokedAt, T0 + 5);
       const held = (
-        await Promise.all(['acc-a', 'acc-b', 'acc-c'].map((a) => store.openHolds(a)))
+        await Promise.all(
+          ['acc-a', 'acc-b', 'acc-c'].map((a) =>
+            store.find('holds', { accountId: a, status: 'held' }, { order: ['expiresAt', 'id'] }),
+          ),
+        )
       ).flat().length;
-      assert.equal(await store.countOpenHolds(), held);
+      assert.equal(await store.count('holds', { status: 'held' }), held);
     });
 
     it('accounts: kind and name round trip through every reader', async () => {
       const org = account('org-kind', { kind: 'organization', name: 'Acme "Labs"' });
       await store.write(async (w) => {
-        assert.equal(await w.insertAccount(org), true);
+        assert.equal(await w.insert('accounts', [org], 'skip'), 1);
         assert.equal(
-          await w.insertAccount(account('org-kind', { name: 'Other' })),
-          false,
+          await w.insert('accounts', [account('org-kind', { name: 'Other' })], 'skip'),
+          0,
           'an existing account is not replaced',
         );
       });
-      assert.deepEqual(await store.getAccount('org-kind'), { ...org, plan: null });
-      assert.deepEqual(await store.listAccounts('org-kin', 1), [{ ...org, plan: null }]);
+      assert.deepEqual(await store.accounts({ id: 'org-kind' }).then(([a]) => a), {
+        ...org,
+        plan: null,
+      });
+      assert.deepEqual(await store.accounts({ afterId: 'org-kin', limit: 1 }), [
+        { ...org, plan: null },
+      ]);
       await store.write(async (w) =>
         assert.deepEqual(await w.lockAccounts(['org-kind', 'acc-a']), [account('acc-a'), org]),
       );
@@ -602,22 +828,22 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
         providerRef: null,
       };
       await store.write(async (w) => {
-        await w.insertAccount(account('acc-plan'));
-        await w.insertAccount(account('acc-plan-none'));
-        await w.insertSubscription(sub);
+        await w.insert('accounts', [account('acc-plan')], 'skip');
+        await w.insert('accounts', [account('acc-plan-none')], 'skip');
+        await w.insert('subscriptions', [sub]);
       });
-      assert.equal((await store.getAccount('acc-plan'))?.plan, 'pro');
-      assert.equal((await store.getAccount('acc-plan-none'))?.plan, null);
+      assert.equal((await store.accounts({ id: 'acc-plan' }).then(([a]) => a))?.plan, 'pro');
+      assert.equal((await store.accounts({ id: 'acc-plan-none' }).then(([a]) => a))?.plan, null);
       assert.deepEqual(
-        (await store.listAccounts('acc-pl', 2)).map((a) => [a.id, a.plan]),
+        (await store.accounts({ afterId: 'acc-pl', limit: 2 })).map((a) => [a.id, a.plan]),
         [
           ['acc-plan', 'pro'],
           ['acc-plan-none', null],
         ],
       );
-      await store.write((w) => w.updateSubscription({ ...sub, status: 'ended' }));
-      assert.equal((await store.getAccount('acc-plan'))?.plan, null);
-      const search = await store.listAccounts(null, 10, 'acc-plan');
+      await store.write((w) => w.updateMany('subscriptions', [{ ...sub, status: 'ended' }]));
+      assert.equal((await store.accounts({ id: 'acc-plan' }).then(([a]) => a))?.plan, null);
+      const search = await store.accounts({ afterId: null, limit: 10, search: 'acc-plan' });
       assert.deepEqual(
         search.map((a) => a.plan),
         [null, null],
@@ -626,14 +852,16 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
 
     it('searches accounts by a part of the id or the name, ignoring case, page by page', async () => {
       await store.write(async (w) => {
-        await w.insertAccount(account('srch-alpha', { name: 'Alpha Studio' }));
-        await w.insertAccount(account('srch-beta'));
-        await w.insertAccount(
-          account('srch-gamma', { kind: 'organization', name: 'The "%_Labs"' }),
+        await w.insert('accounts', [account('srch-alpha', { name: 'Alpha Studio' })], 'skip');
+        await w.insert('accounts', [account('srch-beta')], 'skip');
+        await w.insert(
+          'accounts',
+          [account('srch-gamma', { kind: 'organization', name: 'The "%_Labs"' })],
+          'skip',
         );
       });
       const ids = async (after: string | null, limit: number, search: string) =>
-        (await store.listAccounts(after, limit, search)).map((a) => a.id);
+        (await store.accounts({ afterId: after, limit, search })).map((a) => a.id);
       assert.deepEqual(await ids(null, 10, 'SRCH-'), ['srch-alpha', 'srch-beta', 'srch-gamma']);
       assert.deepEqual(await ids(null, 10, 'studio'), ['srch-alpha'], 'the name matches');
       assert.deepEqual(
@@ -672,44 +900,70 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
       });
       const elsewhere = member('org-n', 'mem_a', { role: 'admin' });
       await store.write(async (w) => {
-        await w.insertAccount(account('org-m', { kind: 'organization' }));
-        await w.insertAccount(account('org-n', { kind: 'organization' }));
-        await w.putMembers([owner, invited, elsewhere]);
+        await w.insert('accounts', [account('org-m', { kind: 'organization' })], 'skip');
+        await w.insert('accounts', [account('org-n', { kind: 'organization' })], 'skip');
+        await w.insert('members', [owner, invited, elsewhere], 'replace');
       });
-      assert.deepEqual(await store.listMembers('org-m'), [invited, owner]);
-      assert.deepEqual(await store.getMember('org-m', 'mem_a'), invited);
-      assert.deepEqual(await store.getMember('org-n', 'mem_a'), elsewhere);
-      assert.equal(await store.getMember('org-n', 'mem_b'), undefined, 'reached by its account');
+      assert.deepEqual(await store.find('members', { accountId: 'org-m' }, { order: ['id'] }), [
+        invited,
+        owner,
+      ]);
+      assert.deepEqual(await store.get('members', { accountId: 'org-m', id: 'mem_a' }), invited);
+      assert.deepEqual(await store.get('members', { accountId: 'org-n', id: 'mem_a' }), elsewhere);
+      assert.equal(
+        await store.get('members', { accountId: 'org-n', id: 'mem_b' }),
+        undefined,
+        'reached by its account',
+      );
 
       const joined = { ...invited, status: 'active' as const, inviteHash: null, joinedAt: T0 + 9 };
       const promoted = { ...owner, role: 'admin' as const, email: null };
       await store.write(async (w) => {
-        await w.putMembers([joined, { ...promoted, name: 'first' }, promoted]);
+        await w.insert('members', [joined, { ...promoted, name: 'first' }, promoted], 'replace');
         assert.deepEqual(
-          await w.members('org-m'),
+          await w.find('members', { accountId: 'org-m' }, { order: ['id'] }),
           [joined, promoted],
           'the last row of a key wins',
         );
-        assert.deepEqual(await w.members('org-n'), [elsewhere]);
+        assert.deepEqual(await w.find('members', { accountId: 'org-n' }, { order: ['id'] }), [
+          elsewhere,
+        ]);
       });
-      assert.deepEqual(await store.listMembers('org-m'), [joined, promoted]);
+      assert.deepEqual(await store.find('members', { accountId: 'org-m' }, { order: ['id'] }), [
+        joined,
+        promoted,
+      ]);
 
       await assert.rejects(
         store.write(async (w) => {
-          await w.putMembers([member('org-m', 'mem_c')]);
-          await w.putMembers([member('org-m', 'mem_d', { status: 'active', joinedAt: null })]);
+          await w.insert('members', [member('org-m', 'mem_c')], 'replace');
+          await w.insert(
+            'members',
+            [member('org-m', 'mem_d', { status: 'active', joinedAt: null })],
+            'replace',
+          );
         }),
         'an active member has joined',
       );
-      assert.equal(await store.getMember('org-m', 'mem_c'), undefined, 'nothing of that write');
+      assert.equal(
+        await store.get('members', { accountId: 'org-m', id: 'mem_c' }),
+        undefined,
+        'nothing of that write',
+      );
 
       await store.write(async (w) => {
-        assert.equal(await w.deleteMember('org-m', 'mem_a'), true);
-        assert.equal(await w.deleteMember('org-m', 'mem_a'), false);
-        assert.equal(await w.deleteMember('org-m', 'mem_zz'), false);
+        assert.equal(await w.delete('members', { accountId: 'org-m', id: 'mem_a' }), 1);
+        assert.equal(await w.delete('members', { accountId: 'org-m', id: 'mem_a' }), 0);
+        assert.equal(await w.delete('members', { accountId: 'org-m', id: 'mem_zz' }), 0);
       });
-      assert.deepEqual(await store.listMembers('org-m'), [promoted]);
-      assert.deepEqual(await store.listMembers('org-n'), [elsewhere], 'the other account kept its');
+      assert.deepEqual(await store.find('members', { accountId: 'org-m' }, { order: ['id'] }), [
+        promoted,
+      ]);
+      assert.deepEqual(
+        await store.find('members', { accountId: 'org-n' }, { order: ['id'] }),
+        [elsewhere],
+        'the other account kept its',
+      );
     });
 
     it('projects: in id order, upserted by account and id', async () => {
@@ -723,18 +977,26 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
       const p1 = project('org-m', 'prj_1', 'First');
       const other = project('org-n', 'prj_1', 'Theirs');
       await store.write(async (w) => {
-        await w.putProject(p2);
-        await w.putProject(p1);
-        await w.putProject(other);
+        await w.insert('projects', [p2], 'replace');
+        await w.insert('projects', [p1], 'replace');
+        await w.insert('projects', [other], 'replace');
       });
-      assert.deepEqual(await store.listProjects('org-m'), [p1, p2]);
+      assert.deepEqual(await store.find('projects', { accountId: 'org-m' }, { order: ['id'] }), [
+        p1,
+        p2,
+      ]);
       const renamed = { ...p1, name: 'First, renamed' };
       await store.write(async (w) => {
-        await w.putProject(renamed);
-        assert.deepEqual(await w.projects('org-m'), [renamed, p2]);
+        await w.insert('projects', [renamed], 'replace');
+        assert.deepEqual(await w.find('projects', { accountId: 'org-m' }, { order: ['id'] }), [
+          renamed,
+          p2,
+        ]);
       });
-      assert.deepEqual(await store.listProjects('org-n'), [other]);
-      assert.deepEqual(await store.listProjects('acc-a'), []);
+      assert.deepEqual(await store.find('projects', { accountId: 'org-n' }, { order: ['id'] }), [
+        other,
+      ]);
+      assert.deepEqual(await store.find('projects', { accountId: 'acc-a' }, { order: ['id'] }), []);
     });
 
     const budget = (accountId: string, over: Partial<Budget> = {}): Budget => ({
@@ -768,44 +1030,90 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
       });
       const otherPool = budget('org-c', { scope: 'pool', target: '' });
       await store.write(async (w) => {
-        await w.insertAccount(account('org-b', { kind: 'organization' }));
-        await w.insertAccount(account('org-c', { kind: 'organization' }));
-        await w.putBudgets([fixed, pool, memberB, memberA, otherPool]);
+        await w.insert('accounts', [account('org-b', { kind: 'organization' })], 'skip');
+        await w.insert('accounts', [account('org-c', { kind: 'organization' })], 'skip');
+        await w.insert('budgets', [fixed, pool, memberB, memberA, otherPool], 'replace');
       });
       const ordered = [memberA, memberB, pool, fixed];
-      assert.deepEqual(await store.listBudgets('org-b'), ordered);
+      assert.deepEqual(
+        await store.find('budgets', { accountId: 'org-b' }, { order: ['scope', 'target'] }),
+        ordered,
+      );
       await store.write(async (w) => {
-        assert.deepEqual(await w.budgets(['org-b']), ordered);
-        const both = await w.budgets(['org-c', 'org-b', 'acc-a']);
+        assert.deepEqual(
+          await w.findFor('budgets', 'accountId', ['org-b'], {}, { order: ['scope', 'target'] }),
+          ordered,
+        );
+        const both = await w.findFor(
+          'budgets',
+          'accountId',
+          ['org-c', 'org-b', 'acc-a'],
+          {},
+          { order: ['scope', 'target'] },
+        );
         assert.deepEqual(
           [...both].sort((x, y) => x.accountId.localeCompare(y.accountId)),
           [...ordered, otherPool],
         );
-        assert.deepEqual(await w.budgets([]), []);
+        assert.deepEqual(
+          await w.findFor('budgets', 'accountId', [], {}, { order: ['scope', 'target'] }),
+          [],
+        );
       });
 
       const spent = { ...memberA, used: 40, held: 0, alerted: 1, updatedAt: T0 + 5 };
       const capped = { ...pool, limitCredits: 500, mode: 'hard' as const, updatedAt: T0 + 5 };
-      await store.write((w) => w.putBudgets([spent, capped]));
-      assert.deepEqual(await store.listBudgets('org-b'), [spent, memberB, capped, fixed]);
+      await store.write((w) => w.insert('budgets', [spent, capped], 'replace'));
+      assert.deepEqual(
+        await store.find('budgets', { accountId: 'org-b' }, { order: ['scope', 'target'] }),
+        [spent, memberB, capped, fixed],
+      );
 
       await assert.rejects(
         store.write(async (w) => {
-          await w.putBudgets([budget('org-b', { target: 'mem_c' })]);
-          await w.putBudgets([budget('org-b', { target: 'mem_d', limitCredits: null })]);
+          await w.insert('budgets', [budget('org-b', { target: 'mem_c' })], 'replace');
+          await w.insert(
+            'budgets',
+            [budget('org-b', { target: 'mem_d', limitCredits: null })],
+            'replace',
+          );
         }),
         'only the pool may go without a limit',
       );
-      assert.equal((await store.listBudgets('org-b')).length, 4, 'nothing of that write');
+      assert.equal(
+        (await store.find('budgets', { accountId: 'org-b' }, { order: ['scope', 'target'] }))
+          .length,
+        4,
+        'nothing of that write',
+      );
 
       await store.write(async (w) => {
-        assert.equal(await w.deleteBudget('org-b', 'member', 'mem_b'), true);
-        assert.equal(await w.deleteBudget('org-b', 'member', 'mem_b'), false);
-        assert.equal(await w.deleteBudget('org-b', 'project', 'mem_a'), false, 'scope is key');
-        assert.equal(await w.deleteBudget('acc-a', 'pool', ''), false);
+        assert.equal(
+          await w.delete('budgets', { accountId: 'org-b', scope: 'member', target: 'mem_b' }),
+          1,
+        );
+        assert.equal(
+          await w.delete('budgets', { accountId: 'org-b', scope: 'member', target: 'mem_b' }),
+          0,
+        );
+        assert.equal(
+          await w.delete('budgets', { accountId: 'org-b', scope: 'project', target: 'mem_a' }),
+          0,
+          'scope is key',
+        );
+        assert.equal(
+          await w.delete('budgets', { accountId: 'acc-a', scope: 'pool', target: '' }),
+          0,
+        );
       });
-      assert.deepEqual(await store.listBudgets('org-b'), [spent, capped, fixed]);
-      assert.deepEqual(await store.listBudgets('org-c'), [otherPool]);
+      assert.deepEqual(
+        await store.find('budgets', { accountId: 'org-b' }, { order: ['scope', 'target'] }),
+        [spent, capped, fixed],
+      );
+      assert.deepEqual(
+        await store.find('budgets', { accountId: 'org-c' }, { order: ['scope', 'target'] }),
+        [otherPool],
+      );
     });
 
     it('budget alerts: newest first, limited; one per budget, period and threshold', async () => {
@@ -828,42 +1136,123 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
       const a3 = alert('bal_3', { threshold: 100, used: 2 ** 50, createdAt: T0 + 20 });
       const pool = alert('bal_0', { scope: 'pool', target: '', mode: 'soft', createdAt: T0 + 30 });
       const other = alert('bal_9', { accountId: 'org-c', createdAt: T0 + 40 });
-      await store.write((w) => w.insertBudgetAlerts([a1, a2, a3, pool, other]));
-      assert.deepEqual(await store.listBudgetAlerts('org-b', 10), [pool, a3, a2, a1]);
-      assert.deepEqual(await store.listBudgetAlerts('org-b', 2), [pool, a3]);
-      assert.deepEqual(await store.listBudgetAlerts('org-c', 10), [other]);
+      await store.write((w) => w.insert('budget_alerts', [a1, a2, a3, pool, other]));
+      assert.deepEqual(
+        await store.find(
+          'budget_alerts',
+          { accountId: 'org-b' },
+          { order: ['createdAt desc', 'id desc'], limit: 10 },
+        ),
+        [pool, a3, a2, a1],
+      );
+      assert.deepEqual(
+        await store.find(
+          'budget_alerts',
+          { accountId: 'org-b' },
+          { order: ['createdAt desc', 'id desc'], limit: 2 },
+        ),
+        [pool, a3],
+      );
+      assert.deepEqual(
+        await store.find(
+          'budget_alerts',
+          { accountId: 'org-c' },
+          { order: ['createdAt desc', 'id desc'], limit: 10 },
+        ),
+        [other],
+      );
 
-      const budgetBefore = await store.listBudgets('org-b');
+      const budgetBefore = await store.find(
+        'budgets',
+        { accountId: 'org-b' },
+        { order: ['scope', 'target'] },
+      );
       await assert.rejects(
         store.write(async (w) => {
-          await w.putBudgets([budget('org-b', { target: 'mem_new' })]);
-          await w.insertBudgetAlerts([alert('bal_4', { createdAt: T0 + 50 })]);
+          await w.insert('budgets', [budget('org-b', { target: 'mem_new' })], 'replace');
+          await w.insert('budget_alerts', [alert('bal_4', { createdAt: T0 + 50 })]);
         }),
         'the same threshold of the same budget in the same period is announced once',
       );
-      assert.deepEqual(await store.listBudgetAlerts('org-b', 10), [pool, a3, a2, a1]);
-      assert.deepEqual(await store.listBudgets('org-b'), budgetBefore, 'nothing of that write');
+      assert.deepEqual(
+        await store.find(
+          'budget_alerts',
+          { accountId: 'org-b' },
+          { order: ['createdAt desc', 'id desc'], limit: 10 },
+        ),
+        [pool, a3, a2, a1],
+      );
+      assert.deepEqual(
+        await store.find('budgets', { accountId: 'org-b' }, { order: ['scope', 'target'] }),
+        budgetBefore,
+        'nothing of that write',
+      );
 
       const nextPeriod = alert('bal_5', { periodStart: T0 + 1000, createdAt: T0 + 60 });
       const otherTarget = alert('bal_6', { target: 'mem_b', createdAt: T0 + 60 });
-      await store.write((w) => w.insertBudgetAlerts([nextPeriod, otherTarget]));
+      await store.write((w) => w.insert('budget_alerts', [nextPeriod, otherTarget]));
       assert.deepEqual(
-        (await store.listBudgetAlerts('org-b', 3)).map((a) => a.id),
+        (
+          await store.find(
+            'budget_alerts',
+            { accountId: 'org-b' },
+            { order: ['createdAt desc', 'id desc'], limit: 3 },
+          )
+        ).map((a) => a.id),
         ['bal_6', 'bal_5', 'bal_0'],
         'another period or target may alert at the same threshold',
       );
       await store.write(async (w) => {
         assert.deepEqual(
-          await w.budgetAlertThresholds('org-b', 'member', 'mem_a', T0),
+          await w
+            .find(
+              'budget_alerts',
+              { accountId: 'org-b', scope: 'member', target: 'mem_a', periodStart: T0 },
+              { fields: ['threshold'], order: ['threshold'] },
+            )
+            .then((rows) => rows.map((r) => r.threshold)),
           [50, 80, 100],
         );
         assert.deepEqual(
-          await w.budgetAlertThresholds('org-b', 'member', 'mem_a', T0 + 1000),
+          await w
+            .find(
+              'budget_alerts',
+              { accountId: 'org-b', scope: 'member', target: 'mem_a', periodStart: T0 + 1000 },
+              { fields: ['threshold'], order: ['threshold'] },
+            )
+            .then((rows) => rows.map((r) => r.threshold)),
           [50],
         );
-        assert.deepEqual(await w.budgetAlertThresholds('org-b', 'member', 'mem_b', T0), [50]);
-        assert.deepEqual(await w.budgetAlertThresholds('org-b', 'project', 'mem_a', T0), []);
-        assert.deepEqual(await w.budgetAlertThresholds('org-c', 'member', 'mem_a', T0), [50]);
+        assert.deepEqual(
+          await w
+            .find(
+              'budget_alerts',
+              { accountId: 'org-b', scope: 'member', target: 'mem_b', periodStart: T0 },
+              { fields: ['threshold'], order: ['threshold'] },
+            )
+            .then((rows) => rows.map((r) => r.threshold)),
+          [50],
+        );
+        assert.deepEqual(
+          await w
+            .find(
+              'budget_alerts',
+              { accountId: 'org-b', scope: 'project', target: 'mem_a', periodStart: T0 },
+              { fields: ['threshold'], order: ['threshold'] },
+            )
+            .then((rows) => rows.map((r) => r.threshold)),
+          [],
+        );
+        assert.deepEqual(
+          await w
+            .find(
+              'budget_alerts',
+              { accountId: 'org-c', scope: 'member', target: 'mem_a', periodStart: T0 },
+              { fields: ['threshold'], order: ['threshold'] },
+            )
+            .then((rows) => rows.map((r) => r.threshold)),
+          [50],
+        );
       });
     });
 
@@ -885,17 +1274,48 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
         resolvedAt: T0 + 3,
       });
       await store.write(async (w) => {
-        await w.insertAccount(account('org-h', { kind: 'organization' }));
-        await w.insertGrant(g);
-        for (const h of [tieFirst, tieSecond, oldest, released, captured]) await w.insertHold(h);
+        await w.insert('accounts', [account('org-h', { kind: 'organization' })], 'skip');
+        await w.insert('grants', [g]);
+        for (const h of [tieFirst, tieSecond, oldest, released, captured])
+          await w.insert('holds', [h]);
       });
-      const heldInB = (await store.openHolds('acc-b')).map((h) => h.id).sort();
+      const heldInB = (
+        await store.find(
+          'holds',
+          { accountId: 'acc-b', status: 'held' },
+          { order: ['expiresAt', 'id'] },
+        )
+      )
+        .map((h) => h.id)
+        .sort();
       assert.equal(heldInB.length, 1);
       await store.write(async (w) => {
-        assert.deepEqual(await w.openHoldsOf('org-h'), [oldest, tieFirst, tieSecond]);
-        assert.deepEqual(await w.openHoldsOf('org-m'), []);
         assert.deepEqual(
-          (await w.openHoldsOf('acc-b')).map((h) => h.id).sort(),
+          await w.find(
+            'holds',
+            { accountId: 'org-h', status: 'held' },
+            { order: ['createdAt', 'id'] },
+          ),
+          [oldest, tieFirst, tieSecond],
+        );
+        assert.deepEqual(
+          await w.find(
+            'holds',
+            { accountId: 'org-m', status: 'held' },
+            { order: ['createdAt', 'id'] },
+          ),
+          [],
+        );
+        assert.deepEqual(
+          (
+            await w.find(
+              'holds',
+              { accountId: 'acc-b', status: 'held' },
+              { order: ['createdAt', 'id'] },
+            )
+          )
+            .map((h) => h.id)
+            .sort(),
           heldInB,
           "another account's holds are its own",
         );
@@ -913,27 +1333,58 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
       const rel = at('release', T0 + 4000);
       const elsewhere = tx('org-u', { kind: 'charge', createdAt: T0 + 2500 });
       await store.write(async (w) => {
-        await w.insertAccount(account('org-t', { kind: 'organization' }));
-        await w.insertAccount(account('org-u', { kind: 'organization' }));
+        await w.insert('accounts', [account('org-t', { kind: 'organization' })], 'skip');
+        await w.insert('accounts', [account('org-u', { kind: 'organization' })], 'skip');
         await w.appendTransactions([g0, c1, cap2, early, tooEarly, rel, elsewhere]);
       });
       await store.write(async (w) => {
-        assert.deepEqual(await w.transactionsSince('org-t', ['charge', 'capture'], T0 + 1000), [
-          c1,
-          early,
-          cap2,
-        ]);
         assert.deepEqual(
-          (await w.transactionsSince('org-t', ['charge'], T0 + 1001)).map((t) => t.id),
+          await w.journal(
+            { accountId: 'org-t', kind: ['charge', 'capture'], createdAt: { gte: T0 + 1000 } },
+            { order: ['createdAt', 'id'] },
+          ),
+          [c1, early, cap2],
+        );
+        assert.deepEqual(
+          (
+            await w.journal(
+              { accountId: 'org-t', kind: ['charge'], createdAt: { gte: T0 + 1001 } },
+              { order: ['createdAt', 'id'] },
+            )
+          ).map((t) => t.id),
           [early.id],
         );
         assert.deepEqual(
-          (await w.transactionsSince('org-t', ['grant', 'release'], 0)).map((t) => t.id),
+          (
+            await w.journal(
+              { accountId: 'org-t', kind: ['grant', 'release'], createdAt: { gte: 0 } },
+              { order: ['createdAt', 'id'] },
+            )
+          ).map((t) => t.id),
           [g0.id, rel.id],
         );
-        assert.deepEqual(await w.transactionsSince('org-t', ['refund'], 0), []);
-        assert.deepEqual(await w.transactionsSince('org-t', [], 0), [], 'no kinds, none');
-        assert.deepEqual(await w.transactionsSince('org-u', ['charge'], 0), [elsewhere]);
+        assert.deepEqual(
+          await w.journal(
+            { accountId: 'org-t', kind: ['refund'], createdAt: { gte: 0 } },
+            { order: ['createdAt', 'id'] },
+          ),
+          [],
+        );
+        assert.deepEqual(
+          await w.journal(
+            { accountId: 'org-t', kind: [], createdAt: { gte: 0 } },
+            { order: ['createdAt', 'id'] },
+          ),
+          [],
+          'no kinds, none',
+        );
+        assert.deepEqual(
+          await w.journal(
+            { accountId: 'org-u', kind: ['charge'], createdAt: { gte: 0 } },
+            { order: ['createdAt', 'id'] },
+          ),
+          [elsewhere],
+        );
       });
     });
 
@@ -957,25 +1408,29 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
         ],
       };
       await store.write(async (w) => {
-        await w.insertAccount(account('acc-rb'));
-        await w.insertAccount(account('acc-rc'));
-        await w.insertGrant(g);
-        for (const h of [h1, h2, h3]) await w.insertHold(h);
-        await w.insertRequestBatch(batch);
+        await w.insert('accounts', [account('acc-rb')], 'skip');
+        await w.insert('accounts', [account('acc-rc')], 'skip');
+        await w.insert('grants', [g]);
+        for (const h of [h1, h2, h3]) await w.insert('holds', [h]);
+        await insertRequestBatch(w, batch);
       });
       await store.write(async (w) => {
-        assert.deepEqual(await w.getRequestBatch('acc-rb', batch.id), batch);
-        assert.equal(await w.getRequestBatch('acc-rc', batch.id), undefined, 'its account only');
-        assert.equal(await w.getRequestBatch('acc-rb', 'bat_none'), undefined);
-        await w.resolveHold('acc-rb', h1.id, 'captured', 3, T0 + 1000);
+        assert.deepEqual(await readRequestBatch(w, 'acc-rb', batch.id), batch);
+        assert.equal(await readRequestBatch(w, 'acc-rc', batch.id), undefined, 'its account only');
+        assert.equal(await readRequestBatch(w, 'acc-rb', 'bat_none'), undefined);
+        await w.update(
+          'holds',
+          { status: 'captured', capturedCredits: 3, resolvedAt: T0 + 1000 },
+          { accountId: 'acc-rb', id: h1.id, status: 'held' },
+        );
       });
-      const found = await store.findRequestBatch(batch.id);
+      const found = await findRequestBatch(store, batch.id);
       assert.deepEqual(found?.batch, batch);
       assert.deepEqual(found?.holds, [
         h2,
         { ...h1, status: 'captured', capturedCredits: 3, resolvedAt: T0 + 1000 },
       ]);
-      assert.equal(await store.findRequestBatch('bat_none'), undefined);
+      assert.equal(await findRequestBatch(store, 'bat_none'), undefined);
       // An item index twice, or a hold in two items, breaks the schema: nothing of it is kept.
       for (const items of [
         [
@@ -985,8 +1440,8 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
         [{ index: 0, holdId: h2.id, ref: null }],
       ]) {
         const bad = { ...batch, id: id('bat'), items };
-        await assert.rejects(store.write((w) => w.insertRequestBatch(bad)));
-        assert.equal(await store.findRequestBatch(bad.id), undefined);
+        await assert.rejects(store.write((w) => insertRequestBatch(w, bad)));
+        assert.equal(await findRequestBatch(store, bad.id), undefined);
       }
     });
 
@@ -1059,54 +1514,67 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
         lastTransactionId: last,
       });
       await store.write(async (w) => {
-        await w.insertAccount(account('acc-ru'));
-        await w.insertAccount(account('acc-rv'));
-        await w.insertGrants([g, gp]);
-        await w.insertHold(h);
+        await w.insert('accounts', [account('acc-ru')], 'skip');
+        await w.insert('accounts', [account('acc-rv')], 'skip');
+        await w.insert('grants', [g, gp]);
+        await w.insert('holds', [h]);
         await w.appendTransactions([c1, c2, c3, capture]);
-        await w.addFlows([
-          flow(h0 - H, 'granted', 'allocation', 100, 'txn_0', 'txn_0'),
-          flow(h0, 'consumed', 'purchase', 2, c1.id, c1.id),
-          flow(h0 + H, 'consumed', 'purchase', 2, c3.id, c3.id),
-        ]);
-        await w.addUsage([
-          {
-            accountId: 'acc-ru',
-            hour: h0,
-            dim: 'operation',
-            key: '(credits)',
-            credits: 2,
-            units: 0,
-          },
-        ]);
-        await w.addFlows([
-          { ...flow(h0, 'consumed', 'purchase', 2, c2.id, c2.id), accountId: 'acc-rv' },
-        ]);
+        await w.addRollups(
+          [],
+          [
+            flow(h0 - H, 'granted', 'allocation', 100, 'txn_0', 'txn_0'),
+            flow(h0, 'consumed', 'purchase', 2, c1.id, c1.id),
+            flow(h0 + H, 'consumed', 'purchase', 2, c3.id, c3.id),
+          ],
+        );
+        await w.addRollups(
+          [
+            {
+              accountId: 'acc-ru',
+              hour: h0,
+              dim: 'operation',
+              key: '(credits)',
+              credits: 2,
+              units: 0,
+            },
+          ],
+          [],
+        );
+        await w.addRollups(
+          [],
+          [{ ...flow(h0, 'consumed', 'purchase', 2, c2.id, c2.id), accountId: 'acc-rv' }],
+        );
       });
       // A second batch adds to the same rows and widens the hour's ids.
       await store.write(async (w) => {
-        await w.addFlows([
-          flow(h0, 'consumed', 'purchase', 2, c2.id, c2.id),
-          flow(h0 + 2 * H, 'consumed', 'allocation', 3, capture.id, capture.id),
-        ]);
-        await w.addUsage([
-          {
-            accountId: 'acc-ru',
-            hour: h0,
-            dim: 'operation',
-            key: '(credits)',
-            credits: 2,
-            units: 0,
-          },
-          {
-            accountId: 'acc-ru',
-            hour: h0 + 2 * H,
-            dim: 'resolution',
-            key: '4k',
-            credits: 3,
-            units: 1,
-          },
-        ]);
+        await w.addRollups(
+          [],
+          [
+            flow(h0, 'consumed', 'purchase', 2, c2.id, c2.id),
+            flow(h0 + 2 * H, 'consumed', 'allocation', 3, capture.id, capture.id),
+          ],
+        );
+        await w.addRollups(
+          [
+            {
+              accountId: 'acc-ru',
+              hour: h0,
+              dim: 'operation',
+              key: '(credits)',
+              credits: 2,
+              units: 0,
+            },
+            {
+              accountId: 'acc-ru',
+              hour: h0 + 2 * H,
+              dim: 'resolution',
+              key: '4k',
+              credits: 3,
+              units: 1,
+            },
+          ],
+          [],
+        );
       });
       const sorted = <T extends { key: string }>(rows: readonly T[]) =>
         [...rows].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
@@ -1169,10 +1637,22 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
       assert.deepEqual(other.transactions, []);
       // The journal page by page, in id order; then a rebuild starts by clearing.
       await store.write(async (w) => {
-        const first = await w.journalPage('acc-ru', null, 2);
+        const first = await w.journal(
+          { accountId: 'acc-ru', id: { gt: '' } },
+          { order: ['id'], limit: 2 },
+        );
         assert.deepEqual(first, [c1, c3]);
-        assert.deepEqual(await w.journalPage('acc-ru', c3.id, 10), [c2, capture]);
-        await w.clearRollups('acc-ru');
+        assert.deepEqual(
+          await w.journal(
+            { accountId: 'acc-ru', id: { gt: c3.id ?? '' } },
+            { order: ['id'], limit: 10 },
+          ),
+          [c2, capture],
+        );
+        await w
+          .delete('usage_hourly', { accountId: 'acc-ru' })
+          .then(() => w.delete('flows_hourly', { accountId: 'acc-ru' }))
+          .then(() => w.delete('rollups_pending', { accountId: 'acc-ru' }));
       });
       const cleared = await store.rollupWindow({
         accountId: 'acc-ru',
@@ -1183,9 +1663,18 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
         journal: [],
       });
       assert.deepEqual([cleared.flows, cleared.usage, cleared.flowsBefore], [[], [], []]);
-      assert.deepEqual(await store.accountsPendingRollups(null, 10), []);
-      assert.deepEqual(await store.getTransaction('acc-ru', c1.id), c1);
-      assert.equal(await store.getTransaction('acc-rv', c1.id), undefined, 'its account only');
+      assert.deepEqual(
+        await store
+          .find(
+            'rollups_pending',
+            { accountId: { gt: '' } },
+            { fields: ['accountId'], order: ['accountId'], limit: 10 },
+          )
+          .then((rows) => rows.map((r) => r.accountId)),
+        [],
+      );
+      assert.deepEqual(await journalTransaction(store, 'acc-ru', c1.id), c1);
+      assert.equal(await journalTransaction(store, 'acc-rv', c1.id), undefined, 'its account only');
     });
     it('outcomes: upserted by account and transaction, read back by the time of the charge', async () => {
       const outcome = (
@@ -1210,16 +1699,43 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
       const a = outcome('txn_a', T0 + 100);
       const b = outcome('txn_b', T0 + 200, { outcome: 'discarded', labels: {}, resolution: null });
       await store.write(async (w) => {
-        await w.insertAccount(account('acc-oc'));
-        await w.putOutcomes([a, b]);
-        assert.deepEqual(await w.getOutcome('acc-oc', 'txn_a'), a);
-        assert.equal(await w.getOutcome('acc-a', 'txn_a'), undefined);
+        await w.insert('accounts', [account('acc-oc')], 'skip');
+        await w.insert('outcomes', [a, b], 'replace');
+        assert.deepEqual(
+          await w.get('outcomes', { accountId: 'acc-oc', transactionId: 'txn_a' }),
+          a,
+        );
+        assert.equal(
+          await w.get('outcomes', { accountId: 'acc-a', transactionId: 'txn_a' }),
+          undefined,
+        );
       });
       const changed = { ...a, outcome: 'discarded' as const, recordedAt: T0 + 6000 };
-      await store.write((w) => w.putOutcomes([changed]));
-      assert.deepEqual(await store.outcomesBetween('acc-oc', T0, T0 + 1000), [changed, b]);
-      assert.deepEqual(await store.outcomesBetween('acc-oc', T0 + 150, T0 + 200), []);
-      assert.deepEqual(await store.outcomesBetween('acc-a', T0, T0 + 1000), []);
+      await store.write((w) => w.insert('outcomes', [changed], 'replace'));
+      assert.deepEqual(
+        await store.find(
+          'outcomes',
+          { accountId: 'acc-oc', createdAt: { gte: T0, lt: T0 + 1000 } },
+          { order: ['createdAt', 'transactionId'] },
+        ),
+        [changed, b],
+      );
+      assert.deepEqual(
+        await store.find(
+          'outcomes',
+          { accountId: 'acc-oc', createdAt: { gte: T0 + 150, lt: T0 + 200 } },
+          { order: ['createdAt', 'transactionId'] },
+        ),
+        [],
+      );
+      assert.deepEqual(
+        await store.find(
+          'outcomes',
+          { accountId: 'acc-a', createdAt: { gte: T0, lt: T0 + 1000 } },
+          { order: ['createdAt', 'transactionId'] },
+        ),
+        [],
+      );
     });
 
     it('purchases: found by id alone and by account, updated, payment events marked once', async () => {
@@ -1247,20 +1763,51 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
       const second = purchase({ createdAt: T0 + 1 });
       const paid = { ...first, status: 'paid' as const, paymentRef: 'pay_1', paidAt: T0 + 5 };
       await store.write(async (w) => {
-        await w.insertAccount(account('acc-pu'));
-        await w.insertPurchase(first);
-        await w.insertPurchase(second);
-        assert.equal(await w.findPurchaseAccount(first.id), 'acc-pu');
-        assert.equal(await w.findPurchaseAccount('pur_unknown'), undefined);
-        assert.deepEqual(await w.getPurchase('acc-pu', first.id), first);
-        assert.equal(await w.getPurchase('acc-a', first.id), undefined);
-        await w.updatePurchase(paid);
-        assert.equal(await w.markPaymentEvent('acc-pu', 'evt_pay_1', T0), true);
-        assert.equal(await w.markPaymentEvent('acc-pu', 'evt_pay_1', T0 + 1), false);
+        await w.insert('accounts', [account('acc-pu')], 'skip');
+        await w.insert('purchases', [first]);
+        await w.insert('purchases', [second]);
+        assert.equal(
+          await w
+            .get('purchases', { id: first.id }, { fields: ['accountId'] })
+            .then((p) => p?.accountId),
+          'acc-pu',
+        );
+        assert.equal(
+          await w
+            .get('purchases', { id: 'pur_unknown' }, { fields: ['accountId'] })
+            .then((p) => p?.accountId),
+          undefined,
+        );
+        assert.deepEqual(await w.get('purchases', { accountId: 'acc-pu', id: first.id }), first);
+        assert.equal(await w.get('purchases', { accountId: 'acc-a', id: first.id }), undefined);
+        await w.updateMany('purchases', [paid]);
+        assert.equal(
+          await w.insert(
+            'payment_events',
+            [{ accountId: 'acc-pu', eventId: 'evt_pay_1', processedAt: T0 }],
+            'skip',
+          ),
+          1,
+        );
+        assert.equal(
+          await w.insert(
+            'payment_events',
+            [{ accountId: 'acc-pu', eventId: 'evt_pay_1', processedAt: T0 + 1 }],
+            'skip',
+          ),
+          0,
+        );
       });
-      assert.deepEqual(await store.findPurchase(first.id), paid);
-      assert.equal(await store.findPurchase('pur_unknown'), undefined);
-      assert.deepEqual(await store.listPurchases('acc-pu'), [second, paid]);
+      assert.deepEqual(await store.get('purchases', { id: first.id }), paid);
+      assert.equal(await store.get('purchases', { id: 'pur_unknown' }), undefined);
+      assert.deepEqual(
+        await store.find(
+          'purchases',
+          { accountId: 'acc-pu' },
+          { order: ['createdAt desc', 'id desc'] },
+        ),
+        [second, paid],
+      );
     });
 
     it('subscriptions: the active one per account, renewals due, many replaced at once', async () => {
@@ -1283,27 +1830,32 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
       const one = sub('acc-su1');
       const two = sub('acc-su2', { nextRenewalAt: T0 + 200, providerRef: 'sub_ext' });
       await store.write(async (w) => {
-        await w.insertAccount(account('acc-su1'));
-        await w.insertAccount(account('acc-su2'));
-        for (const s of [old, one, two]) await w.insertSubscription(s);
-        const active = await w.activeSubscriptions(['acc-su2', 'acc-su1', 'acc-a']);
+        await w.insert('accounts', [account('acc-su1')], 'skip');
+        await w.insert('accounts', [account('acc-su2')], 'skip');
+        for (const s of [old, one, two]) await w.insert('subscriptions', [s]);
+        const active = await w.findFor(
+          'subscriptions',
+          'accountId',
+          ['acc-su2', 'acc-su1', 'acc-a'],
+          { status: 'active' },
+        );
         assert.deepEqual(
           active.sort((a, b) => a.accountId.localeCompare(b.accountId)),
           [one, two],
         );
       });
-      assert.deepEqual(await store.getSubscription('acc-su1'), one);
+      assert.deepEqual(await currentSubscription(store, 'acc-su1'), one);
       const due = async (until: number) =>
-        (await store.dueSubscriptions(until, 10)).filter((a) => a.startsWith('acc-su'));
+        (await dueSubscriptions(store, until, 10)).filter((a) => a.startsWith('acc-su'));
       assert.deepEqual(await due(T0 + 250), ['acc-su1', 'acc-su2']);
       assert.deepEqual(await due(T0 + 150), ['acc-su1']);
       const ended = { ...one, status: 'ended' as const };
       const renewed = { ...two, cycleIndex: 1, nextRenewalAt: T0 + 300 };
-      await store.write((w) => w.updateSubscriptions([ended, renewed]));
-      assert.deepEqual(await store.getSubscription('acc-su1'), ended);
-      assert.deepEqual(await store.getSubscription('acc-su2'), renewed);
+      await store.write((w) => w.updateMany('subscriptions', [ended, renewed]));
+      assert.deepEqual(await currentSubscription(store, 'acc-su1'), ended);
+      assert.deepEqual(await currentSubscription(store, 'acc-su2'), renewed);
       assert.deepEqual(await due(T0 + 250), []);
-      assert.equal(await store.getSubscription('acc-a'), undefined);
+      assert.equal(await currentSubscription(store, 'acc-a'), undefined);
     });
 
     it('accountView: every grant, newest first, and the open holds, as one snapshot', async () => {
@@ -1311,17 +1863,23 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
       const newer = grant('acc-av', { createdAt: T0 + 1, remaining: 0 });
       const open = hold('acc-av', older.id);
       await store.write(async (w) => {
-        await w.insertAccount(account('acc-av'));
-        await w.insertGrants([older, newer]);
-        await w.insertHold(open);
+        await w.insert('accounts', [account('acc-av')], 'skip');
+        await w.insert('grants', [older, newer]);
+        await w.insert('holds', [open]);
       });
-      assert.deepEqual(await store.accountView('acc-av'), {
+      assert.deepEqual(await grantsAndHolds(store, 'acc-av'), {
         grants: [newer, older],
         holds: [open],
       });
-      await store.write((w) => w.resolveHold('acc-av', open.id, 'released', 0, T0 + 2));
-      assert.deepEqual((await store.accountView('acc-av')).holds, []);
-      assert.deepEqual(await store.accountView('acc-none'), { grants: [], holds: [] });
+      await store.write((w) =>
+        w.update(
+          'holds',
+          { status: 'released', capturedCredits: 0, resolvedAt: T0 + 2 },
+          { accountId: 'acc-av', id: open.id, status: 'held' },
+        ),
+      );
+      assert.deepEqual((await grantsAndHolds(store, 'acc-av')).holds, []);
+      assert.deepEqual(await grantsAndHolds(store, 'acc-none'), { grants: [], holds: [] });
     });
 
     it('inside a write: one endpoint by id, the catalogs, member keys revoked together', async () => {
@@ -1350,28 +1908,49 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
       const body = { version: 'v-tx' } as never;
       const catalog = { version: 'v-tx', body, digest: 'dtx', loadedAt: T0, activatedAt: T0 + 99 };
       await store.write(async (w) => {
-        await w.insertWebhookEndpoint(endpoint);
-        assert.deepEqual(await w.webhookEndpoint('whe_one'), endpoint);
-        assert.equal(await w.webhookEndpoint('whe_unknown'), undefined);
-        await w.putCatalog(catalog);
-        assert.deepEqual(await w.getCatalog('v-tx'), catalog);
-        assert.equal(await w.getCatalog('v-unknown'), undefined);
-        assert.deepEqual(await w.activeCatalog(), catalog);
-        await w.insertApiKey(key('key_mem_1'));
-        await w.insertApiKey(key('key_mem_2', { revokedAt: T0 + 1 }));
-        await w.insertApiKey(key('key_mem_3'));
-        await w.insertApiKey(key('key_other', { memberId: 'mem_stays' }));
-        assert.equal(await w.revokeMemberKeys('acc-b', 'mem_gone', T0 + 9), 2);
-        assert.equal(await w.revokeMemberKeys('acc-b', 'mem_gone', T0 + 10), 0);
+        await w.insert('webhook_endpoints', [endpoint]);
+        assert.deepEqual(await w.webhookTargets(['whe_one']).then(([e]) => e), endpoint);
+        assert.equal(await w.webhookTargets(['whe_unknown']).then(([e]) => e), undefined);
+        await w.insert('catalogs', [catalog], 'skip');
+        assert.deepEqual(await w.get('catalogs', { version: 'v-tx' }), catalog);
+        assert.equal(await w.get('catalogs', { version: 'v-unknown' }), undefined);
+        assert.deepEqual(await activeCatalog(w), catalog);
+        await w.insert('api_keys', [key('key_mem_1')]);
+        await w.insert('api_keys', [key('key_mem_2', { revokedAt: T0 + 1 })]);
+        await w.insert('api_keys', [key('key_mem_3')]);
+        await w.insert('api_keys', [key('key_other', { memberId: 'mem_stays' })]);
+        assert.equal(
+          await w.update(
+            'api_keys',
+            { revokedAt: T0 + 9 },
+            { accountId: 'acc-b', memberId: 'mem_gone', revokedAt: null },
+          ),
+          2,
+        );
+        assert.equal(
+          await w.update(
+            'api_keys',
+            { revokedAt: T0 + 10 },
+            { accountId: 'acc-b', memberId: 'mem_gone', revokedAt: null },
+          ),
+          0,
+        );
       });
       const disabled = { ...endpoint, disabledAt: T0 + 3 };
       await store.write(async (w) => {
-        assert.equal(await w.disableWebhookEndpoint('whe_one', T0 + 3), true);
-        assert.deepEqual(await w.webhookEndpoint('whe_one'), disabled);
+        assert.equal(
+          await w.update(
+            'webhook_endpoints',
+            { disabledAt: T0 + 3 },
+            { id: 'whe_one', disabledAt: null },
+          ),
+          1,
+        );
+        assert.deepEqual(await w.webhookTargets(['whe_one']).then(([e]) => e), disabled);
       });
-      assert.equal((await store.getApiKey('key_mem_1'))?.revokedAt, T0 + 9);
-      assert.equal((await store.getApiKey('key_mem_2'))?.revokedAt, T0 + 1);
-      assert.equal((await store.getApiKey('key_other'))?.revokedAt, null);
+      assert.equal((await store.keyForCheck('key_mem_1'))?.revokedAt, T0 + 9);
+      assert.equal((await store.keyForCheck('key_mem_2'))?.revokedAt, T0 + 1);
+      assert.equal((await store.keyForCheck('key_other'))?.revokedAt, null);
     });
 
     // Last in the suite: the cases above called every method of the port at least once

@@ -51,7 +51,16 @@ const OLD_ROWS = [
 
 async function checkUpgraded(store: Store): Promise<void> {
   assert.equal(await store.migrate(), migrations.length - BEFORE_10.length);
-  assert.deepEqual(await store.accountsPendingRollups(null, 10), ['acc-old']);
+  assert.deepEqual(
+    await store
+      .find(
+        'rollups_pending',
+        { accountId: { gt: '' } },
+        { fields: ['accountId'], order: ['accountId'], limit: 10 },
+      )
+      .then((rows) => rows.map((r) => r.accountId)),
+    ['acc-old'],
+  );
   const ledger = new Ledger({ store, clock: new FakeClock(T0 + 3_600_000) });
   await ledger.loadCatalog(defaultCatalog());
   const range = { from: T0 - 1, to: T0 + 2 * 60_000 };
@@ -61,7 +70,16 @@ async function checkUpgraded(store: Store): Promise<void> {
     [0, 50, 3, 47],
     'rebuilt from the journal',
   );
-  assert.deepEqual(await store.accountsPendingRollups(null, 10), []);
+  assert.deepEqual(
+    await store
+      .find(
+        'rollups_pending',
+        { accountId: { gt: '' } },
+        { fields: ['accountId'], order: ['accountId'], limit: 10 },
+      )
+      .then((rows) => rows.map((r) => r.accountId)),
+    [],
+  );
   const u = await ledger.usage('acc-old', range);
   assert.deepEqual(
     u.byResolution.map((l) => [l.key, l.credits, l.units]),

@@ -30,22 +30,25 @@ async function checkUpgraded(store: Store): Promise<void> {
     'migration 8 and those after it were pending',
   );
   // The plan label it had is gone (migration 12): an account's plan is its subscription's.
-  assert.deepEqual(await store.getAccount('acc-old'), {
+  assert.deepEqual(await store.accounts({ id: 'acc-old' }).then(([a]) => a), {
     id: 'acc-old',
     plan: null,
     createdAt: T0,
     kind: 'individual',
     name: null,
   });
-  assert.equal((await store.getApiKey('key-old'))?.memberId, null);
-  assert.deepEqual(await store.listMembers('acc-old'), []);
-  assert.deepEqual(await store.listBudgets('acc-old'), []);
+  assert.equal((await store.keyForCheck('key-old'))?.memberId, null);
+  assert.deepEqual(await store.find('members', { accountId: 'acc-old' }, { order: ['id'] }), []);
+  assert.deepEqual(
+    await store.find('budgets', { accountId: 'acc-old' }, { order: ['scope', 'target'] }),
+    [],
+  );
   await store.write(async (w) => {
     assert.deepEqual(
       (await w.lockAccounts(['acc-old'])).map((a) => a.kind),
       ['individual'],
     );
-    assert.deepEqual(await w.projects('acc-old'), []);
+    assert.deepEqual(await w.find('projects', { accountId: 'acc-old' }, { order: ['id'] }), []);
   });
 }
 

@@ -12,6 +12,13 @@ import * as subscriptions from '../subscription-commands.js';
 import type { LedgerContext } from '../context.js';
 import type { AccountView } from '../store.js';
 import { requireId, requireKey, requireTime } from '../validate.js';
+import {
+  accountView,
+  history,
+  currentSubscription,
+  grantsAndHolds,
+  journalTransaction,
+} from '../reads.js';
 
 export const MAX_HISTORY_PAGE = 500;
 
@@ -76,11 +83,11 @@ export class AccountsApi {
     search?: string;
   }): Promise<AccountView[]> {
     const { store } = this.ctx;
-    const read = () => store.listAccounts(query.afterId, query.limit, query.search);
+    const read = () => store.accounts(query);
     const page = await read();
     const now = this.ctx.clock.now();
     const subs = await Promise.all(
-      page.filter((a) => a.plan !== null).map((a) => store.getSubscription(a.id)),
+      page.filter((a) => a.plan !== null).map((a) => currentSubscription(store, a.id)),
     );
     const due = subs.filter((sub) => sub?.status === 'active' && sub.nextRenewalAt <= now);
     if (due.length === 0) return page;
@@ -90,12 +97,12 @@ export class AccountsApi {
 
   /** A page of account ids as stored (no settling): what operator jobs walk through. */
   async accountIds(afterId: string | null, limit: number): Promise<string[]> {
-    return (await this.ctx.store.listAccounts(afterId, limit)).map((a) => a.id);
+    return (await this.ctx.store.accounts({ afterId, limit })).map((a) => a.id);
   }
 
   /** The account as stored, or unknown_account: no settling (callers that settle themselves). */
   async known(accountId: string): Promise<AccountView> {
-    const account = await this.ctx.store.getAccount(requireId(accountId, 'account'));
+    const account = await accountView(this.ctx.store, requireId(accountId, 'account'));
     if (!account)
       throw new AmisiError('unknown_account', `unknown account "${accountId}"`, { accountId });
     return account;
@@ -111,8 +118,8 @@ export class AccountsApi {
   async settle(accountId: string): Promise<AccountView> {
     const account = await this.known(accountId);
     const [view, sub] = await Promise.all([
-      this.ctx.store.accountView(account.id),
-      this.ctx.store.getSubscription(account.id),
+      grantsAndHolds(this.ctx.store, account.id),
+      currentSubscription(this.ctx.store, account.id),
     ]);
     if (!isDue(view, sub, this.ctx.clock.now())) return account;
     await this.maintain(account.id);
@@ -134,20 +141,24 @@ export class AccountsApi {
     const { store, clock } = this.ctx;
     // One snapshot: a hold committed between two reads would otherwise count twice.
     const [first, sub] = await Promise.all([
-      store.accountView(accountId),
-      store.getSubscription(accountId),
+      grantsAndHolds(store, accountId),
+      currentSubscription(store, accountId),
     ]);
     let view = first;
     if (isDue(view, sub, clock.now())) {
       await this.maintain(accountId);
-      view = await store.accountView(accountId);
+      view = await grantsAndHolds(store, accountId);
     }
     return summarize(accountId, view.grants, view.holds, clock.now());
   }
 
   /** The account's grants as stored, spent ones too (what a simulation reports on). */
   async listGrants(accountId: string): Promise<Grant[]> {
-    return this.ctx.store.listGrants(requireId(accountId, 'account'));
+    return this.ctx.store.find(
+      'grants',
+      { accountId: requireId(accountId, 'account') },
+      { order: ['createdAt desc', 'id desc'] },
+    );
   }
 
   async history(query: {
@@ -167,7 +178,7 @@ export class AccountsApi {
       });
     }
     const kinds = query.kinds?.map((k) => requireKind(k));
-    const rows = await this.ctx.store.listTransactions({
+    const rows = await history(this.ctx.store, {
       accountId: query.accountId,
       limit: limit + 1,
       ...(kinds ? { kinds } : {}),
@@ -184,7 +195,7 @@ export class AccountsApi {
 
   /** One journal transaction of the account, or undefined. */
   transaction(accountId: string, transactionId: string): Promise<JournalTransaction | undefined> {
-    return this.ctx.store.getTransaction(accountId, transactionId);
+    return journalTransaction(this.ctx.store, accountId, transactionId);
   }
 
   /**

@@ -5,6 +5,7 @@ import * as commands from '../commands.js';
 import type { LedgerContext } from '../context.js';
 import type { CatalogRecord } from '../store.js';
 import { requireAmount, requireId } from '../validate.js';
+import { activeCatalog } from '../reads.js';
 
 /** The catalog: loading and activating versions, reading them, and quotes under the active one. */
 export class CatalogApi {
@@ -22,23 +23,23 @@ export class CatalogApi {
 
   /** The active catalog, or undefined before the first is loaded (readiness, `amisi init`). */
   findActiveCatalog(): Promise<CatalogRecord | undefined> {
-    return this.ctx.store.activeCatalog();
+    return activeCatalog(this.ctx.store);
   }
 
   async activeCatalog(): Promise<CatalogRecord> {
-    const c = await this.ctx.store.activeCatalog();
+    const c = await activeCatalog(this.ctx.store);
     if (!c) throw new AmisiError('not_initialized', 'no catalog is loaded', {});
     return c;
   }
 
   /** A loaded version, or undefined. */
   getCatalog(version: string): Promise<CatalogRecord | undefined> {
-    return this.ctx.store.getCatalog(version);
+    return this.ctx.store.get('catalogs', { version: version });
   }
 
   /** Every loaded version. */
   listCatalogs(): Promise<CatalogRecord[]> {
-    return this.ctx.store.listCatalogs();
+    return this.ctx.store.find('catalogs', {}, { order: ['activatedAt desc', 'version desc'] });
   }
 
   async quote(items: readonly QuoteItemRequest[]): Promise<Quote> {

@@ -90,7 +90,7 @@ export class CreditsApi {
   private async resolve(checked: commands.ResolveInput, mode: 'capture' | 'release') {
     // A hold never changes account, so its account can be looked up before the batch; the
     // lookup is awaited when the batch starts, so commands keep the order they came in.
-    const hint = this.ctx.store.findHold(checked.holdId).then((hold) => ({
+    const hint = this.ctx.store.get('holds', { id: checked.holdId }).then((hold) => ({
       ...(hold ? { accountId: hold.accountId } : {}),
       key: checked.key,
       holdId: checked.holdId,
@@ -115,22 +115,22 @@ export class CreditsApi {
 
   /** The hold as of now (a hold past its ttl has expired, and reads so). */
   async getHold(holdId: string): Promise<Hold> {
-    let hold = await this.ctx.store.findHold(requireId(holdId, 'hold'));
+    let hold = await this.ctx.store.get('holds', { id: requireId(holdId, 'hold') });
     if (!hold) throw new AmisiError('unknown_hold', `unknown hold "${holdId}"`, { holdId });
     if (hold.status === 'held' && hold.expiresAt <= this.ctx.clock.now()) {
       await this.accounts.settle(hold.accountId);
-      hold = (await this.ctx.store.findHold(holdId)) ?? hold;
+      hold = (await this.ctx.store.get('holds', { id: holdId })) ?? hold;
     }
     return hold;
   }
 
   /** The hold as stored (no settling), or undefined: what an export row names. */
   findHold(holdId: string): Promise<Hold | undefined> {
-    return this.ctx.store.findHold(holdId);
+    return this.ctx.store.get('holds', { id: holdId });
   }
 
   /** Holds still open across every account (an operator metric). */
   countOpenHolds(): Promise<number> {
-    return this.ctx.store.countOpenHolds();
+    return this.ctx.store.count('holds', { status: 'held' });
   }
 }

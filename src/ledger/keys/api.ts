@@ -1,12 +1,12 @@
 import type { Member } from '../../core/teams.js';
 import type { Replayable } from '../commands.js';
 import type { LedgerContext } from '../context.js';
-import type { ApiKeyRecord } from '../store.js';
+import type { ApiKeyInfo, ApiKeyRecord } from '../store.js';
 import { checkInvitation } from '../teams/api.js';
 import * as keys from './commands.js';
 
 /** An API key as listings show it: everything but the hash of its secret. */
-export type ApiKeyView = Omit<ApiKeyRecord, 'secretHash'>;
+export type ApiKeyView = ApiKeyInfo;
 
 /** A key as the key check reads it: with its secret's hash, and its member for a member key. */
 export interface KeyForCheck {
@@ -57,22 +57,21 @@ export class KeysApi {
 
   /** Every key (revoked ones too), without hashes. */
   async listApiKeys(): Promise<ApiKeyView[]> {
-    return (await this.ctx.store.listApiKeys()).map(view);
+    return this.ctx.store.find('api_keys', {}, { order: ['createdAt', 'id'] });
   }
 
   /** One key without its hash, or undefined. */
   async getApiKey(keyId: string): Promise<ApiKeyView | undefined> {
-    const record = await this.ctx.store.getApiKey(keyId);
-    return record && view(record);
+    return this.ctx.store.get('api_keys', { id: keyId });
   }
 
   /** The key check's read: the key with its hash, and its member. Nothing else reads the hash. */
   async keyForCheck(keyId: string): Promise<KeyForCheck | undefined> {
-    const record = await this.ctx.store.getApiKey(keyId);
+    const record = await this.ctx.store.keyForCheck(keyId);
     if (!record) return undefined;
     const member =
       record.memberId !== null && record.accountId !== null
-        ? await this.ctx.store.getMember(record.accountId, record.memberId)
+        ? await this.ctx.store.get('members', { accountId: record.accountId, id: record.memberId })
         : undefined;
     return { record, member };
   }

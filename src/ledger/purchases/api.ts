@@ -1,3 +1,4 @@
+import { accountOf } from '../reads.js';
 import { AmisiError } from '../../core/errors.js';
 import { AUTO_TOPUP_PERIODS, type AutoTopup, type AutoTopupPeriod } from '../../core/autotopup.js';
 import { requireCredits } from '../../core/credits.js';
@@ -53,7 +54,7 @@ export class PurchasesApi {
       accountId: checked.accountId,
     });
     // The rule as its batch left it: already fired (below the threshold) or re-armed.
-    return (await this.ctx.store.getAutoTopup(checked.accountId)) ?? set;
+    return (await this.ctx.store.get('autotopups', { accountId: checked.accountId })) ?? set;
   }
 
   async clearAutoTopup(accountId: string): Promise<boolean> {
@@ -63,12 +64,16 @@ export class PurchasesApi {
 
   async getAutoTopup(accountId: string): Promise<AutoTopup | null> {
     await this.accounts.settle(accountId);
-    return (await this.ctx.store.getAutoTopup(accountId)) ?? null;
+    return (await this.ctx.store.get('autotopups', { accountId: accountId })) ?? null;
   }
 
   /** Auto top-up purchases still waiting for their checkout (the purchase service's job). */
   autoTopupsAwaitingCheckout(limit: number): Promise<Purchase[]> {
-    return this.ctx.store.autoTopupsAwaitingCheckout(limit);
+    return this.ctx.store.find(
+      'purchases',
+      { origin: 'autotopup', status: 'pending', checkoutRef: null },
+      { order: ['createdAt', 'id'], limit: limit },
+    );
   }
 
   async recordCheckout(purchaseId: string, checkoutRef: string) {
@@ -133,7 +138,7 @@ export class PurchasesApi {
   }
 
   async getPurchase(purchaseId: string): Promise<Purchase> {
-    const p = await this.ctx.store.findPurchase(requireId(purchaseId, 'purchase'));
+    const p = await this.ctx.store.get('purchases', { id: requireId(purchaseId, 'purchase') });
     if (!p)
       throw new AmisiError('unknown_purchase', `unknown purchase "${purchaseId}"`, { purchaseId });
     return p;
@@ -142,13 +147,17 @@ export class PurchasesApi {
   /** The account's purchases, newest first (unknown_account for an unknown account). */
   async listPurchases(accountId: string): Promise<Purchase[]> {
     const account = await this.accounts.known(accountId);
-    return this.ctx.store.listPurchases(account.id);
+    return this.ctx.store.find(
+      'purchases',
+      { accountId: account.id },
+      { order: ['createdAt desc', 'id desc'] },
+    );
   }
 
   private purchaseHint(purchaseId: string): Promise<{ accountId?: string }> {
-    return this.ctx.store
-      .findPurchase(purchaseId)
-      .then((p) => (p ? { accountId: p.accountId } : {}));
+    return accountOf(this.ctx.store, 'purchases', purchaseId).then((accountId) =>
+      accountId ? { accountId } : {},
+    );
   }
 }
 

@@ -17,7 +17,7 @@ export class AutoTopupBuffer {
   }
 
   async flush(tx: WriteTx): Promise<void> {
-    if (this.dirty.size > 0) await tx.putAutoTopups([...this.dirty.values()]);
+    if (this.dirty.size > 0) await tx.insert('autotopups', [...this.dirty.values()], 'replace');
   }
 }
 

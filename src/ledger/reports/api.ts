@@ -34,6 +34,7 @@ import type { CatalogApi } from '../catalog/api.js';
 import type { TeamsApi } from '../teams/api.js';
 import type { CatalogRecord } from '../store.js';
 import { requireAttribution, requireId, requireOneOf, requireTime } from '../validate.js';
+import { currentSubscription } from '../reads.js';
 
 /** Advice for an account now, with the closed cycles it was computed from. */
 export interface AccountAdvice {
@@ -112,7 +113,7 @@ export class ReportsApi {
   private async periods(accountId: string, input: PeriodInput) {
     // Settles what is due first (a renewal, expiries), so the current cycle is now's.
     const account = await this.accounts.settle(accountId);
-    const sub = await this.ctx.store.getSubscription(accountId);
+    const sub = await currentSubscription(this.ctx.store, accountId);
     const basis = {
       anchorAt: sub?.anchorAt ?? null,
       accountCreatedAt: account.createdAt,
@@ -151,7 +152,7 @@ export class ReportsApi {
     if (indexes.length === 0) return [];
     const [account, projects] = await Promise.all([
       this.accounts.known(accountId),
-      this.ctx.store.listProjects(accountId),
+      this.ctx.store.find('projects', { accountId: accountId }, { order: ['id'] }),
     ]);
     const withProjects = account.kind === 'organization' && projects.length > 0;
     const read = async (cycle: number) => {
@@ -289,7 +290,11 @@ export class ReportsApi {
     const [current, before, outcomes, catalog] = await Promise.all([
       this.totals(accountId, period, { before: false, usage: true }),
       this.totals(accountId, previous, { before: false, usage: true }),
-      this.ctx.store.outcomesBetween(accountId, period.from, period.to),
+      this.ctx.store.find(
+        'outcomes',
+        { accountId: accountId, createdAt: { gte: period.from, lt: period.to } },
+        { order: ['createdAt', 'transactionId'] },
+      ),
       this.catalog.activeCatalog(),
     ]);
     const fit = await this.tierFitOf(accountId, basis, period, sub, catalog.body);
@@ -346,7 +351,11 @@ export class ReportsApi {
   async outcomes(accountId: string, from: number, to: number): Promise<Outcome[]> {
     await this.accounts.known(accountId);
     const checked = { from: requireTime(from, 'from'), to: requireTime(to, 'to') };
-    return this.ctx.store.outcomesBetween(accountId, checked.from, checked.to);
+    return this.ctx.store.find(
+      'outcomes',
+      { accountId: accountId, createdAt: { gte: checked.from, lt: checked.to } },
+      { order: ['createdAt', 'transactionId'] },
+    );
   }
 
   /**
@@ -364,7 +373,9 @@ export class ReportsApi {
   }
 
   /** A page of the accounts whose rollups await a rebuild (journal before migration 10). */
-  accountsPendingRollups(afterId: string | null, limit: number): Promise<string[]> {
-    return this.ctx.store.accountsPendingRollups(afterId, limit);
+  async accountsPendingRollups(afterId: string | null, limit: number): Promise<string[]> {
+    const where = { accountId: { gt: afterId ?? '' } };
+    const o = { fields: ['accountId'], order: ['accountId'], limit } as const;
+    return (await this.ctx.store.find('rollups_pending', where, o)).map((r) => r.accountId);
   }
 }

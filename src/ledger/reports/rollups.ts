@@ -45,7 +45,9 @@ async function loadNamed(
   for (const t of page) {
     for (const id of grantsNamed(t)) {
       if (sources.has(id)) continue;
-      const g = uow.knownGrant(state, id) ?? (await uow.read.getGrant(accountId, id));
+      const g =
+        uow.knownGrant(state, id) ??
+        (await uow.read.get('grants', { accountId: accountId, id: id }));
       assert(g, `grant ${id} of ${accountId} exists`);
       sources.set(id, g);
     }
@@ -53,8 +55,8 @@ async function loadNamed(
     if (h !== null && !holds.has(h)) wanted.add(h);
   }
   if (wanted.size > 0) {
-    const refs = [...wanted].map((holdId) => ({ accountId, holdId }));
-    for (const h of await uow.read.getHolds(refs)) holds.set(h.id, h);
+    const keys = [...wanted].map((id) => ({ accountId, id }));
+    for (const h of await uow.read.getMany('holds', keys)) holds.set(h.id, h);
   }
 }
 
@@ -77,7 +79,10 @@ export async function rebuildRollups(
   let after: string | null = null;
   let read = 0;
   for (;;) {
-    const page: JournalTransaction[] = await uow.read.journalPage(accountId, after, REBUILD_PAGE);
+    const page: JournalTransaction[] = await uow.read.journal(
+      { accountId: accountId, id: { gt: after ?? '' } },
+      { order: ['id'], limit: REBUILD_PAGE },
+    );
     if (page.length === 0) break;
     await loadNamed(uow, state, page, sources, holds);
     for (const t of page) {

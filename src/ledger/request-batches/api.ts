@@ -15,6 +15,7 @@ import type { AccountsApi } from '../accounts/api.js';
 import type { CatalogApi } from '../catalog/api.js';
 import type { CreditsApi } from '../credits/api.js';
 import { requireAttribution, requireId, requireKey, requireTtl } from '../validate.js';
+import { findRequestBatch } from '../reads.js';
 
 /** Request batches: many requests of one account quoted and held together, resolved per item. */
 export class RequestBatchesApi {
@@ -109,7 +110,7 @@ export class RequestBatchesApi {
   }
 
   private async readBatch(batchId: string) {
-    const read = await this.ctx.store.findRequestBatch(requireId(batchId, 'batch'));
+    const read = await findRequestBatch(this.ctx.store, requireId(batchId, 'batch'));
     if (!read) throw new AmisiError('unknown_batch', `unknown batch "${batchId}"`, { batchId });
     return read;
   }

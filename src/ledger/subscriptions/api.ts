@@ -5,6 +5,7 @@ import type { LedgerContext } from '../context.js';
 import type { AccountsApi } from '../accounts/api.js';
 import type { CatalogApi } from '../catalog/api.js';
 import { requireId, requireKey, requireTime } from '../validate.js';
+import { currentSubscription, dueSubscriptions } from '../reads.js';
 
 /** What a plan change would do now (Ledger.previewPlanChange). */
 export interface PlanChangePreview {
@@ -104,7 +105,7 @@ export class SubscriptionsApi {
   /** The account's subscription as of now (a renewal due is applied first). */
   async getSubscription(accountId: string): Promise<Subscription> {
     await this.accounts.settle(accountId);
-    const sub = await this.ctx.store.getSubscription(accountId);
+    const sub = await currentSubscription(this.ctx.store, accountId);
     if (!sub) {
       throw new AmisiError('no_subscription', `account ${accountId} has no plan`, { accountId });
     }
@@ -113,7 +114,7 @@ export class SubscriptionsApi {
 
   /** The account's subscription as stored, settling nothing (callers that settled already). */
   findSubscription(accountId: string): Promise<Subscription | undefined> {
-    return this.ctx.store.getSubscription(accountId);
+    return currentSubscription(this.ctx.store, accountId);
   }
 
   /**
@@ -130,7 +131,7 @@ export class SubscriptionsApi {
       });
     }
     return this.accounts.maintainAll(
-      () => this.ctx.store.dueSubscriptions(bound, 1000),
+      () => dueSubscriptions(this.ctx.store, bound, 1000),
       onProgress,
     );
   }

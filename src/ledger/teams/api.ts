@@ -29,6 +29,7 @@ import {
   requireText,
   requireTime,
 } from '../validate.js';
+import { activeCatalog, currentSubscription } from '../reads.js';
 
 /** A budget as people read it: its current period, and how much of it is used and held. */
 export interface BudgetView extends Budget {
@@ -209,10 +210,10 @@ export class TeamsApi {
     const account = await this.accounts.settle((await this.getOrganization(accountId)).id);
     const { store } = this.ctx;
     const [members, projects, sub, catalog] = await Promise.all([
-      store.listMembers(account.id),
-      store.listProjects(account.id),
-      store.getSubscription(account.id),
-      store.activeCatalog(),
+      store.find('members', { accountId: account.id }, { order: ['id'] }),
+      store.find('projects', { accountId: account.id }, { order: ['id'] }),
+      currentSubscription(store, account.id),
+      activeCatalog(store),
     ]);
     const active = sub?.status === 'active' ? sub : undefined;
     const limit = seatLimit(active, catalog?.body.plans ?? {});
@@ -228,12 +229,15 @@ export class TeamsApi {
 
   async listMembers(accountId: string): Promise<Member[]> {
     const account = await this.getOrganization(accountId);
-    return this.ctx.store.listMembers(account.id);
+    return this.ctx.store.find('members', { accountId: account.id }, { order: ['id'] });
   }
 
   async getMember(accountId: string, memberId: string): Promise<Member> {
     const account = await this.getOrganization(accountId);
-    const m = await this.ctx.store.getMember(account.id, requireId(memberId, 'member'));
+    const m = await this.ctx.store.get('members', {
+      accountId: account.id,
+      id: requireId(memberId, 'member'),
+    });
     if (!m) {
       throw new AmisiError('unknown_member', `unknown member "${memberId}" of ${accountId}`, {
         accountId,
@@ -245,14 +249,17 @@ export class TeamsApi {
 
   async listProjects(accountId: string): Promise<Project[]> {
     const account = await this.getOrganization(accountId);
-    return this.ctx.store.listProjects(account.id);
+    return this.ctx.store.find('projects', { accountId: account.id }, { order: ['id'] });
   }
 
   /** Members a plan must seat: an organization's members (invited ones too), else 1. */
   async seatsNeeded(accountId: string): Promise<number> {
     const account = await this.accounts.known(accountId);
     if (account.kind !== 'organization') return 1;
-    return Math.max(1, (await this.ctx.store.listMembers(accountId)).length);
+    return Math.max(
+      1,
+      (await this.ctx.store.find('members', { accountId: accountId }, { order: ['id'] })).length,
+    );
   }
 
   /** The organization's budgets in their current periods, pool first. */
@@ -261,12 +268,19 @@ export class TeamsApi {
     // Settles what is due first (holds past their ttl, a renewal), so held, used and the
     // period are now's.
     await this.accounts.settle(account.id);
-    return this.viewBudgets(account.id, await this.ctx.store.listBudgets(account.id));
+    return this.viewBudgets(
+      account.id,
+      await this.ctx.store.find(
+        'budgets',
+        { accountId: account.id },
+        { order: ['scope', 'target'] },
+      ),
+    );
   }
 
   /** Budgets of a settled account (budgets, or setBudget's batch) in their current periods. */
   private async viewBudgets(accountId: string, budgets: readonly Budget[]): Promise<BudgetView[]> {
-    const sub = await this.ctx.store.getSubscription(accountId);
+    const sub = await currentSubscription(this.ctx.store, accountId);
     const now = this.ctx.clock.now();
     const start = teamPeriodStart(sub, now);
     const needsPool = budgets.some((b) => b.limitCredits === null);
@@ -290,7 +304,11 @@ export class TeamsApi {
     const account = await this.getOrganization(accountId);
     await this.accounts.settle(account.id);
     const page = Math.min(Math.max(limit, 1), MAX_HISTORY_PAGE);
-    return this.ctx.store.listBudgetAlerts(account.id, page);
+    return this.ctx.store.find(
+      'budget_alerts',
+      { accountId: account.id },
+      { order: ['createdAt desc', 'id desc'], limit: page },
+    );
   }
 
   /** Team commands are keyed by their organization: its account is their hint. */

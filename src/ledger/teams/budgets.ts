@@ -70,8 +70,8 @@ export class BudgetBuffer {
   }
 
   async flush(tx: WriteTx): Promise<void> {
-    if (this.dirty.size > 0) await tx.putBudgets([...this.dirty.values()]);
-    if (this.alerts.length > 0) await tx.insertBudgetAlerts(this.alerts);
+    if (this.dirty.size > 0) await tx.insert('budgets', [...this.dirty.values()], 'replace');
+    await tx.insert('budget_alerts', this.alerts);
   }
 }
 
@@ -87,9 +87,13 @@ export async function loadTeam(uow: UnitOfWork, state: AccountState): Promise<Te
   if (state.team) return state.team;
   const id = state.account.id;
   const team = new TeamState();
-  for (const m of await uow.read.members(id)) team.members.set(m.id, m);
-  for (const p of await uow.read.projects(id)) team.projects.set(p.id, p);
-  for (const b of await uow.read.budgets([id])) team.budgets.set(budgetKey(b.scope, b.target), b);
+  const r = uow.read;
+  for (const m of await r.find('members', { accountId: id }, { order: ['id'] }))
+    team.members.set(m.id, m);
+  for (const p of await r.find('projects', { accountId: id }, { order: ['id'] }))
+    team.projects.set(p.id, p);
+  const budgets = await r.find('budgets', { accountId: id }, { order: ['scope', 'target'] });
+  for (const b of budgets) team.budgets.set(budgetKey(b.scope, b.target), b);
   state.team = team;
   return team;
 }
@@ -119,10 +123,12 @@ export async function announcedBits(
   b: Budget,
 ): Promise<number> {
   const id = state.account.id;
-  const stored = await uow.read.budgetAlertThresholds(id, b.scope, b.target, b.periodStart);
+  const where = { accountId: id, scope: b.scope, target: b.target, periodStart: b.periodStart };
+  const o = { fields: ['threshold'], order: ['threshold'] } as const;
+  const stored = (await uow.read.find('budget_alerts', where, o)).map((a) => a.threshold);
   let bits = 0;
   for (const t of [...stored, ...uow.budgets.alertedHere({ ...b, accountId: id })])
-    bits |= alertBit(t as AlertThreshold);
+    bits |= alertBit(t);
   return bits;
 }
 

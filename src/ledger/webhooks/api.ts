@@ -4,13 +4,14 @@ import {
   WEBHOOK_EVENT_TYPES,
   type Delivery,
   type DeliveryAttempt,
+  type DeliveryStatus,
   type WebhookEndpoint,
   type WebhookEvent,
   type WebhookEventType,
 } from '../../core/webhooks.js';
 import * as webhooks from '../webhook-commands.js';
 import type { LedgerContext } from '../context.js';
-import type { DeliveryQuery } from '../store.js';
+import type { WebhookEndpointInfo } from '../store.js';
 import { requireId, requireKey } from '../validate.js';
 
 /**
@@ -21,7 +22,14 @@ import { requireId, requireKey } from '../validate.js';
 export type WebhookScope = string | null;
 
 /** An endpoint as readers see it: its signing secret is shown once, at registration, only. */
-export type WebhookEndpointView = Omit<WebhookEndpoint, 'secret'>;
+export type WebhookEndpointView = WebhookEndpointInfo;
+
+export interface DeliveryQuery {
+  readonly accountId?: string;
+  readonly endpointId?: string;
+  readonly status?: DeliveryStatus;
+  readonly limit: number;
+}
 
 /** A delivery and every attempt made. */
 export interface DeliveryDetail {
@@ -59,9 +67,7 @@ export class WebhooksApi {
   /** Disables an endpoint of the scope (default: the operator's, any endpoint). */
   async disableWebhook(endpointId: string, scope: WebhookScope = null): Promise<void> {
     if (scope !== null) {
-      const endpoint = (await this.ctx.store.listWebhookEndpoints()).find(
-        (e) => e.id === endpointId,
-      );
+      const endpoint = await this.ctx.store.get('webhook_endpoints', { id: endpointId });
       if (!endpoint || endpoint.accountId !== scope) throw webhooks.unknownWebhook(endpointId);
     }
     const id = requireId(endpointId, 'endpoint');
@@ -71,10 +77,8 @@ export class WebhooksApi {
 
   /** The endpoints of the scope, disabled ones too, without their secrets. */
   async webhookEndpoints(scope: WebhookScope): Promise<WebhookEndpointView[]> {
-    const all = await this.ctx.store.listWebhookEndpoints();
-    return all
-      .filter((e) => scope === null || e.accountId === scope)
-      .map(({ secret: _secret, ...e }) => e);
+    const all = await this.ctx.store.find('webhook_endpoints', {}, { order: ['createdAt', 'id'] });
+    return all.filter((e) => scope === null || e.accountId === scope);
   }
 
   /**
@@ -82,12 +86,12 @@ export class WebhooksApi {
    * delivery with it.
    */
   async deliveryTargets(): Promise<Map<string, WebhookEndpoint>> {
-    return new Map((await this.ctx.store.listWebhookEndpoints()).map((e) => [e.id, e]));
+    return new Map((await this.ctx.store.webhookTargets()).map((e) => [e.id, e]));
   }
 
   /** The event a delivery carries, or undefined. */
   webhookEvent(accountId: string, eventId: string): Promise<WebhookEvent | undefined> {
-    return this.ctx.store.getWebhookEvent(accountId, eventId);
+    return this.ctx.store.get('webhook_events', { accountId: accountId, id: eventId });
   }
 
   /** Each delivery's event type by event id (the event id itself if the event is gone). */
@@ -95,15 +99,20 @@ export class WebhooksApi {
     const types = new Map<string, string>();
     for (const d of rows) {
       if (types.has(d.eventId)) continue;
-      const event = await this.ctx.store.getWebhookEvent(d.accountId, d.eventId);
+      const event = await this.ctx.store.get('webhook_events', {
+        accountId: d.accountId,
+        id: d.eventId,
+      });
       types.set(d.eventId, event?.type ?? d.eventId);
     }
     return types;
   }
 
   /** Deliveries, newest first (the query names the account, endpoint or status). */
-  listDeliveries(query: DeliveryQuery): Promise<Delivery[]> {
-    return this.ctx.store.listDeliveries(query);
+  listDeliveries(q: DeliveryQuery): Promise<Delivery[]> {
+    const where = { accountId: q.accountId, endpointId: q.endpointId, status: q.status };
+    const order = ['createdAt desc', 'id desc'] as const;
+    return this.ctx.store.find('webhook_deliveries', where, { order, limit: q.limit });
   }
 
   /** Takes up to `limit` due deliveries for `leaseMs` (the deliverer then posts them). */
@@ -116,14 +125,16 @@ export class WebhooksApi {
   }
 
   async getDelivery(deliveryId: string): Promise<Delivery> {
-    const d = await this.ctx.store.findDelivery(requireId(deliveryId, 'delivery'));
+    const d = await this.ctx.store.get('webhook_deliveries', {
+      id: requireId(deliveryId, 'delivery'),
+    });
     if (!d) throw webhooks.unknownDelivery(deliveryId);
     return d;
   }
 
   /** A delivery of the scope (another account's reads as unknown_delivery). */
   async deliveryInScope(deliveryId: string, scope: WebhookScope): Promise<Delivery> {
-    const d = await this.ctx.store.findDelivery(deliveryId);
+    const d = await this.ctx.store.get('webhook_deliveries', { id: deliveryId });
     if (!d || (scope !== null && d.accountId !== scope)) throw webhooks.unknownDelivery(deliveryId);
     return d;
   }
@@ -131,7 +142,11 @@ export class WebhooksApi {
   /** A delivery of the scope and every attempt made. */
   async deliveryDetail(deliveryId: string, scope: WebhookScope = null): Promise<DeliveryDetail> {
     const delivery = await this.deliveryInScope(deliveryId, scope);
-    const attempts = await this.ctx.store.listAttempts(delivery.accountId, delivery.id);
+    const attempts = await this.ctx.store.find(
+      'webhook_attempts',
+      { accountId: delivery.accountId, deliveryId: delivery.id },
+      { order: ['attempt'] },
+    );
     return { delivery, attempts };
   }
 
@@ -147,7 +162,11 @@ export class WebhooksApi {
    */
   async announceExpiringGrants(withinMs = 7 * 86_400_000): Promise<number> {
     const now = this.ctx.clock.now();
-    const grants = await this.ctx.store.grantsExpiring(now, now + withinMs, 10_000);
+    const grants = await this.ctx.store.find(
+      'grants',
+      { remaining: { gt: 0 }, expiresAt: { not: null, gt: now, lte: now + withinMs } },
+      { order: ['expiresAt', 'id'], limit: 10_000 },
+    );
     const byAccount = new Map<string, Grant[]>();
     for (const g of grants) byAccount.set(g.accountId, [...(byAccount.get(g.accountId) ?? []), g]);
     const counts = await Promise.all(

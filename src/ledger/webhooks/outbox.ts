@@ -2,11 +2,10 @@ import type { JournalTransaction } from '../../core/journal.js';
 import {
   wants,
   type Delivery,
-  type WebhookEndpoint,
   type WebhookEvent,
   type WebhookEventType,
 } from '../../core/webhooks.js';
-import type { WriteTx } from '../store.js';
+import type { WebhookEndpointInfo, WriteTx } from '../store.js';
 
 /** Journal transactions that are webhook events of their own. */
 const EVENT_OF_KIND: Partial<Record<JournalTransaction['kind'], WebhookEventType>> = {
@@ -22,12 +21,12 @@ const EVENT_OF_KIND: Partial<Record<JournalTransaction['kind'], WebhookEventType
  * are read once, when the unit of work has its first event, and again after a registration.
  */
 export class Outbox {
-  private endpoints: readonly WebhookEndpoint[] | undefined;
+  private endpoints: readonly WebhookEndpointInfo[] | undefined;
   private readonly events: WebhookEvent[] = [];
   private readonly deliveries: Delivery[] = [];
 
   constructor(
-    private readonly readEndpoints: () => Promise<WebhookEndpoint[]>,
+    private readonly readEndpoints: () => Promise<WebhookEndpointInfo[]>,
     private readonly newId: (prefix: string) => string,
     private readonly now: number,
   ) {}
@@ -87,7 +86,7 @@ export class Outbox {
   }
 
   async flush(tx: WriteTx): Promise<void> {
-    if (this.events.length > 0) await tx.insertWebhookEvents(this.events);
-    if (this.deliveries.length > 0) await tx.insertDeliveries(this.deliveries);
+    await tx.insert('webhook_events', this.events);
+    await tx.insert('webhook_deliveries', this.deliveries);
   }
 }

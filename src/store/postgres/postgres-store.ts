@@ -241,7 +241,7 @@ export class PostgresStore extends SqlStore {
     return this.inTransaction('BEGIN', fn);
   }
 
-  protected snapshot<T>(fn: (exec: Executor) => Promise<T>): Promise<T> {
+  protected readSnapshot<T>(fn: (exec: Executor) => Promise<T>): Promise<T> {
     return this.inTransaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', fn);
   }
 

@@ -1,8 +1,7 @@
 import type { AutoTopup } from '../../core/autotopup.js';
-import type { RequestBatch, RequestBatchItem } from '../../core/batches.js';
 import type { Grant } from '../../core/grants.js';
 import type { Hold } from '../../core/holds.js';
-import type { Entry, JournalTransaction } from '../../core/journal.js';
+import type { Entry } from '../../core/journal.js';
 import type { Outcome } from '../../core/outcomes.js';
 import type { Purchase } from '../../core/purchases.js';
 import type { FlowIncrement, UsageIncrement } from '../../core/rollups.js';
@@ -28,6 +27,11 @@ import {
   type ApiKeyRecord,
   type CatalogRecord,
   type IdempotencyRecord,
+  type PaymentEventRecord,
+  type RequestBatchItemRecord,
+  type RequestBatchRecord,
+  type RollupsPendingRecord,
+  type TransactionRecord,
 } from '../../ledger/store.js';
 
 /**
@@ -111,20 +115,7 @@ export interface EntryRow extends Entry {
   readonly line: number;
 }
 
-export type TransactionRow = Omit<JournalTransaction, 'entries'>;
-export type RequestBatchRow = Omit<RequestBatch, 'items'> & { readonly itemCount: number };
-export type RequestBatchItemRow = RequestBatchItem & {
-  readonly accountId: string;
-  readonly batchId: string;
-};
-export interface PaymentEventRow {
-  readonly accountId: string;
-  readonly eventId: string;
-  readonly processedAt: number;
-}
-export interface RollupsPendingRow {
-  readonly accountId: string;
-}
+export type TransactionRow = TransactionRecord;
 
 const acc = t('account_id');
 const createdAt = big('created_at');
@@ -227,7 +218,7 @@ export const TABLES = {
     paidAt: bign('paid_at'),
     origin: t('origin'),
   }),
-  payment_events: describe<PaymentEventRow>('payment_events', ['accountId', 'eventId'], {
+  payment_events: describe<PaymentEventRecord>('payment_events', ['accountId', 'eventId'], {
     accountId: acc,
     eventId: t('event_id'),
     processedAt: big('processed_at'),
@@ -345,7 +336,7 @@ export const TABLES = {
     mode: t('mode'),
     createdAt,
   }),
-  request_batches: describe<RequestBatchRow>('request_batches', ['accountId', 'id'], {
+  request_batches: describe<RequestBatchRecord>('request_batches', ['accountId', 'id'], {
     accountId: acc,
     id: t('batch_id'),
     idempotencyKey: t('idempotency_key'),
@@ -355,7 +346,7 @@ export const TABLES = {
     attribution: js('attribution'),
     itemCount: i32('item_count'),
   }),
-  request_batch_items: describe<RequestBatchItemRow>(
+  request_batch_items: describe<RequestBatchItemRecord>(
     'request_batch_items',
     ['accountId', 'batchId', 'index'],
     {
@@ -383,7 +374,7 @@ export const TABLES = {
     firstTransactionId: t('first_transaction_id'),
     lastTransactionId: t('last_transaction_id'),
   }),
-  rollups_pending: describe<RollupsPendingRow>('rollups_pending', ['accountId'], {
+  rollups_pending: describe<RollupsPendingRecord>('rollups_pending', ['accountId'], {
     accountId: acc,
   }),
   outcomes: describe<Outcome>('outcomes', ['accountId', 'transactionId'], {

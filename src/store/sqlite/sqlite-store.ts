@@ -253,7 +253,7 @@ export class SqliteStore extends SqlStore {
     });
   }
 
-  protected snapshot<T>(fn: (exec: Executor) => Promise<T>): Promise<T> {
+  protected readSnapshot<T>(fn: (exec: Executor) => Promise<T>): Promise<T> {
     const exec = this.reader();
     // A read inside a write on an in-memory database (one connection) sees that write.
     if (exec.db.inTransaction) return fn(exec);
