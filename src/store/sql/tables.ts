@@ -111,7 +111,11 @@ export interface EntryRow extends Entry {
   readonly line: number;
 }
 
-export type TransactionRow = Omit<JournalTransaction, 'entries'>;
+/** A journal header as stored: its detail is checked against its kind when read (withEntries). */
+export type TransactionRow = Omit<JournalTransaction, 'entries' | 'kind' | 'detail'> & {
+  readonly kind: JournalTransaction['kind'];
+  readonly detail: unknown;
+};
 export type RequestBatchRow = Omit<RequestBatch, 'items'> & { readonly itemCount: number };
 export type RequestBatchItemRow = RequestBatchItem & {
   readonly accountId: string;
