@@ -19,3 +19,5 @@ export * from './guidance.js';
 export * from './teams.js';
 export * from './autotopup.js';
 export * from './webhooks.js';
+export * from './journal-detail.js';
+export * from './canonical-json.js';

@@ -1,4 +1,5 @@
 import { assert } from './errors.js';
+import type { KindDetail } from './journal-detail.js';
 
 /**
  * Books of the double-entry journal. `grant` is the customer's side (one book per grant);
@@ -29,19 +30,22 @@ export interface Entry {
   readonly credits: number;
 }
 
-export interface JournalTransaction {
+interface TransactionHeader {
   readonly accountId: string;
   readonly id: string;
-  readonly kind: TransactionKind;
   readonly createdAt: number;
   readonly idempotencyKey: string | null;
   readonly holdId: string | null;
   readonly grantId: string | null;
   readonly catalogVersion: string | null;
-  /** What a person reading history needs: quote lines, attribution, reasons. */
-  readonly detail: Readonly<Record<string, unknown>>;
   readonly entries: readonly Entry[];
 }
+
+/**
+ * One journal transaction. Its `detail` (what a person reading history needs: quote lines,
+ * attribution, reasons) has one shape per kind (core/journal-detail.ts), so `kind` narrows it.
+ */
+export type JournalTransaction = TransactionHeader & KindDetail;
 
 /**
  * A transaction balances when its entries sum to zero and none is zero or fractional. A plan

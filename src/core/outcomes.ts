@@ -63,12 +63,10 @@ export function outcomeOf(
   const lines: readonly { operation: string; resolution: string | null }[] =
     spend.parts.length > 0
       ? spend.parts
-      : (t.kind === 'charge' ? ((t.detail.lines as QuoteLine[] | undefined) ?? []) : holdLines).map(
-          (l) => ({
-            operation: l.operation,
-            resolution: l.params.resolution ?? l.params.target ?? null,
-          }),
-        );
+      : (t.kind === 'charge' ? t.detail.lines : holdLines).map((l) => ({
+          operation: l.operation,
+          resolution: l.params.resolution ?? l.params.target ?? null,
+        }));
   return {
     accountId: t.accountId,
     transactionId: t.id,

@@ -3,6 +3,7 @@ import type { GrantSource } from './grants.js';
 import type { Attribution } from './holds.js';
 import type { Entry, JournalTransaction } from './journal.js';
 import type { QuoteLine } from './quote.js';
+import { isSubscriptionChange } from './journal-detail.js';
 
 /**
  * Rollups: what each journal transaction adds to an account's hourly usage and flows. The batch
@@ -171,15 +172,14 @@ export function spendOf(
   lookup: Pick<RollupLookup, 'holdLines'>,
 ): { parts: SpendPart[]; attribution: Attribution | null } | null {
   if (t.kind !== 'charge' && t.kind !== 'capture') return null;
-  const detail = t.detail as { lines?: readonly QuoteLine[]; attribution?: Attribution };
   const consumed = consumedOf(t);
   const lines =
     t.kind === 'charge'
-      ? (detail.lines ?? [])
+      ? t.detail.lines
       : consumed > 0 && t.holdId !== null
         ? lookup.holdLines(t.holdId)
         : [];
-  return { parts: allocate(lines, consumed), attribution: detail.attribution ?? null };
+  return { parts: allocate(lines, consumed), attribution: t.detail.attribution };
 }
 
 function usageOf(t: JournalTransaction, lookup: RollupLookup): UsageRow[] {
@@ -241,11 +241,12 @@ function flowsOf(t: JournalTransaction, lookup: RollupLookup): FlowRow[] {
         break;
     }
   }
-  if (t.kind === 'renewal') {
-    const d = t.detail as { rolled?: number; expired?: number; trimmed?: number; ended?: boolean };
-    add('rolled', '', d.rolled ?? 0);
-    if (d.ended !== true) add('capped', 'allocation', d.expired ?? 0);
-    add('capped', 'rollover', d.trimmed ?? 0);
+  // A subscribe that grants credits is journaled as a renewal too; it rolls nothing over.
+  if (t.kind === 'renewal' && !isSubscriptionChange(t.detail)) {
+    const d = t.detail;
+    add('rolled', '', d.rolled);
+    if (!d.ended) add('capped', 'allocation', d.expired);
+    add('capped', 'rollover', d.trimmed);
   }
   return [...rows.values()];
 }

@@ -244,7 +244,11 @@ export async function releaseBatch(
       let released: readonly number[] = [];
       if (ref !== batchId) {
         const t = await uow.transaction(accountId, ref);
-        released = (t.detail.batch as { released: number[] }).released;
+        assert(
+          t.kind === 'release' && t.detail.batch?.released !== undefined,
+          `transaction ${ref} lists what its batch release released`,
+        );
+        released = t.detail.batch.released;
       }
       // Every item was resolved by then, and a resolved hold never changes again.
       return figures(record, await holdsOf(record), released);

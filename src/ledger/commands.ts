@@ -1,9 +1,11 @@
 import { hash } from 'node:crypto';
-import { canonicalJson, parseCatalog } from '../core/catalog.js';
+import { parseCatalog } from '../core/catalog.js';
+import { canonicalJson } from '../core/canonical-json.js';
 import { AmisiError, assert } from '../core/errors.js';
 import { splitCapture, type Draw, type Grant, type GrantSource } from '../core/grants.js';
 import type { Attribution, Hold } from '../core/holds.js';
 import type { Entry, JournalTransaction } from '../core/journal.js';
+import type { ReleaseBatchRef } from '../core/journal-detail.js';
 import { quote, type Quote } from '../core/quote.js';
 import type { AccountState, UnitOfWork } from './unit-of-work.js';
 import type { AccountRecord, CatalogRecord } from './store.js';
@@ -22,13 +24,35 @@ import type { Amount } from './validate.js';
 
 export type Replayable<T> = T & { readonly replay: boolean };
 
+/** 128 bits of SHA-256: collisions between two requests under one key are out of reach. */
+function fingerprint(text: string): string {
+  return hash('sha256', text, 'base64url').slice(0, 22);
+}
+
 /**
- * The fingerprint of a request. Requests are built by the Ledger from checked input in a fixed
- * key order (parameters and labels sorted), so plain JSON is canonical here.
+ * The fingerprint of a request: over its canonical JSON (keys sorted at every depth), so two
+ * requests with the same content fingerprint equally whatever order their keys were built in.
  */
 export function requestHash(request: unknown): string {
-  // 128 bits of SHA-256: collisions between two requests under one key are out of reach.
-  return hash('sha256', JSON.stringify(request), 'base64url').slice(0, 22);
+  return fingerprint(canonicalJson(request));
+}
+
+/**
+ * The fingerprint keys were stored with before it was canonical: JSON in the request's own key
+ * order ("op" first). Replays of those keys, within their retention, compare against it too
+ * (docs/adr/0013-journal-detail-and-fingerprint.md).
+ */
+export function legacyRequestHash(request: unknown): string {
+  return fingerprint(JSON.stringify(request));
+}
+
+/**
+ * Whether a stored fingerprint is this request's, in either form. Accepting the legacy form
+ * never takes another request for this one: its text equals this request's canonical text only
+ * when both hold the same content.
+ */
+export function sameRequest(stored: string, request: unknown, canonical: string): boolean {
+  return stored === canonical || stored === legacyRequestHash(request);
 }
 
 /**
@@ -72,7 +96,7 @@ export async function onceRef<T>(
   const hash = requestHash(request);
   const seen = await uow.getIdempotency(accountId, key);
   if (seen) {
-    if (seen.requestHash !== hash) {
+    if (!sameRequest(seen.requestHash, request, hash)) {
       throw new AmisiError(
         'idempotency_key_reused',
         `key "${key}" was used for a different request on account ${accountId}`,
@@ -353,7 +377,7 @@ function refuseResolved(h: Hold): never {
 /**
  * Resolves a hold still held, as its command decided (capture `captured` credits, or release
  * with 0): journals what is consumed and what returns, marks the hold and moves its budgets.
- * `detail` adds to the transaction's detail.
+ * `detail` adds to a release's detail (a request batch's release names its batch and item).
  */
 export async function settleHold(
   uow: UnitOfWork,
@@ -362,7 +386,7 @@ export async function settleHold(
   mode: 'capture' | 'release',
   captured: number,
   key: string,
-  detail: Record<string, unknown> = {},
+  detail: { readonly batch?: ReleaseBatchRef } = {},
 ): Promise<ResolveResult> {
   const split = splitCapture(h.draws, captured);
   const entries: Entry[] = split.consumed.flatMap((d) => [
@@ -370,12 +394,15 @@ export async function settleHold(
     { book: 'consumed' as const, grantId: d.grantId, holdId: h.id, credits: d.credits },
   ]);
   entries.push(...(await returnDraws(uow, state, h.id, split.returned)));
+  const settled = { captured, released: h.credits - captured, attribution: h.attribution };
+  assert(mode === 'release' || detail.batch === undefined, 'only a release names a batch');
   const transactionId = await uow.append(h.accountId, {
-    kind: mode,
+    ...(mode === 'capture'
+      ? { kind: mode, detail: settled }
+      : { kind: mode, detail: { ...settled, ...detail } }),
     idempotencyKey: key,
     holdId: h.id,
     catalogVersion: h.catalogVersion,
-    detail: { captured, released: h.credits - captured, attribution: h.attribution, ...detail },
     entries,
   });
   const status = mode === 'release' ? 'released' : 'captured';
@@ -491,7 +518,8 @@ export async function charge(
 
 /** A charge's result, read back from its journal transaction (first answer and replays alike). */
 function chargeResult(t: JournalTransaction): ChargeResult {
-  const d = t.detail as { credits: number; attribution: Attribution; lines: Quote['lines'] };
+  assert(t.kind === 'charge', `transaction ${t.id} is a charge`);
+  const d = t.detail;
   const draws = t.entries
     .filter((e) => e.book === 'consumed')
     .map((e) => ({ grantId: e.grantId ?? '', credits: e.credits }));

@@ -1,6 +1,7 @@
 import { own, type Catalog, type Plan } from '../core/catalog.js';
 import { cycleStart } from '../core/cycles.js';
-import { AmisiError } from '../core/errors.js';
+import { AmisiError, assert } from '../core/errors.js';
+import { isSubscriptionChange, type SubscriptionChange } from '../core/journal-detail.js';
 import type { Entry, JournalTransaction } from '../core/journal.js';
 import { planChange, type Subscription } from '../core/subscriptions.js';
 import type { AccountState, UnitOfWork } from './unit-of-work.js';
@@ -19,7 +20,7 @@ export interface SubscriptionResult {
   readonly currency: string;
   /** Credits granted now (first allocation, or an upgrade's prorated difference). */
   readonly credits: number;
-  readonly change: 'subscribe' | 'upgrade' | 'downgrade' | 'cancel' | 'unchanged';
+  readonly change: SubscriptionChange;
 }
 
 /** The plan of this catalog, or invalid_parameter naming the plans there are. */
@@ -52,8 +53,14 @@ function activeOrRefuse(state: AccountState): Subscription {
 
 /** What a replay answers: the subscription as this transaction left it (kept in its detail). */
 function fromTransaction(t: JournalTransaction): SubscriptionResult {
-  const d = t.detail as unknown as Omit<SubscriptionResult, 'transactionId'>;
-  return { ...d, transactionId: t.id };
+  assert(
+    (t.kind === 'renewal' || t.kind === 'plan_change') && isSubscriptionChange(t.detail),
+    `transaction ${t.id} records a subscription change`,
+  );
+  const { subscription } = t.detail;
+  // Rows written before plans could be billed through a provider name none.
+  const providerRef = subscription.providerRef ?? null;
+  return { ...t.detail, subscription: { ...subscription, providerRef }, transactionId: t.id };
 }
 
 export interface OpenAccountInput {

@@ -377,9 +377,8 @@ async function usedSince(
   for (const t of [...stored, ...pending] as JournalTransaction[]) {
     if (t.kind !== 'charge' && t.kind !== 'capture') continue;
     if (until !== null && t.createdAt >= until) continue;
-    const d = t.detail as { credits?: number; captured?: number; attribution?: Attribution };
-    if (!covers(scope, target, d.attribution)) continue;
-    used += t.kind === 'charge' ? (d.credits ?? 0) : (d.captured ?? 0);
+    if (!covers(scope, target, t.detail.attribution)) continue;
+    used += t.kind === 'charge' ? t.detail.credits : t.detail.captured;
   }
   return used;
 }

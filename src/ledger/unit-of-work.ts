@@ -7,6 +7,7 @@ import type { Budget, BudgetScope, Member, Project } from '../core/teams.js';
 import type { Subscription } from '../core/subscriptions.js';
 import type { Purchase } from '../core/purchases.js';
 import { assertBalanced, type Entry, type JournalTransaction } from '../core/journal.js';
+import type { KindDetail } from '../core/journal-detail.js';
 import { RollupAccumulator, type FlowIncrement, type UsageIncrement } from '../core/rollups.js';
 import type { Outcome } from '../core/outcomes.js';
 import type { Delivery, DeliveryAttempt, WebhookEndpoint } from '../core/webhooks.js';
@@ -44,8 +45,8 @@ export class AccountState {
   constructor(readonly account: AccountRecord) {}
 }
 
-export interface TransactionDraft {
-  readonly kind: JournalTransaction['kind'];
+/** A journal transaction to append: its kind with that kind's detail, and its entries. */
+export type TransactionDraft = KindDetail & {
   /**
    * When it happened, if before now: a renewal, an expiry or a hold's ttl caught up later is
    * dated when it was due, so reports put it in the cycle it belongs to (default now).
@@ -55,9 +56,8 @@ export interface TransactionDraft {
   readonly holdId?: string | null;
   readonly grantId?: string | null;
   readonly catalogVersion?: string | null;
-  readonly detail?: Record<string, unknown>;
   readonly entries: readonly Entry[];
-}
+};
 
 /**
  * The reads a command may make in its database transaction (locking reads included): the
@@ -460,18 +460,18 @@ export class UnitOfWork {
    * journal transaction, so it also folds it into the rollups and the outbox.
    */
   async append(accountId: string, draft: TransactionDraft): Promise<string> {
-    const at = draft.at ?? this.now;
+    const { at: due, idempotencyKey, holdId, grantId, catalogVersion, entries, ...typed } = draft;
+    const at = due ?? this.now;
     const tx: JournalTransaction = {
       accountId,
-      id: this.newId('txn', draft.at),
-      kind: draft.kind,
+      id: this.newId('txn', due),
+      ...typed,
       createdAt: at,
-      idempotencyKey: draft.idempotencyKey ?? null,
-      holdId: draft.holdId ?? null,
-      grantId: draft.grantId ?? null,
-      catalogVersion: draft.catalogVersion ?? null,
-      detail: draft.detail ?? {},
-      entries: draft.entries,
+      idempotencyKey: idempotencyKey ?? null,
+      holdId: holdId ?? null,
+      grantId: grantId ?? null,
+      catalogVersion: catalogVersion ?? null,
+      entries,
     };
     assertBalanced(tx);
     this.journal.set(tx.id, tx);

@@ -1,5 +1,12 @@
 import type { Attribution } from '../core/holds.js';
 import type { JournalTransaction } from '../core/journal.js';
+import {
+  attributionOf,
+  isPurchaseGrant,
+  isSubscriptionChange,
+  linesOf,
+  type DetailOf,
+} from '../core/journal-detail.js';
 import { formatMoney } from '../core/money.js';
 import type { QuoteLine } from '../core/quote.js';
 import { MAX_HISTORY_PAGE, type HistoryPage, type Ledger } from '../ledger/ledger.js';
@@ -103,42 +110,6 @@ export interface HoldContext {
   readonly attribution: Attribution | null;
 }
 
-interface Detail {
-  readonly source?: unknown;
-  readonly reason?: unknown;
-  readonly credits?: unknown;
-  readonly captured?: unknown;
-  readonly released?: unknown;
-  readonly lines?: unknown;
-  readonly attribution?: unknown;
-  readonly batch?: unknown;
-  readonly purchaseId?: unknown;
-  readonly pack?: unknown;
-  readonly cents?: unknown;
-  readonly currency?: unknown;
-  readonly change?: unknown;
-  readonly subscription?: unknown;
-  readonly cycle?: unknown;
-  readonly plan?: unknown;
-  readonly allocation?: unknown;
-  readonly rolled?: unknown;
-  readonly expired?: unknown;
-  readonly trimmed?: unknown;
-  readonly ended?: unknown;
-}
-
-const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-const int = (v: unknown): number | null => (Number.isSafeInteger(v) ? (v as number) : null);
-
-function linesOf(d: Detail): readonly QuoteLine[] {
-  return Array.isArray(d.lines) ? (d.lines as QuoteLine[]) : [];
-}
-
-function attributionOf(d: Detail): Attribution | null {
-  const a = d.attribution;
-  return typeof a === 'object' && a !== null ? (a as Attribution) : null;
-}
-
 /** "image.generate 4k x3, image.edit x1": what the lines bought, for the description. */
 function linesText(lines: readonly QuoteLine[]): string {
   return lines
@@ -154,47 +125,51 @@ function creditsText(n: number): string {
   return `${n} ${n === 1 ? 'credit' : 'credits'}`;
 }
 
-function describe(t: JournalTransaction, d: Detail, lines: readonly QuoteLine[]): string {
-  const credits = int(d.credits);
+function describeGrant(d: DetailOf['grant']): string {
+  if (isPurchaseGrant(d) && d.pack) {
+    return `purchase of pack ${d.pack}${d.purchaseId ? ` (${d.purchaseId})` : ''}`;
+  }
+  const reason = isPurchaseGrant(d) ? '' : (d.reason ?? '');
+  return `${d.source} grant${reason ? `: ${reason}` : ''}`;
+}
+
+function describePlan(d: DetailOf['renewal'] | DetailOf['plan_change']): string {
+  if (isSubscriptionChange(d)) {
+    const sub = d.subscription;
+    const pending = sub.pendingPlan ?? '';
+    return `${d.change}: plan ${sub.plan}${pending ? `, ${pending} from the next cycle` : ''}${d.credits ? `, ${d.credits} credits` : ''}`;
+  }
+  const lost = d.expired + d.trimmed;
+  return `renewal of plan ${d.plan}, cycle ${d.cycle}: allocation ${d.allocation}, rolled over ${d.rolled}, lost to the cap ${lost}${d.ended ? ', plan ended' : ''}`;
+}
+
+function describe(t: JournalTransaction, lines: readonly QuoteLine[]): string {
   const bought = lines.length > 0 ? ` for ${linesText(lines)}` : '';
   switch (t.kind) {
-    case 'grant': {
-      if (str(d.source) === 'purchase' && str(d.pack)) {
-        return `purchase of pack ${str(d.pack)}${str(d.purchaseId) ? ` (${str(d.purchaseId)})` : ''}`;
-      }
-      const reason = str(d.reason);
-      return `${str(d.source) || 'grant'} grant${reason ? `: ${reason}` : ''}`;
-    }
+    case 'grant':
+      return describeGrant(t.detail);
     case 'hold': {
-      const batch = d.batch as { id?: unknown; item?: unknown } | undefined;
-      const of = batch && str(batch.id) ? ` (batch ${str(batch.id)} item ${int(batch.item)})` : '';
-      return `held ${creditsText(credits ?? 0)}${bought}${of}`;
+      const batch = t.detail.batch;
+      const of = batch && batch.id ? ` (batch ${batch.id} item ${batch.item})` : '';
+      return `held ${creditsText(t.detail.credits)}${bought}${of}`;
     }
     case 'capture':
-      return `captured ${int(d.captured) ?? 0} held credits, ${int(d.released) ?? 0} returned`;
+      return `captured ${t.detail.captured} held credits, ${t.detail.released} returned`;
     case 'release':
-      return `released ${int(d.released) ?? 0} held credits`;
+      return `released ${t.detail.released} held credits`;
     case 'hold_expiry':
-      return `hold expired unresolved, ${credits ?? 0} held credits returned`;
+      return `hold expired unresolved, ${t.detail.credits} held credits returned`;
     case 'charge':
-      return `charged ${creditsText(credits ?? 0)}${bought}`;
+      return `charged ${creditsText(t.detail.credits)}${bought}`;
     case 'grant_expiry':
-      return `${credits ?? 0} ${str(d.source) || 'granted'} credits expired unused`;
+      return `${t.detail.credits} ${t.detail.source} credits expired unused`;
     case 'renewal':
-    case 'plan_change': {
-      const sub = d.subscription as { plan?: unknown; pendingPlan?: unknown } | undefined;
-      if (str(d.change)) {
-        const pending = str(sub?.pendingPlan);
-        return `${str(d.change)}: plan ${str(sub?.plan)}${pending ? `, ${pending} from the next cycle` : ''}${credits ? `, ${credits} credits` : ''}`;
-      }
-      const lost = (int(d.expired) ?? 0) + (int(d.trimmed) ?? 0);
-      return `renewal of plan ${str(d.plan)}, cycle ${int(d.cycle) ?? ''}: allocation ${int(d.allocation) ?? 0}, rolled over ${int(d.rolled) ?? 0}, lost to the cap ${lost}${d.ended === true ? ', plan ended' : ''}`;
-    }
+    case 'plan_change':
+      return describePlan(t.detail);
     case 'refund': {
-      const cents = int(d.cents);
-      const money =
-        cents !== null && str(d.currency) ? `, ${formatMoney(cents, str(d.currency))}` : '';
-      return `refund of purchase ${str(d.purchaseId)}: ${credits ?? 0} credits reclaimed${money}`;
+      const d = t.detail;
+      const money = d.currency ? `, ${formatMoney(d.cents, d.currency)}` : '';
+      return `refund of purchase ${d.purchaseId}: ${d.credits} credits reclaimed${money}`;
     }
   }
 }
@@ -204,7 +179,6 @@ const RESOLVES_HOLD = new Set(['capture', 'release', 'hold_expiry']);
 
 /** The row of one transaction; `hold` is the context of the hold it resolves, if any. */
 export function exportRow(t: JournalTransaction, hold: HoldContext | null = null): ExportRow {
-  const d = t.detail as Detail;
   let credits = 0;
   let held = 0;
   for (const e of t.entries) {
@@ -214,22 +188,21 @@ export function exportRow(t: JournalTransaction, hold: HoldContext | null = null
       held += e.credits;
     }
   }
-  const own = linesOf(d);
+  const own = linesOf(t);
   const lines = own.length > 0 || !RESOLVES_HOLD.has(t.kind) ? own : (hold?.lines ?? []);
-  const attribution = attributionOf(d) ?? (RESOLVES_HOLD.has(t.kind) ? hold?.attribution : null);
+  const attribution = attributionOf(t) ?? (RESOLVES_HOLD.has(t.kind) ? hold?.attribution : null);
   // Sorted by key: a store may keep JSON objects in another key order (PostgreSQL's jsonb).
   const labels = Object.entries(attribution?.labels ?? {})
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([k, v]) => `${k}=${v}`)
     .join('; ');
-  const hasGrantSource = t.kind === 'grant' || t.kind === 'grant_expiry';
   return {
     transaction_id: t.id,
     time: new Date(t.createdAt).toISOString(),
     kind: t.kind,
     credits,
     held,
-    grant_source: hasGrantSource ? str(d.source) : '',
+    grant_source: t.kind === 'grant' || t.kind === 'grant_expiry' ? t.detail.source : '',
     grant_id: t.grantId ?? '',
     hold_id: t.holdId ?? '',
     member: attribution?.member ?? '',
@@ -241,7 +214,7 @@ export function exportRow(t: JournalTransaction, hold: HoldContext | null = null
       : '',
     catalog_version: t.catalogVersion ?? '',
     idempotency_key: t.idempotencyKey ?? '',
-    description: describe(t, d, lines),
+    description: describe(t, lines),
   };
 }
 
@@ -360,8 +333,7 @@ async function render(
   const holds = new Map<string, HoldContext | null>();
   for (const t of transactions) {
     if (t.kind === 'hold' && t.holdId !== null) {
-      const d = t.detail as Detail;
-      holds.set(t.holdId, { lines: linesOf(d), attribution: attributionOf(d) });
+      holds.set(t.holdId, { lines: t.detail.lines, attribution: t.detail.attribution });
     }
   }
   const missing = new Set<string>();

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { JournalTransaction } from '../../src/core/journal.js';
+import { SAMPLE_DETAILS } from '../fixtures/journal-details.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { FakeClock } from '../../src/ledger/ports.js';
 import type { Store } from '../../src/ledger/store.js';
@@ -181,7 +182,7 @@ describe('CSV fields', () => {
     );
   });
 
-  it('a row without detail fields still has every column', () => {
+  it('a plan change without entries still has every column', () => {
     const row = exportRow({
       accountId: 'a',
       id: 'txn_1',
@@ -191,7 +192,7 @@ describe('CSV fields', () => {
       holdId: null,
       grantId: null,
       catalogVersion: null,
-      detail: {},
+      detail: SAMPLE_DETAILS.plan_change,
       entries: [],
     });
     assert.deepEqual(Object.keys(row), [...EXPORT_COLUMNS]);

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Grant } from '../../src/core/grants.js';
 import type { Hold } from '../../src/core/holds.js';
-import type { JournalTransaction } from '../../src/core/journal.js';
+import type { JournalTransaction, TransactionKind } from '../../src/core/journal.js';
+import { parseDetail } from '../../src/core/journal-detail.js';
+import { SAMPLE_DETAILS } from '../fixtures/journal-details.js';
 import type { Subscription } from '../../src/core/subscriptions.js';
 import type { AccountRecord, ApiKeyRecord, Store, WriteTx } from '../../src/ledger/store.js';
 import {
@@ -80,23 +82,29 @@ function hold(accountId: string, grantId: string, over: Partial<Hold> = {}): Hol
   };
 }
 
-function tx(accountId: string, over: Partial<JournalTransaction> = {}): JournalTransaction {
+type TxOver = Partial<Omit<JournalTransaction, 'kind' | 'detail'>> & {
+  readonly kind?: TransactionKind;
+  readonly detail?: unknown;
+};
+
+/** A journal transaction (a grant unless `over` says otherwise) with a valid detail of its kind. */
+function tx(accountId: string, over: TxOver = {}): JournalTransaction {
   const g = over.grantId ?? 'g';
+  const { kind = 'grant', detail, ...header } = over;
   return {
     accountId,
     id: id('txn'),
-    kind: 'grant',
     createdAt: T0,
     idempotencyKey: null,
     holdId: null,
     grantId: g,
     catalogVersion: null,
-    detail: { note: 'x' },
     entries: [
       { book: 'issued', grantId: g, holdId: null, credits: -10 },
       { book: 'grant', grantId: g, holdId: null, credits: 10 },
     ],
-    ...over,
+    ...header,
+    ...parseDetail(kind, detail ?? SAMPLE_DETAILS[kind]),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { errorTable } from '../../core/errors.js';
 import type { JournalTransaction } from '../../core/journal.js';
+import { isPurchaseGrant, linesOf } from '../../core/journal-detail.js';
 import { withLedger, type GlobalOptions } from '../context.js';
 import { iso, pairs, table } from '../output.js';
 import { collect, parseCount, parseTime } from '../parse.js';
@@ -19,22 +20,19 @@ function summary(t: JournalTransaction): { change: number; held: number } {
 }
 
 function describe(t: JournalTransaction): string {
-  const d = t.detail as {
-    lines?: { operation: string; params: Record<string, string>; count: number }[];
-    source?: string;
-    reason?: string;
-    captured?: number;
-    released?: number;
-  };
-  if (d.lines && d.lines.length > 0) {
-    return d.lines
+  const lines = linesOf(t);
+  if (lines.length > 0) {
+    return lines
       .map((l) =>
         `${l.operation} ${Object.values(l.params).join(' ')} x${l.count}`.replace(/\s+/g, ' '),
       )
       .join(', ');
   }
-  if (t.kind === 'grant') return `${d.source ?? ''}${d.reason ? `: ${d.reason}` : ''}`;
-  if (t.kind === 'capture') return `captured ${d.captured ?? 0}, returned ${d.released ?? 0}`;
+  if (t.kind === 'grant') {
+    const reason = isPurchaseGrant(t.detail) ? undefined : t.detail.reason;
+    return `${t.detail.source}${reason ? `: ${reason}` : ''}`;
+  }
+  if (t.kind === 'capture') return `captured ${t.detail.captured}, returned ${t.detail.released}`;
   return t.holdId ?? t.grantId ?? '';
 }
 

@@ -1,6 +1,7 @@
 import type { App, Deps } from '../app.js';
 import { replayed } from '../app.js';
 import { ownUsageOnly, accountInScope, principalOf } from '../auth.js';
+import { attributionOf } from '../../core/journal-detail.js';
 import {
   AccountList,
   AccountListQuery,
@@ -163,9 +164,7 @@ export async function accountRoutes(app: App, { ledger }: Deps): Promise<void> {
       if (own === null) return page;
       return {
         ...page,
-        transactions: page.transactions.filter(
-          (t) => (t.detail as { attribution?: { member?: unknown } }).attribution?.member === own,
-        ),
+        transactions: page.transactions.filter((t) => attributionOf(t)?.member === own),
       };
     },
   );

@@ -1,4 +1,5 @@
 import { AmisiError } from '../../core/errors.js';
+import type { HoldBatchRef } from '../../core/journal-detail.js';
 import type { Attribution, Hold } from '../../core/holds.js';
 import { planSpend, type SpendRequest, type SpendState, type SpendStep } from '../../core/spend.js';
 import { seatsInForce } from '../../core/teams.js';
@@ -69,7 +70,7 @@ export async function takeDraws(
 /**
  * Writes a hold as its step planned it: takes the draws from their grants, inserts the hold,
  * moves its budgets and raises their alerts, and journals it. Returns the hold transaction's id.
- * `detail` adds to the transaction's detail.
+ * `detail` adds to the transaction's detail (a request batch's hold names its batch and item).
  */
 export async function writeHold(
   uow: UnitOfWork,
@@ -77,7 +78,7 @@ export async function writeHold(
   h: Hold,
   step: SpendStep,
   key: string,
-  detail: Record<string, unknown> = {},
+  detail: { readonly batch?: HoldBatchRef } = {},
 ): Promise<string> {
   await takeDraws(uow, state, step);
   await uow.insertHold(h);

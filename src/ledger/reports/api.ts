@@ -1,4 +1,5 @@
 import { AmisiError } from '../../core/errors.js';
+import { attributionOf } from '../../core/journal-detail.js';
 import { OUTCOMES, type Outcome } from '../../core/outcomes.js';
 import { exactWindow, rangeTotals, type RangeTotals } from '../../core/rollups.js';
 import {
@@ -98,8 +99,7 @@ export class ReportsApi {
   ): Promise<void> {
     const { accountId, transactionId } = input;
     const t = await this.accounts.transaction(accountId, transactionId);
-    const attributed = (t?.detail as { attribution?: { member?: unknown } } | undefined)
-      ?.attribution?.member;
+    const attributed = t ? attributionOf(t)?.member : undefined;
     if (t && attributed !== member) {
       throw new AmisiError(
         'unknown_transaction',

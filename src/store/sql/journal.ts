@@ -1,5 +1,6 @@
 import { assert } from '../../core/errors.js';
 import type { JournalTransaction } from '../../core/journal.js';
+import { parseDetail } from '../../core/journal-detail.js';
 import { hourCeil, hourOf, type FlowRow, type UsageRow } from '../../core/rollups.js';
 import type { AccountAudit, BookSum, RollupWindow, RollupWindowQuery } from '../../ledger/store.js';
 import type { Access } from './access.js';
@@ -33,6 +34,7 @@ export async function withEntries(
   }
   return rows.map((r) => ({
     ...r,
+    ...parseDetail(r.kind, r.detail, `transaction ${r.id} of ${accountId}`),
     entries: (byTransaction.get(r.id) ?? []).map((e) => ({
       book: e.book,
       grantId: e.grantId,

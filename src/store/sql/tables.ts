@@ -1,7 +1,7 @@
 import type { AutoTopup } from '../../core/autotopup.js';
 import type { Grant } from '../../core/grants.js';
 import type { Hold } from '../../core/holds.js';
-import type { Entry } from '../../core/journal.js';
+import type { Entry, JournalTransaction } from '../../core/journal.js';
 import type { Outcome } from '../../core/outcomes.js';
 import type { Purchase } from '../../core/purchases.js';
 import type { FlowIncrement, UsageIncrement } from '../../core/rollups.js';
@@ -31,7 +31,6 @@ import {
   type RequestBatchItemRecord,
   type RequestBatchRecord,
   type RollupsPendingRecord,
-  type TransactionRecord,
 } from '../../ledger/store.js';
 
 /**
@@ -115,7 +114,11 @@ export interface EntryRow extends Entry {
   readonly line: number;
 }
 
-export type TransactionRow = TransactionRecord;
+/** A journal header as stored: its detail is checked against its kind when read (withEntries). */
+export type TransactionRow = Omit<JournalTransaction, 'entries' | 'kind' | 'detail'> & {
+  readonly kind: JournalTransaction['kind'];
+  readonly detail: unknown;
+};
 
 const acc = t('account_id');
 const createdAt = big('created_at');
