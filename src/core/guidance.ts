@@ -1,5 +1,5 @@
 import { own, type Catalog } from './catalog.js';
-import { AmisiError } from './errors.js';
+import { AmisiError, type ErrorCode } from './errors.js';
 import { quote } from './quote.js';
 
 /**
@@ -154,6 +154,9 @@ function priced(catalog: Catalog, prices: readonly ResolutionPrice[], use: Inten
 }
 
 /** The guideline for one intended use (an id or an alias), priced by the catalog. */
+/** The problem codes of `guideline` (a catalog without image prices, an unknown use). */
+export const GUIDELINE_PROBLEMS: readonly ErrorCode[] = ['unknown_operation', 'invalid_argument'];
+
 export function guideline(catalog: Catalog, use: string): Guideline {
   const found = findUse(use);
   return priced(catalog, imageResolutionPrices(catalog), found);

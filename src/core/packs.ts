@@ -1,5 +1,5 @@
 import { requireCredits } from './credits.js';
-import { AmisiError, assert } from './errors.js';
+import { AmisiError, assert, type ErrorCode } from './errors.js';
 
 /**
  * The cheapest combination of packs that covers a shortfall: the exact minimum total price of
@@ -165,6 +165,9 @@ function knapsack(offers: readonly Offer[], small: readonly number[], shortfall:
 }
 
 /** The cheapest packs that cover `shortfall` credits; unknown_pack when there are none. */
+/** The problem codes of `cheapestPacks`: a shortfall out of range, a catalog without packs. */
+export const CHEAPEST_PACKS_PROBLEMS: readonly ErrorCode[] = ['invalid_credits', 'unknown_pack'];
+
 export function cheapestPacks(
   packs: Readonly<Record<string, PackOffer>>,
   shortfall: number,

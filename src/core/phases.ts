@@ -1,5 +1,5 @@
 import type { Catalog } from './catalog.js';
-import { AmisiError, assert } from './errors.js';
+import { AmisiError, assert, type ErrorCode } from './errors.js';
 import {
   findResolution,
   imageResolutionPrices,
@@ -109,6 +109,13 @@ export function basisPoints(part: number, whole: number): number {
 }
 
 /** The phases, their credits, and the saving against all images at the final resolution. */
+/** The problem codes of `planPhases`: image counts, resolutions, the catalog's image prices. */
+export const PLAN_PHASES_PROBLEMS: readonly ErrorCode[] = [
+  'invalid_argument',
+  'invalid_parameter',
+  'unknown_operation',
+];
+
 export function planPhases(catalog: Catalog, request: PhaseRequest): PhasePlan {
   const finals = count(request.finals, 'finals', 1, MAX_FINAL_IMAGES)!;
   const explore = count(request.explore, 'explore', 0, MAX_PHASE_IMAGES);

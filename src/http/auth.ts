@@ -3,7 +3,8 @@ import { AmisiError, isAmisiError } from '../core/errors.js';
 import type { Hold } from '../core/holds.js';
 import type { Purchase } from '../core/purchases.js';
 import type { RequestBatch } from '../core/batches.js';
-import type { Ledger } from '../ledger/ledger.js';
+import { LEDGER_PROBLEMS as L, type Ledger } from '../ledger/ledger.js';
+import { codes } from '../ledger/problems.js';
 import { allows, canActOn, type ApiKeys, type Principal } from '../service/api-keys.js';
 import type { Action } from '../core/teams.js';
 import type { Attribution } from '../core/holds.js';
@@ -34,6 +35,19 @@ function bearer(header: string | undefined): string | null {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match ? match[1]! : null;
 }
+
+/**
+ * The problem codes of the scope checks below, which routes add to their use-case's: another
+ * account's account, hold, purchase or batch fails exactly like an unknown one, and a member
+ * key spends only as its own member.
+ */
+export const SCOPE_PROBLEMS = {
+  account: codes('unknown_account'),
+  hold: codes('unknown_hold', L.getHold),
+  purchase: codes('unknown_purchase', L.getPurchase),
+  batch: codes('unknown_batch', L.findBatch),
+  attribution: codes('forbidden'),
+} as const;
 
 /** The caller behind the request's key; throws unauthorized when there is none. */
 async function identify(keys: ApiKeys, header: string | undefined): Promise<Principal> {

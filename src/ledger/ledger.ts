@@ -3,16 +3,17 @@ import type { LedgerContext } from './context.js';
 import { systemClock, UlidIds, type Clock, type Ids } from './ports.js';
 import type { AccountView, Store } from './store.js';
 import { verify, type VerifyReport } from './verify.js';
-import { AccountsApi } from './accounts/api.js';
-import { CatalogApi } from './catalog/api.js';
-import { CreditsApi } from './credits/api.js';
-import { KeysApi } from './keys/api.js';
-import { PurchasesApi } from './purchases/api.js';
-import { ReportsApi } from './reports/api.js';
-import { RequestBatchesApi } from './request-batches/api.js';
-import { SubscriptionsApi } from './subscriptions/api.js';
-import { TeamsApi } from './teams/api.js';
-import { WebhooksApi } from './webhooks/api.js';
+import { ACCOUNT, STORE, type UseCaseProblems } from './problems.js';
+import { AccountsApi, ACCOUNTS_PROBLEMS } from './accounts/api.js';
+import { CatalogApi, CATALOG_PROBLEMS } from './catalog/api.js';
+import { CreditsApi, CREDITS_PROBLEMS } from './credits/api.js';
+import { KeysApi, KEYS_PROBLEMS } from './keys/api.js';
+import { PurchasesApi, PURCHASES_PROBLEMS } from './purchases/api.js';
+import { ReportsApi, REPORTS_PROBLEMS } from './reports/api.js';
+import { RequestBatchesApi, REQUEST_BATCHES_PROBLEMS } from './request-batches/api.js';
+import { SubscriptionsApi, SUBSCRIPTIONS_PROBLEMS } from './subscriptions/api.js';
+import { TeamsApi, TEAMS_PROBLEMS } from './teams/api.js';
+import { WebhooksApi, WEBHOOKS_PROBLEMS } from './webhooks/api.js';
 
 export {
   MAX_HISTORY_PAGE,
@@ -38,6 +39,28 @@ export interface LedgerOptions {
 }
 
 export const MIN_IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The problem codes of every use-case of the facade, from the domain module each forwards to
+ * (src/ledger/problems.ts): what the HTTP routes and the OpenAPI document declare.
+ */
+export const LEDGER_PROBLEMS = {
+  ...ACCOUNTS_PROBLEMS,
+  ...CATALOG_PROBLEMS,
+  ...CREDITS_PROBLEMS,
+  ...SUBSCRIPTIONS_PROBLEMS,
+  ...PURCHASES_PROBLEMS,
+  ...WEBHOOKS_PROBLEMS,
+  ...REQUEST_BATCHES_PROBLEMS,
+  ...TEAMS_PROBLEMS,
+  ...REPORTS_PROBLEMS,
+  ...KEYS_PROBLEMS,
+  getAccount: ACCOUNT,
+  // A report of violations, not a refusal: the caller decides (HTTP answers verify_failed).
+  verify: STORE,
+  idle: STORE,
+  close: STORE,
+} as const satisfies UseCaseProblems<Ledger>;
 
 /**
  * The ledger's public API: a thin facade over one module per domain (src/ledger/<domain>/

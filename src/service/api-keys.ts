@@ -1,6 +1,12 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AmisiError } from '../core/errors.js';
-import type { ApiKeyView, KeyForCheck, Ledger } from '../ledger/ledger.js';
+import {
+  LEDGER_PROBLEMS as L,
+  type ApiKeyView,
+  type KeyForCheck,
+  type Ledger,
+} from '../ledger/ledger.js';
+import { codes, INPUT, STORE, type UseCaseProblems } from '../ledger/problems.js';
 import { systemClock, type Clock } from '../ledger/ports.js';
 import type { ApiKeyRecord } from '../ledger/store.js';
 import { requireId } from '../ledger/validate.js';
@@ -147,6 +153,16 @@ export function keyIdOf(text: string): string {
   const bare = text.startsWith(API_KEY_PREFIX) ? text.slice(API_KEY_PREFIX.length) : text;
   return bare.slice(0, ID_LENGTH);
 }
+
+/** The problem codes of each use-case of ApiKeys (src/ledger/problems.ts). */
+export const API_KEYS_PROBLEMS = {
+  create: codes(INPUT, L.issueApiKey),
+  acceptInvitation: codes(INPUT, L.acceptInvitationWithKey),
+  forgetAccount: [],
+  list: L.listApiKeys,
+  revoke: codes(INPUT, L.revokeApiKey, L.getApiKey, 'unknown_api_key'),
+  authenticate: codes(STORE, L.keyForCheck),
+} as const satisfies UseCaseProblems<ApiKeys>;
 
 /**
  * Creating, listing, revoking and checking keys. The keys are made here (only their hash leaves

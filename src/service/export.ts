@@ -9,7 +9,13 @@ import {
 } from '../core/journal-detail.js';
 import { formatMoney } from '../core/money.js';
 import type { QuoteLine } from '../core/quote.js';
-import { MAX_HISTORY_PAGE, type HistoryPage, type Ledger } from '../ledger/ledger.js';
+import {
+  LEDGER_PROBLEMS as L,
+  MAX_HISTORY_PAGE,
+  type HistoryPage,
+  type Ledger,
+} from '../ledger/ledger.js';
+import { codes } from '../ledger/problems.js';
 
 /**
  * An account's journal as CSV, streamed page by page (issue 7, item 7).
@@ -256,6 +262,14 @@ export interface HistoryExport {
   /** Progress so far (also what onProgress was last told). */
   progress(): ExportProgress;
 }
+
+/** The problem codes of `openHistoryExport`: its ledger reads'. */
+export const HISTORY_EXPORT_PROBLEMS = codes(
+  L.getAccount,
+  L.history,
+  L.findSubscription,
+  L.findHold,
+);
 
 /**
  * Starts an export: checks the account and the filters and reads the first page before

@@ -2,9 +2,36 @@ import { createHash } from 'node:crypto';
 import { own } from '../core/catalog.js';
 import { seatsOf } from '../core/teams.js';
 import { AmisiError, isAmisiError } from '../core/errors.js';
-import type { Ledger } from '../ledger/ledger.js';
+import { LEDGER_PROBLEMS as L, type Ledger } from '../ledger/ledger.js';
+import { codes, type UseCaseProblems } from '../ledger/problems.js';
 import type { PurchaseResult } from '../ledger/purchase-commands.js';
 import type { PaymentEvent, PaymentProvider } from './payments/port.js';
+
+/** The payment provider refused or failed (its calls are keyed: retried with the same key). */
+const PROVIDER = ['payment_provider_error'] as const;
+
+/** The problem codes of each use-case of PurchaseService: its ledger calls' and the provider's. */
+export const PURCHASE_SERVICE_PROBLEMS = {
+  setAutoTopup: L.setAutoTopup,
+  buy: codes(L.createPurchase, L.recordCheckout, PROVIDER),
+  confirm: L.confirmPayment,
+  refund: codes(L.reclaimForRefund, L.getPurchase, L.markRefunded, PROVIDER),
+  // Through a provider, the plan and an organization's seats are checked before the checkout.
+  subscribe: codes(L.subscribe, L.getAccount, L.activeCatalog, PROVIDER),
+  changePlan: codes(L.changePlan, L.cancelPlan, L.activeCatalog, PROVIDER),
+  checkoutAutoTopups: codes(L.autoTopupsAwaitingCheckout, L.recordCheckout, PROVIDER),
+  // A signed event applies what it reports: a paid pack or plan, an invoice, a refund.
+  handleWebhook: codes(
+    'webhook_signature_invalid',
+    'invalid_argument',
+    L.confirmPayment,
+    L.subscribe,
+    L.applyPaidInvoice,
+    L.getPurchase,
+    L.reclaimForRefund,
+    L.markRefunded,
+  ),
+} as const satisfies UseCaseProblems<PurchaseService>;
 
 /**
  * Buying and refunding packs: load -> decide -> apply in the ledger, with the provider call

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
+import { errorTable, type ErrorCode } from '../../src/core/errors.js';
 
 /**
  * Checks responses against the OpenAPI document the server itself serves: the status must be
@@ -8,7 +9,7 @@ import addFormatsModule from 'ajv-formats';
  * valid against the documented schema (the spec's own component schemas, resolved in place).
  */
 
-interface Operation {
+export interface Operation {
   readonly responses?: Record<
     string,
     {
@@ -97,8 +98,9 @@ export class SpecChecker {
   }
 
   /**
-   * A problem's code must be one the route documents for that status: the server writes them
-   * in the response's description ("Problem: a, b"), from the codes the use-case declares.
+   * A problem's code must be one the route documents for that status, and that status the
+   * code's in the error table: the server writes them in the response's description
+   * ("Problem: a, b"), from the codes its use-cases declare (src/ledger/problems.ts).
    */
   private checkCode(
     method: string,
@@ -107,11 +109,37 @@ export class SpecChecker {
     response: { readonly description?: string },
     body: unknown,
   ): void {
-    const code = (body as { code?: unknown } | null)?.code;
-    const documented = /^Problem: (.*)$/.exec(response.description ?? '')?.[1]?.split(', ') ?? [];
+    const problem = body as { code?: unknown; status?: unknown } | null;
+    const code = problem?.code;
+    const documented = documentedCodes(response);
     assert.ok(
       typeof code === 'string' && documented.includes(code),
       `${method} ${template} ${status}: code ${String(code)} is not documented (${documented.join(', ')})`,
     );
+    // The body's status is the answer's, and both are the one the error table gives the code.
+    assert.equal(
+      problem?.status,
+      status,
+      `${method} ${template}: ${code} says ${String(problem?.status)}`,
+    );
+    assert.equal(
+      errorTable[code as ErrorCode]?.status,
+      status,
+      `${method} ${template}: ${code} answered ${status}, its status in the error table is ${errorTable[code as ErrorCode]?.status}`,
+    );
   }
+}
+
+/** The codes a problem response documents ("Problem: a, b"). */
+export function documentedCodes(response: { readonly description?: string }): string[] {
+  return /^Problem: (.*)$/.exec(response.description ?? '')?.[1]?.split(', ') ?? [];
+}
+
+/** Every code an operation documents, with the status it is documented under. */
+export function operationCodes(operation: Operation): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [status, response] of Object.entries(operation.responses ?? {})) {
+    for (const code of documentedCodes(response)) out.set(code, Number(status));
+  }
+  return out;
 }

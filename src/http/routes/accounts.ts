@@ -1,7 +1,8 @@
+import { LEDGER_PROBLEMS as L } from '../../ledger/ledger.js';
 import type { App, Deps } from '../app.js';
 import { replayed } from '../app.js';
-import { ownUsageOnly, accountInScope, principalOf } from '../auth.js';
 import { attributionOf } from '../../core/journal-detail.js';
+import { ownUsageOnly, accountInScope, principalOf, SCOPE_PROBLEMS as S } from '../auth.js';
 import {
   AccountList,
   AccountListQuery,
@@ -57,13 +58,7 @@ export async function accountRoutes(app: App, { ledger }: Deps): Promise<void> {
         body: CreateAccountRequest,
         response: {
           201: ref(AccountResult),
-          ...problems('operator', true, [
-            'account_exists',
-            'subscription_exists',
-            'invalid_parameter',
-            'idempotency_key_reused',
-            'not_initialized',
-          ]),
+          ...problems('operator', true, L.createAccount),
         },
       },
     },
@@ -88,7 +83,7 @@ export async function accountRoutes(app: App, { ledger }: Deps): Promise<void> {
         description: 'search keeps the accounts whose id or name contains it, ignoring case.',
         tags: ['accounts'],
         querystring: AccountListQuery,
-        response: { 200: ref(AccountList), ...problems('operator', false) },
+        response: { 200: ref(AccountList), ...problems('operator', false, L.listAccounts) },
       },
     },
     async (request) => {
@@ -115,7 +110,7 @@ export async function accountRoutes(app: App, { ledger }: Deps): Promise<void> {
         summary: 'Get an account',
         tags: ['accounts'],
         params: AccountParams,
-        response: { 200: ref(Account), ...problems('account', false, ['unknown_account']) },
+        response: { 200: ref(Account), ...problems('account', false, S.account, L.getAccount) },
       },
     },
     async (request) => ledger.getAccount(accountInScope(request, request.params.accountId)),
@@ -129,7 +124,7 @@ export async function accountRoutes(app: App, { ledger }: Deps): Promise<void> {
         summary: 'Available and held credits, per grant, and the next expiry',
         tags: ['accounts'],
         params: AccountParams,
-        response: { 200: ref(Balance), ...problems('account', false, ['unknown_account']) },
+        response: { 200: ref(Balance), ...problems('account', false, S.account, L.balance) },
       },
     },
     async (request) => ledger.balance(accountInScope(request, request.params.accountId)),
@@ -145,7 +140,7 @@ export async function accountRoutes(app: App, { ledger }: Deps): Promise<void> {
         tags: ['accounts'],
         params: AccountParams,
         querystring: HistoryQuery,
-        response: { 200: ref(HistoryPage), ...problems('account', false, ['unknown_account']) },
+        response: { 200: ref(HistoryPage), ...problems('account', false, S.account, L.history) },
       },
     },
     async (request) => {

@@ -1,6 +1,7 @@
+import { LEDGER_PROBLEMS as L } from '../../ledger/ledger.js';
 import type { App, Deps } from '../app.js';
 import { replayed } from '../app.js';
-import { accountInScope, attributionOf, batchInScope } from '../auth.js';
+import { accountInScope, attributionOf, batchInScope, SCOPE_PROBLEMS as S } from '../auth.js';
 import {
   BatchCaptureRequest,
   Batch,
@@ -19,25 +20,6 @@ import {
   ref,
 } from '../schemas/index.js';
 
-/** Codes of anything priced by the catalog. */
-const PRICED = ['unknown_operation', 'invalid_parameter', 'not_initialized'] as const;
-/** Codes of spending from an organization's pool (member, project, budgets, team access). */
-const TEAM = [
-  'budget_exceeded',
-  'unknown_member',
-  'unknown_project',
-  'team_access_required',
-] as const;
-/** Codes of resolving one item: its hold's own. */
-const RESOLVE = [
-  'unknown_batch',
-  'unknown_batch_item',
-  'hold_already_captured',
-  'hold_already_released',
-  'hold_expired',
-  'idempotency_key_reused',
-] as const;
-
 /**
  * Request batches: quote a list of requests, hold them all or nothing under one key, capture or
  * release item by item, release what is left, and read the batch at any time.
@@ -52,7 +34,7 @@ export async function batchRoutes(app: App, { ledger }: Deps): Promise<void> {
         description: 'Changes nothing, so no Idempotency-Key is needed.',
         tags: ['batches'],
         body: BatchQuoteRequest,
-        response: { 200: ref(BatchQuote), ...problems('account', true, PRICED) },
+        response: { 200: ref(BatchQuote), ...problems('account', true, L.quoteBatch) },
       },
     },
     async (request) => ledger.quoteBatch(request.body.items),
@@ -71,13 +53,7 @@ export async function batchRoutes(app: App, { ledger }: Deps): Promise<void> {
         body: HoldBatchRequest,
         response: {
           201: ref(BatchResult),
-          ...problems('account', true, [
-            'unknown_account',
-            'insufficient_credits',
-            'idempotency_key_reused',
-            ...PRICED,
-            ...TEAM,
-          ]),
+          ...problems('account', true, S.account, S.attribution, L.holdBatch),
         },
       },
     },
@@ -101,7 +77,7 @@ export async function batchRoutes(app: App, { ledger }: Deps): Promise<void> {
         summary: 'A batch as it stands: every item and the totals',
         tags: ['batches'],
         params: BatchParams,
-        response: { 200: ref(Batch), ...problems('account', false, ['unknown_batch']) },
+        response: { 200: ref(Batch), ...problems('account', false, S.batch, L.getBatch) },
       },
     },
     async (request) => {
@@ -122,7 +98,7 @@ export async function batchRoutes(app: App, { ledger }: Deps): Promise<void> {
         body: BatchCaptureRequest,
         response: {
           200: ref(BatchItemResult),
-          ...problems('account', true, [...RESOLVE, 'capture_exceeds_hold', 'invalid_credits']),
+          ...problems('account', true, S.batch, L.captureBatchItem),
         },
       },
     },
@@ -148,7 +124,10 @@ export async function batchRoutes(app: App, { ledger }: Deps): Promise<void> {
         headers: IdempotencyHeaders,
         params: BatchItemParams,
         body: BatchReleaseRequest,
-        response: { 200: ref(BatchItemResult), ...problems('account', true, RESOLVE) },
+        response: {
+          200: ref(BatchItemResult),
+          ...problems('account', true, S.batch, L.releaseBatchItem),
+        },
       },
     },
     async (request, reply) => {
@@ -176,7 +155,7 @@ export async function batchRoutes(app: App, { ledger }: Deps): Promise<void> {
         body: BatchReleaseRequest,
         response: {
           200: ref(BatchReleaseResult),
-          ...problems('account', true, ['unknown_batch', 'idempotency_key_reused']),
+          ...problems('account', true, S.batch, L.releaseBatch),
         },
       },
     },

@@ -1,3 +1,4 @@
+import { LEDGER_PROBLEMS as L } from '../../ledger/ledger.js';
 import type { App, Deps } from '../app.js';
 import {
   CatalogVersion,
@@ -18,7 +19,7 @@ export async function catalogRoutes(app: App, { ledger }: Deps): Promise<void> {
       schema: {
         summary: 'The active catalog: operations, plans and packs',
         tags: ['catalog'],
-        response: { 200: ref(CatalogVersion), ...problems('account', false, ['not_initialized']) },
+        response: { 200: ref(CatalogVersion), ...problems('account', false, L.activeCatalog) },
       },
     },
     async () => ledger.activeCatalog(),
@@ -31,7 +32,7 @@ export async function catalogRoutes(app: App, { ledger }: Deps): Promise<void> {
       schema: {
         summary: 'The packs of the active catalog',
         tags: ['catalog'],
-        response: { 200: ref(PackList), ...problems('account', false, ['not_initialized']) },
+        response: { 200: ref(PackList), ...problems('account', false, L.activeCatalog) },
       },
     },
     async () => {
@@ -48,7 +49,7 @@ export async function catalogRoutes(app: App, { ledger }: Deps): Promise<void> {
       schema: {
         summary: 'The plans of the active catalog',
         tags: ['catalog'],
-        response: { 200: ref(PlanList), ...problems('account', false, ['not_initialized']) },
+        response: { 200: ref(PlanList), ...problems('account', false, L.activeCatalog) },
       },
     },
     async () => {
@@ -70,11 +71,7 @@ export async function catalogRoutes(app: App, { ledger }: Deps): Promise<void> {
         response: {
           200: ref(Quote),
           // A POST, so read-only keys are refused (forbidden) like on every POST.
-          ...problems('account', true, [
-            'unknown_operation',
-            'invalid_parameter',
-            'not_initialized',
-          ]),
+          ...problems('account', true, L.quote),
         },
       },
     },

@@ -1,6 +1,7 @@
+import { LEDGER_PROBLEMS as L } from '../../ledger/ledger.js';
 import type { App, Deps } from '../app.js';
 import { replayed } from '../app.js';
-import { accountInScope, attributionOf, holdInScope } from '../auth.js';
+import { accountInScope, attributionOf, holdInScope, SCOPE_PROBLEMS as S } from '../auth.js';
 import {
   CaptureRequest,
   ChargeRequest,
@@ -19,17 +20,6 @@ import {
   ResolveResult,
 } from '../schemas/index.js';
 
-/** Codes of anything priced by the catalog (a hold or charge with items). */
-const PRICED = ['invalid_credits', 'unknown_operation', 'invalid_parameter'] as const;
-const KEYED = ['idempotency_key_reused'] as const;
-/** Codes of spending from an organization's pool (member, project, budgets, team access). */
-const TEAM = [
-  'budget_exceeded',
-  'unknown_member',
-  'unknown_project',
-  'team_access_required',
-] as const;
-
 /** Grants, holds (create, get, capture, release) and charges. */
 export async function creditRoutes(app: App, { ledger }: Deps): Promise<void> {
   app.post(
@@ -43,7 +33,7 @@ export async function creditRoutes(app: App, { ledger }: Deps): Promise<void> {
         body: GrantRequest,
         response: {
           201: ref(GrantResult),
-          ...problems('operator', true, ['unknown_account', 'invalid_credits', ...KEYED]),
+          ...problems('operator', true, L.grant),
         },
       },
     },
@@ -65,14 +55,7 @@ export async function creditRoutes(app: App, { ledger }: Deps): Promise<void> {
         body: HoldRequest,
         response: {
           201: ref(HoldResult),
-          ...problems('account', true, [
-            'unknown_account',
-            'insufficient_credits',
-            'not_initialized',
-            ...PRICED,
-            ...KEYED,
-            ...TEAM,
-          ]),
+          ...problems('account', true, S.account, S.attribution, L.hold),
         },
       },
     },
@@ -96,19 +79,11 @@ export async function creditRoutes(app: App, { ledger }: Deps): Promise<void> {
         summary: 'Get a hold',
         tags: ['holds'],
         params: HoldParams,
-        response: { 200: ref(Hold), ...problems('account', false, ['unknown_hold']) },
+        response: { 200: ref(Hold), ...problems('account', false, S.hold) },
       },
     },
     async (request) => holdInScope(request, ledger, request.params.holdId),
   );
-
-  const resolveErrors = [
-    'unknown_hold',
-    'hold_already_captured',
-    'hold_already_released',
-    'hold_expired',
-    ...KEYED,
-  ] as const;
 
   app.post(
     '/v1/holds/:holdId/capture',
@@ -122,11 +97,7 @@ export async function creditRoutes(app: App, { ledger }: Deps): Promise<void> {
         body: CaptureRequest,
         response: {
           200: ref(ResolveResult),
-          ...problems('account', true, [
-            ...resolveErrors,
-            'capture_exceeds_hold',
-            'invalid_credits',
-          ]),
+          ...problems('account', true, S.hold, L.capture),
         },
       },
     },
@@ -152,7 +123,7 @@ export async function creditRoutes(app: App, { ledger }: Deps): Promise<void> {
         headers: IdempotencyHeaders,
         params: HoldParams,
         body: ReleaseRequest,
-        response: { 200: ref(ResolveResult), ...problems('account', true, resolveErrors) },
+        response: { 200: ref(ResolveResult), ...problems('account', true, S.hold, L.release) },
       },
     },
     async (request, reply) => {
@@ -177,14 +148,7 @@ export async function creditRoutes(app: App, { ledger }: Deps): Promise<void> {
         body: ChargeRequest,
         response: {
           201: ref(ChargeResult),
-          ...problems('account', true, [
-            'unknown_account',
-            'insufficient_credits',
-            'not_initialized',
-            ...PRICED,
-            ...KEYED,
-            ...TEAM,
-          ]),
+          ...problems('account', true, S.account, S.attribution, L.charge),
         },
       },
     },

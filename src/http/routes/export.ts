@@ -1,7 +1,12 @@
 import { Readable } from 'node:stream';
-import { CSV_CONTENT_TYPE, exportFileName, openHistoryExport } from '../../service/export.js';
+import {
+  CSV_CONTENT_TYPE,
+  exportFileName,
+  openHistoryExport,
+  HISTORY_EXPORT_PROBLEMS,
+} from '../../service/export.js';
 import type { App, Deps } from '../app.js';
-import { accountInScope } from '../auth.js';
+import { accountInScope, SCOPE_PROBLEMS as S } from '../auth.js';
 import { AccountParams, ExportCsvResponse, ExportQuery, problems } from '../schemas/index.js';
 
 /** The account's history as a CSV download, streamed page by page. */
@@ -19,7 +24,7 @@ export async function exportRoutes(app: App, { ledger }: Deps): Promise<void> {
         querystring: ExportQuery,
         response: {
           200: ExportCsvResponse,
-          ...problems('account', false, ['unknown_account']),
+          ...problems('account', false, S.account, HISTORY_EXPORT_PROBLEMS),
         },
       },
     },

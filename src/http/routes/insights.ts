@@ -1,6 +1,7 @@
-import { guideline, guidelines, IMAGE_OPERATION } from '../../core/guidance.js';
-import { cheapestPacks } from '../../core/packs.js';
-import { planPhases } from '../../core/phases.js';
+import { LEDGER_PROBLEMS as L } from '../../ledger/ledger.js';
+import { guideline, guidelines, IMAGE_OPERATION, GUIDELINE_PROBLEMS } from '../../core/guidance.js';
+import { cheapestPacks, CHEAPEST_PACKS_PROBLEMS } from '../../core/packs.js';
+import { planPhases, PLAN_PHASES_PROBLEMS } from '../../core/phases.js';
 import type { App, Deps } from '../app.js';
 import {
   CheapestPacksQuery,
@@ -28,7 +29,7 @@ export async function insightRoutes(app: App, { ledger }: Deps): Promise<void> {
         querystring: GuideQuery,
         response: {
           200: ref(GuideList),
-          ...problems('account', false, ['unknown_operation', 'not_initialized']),
+          ...problems('account', false, L.activeCatalog, GUIDELINE_PROBLEMS),
         },
       },
     },
@@ -54,11 +55,7 @@ export async function insightRoutes(app: App, { ledger }: Deps): Promise<void> {
         body: PhasePlanRequest,
         response: {
           200: ref(PhasePlan),
-          ...problems('account', true, [
-            'unknown_operation',
-            'invalid_parameter',
-            'not_initialized',
-          ]),
+          ...problems('account', true, L.activeCatalog, PLAN_PHASES_PROBLEMS),
         },
       },
     },
@@ -75,7 +72,7 @@ export async function insightRoutes(app: App, { ledger }: Deps): Promise<void> {
         querystring: CheapestPacksQuery,
         response: {
           200: ref(PackCombination),
-          ...problems('account', false, ['unknown_pack', 'not_initialized']),
+          ...problems('account', false, L.activeCatalog, CHEAPEST_PACKS_PROBLEMS),
         },
       },
     },

@@ -1,3 +1,4 @@
+import { LEDGER_PROBLEMS as L } from '../../ledger/ledger.js';
 import { AmisiError } from '../../core/errors.js';
 import type { App, Deps } from '../app.js';
 import { Health, problems, Readiness, ref, VerifyReport } from '../schemas/index.js';
@@ -73,7 +74,10 @@ export async function operationRoutes(app: App, { ledger, metrics }: Deps): Prom
         description:
           'A clean ledger answers 200 with the report; any violation answers 500 verify_failed with the report in `report`. Reads every account: an operator job, not a per-request check.',
         tags: ['operations'],
-        response: { 200: ref(VerifyReport), ...problems('operator', false, ['verify_failed']) },
+        response: {
+          200: ref(VerifyReport),
+          ...problems('operator', false, L.verify, 'verify_failed'),
+        },
       },
     },
     async () => {

@@ -1,6 +1,8 @@
+import { LEDGER_PROBLEMS as L } from '../../ledger/ledger.js';
+import { PURCHASE_SERVICE_PROBLEMS as P } from '../../service/purchases.js';
 import type { App, Deps } from '../app.js';
 import { replayed } from '../app.js';
-import { accountInScope } from '../auth.js';
+import { accountInScope, SCOPE_PROBLEMS as S } from '../auth.js';
 import {
   AccountParams,
   CancelRequest,
@@ -17,8 +19,6 @@ import {
   SubscriptionResult,
 } from '../schemas/index.js';
 
-const KEYED = ['unknown_account', 'idempotency_key_reused'] as const;
-
 /**
  * An account's plan. Subscribing and changing plans grant credits, so they take an operator
  * key; an account key may read its plan and cancel it.
@@ -34,7 +34,7 @@ export async function planRoutes(app: App, { ledger, purchases }: Deps): Promise
         params: AccountParams,
         response: {
           200: ref(Subscription),
-          ...problems('account', false, ['unknown_account', 'no_subscription']),
+          ...problems('account', false, S.account, L.getSubscription),
         },
       },
     },
@@ -54,11 +54,7 @@ export async function planRoutes(app: App, { ledger, purchases }: Deps): Promise
         querystring: PlanPreviewQuery,
         response: {
           200: ref(PlanChangePreview),
-          ...problems('account', false, [
-            'unknown_account',
-            'no_subscription',
-            'invalid_parameter',
-          ]),
+          ...problems('account', false, S.account, L.previewPlanChange),
         },
       },
     },
@@ -84,13 +80,7 @@ export async function planRoutes(app: App, { ledger, purchases }: Deps): Promise
         response: {
           201: ref(SubscriptionResult),
           202: ref(SubscriptionCheckout),
-          ...problems('operator', true, [
-            ...KEYED,
-            'subscription_exists',
-            'invalid_parameter',
-            'not_initialized',
-            'payment_provider_error',
-          ]),
+          ...problems('operator', true, P.subscribe, L.subscribe),
         },
       },
     },
@@ -122,12 +112,7 @@ export async function planRoutes(app: App, { ledger, purchases }: Deps): Promise
         body: ChangePlanRequest,
         response: {
           200: ref(SubscriptionResult),
-          ...problems('operator', true, [
-            ...KEYED,
-            'no_subscription',
-            'invalid_parameter',
-            'payment_provider_error',
-          ]),
+          ...problems('operator', true, P.changePlan),
         },
       },
     },
@@ -154,7 +139,7 @@ export async function planRoutes(app: App, { ledger, purchases }: Deps): Promise
         body: CancelRequest,
         response: {
           200: ref(SubscriptionResult),
-          ...problems('account', true, [...KEYED, 'no_subscription', 'payment_provider_error']),
+          ...problems('account', true, S.account, P.changePlan),
         },
       },
     },

@@ -1,8 +1,10 @@
+import { LEDGER_PROBLEMS as L } from '../../ledger/ledger.js';
+import { PURCHASE_SERVICE_PROBLEMS as P } from '../../service/purchases.js';
 import { Type } from '@sinclair/typebox';
 import { AmisiError } from '../../core/errors.js';
 import type { App, Deps } from '../app.js';
 import { replayed } from '../app.js';
-import { accountInScope, purchaseInScope } from '../auth.js';
+import { accountInScope, purchaseInScope, SCOPE_PROBLEMS as S } from '../auth.js';
 import {
   AccountParams,
   BuyRequest,
@@ -35,13 +37,7 @@ export async function purchaseRoutes(app: App, deps: Deps): Promise<void> {
         body: BuyRequest,
         response: {
           201: ref(BuyResult),
-          ...problems('account', true, [
-            'unknown_account',
-            'unknown_pack',
-            'not_initialized',
-            'idempotency_key_reused',
-            'payment_provider_error',
-          ]),
+          ...problems('account', true, S.account, P.buy),
         },
       },
     },
@@ -64,7 +60,7 @@ export async function purchaseRoutes(app: App, deps: Deps): Promise<void> {
         summary: 'Get a purchase',
         tags: ['purchases'],
         params: PurchaseParams,
-        response: { 200: ref(Purchase), ...problems('account', false, ['unknown_purchase']) },
+        response: { 200: ref(Purchase), ...problems('account', false, S.purchase) },
       },
     },
     async (request) => purchaseInScope(request, ledger, request.params.purchaseId),
@@ -78,7 +74,10 @@ export async function purchaseRoutes(app: App, deps: Deps): Promise<void> {
         summary: "An account's purchases, newest first",
         tags: ['purchases'],
         params: AccountParams,
-        response: { 200: ref(PurchaseList), ...problems('account', false, ['unknown_account']) },
+        response: {
+          200: ref(PurchaseList),
+          ...problems('account', false, S.account, L.getAccount, L.listPurchases),
+        },
       },
     },
     async (request) => {
@@ -100,7 +99,7 @@ export async function purchaseRoutes(app: App, deps: Deps): Promise<void> {
         body: ConfirmRequest,
         response: {
           200: ref(PurchaseResult),
-          ...problems('operator', true, ['unknown_purchase']),
+          ...problems('operator', true, L.getPurchase, 'invalid_argument', P.confirm),
         },
       },
     },
@@ -131,12 +130,7 @@ export async function purchaseRoutes(app: App, deps: Deps): Promise<void> {
         body: RefundRequest,
         response: {
           200: ref(PurchaseResult),
-          ...problems('operator', true, [
-            'unknown_purchase',
-            'purchase_not_refundable',
-            'idempotency_key_reused',
-            'payment_provider_error',
-          ]),
+          ...problems('operator', true, P.refund),
         },
       },
     },
@@ -176,12 +170,7 @@ async function stripeWebhook(app: App, { purchases }: Deps): Promise<void> {
         headers: Type.Object({ 'stripe-signature': Type.Optional(Type.String()) }),
         response: {
           200: ref(WebhookResult),
-          ...problems('public', true, [
-            'webhook_signature_invalid',
-            'invalid_argument',
-            'unknown_purchase',
-            'store_busy',
-          ]),
+          ...problems('public', true, P.handleWebhook),
         },
       },
     },

@@ -1,6 +1,7 @@
+import { LEDGER_PROBLEMS as L } from '../../ledger/ledger.js';
 import type { App, Deps } from '../app.js';
 import { replayed } from '../app.js';
-import { accountInScope, ownUsageOnly } from '../auth.js';
+import { accountInScope, ownUsageOnly, SCOPE_PROBLEMS as S } from '../auth.js';
 import {
   AccountAdvice,
   AccountParams,
@@ -39,7 +40,7 @@ export async function reportRoutes(app: App, { ledger }: Deps): Promise<void> {
         tags: ['reports'],
         params: AccountParams,
         querystring: PeriodQuery,
-        response: { 200: ref(Statement), ...problems('account', false, ['unknown_account']) },
+        response: { 200: ref(Statement), ...problems('account', false, S.account, L.statement) },
       },
     },
     async (request) =>
@@ -59,7 +60,7 @@ export async function reportRoutes(app: App, { ledger }: Deps): Promise<void> {
         querystring: PeriodQuery,
         response: {
           200: ref(Audit),
-          ...problems('account', false, ['unknown_account', 'not_initialized']),
+          ...problems('account', false, S.account, L.audit),
         },
       },
     },
@@ -79,7 +80,7 @@ export async function reportRoutes(app: App, { ledger }: Deps): Promise<void> {
         params: AccountParams,
         response: {
           200: ref(AccountAdvice),
-          ...problems('account', false, ['unknown_account', 'not_initialized']),
+          ...problems('account', false, S.account, L.advice),
         },
       },
     },
@@ -98,7 +99,7 @@ export async function reportRoutes(app: App, { ledger }: Deps): Promise<void> {
         params: AccountParams,
         response: {
           200: ref(Forecast),
-          ...problems('account', false, ['unknown_account', 'not_initialized']),
+          ...problems('account', false, S.account, L.forecast),
         },
       },
     },
@@ -117,7 +118,7 @@ export async function reportRoutes(app: App, { ledger }: Deps): Promise<void> {
         body: OutcomeRequest,
         response: {
           200: ref(OutcomeResult),
-          ...problems('account', true, ['unknown_account', 'unknown_transaction', 'not_a_charge']),
+          ...problems('account', true, S.account, L.recordOutcome),
         },
       },
     },

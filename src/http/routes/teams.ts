@@ -1,8 +1,10 @@
+import { LEDGER_PROBLEMS as L } from '../../ledger/ledger.js';
+import { API_KEYS_PROBLEMS as K } from '../../service/api-keys.js';
 import type { App, Deps } from '../app.js';
 import { replayed } from '../app.js';
-import { accountInScope, ownUsageOnly, principalOf } from '../auth.js';
+import { accountInScope, ownUsageOnly, principalOf, SCOPE_PROBLEMS as S } from '../auth.js';
 import { actorOf } from '../../service/api-keys.js';
-import { AmisiError, type ErrorCode } from '../../core/errors.js';
+import { AmisiError } from '../../core/errors.js';
 import {
   AcceptInvitationRequest,
   AccountParams,
@@ -29,7 +31,6 @@ import {
   ref,
 } from '../schemas/index.js';
 
-const ORG: ErrorCode[] = ['unknown_account', 'not_an_organization'];
 const NO_CONTENT = { type: 'null', description: 'Done: no content.' } as const;
 
 /** The pool's budget is addressed as /budgets/pool/-. */
@@ -49,7 +50,7 @@ export async function teamRoutes(app: App, { ledger, keys }: Deps): Promise<void
         body: CreateOrganizationRequest,
         response: {
           201: ref(OrganizationCreated),
-          ...problems('operator', true, ['account_exists']),
+          ...problems('operator', true, L.createOrganization),
         },
       },
     },
@@ -72,7 +73,10 @@ export async function teamRoutes(app: App, { ledger, keys }: Deps): Promise<void
         summary: 'The organization: plan, seats, members and projects',
         tags: ['teams'],
         params: AccountParams,
-        response: { 200: ref(Organization), ...problems('account', false, ORG) },
+        response: {
+          200: ref(Organization),
+          ...problems('account', false, S.account, L.organization),
+        },
       },
     },
     async (request) => ledger.organization(accountInScope(request, request.params.accountId)),
@@ -86,7 +90,7 @@ export async function teamRoutes(app: App, { ledger, keys }: Deps): Promise<void
         summary: 'The members, invited ones too',
         tags: ['teams'],
         params: AccountParams,
-        response: { 200: ref(MemberList), ...problems('account', false, ORG) },
+        response: { 200: ref(MemberList), ...problems('account', false, S.account, L.listMembers) },
       },
     },
     async (request) => ({
@@ -108,12 +112,7 @@ export async function teamRoutes(app: App, { ledger, keys }: Deps): Promise<void
         response: {
           200: ref(MemberResult),
           201: ref(MemberResult),
-          ...problems('account', true, [
-            ...ORG,
-            'seat_limit_reached',
-            'team_access_required',
-            'last_owner',
-          ]),
+          ...problems('account', true, S.account, L.setMember),
         },
       },
     },
@@ -141,7 +140,7 @@ export async function teamRoutes(app: App, { ledger, keys }: Deps): Promise<void
         params: MemberParams,
         response: {
           204: NO_CONTENT,
-          ...problems('account', true, [...ORG, 'unknown_member', 'last_owner']),
+          ...problems('account', true, S.account, L.removeMember),
         },
       },
     },
@@ -170,7 +169,7 @@ export async function teamRoutes(app: App, { ledger, keys }: Deps): Promise<void
         body: CreateMemberKeyRequest,
         response: {
           201: ref(MemberKey),
-          ...problems('account', true, [...ORG, 'unknown_member', 'member_not_active']),
+          ...problems('account', true, S.account, 'forbidden', L.getMember, K.create),
         },
       },
     },
@@ -208,7 +207,7 @@ export async function teamRoutes(app: App, { ledger, keys }: Deps): Promise<void
         body: AcceptInvitationRequest,
         response: {
           201: ref(MemberKey),
-          ...problems('public', true, ['invalid_argument', 'invalid_invitation']),
+          ...problems('public', true, K.acceptInvitation),
         },
       },
     },
@@ -233,7 +232,10 @@ export async function teamRoutes(app: App, { ledger, keys }: Deps): Promise<void
         summary: 'The projects',
         tags: ['teams'],
         params: AccountParams,
-        response: { 200: ref(ProjectList), ...problems('account', false, ORG) },
+        response: {
+          200: ref(ProjectList),
+          ...problems('account', false, S.account, L.listProjects),
+        },
       },
     },
     async (request) => ({
@@ -250,7 +252,10 @@ export async function teamRoutes(app: App, { ledger, keys }: Deps): Promise<void
         tags: ['teams'],
         params: ProjectParams,
         body: PutProjectRequest,
-        response: { 200: ref(ProjectResult), ...problems('account', true, ORG) },
+        response: {
+          200: ref(ProjectResult),
+          ...problems('account', true, S.account, L.setProject),
+        },
       },
     },
     async (request, reply) => {
@@ -275,7 +280,7 @@ export async function teamRoutes(app: App, { ledger, keys }: Deps): Promise<void
           'The pool first, then members and projects. A member key sees the pool, its own budget and the projects’.',
         tags: ['teams'],
         params: AccountParams,
-        response: { 200: ref(BudgetList), ...problems('account', false, ORG) },
+        response: { 200: ref(BudgetList), ...problems('account', false, S.account, L.budgets) },
       },
     },
     async (request) => {
@@ -301,12 +306,7 @@ export async function teamRoutes(app: App, { ledger, keys }: Deps): Promise<void
         body: PutBudgetRequest,
         response: {
           200: ref(BudgetResult),
-          ...problems('account', true, [
-            ...ORG,
-            'unknown_member',
-            'unknown_project',
-            'invalid_credits',
-          ]),
+          ...problems('account', true, S.account, L.setBudget),
         },
       },
     },
@@ -331,7 +331,7 @@ export async function teamRoutes(app: App, { ledger, keys }: Deps): Promise<void
         summary: 'Remove a budget (the pool’s goes back to alerts only)',
         tags: ['teams'],
         params: BudgetParams,
-        response: { 204: NO_CONTENT, ...problems('account', true, [...ORG, 'not_found']) },
+        response: { 204: NO_CONTENT, ...problems('account', true, S.account, L.removeBudget) },
       },
     },
     async (request, reply) => {
@@ -356,7 +356,10 @@ export async function teamRoutes(app: App, { ledger, keys }: Deps): Promise<void
         tags: ['teams'],
         params: AccountParams,
         querystring: AlertsQuery,
-        response: { 200: ref(BudgetAlertList), ...problems('account', false, ORG) },
+        response: {
+          200: ref(BudgetAlertList),
+          ...problems('account', false, S.account, L.budgetAlerts),
+        },
       },
     },
     async (request) => ({

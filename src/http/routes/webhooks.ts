@@ -1,10 +1,12 @@
+import { LEDGER_PROBLEMS as L } from '../../ledger/ledger.js';
+import { PURCHASE_SERVICE_PROBLEMS as P } from '../../service/purchases.js';
 import type { FastifyRequest } from 'fastify';
 import { AmisiError } from '../../core/errors.js';
 import { newWebhookSecret } from '../../service/webhooks/deliverer.js';
 import { requirePublicTarget } from '../../service/webhooks/target.js';
 import type { App, Deps } from '../app.js';
 import { replayed } from '../app.js';
-import { accountInScope, principalOf } from '../auth.js';
+import { accountInScope, principalOf, SCOPE_PROBLEMS as S } from '../auth.js';
 import {
   AccountParams,
   AutoTopup,
@@ -45,7 +47,7 @@ export async function webhookRoutes(app: App, deps: Deps): Promise<void> {
         body: RegisterWebhookRequest,
         response: {
           201: ref(WebhookEndpointCreated),
-          ...problems('account', true, ['unknown_account', 'idempotency_key_reused']),
+          ...problems('account', true, S.account, L.registerWebhook),
         },
       },
     },
@@ -79,7 +81,10 @@ export async function webhookRoutes(app: App, deps: Deps): Promise<void> {
       schema: {
         summary: 'Webhook endpoints (secrets are never shown again)',
         tags: ['webhooks'],
-        response: { 200: ref(WebhookEndpointList), ...problems('account', false) },
+        response: {
+          200: ref(WebhookEndpointList),
+          ...problems('account', false, L.webhookEndpoints),
+        },
       },
     },
     async (request) => {
@@ -97,7 +102,7 @@ export async function webhookRoutes(app: App, deps: Deps): Promise<void> {
         params: EndpointParams,
         response: {
           204: { type: 'null', description: 'Done: no content.' },
-          ...problems('account', true, ['unknown_webhook']),
+          ...problems('account', true, L.disableWebhook),
         },
       },
     },
@@ -115,7 +120,10 @@ export async function webhookRoutes(app: App, deps: Deps): Promise<void> {
         summary: 'Deliveries, newest first',
         tags: ['webhooks'],
         querystring: DeliveryQuery,
-        response: { 200: ref(DeliveryList), ...problems('account', false, ['unknown_account']) },
+        response: {
+          200: ref(DeliveryList),
+          ...problems('account', false, S.account, L.listDeliveries),
+        },
       },
     },
     async (request) => {
@@ -140,7 +148,7 @@ export async function webhookRoutes(app: App, deps: Deps): Promise<void> {
         summary: 'One delivery and every attempt made',
         tags: ['webhooks'],
         params: DeliveryParams,
-        response: { 200: ref(DeliveryDetail), ...problems('account', false, ['unknown_delivery']) },
+        response: { 200: ref(DeliveryDetail), ...problems('account', false, L.deliveryDetail) },
       },
     },
     async (request) => {
@@ -158,7 +166,7 @@ export async function webhookRoutes(app: App, deps: Deps): Promise<void> {
         params: DeliveryParams,
         response: {
           201: ref(DeliveryDetail),
-          ...problems('account', true, ['unknown_delivery']),
+          ...problems('account', true, L.deliveryInScope, L.redeliver),
         },
       },
     },
@@ -182,7 +190,7 @@ export async function webhookRoutes(app: App, deps: Deps): Promise<void> {
         body: AutoTopupRequest,
         response: {
           200: ref(AutoTopup),
-          ...problems('account', true, ['unknown_account', 'unknown_pack', 'invalid_credits']),
+          ...problems('account', true, S.account, P.setAutoTopup),
         },
       },
     },
@@ -203,7 +211,7 @@ export async function webhookRoutes(app: App, deps: Deps): Promise<void> {
         params: AccountParams,
         response: {
           200: ref(AutoTopup),
-          ...problems('account', false, ['unknown_account', 'not_found']),
+          ...problems('account', false, S.account, L.getAutoTopup, 'not_found'),
         },
       },
     },
@@ -229,7 +237,7 @@ export async function webhookRoutes(app: App, deps: Deps): Promise<void> {
         params: AccountParams,
         response: {
           204: { type: 'null', description: 'Done: no content.' },
-          ...problems('account', true, ['unknown_account']),
+          ...problems('account', true, S.account, L.clearAutoTopup),
         },
       },
     },

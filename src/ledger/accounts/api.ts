@@ -19,6 +19,7 @@ import {
   grantsAndHolds,
   journalTransaction,
 } from '../reads.js';
+import { ACCOUNT, BASE, CATALOG, codes, KEYED, STORE, type UseCaseProblems } from '../problems.js';
 
 export const MAX_HISTORY_PAGE = 500;
 
@@ -46,6 +47,24 @@ export interface HistoryPage {
   /** Pass as `before` for the next (older) page; null on the last page. */
   readonly nextCursor: string | null;
 }
+
+/** The problem codes of each use-case below (src/ledger/problems.ts). */
+export const ACCOUNTS_PROBLEMS = {
+  // With a plan, the subscribe use-case runs too: the plan must be in the active catalog.
+  createAccount: codes(BASE, KEYED, CATALOG, 'account_exists', 'invalid_parameter'),
+  listAccounts: STORE,
+  accountIds: STORE,
+  known: ACCOUNT,
+  settle: ACCOUNT,
+  maintain: ACCOUNT,
+  balance: ACCOUNT,
+  listGrants: BASE,
+  history: ACCOUNT,
+  transaction: STORE,
+  sweep: STORE,
+  maintainAll: ACCOUNT,
+  purgeIdempotency: STORE,
+} as const satisfies UseCaseProblems<AccountsApi>;
 
 /**
  * Accounts: creating them, reading their state as of now (settling what is due first), their

@@ -6,6 +6,18 @@ import type { LedgerContext } from '../context.js';
 import type { CatalogRecord } from '../store.js';
 import { requireAmount, requireId } from '../validate.js';
 import { activeCatalog } from '../reads.js';
+import { BASE, CATALOG, codes, PRICED, STORE, type UseCaseProblems } from '../problems.js';
+
+/** The problem codes of each use-case below (src/ledger/problems.ts). */
+export const CATALOG_PROBLEMS = {
+  loadCatalog: codes(STORE, 'catalog_invalid', 'catalog_version_exists'),
+  activateCatalog: codes(BASE, 'unknown_catalog'),
+  findActiveCatalog: STORE,
+  activeCatalog: codes(STORE, CATALOG),
+  getCatalog: STORE,
+  listCatalogs: STORE,
+  quote: codes(STORE, PRICED),
+} as const satisfies UseCaseProblems<CatalogApi>;
 
 /** The catalog: loading and activating versions, reading them, and quotes under the active one. */
 export class CatalogApi {

@@ -15,11 +15,44 @@ import {
   requireTime,
   requireTtl,
 } from '../validate.js';
+import {
+  ACCOUNT,
+  BASE,
+  codes,
+  CREDITS,
+  KEYED,
+  PRICED,
+  SPEND,
+  STORE,
+  type UseCaseProblems,
+} from '../problems.js';
 
 export interface AmountInput {
   readonly credits?: number;
   readonly items?: readonly QuoteItemRequest[];
 }
+
+/** What a hold's resolution can meet: the hold unknown, or resolved already (once only). */
+const RESOLVE = codes(
+  BASE,
+  KEYED,
+  'unknown_hold',
+  'hold_already_captured',
+  'hold_already_released',
+  'hold_expired',
+);
+
+/** The problem codes of each use-case below (src/ledger/problems.ts). */
+export const CREDITS_PROBLEMS = {
+  grant: codes(ACCOUNT, KEYED, CREDITS),
+  hold: codes(ACCOUNT, KEYED, CREDITS, PRICED, SPEND),
+  capture: codes(RESOLVE, CREDITS, 'capture_exceeds_hold'),
+  release: RESOLVE,
+  charge: codes(ACCOUNT, KEYED, CREDITS, PRICED, SPEND),
+  getHold: codes(BASE, 'unknown_hold'),
+  findHold: STORE,
+  countOpenHolds: STORE,
+} as const satisfies UseCaseProblems<CreditsApi>;
 
 /** Credits: grants, holds and their capture or release, charges. */
 export class CreditsApi {

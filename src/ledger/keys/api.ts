@@ -2,8 +2,9 @@ import type { Member } from '../../core/teams.js';
 import type { Replayable } from '../commands.js';
 import type { LedgerContext } from '../context.js';
 import type { ApiKeyInfo, ApiKeyRecord } from '../store.js';
-import { checkInvitation } from '../teams/api.js';
+import { checkInvitation, TEAMS_PROBLEMS } from '../teams/api.js';
 import * as keys from './commands.js';
+import { ACCOUNT, codes, STORE, type UseCaseProblems } from '../problems.js';
 
 /** An API key as listings show it: everything but the hash of its secret. */
 export type ApiKeyView = ApiKeyInfo;
@@ -18,6 +19,18 @@ function view(record: ApiKeyRecord): ApiKeyView {
   const { secretHash: _hash, ...rest } = record;
   return rest;
 }
+
+/** The problem codes of each use-case below (src/ledger/problems.ts). */
+export const KEYS_PROBLEMS = {
+  // An account's key: the account must exist, and a member's key an active member of it.
+  issueApiKey: codes(ACCOUNT, 'unknown_member', 'member_not_active'),
+  revokeApiKey: STORE,
+  // The member it accepts is active, so its key is issued.
+  acceptInvitationWithKey: TEAMS_PROBLEMS.acceptInvitation,
+  listApiKeys: STORE,
+  getApiKey: STORE,
+  keyForCheck: STORE,
+} as const satisfies UseCaseProblems<KeysApi>;
 
 /**
  * API keys, through the ledger's write path: issue (idempotent by the key's id), revoke, and an

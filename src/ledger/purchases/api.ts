@@ -7,6 +7,32 @@ import * as purchases from '../purchase-commands.js';
 import type { LedgerContext } from '../context.js';
 import type { AccountsApi } from '../accounts/api.js';
 import { requireId, requireKey } from '../validate.js';
+import {
+  ACCOUNT,
+  BASE,
+  CATALOG,
+  codes,
+  CREDITS,
+  KEYED,
+  STORE,
+  type UseCaseProblems,
+} from '../problems.js';
+
+/** The problem codes of each use-case below (src/ledger/problems.ts). */
+export const PURCHASES_PROBLEMS = {
+  createPurchase: codes(ACCOUNT, KEYED, CATALOG, 'unknown_pack'),
+  setAutoTopup: codes(ACCOUNT, CATALOG, CREDITS, 'unknown_pack'),
+  clearAutoTopup: ACCOUNT,
+  getAutoTopup: ACCOUNT,
+  autoTopupsAwaitingCheckout: STORE,
+  recordCheckout: codes(BASE, 'unknown_purchase'),
+  confirmPayment: codes(BASE, CATALOG, 'unknown_purchase'),
+  reclaimForRefund: codes(BASE, KEYED, 'unknown_purchase', 'purchase_not_refundable'),
+  applyPaidInvoice: codes(ACCOUNT, CATALOG),
+  markRefunded: codes(BASE, 'unknown_purchase'),
+  getPurchase: codes(BASE, 'unknown_purchase'),
+  listPurchases: ACCOUNT,
+} as const satisfies UseCaseProblems<PurchasesApi>;
 
 /** Purchases of packs, their payment and refund, paid invoices, and auto top-up rules. */
 export class PurchasesApi {

@@ -36,6 +36,7 @@ import type { TeamsApi } from '../teams/api.js';
 import type { CatalogRecord } from '../store.js';
 import { requireAttribution, requireId, requireOneOf, requireTime } from '../validate.js';
 import { currentSubscription } from '../reads.js';
+import { ACCOUNT, CATALOG, codes, STORE, type UseCaseProblems } from '../problems.js';
 
 /** Advice for an account now, with the closed cycles it was computed from. */
 export interface AccountAdvice {
@@ -58,6 +59,19 @@ export interface Audit {
   readonly outcomes: number;
   readonly catalogVersion: string;
 }
+
+/** The problem codes of each use-case below (src/ledger/problems.ts). */
+export const REPORTS_PROBLEMS = {
+  recordOutcome: codes(ACCOUNT, 'unknown_transaction', 'not_a_charge'),
+  advice: codes(ACCOUNT, CATALOG),
+  forecast: codes(ACCOUNT, CATALOG),
+  statement: ACCOUNT,
+  usage: ACCOUNT,
+  audit: codes(ACCOUNT, CATALOG),
+  outcomes: ACCOUNT,
+  rebuildRollups: ACCOUNT,
+  accountsPendingRollups: STORE,
+} as const satisfies UseCaseProblems<ReportsApi>;
 
 /** Reports: outcomes, statements, usage, audits, advice and forecasts, all from rollups. */
 export class ReportsApi {

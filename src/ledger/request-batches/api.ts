@@ -16,6 +16,34 @@ import type { CatalogApi } from '../catalog/api.js';
 import type { CreditsApi } from '../credits/api.js';
 import { requireAttribution, requireId, requireKey, requireTtl } from '../validate.js';
 import { findRequestBatch } from '../reads.js';
+import { CREDITS_PROBLEMS } from '../credits/api.js';
+import {
+  ACCOUNT,
+  BASE,
+  codes,
+  except,
+  KEYED,
+  PRICED,
+  SPEND,
+  STORE,
+  type UseCaseProblems,
+} from '../problems.js';
+
+/** An item of a batch: the batch and the item must exist (the item's hold always does). */
+const ITEM = codes(BASE, 'unknown_batch', 'unknown_batch_item');
+const CAPTURE = except(CREDITS_PROBLEMS.capture, 'unknown_hold');
+const RELEASE = except(CREDITS_PROBLEMS.release, 'unknown_hold');
+
+/** The problem codes of each use-case below (src/ledger/problems.ts). */
+export const REQUEST_BATCHES_PROBLEMS = {
+  quoteBatch: codes(STORE, PRICED),
+  holdBatch: codes(ACCOUNT, KEYED, PRICED, SPEND),
+  getBatch: codes(BASE, 'unknown_batch'),
+  captureBatchItem: codes(ITEM, CAPTURE),
+  releaseBatchItem: codes(ITEM, RELEASE),
+  releaseBatch: codes(BASE, KEYED, 'unknown_batch'),
+  findBatch: codes(BASE, 'unknown_batch'),
+} as const satisfies UseCaseProblems<RequestBatchesApi>;
 
 /** Request batches: many requests of one account quoted and held together, resolved per item. */
 export class RequestBatchesApi {

@@ -6,6 +6,7 @@ import type { AccountsApi } from '../accounts/api.js';
 import type { CatalogApi } from '../catalog/api.js';
 import { requireId, requireKey, requireTime } from '../validate.js';
 import { currentSubscription, dueSubscriptions } from '../reads.js';
+import { ACCOUNT, BASE, CATALOG, codes, KEYED, STORE, type UseCaseProblems } from '../problems.js';
 
 /** What a plan change would do now (Ledger.previewPlanChange). */
 export interface PlanChangePreview {
@@ -21,6 +22,37 @@ export interface PlanChangePreview {
   /** Now for an upgrade; the next renewal for a downgrade. */
   readonly effectiveAt: number;
 }
+
+/**
+ * What a plan change can meet: no plan to change, an unknown plan, and for an organization a
+ * plan with fewer seats than it has members.
+ */
+const CHANGE = codes(
+  ACCOUNT,
+  KEYED,
+  CATALOG,
+  'no_subscription',
+  'invalid_parameter',
+  'seat_limit_reached',
+);
+
+/** The problem codes of each use-case below (src/ledger/problems.ts). */
+export const SUBSCRIPTIONS_PROBLEMS = {
+  subscribe: codes(
+    ACCOUNT,
+    KEYED,
+    CATALOG,
+    'subscription_exists',
+    'invalid_parameter',
+    'seat_limit_reached',
+  ),
+  changePlan: CHANGE,
+  cancelPlan: codes(ACCOUNT, KEYED, CATALOG, 'no_subscription'),
+  previewPlanChange: codes(ACCOUNT, CATALOG, 'no_subscription', 'invalid_parameter'),
+  getSubscription: codes(ACCOUNT, 'no_subscription'),
+  findSubscription: STORE,
+  renew: BASE,
+} as const satisfies UseCaseProblems<SubscriptionsApi>;
 
 /** Subscriptions: subscribe, change or cancel a plan, previews, renewals. */
 export class SubscriptionsApi {

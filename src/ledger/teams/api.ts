@@ -30,6 +30,15 @@ import {
   requireTime,
 } from '../validate.js';
 import { activeCatalog, currentSubscription } from '../reads.js';
+import {
+  ACCOUNT,
+  BASE,
+  CATALOG,
+  codes,
+  CREDITS,
+  ORGANIZATION,
+  type UseCaseProblems,
+} from '../problems.js';
 
 /** A budget as people read it: its current period, and how much of it is used and held. */
 export interface BudgetView extends Budget {
@@ -76,6 +85,35 @@ function optionalText(value: unknown, field: string): string | null | undefined 
   if (value === null) return null;
   return field === 'email' ? requireEmail(value) : requireText(value, field);
 }
+
+/** The problem codes of each use-case below (src/ledger/problems.ts). */
+export const TEAMS_PROBLEMS = {
+  createOrganization: codes(BASE, 'account_exists'),
+  // Adding a member needs a seat of the plan (and team access); only an owner makes an owner,
+  // and the last owner stays one.
+  setMember: codes(
+    ORGANIZATION,
+    CATALOG,
+    'seat_limit_reached',
+    'team_access_required',
+    'forbidden',
+    'last_owner',
+  ),
+  removeMember: codes(ORGANIZATION, 'unknown_member', 'forbidden', 'last_owner'),
+  // An unknown organization or member is an invalid invitation too: it names nothing.
+  acceptInvitation: codes(BASE, 'invalid_invitation'),
+  setProject: ORGANIZATION,
+  setBudget: codes(ORGANIZATION, CREDITS, 'unknown_member', 'unknown_project'),
+  removeBudget: codes(ORGANIZATION, 'not_found'),
+  getOrganization: ORGANIZATION,
+  organization: codes(ORGANIZATION, CATALOG),
+  listMembers: ORGANIZATION,
+  getMember: codes(ORGANIZATION, 'unknown_member'),
+  listProjects: ORGANIZATION,
+  seatsNeeded: ACCOUNT,
+  budgets: ORGANIZATION,
+  budgetAlerts: ORGANIZATION,
+} as const satisfies UseCaseProblems<TeamsApi>;
 
 /** Organizations: members and invitations, projects, budgets and their alerts. */
 export class TeamsApi {

@@ -13,6 +13,7 @@ import * as webhooks from '../webhook-commands.js';
 import type { LedgerContext } from '../context.js';
 import type { WebhookEndpointInfo } from '../store.js';
 import { requireId, requireKey } from '../validate.js';
+import { BASE, codes, KEYED, STORE, type UseCaseProblems } from '../problems.js';
 
 /**
  * Whose webhooks a read covers: an account id (an account's or member's key: that account's
@@ -36,6 +37,24 @@ export interface DeliveryDetail {
   readonly delivery: Delivery;
   readonly attempts: readonly DeliveryAttempt[];
 }
+
+/** The problem codes of each use-case below (src/ledger/problems.ts). */
+export const WEBHOOKS_PROBLEMS = {
+  registerWebhook: codes(BASE, KEYED, 'unknown_account'),
+  disableWebhook: codes(BASE, 'unknown_webhook'),
+  webhookEndpoints: STORE,
+  deliveryTargets: STORE,
+  webhookEvent: STORE,
+  eventTypes: STORE,
+  listDeliveries: STORE,
+  claimDeliveries: STORE,
+  finishAttempt: STORE,
+  getDelivery: codes(BASE, 'unknown_delivery'),
+  deliveryInScope: codes(BASE, 'unknown_delivery'),
+  deliveryDetail: codes(BASE, 'unknown_delivery'),
+  redeliver: codes(BASE, 'unknown_delivery'),
+  announceExpiringGrants: STORE,
+} as const satisfies UseCaseProblems<WebhooksApi>;
 
 /** Webhooks: endpoints, the outbox's deliveries and their attempts, grant.expiring events. */
 export class WebhooksApi {
