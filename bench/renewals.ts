@@ -29,7 +29,7 @@ import pg from 'pg';
 import type { Plan } from '../src/core/catalog.js';
 import { cycleStart } from '../src/core/cycles.js';
 import type { Subscription } from '../src/core/subscriptions.js';
-import { requestHash } from '../src/ledger/commands.js';
+import { requestHash } from '../src/ledger/idempotency.js';
 import { Ledger } from '../src/ledger/ledger.js';
 import { FakeClock, UlidIds } from '../src/ledger/ports.js';
 import type { Store } from '../src/ledger/store.js';

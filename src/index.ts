@@ -33,15 +33,15 @@ export type {
   ChargeResult,
   GrantResult,
   HoldResult,
-  Replayable,
   ResolveResult,
-} from './ledger/commands.js';
-export type { BatchResult, ReleaseBatchResult } from './ledger/batch-commands.js';
-export type { OpenedAccount, SubscriptionResult } from './ledger/subscription-commands.js';
-export type { PurchaseResult } from './ledger/purchase-commands.js';
-export type { MemberResult, OrganizationResult } from './ledger/team-commands.js';
-export type { AttemptOutcome } from './ledger/webhook-commands.js';
-export type { RebuildResult } from './ledger/report-commands.js';
+} from './ledger/credits/commands.js';
+export type { Replayable } from './ledger/idempotency.js';
+export type { BatchResult, ReleaseBatchResult } from './ledger/request-batches/commands.js';
+export type { OpenedAccount, SubscriptionResult } from './ledger/subscriptions/commands.js';
+export type { PurchaseResult } from './ledger/purchases/commands.js';
+export type { MemberResult, OrganizationResult } from './ledger/teams/commands.js';
+export type { AttemptOutcome } from './ledger/webhooks/commands.js';
+export type { RebuildResult } from './ledger/reports/commands.js';
 
 // Opening a store: entry points choose one (STYLE.md), and a library caller is one.
 export { SqliteStore, type SqliteOptions } from './store/sqlite/sqlite-store.js';

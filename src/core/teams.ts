@@ -7,7 +7,7 @@ import type { Subscription } from './subscriptions.js';
 /**
  * Organizations: an account whose pooled credits members spend, by role, within budgets per
  * member and per project. Pure rules only; the ledger applies them under the account's lock,
- * so a budget check and the hold it guards are one step (ledger/team-commands.ts, core/spend.ts).
+ * so a budget check and the hold it guards are one step (ledger/teams/commands.ts, core/spend.ts).
  */
 
 export const ACCOUNT_KINDS = ['individual', 'organization'] as const;

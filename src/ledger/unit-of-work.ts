@@ -21,29 +21,14 @@ import type {
   WriteTx,
 } from './store.js';
 import { activeCatalog } from './reads.js';
+import { AccountState, type CommandHint } from './account-state.js';
 import { settleDue } from './subscriptions/renewal.js';
-import { BudgetBuffer, type TeamState } from './teams/budgets.js';
+import { BudgetBuffer } from './teams/budgets.js';
 import { Outbox } from './webhooks/outbox.js';
 import { AutoTopupBuffer } from './purchases/auto-topup.js';
 import { rollUp } from './reports/rollups.js';
 
-/** What a queued command will touch, known before its unit of work starts (for prefetching). */
-export interface CommandHint {
-  readonly accountId?: string;
-  readonly key?: string;
-  readonly holdId?: string;
-}
-
-/** One account's rows as loaded (and locked) in this unit of work; commands update it. */
-export class AccountState {
-  readonly grants = new Map<string, Grant>();
-  subscription: Subscription | undefined;
-  autoTopup: AutoTopup | undefined;
-  team: TeamState | undefined;
-  /** Available credits once loaded and settled, before this unit's commands (balance.low). */
-  availableAtLoad = 0;
-  constructor(readonly account: AccountRecord) {}
-}
+export { AccountState, type CommandHint } from './account-state.js';
 
 /** A journal transaction to append: its kind with that kind's detail, and its entries. */
 export type TransactionDraft = KindDetail & {

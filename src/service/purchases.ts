@@ -4,7 +4,7 @@ import { seatsOf } from '../core/teams.js';
 import { AmisiError, isAmisiError } from '../core/errors.js';
 import { LEDGER_PROBLEMS as L, type Ledger } from '../ledger/ledger.js';
 import { codes, type UseCaseProblems } from '../ledger/problems.js';
-import type { PurchaseResult } from '../ledger/purchase-commands.js';
+import type { PurchaseResult } from '../ledger/purchases/commands.js';
 import type { PaymentEvent, PaymentProvider } from './payments/port.js';
 
 /** The payment provider refused or failed (its calls are keyed: retried with the same key). */

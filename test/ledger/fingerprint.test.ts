@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { canonicalJson } from '../../src/core/canonical-json.js';
 import { isAmisiError } from '../../src/core/errors.js';
-import { legacyRequestHash, requestHash, sameRequest } from '../../src/ledger/commands.js';
+import { legacyRequestHash, requestHash, sameRequest } from '../../src/ledger/idempotency.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { FakeClock } from '../../src/ledger/ports.js';
 import { defaultCatalog } from '../helpers.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { formatMoney } from '../../core/money.js';
 import type { Subscription } from '../../core/subscriptions.js';
-import type { SubscriptionResult } from '../../ledger/subscription-commands.js';
+import type { SubscriptionResult } from '../../ledger/subscriptions/commands.js';
 import { service } from './payments.js';
 import { withLedger, type GlobalOptions } from '../context.js';
 import { iso, pairs } from '../output.js';

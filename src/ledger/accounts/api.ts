@@ -7,8 +7,8 @@ import {
   type TransactionKind,
 } from '../../core/journal.js';
 import type { Subscription } from '../../core/subscriptions.js';
-import * as commands from '../commands.js';
-import * as subscriptions from '../subscription-commands.js';
+import * as commands from './commands.js';
+import * as subscriptions from '../subscriptions/commands.js';
 import type { LedgerContext } from '../context.js';
 import type { AccountView } from '../store.js';
 import { requireId, requireKey, requireTime } from '../validate.js';

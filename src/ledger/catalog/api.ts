@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { AmisiError } from '../../core/errors.js';
 import { quote, type Quote, type QuoteItemRequest } from '../../core/quote.js';
-import * as commands from '../commands.js';
+import * as commands from './commands.js';
+import type { Replayable } from '../idempotency.js';
 import type { LedgerContext } from '../context.js';
 import type { CatalogRecord } from '../store.js';
 import { requireAmount, requireId } from '../validate.js';
@@ -23,7 +24,7 @@ export const CATALOG_PROBLEMS = {
 export class CatalogApi {
   constructor(private readonly ctx: LedgerContext) {}
 
-  async loadCatalog(body: unknown): Promise<commands.Replayable<{ catalog: CatalogRecord }>> {
+  async loadCatalog(body: unknown): Promise<Replayable<{ catalog: CatalogRecord }>> {
     const digest = (text: string) => createHash('sha256').update(text).digest('hex');
     return this.ctx.committer.submit((b) => commands.loadCatalog(b, body, digest));
   }

@@ -2,7 +2,7 @@ import { AmisiError } from '../../core/errors.js';
 import { HOLD_TTL_DEFAULT_MS, type Attribution, type Hold } from '../../core/holds.js';
 import type { QuoteItemRequest } from '../../core/quote.js';
 import { requireCredits } from '../../core/credits.js';
-import * as commands from '../commands.js';
+import * as commands from './commands.js';
 import type { LedgerContext } from '../context.js';
 import type { AccountsApi } from '../accounts/api.js';
 import {

@@ -1,5 +1,5 @@
 import type { Member } from '../../core/teams.js';
-import type { Replayable } from '../commands.js';
+import type { Replayable } from '../idempotency.js';
 import type { LedgerContext } from '../context.js';
 import type { ApiKeyInfo, ApiKeyRecord } from '../store.js';
 import { checkInvitation, TEAMS_PROBLEMS } from '../teams/api.js';

@@ -2,9 +2,9 @@ import { AmisiError } from '../../core/errors.js';
 import type { Member } from '../../core/teams.js';
 import { loadTeam } from '../teams/budgets.js';
 import type { UnitOfWork } from '../unit-of-work.js';
-import { onceRef, type Replayable } from '../commands.js';
-import * as teams from '../team-commands.js';
-import { EVERY_ACCOUNT_SCOPE } from '../webhook-commands.js';
+import { onceRef, type Replayable } from '../idempotency.js';
+import * as teams from '../teams/commands.js';
+import { EVERY_ACCOUNT_SCOPE } from '../webhooks/commands.js';
 import type { ApiKeyRecord } from '../store.js';
 
 /**

@@ -3,7 +3,7 @@ import { AmisiError } from '../../core/errors.js';
 import { AUTO_TOPUP_PERIODS, type AutoTopup, type AutoTopupPeriod } from '../../core/autotopup.js';
 import { requireCredits } from '../../core/credits.js';
 import type { Purchase } from '../../core/purchases.js';
-import * as purchases from '../purchase-commands.js';
+import * as purchases from './commands.js';
 import type { LedgerContext } from '../context.js';
 import type { AccountsApi } from '../accounts/api.js';
 import { requireId, requireKey } from '../validate.js';

@@ -27,8 +27,8 @@ import {
 } from '../../core/advice.js';
 import type { Subscription } from '../../core/subscriptions.js';
 import { cycleAt } from '../../core/cycles.js';
-import type { Replayable } from '../commands.js';
-import * as reports from '../report-commands.js';
+import type { Replayable } from '../idempotency.js';
+import * as reports from './commands.js';
 import type { LedgerContext } from '../context.js';
 import type { AccountsApi } from '../accounts/api.js';
 import type { CatalogApi } from '../catalog/api.js';

@@ -9,7 +9,7 @@ import {
   type BatchView,
   type RequestBatch,
 } from '../../core/batches.js';
-import * as batches from '../batch-commands.js';
+import * as batches from './commands.js';
 import type { LedgerContext } from '../context.js';
 import type { AccountsApi } from '../accounts/api.js';
 import type { CatalogApi } from '../catalog/api.js';

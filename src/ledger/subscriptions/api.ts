@@ -1,6 +1,6 @@
 import { AmisiError } from '../../core/errors.js';
 import { planChange, type Subscription } from '../../core/subscriptions.js';
-import * as subscriptions from '../subscription-commands.js';
+import * as subscriptions from './commands.js';
 import type { LedgerContext } from '../context.js';
 import type { AccountsApi } from '../accounts/api.js';
 import type { CatalogApi } from '../catalog/api.js';

@@ -16,7 +16,7 @@ import {
   type Project,
   type Role,
 } from '../../core/teams.js';
-import * as teams from '../team-commands.js';
+import * as teams from './commands.js';
 import type { UnitOfWork } from '../unit-of-work.js';
 import type { LedgerContext } from '../context.js';
 import { MAX_HISTORY_PAGE, type AccountsApi } from '../accounts/api.js';

@@ -9,7 +9,7 @@ import {
   type WebhookEvent,
   type WebhookEventType,
 } from '../../core/webhooks.js';
-import * as webhooks from '../webhook-commands.js';
+import * as webhooks from './commands.js';
 import type { LedgerContext } from '../context.js';
 import type { WebhookEndpointInfo } from '../store.js';
 import { requireId, requireKey } from '../validate.js';

@@ -3,7 +3,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Delivery, WebhookEndpoint } from '../../core/webhooks.js';
 import type { Ledger } from '../../ledger/ledger.js';
-import type { AttemptOutcome } from '../../ledger/webhook-commands.js';
+import type { AttemptOutcome } from '../../ledger/webhooks/commands.js';
 import { sign } from './signature.js';
 import { hostOf, literalRefusal, PrivateTargetError, publicOnlyLookup } from './target.js';
 

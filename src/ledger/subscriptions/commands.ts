@@ -1,14 +1,15 @@
-import { own, type Catalog, type Plan } from '../core/catalog.js';
-import { cycleStart } from '../core/cycles.js';
-import { AmisiError, assert } from '../core/errors.js';
-import { isSubscriptionChange, type SubscriptionChange } from '../core/journal-detail.js';
-import type { Entry, JournalTransaction } from '../core/journal.js';
-import { planChange, type Subscription } from '../core/subscriptions.js';
-import type { AccountState, UnitOfWork } from './unit-of-work.js';
-import { createAccount, once, type Replayable } from './commands.js';
-import type { AccountView } from './store.js';
-import { loadTeam } from './teams/budgets.js';
-import { seatsOf } from '../core/teams.js';
+import { own, type Catalog, type Plan } from '../../core/catalog.js';
+import { cycleStart } from '../../core/cycles.js';
+import { AmisiError, assert } from '../../core/errors.js';
+import { isSubscriptionChange, type SubscriptionChange } from '../../core/journal-detail.js';
+import type { Entry, JournalTransaction } from '../../core/journal.js';
+import { planChange, type Subscription } from '../../core/subscriptions.js';
+import type { AccountState, UnitOfWork } from '../unit-of-work.js';
+import { once, type Replayable } from '../idempotency.js';
+import { createAccount } from '../accounts/commands.js';
+import type { AccountView } from '../store.js';
+import { loadTeam } from '../teams/budgets.js';
+import { seatsOf } from '../../core/teams.js';
 
 /** Subscribe, change plan, cancel: load -> decide (core/subscriptions.ts) -> apply. */
 

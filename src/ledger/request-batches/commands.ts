@@ -5,14 +5,15 @@ import {
   type BatchItemRequest,
   type BatchView,
   type RequestBatch,
-} from '../core/batches.js';
-import { AmisiError, assert } from '../core/errors.js';
-import { MAX_LABELS, type Attribution, type Hold } from '../core/holds.js';
-import type { UnitOfWork } from './unit-of-work.js';
-import { onceRef, settleHold, type Replayable } from './commands.js';
-import { decideSpend, writeHold } from './holds/spend.js';
-import { requireAmount, requireAttribution, requireId } from './validate.js';
-import { readRequestBatch } from './reads.js';
+} from '../../core/batches.js';
+import { AmisiError, assert } from '../../core/errors.js';
+import { MAX_LABELS, type Attribution, type Hold } from '../../core/holds.js';
+import type { UnitOfWork } from '../unit-of-work.js';
+import { onceRef, type Replayable } from '../idempotency.js';
+import { settleHold } from '../credits/commands.js';
+import { decideSpend, writeHold } from '../credits/spend.js';
+import { requireAmount, requireAttribution, requireId } from '../validate.js';
+import { readRequestBatch } from '../reads.js';
 
 /**
  * Request batches (core/batches.ts): hold a list of requests all or nothing under one key, and

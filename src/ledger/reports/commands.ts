@@ -1,14 +1,14 @@
-import { AmisiError } from '../core/errors.js';
+import { AmisiError } from '../../core/errors.js';
 import {
   outcomeOf,
   requireSpend,
   sameOutcome,
   type Outcome,
   type OutcomeKind,
-} from '../core/outcomes.js';
-import type { UnitOfWork } from './unit-of-work.js';
-import type { Replayable } from './commands.js';
-import * as rollups from './reports/rollups.js';
+} from '../../core/outcomes.js';
+import type { UnitOfWork } from '../unit-of-work.js';
+import type { Replayable } from '../idempotency.js';
+import * as rollups from './rollups.js';
 
 /** Commands behind reports: outcomes of charges, and rebuilding an account's rollups. */
 

@@ -1,6 +1,6 @@
-import { AmisiError, assert } from '../core/errors.js';
-import type { Attribution } from '../core/holds.js';
-import type { JournalTransaction } from '../core/journal.js';
+import { AmisiError, assert } from '../../core/errors.js';
+import type { Attribution } from '../../core/holds.js';
+import type { JournalTransaction } from '../../core/journal.js';
 import {
   budgetKey,
   POOL_TARGET,
@@ -12,8 +12,8 @@ import {
   type Member,
   type Project,
   type Role,
-} from '../core/teams.js';
-import type { AccountState, UnitOfWork } from './unit-of-work.js';
+} from '../../core/teams.js';
+import type { AccountState, UnitOfWork } from '../unit-of-work.js';
 import {
   announce,
   announcedBits,
@@ -21,9 +21,9 @@ import {
   loadTeam,
   periodStart as budgetPeriodStart,
   type TeamState,
-} from './teams/budgets.js';
-import type { Replayable } from './commands.js';
-import type { AccountRecord, AccountView } from './store.js';
+} from './budgets.js';
+import type { Replayable } from '../idempotency.js';
+import type { AccountRecord, AccountView } from '../store.js';
 
 /**
  * Organizations, members, projects and budgets. Each command locks the organization's account,

@@ -1,114 +1,23 @@
-import { hash } from 'node:crypto';
-import { parseCatalog } from '../core/catalog.js';
-import { canonicalJson } from '../core/canonical-json.js';
-import { AmisiError, assert } from '../core/errors.js';
-import { splitCapture, type Draw, type Grant, type GrantSource } from '../core/grants.js';
-import type { Attribution, Hold } from '../core/holds.js';
-import type { Entry, JournalTransaction } from '../core/journal.js';
-import type { ReleaseBatchRef } from '../core/journal-detail.js';
-import { quote, type Quote } from '../core/quote.js';
-import type { AccountState, UnitOfWork } from './unit-of-work.js';
-import type { AccountRecord, CatalogRecord } from './store.js';
-import { accountOf } from './reads.js';
-import { returnDraws } from './expiry/expiry.js';
-import { decideSpend, takeDraws, writeHold } from './holds/spend.js';
-import { applyBudgetCount, countSpend } from './teams/budgets.js';
-import type { SpendRequest } from '../core/spend.js';
-import type { Amount } from './validate.js';
+import { AmisiError, assert } from '../../core/errors.js';
+import { splitCapture, type Draw, type Grant, type GrantSource } from '../../core/grants.js';
+import type { Attribution, Hold } from '../../core/holds.js';
+import type { Entry, JournalTransaction } from '../../core/journal.js';
+import type { ReleaseBatchRef } from '../../core/journal-detail.js';
+import { quote, type Quote } from '../../core/quote.js';
+import type { AccountState, UnitOfWork } from '../unit-of-work.js';
+import { accountOf } from '../reads.js';
+import { returnDraws } from '../expiry/expiry.js';
+import { decideSpend, takeDraws, writeHold } from './spend.js';
+import { applyBudgetCount, countSpend } from '../teams/budgets.js';
+import type { SpendRequest } from '../../core/spend.js';
+import type { Amount } from '../validate.js';
+import { once, type Replayable } from '../idempotency.js';
 
 /**
  * Each command: load (through the unit of work) -> decide (pure, may refuse) -> apply (writes
  * only). A command never refuses after it has written: every refusal comes before the first
  * write, and the spend of holds and charges is one pure decision (core/spend.ts planSpend).
  */
-
-export type Replayable<T> = T & { readonly replay: boolean };
-
-/** 128 bits of SHA-256: collisions between two requests under one key are out of reach. */
-function fingerprint(text: string): string {
-  return hash('sha256', text, 'base64url').slice(0, 22);
-}
-
-/**
- * The fingerprint of a request: over its canonical JSON (keys sorted at every depth), so two
- * requests with the same content fingerprint equally whatever order their keys were built in.
- */
-export function requestHash(request: unknown): string {
-  return fingerprint(canonicalJson(request));
-}
-
-/**
- * The fingerprint keys were stored with before it was canonical: JSON in the request's own key
- * order ("op" first). Replays of those keys, within their retention, compare against it too
- * (docs/adr/0013-journal-detail-and-fingerprint.md).
- */
-export function legacyRequestHash(request: unknown): string {
-  return fingerprint(JSON.stringify(request));
-}
-
-/**
- * Whether a stored fingerprint is this request's, in either form. Accepting the legacy form
- * never takes another request for this one: its text equals this request's canonical text only
- * when both hold the same content.
- */
-export function sameRequest(stored: string, request: unknown, canonical: string): boolean {
-  return stored === canonical || stored === legacyRequestHash(request);
-}
-
-/**
- * Runs `run` once per (account, key). The key remembers only the request's fingerprint and the
- * journal transaction it produced; a replay rebuilds the original result from that transaction
- * (`rebuild`), so idempotency costs one small row per write.
- */
-export async function once<T extends { readonly transactionId: string }>(
-  uow: UnitOfWork,
-  accountId: string,
-  key: string,
-  request: unknown,
-  run: () => Promise<T>,
-  rebuild: (t: JournalTransaction) => Promise<T>,
-): Promise<Replayable<T>> {
-  return onceRef(
-    uow,
-    accountId,
-    key,
-    request,
-    async () => {
-      const result = await run();
-      return { result, ref: result.transactionId };
-    },
-    async (ref) => rebuild(await uow.transaction(accountId, ref)),
-  );
-}
-
-/**
- * The general form of `once`: the key remembers `ref` (a journal transaction id, or the id
- * of the row the write created, e.g. a purchase) and a replay rebuilds the result from it.
- */
-export async function onceRef<T>(
-  uow: UnitOfWork,
-  accountId: string,
-  key: string,
-  request: unknown,
-  run: () => Promise<{ result: T; ref: string }>,
-  rebuild: (ref: string) => Promise<T>,
-): Promise<Replayable<T>> {
-  const hash = requestHash(request);
-  const seen = await uow.getIdempotency(accountId, key);
-  if (seen) {
-    if (!sameRequest(seen.requestHash, request, hash)) {
-      throw new AmisiError(
-        'idempotency_key_reused',
-        `key "${key}" was used for a different request on account ${accountId}`,
-        { key, accountId },
-      );
-    }
-    return { ...(await rebuild(seen.transactionId)), replay: true };
-  }
-  const { result, ref } = await run();
-  uow.putIdempotency(accountId, key, hash, ref);
-  return { ...result, replay: false };
-}
 
 /** A hold's or charge's request to planSpend: one item, attributed as the input says. */
 function spendOf(
@@ -139,95 +48,6 @@ async function price(
   const catalog = await uow.activeCatalog();
   const q = quote(catalog.body, amount.items);
   return { credits: q.credits, quote: q };
-}
-
-export interface CreateAccountInput {
-  readonly accountId: string;
-}
-
-/** The same id again is the same account, unless it is an organization (a different thing). */
-function sameAccount(existing: AccountRecord, input: CreateAccountInput) {
-  if (existing.kind === 'individual') return { account: existing, replay: true };
-  throw new AmisiError(
-    'account_exists',
-    `account "${input.accountId}" exists as an ${existing.kind}`,
-    { accountId: input.accountId, kind: existing.kind },
-  );
-}
-
-/** Idempotent by its natural key: the same id again answers the account as a replay. */
-export async function createAccount(
-  uow: UnitOfWork,
-  input: CreateAccountInput,
-): Promise<Replayable<{ account: AccountRecord }>> {
-  const [existing] = await uow.read.lockAccounts([input.accountId]);
-  if (existing) return sameAccount(existing, input);
-  const account: AccountRecord = {
-    id: input.accountId,
-    createdAt: uow.now,
-    kind: 'individual',
-    name: null,
-  };
-  if (!(await uow.insertAccount(account))) {
-    // Another process created it since we looked (PostgreSQL: no row existed to lock).
-    const [raced] = await uow.read.lockAccounts([input.accountId]);
-    assert(raced, `account ${input.accountId} exists after a conflicting insert`);
-    return sameAccount(raced, input);
-  }
-  return { account, replay: false };
-}
-
-export async function loadCatalog(
-  uow: UnitOfWork,
-  body: unknown,
-  digestOf: (text: string) => string,
-): Promise<Replayable<{ catalog: CatalogRecord }>> {
-  const catalog = parseCatalog(body);
-  const digest = digestOf(canonicalJson(catalog));
-  const refuse = () =>
-    new AmisiError(
-      'catalog_version_exists',
-      `catalog version "${catalog.version}" is loaded with other content`,
-      { version: catalog.version },
-    );
-  let existing = await uow.read.get('catalogs', { version: catalog.version });
-  if (existing && existing.digest !== digest) throw refuse();
-  if (!existing) {
-    const record = {
-      version: catalog.version,
-      body: catalog,
-      digest,
-      loadedAt: uow.now,
-      activatedAt: uow.now,
-    };
-    if (await uow.putCatalog(record)) {
-      uow.forgetCatalog();
-      return { catalog: record, replay: false };
-    }
-    // Loaded by another process since we looked.
-    existing = await uow.read.get('catalogs', { version: catalog.version });
-    assert(existing, `catalog ${catalog.version} exists after a conflicting insert`);
-    if (existing.digest !== digest) throw refuse();
-  }
-  // The same content again is a replay and changes nothing, not even which version is active:
-  // a retried deploy must not bring old prices back (activation is its own command).
-  return { catalog: existing, replay: true };
-}
-
-/** Makes a loaded version the active one (for rolling back prices, say). */
-export async function activateCatalog(
-  uow: UnitOfWork,
-  version: string,
-): Promise<{ catalog: CatalogRecord }> {
-  const existing = await uow.read.get('catalogs', { version: version });
-  if (!existing) {
-    throw new AmisiError('unknown_catalog', `no catalog version "${version}" is loaded`, {
-      version,
-    });
-  }
-  await uow.activateCatalog(version);
-  uow.forgetCatalog();
-  return { catalog: { ...existing, activatedAt: uow.now } };
 }
 
 export interface GrantInput {
@@ -536,9 +356,4 @@ function chargeResult(t: JournalTransaction): ChargeResult {
     attribution: d.attribution,
     createdAt: t.createdAt,
   };
-}
-
-/** Runs the lazy expiry of one account (the sweep calls this for every account due). */
-export async function maintain(uow: UnitOfWork, accountId: string): Promise<void> {
-  await uow.account(accountId);
 }

@@ -1,11 +1,11 @@
-import { accountOf } from './reads.js';
-import { own } from '../core/catalog.js';
-import { addMonths } from '../core/cycles.js';
-import { periodStart, type AutoTopup, type AutoTopupPeriod } from '../core/autotopup.js';
-import { AmisiError, assert } from '../core/errors.js';
-import { pendingPurchase, planRefund, type Purchase } from '../core/purchases.js';
-import type { AccountState, UnitOfWork } from './unit-of-work.js';
-import { onceRef, type Replayable } from './commands.js';
+import { accountOf } from '../reads.js';
+import { own } from '../../core/catalog.js';
+import { addMonths } from '../../core/cycles.js';
+import { periodStart, type AutoTopup, type AutoTopupPeriod } from '../../core/autotopup.js';
+import { AmisiError, assert } from '../../core/errors.js';
+import { pendingPurchase, planRefund, type Purchase } from '../../core/purchases.js';
+import type { AccountState, UnitOfWork } from '../unit-of-work.js';
+import { onceRef, type Replayable } from '../idempotency.js';
 
 /**
  * Purchases of packs: created pending, granted exactly once when the payment is confirmed,

@@ -1,14 +1,14 @@
-import { AmisiError, assert } from '../core/errors.js';
-import type { Grant } from '../core/grants.js';
+import { AmisiError, assert } from '../../core/errors.js';
+import type { Grant } from '../../core/grants.js';
 import {
   nextAttemptAt,
   type Delivery,
   type DeliveryAttempt,
   type WebhookEndpoint,
   type WebhookEventType,
-} from '../core/webhooks.js';
-import type { UnitOfWork } from './unit-of-work.js';
-import { onceRef, type Replayable } from './commands.js';
+} from '../../core/webhooks.js';
+import type { UnitOfWork } from '../unit-of-work.js';
+import { onceRef, type Replayable } from '../idempotency.js';
 
 /**
  * Webhook bookkeeping goes through the committer like every other write, so on SQLite it never
