@@ -22,7 +22,19 @@ describe('canonicalJson', () => {
   it('writes the same text as the first form, for any JSON-like value', () => {
     const key = fc.oneof(
       fc.string(),
-      fc.constantFrom('0', '1', '2', '10', '9', '01', '-1', '4294967295', '4294967294'),
+      fc.constantFrom(
+        '0',
+        '1',
+        '2',
+        '10',
+        '9',
+        '01',
+        '-1',
+        '4294967295',
+        '4294967294',
+        'toString',
+        'constructor',
+      ),
     );
     const value = fc.letrec((tie) => ({
       leaf: fc.oneof(
@@ -50,5 +62,7 @@ describe('canonicalJson', () => {
     const text = canonicalJson({ b: [3, { z: 1, a: undefined, y: 2 }], a: 'x', 10: 1, 9: 2 });
     assert.equal(text, '{"9":2,"10":1,"a":"x","b":[3,{"y":2,"z":1}]}');
     assert.equal(canonicalJson({ at: new Date(0) }), '{"at":"1970-01-01T00:00:00.000Z"}');
+    const proto = JSON.parse('{"b":1,"__proto__":{"y":1,"x":2},"a":{"c":3}}') as unknown;
+    assert.equal(canonicalJson(proto), '{"__proto__":{"x":2,"y":1},"a":{"c":3},"b":1}');
   });
 });
