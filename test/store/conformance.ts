@@ -1210,57 +1210,27 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
         ['bal_6', 'bal_5', 'bal_0'],
         'another period or target may alert at the same threshold',
       );
+      // The thresholds announced for one budget in one period, as a commit group reads them.
+      const thresholds = (
+        w: WriteTx,
+        accountId: string,
+        scope: 'member' | 'project',
+        target: string,
+        periodStart: number,
+      ) =>
+        w
+          .find(
+            'budget_alerts',
+            { accountId, scope, target, periodStart },
+            { fields: ['threshold'], order: ['threshold'] },
+          )
+          .then((rows) => rows.map((r) => r.threshold));
       await store.write(async (w) => {
-        assert.deepEqual(
-          await w
-            .find(
-              'budget_alerts',
-              { accountId: 'org-b', scope: 'member', target: 'mem_a', periodStart: T0 },
-              { fields: ['threshold'], order: ['threshold'] },
-            )
-            .then((rows) => rows.map((r) => r.threshold)),
-          [50, 80, 100],
-        );
-        assert.deepEqual(
-          await w
-            .find(
-              'budget_alerts',
-              { accountId: 'org-b', scope: 'member', target: 'mem_a', periodStart: T0 + 1000 },
-              { fields: ['threshold'], order: ['threshold'] },
-            )
-            .then((rows) => rows.map((r) => r.threshold)),
-          [50],
-        );
-        assert.deepEqual(
-          await w
-            .find(
-              'budget_alerts',
-              { accountId: 'org-b', scope: 'member', target: 'mem_b', periodStart: T0 },
-              { fields: ['threshold'], order: ['threshold'] },
-            )
-            .then((rows) => rows.map((r) => r.threshold)),
-          [50],
-        );
-        assert.deepEqual(
-          await w
-            .find(
-              'budget_alerts',
-              { accountId: 'org-b', scope: 'project', target: 'mem_a', periodStart: T0 },
-              { fields: ['threshold'], order: ['threshold'] },
-            )
-            .then((rows) => rows.map((r) => r.threshold)),
-          [],
-        );
-        assert.deepEqual(
-          await w
-            .find(
-              'budget_alerts',
-              { accountId: 'org-c', scope: 'member', target: 'mem_a', periodStart: T0 },
-              { fields: ['threshold'], order: ['threshold'] },
-            )
-            .then((rows) => rows.map((r) => r.threshold)),
-          [50],
-        );
+        assert.deepEqual(await thresholds(w, 'org-b', 'member', 'mem_a', T0), [50, 80, 100]);
+        assert.deepEqual(await thresholds(w, 'org-b', 'member', 'mem_a', T0 + 1000), [50]);
+        assert.deepEqual(await thresholds(w, 'org-b', 'member', 'mem_b', T0), [50]);
+        assert.deepEqual(await thresholds(w, 'org-b', 'project', 'mem_a', T0), []);
+        assert.deepEqual(await thresholds(w, 'org-c', 'member', 'mem_a', T0), [50]);
       });
     });
 
