@@ -21,6 +21,7 @@
  * journal transaction with two entries and the idempotency record. The bench checks that the
  * rows of account 1 have exactly the shape of account 0's before it times anything.
  */
+import { NO_OVERDRAFT } from '../src/core/overdraft.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -283,7 +284,13 @@ function subscribeRows(
     };
     const transactionId = ids.next('txn');
     const detail = { subscription, chargeCents: 0, currency, credits, change: 'subscribe' };
-    push<'accounts'>(accounts, { id: account, createdAt: T0, kind: 'individual', name: null });
+    push<'accounts'>(accounts, {
+      id: account,
+      createdAt: T0,
+      kind: 'individual',
+      name: null,
+      ...NO_OVERDRAFT,
+    });
     push<'grants'>(grants, {
       accountId: account,
       id: grantId,

@@ -11,6 +11,7 @@
  *   npm run bench:reports -- --db FILE         # keep (or reuse) the database
  *   npm run bench:reports -- --postgres        # PostgreSQL (DATABASE_URL or a throwaway cluster)
  */
+import { NO_OVERDRAFT } from '../src/core/overdraft.js';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,7 +98,7 @@ async function build(store: Store): Promise<void> {
   const lookup = { grantSource: (id: string) => source.get(id)!, holdLines: () => [] };
   await store.write(async (w) => {
     await w.insert('accounts', [
-      { id: ACCOUNT, createdAt: ANCHOR, kind: 'individual', name: null },
+      { id: ACCOUNT, createdAt: ANCHOR, kind: 'individual', name: null, ...NO_OVERDRAFT },
     ]);
   });
   const started = Date.now();

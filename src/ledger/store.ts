@@ -1,3 +1,4 @@
+import type { OverdraftState } from '../core/overdraft.js';
 import type { Catalog } from '../core/catalog.js';
 import type { Grant } from '../core/grants.js';
 import type { Hold } from '../core/holds.js';
@@ -39,7 +40,7 @@ import type { Delivery, DeliveryAttempt, WebhookEndpoint, WebhookEvent } from '.
  * - Every amount read back is asserted to be a safe integer.
  */
 
-export interface AccountRecord {
+export interface AccountRecord extends OverdraftState {
   readonly id: string;
   readonly createdAt: number;
   /** An organization pools credits for members (core/teams.ts); default 'individual'. */

@@ -1,3 +1,4 @@
+import { NO_OVERDRAFT } from '../../src/core/overdraft.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Grant } from '../../src/core/grants.js';
@@ -47,7 +48,7 @@ let seq = 0;
 const id = (prefix: string) => `${prefix}_${String(T0 + seq++).padStart(16, '0')}`;
 
 function account(accountId: string, over: Partial<AccountRecord> = {}): AccountRecord {
-  return { id: accountId, createdAt: T0, kind: 'individual', name: null, ...over };
+  return { id: accountId, createdAt: T0, kind: 'individual', name: null, ...NO_OVERDRAFT, ...over };
 }
 
 function grant(accountId: string, over: Partial<Grant> = {}): Grant {
@@ -145,6 +146,7 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
         createdAt: T0,
         kind: 'individual',
         name: null,
+        ...NO_OVERDRAFT,
       });
     });
 

@@ -2,6 +2,7 @@
  * Migration 8 (organizations) on a database that already has data: accounts become
  * individuals without a name, API keys belong to no member, and the new tables start empty.
  */
+import { NO_OVERDRAFT } from '../../src/core/overdraft.js';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -35,6 +36,8 @@ async function checkUpgraded(store: Store): Promise<void> {
     plan: null,
     createdAt: T0,
     kind: 'individual',
+    // Migration 13: no overdraft of its own, nothing owed.
+    ...NO_OVERDRAFT,
     name: null,
   });
   assert.equal((await store.keyForCheck('key-old'))?.memberId, null);

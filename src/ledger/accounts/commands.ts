@@ -1,3 +1,4 @@
+import { NO_OVERDRAFT } from '../../core/overdraft.js';
 import { AmisiError, assert } from '../../core/errors.js';
 import type { UnitOfWork } from '../unit-of-work.js';
 import type { AccountRecord } from '../store.js';
@@ -31,6 +32,7 @@ export async function createAccount(
     createdAt: uow.now,
     kind: 'individual',
     name: null,
+    ...NO_OVERDRAFT,
   };
   if (!(await uow.insertAccount(account))) {
     // Another process created it since we looked (PostgreSQL: no row existed to lock).

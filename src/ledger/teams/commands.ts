@@ -1,3 +1,4 @@
+import { NO_OVERDRAFT } from '../../core/overdraft.js';
 import { AmisiError, assert } from '../../core/errors.js';
 import type { Attribution } from '../../core/holds.js';
 import type { JournalTransaction } from '../../core/journal.js';
@@ -107,6 +108,7 @@ export async function createOrganization(
     createdAt: now,
     kind: 'organization',
     name: input.name,
+    ...NO_OVERDRAFT,
   };
   if (!(await uow.insertAccount(account))) {
     const [raced] = await uow.read.lockAccounts([input.accountId]);

@@ -2,8 +2,14 @@ import type { Migration } from './migration.js';
 import { FIRST } from './first.js';
 import { ROLLUPS } from './rollups.js';
 import { TEAMS } from './teams.js';
+import { HOLDS_AND_OVERDRAFT } from './holds-and-overdraft.js';
 
 export type { Migration } from './migration.js';
 
 /** Every migration in the order they are applied (ids never change once released). */
-export const migrations: readonly Migration[] = [...FIRST, ...TEAMS, ...ROLLUPS];
+export const migrations: readonly Migration[] = [
+  ...FIRST,
+  ...TEAMS,
+  ...ROLLUPS,
+  ...HOLDS_AND_OVERDRAFT,
+];

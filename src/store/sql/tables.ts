@@ -1,3 +1,4 @@
+import { OVERDRAFT_MODES } from '../../core/overdraft.js';
 import type { AutoTopup } from '../../core/autotopup.js';
 import type { Grant } from '../../core/grants.js';
 import type { Hold } from '../../core/holds.js';
@@ -129,6 +130,10 @@ export const TABLES = {
     createdAt,
     kind: t('kind', { oneOf: ACCOUNT_KINDS }),
     name: tn('name'),
+    overdraftLimit: bign('overdraft_limit'),
+    overdraftMode: { c: 'overdraft_mode', k: 'text', null: true, oneOf: OVERDRAFT_MODES },
+    debt: big('debt'),
+    overdraftHeld: big('overdraft_held'),
   }),
   catalogs: describe<CatalogRecord>('catalogs', ['version'], {
     version: t('version'),
