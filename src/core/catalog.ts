@@ -1,3 +1,4 @@
+import { OVERDRAFT_MODES } from './overdraft.js';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { MAX_CREDITS } from './credits.js';
@@ -56,6 +57,19 @@ const PlanSchema = Type.Object(
     rolloverCycles: Type.Integer({ minimum: 1, maximum: 120 }),
     seats: Type.Integer({ minimum: 1, maximum: 100_000 }),
     teamAccess: Type.Boolean(),
+    /**
+     * How far below zero the plan's accounts may go (core/overdraft.ts); an account's own limit
+     * replaces it. Missing: none.
+     */
+    overdraft: Type.Optional(
+      Type.Object(
+        {
+          limit: Type.Integer({ minimum: 0, maximum: MAX_CREDITS }),
+          mode: Type.Optional(Type.Union(OVERDRAFT_MODES.map((m) => Type.Literal(m)))),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

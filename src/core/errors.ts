@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'hold_expired'
   | 'capture_exceeds_hold'
   | 'insufficient_credits'
+  | 'overdraft_limit_reached'
+  | 'overdraft_below_used'
   | 'idempotency_key_reused'
   | 'catalog_invalid'
   | 'catalog_version_exists'
@@ -151,6 +153,20 @@ export const errorTable = {
     exit: 5,
     title: 'Insufficient credits',
     hint: 'Grant or buy more credits, or ask for fewer.',
+    retryable: false,
+  },
+  overdraft_limit_reached: {
+    status: 402,
+    exit: 5,
+    title: 'Overdraft limit reached',
+    hint: 'Grant or buy credits (they pay the debt first), raise the overdraft limit, or ask for fewer.',
+    retryable: false,
+  },
+  overdraft_below_used: {
+    status: 409,
+    exit: 4,
+    title: 'Overdraft limit below what is used',
+    hint: 'Set a limit at least the debt plus what holds reserve past zero, or let them be paid first.',
     retryable: false,
   },
   idempotency_key_reused: {

@@ -58,8 +58,20 @@ export function isSpendable(grant: Grant, now: number): boolean {
 }
 
 export interface Draw {
+  /** The grant drawn from, or OVERDRAFT_DRAW for the part past zero (core/overdraft.ts). */
   readonly grantId: string;
   readonly credits: number;
+}
+
+/**
+ * The draw of a hold or charge past zero, into the account's overdraft: always after the grant
+ * draws, so a capture takes the grants first and a partial capture returns the overdraft first.
+ * Grant ids are `grt_...`, so this never names a grant.
+ */
+export const OVERDRAFT_DRAW = 'overdraft';
+
+export function isOverdraftDraw(d: Draw): boolean {
+  return d.grantId === OVERDRAFT_DRAW;
 }
 
 export type DrawPlan =

@@ -117,6 +117,9 @@ export type RefundDetail = {
   readonly full: boolean;
 };
 
+/** Credits of the account's grants that paid its debt (core/overdraft.ts), and what is owed after. */
+export type RepaymentDetail = { readonly credits: number; readonly debt: number };
+
 /** Each kind's detail. A subscribe that grants credits is journaled as a renewal. */
 export interface DetailOf {
   readonly grant: GrantDetail | PurchaseGrantDetail;
@@ -129,6 +132,7 @@ export interface DetailOf {
   readonly renewal: CycleRenewalDetail | SubscriptionChangeDetail;
   readonly plan_change: SubscriptionChangeDetail;
   readonly refund: RefundDetail;
+  readonly repayment: RepaymentDetail;
 }
 
 /** A kind with its detail: `kind` narrows `detail`. */
@@ -341,6 +345,10 @@ const CHECKS: { readonly [K in TransactionKind]: (o: Fields, path: string) => vo
     integer(o, 'cents', path);
     text(o, 'currency', path);
     flag(o, 'full', path);
+  },
+  repayment: (o, path) => {
+    integer(o, 'credits', path);
+    integer(o, 'debt', path);
   },
 };
 

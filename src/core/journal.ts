@@ -5,8 +5,18 @@ import type { KindDetail } from './journal-detail.js';
  * Books of the double-entry journal. `grant` is the customer's side (one book per grant);
  * the rest are the operator's books. Positive credits flow into a book, negative out of it.
  * `issued` is the source of every credit, so its total is minus everything ever granted.
+ * `overdraft` is what the account has drawn past zero (core/overdraft.ts): minus its debt and
+ * what holds reserve past zero; its lines name no grant.
  */
-export const BOOKS = ['issued', 'grant', 'held', 'consumed', 'breakage', 'refunded'] as const;
+export const BOOKS = [
+  'issued',
+  'grant',
+  'held',
+  'consumed',
+  'breakage',
+  'refunded',
+  'overdraft',
+] as const;
 export type Book = (typeof BOOKS)[number];
 
 export const TRANSACTION_KINDS = [
@@ -20,6 +30,7 @@ export const TRANSACTION_KINDS = [
   'renewal',
   'plan_change',
   'refund',
+  'repayment',
 ] as const;
 export type TransactionKind = (typeof TRANSACTION_KINDS)[number];
 

@@ -47,7 +47,16 @@ export function hourCeil(t: number): number {
 export const USAGE_DIMS = ['operation', 'resolution', 'member', 'project'] as const;
 export type UsageDim = (typeof USAGE_DIMS)[number];
 
-export const FLOWS = ['granted', 'consumed', 'expired', 'refunded', 'rolled', 'capped'] as const;
+export const FLOWS = [
+  'granted',
+  'consumed',
+  'expired',
+  'refunded',
+  'rolled',
+  'capped',
+  'overdrawn',
+  'repaid',
+] as const;
 export type Flow = (typeof FLOWS)[number];
 
 /** The operation key of a charge or hold given in credits rather than priced items. */
@@ -228,7 +237,12 @@ function flowsOf(t: JournalTransaction, lookup: RollupLookup): FlowRow[] {
         add('granted', source(e.grantId, ''), -e.credits);
         break;
       case 'consumed':
-        add('consumed', source(e.grantId, ''), e.credits);
+        // Consumed past zero names no grant: it is owed (core/overdraft.ts).
+        add('consumed', source(e.grantId, 'overdraft'), e.credits);
+        if (e.grantId === null) add('overdrawn', '', e.credits);
+        break;
+      case 'overdraft':
+        if (t.kind === 'repayment') add('repaid', '', e.credits);
         break;
       case 'breakage':
         // A renewal's breakage without a grant is the ending allocation's unrolled part.

@@ -1,7 +1,8 @@
 import type { ErrorCode } from './errors.js';
 import { assert } from './errors.js';
 import { firstItemOver } from './batches.js';
-import { availableCredits, planDraws, type Draw, type Grant } from './grants.js';
+import { availableCredits, OVERDRAFT_DRAW, planDraws, type Draw, type Grant } from './grants.js';
+import { overdraftRoom, type SpendOverdraft } from './overdraft.js';
 import type { Attribution } from './holds.js';
 import type { Entry } from './journal.js';
 import {
@@ -47,6 +48,11 @@ export interface SpendState {
   readonly grants: readonly Grant[];
   /** null for an individual account: no team rules, no budgets. */
   readonly team: TeamSpendState | null;
+  /**
+   * The overdraft in force and what is used of it, or null when the spend does not need it
+   * (the ledger reads the limit only when the spendable credits fall short or a debt is owed).
+   */
+  readonly overdraft: SpendOverdraft | null;
 }
 
 export interface SpendItem {
@@ -73,13 +79,17 @@ export interface Refusal {
 /** One item of the plan, applied in item order. */
 export interface SpendStep {
   readonly credits: number;
+  /** The grants drawn, in spend order, then the part past zero (OVERDRAFT_DRAW), if any. */
   readonly draws: readonly Draw[];
+  /** Credits of this item drawn past zero, into the overdraft (0 mostly). */
+  readonly overdrawn: number;
   /** The covering budgets once this item counts (empty for an individual). */
   readonly budgets: readonly Budget[];
   readonly alerts: readonly AlertDraft[];
   /**
-   * The journal entries: grant -> held for a hold, grant -> consumed for a charge. A hold's
-   * lines name its hold, whose id the ledger gives it when it applies the step.
+   * The journal entries: grant -> held for a hold, grant -> consumed for a charge (the part
+   * past zero from the overdraft book). A hold's lines name its hold, whose id the ledger gives
+   * it when it applies the step.
    */
   readonly entries: readonly Entry[];
 }
@@ -107,9 +117,10 @@ export function planSpend(state: SpendState, request: SpendRequest, at: number):
     const over = budgets.find((b) => credits > headroom(b, at));
     if (over) return { ok: false, refusal: budgetRefusal(state.accountId, over, request, credits) };
   }
+  let room = state.overdraft === null ? 0 : overdraftRoom(state.overdraft);
   if (request.batch) {
     const available = availableCredits(state.grants, at);
-    if (credits > available) return creditRefusal(state.accountId, request, credits, available);
+    if (credits > available + room) return creditRefusal(state, request, credits, available, room);
   }
   // Each item's draws, planned in item order as if the items before it had been taken.
   let grants = state.grants;
@@ -117,18 +128,33 @@ export function planSpend(state: SpendState, request: SpendRequest, at: number):
   const items = request.items;
   for (let i = 0; i < items.length; i++) {
     const item = items[i]!;
+    let draws: readonly Draw[];
+    let overdrawn = 0;
     const plan = planDraws(grants, item.credits, at);
-    if (!plan.ok) return creditRefusal(state.accountId, request, credits, plan.available);
-    if (i < items.length - 1 || budgets.length > 0) grants = drawn(grants, plan.draws);
+    if (plan.ok) {
+      draws = plan.draws;
+    } else {
+      // The spendable credits fall short: the rest comes from the overdraft, if it has room.
+      overdrawn = item.credits - plan.available;
+      if (overdrawn > room) {
+        return creditRefusal(state, request, credits, availableCredits(state.grants, at), room);
+      }
+      room -= overdrawn;
+      const all = plan.available > 0 ? planDraws(grants, plan.available, at) : null;
+      assert(all === null || all.ok, 'the spendable credits can be drawn');
+      draws = [...(all?.ok ? all.draws : []), { grantId: OVERDRAFT_DRAW, credits: overdrawn }];
+    }
+    if (i < items.length - 1 || budgets.length > 0) grants = drawn(grants, draws);
     const count =
       budgets.length === 0 ? NO_BUDGETS : countItem(budgets, request.kind, item, grants, at);
     budgets = [...count.budgets];
     steps.push({
       credits: item.credits,
-      draws: plan.draws,
+      draws,
+      overdrawn,
       budgets: count.budgets,
       alerts: count.alerts,
-      entries: spendEntries(request.kind, plan.draws),
+      entries: spendEntries(request.kind, draws),
     });
   }
   return { ok: true, steps };
@@ -163,6 +189,11 @@ function spendEntries(kind: 'hold' | 'charge', draws: readonly Draw[]): Entry[] 
   const to = kind === 'hold' ? ('held' as const) : ('consumed' as const);
   const out: Entry[] = [];
   for (const d of draws) {
+    if (d.grantId === OVERDRAFT_DRAW) {
+      out.push({ book: 'overdraft', grantId: null, holdId: null, credits: -d.credits });
+      out.push({ book: to, grantId: null, holdId: null, credits: d.credits });
+      continue;
+    }
     out.push({ book: 'grant', grantId: d.grantId, holdId: null, credits: -d.credits });
     out.push({ book: to, grantId: d.grantId, holdId: null, credits: d.credits });
   }
@@ -256,26 +287,39 @@ function budgetRefusal(
 }
 
 function creditRefusal(
-  accountId: string,
+  state: SpendState,
   request: SpendRequest,
   credits: number,
   available: number,
+  room: number,
 ): SpendDecision {
+  const accountId = state.accountId;
+  const o = state.overdraft;
+  // An account with an overdraft limit is refused by the limit (and told what it owes).
+  const limited = o !== null && o.limit > 0;
+  const code = limited ? 'overdraft_limit_reached' : 'insufficient_credits';
+  const why = limited
+    ? `has ${available} available and ${room} of its overdraft limit of ${o.limit} left (${o.debt} owed, ${o.held} held past zero)`
+    : `has ${available} available`;
+  const data = {
+    accountId,
+    required: credits,
+    available,
+    ...(limited
+      ? { overdraft: { limit: o.limit, debt: o.debt, held: o.held, remaining: room } }
+      : {}),
+  };
   if (!request.batch) {
-    return refuse(
-      'insufficient_credits',
-      `account ${accountId} needs ${credits} credits and has ${available} available`,
-      { accountId, required: credits, available },
-    );
+    return refuse(code, `account ${accountId} needs ${credits} credits and ${why}`, data);
   }
   const item = firstItemOver(
     request.items.map((i) => i.credits),
-    available,
+    available + room,
   );
   const line = request.items[item]!;
   return refuse(
-    'insufficient_credits',
-    `account ${accountId} needs ${credits} credits for the batch of ${request.items.length} items and has ${available} available: item ${item} (${line.operation}, ${line.credits} credits) is the first that does not fit`,
-    { accountId, required: credits, available, item },
+    code,
+    `account ${accountId} needs ${credits} credits for the batch of ${request.items.length} items and ${why}: item ${item} (${line.operation}, ${line.credits} credits) is the first that does not fit`,
+    { ...data, item },
   );
 }

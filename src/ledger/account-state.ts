@@ -19,5 +19,9 @@ export class AccountState {
   team: TeamState | undefined;
   /** Available credits once loaded and settled, before this unit's commands (balance.low). */
   availableAtLoad = 0;
-  constructor(readonly account: AccountRecord) {}
+  /** The account's row as this unit has it (its overdraft counters change: setOverdraft). */
+  account: AccountRecord;
+  constructor(account: AccountRecord) {
+    this.account = account;
+  }
 }

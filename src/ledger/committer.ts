@@ -132,6 +132,8 @@ export class Committer {
             const before = uow.buffered;
             try {
               outcomes.push({ ok: true, value: await pending[i]!.run(uow) });
+              // A debt is paid from new credits before the next command can spend them.
+              await uow.repayOwed();
             } catch (error) {
               if (!isAmisiError(error)) throw error;
               // Every command decides before it writes, so a refusal has nothing to undo. A

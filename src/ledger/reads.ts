@@ -1,3 +1,4 @@
+import { overdraftState } from '../core/overdraft.js';
 import { assert } from '../core/errors.js';
 import type { RequestBatch } from '../core/batches.js';
 import type { Hold } from '../core/holds.js';
@@ -46,6 +47,8 @@ export function grantsAndHolds(store: Store, accountId: string) {
   return store.snapshot(async (r) => ({
     grants: await r.find('grants', { accountId }, { order: ['createdAt desc', 'id desc'] }),
     holds: await r.find('holds', { accountId, status: 'held' }, { order: ['expiresAt', 'id'] }),
+    /** The account's overdraft counters in the same snapshot (nothing owed if it is gone). */
+    overdraft: overdraftState(await r.get('accounts', { id: accountId })),
   }));
 }
 

@@ -90,6 +90,8 @@ export interface AccountAudit {
   /** Journal transactions that resolved each hold (capture, release, expiry), by hold id. */
   readonly resolutions: ReadonlyMap<string, number>;
   readonly transactionCount: number;
+  /** The account row's overdraft counters, in the same snapshot. */
+  readonly overdraft: Pick<OverdraftState, 'debt' | 'overdraftHeld'>;
 }
 
 /** What a report over a time range reads, as one snapshot (core/rollups.ts exactWindow). */

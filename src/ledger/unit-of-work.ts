@@ -1,5 +1,6 @@
 import { AmisiError, assert } from '../core/errors.js';
-import { availableCredits, type Grant } from '../core/grants.js';
+import { availableCredits, planDraws, type Grant } from '../core/grants.js';
+import { moveOverdraft, type OverdraftState } from '../core/overdraft.js';
 import type { AutoTopup } from '../core/autotopup.js';
 import type { Hold } from '../core/holds.js';
 import type { RequestBatch } from '../core/batches.js';
@@ -82,6 +83,10 @@ export class UnitOfWork {
   private readonly dirtyGrants = new Map<string, GrantRemaining>();
   /** Grants created in this unit, by id, with their latest balance. */
   private readonly newGrants = new Map<string, Grant>();
+  /** Accounts whose overdraft counters or limit changed in this unit, by id (flush writes them). */
+  private readonly dirtyAccounts = new Map<string, AccountRecord>();
+  /** Accounts that owe and may have received credits since their debt was last repaid. */
+  private readonly owing = new Set<AccountState>();
   /** The latest row of each subscription changed in this unit, by id. */
   private readonly dirtySubscriptions = new Map<string, Subscription>();
   /** Idempotency records read by prepare; null marks a key known to be unused. */
@@ -182,6 +187,8 @@ export class UnitOfWork {
         state,
         due.filter((h) => h.accountId === id),
       );
+      if (state.account.debt > 0) this.owing.add(state);
+      await this.repayOwed();
       state.availableAtLoad = this.available(state);
     }
   }
@@ -202,6 +209,8 @@ export class UnitOfWork {
     [state.autoTopup] = await this.tx.findFor('autotopups', 'accountId', [accountId]);
     this.states.set(accountId, state);
     await settleDue(this, state, await this.dueHolds([accountId]));
+    if (state.account.debt > 0) this.owing.add(state);
+    await this.repayOwed();
     state.availableAtLoad = this.available(state);
     return state;
   }
@@ -222,9 +231,65 @@ export class UnitOfWork {
     return this.states.values();
   }
 
-  /** Spendable credits of the account as the unit has it now. */
+  /**
+   * Available credits of the account as the unit has it now: its spendable credits less what it
+   * owes (negative only in debt: once repaid, a debt leaves nothing spendable).
+   */
   available(state: AccountState): number {
-    return availableCredits(state.grants.values(), this.now);
+    return availableCredits(state.grants.values(), this.now) - state.account.debt;
+  }
+
+  /**
+   * Moves the account's overdraft counters: `held` what holds reserve past zero, `debt` what
+   * is owed. A debt that grows is paid from spendable credits at once, if there are any.
+   */
+  changeOverdraft(state: AccountState, change: { debt?: number; held?: number }): void {
+    this.setAccount(state, moveOverdraft(state.account, change));
+    if ((change.debt ?? 0) > 0) this.owing.add(state);
+  }
+
+  /** Sets the account's own overdraft limit (null: the plan's) and mode. */
+  setOverdraftLimit(
+    state: AccountState,
+    limit: Pick<OverdraftState, 'overdraftLimit' | 'overdraftMode'>,
+  ): void {
+    this.setAccount(state, limit);
+  }
+
+  private setAccount(state: AccountState, change: Partial<OverdraftState>): void {
+    state.account = { ...state.account, ...change };
+    this.dirtyAccounts.set(state.account.id, state.account);
+  }
+
+  /**
+   * Pays what each owing account owes from its spendable credits, in spend order, one
+   * `repayment` transaction each: before anything else can be spent, the committer calls this
+   * after every command (and a load after settling). Unkeyed, like the other maintenance.
+   */
+  async repayOwed(): Promise<void> {
+    if (this.owing.size === 0) return;
+    for (const state of this.owing) {
+      const debt = state.account.debt;
+      const spendable = availableCredits(state.grants.values(), this.now);
+      const pay = Math.min(debt, spendable);
+      if (pay === 0) continue;
+      const plan = planDraws([...state.grants.values()], pay, this.now);
+      assert(plan.ok, 'the spendable credits pay the debt');
+      const entries: Entry[] = [];
+      for (const d of plan.draws) {
+        const g = await this.grant(state, d.grantId);
+        await this.setRemaining(state, g, g.remaining - d.credits);
+        entries.push({ book: 'grant', grantId: d.grantId, holdId: null, credits: -d.credits });
+        entries.push({ book: 'overdraft', grantId: null, holdId: null, credits: d.credits });
+      }
+      this.setAccount(state, moveOverdraft(state.account, { debt: -pay }));
+      await this.append(state.account.id, {
+        kind: 'repayment',
+        detail: { credits: pay, debt: debt - pay },
+        entries,
+      });
+    }
+    this.owing.clear();
   }
 
   /** A hold of the account, as it stands in this unit. */
@@ -301,6 +366,7 @@ export class UnitOfWork {
   async insertGrant(state: AccountState, grant: Grant): Promise<void> {
     this.newGrants.set(grant.id, grant);
     state.grants.set(grant.id, grant);
+    if (state.account.debt > 0) this.owing.add(state);
   }
 
   async setRemaining(state: AccountState, grant: Grant, remaining: number): Promise<void> {
@@ -316,6 +382,7 @@ export class UnitOfWork {
       this.dirtyGrants.set(grant.id, { accountId: state.account.id, id: grant.id, remaining });
     }
     state.grants.set(grant.id, { ...grant, remaining });
+    if (remaining > grant.remaining && state.account.debt > 0) this.owing.add(state);
   }
 
   /** A grant made by the ledger itself (allocations, rollover, packs), effective at `at`. */
@@ -475,6 +542,12 @@ export class UnitOfWork {
       const rows = [...this.dirtyGrants.values()];
       const changed = await this.tx.updateMany('grants', rows, ['remaining']);
       assert(changed === rows.length, 'every grant changed in the unit was updated');
+    }
+    if (this.dirtyAccounts.size > 0) {
+      const rows = [...this.dirtyAccounts.values()];
+      const fields = ['overdraftLimit', 'overdraftMode', 'debt', 'overdraftHeld'] as const;
+      const changed = await this.tx.updateMany('accounts', rows, fields);
+      assert(changed === rows.length, 'every account changed in the unit was updated');
     }
     // After the direct insertSubscription calls: every row updated here exists by now.
     if (this.dirtySubscriptions.size > 0) {

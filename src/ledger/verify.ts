@@ -1,3 +1,4 @@
+import { isOverdraftDraw, splitCapture } from '../core/grants.js';
 import type { Book } from '../core/journal.js';
 import { sumFlows, sumUsage, type FlowRow, type UsageRow } from '../core/rollups.js';
 import type { AccountAudit, Store } from './store.js';
@@ -15,6 +16,8 @@ export interface Totals {
   refunded: number;
   held: number;
   available: number;
+  /** Drawn past zero: owed (debt) and reserved by open holds (minus the overdraft book). */
+  overdrawn: number;
 }
 
 export interface VerifyReport {
@@ -39,17 +42,59 @@ function sumBy(audit: AccountAudit, book: Book, key?: { grantId?: string; holdId
   return s;
 }
 
+type Fail = (check: string, detail: string) => void;
+
 /** Recomputes one account from its journal and checks every invariant. Pure over the audit. */
 export function checkAccount(
   accountId: string,
   audit: AccountAudit,
 ): { violations: Violation[]; totals: Totals } {
   const violations: Violation[] = [];
-  const fail = (check: string, detail: string) => violations.push({ accountId, check, detail });
+  const fail: Fail = (check, detail) => violations.push({ accountId, check, detail });
 
   for (const u of audit.unbalanced)
     fail('transaction_balanced', `${u.transactionId} sums to ${u.sum}`);
+  checkGrants(audit, fail);
+  const { heldOpen, heldPastZero } = checkHolds(audit, fail);
 
+  const totals: Totals = {
+    granted: 0 - sumBy(audit, 'issued'),
+    consumed: sumBy(audit, 'consumed'),
+    breakage: sumBy(audit, 'breakage'),
+    refunded: sumBy(audit, 'refunded'),
+    held: sumBy(audit, 'held'),
+    available: sumBy(audit, 'grant'),
+    overdrawn: 0 - sumBy(audit, 'overdraft'),
+  };
+  // Every credit spent or held was granted, or drawn past zero (owed, or held past zero).
+  const accounted =
+    totals.consumed + totals.breakage + totals.refunded + totals.held + totals.available;
+  if (totals.granted + totals.overdrawn !== accounted) {
+    fail(
+      'conservation',
+      `granted ${totals.granted} + overdrawn ${totals.overdrawn} != spent ${totals.consumed} + expired ${totals.breakage} + refunded ${totals.refunded} + held ${totals.held} + available ${totals.available}`,
+    );
+  }
+  const { debt, overdraftHeld } = audit.overdraft;
+  if (debt + overdraftHeld !== totals.overdrawn)
+    fail(
+      'overdraft_matches_journal',
+      `debt ${debt} + held past zero ${overdraftHeld}, journal ${totals.overdrawn}`,
+    );
+  if (overdraftHeld !== heldPastZero)
+    fail(
+      'overdraft_held_matches_holds',
+      `held past zero ${overdraftHeld}, open holds ${heldPastZero}`,
+    );
+  const remaining = audit.grants.reduce((s, g) => s + g.remaining, 0);
+  if (remaining !== totals.available)
+    fail('available_matches_journal', `grants hold ${remaining}, journal ${totals.available}`);
+  if (heldOpen !== totals.held)
+    fail('held_matches_journal', `open holds ${heldOpen}, journal ${totals.held}`);
+  return { violations, totals };
+}
+
+function checkGrants(audit: AccountAudit, fail: Fail): void {
   for (const g of audit.grants) {
     if (g.remaining < 0 || g.remaining > g.amount) {
       fail('grant_bounds', `${g.id} remaining ${g.remaining} outside [0, ${g.amount}]`);
@@ -63,8 +108,12 @@ export function checkAccount(
     const ok = issued === g.amount || (g.source === 'rollover' && issued === 0);
     if (!ok) fail('grant_issued', `${g.id} amount ${g.amount}, issued ${issued}`);
   }
+}
 
+/** Each hold against its journal; what open holds still reserve, and the part past zero. */
+function checkHolds(audit: AccountAudit, fail: Fail) {
   let heldOpen = 0;
+  let heldPastZero = 0;
   for (const h of audit.holds) {
     const drawn = h.draws.reduce((s, d) => s + d.credits, 0);
     if (drawn !== h.credits) fail('hold_draws', `${h.id} draws ${drawn} for ${h.credits} held`);
@@ -83,31 +132,13 @@ export function checkAccount(
     const resolutions = audit.resolutions.get(h.id) ?? 0;
     if (resolutions !== (h.status === 'held' ? 0 : 1))
       fail('hold_resolved_once', `${h.id} (${h.status}) resolved ${resolutions} times`);
-    if (h.status === 'held') heldOpen += h.credits;
+    if (h.status === 'held') {
+      heldOpen += h.credits;
+      const still = splitCapture(h.draws, h.capturedCredits).returned;
+      heldPastZero += still.filter(isOverdraftDraw).reduce((s, d) => s + d.credits, 0);
+    }
   }
-
-  const totals: Totals = {
-    granted: 0 - sumBy(audit, 'issued'),
-    consumed: sumBy(audit, 'consumed'),
-    breakage: sumBy(audit, 'breakage'),
-    refunded: sumBy(audit, 'refunded'),
-    held: sumBy(audit, 'held'),
-    available: sumBy(audit, 'grant'),
-  };
-  const accounted =
-    totals.consumed + totals.breakage + totals.refunded + totals.held + totals.available;
-  if (totals.granted !== accounted) {
-    fail(
-      'conservation',
-      `granted ${totals.granted} != spent ${totals.consumed} + expired ${totals.breakage} + refunded ${totals.refunded} + held ${totals.held} + available ${totals.available}`,
-    );
-  }
-  const remaining = audit.grants.reduce((s, g) => s + g.remaining, 0);
-  if (remaining !== totals.available)
-    fail('available_matches_journal', `grants hold ${remaining}, journal ${totals.available}`);
-  if (heldOpen !== totals.held)
-    fail('held_matches_journal', `open holds ${heldOpen}, journal ${totals.held}`);
-  return { violations, totals };
+  return { heldOpen, heldPastZero };
 }
 
 /** An account's rollups summed over all time: what reports read. */
@@ -213,6 +244,7 @@ export async function verify(
     refunded: 0,
     held: 0,
     available: 0,
+    overdrawn: 0,
   };
   const violations: Violation[] = [];
   let violationCount = 0;

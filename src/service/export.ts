@@ -177,6 +177,8 @@ function describe(t: JournalTransaction, lines: readonly QuoteLine[]): string {
       const money = d.currency ? `, ${formatMoney(d.cents, d.currency)}` : '';
       return `refund of purchase ${d.purchaseId}: ${d.credits} credits reclaimed${money}`;
     }
+    case 'repayment':
+      return `${creditsText(t.detail.credits)} paid the overdraft debt, ${t.detail.debt} still owed`;
   }
 }
 

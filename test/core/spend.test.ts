@@ -97,6 +97,7 @@ const org = (t: TeamSpendState, grants: readonly Grant[] = [grant('g1', 300)]): 
   accountId: 'org',
   grants,
   team: t,
+  overdraft: null,
 });
 
 const by = (m: string | null, project: string | null = null): Attribution => ({
@@ -123,7 +124,7 @@ describe('planSpend: the team rules and their precedence', () => {
   const cases: readonly [string, SpendState, SpendRequest, string][] = [
     [
       'an individual spends without team rules',
-      { accountId: 'me', grants: [grant('g1', 10)], team: null },
+      { accountId: 'me', grants: [grant('g1', 10)], team: null, overdraft: null },
       spend('charge', by(null), [4]),
       'ok',
     ],
@@ -309,6 +310,7 @@ describe('planSpend: draws, counters and alerts', () => {
       accountId: 'me',
       grants: [grant('late', 5), grant('soon', 2, utc(2027, 4, 1))],
       team: null,
+      overdraft: null,
     };
     const d = planSpend(state, spend('charge', by(null), [4]), NOW);
     assert.ok(d.ok);

@@ -131,6 +131,7 @@ export interface TotalsView {
   readonly refunded: number;
   readonly held: number;
   readonly available: number;
+  readonly overdrawn: number;
 }
 
 interface PriceRule {
@@ -502,6 +503,7 @@ export class ReferenceModel {
       refunded: 0,
       held,
       available,
+      overdrawn: 0,
     };
   }
 

@@ -1850,6 +1850,7 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
       assert.deepEqual(await grantsAndHolds(store, 'acc-av'), {
         grants: [newer, older],
         holds: [open],
+        overdraft: NO_OVERDRAFT,
       });
       await store.write((w) =>
         w.update(
@@ -1859,7 +1860,11 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
         ),
       );
       assert.deepEqual((await grantsAndHolds(store, 'acc-av')).holds, []);
-      assert.deepEqual(await grantsAndHolds(store, 'acc-none'), { grants: [], holds: [] });
+      assert.deepEqual(await grantsAndHolds(store, 'acc-none'), {
+        grants: [],
+        holds: [],
+        overdraft: NO_OVERDRAFT,
+      });
     });
 
     it('inside a write: one endpoint by id, the catalogs, member keys revoked together', async () => {

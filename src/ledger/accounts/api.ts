@@ -16,9 +16,16 @@ import {
   accountView,
   history,
   currentSubscription,
+  activeCatalog,
   grantsAndHolds,
   journalTransaction,
 } from '../reads.js';
+import {
+  overdraftView,
+  type OverdraftLimit,
+  type OverdraftState,
+  type OverdraftView,
+} from '../../core/overdraft.js';
 import { ACCOUNT, BASE, CATALOG, codes, KEYED, STORE, type UseCaseProblems } from '../problems.js';
 
 export const MAX_HISTORY_PAGE = 500;
@@ -40,6 +47,8 @@ export interface Balance {
   readonly held: number;
   readonly grants: readonly GrantBalance[];
   readonly nextExpiry: { readonly at: number; readonly credits: number } | null;
+  /** The overdraft in force, what is owed and what holds reserve past zero (core/overdraft.ts). */
+  readonly overdraft: OverdraftView;
 }
 
 export interface HistoryPage {
@@ -168,7 +177,8 @@ export class AccountsApi {
       await this.maintain(accountId);
       view = await grantsAndHolds(store, accountId);
     }
-    return summarize(accountId, view.grants, view.holds, clock.now());
+    const plan = await planOverdraft(store, view.overdraft, sub);
+    return summarize(accountId, view, overdraftView(view.overdraft, plan), clock.now());
   }
 
   /** The account's grants as stored, spent ones too (what a simulation reports on). */
@@ -279,23 +289,41 @@ function requireKind(value: string): TransactionKind {
  * has credits, a hold past its ttl. Settling then changes state; otherwise a read needs no write.
  */
 function isDue(
-  view: { readonly grants: readonly Grant[]; readonly holds: readonly Hold[] },
+  view: {
+    readonly grants: readonly Grant[];
+    readonly holds: readonly Hold[];
+    readonly overdraft: OverdraftState;
+  },
   sub: Subscription | undefined,
   now: number,
 ): boolean {
   return (
     (sub?.status === 'active' && sub.nextRenewalAt <= now) ||
     view.grants.some((g) => g.remaining > 0 && isExpired(g, now)) ||
-    view.holds.some((h) => h.status === 'held' && h.expiresAt <= now)
+    view.holds.some((h) => h.status === 'held' && h.expiresAt <= now) ||
+    // A debt and credits that can pay it (a grant that has started since): the repayment.
+    (view.overdraft.debt > 0 && view.grants.some((g) => isSpendable(g, now)))
   );
+}
+
+/** The plan's overdraft, when the account has no limit of its own and a plan. */
+export async function planOverdraft(
+  store: LedgerContext['store'],
+  account: OverdraftState,
+  sub: Subscription | undefined,
+): Promise<Partial<OverdraftLimit> | undefined> {
+  if (account.overdraftLimit !== null || sub?.status !== 'active') return undefined;
+  const plans = (await activeCatalog(store))?.body.plans;
+  return plans && Object.hasOwn(plans, sub.plan) ? plans[sub.plan]!.overdraft : undefined;
 }
 
 export function summarize(
   accountId: string,
-  grants: readonly Grant[],
-  holds: readonly Hold[],
+  view: { readonly grants: readonly Grant[]; readonly holds: readonly Hold[] },
+  overdraft: OverdraftView,
   now: number,
 ): Balance {
+  const { grants, holds } = view;
   const heldByGrant = new Map<string, number>();
   let held = 0;
   for (const h of holds) {
@@ -319,7 +347,8 @@ export function summarize(
   return {
     accountId,
     asOf: now,
-    available,
+    // Less what is owed: negative only in debt (a debt is repaid before anything is spendable).
+    available: available - overdraft.debt,
     held,
     grants: shown.map((g) => ({
       id: g.id,
@@ -331,5 +360,6 @@ export function summarize(
       expiresAt: g.expiresAt,
     })),
     nextExpiry,
+    overdraft,
   };
 }

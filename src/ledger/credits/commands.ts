@@ -1,5 +1,12 @@
 import { AmisiError, assert } from '../../core/errors.js';
-import { splitCapture, type Draw, type Grant, type GrantSource } from '../../core/grants.js';
+import {
+  isOverdraftDraw,
+  OVERDRAFT_DRAW,
+  splitCapture,
+  type Draw,
+  type Grant,
+  type GrantSource,
+} from '../../core/grants.js';
 import type { Attribution, Hold } from '../../core/holds.js';
 import type { Entry, JournalTransaction } from '../../core/journal.js';
 import type { ReleaseBatchRef } from '../../core/journal-detail.js';
@@ -209,10 +216,17 @@ export async function settleHold(
   detail: { readonly batch?: ReleaseBatchRef } = {},
 ): Promise<ResolveResult> {
   const split = splitCapture(h.draws, captured);
-  const entries: Entry[] = split.consumed.flatMap((d) => [
-    { book: 'held' as const, grantId: d.grantId, holdId: h.id, credits: -d.credits },
-    { book: 'consumed' as const, grantId: d.grantId, holdId: h.id, credits: d.credits },
-  ]);
+  const entries: Entry[] = split.consumed.flatMap((d) => {
+    const grantId = isOverdraftDraw(d) ? null : d.grantId;
+    return [
+      { book: 'held' as const, grantId, holdId: h.id, credits: -d.credits },
+      { book: 'consumed' as const, grantId, holdId: h.id, credits: d.credits },
+    ];
+  });
+  // What is captured past zero is owed from now on (and paid at once from any credits that
+  // arrived while the hold was open).
+  const overdrawn = split.consumed.filter(isOverdraftDraw).reduce((s, d) => s + d.credits, 0);
+  if (overdrawn > 0) uow.changeOverdraft(state, { held: -overdrawn, debt: overdrawn });
   entries.push(...(await returnDraws(uow, state, h.id, split.returned)));
   const settled = { captured, released: h.credits - captured, attribution: h.attribution };
   assert(mode === 'release' || detail.batch === undefined, 'only a release names a batch');
@@ -316,7 +330,7 @@ export async function charge(
       const priced = await price(uow, input.amount);
       const [step] = await decideSpend(uow, state, spendOf('charge', priced.credits, input));
       // Decided: from here on, only writes.
-      await takeDraws(uow, state, step!);
+      await takeDraws(uow, state, step!, 'charge');
       await applyBudgetCount(uow, state, step!);
       const catalogVersion = priced.quote?.catalogVersion ?? null;
       const transactionId = await uow.append(input.accountId, {
@@ -342,7 +356,7 @@ function chargeResult(t: JournalTransaction): ChargeResult {
   const d = t.detail;
   const draws = t.entries
     .filter((e) => e.book === 'consumed')
-    .map((e) => ({ grantId: e.grantId ?? '', credits: e.credits }));
+    .map((e) => ({ grantId: e.grantId ?? OVERDRAFT_DRAW, credits: e.credits }));
   return {
     accountId: t.accountId,
     transactionId: t.id,

@@ -1,6 +1,12 @@
 import { AmisiError } from '../../core/errors.js';
 import type { HoldBatchRef } from '../../core/journal-detail.js';
-import type { Attribution, Hold } from '../../core/holds.js';
+import type { Hold } from '../../core/holds.js';
+import { availableCredits, isOverdraftDraw, type Grant } from '../../core/grants.js';
+import {
+  overdraftInForce,
+  type OverdraftLimit,
+  type SpendOverdraft,
+} from '../../core/overdraft.js';
 import { planSpend, type SpendRequest, type SpendState, type SpendStep } from '../../core/spend.js';
 import { seatsInForce } from '../../core/teams.js';
 import { applyBudgetCount, loadTeam, periodStart } from '../teams/budgets.js';
@@ -17,11 +23,13 @@ import type { AccountState, UnitOfWork } from '../unit-of-work.js';
 async function spendState(
   uow: UnitOfWork,
   state: AccountState,
-  attribution: Attribution,
+  request: SpendRequest,
 ): Promise<SpendState> {
   const accountId = state.account.id;
   const grants = [...state.grants.values()];
-  if (state.account.kind !== 'organization') return { accountId, grants, team: null };
+  const overdraft = await spendOverdraft(uow, state, grants, request);
+  const attribution = request.attribution;
+  if (state.account.kind !== 'organization') return { accountId, grants, team: null, overdraft };
   const team = await loadTeam(uow, state);
   const member = attribution.member === null ? undefined : team.members.get(attribution.member);
   // The plan's seats matter only once the team rules reach a member who is not an owner, so
@@ -38,7 +46,39 @@ async function spendState(
     accountId,
     grants,
     team: { ...team, periodStart: periodStart(uow, state), seats },
+    overdraft,
   };
+}
+
+/**
+ * The overdraft a spend may draw on, read only when the spendable credits fall short (the
+ * limit in force may be the plan's, in the catalog): null when they suffice.
+ */
+async function spendOverdraft(
+  uow: UnitOfWork,
+  state: AccountState,
+  grants: readonly Grant[],
+  request: SpendRequest,
+): Promise<SpendOverdraft | null> {
+  const credits = request.items.reduce((sum, i) => sum + i.credits, 0);
+  if (availableCredits(grants, uow.now) >= credits) return null;
+  return {
+    ...(await overdraftOf(uow, state)),
+    debt: state.account.debt,
+    held: state.account.overdraftHeld,
+  };
+}
+
+/** The overdraft limit in force for the account: its own, else its plan's, else none. */
+export async function overdraftOf(uow: UnitOfWork, state: AccountState): Promise<OverdraftLimit> {
+  if (state.account.overdraftLimit !== null || !state.subscription) {
+    return overdraftInForce(state.account, undefined);
+  }
+  const plans = (await uow.activeCatalog()).body.plans;
+  const plan = Object.hasOwn(plans, state.subscription.plan)
+    ? plans[state.subscription.plan]
+    : undefined;
+  return overdraftInForce(state.account, plan?.overdraft);
 }
 
 /** Loads and decides: the plan's steps, one per item, or the refusal thrown. */
@@ -47,7 +87,7 @@ export async function decideSpend(
   state: AccountState,
   request: SpendRequest,
 ): Promise<readonly SpendStep[]> {
-  const decision = planSpend(await spendState(uow, state, request.attribution), request, uow.now);
+  const decision = planSpend(await spendState(uow, state, request), request, uow.now);
   if (!decision.ok) {
     const { code, message, data } = decision.refusal;
     throw new AmisiError(code, message, data);
@@ -55,15 +95,26 @@ export async function decideSpend(
   return decision.steps;
 }
 
-/** Takes a step's draws from their grants. */
+/**
+ * Takes a step's draws from their grants; the part past zero is held in the overdraft (a hold)
+ * or owed at once (a charge).
+ */
 export async function takeDraws(
   uow: UnitOfWork,
   state: AccountState,
   step: SpendStep,
+  kind: 'hold' | 'charge',
 ): Promise<void> {
   for (const d of step.draws) {
+    if (isOverdraftDraw(d)) continue;
     const g = await uow.grant(state, d.grantId);
     await uow.setRemaining(state, g, g.remaining - d.credits);
+  }
+  if (step.overdrawn > 0) {
+    uow.changeOverdraft(
+      state,
+      kind === 'hold' ? { held: step.overdrawn } : { debt: step.overdrawn },
+    );
   }
 }
 
@@ -80,7 +131,7 @@ export async function writeHold(
   key: string,
   detail: { readonly batch?: HoldBatchRef } = {},
 ): Promise<string> {
-  await takeDraws(uow, state, step);
+  await takeDraws(uow, state, step, 'hold');
   await uow.insertHold(h);
   await applyBudgetCount(uow, state, step);
   return uow.append(h.accountId, {

@@ -1,4 +1,4 @@
-import { isExpired, type Draw, type Grant } from '../../core/grants.js';
+import { isExpired, isOverdraftDraw, type Draw, type Grant } from '../../core/grants.js';
 import type { Hold } from '../../core/holds.js';
 import type { Entry } from '../../core/journal.js';
 import { countSpend } from '../teams/budgets.js';
@@ -13,7 +13,8 @@ import type { AccountState, UnitOfWork } from '../unit-of-work.js';
 
 /**
  * Returns held credits to their grants; a grant that has expired meanwhile passes them
- * straight on to breakage (the reservation outlived the grant, the credits do not).
+ * straight on to breakage (the reservation outlived the grant, the credits do not). What was
+ * reserved past zero goes back to the overdraft.
  */
 export async function returnDraws(
   uow: UnitOfWork,
@@ -24,6 +25,13 @@ export async function returnDraws(
 ): Promise<Entry[]> {
   const entries: Entry[] = [];
   for (const d of returned) {
+    if (isOverdraftDraw(d)) {
+      // Reserved past zero: back to the overdraft, nothing owed.
+      entries.push({ book: 'held', grantId: null, holdId, credits: -d.credits });
+      entries.push({ book: 'overdraft', grantId: null, holdId, credits: d.credits });
+      uow.changeOverdraft(state, { held: -d.credits });
+      continue;
+    }
     const grant = await uow.grant(state, d.grantId);
     entries.push({ book: 'held', grantId: d.grantId, holdId, credits: -d.credits });
     if (isExpired(grant, at)) {

@@ -1,4 +1,5 @@
 import { assert } from '../../core/errors.js';
+import { overdraftState } from '../../core/overdraft.js';
 import type { JournalTransaction } from '../../core/journal.js';
 import { parseDetail } from '../../core/journal-detail.js';
 import { hourCeil, hourOf, type FlowRow, type UsageRow } from '../../core/rollups.js';
@@ -72,7 +73,8 @@ export async function accountAudit(a: Access, accountId: string): Promise<Accoun
     resolutions.set(r.hold_id as string, int(r.n, 'resolution count'));
   }
   const transactionCount = await a.count('transactions', { accountId });
-  return { grants, holds, sums, unbalanced, resolutions, transactionCount };
+  const overdraft = overdraftState(await a.get('accounts', { id: accountId }));
+  return { grants, holds, sums, unbalanced, resolutions, transactionCount, overdraft };
 }
 
 const WINDOW = {
