@@ -127,6 +127,9 @@ export class Ledger {
   balance(...a: Parameters<AccountsApi['balance']>) {
     return this.accounts.balance(...a);
   }
+  setOverdraft(...a: Parameters<AccountsApi['setOverdraft']>) {
+    return this.accounts.setOverdraft(...a);
+  }
   listGrants(...a: Parameters<AccountsApi['listGrants']>) {
     return this.accounts.listGrants(...a);
   }

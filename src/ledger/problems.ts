@@ -62,6 +62,7 @@ export const SPEND: Problems = codes(
   'seat_limit_reached',
   'budget_exceeded',
   'insufficient_credits',
+  'overdraft_limit_reached',
 );
 
 /** An organization's own use-cases (members, projects, budgets): the account must be one. */

@@ -11,7 +11,7 @@ import * as commands from './commands.js';
 import * as subscriptions from '../subscriptions/commands.js';
 import type { LedgerContext } from '../context.js';
 import type { AccountView } from '../store.js';
-import { requireId, requireKey, requireTime } from '../validate.js';
+import { requireId, requireKey, requireLimit, requireOneOf, requireTime } from '../validate.js';
 import {
   accountView,
   history,
@@ -25,8 +25,18 @@ import {
   type OverdraftLimit,
   type OverdraftState,
   type OverdraftView,
+  OVERDRAFT_MODES,
 } from '../../core/overdraft.js';
-import { ACCOUNT, BASE, CATALOG, codes, KEYED, STORE, type UseCaseProblems } from '../problems.js';
+import {
+  ACCOUNT,
+  BASE,
+  CATALOG,
+  codes,
+  CREDITS,
+  KEYED,
+  STORE,
+  type UseCaseProblems,
+} from '../problems.js';
 
 export const MAX_HISTORY_PAGE = 500;
 
@@ -67,6 +77,7 @@ export const ACCOUNTS_PROBLEMS = {
   settle: ACCOUNT,
   maintain: ACCOUNT,
   balance: ACCOUNT,
+  setOverdraft: codes(ACCOUNT, CATALOG, CREDITS, 'overdraft_below_used'),
   listGrants: BASE,
   history: ACCOUNT,
   transaction: STORE,
@@ -179,6 +190,28 @@ export class AccountsApi {
     }
     const plan = await planOverdraft(store, view.overdraft, sub);
     return summarize(accountId, view, overdraftView(view.overdraft, plan), clock.now());
+  }
+
+  /**
+   * Sets how far below zero the account may go: its own limit and mode (hard: a spend past it
+   * is refused; soft: allowed, and the operator is told), or null to follow its plan again.
+   * Refused (overdraft_below_used) while the limit that would be in force is below the debt
+   * plus what holds reserve past zero. Answers the overdraft as the balance shows it.
+   */
+  async setOverdraft(input: {
+    accountId: string;
+    limit: number | null;
+    mode?: string;
+  }): Promise<OverdraftView> {
+    const checked: commands.SetOverdraftInput = {
+      accountId: requireId(input.accountId, 'account'),
+      limit: input.limit === null ? null : requireLimit(input.limit),
+      mode: input.mode === undefined ? null : requireOneOf(input.mode, OVERDRAFT_MODES, 'mode'),
+    };
+    await this.ctx.committer.submit((b) => commands.setOverdraft(b, checked), {
+      accountId: checked.accountId,
+    });
+    return (await this.balance(checked.accountId)).overdraft;
   }
 
   /** The account's grants as stored, spent ones too (what a simulation reports on). */

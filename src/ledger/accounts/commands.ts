@@ -1,4 +1,5 @@
-import { NO_OVERDRAFT } from '../../core/overdraft.js';
+import { NO_OVERDRAFT, type OverdraftMode } from '../../core/overdraft.js';
+import { overdraftOf } from '../credits/spend.js';
 import { AmisiError, assert } from '../../core/errors.js';
 import type { UnitOfWork } from '../unit-of-work.js';
 import type { AccountRecord } from '../store.js';
@@ -46,4 +47,36 @@ export async function createAccount(
 /** Runs the lazy expiry of one account (the sweep calls this for every account due). */
 export async function maintain(uow: UnitOfWork, accountId: string): Promise<void> {
   await uow.account(accountId);
+}
+
+export interface SetOverdraftInput {
+  readonly accountId: string;
+  /** The account's own limit; null: the plan's again (none without a plan limit). */
+  readonly limit: number | null;
+  readonly mode: OverdraftMode | null;
+}
+
+/**
+ * Sets the account's own overdraft limit (a replace, so no idempotency key: the same setting
+ * twice is the same state). Refused while the limit that would be in force is below what is
+ * already used of it (debt plus what open holds reserve past zero): lowering a limit never
+ * turns credits already spent or reserved into a breach.
+ */
+export async function setOverdraft(uow: UnitOfWork, input: SetOverdraftInput) {
+  const state = await uow.account(input.accountId);
+  const setting = {
+    overdraftLimit: input.limit,
+    overdraftMode: input.limit === null ? null : (input.mode ?? 'hard'),
+  };
+  const next = { ...state.account, ...setting };
+  const inForce = await overdraftOf(uow, next, state.subscription);
+  const used = next.debt + next.overdraftHeld;
+  if (inForce.limit < used) {
+    throw new AmisiError(
+      'overdraft_below_used',
+      `an overdraft limit of ${inForce.limit} is below the ${used} credits already used past zero`,
+      { limit: inForce.limit, debt: next.debt, held: next.overdraftHeld },
+    );
+  }
+  uow.setOverdraftLimit(state, setting);
 }

@@ -5,10 +5,12 @@ import { availableCredits, isOverdraftDraw, type Grant } from '../../core/grants
 import {
   overdraftInForce,
   type OverdraftLimit,
+  type OverdraftState,
   type SpendOverdraft,
 } from '../../core/overdraft.js';
 import { planSpend, type SpendRequest, type SpendState, type SpendStep } from '../../core/spend.js';
 import { seatsInForce } from '../../core/teams.js';
+import type { Subscription } from '../../core/subscriptions.js';
 import { applyBudgetCount, loadTeam, periodStart } from '../teams/budgets.js';
 import type { AccountState, UnitOfWork } from '../unit-of-work.js';
 
@@ -63,22 +65,22 @@ async function spendOverdraft(
   const credits = request.items.reduce((sum, i) => sum + i.credits, 0);
   if (availableCredits(grants, uow.now) >= credits) return null;
   return {
-    ...(await overdraftOf(uow, state)),
+    ...(await overdraftOf(uow, state.account, state.subscription)),
     debt: state.account.debt,
     held: state.account.overdraftHeld,
   };
 }
 
 /** The overdraft limit in force for the account: its own, else its plan's, else none. */
-export async function overdraftOf(uow: UnitOfWork, state: AccountState): Promise<OverdraftLimit> {
-  if (state.account.overdraftLimit !== null || !state.subscription) {
-    return overdraftInForce(state.account, undefined);
-  }
+export async function overdraftOf(
+  uow: UnitOfWork,
+  account: OverdraftState,
+  subscription: Subscription | undefined,
+): Promise<OverdraftLimit> {
+  if (account.overdraftLimit !== null || !subscription) return overdraftInForce(account, undefined);
   const plans = (await uow.activeCatalog()).body.plans;
-  const plan = Object.hasOwn(plans, state.subscription.plan)
-    ? plans[state.subscription.plan]
-    : undefined;
-  return overdraftInForce(state.account, plan?.overdraft);
+  const plan = Object.hasOwn(plans, subscription.plan) ? plans[subscription.plan] : undefined;
+  return overdraftInForce(account, plan?.overdraft);
 }
 
 /** Loads and decides: the plan's steps, one per item, or the refusal thrown. */
