@@ -83,6 +83,12 @@ export interface ChargesApi {
 
 export interface BalanceApi {
   get(accountId: string, options?: RequestOptions): Promise<T.Balance>;
+  /** Operator: sets the account's overdraft limit (null: its plan's); answers the overdraft. */
+  setOverdraft(
+    accountId: string,
+    input: T.OverdraftInput,
+    options?: RequestOptions,
+  ): Promise<T.Overdraft>;
 }
 
 export interface HistoryApi {
@@ -504,6 +510,8 @@ export function createClient(options: ClientOptions): AmisiClient {
     },
     balance: {
       get: (id, o) => t.send({ method: 'GET', path: `/v1/accounts/${seg(id)}/balance` }, o),
+      setOverdraft: (id, input, o) =>
+        t.send({ method: 'PUT', path: `/v1/accounts/${seg(id)}/overdraft`, body: input }, o),
     },
     history: historyApi(t),
     subscriptions: subscriptionsApi(t),

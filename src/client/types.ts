@@ -55,6 +55,8 @@ export type Draw = Static<typeof S.Draw>;
 
 export type Balance = Static<typeof S.Balance>;
 export type GrantBalance = Static<typeof S.GrantBalance>;
+export type Overdraft = Static<typeof S.Overdraft>;
+export type OverdraftInput = Static<typeof S.OverdraftRequest>;
 export type Transaction = Static<typeof S.Transaction>;
 export type Entry = Static<typeof S.Entry>;
 export type HistoryPage = Static<typeof S.HistoryPage>;

@@ -12,8 +12,8 @@ import { assert } from './errors.js';
 
 export const OVERDRAFT_MODES = ['hard', 'soft'] as const;
 /**
- * hard: a spend past the limit is refused (overdraft_limit_reached); soft: it is allowed, and
- * the overdraft.limit_passed webhook tells the operator the first time a spend passes it.
+ * hard: a spend past the limit is refused (overdraft_limit_reached); soft: it is allowed (the
+ * limit is a line the balance measures against, not a stop).
  */
 export type OverdraftMode = (typeof OVERDRAFT_MODES)[number];
 

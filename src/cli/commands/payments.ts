@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { overdraftLine } from './reads.js';
 import { AmisiError } from '../../core/errors.js';
 import { formatMoney } from '../../core/money.js';
 import type { Purchase } from '../../core/purchases.js';
@@ -150,6 +151,35 @@ export function registerPayments(program: Command, globals: Globals): void {
     });
 
   registerAutoTopup(program, globals);
+  registerOverdraft(program, globals);
+}
+
+function registerOverdraft(program: Command, globals: Globals): void {
+  const overdraft = program
+    .command('overdraft')
+    .description('how far below zero an account may go; what it owes');
+  overdraft
+    .command('set <account>')
+    .description('set the account\'s own limit (or "plan": follow its plan\'s again)')
+    .requiredOption('--limit <credits>', 'credits past zero, 0 for none, or "plan"')
+    .option('--mode <mode>', 'hard (refuse past the limit) or soft (allow)', 'hard')
+    .action(async (account: string, o: { limit: string; mode: string }) => {
+      const limit =
+        o.limit === 'plan' ? null : o.limit === '0' ? 0 : parseCredits(o.limit, 'limit');
+      await withLedger(globals(), async (ledger, out) => {
+        const view = await ledger.setOverdraft({ accountId: account, limit, mode: o.mode });
+        out.print(() => `overdraft of ${account}: ${overdraftLine(view)}`, view);
+      });
+    });
+  overdraft
+    .command('show <account>')
+    .description('the limit in force, what is owed and what holds reserve past zero')
+    .action(async (account: string) => {
+      await withLedger(globals(), async (ledger, out) => {
+        const view = (await ledger.balance(account)).overdraft;
+        out.print(() => `overdraft of ${account}: ${overdraftLine(view)}`, view);
+      });
+    });
 }
 
 function registerAutoTopup(program: Command, globals: Globals): void {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { errorTable } from '../../core/errors.js';
 import type { JournalTransaction } from '../../core/journal.js';
+import type { OverdraftView } from '../../core/overdraft.js';
 import { isPurchaseGrant, linesOf } from '../../core/journal-detail.js';
 import { withLedger, type GlobalOptions } from '../context.js';
 import { iso, pairs, table } from '../output.js';
@@ -13,7 +14,8 @@ function summary(t: JournalTransaction): { change: number; held: number } {
   let change = 0;
   let held = 0;
   for (const e of t.entries) {
-    if (e.book === 'grant') change += e.credits;
+    // The available balance is the grants' credits less what is owed past zero.
+    if (e.book === 'grant' || e.book === 'overdraft') change += e.credits;
     if (e.book === 'held') held += e.credits;
   }
   return { change, held };
@@ -33,7 +35,15 @@ function describe(t: JournalTransaction): string {
     return `${t.detail.source}${reason ? `: ${reason}` : ''}`;
   }
   if (t.kind === 'capture') return `captured ${t.detail.captured}, returned ${t.detail.released}`;
+  if (t.kind === 'repayment') return `repaid ${t.detail.credits} owed, ${t.detail.debt} still owed`;
   return t.holdId ?? t.grantId ?? '';
+}
+
+/** The overdraft in one line: what is owed and held past zero, against which limit. */
+export function overdraftLine(o: OverdraftView): string {
+  if (o.from === 'none' && o.debt === 0 && o.held === 0) return 'none';
+  const limit = `limit ${o.limit} (${o.mode}, ${o.from === 'account' ? 'own' : o.from})`;
+  return `${o.debt} owed, ${o.held} held past zero, ${limit}, ${o.remaining} left`;
 }
 
 export function registerReads(program: Command, globals: Globals): void {
@@ -56,6 +66,7 @@ export function registerReads(program: Command, globals: Globals): void {
                     ? `${b.nextExpiry.credits} credits at ${iso(b.nextExpiry.at)}`
                     : 'none',
                 ],
+                ['overdraft', overdraftLine(b.overdraft)],
               ]),
               '',
               b.grants.length === 0

@@ -16,6 +16,8 @@ import {
   IDEMPOTENCY_HEADER,
   Me,
   OptionalIdempotencyHeaders,
+  Overdraft,
+  OverdraftRequest,
   problems,
   ref,
 } from '../schemas/index.js';
@@ -128,6 +130,27 @@ export async function accountRoutes(app: App, { ledger }: Deps): Promise<void> {
       },
     },
     async (request) => ledger.balance(accountInScope(request, request.params.accountId)),
+  );
+
+  app.put(
+    '/v1/accounts/:accountId/overdraft',
+    {
+      config: { access: 'operator' },
+      schema: {
+        summary: "Set the account's overdraft limit",
+        description:
+          "How far below zero the account's available credits may go: holds and charges may draw past zero up to the limit (hard: a spend past it is refused with overdraft_limit_reached; soft: allowed past it, the balance showing how far). What is spent past zero is a debt the next grant (renewal, pack, promotion) repays first. limit null follows the plan's limit again. A limit below the debt plus what holds reserve past zero is overdraft_below_used and changes nothing. Setting the same limit again changes nothing.",
+        tags: ['accounts'],
+        params: AccountParams,
+        body: OverdraftRequest,
+        response: {
+          200: ref(Overdraft),
+          ...problems('operator', true, L.setOverdraft),
+        },
+      },
+    },
+    async (request) =>
+      ledger.setOverdraft({ accountId: request.params.accountId, ...request.body }),
   );
 
   app.get(

@@ -3,6 +3,8 @@ import { GRANT_SOURCES } from '../../core/grants.js';
 import { HOLD_STATUSES, HOLD_TTL_MAX_MS, HOLD_TTL_MIN_MS, MAX_LABELS } from '../../core/holds.js';
 import { BOOKS, TRANSACTION_KINDS } from '../../core/journal.js';
 import { ACCOUNT_KINDS, ROLES } from '../../core/teams.js';
+import { MAX_CREDITS } from '../../core/credits.js';
+import { OVERDRAFT_MODES } from '../../core/overdraft.js';
 import { MAX_HISTORY_PAGE } from '../../ledger/ledger.js';
 import { QuoteItems, Quote } from './catalog.js';
 import { SubscriptionResult } from './plans.js';
@@ -246,6 +248,40 @@ export const GrantBalance = Type.Object(
   { $id: 'GrantBalance' },
 );
 
+export const Overdraft = Type.Object(
+  {
+    limit: Type.Integer({
+      description: 'How far below zero the account may go (0: not at all).',
+    }),
+    mode: oneOf(OVERDRAFT_MODES, {
+      description: 'hard: a spend past the limit is refused; soft: allowed past it (no alert yet).',
+    }),
+    from: oneOf(['account', 'plan', 'none'] as const, {
+      description: "Whose limit: the account's own, its plan's, or none.",
+    }),
+    debt: Type.Integer({
+      description: 'Credits spent past zero: owed, paid first by the next grant.',
+    }),
+    held: Type.Integer({ description: 'Credits open holds reserve past zero.' }),
+    remaining: Type.Integer({ description: 'What the limit still allows past zero.' }),
+  },
+  { $id: 'Overdraft' },
+);
+
+export const OverdraftRequest = Type.Object(
+  {
+    limit: nullable(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_CREDITS,
+        description: "The account's own limit; null: its plan's again (none without one).",
+      }),
+    ),
+    mode: Type.Optional(oneOf(OVERDRAFT_MODES, { default: 'hard' })),
+  },
+  { additionalProperties: false },
+);
+
 export const Balance = Type.Object(
   {
     accountId: Type.String(),
@@ -256,6 +292,7 @@ export const Balance = Type.Object(
     nextExpiry: nullable(
       Type.Object({ at: Time('When.'), credits: Type.Integer({ description: 'How many.' }) }),
     ),
+    overdraft: ref(Overdraft),
   },
   { $id: 'Balance' },
 );
