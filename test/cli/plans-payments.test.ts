@@ -115,6 +115,41 @@ describe('amisi autotopup', () => {
   });
 });
 
+describe('amisi overdraft', () => {
+  it('set lets charges go past zero; the balance and history show the debt and its repayment', () => {
+    assert.equal(run('accounts', 'create', 'od').status, 0);
+    assert.equal(run('grant', 'od', '10', '--source', 'promotion', '--key', 'od-g1').status, 0);
+    const set = run('overdraft', 'set', 'od', '--limit', '20');
+    assert.equal(set.status, 0, set.stderr);
+    assert.match(set.stdout, /0 owed, 0 held past zero, limit 20 \(hard, own\), 20 left/);
+    assert.equal(run('charge', 'od', '--credits', '25', '--key', 'od-c1').status, 0);
+    assert.match(run('balance', 'od').stdout, /available\s+-15\n[^]*overdraft\s+15 owed/);
+    const past = run('charge', 'od', '--credits', '6', '--key', 'od-c2');
+    assert.equal(past.status, 5);
+    assert.match(past.stderr, /overdraft_limit_reached/);
+
+    const before = snapshot(db);
+    for (const [args, code, exit] of [
+      [['--limit', '10'], 'overdraft_below_used', 4],
+      [['--limit', '-1'], 'invalid_credits', 2],
+      [['--limit', '30', '--mode', 'loose'], 'invalid_argument', 2],
+    ] as const) {
+      const r = run('overdraft', 'set', 'od', ...args);
+      assert.equal(r.status, exit, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(code));
+    }
+    assert.equal(snapshot(db), before);
+
+    assert.equal(run('grant', 'od', '40', '--source', 'purchase', '--key', 'od-g2').status, 0);
+    const shown = json<{ debt: number; limit: number }>('overdraft', 'show', 'od');
+    assert.deepEqual([shown.debt, shown.limit], [0, 20]);
+    assert.match(
+      run('history', 'od', '--kind', 'repayment').stdout,
+      /repaid 15 owed, 0 still owed/,
+    );
+  });
+});
+
 describe('amisi subscribe, plan change, renew', () => {
   it('subscribes, upgrades with the prorated charge, renews by hand', () => {
     assert.equal(run('accounts', 'create', 'cy').status, 0);
