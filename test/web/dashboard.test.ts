@@ -157,6 +157,19 @@ describe('the dashboard in Chromium', { skip: check.skip }, () => {
     assert.match(await page.getByTestId('usage-total').innerText(), /^11 credits used/);
   });
 
+  it('shows what an account owes past zero and what its overdraft still allows', async () => {
+    await s.ledger.createAccount({ accountId: 'owen' });
+    await s.ledger.grant({ accountId: 'owen', key: 'owen-g', credits: 5, source: 'promotion' });
+    await s.ledger.setOverdraft({ accountId: 'owen', limit: 20 });
+    await s.ledger.charge({ accountId: 'owen', key: 'owen-c', credits: 12 });
+    const page = await signedIn(await s.keyFor('owen'));
+    assert.equal(await page.getByTestId('available').innerText(), '-7 credits');
+    assert.equal(
+      await page.getByTestId('overdraft').innerText(),
+      '7 credits owed, paid first from your next credits. Overdraft: 13 credits of 20 credits left.',
+    );
+  });
+
   it('quotes one request, a batch and the phased plan', async () => {
     const page = await signedIn(keys.alice);
     await open(page, 'Planner');

@@ -45,6 +45,7 @@ function BalanceSummary({ balance }: { readonly balance: Balance }) {
         <span className="unit"> credits</span>
       </p>
       <p>{formatCredits(balance.held)} held for jobs in progress.</p>
+      <OverdraftLine overdraft={balance.overdraft} />
       {balance.nextExpiry && (
         <p>
           Next expiry: {formatCredits(balance.nextExpiry.credits)} on{' '}
@@ -52,6 +53,24 @@ function BalanceSummary({ balance }: { readonly balance: Balance }) {
         </p>
       )}
     </>
+  );
+}
+
+/** What is owed past zero and what the overdraft still allows; nothing without one. */
+function OverdraftLine({ overdraft: o }: { readonly overdraft: Balance['overdraft'] }) {
+  if (o.limit === 0 && o.debt === 0 && o.held === 0) return null;
+  return (
+    <p data-testid="overdraft">
+      {o.debt > 0 && (
+        <>
+          <strong>{formatCredits(o.debt)} owed</strong>, paid first from your next credits.{' '}
+        </>
+      )}
+      {o.held > 0 && <>{formatCredits(o.held)} of the held credits are past zero. </>}
+      {o.mode === 'hard'
+        ? `Overdraft: ${formatCredits(o.remaining)} of ${formatCredits(o.limit)} left.`
+        : `Overdraft limit ${formatCredits(o.limit)} (soft).`}
+    </p>
   );
 }
 
