@@ -51,9 +51,20 @@ export interface HoldsApi {
   /** Reserves credits, all or nothing: by credits, or by items priced by the catalog. */
   create(input: T.HoldInput, options?: WriteOptions): Promise<T.HoldResult>;
   get(holdId: string, options?: RequestOptions): Promise<T.Hold>;
-  /** Takes input.credits (default: all held) and returns the rest. */
+  /**
+   * Takes input.credits (default: all still held) and returns the rest; with `final: false`
+   * takes them and keeps the rest held (a long job billed as it goes).
+   */
   capture(holdId: string, input?: T.CaptureInput, options?: WriteOptions): Promise<T.ResolveResult>;
   release(holdId: string, options?: WriteOptions): Promise<T.ResolveResult>;
+  /** A new ttl from now for a hold still held (at most 30 days after it was made). */
+  extend(holdId: string, input: T.ExtendInput, options?: WriteOptions): Promise<T.HoldResult>;
+  /** Reserves more on the same hold, all or nothing (items or credits, as it was held). */
+  increase(
+    holdId: string,
+    input: T.IncreaseInput,
+    options?: WriteOptions,
+  ): Promise<T.IncreaseResult>;
 }
 
 /** Request batches: a list of requests held all or nothing, resolved item by item. */
@@ -331,6 +342,10 @@ function holdsApi(t: Transport): HoldsApi {
     capture: (id, input = {}, o) =>
       t.send({ method: 'POST', path: `${hold(id)}/capture`, body: input, keyed: true }, o),
     release: (id, o) => t.send({ method: 'POST', path: `${hold(id)}/release`, keyed: true }, o),
+    extend: (id, input, o) =>
+      t.send({ method: 'POST', path: `${hold(id)}/extend`, body: input, keyed: true }, o),
+    increase: (id, input, o) =>
+      t.send({ method: 'POST', path: `${hold(id)}/increase`, body: input, keyed: true }, o),
   };
 }
 

@@ -87,23 +87,20 @@ export interface BatchQuote {
   readonly items: readonly (QuoteLine & { readonly index: number; readonly ref: string | null })[];
 }
 
+/** An item's figures; what it captured in parts counts as captured, whatever ended it. */
 function figuresOf(h: Hold): BatchFigures {
   const c = h.credits;
+  const captured = h.capturedCredits;
+  const rest = c - captured;
+  const none = { credits: c, held: 0, captured, released: 0, expired: 0 };
   switch (h.status) {
     case 'held':
-      return { credits: c, held: c, captured: 0, released: 0, expired: 0 };
+      return { ...none, held: rest };
     case 'captured':
-      return {
-        credits: c,
-        held: 0,
-        captured: h.capturedCredits,
-        released: c - h.capturedCredits,
-        expired: 0,
-      };
     case 'released':
-      return { credits: c, held: 0, captured: 0, released: c, expired: 0 };
+      return { ...none, released: rest };
     case 'expired':
-      return { credits: c, held: 0, captured: 0, released: 0, expired: c };
+      return { ...none, expired: rest };
   }
 }
 

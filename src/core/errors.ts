@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'hold_already_released'
   | 'hold_expired'
   | 'capture_exceeds_hold'
+  | 'hold_lifetime_exceeded'
   | 'insufficient_credits'
   | 'overdraft_limit_reached'
   | 'overdraft_below_used'
@@ -145,7 +146,14 @@ export const errorTable = {
     status: 409,
     exit: 4,
     title: 'Capture exceeds hold',
-    hint: 'Capture at most the credits held.',
+    hint: 'Capture at most the credits the hold still holds.',
+    retryable: false,
+  },
+  hold_lifetime_exceeded: {
+    status: 409,
+    exit: 4,
+    title: 'Hold lifetime exceeded',
+    hint: 'A hold lives at most 30 days from when it was made; capture what is done and hold again.',
     retryable: false,
   },
   insufficient_credits: {

@@ -129,3 +129,16 @@ export function splitCapture(draws: readonly Draw[], credits: number): CaptureSp
   assert(left === 0, 'capture fully assigned');
   return { consumed, returned };
 }
+
+/**
+ * A hold's draws with more added (an increase): the same grant's draws merged, grant draws
+ * first in the order they came and the part past zero last, so a capture still takes grants
+ * before the overdraft. Pure.
+ */
+export function addDraws(draws: readonly Draw[], more: readonly Draw[]): Draw[] {
+  const merged = new Map<string, number>();
+  for (const d of [...draws, ...more])
+    merged.set(d.grantId, (merged.get(d.grantId) ?? 0) + d.credits);
+  const all = [...merged].map(([grantId, credits]) => ({ grantId, credits }));
+  return [...all.filter((d) => !isOverdraftDraw(d)), ...all.filter(isOverdraftDraw)];
+}

@@ -47,12 +47,39 @@ export type HoldDetail = {
   /** The quote's lines; empty when the hold was for plain credits. */
   readonly lines: readonly QuoteLine[];
   readonly batch?: HoldBatchRef;
+  /** When the hold was to expire as made (missing in rows written before holds could extend). */
+  readonly expiresAt?: number;
 };
 
 export type CaptureDetail = {
   readonly captured: number;
   readonly released: number;
   readonly attribution: Attribution;
+  /** Credits captured in parts before this (missing: none, as before partial captures). */
+  readonly capturedBefore?: number;
+};
+
+/** A capture that keeps the rest held (`final: false`): what it took, and what is still held. */
+export type PartialCaptureDetail = {
+  readonly captured: number;
+  readonly capturedBefore: number;
+  readonly held: number;
+  readonly attribution: Attribution;
+};
+
+/** A hold's new ttl: when it expires now, and when it was to expire before. */
+export type HoldExtensionDetail = {
+  readonly expiresAt: number;
+  readonly previousExpiresAt: number;
+};
+
+/** More credits reserved on an open hold (a job bigger than quoted): priced by its own lines. */
+export type HoldIncreaseDetail = {
+  readonly credits: number;
+  /** The hold's credits after the increase. */
+  readonly total: number;
+  readonly attribution: Attribution;
+  readonly lines: readonly QuoteLine[];
 };
 
 export type ReleaseDetail = CaptureDetail & { readonly batch?: ReleaseBatchRef };
@@ -133,6 +160,9 @@ export interface DetailOf {
   readonly plan_change: SubscriptionChangeDetail;
   readonly refund: RefundDetail;
   readonly repayment: RepaymentDetail;
+  readonly partial_capture: PartialCaptureDetail;
+  readonly hold_extension: HoldExtensionDetail;
+  readonly hold_increase: HoldIncreaseDetail;
 }
 
 /** A kind with its detail: `kind` narrows `detail`. */
@@ -159,6 +189,8 @@ export function attributionOf(t: KindDetail): Attribution | null {
     case 'capture':
     case 'release':
     case 'charge':
+    case 'partial_capture':
+    case 'hold_increase':
       return t.detail.attribution;
     case 'hold_expiry':
       return t.detail.attribution ?? null;
@@ -167,9 +199,14 @@ export function attributionOf(t: KindDetail): Attribution | null {
   }
 }
 
-/** The quote lines a hold or charge was priced by (empty for plain credits and other kinds). */
+/**
+ * The quote lines a hold, a hold's increase or a charge was priced by (empty for plain credits
+ * and other kinds).
+ */
 export function linesOf(t: KindDetail): readonly QuoteLine[] {
-  return t.kind === 'hold' || t.kind === 'charge' ? t.detail.lines : [];
+  return t.kind === 'hold' || t.kind === 'charge' || t.kind === 'hold_increase'
+    ? t.detail.lines
+    : [];
 }
 
 // The checks: each asserts one field of the object at `path` and answers the value typed.
@@ -295,6 +332,7 @@ function resolveDetail(o: Fields, path: string): void {
   integer(o, 'captured', path);
   integer(o, 'released', path);
   attribution(o.attribution, `${path}.attribution`);
+  if (present(o, 'capturedBefore')) integer(o, 'capturedBefore', path);
 }
 
 function cycleRenewalDetail(o: Fields, path: string): void {
@@ -320,6 +358,7 @@ const CHECKS: { readonly [K in TransactionKind]: (o: Fields, path: string) => vo
   hold: (o, path) => {
     spendDetail(o, path);
     if (present(o, 'batch')) batchRef(o.batch, `${path}.batch`, false);
+    if (present(o, 'expiresAt')) integer(o, 'expiresAt', path);
   },
   capture: resolveDetail,
   release: (o, path) => {
@@ -349,6 +388,18 @@ const CHECKS: { readonly [K in TransactionKind]: (o: Fields, path: string) => vo
   repayment: (o, path) => {
     integer(o, 'credits', path);
     integer(o, 'debt', path);
+  },
+  partial_capture: (o, path) => {
+    for (const key of ['captured', 'capturedBefore', 'held']) integer(o, key, path);
+    attribution(o.attribution, `${path}.attribution`);
+  },
+  hold_extension: (o, path) => {
+    integer(o, 'expiresAt', path);
+    integer(o, 'previousExpiresAt', path);
+  },
+  hold_increase: (o, path) => {
+    integer(o, 'total', path);
+    spendDetail(o, path);
   },
 };
 

@@ -31,6 +31,9 @@ export const TRANSACTION_KINDS = [
   'plan_change',
   'refund',
   'repayment',
+  'partial_capture',
+  'hold_extension',
+  'hold_increase',
 ] as const;
 export type TransactionKind = (typeof TRANSACTION_KINDS)[number];
 
@@ -60,8 +63,8 @@ export type JournalTransaction = TransactionHeader & KindDetail;
 
 /**
  * A transaction balances when its entries sum to zero and none is zero or fractional. A plan
- * change that moves no credits (a downgrade or cancel, effective later) is recorded with no
- * entries; anything else has two or more.
+ * change that moves no credits (a downgrade or cancel, effective later) and a hold's extension
+ * (a new ttl) are recorded with no entries; anything else has two or more.
  */
 export function assertBalanced(tx: JournalTransaction): void {
   let sum = 0;
@@ -72,7 +75,8 @@ export function assertBalanced(tx: JournalTransaction): void {
     );
     sum += e.credits;
   }
-  const marker = tx.kind === 'plan_change' && tx.entries.length === 0;
+  const marker =
+    (tx.kind === 'plan_change' || tx.kind === 'hold_extension') && tx.entries.length === 0;
   assert(marker || tx.entries.length >= 2, `transaction ${tx.id} has two or more entries`);
   assert(sum === 0, `transaction ${tx.id} sums to zero`);
 }

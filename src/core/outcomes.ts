@@ -38,10 +38,10 @@ export interface Outcome {
 
 /** Outcomes are recorded for charges and captures only. */
 export function requireSpend(t: JournalTransaction): void {
-  if (t.kind !== 'charge' && t.kind !== 'capture') {
+  if (t.kind !== 'charge' && t.kind !== 'capture' && t.kind !== 'partial_capture') {
     throw new AmisiError(
       'not_a_charge',
-      `transaction ${t.id} of ${t.accountId} is a ${t.kind}: outcomes are recorded for charges and captures`,
+      `transaction ${t.id} of ${t.accountId} is a ${t.kind}: outcomes are recorded for charges and captures (whole or partial)`,
       { accountId: t.accountId, transactionId: t.id, kind: t.kind },
     );
   }

@@ -125,7 +125,9 @@ export function grantsNamed(t: JournalTransaction): string[] {
 
 /** The hold whose quote lines the rollup of `t` needs (a capture's), or null. */
 export function holdNamed(t: JournalTransaction): string | null {
-  return t.kind === 'capture' && consumedOf(t) !== 0 ? t.holdId : null;
+  return (t.kind === 'capture' || t.kind === 'partial_capture') && consumedOf(t) !== 0
+    ? t.holdId
+    : null;
 }
 
 function consumedOf(t: JournalTransaction): number {
@@ -175,20 +177,45 @@ export function allocate(lines: readonly QuoteLine[], consumed: number): SpendPa
   return parts;
 }
 
-/** What a charge or capture spent, line by line, and who for; null for other transactions. */
+/**
+ * The part of a hold's lines that credits `from` to `from + consumed` cover (a capture after
+ * `from` credits were captured in parts): the allocation up to the end less the allocation up
+ * to the start, line by line, so the parts of a hold captured in pieces add up to the
+ * allocation of the whole.
+ */
+export function allocateFrom(
+  lines: readonly QuoteLine[],
+  from: number,
+  consumed: number,
+): SpendPart[] {
+  if (from === 0) return allocate(lines, consumed);
+  const before = allocate(lines, from);
+  return allocate(lines, from + consumed).flatMap((p, i) => {
+    const b = before[i];
+    const part = b ? { ...p, credits: p.credits - b.credits, units: p.units - b.units } : p;
+    return part.credits > 0 ? [part] : [];
+  });
+}
+
+/**
+ * What a charge or a capture (whole or partial) spent, line by line, and who for; null for
+ * other transactions.
+ */
 export function spendOf(
   t: JournalTransaction,
   lookup: Pick<RollupLookup, 'holdLines'>,
 ): { parts: SpendPart[]; attribution: Attribution | null } | null {
-  if (t.kind !== 'charge' && t.kind !== 'capture') return null;
+  if (t.kind === 'charge') {
+    return { parts: allocate(t.detail.lines, consumedOf(t)), attribution: t.detail.attribution };
+  }
+  if (t.kind !== 'capture' && t.kind !== 'partial_capture') return null;
   const consumed = consumedOf(t);
-  const lines =
-    t.kind === 'charge'
-      ? t.detail.lines
-      : consumed > 0 && t.holdId !== null
-        ? lookup.holdLines(t.holdId)
-        : [];
-  return { parts: allocate(lines, consumed), attribution: t.detail.attribution };
+  const lines = consumed > 0 && t.holdId !== null ? lookup.holdLines(t.holdId) : [];
+  const from = t.detail.capturedBefore ?? 0;
+  return {
+    parts: lines.length > 0 ? allocateFrom(lines, from, consumed) : allocate(lines, consumed),
+    attribution: t.detail.attribution,
+  };
 }
 
 function usageOf(t: JournalTransaction, lookup: RollupLookup): UsageRow[] {

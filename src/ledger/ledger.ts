@@ -179,6 +179,12 @@ export class Ledger {
   release(...a: Parameters<CreditsApi['release']>) {
     return this.credits.release(...a);
   }
+  extendHold(...a: Parameters<CreditsApi['extendHold']>) {
+    return this.credits.extendHold(...a);
+  }
+  increaseHold(...a: Parameters<CreditsApi['increaseHold']>) {
+    return this.credits.increaseHold(...a);
+  }
   charge(...a: Parameters<CreditsApi['charge']>) {
     return this.credits.charge(...a);
   }

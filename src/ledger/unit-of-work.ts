@@ -431,6 +431,29 @@ export class UnitOfWork {
     this.holds.set(hold.id, hold);
   }
 
+  /**
+   * Changes a hold still held: a partial capture (what it has captured so far, what it still
+   * reserves), an extension (its expiry) or an increase (its credits, draws and quote).
+   */
+  async changeHold(
+    hold: Hold,
+    set: Partial<Pick<Hold, 'capturedCredits' | 'draws' | 'expiresAt' | 'credits' | 'quote'>>,
+  ): Promise<Hold> {
+    assert(hold.status === 'held', `hold ${hold.id} changes only while held`);
+    const changed: Hold = { ...hold, ...set };
+    const still = changed.draws.reduce((s, d) => s + d.credits, 0);
+    assert(still === changed.credits - changed.capturedCredits, 'a hold draws what it holds');
+    const n = await this.tx.update('holds', set, {
+      accountId: hold.accountId,
+      id: hold.id,
+      status: 'held',
+    });
+    assert(n === 1, `hold ${hold.id} changed while held`);
+    this.holds.set(hold.id, changed);
+    return changed;
+  }
+
+  /** Resolves a hold once; `captured` is what it captured in all (its parts included). */
   async resolveHold(
     hold: Hold,
     status: 'captured' | 'released' | 'expired',
@@ -438,7 +461,10 @@ export class UnitOfWork {
     at: number = this.now,
   ): Promise<Hold> {
     assert(hold.status === 'held', `hold ${hold.id} resolves once`);
-    assert(captured >= 0 && captured <= hold.credits, 'a capture never exceeds its hold');
+    assert(
+      captured >= hold.capturedCredits && captured <= hold.credits,
+      'a capture never exceeds its hold, nor undoes its parts',
+    );
     const set = { status, capturedCredits: captured, resolvedAt: at };
     const n = await this.tx.update('holds', set, {
       accountId: hold.accountId,

@@ -1,4 +1,5 @@
-import { isOverdraftDraw, splitCapture } from '../core/grants.js';
+import { isOverdraftDraw } from '../core/grants.js';
+import { heldNow } from '../core/holds.js';
 import type { Book } from '../core/journal.js';
 import { sumFlows, sumUsage, type FlowRow, type UsageRow } from '../core/rollups.js';
 import type { AccountAudit, Store } from './store.js';
@@ -115,12 +116,15 @@ function checkHolds(audit: AccountAudit, fail: Fail) {
   let heldOpen = 0;
   let heldPastZero = 0;
   for (const h of audit.holds) {
+    // An open hold draws exactly what it still holds; a resolved one kept what it held last.
     const drawn = h.draws.reduce((s, d) => s + d.credits, 0);
-    if (drawn !== h.credits) fail('hold_draws', `${h.id} draws ${drawn} for ${h.credits} held`);
+    const still = heldNow(h);
+    if (h.status === 'held' ? drawn !== still : drawn > h.credits)
+      fail('hold_draws', `${h.id} (${h.status}) draws ${drawn}, holds ${still} of ${h.credits}`);
     if (h.capturedCredits > h.credits)
       fail('capture_within_hold', `${h.id} captured ${h.capturedCredits} of ${h.credits}`);
     const inHeld = sumBy(audit, 'held', { holdId: h.id });
-    const expected = h.status === 'held' ? h.credits : 0;
+    const expected = still;
     if (inHeld !== expected)
       fail(
         'hold_matches_journal',
@@ -133,9 +137,8 @@ function checkHolds(audit: AccountAudit, fail: Fail) {
     if (resolutions !== (h.status === 'held' ? 0 : 1))
       fail('hold_resolved_once', `${h.id} (${h.status}) resolved ${resolutions} times`);
     if (h.status === 'held') {
-      heldOpen += h.credits;
-      const still = splitCapture(h.draws, h.capturedCredits).returned;
-      heldPastZero += still.filter(isOverdraftDraw).reduce((s, d) => s + d.credits, 0);
+      heldOpen += still;
+      heldPastZero += h.draws.filter(isOverdraftDraw).reduce((s, d) => s + d.credits, 0);
     }
   }
   return { heldOpen, heldPastZero };

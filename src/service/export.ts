@@ -179,11 +179,17 @@ function describe(t: JournalTransaction, lines: readonly QuoteLine[]): string {
     }
     case 'repayment':
       return `${creditsText(t.detail.credits)} paid the overdraft debt, ${t.detail.debt} still owed`;
+    case 'partial_capture':
+      return `captured ${t.detail.captured} held credits in part, ${t.detail.held} still held`;
+    case 'hold_extension':
+      return `hold extended to ${new Date(t.detail.expiresAt).toISOString()}`;
+    case 'hold_increase':
+      return `hold increased by ${creditsText(t.detail.credits)}${bought}, ${t.detail.total} held in all`;
   }
 }
 
 /** Kinds whose detail has no quote lines of their own: they show their hold's. */
-const RESOLVES_HOLD = new Set(['capture', 'release', 'hold_expiry']);
+const RESOLVES_HOLD = new Set(['capture', 'partial_capture', 'release', 'hold_expiry']);
 
 /** The row of one transaction; `hold` is the context of the hold it resolves, if any. */
 export function exportRow(t: JournalTransaction, hold: HoldContext | null = null): ExportRow {

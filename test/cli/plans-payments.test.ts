@@ -150,6 +150,62 @@ describe('amisi overdraft', () => {
   });
 });
 
+describe('amisi extend, capture --partial, increase', () => {
+  it('a long job: extended, captured in parts, topped up; bad input exits non-zero and writes nothing', () => {
+    assert.equal(run('accounts', 'create', 'lj').status, 0);
+    assert.equal(run('grant', 'lj', '30', '--source', 'promotion', '--key', 'lj-g').status, 0);
+    const h = json<{ hold: { id: string } }>(
+      'hold',
+      'lj',
+      'image.generate',
+      '--resolution',
+      '1080p',
+      '--count',
+      '4',
+      '--key',
+      'lj-h',
+    );
+    const id = h.hold.id;
+    const ext = run('extend', id, '--ttl', '2h', '--key', 'lj-e');
+    assert.equal(ext.status, 0, ext.stderr);
+    assert.match(ext.stdout, /status\s+held/);
+    const part = run('capture', id, '--credits', '2', '--partial', '--key', 'lj-p');
+    assert.equal(part.status, 0, part.stderr);
+    assert.match(part.stdout, /captured\s+2\n\s*still held\s+6/);
+    const inc = run('increase', id, 'image.generate', '--resolution', '4k', '--key', 'lj-i');
+    assert.equal(inc.status, 0, inc.stderr);
+    assert.match(inc.stdout, /credits\s+11\n[^]*increased by\s+3/);
+
+    const before = snapshot(db);
+    for (const [args, code, exit] of [
+      [['extend', id, '--ttl', '8d', '--key', 'lj-x1'], 'invalid_argument', 2],
+      [
+        ['capture', id, '--credits', '10', '--partial', '--key', 'lj-x2'],
+        'capture_exceeds_hold',
+        4,
+      ],
+      [['capture', id, '--partial', '--key', 'lj-x3'], 'invalid_argument', 2],
+      [['increase', id, '--credits', '2', '--key', 'lj-x4'], 'invalid_argument', 2],
+      [['extend', 'hld_nope', '--ttl', '1h', '--key', 'lj-x5'], 'unknown_hold', 3],
+    ] as const) {
+      const r = run(...args);
+      assert.equal(r.status, exit, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(code));
+    }
+    assert.equal(snapshot(db), before);
+
+    const done = json<{ capturedCredits: number; releasedCredits: number }>(
+      'capture',
+      id,
+      '--key',
+      'lj-f',
+    );
+    assert.deepEqual([done.capturedCredits, done.releasedCredits], [9, 0]);
+    const history = run('history', 'lj', '--kind', 'partial_capture', '--kind', 'hold_increase');
+    assert.match(history.stdout, /captured 2 in part, 6 still held/);
+  });
+});
+
 describe('amisi subscribe, plan change, renew', () => {
   it('subscribes, upgrades with the prorated charge, renews by hand', () => {
     assert.equal(run('accounts', 'create', 'cy').status, 0);

@@ -60,6 +60,10 @@ function holdPairs(h: Hold, extra: [string, string | number | null][] = []): str
     ['status', h.status],
     ['credits', h.credits],
     ['captured', h.capturedCredits],
+    // Captured in part and still open: what it still reserves.
+    ...(h.status === 'held' && h.capturedCredits > 0
+      ? [['still held', h.credits - h.capturedCredits] as [string, number]]
+      : []),
     ['expires', iso(h.expiresAt)],
     ['catalog', h.catalogVersion],
     ...extra,
@@ -240,13 +244,15 @@ export function registerCredits(program: Command, globals: Globals): void {
   program
     .command('capture <hold>')
     .description('take all of a hold, or part of it (--credits) and return the rest')
-    .option('--credits <n>', 'credits to take (default: all held)')
+    .option('--credits <n>', 'credits to take (default: all still held)')
+    .option('--partial', 'take --credits now and keep the rest held (a long job billed as it goes)')
     .requiredOption('--key <key>', 'idempotency key')
-    .action(async (hold: string, o: { credits?: string; key: string }) => {
+    .action(async (hold: string, o: { credits?: string; key: string; partial?: boolean }) => {
       const input = {
         holdId: hold,
         key: o.key,
         ...(o.credits === undefined ? {} : { credits: parseCredits(o.credits) }),
+        ...(o.partial ? { final: false } : {}),
       };
       await withLedger(globals(), async (ledger, out) => {
         const r = await ledger.capture(input);
@@ -261,6 +267,43 @@ export function registerCredits(program: Command, globals: Globals): void {
         );
       });
     });
+
+  program
+    .command('extend <hold>')
+    .description('give a hold still held a new ttl from now (at most 30 days after it was made)')
+    .requiredOption('--ttl <duration>', 'released by itself after this long from now (at most 7d)')
+    .requiredOption('--key <key>', 'idempotency key')
+    .action(async (hold: string, o: { ttl: string; key: string }) => {
+      const input = { holdId: hold, key: o.key, ttlMs: parseDuration(o.ttl, 'ttl') };
+      await withLedger(globals(), async (ledger, out) => {
+        const r = await ledger.extendHold(input);
+        out.print(
+          () => holdPairs(r.hold, [['transaction', r.transactionId], ...replayNote(r.replay)]),
+          r,
+        );
+      });
+    });
+
+  pricedOptions(program.command('increase <hold> [operation]'))
+    .description('reserve more on a hold still held, all or nothing (a job bigger than quoted)')
+    .requiredOption('--key <key>', 'idempotency key')
+    .action(
+      async (hold: string, operation: string | undefined, o: PricedOptions & { key: string }) => {
+        const amount = amountFrom(operation, o);
+        await withLedger(globals(), async (ledger, out) => {
+          const r = await ledger.increaseHold({ holdId: hold, key: o.key, ...amount });
+          out.print(
+            () =>
+              holdPairs(r.hold, [
+                ['increased by', r.credits],
+                ['transaction', r.transactionId],
+                ...replayNote(r.replay),
+              ]),
+            r,
+          );
+        });
+      },
+    );
 
   program
     .command('release <hold>')

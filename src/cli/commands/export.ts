@@ -172,7 +172,7 @@ export function registerExport(program: Command, globals: Globals): void {
     .option('--until <iso>', 'before this time (exclusive)')
     .option(
       '--kind <kind>',
-      'only this kind (repeatable): grant, hold, capture, release, charge, hold_expiry, grant_expiry, renewal, plan_change, refund',
+      'only this kind (repeatable): grant, hold, capture, partial_capture, release, charge, hold_expiry, hold_extension, hold_increase, grant_expiry, renewal, plan_change, refund, repayment',
       collect,
       [],
     )

@@ -36,6 +36,11 @@ function describe(t: JournalTransaction): string {
   }
   if (t.kind === 'capture') return `captured ${t.detail.captured}, returned ${t.detail.released}`;
   if (t.kind === 'repayment') return `repaid ${t.detail.credits} owed, ${t.detail.debt} still owed`;
+  if (t.kind === 'partial_capture')
+    return `captured ${t.detail.captured} in part, ${t.detail.held} still held`;
+  if (t.kind === 'hold_extension')
+    return `held until ${new Date(t.detail.expiresAt).toISOString()}`;
+  if (t.kind === 'hold_increase') return `+${t.detail.credits}, ${t.detail.total} held in all`;
   return t.holdId ?? t.grantId ?? '';
 }
 
@@ -90,7 +95,7 @@ export function registerReads(program: Command, globals: Globals): void {
     .description('journal transactions, newest first, one page at a time')
     .option(
       '--kind <kind>',
-      'only this kind (repeatable): grant, hold, capture, release, charge, hold_expiry, grant_expiry',
+      'only this kind (repeatable): grant, hold, capture, partial_capture, release, charge, hold_expiry, hold_extension, hold_increase, grant_expiry, repayment',
       collect,
       [],
     )

@@ -6,6 +6,7 @@ import {
   CaptureRequest,
   ChargeRequest,
   ChargeResult,
+  ExtendRequest,
   GrantRequest,
   GrantResult,
   Hold,
@@ -14,6 +15,8 @@ import {
   HoldResult,
   IdempotencyHeaders,
   IDEMPOTENCY_HEADER,
+  IncreaseRequest,
+  IncreaseResult,
   problems,
   ref,
   ReleaseRequest,
@@ -90,7 +93,8 @@ export async function creditRoutes(app: App, { ledger }: Deps): Promise<void> {
     {
       config: { access: 'account', action: 'spend' },
       schema: {
-        summary: 'Take all of a hold, or part of it, and return the rest',
+        summary:
+          'Take all of a hold, or part of it and return the rest (final: false keeps it held)',
         tags: ['holds'],
         headers: IdempotencyHeaders,
         params: HoldParams,
@@ -107,6 +111,62 @@ export async function creditRoutes(app: App, { ledger }: Deps): Promise<void> {
         holdId: request.params.holdId,
         key: request.headers[IDEMPOTENCY_HEADER],
         ...request.body,
+      });
+      replayed(reply, r.replay);
+      return r;
+    },
+  );
+
+  app.post(
+    '/v1/holds/:holdId/extend',
+    {
+      config: { access: 'account', action: 'spend' },
+      schema: {
+        summary: 'Give a hold still held a new ttl (a job that runs long)',
+        tags: ['holds'],
+        headers: IdempotencyHeaders,
+        params: HoldParams,
+        body: ExtendRequest,
+        response: {
+          200: ref(HoldResult),
+          ...problems('account', true, S.hold, L.extendHold),
+        },
+      },
+    },
+    async (request, reply) => {
+      await holdInScope(request, ledger, request.params.holdId);
+      const r = await ledger.extendHold({
+        holdId: request.params.holdId,
+        key: request.headers[IDEMPOTENCY_HEADER],
+        ttlMs: request.body.ttlMs,
+      });
+      replayed(reply, r.replay);
+      return r;
+    },
+  );
+
+  app.post(
+    '/v1/holds/:holdId/increase',
+    {
+      config: { access: 'account', action: 'spend' },
+      schema: {
+        summary: 'Reserve more on a hold still held (a job bigger than quoted), all or nothing',
+        tags: ['holds'],
+        headers: IdempotencyHeaders,
+        params: HoldParams,
+        body: IncreaseRequest,
+        response: {
+          200: ref(IncreaseResult),
+          ...problems('account', true, S.hold, L.increaseHold),
+        },
+      },
+    },
+    async (request, reply) => {
+      await holdInScope(request, ledger, request.params.holdId);
+      const r = await ledger.increaseHold({
+        ...request.body,
+        holdId: request.params.holdId,
+        key: request.headers[IDEMPOTENCY_HEADER],
       });
       replayed(reply, r.replay);
       return r;

@@ -1,6 +1,12 @@
 import { Type } from '@sinclair/typebox';
 import { GRANT_SOURCES } from '../../core/grants.js';
-import { HOLD_STATUSES, HOLD_TTL_MAX_MS, HOLD_TTL_MIN_MS, MAX_LABELS } from '../../core/holds.js';
+import {
+  HOLD_LIFETIME_MAX_MS,
+  HOLD_STATUSES,
+  HOLD_TTL_MAX_MS,
+  HOLD_TTL_MIN_MS,
+  MAX_LABELS,
+} from '../../core/holds.js';
 import { BOOKS, TRANSACTION_KINDS } from '../../core/journal.js';
 import { ACCOUNT_KINDS, ROLES } from '../../core/teams.js';
 import { MAX_CREDITS } from '../../core/credits.js';
@@ -152,10 +158,17 @@ export const Hold = Type.Object(
     accountId: Type.String(),
     id: Type.String(),
     status: oneOf(HOLD_STATUSES),
-    credits: Type.Integer({ description: 'Credits reserved.' }),
-    capturedCredits: Type.Integer(),
-    draws: list(ref(Draw), { description: 'The grants reserved, in spend order.' }),
-    expiresAt: Time('When the hold releases itself.'),
+    credits: Type.Integer({
+      description: 'Credits reserved over the hold’s life (as made, plus any increases).',
+    }),
+    capturedCredits: Type.Integer({
+      description: 'Credits captured so far (in parts while held, then the final capture).',
+    }),
+    draws: list(ref(Draw), {
+      description:
+        'The grants still reserved, in the order a capture takes them (credits - capturedCredits while held).',
+    }),
+    expiresAt: Time('When the hold releases itself (an extension moves it).'),
     createdAt: Time('When the hold was made.'),
     resolvedAt: nullable(Time('When it was captured, released or expired.')),
     catalogVersion: nullable(Type.String()),
@@ -193,8 +206,48 @@ export const HoldResult = Type.Object(
 export const HoldParams = Type.Object({ holdId: Id('The hold.') });
 
 export const CaptureRequest = Type.Object(
-  { credits: Type.Optional(Credits('Credits to take (default: all held); the rest returns.')) },
+  {
+    credits: Type.Optional(
+      Credits('Credits to take (default: all the hold still holds); the rest returns.'),
+    ),
+    final: Type.Optional(
+      Type.Boolean({
+        description:
+          'false: take these credits now and keep the rest held (a long job billed as it goes; credits required). Default true: the capture ends the hold.',
+      }),
+    ),
+  },
   { additionalProperties: false },
+);
+
+export const ExtendRequest = Type.Object(
+  {
+    ttlMs: Type.Integer({
+      minimum: HOLD_TTL_MIN_MS,
+      maximum: HOLD_TTL_MAX_MS,
+      description: `The hold now releases itself this long from now; at most ${HOLD_LIFETIME_MAX_MS / 86_400_000} days after it was made.`,
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const IncreaseRequest = Type.Object(
+  { credits: Type.Optional(Credits()), items: Type.Optional(QuoteItems) },
+  {
+    additionalProperties: false,
+    description:
+      'More credits on the same hold, all or nothing: items for a hold priced by items, credits for a hold of plain credits.',
+  },
+);
+
+export const IncreaseResult = Type.Object(
+  {
+    hold: ref(Hold),
+    transactionId: Type.String(),
+    credits: Type.Integer({ description: 'Credits this increase reserved.' }),
+    replay: Replay,
+  },
+  { $id: 'IncreaseResult' },
 );
 
 export const ReleaseRequest = Type.Object({}, { additionalProperties: false });
@@ -203,8 +256,10 @@ export const ResolveResult = Type.Object(
   {
     hold: ref(Hold),
     transactionId: Type.String(),
-    capturedCredits: Type.Integer(),
-    releasedCredits: Type.Integer(),
+    capturedCredits: Type.Integer({ description: 'Credits this capture took (0: a release).' }),
+    releasedCredits: Type.Integer({
+      description: 'Credits this returned (0: a partial capture, the rest still held).',
+    }),
     replay: Replay,
   },
   { $id: 'ResolveResult' },

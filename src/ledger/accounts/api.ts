@@ -1,6 +1,6 @@
 import { AmisiError } from '../../core/errors.js';
 import { isExpired, isSpendable, type Grant, type GrantSource } from '../../core/grants.js';
-import type { Hold } from '../../core/holds.js';
+import { heldNow, type Hold } from '../../core/holds.js';
 import {
   TRANSACTION_KINDS,
   type JournalTransaction,
@@ -361,7 +361,7 @@ export function summarize(
   let held = 0;
   for (const h of holds) {
     if (h.status !== 'held') continue;
-    held += h.credits;
+    held += heldNow(h);
     for (const d of h.draws)
       heldByGrant.set(d.grantId, (heldByGrant.get(d.grantId) ?? 0) + d.credits);
   }

@@ -3,6 +3,7 @@ import { HOLD_TTL_DEFAULT_MS, type Attribution, type Hold } from '../../core/hol
 import type { QuoteItemRequest } from '../../core/quote.js';
 import { requireCredits } from '../../core/credits.js';
 import * as commands from './commands.js';
+import * as longHolds from './long-holds.js';
 import type { LedgerContext } from '../context.js';
 import type { AccountsApi } from '../accounts/api.js';
 import {
@@ -48,6 +49,8 @@ export const CREDITS_PROBLEMS = {
   hold: codes(ACCOUNT, KEYED, CREDITS, PRICED, SPEND),
   capture: codes(RESOLVE, CREDITS, 'capture_exceeds_hold'),
   release: RESOLVE,
+  extendHold: codes(RESOLVE, 'hold_lifetime_exceeded'),
+  increaseHold: codes(RESOLVE, CREDITS, PRICED, SPEND),
   charge: codes(ACCOUNT, KEYED, CREDITS, PRICED, SPEND),
   getHold: codes(BASE, 'unknown_hold'),
   findHold: STORE,
@@ -106,13 +109,61 @@ export class CreditsApi {
     });
   }
 
-  async capture(input: { holdId: string; key: string; credits?: number }) {
+  /**
+   * Captures `credits` of what the hold still holds (all of it when undefined). `final: false`
+   * captures a part and keeps the rest held (a long job billed as it goes); it names its
+   * credits, at least 1.
+   */
+  async capture(input: { holdId: string; key: string; credits?: number; final?: boolean }) {
+    if (input.final !== undefined && typeof input.final !== 'boolean') {
+      throw new AmisiError('invalid_argument', 'final must be true or false', {
+        field: 'final',
+        value: input.final,
+      });
+    }
+    if (input.final === false && (input.credits === undefined || input.credits === 0)) {
+      throw new AmisiError(
+        'invalid_argument',
+        'a partial capture (final: false) names the credits it takes, at least 1',
+        { field: 'credits', value: input.credits ?? null },
+      );
+    }
     const checked: commands.ResolveInput = {
       holdId: requireId(input.holdId, 'hold'),
       key: requireKey(input.key),
       ...(input.credits === undefined ? {} : { credits: requireCredits(input.credits) }),
+      ...(input.final === false ? { final: false } : {}),
     };
     return this.resolve(checked, 'capture');
+  }
+
+  /**
+   * A new ttl for a hold still held, from now (at most HOLD_TTL_MAX_MS), within
+   * HOLD_LIFETIME_MAX_MS of when the hold was made.
+   */
+  async extendHold(input: { holdId: string; key: string; ttlMs: number }) {
+    const checked: longHolds.ExtendInput = {
+      holdId: requireId(input.holdId, 'hold'),
+      key: requireKey(input.key),
+      ttlMs: requireTtl(input.ttlMs),
+    };
+    return this.ctx.committer.submit(
+      (b) => longHolds.extendHold(b, checked),
+      this.holdHint(checked),
+    );
+  }
+
+  /** More credits reserved on a hold still held, all or nothing (credits or items, as held). */
+  async increaseHold(input: AmountInput & { holdId: string; key: string }) {
+    const checked: longHolds.IncreaseInput = {
+      holdId: requireId(input.holdId, 'hold'),
+      key: requireKey(input.key),
+      amount: requireAmount(input),
+    };
+    return this.ctx.committer.submit(
+      (b) => longHolds.increaseHold(b, checked),
+      this.holdHint(checked),
+    );
   }
 
   async release(input: { holdId: string; key: string }) {
@@ -121,14 +172,22 @@ export class CreditsApi {
   }
 
   private async resolve(checked: commands.ResolveInput, mode: 'capture' | 'release') {
-    // A hold never changes account, so its account can be looked up before the batch; the
-    // lookup is awaited when the batch starts, so commands keep the order they came in.
-    const hint = this.ctx.store.get('holds', { id: checked.holdId }).then((hold) => ({
+    return this.ctx.committer.submit(
+      (b) => commands.resolve(b, checked, mode),
+      this.holdHint(checked),
+    );
+  }
+
+  /**
+   * A hold never changes account, so its account can be looked up before the batch; the
+   * lookup is awaited when the batch starts, so commands keep the order they came in.
+   */
+  private holdHint(checked: { readonly holdId: string; readonly key: string }) {
+    return this.ctx.store.get('holds', { id: checked.holdId }).then((hold) => ({
       ...(hold ? { accountId: hold.accountId } : {}),
       key: checked.key,
       holdId: checked.holdId,
     }));
-    return this.ctx.committer.submit((b) => commands.resolve(b, checked, mode), hint);
   }
 
   async charge(

@@ -1,24 +1,23 @@
 import { AmisiError, assert } from '../../core/errors.js';
 import {
-  isOverdraftDraw,
   OVERDRAFT_DRAW,
   splitCapture,
   type Draw,
   type Grant,
   type GrantSource,
 } from '../../core/grants.js';
-import type { Attribution, Hold } from '../../core/holds.js';
-import type { Entry, JournalTransaction } from '../../core/journal.js';
+import { heldNow, type Attribution, type Hold } from '../../core/holds.js';
+import type { JournalTransaction } from '../../core/journal.js';
 import type { ReleaseBatchRef } from '../../core/journal-detail.js';
 import { quote, type Quote } from '../../core/quote.js';
 import type { AccountState, UnitOfWork } from '../unit-of-work.js';
-import { accountOf } from '../reads.js';
 import { returnDraws } from '../expiry/expiry.js';
 import { decideSpend, takeDraws, writeHold } from './spend.js';
 import { applyBudgetCount, countSpend } from '../teams/budgets.js';
 import type { SpendRequest } from '../../core/spend.js';
 import type { Amount } from '../validate.js';
 import { once, type Replayable } from '../idempotency.js';
+import { capturePart, consumeDraws, heldHold, holdAsOf, openHold } from './long-holds.js';
 
 /**
  * Each command: load (through the unit of work) -> decide (pure, may refuse) -> apply (writes
@@ -164,47 +163,36 @@ export async function hold(uow: UnitOfWork, input: HoldInput): Promise<Replayabl
       const transactionId = await writeHold(uow, state, h, step!, key);
       return { hold: h, transactionId };
     },
-    async (t) => {
-      const h = await holdOf(uow, t);
-      return {
-        hold: { ...h, status: 'held', capturedCredits: 0, resolvedAt: null },
-        transactionId: t.id,
-      };
-    },
+    async (t) => ({ hold: await holdAsOf(uow, await holdOf(uow, t), t), transactionId: t.id }),
   );
 }
 
 export interface ResolveInput {
   readonly holdId: string;
   readonly key: string;
-  /** Credits to capture; undefined captures all; 0 with release. */
+  /** Credits to capture; undefined captures all the hold still holds; 0 with release. */
   readonly credits?: number;
+  /**
+   * false keeps the rest held (a part of a long job, billed as it goes); default true: the
+   * capture resolves the hold and returns what is left.
+   */
+  readonly final?: boolean;
 }
 
 export interface ResolveResult {
   readonly hold: Hold;
   readonly transactionId: string;
+  /** Credits this capture took (0 for a release). */
   readonly capturedCredits: number;
+  /** Credits this resolution returned (0 for a partial capture). */
   readonly releasedCredits: number;
 }
 
-function refuseResolved(h: Hold): never {
-  const code =
-    h.status === 'captured'
-      ? 'hold_already_captured'
-      : h.status === 'released'
-        ? 'hold_already_released'
-        : 'hold_expired';
-  throw new AmisiError(code, `hold ${h.id} is already ${h.status}`, {
-    holdId: h.id,
-    status: h.status,
-  });
-}
-
 /**
- * Resolves a hold still held, as its command decided (capture `captured` credits, or release
- * with 0): journals what is consumed and what returns, marks the hold and moves its budgets.
- * `detail` adds to a release's detail (a request batch's release names its batch and item).
+ * Resolves a hold still held, as its command decided (capture `captured` of the credits it
+ * still holds, or release with 0): journals what is consumed and what returns, marks the hold
+ * and moves its budgets. `detail` adds to a release's detail (a request batch's release names
+ * its batch and item).
  */
 export async function settleHold(
   uow: UnitOfWork,
@@ -215,20 +203,17 @@ export async function settleHold(
   key: string,
   detail: { readonly batch?: ReleaseBatchRef } = {},
 ): Promise<ResolveResult> {
+  const held = heldNow(h);
   const split = splitCapture(h.draws, captured);
-  const entries: Entry[] = split.consumed.flatMap((d) => {
-    const grantId = isOverdraftDraw(d) ? null : d.grantId;
-    return [
-      { book: 'held' as const, grantId, holdId: h.id, credits: -d.credits },
-      { book: 'consumed' as const, grantId, holdId: h.id, credits: d.credits },
-    ];
-  });
-  // What is captured past zero is owed from now on (and paid at once from any credits that
-  // arrived while the hold was open).
-  const overdrawn = split.consumed.filter(isOverdraftDraw).reduce((s, d) => s + d.credits, 0);
-  if (overdrawn > 0) uow.changeOverdraft(state, { held: -overdrawn, debt: overdrawn });
+  const entries = consumeDraws(uow, state, h.id, split.consumed);
   entries.push(...(await returnDraws(uow, state, h.id, split.returned)));
-  const settled = { captured, released: h.credits - captured, attribution: h.attribution };
+  const before = h.capturedCredits;
+  const settled = {
+    captured,
+    released: held - captured,
+    attribution: h.attribution,
+    ...(before > 0 ? { capturedBefore: before } : {}),
+  };
   assert(mode === 'release' || detail.batch === undefined, 'only a release names a batch');
   const transactionId = await uow.append(h.accountId, {
     ...(mode === 'capture'
@@ -240,29 +225,26 @@ export async function settleHold(
     entries,
   });
   const status = mode === 'release' ? 'released' : 'captured';
-  const resolved = await uow.resolveHold(h, status, captured);
-  await countSpend(uow, state, h.attribution, { held: -h.credits, used: captured });
+  const resolved = await uow.resolveHold(h, status, before + captured);
+  await countSpend(uow, state, h.attribution, { held: -held, used: captured });
   return {
     hold: resolved,
     transactionId,
     capturedCredits: captured,
-    releasedCredits: h.credits - captured,
+    releasedCredits: held - captured,
   };
 }
 
-/** Capture (credits >= 0 of the hold) or release (mode 'release'): one resolution per hold. */
+/**
+ * Capture (credits >= 0 of what the hold still holds; `final: false` keeps the rest held) or
+ * release (mode 'release'): one resolution per hold, after any number of partial captures.
+ */
 export async function resolve(
   uow: UnitOfWork,
   input: ResolveInput,
   mode: 'capture' | 'release',
 ): Promise<Replayable<ResolveResult>> {
-  const accountId = await accountOf(uow.read, 'holds', input.holdId);
-  if (!accountId) {
-    throw new AmisiError('unknown_hold', `unknown hold "${input.holdId}"`, {
-      holdId: input.holdId,
-    });
-  }
-  const state = await uow.account(accountId);
+  const { state, accountId } = await openHold(uow, input.holdId);
   const { key, ...request } = input;
   return once(
     uow,
@@ -270,27 +252,39 @@ export async function resolve(
     key,
     { op: mode, ...request },
     async () => {
-      const h = await uow.hold(accountId, input.holdId);
-      assert(h, `hold ${input.holdId} exists in its account`);
-      if (h.status !== 'held') refuseResolved(h);
-      const captured = mode === 'release' ? 0 : (input.credits ?? h.credits);
-      if (captured > h.credits) {
+      const h = await heldHold(uow, accountId, input.holdId);
+      const held = heldNow(h);
+      const captured = mode === 'release' ? 0 : (input.credits ?? held);
+      if (captured > held) {
         throw new AmisiError(
           'capture_exceeds_hold',
-          `cannot capture ${captured} credits from hold ${h.id} of ${h.credits}`,
-          { holdId: h.id, held: h.credits, requested: captured },
+          `cannot capture ${captured} credits from hold ${h.id}, which holds ${held}`,
+          { holdId: h.id, held, requested: captured },
         );
+      }
+      // A part that takes all the hold still holds is its final capture.
+      if (mode === 'capture' && input.final === false && captured < held) {
+        return capturePart(uow, state, h, captured, key);
       }
       return settleHold(uow, state, h, mode, captured, key);
     },
     async (t) => {
+      const row = await holdOf(uow, t);
+      if (t.kind === 'partial_capture') {
+        return {
+          hold: await holdAsOf(uow, row, t),
+          transactionId: t.id,
+          capturedCredits: t.detail.captured,
+          releasedCredits: 0,
+        };
+      }
       // A hold resolves once, so its row still shows what this transaction made of it.
-      const h = await holdOf(uow, t);
+      assert(t.kind === 'capture' || t.kind === 'release', `transaction ${t.id} resolves a hold`);
       return {
-        hold: h,
+        hold: row,
         transactionId: t.id,
-        capturedCredits: h.capturedCredits,
-        releasedCredits: h.credits - h.capturedCredits,
+        capturedCredits: t.detail.captured,
+        releasedCredits: t.detail.released,
       };
     },
   );

@@ -146,6 +146,7 @@ export async function writeHold(
       attribution: h.attribution,
       lines: h.quote?.lines ?? [],
       ...detail,
+      expiresAt: h.expiresAt,
     },
     entries: step.entries.map((e) => ({ ...e, holdId: h.id })),
   });

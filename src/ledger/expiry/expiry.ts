@@ -1,5 +1,5 @@
 import { isExpired, isOverdraftDraw, type Draw, type Grant } from '../../core/grants.js';
-import type { Hold } from '../../core/holds.js';
+import { heldNow, type Hold } from '../../core/holds.js';
 import type { Entry } from '../../core/journal.js';
 import { countSpend } from '../teams/budgets.js';
 import type { AccountState, UnitOfWork } from '../unit-of-work.js';
@@ -44,20 +44,24 @@ export async function returnDraws(
   return entries;
 }
 
-/** The hold's ttl ended: its credits go back as they would have then (dated then). */
+/**
+ * The hold's ttl ended: what it still reserves goes back as it would have then (dated then);
+ * what it captured in parts stays captured.
+ */
 export async function expireHold(uow: UnitOfWork, state: AccountState, hold: Hold): Promise<void> {
   const at = Math.min(hold.expiresAt, uow.now);
+  const held = heldNow(hold);
   const entries = await returnDraws(uow, state, hold.id, hold.draws, at);
   await uow.append(state.account.id, {
     kind: 'hold_expiry',
     at,
     holdId: hold.id,
     catalogVersion: hold.catalogVersion,
-    detail: { credits: hold.credits, reason: 'ttl passed', attribution: hold.attribution },
+    detail: { credits: held, reason: 'ttl passed', attribution: hold.attribution },
     entries,
   });
-  await uow.resolveHold(hold, 'expired', 0, at);
-  await countSpend(uow, state, hold.attribution, { held: -hold.credits, used: 0 });
+  await uow.resolveHold(hold, 'expired', hold.capturedCredits, at);
+  await countSpend(uow, state, hold.attribution, { held: -held, used: 0 });
 }
 
 /** Moves what remains of grants expired at `at` to breakage (all but those `keep` names). */

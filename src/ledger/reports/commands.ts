@@ -41,7 +41,7 @@ export async function recordOutcome(
   const existing = await uow.outcome(input.accountId, input.transactionId);
   if (existing && sameOutcome(existing, input)) return { outcome: existing, replay: true };
   const hold =
-    t.kind === 'capture' && t.holdId !== null ? await uow.hold(t.accountId, t.holdId) : undefined;
+    t.kind !== 'charge' && t.holdId !== null ? await uow.hold(t.accountId, t.holdId) : undefined;
   const outcome = outcomeOf(t, hold?.quote?.lines ?? [], {
     outcome: input.outcome,
     labels: input.labels,

@@ -1,6 +1,6 @@
 import { NO_OVERDRAFT } from '../../core/overdraft.js';
 import { AmisiError, assert } from '../../core/errors.js';
-import type { Attribution } from '../../core/holds.js';
+import { heldNow, type Attribution } from '../../core/holds.js';
 import type { JournalTransaction } from '../../core/journal.js';
 import {
   budgetKey,
@@ -368,7 +368,11 @@ async function usedSince(
   until: number | null,
 ): Promise<number> {
   const stored = await uow.read.journal(
-    { accountId: accountId, kind: ['charge', 'capture'], createdAt: { gte: since } },
+    {
+      accountId: accountId,
+      kind: ['charge', 'capture', 'partial_capture'],
+      createdAt: { gte: since },
+    },
     { order: ['createdAt', 'id'] },
   );
   const seen = new Set(stored.map((t) => t.id));
@@ -377,7 +381,7 @@ async function usedSince(
     .filter((t) => !seen.has(t.id) && t.createdAt >= since);
   let used = 0;
   for (const t of [...stored, ...pending] as JournalTransaction[]) {
-    if (t.kind !== 'charge' && t.kind !== 'capture') continue;
+    if (t.kind !== 'charge' && t.kind !== 'capture' && t.kind !== 'partial_capture') continue;
     if (until !== null && t.createdAt >= until) continue;
     if (!covers(scope, target, t.detail.attribution)) continue;
     used += t.kind === 'charge' ? t.detail.credits : t.detail.captured;
@@ -436,7 +440,7 @@ export async function setBudget(
     )
   )
     .filter((h) => covers(input.scope, input.target, h.attribution))
-    .reduce((sum, h) => sum + h.credits, 0);
+    .reduce((sum, h) => sum + heldNow(h), 0);
   const used = await usedSince(
     uow,
     accountId,

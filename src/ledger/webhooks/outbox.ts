@@ -7,10 +7,14 @@ import {
 } from '../../core/webhooks.js';
 import type { WebhookEndpointInfo, WriteTx } from '../store.js';
 
-/** Journal transactions that are webhook events of their own. */
+/**
+ * Journal transactions that are webhook events of their own. A partial capture is a
+ * `hold.captured` too: its transaction's kind says the hold is still held.
+ */
 const EVENT_OF_KIND: Partial<Record<JournalTransaction['kind'], WebhookEventType>> = {
   charge: 'charge.created',
   capture: 'hold.captured',
+  partial_capture: 'hold.captured',
   grant: 'grant.created',
   renewal: 'renewal.completed',
 };

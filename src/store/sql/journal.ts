@@ -129,7 +129,8 @@ export async function rollupWindow(a: Access, q: RollupWindowQuery): Promise<Rol
   const holdIds = new Set<string>();
   for (const t of transactions) {
     for (const e of t.entries) if (e.grantId !== null) grantIds.add(e.grantId);
-    if (t.kind === 'capture' && t.holdId !== null) holdIds.add(t.holdId);
+    if ((t.kind === 'capture' || t.kind === 'partial_capture') && t.holdId !== null)
+      holdIds.add(t.holdId);
   }
   const grants = await a.getMany(
     'grants',

@@ -11,13 +11,17 @@ const KINDS = [
   'grant',
   'hold',
   'capture',
+  'partial_capture',
   'release',
   'hold_expiry',
+  'hold_extension',
+  'hold_increase',
   'charge',
   'grant_expiry',
   'renewal',
   'plan_change',
   'refund',
+  'repayment',
 ] as const satisfies readonly NonNullable<HistoryQuery['kind']>[number][];
 const PAGE_SIZE = 25;
 
