@@ -289,6 +289,7 @@ function subscribeRows(
       createdAt: T0,
       kind: 'individual',
       name: null,
+      testClockId: null,
       ...NO_OVERDRAFT,
     });
     push<'grants'>(grants, {

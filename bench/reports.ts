@@ -98,7 +98,14 @@ async function build(store: Store): Promise<void> {
   const lookup = { grantSource: (id: string) => source.get(id)!, holdLines: () => [] };
   await store.write(async (w) => {
     await w.insert('accounts', [
-      { id: ACCOUNT, createdAt: ANCHOR, kind: 'individual', name: null, ...NO_OVERDRAFT },
+      {
+        id: ACCOUNT,
+        createdAt: ANCHOR,
+        kind: 'individual',
+        name: null,
+        testClockId: null,
+        ...NO_OVERDRAFT,
+      },
     ]);
   });
   const started = Date.now();

@@ -100,6 +100,21 @@ function retentionFromEnv(): number {
   return Number(v) * 3_600_000;
 }
 
+/** AMISI_ACCOUNTS_ON_FIRST_USE: 1 makes a hold, charge or grant naming an unknown account create it. */
+function firstUseFromEnv(): boolean {
+  const v = process.env.AMISI_ACCOUNTS_ON_FIRST_USE ?? '0';
+  if (v !== '0' && v !== '1') {
+    throw new AmisiError(
+      'invalid_argument',
+      `AMISI_ACCOUNTS_ON_FIRST_USE must be 0 or 1, got ${v}`,
+      {
+        field: 'AMISI_ACCOUNTS_ON_FIRST_USE',
+      },
+    );
+  }
+  return v === '1';
+}
+
 /**
  * Opens the ledger on an existing database (only `amisi init` creates one, so a typo in --db
  * never leaves an empty file behind), runs `fn`, and always closes it.
@@ -113,6 +128,7 @@ export async function withLedger<T>(
   // Settings first: a bad setting must not leave a new database file behind.
   const synchronous = synchronousFromEnv();
   const idempotencyRetentionMs = retentionFromEnv();
+  const accountsOnFirstUse = firstUseFromEnv();
   const databaseUrl = o.databaseUrl ?? process.env.DATABASE_URL;
   const store = await openStore({
     db: path,
@@ -123,6 +139,7 @@ export async function withLedger<T>(
   const ledger = new Ledger({
     store,
     idempotencyRetentionMs,
+    accountsOnFirstUse,
     ...(options.committer ? { committer: options.committer } : {}),
   });
   try {

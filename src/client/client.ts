@@ -43,6 +43,15 @@ export interface QuotesApi {
   create(input: T.QuoteInput, options?: RequestOptions): Promise<T.Quote>;
 }
 
+/** Test clocks (operator): simulated time for the accounts made on them. */
+export interface TestClocksApi {
+  create(input: T.TestClockInput, options?: RequestOptions): Promise<T.TestClockResult>;
+  list(options?: RequestOptions): Promise<T.TestClockList>;
+  get(clockId: string, options?: RequestOptions): Promise<T.TestClock>;
+  /** Moves the clock forward to `to`; what falls due on its accounts runs, day by day. */
+  advance(clockId: string, to: number, options?: RequestOptions): Promise<T.AdvancedTestClock>;
+}
+
 export interface GrantsApi {
   create(input: T.GrantInput, options?: WriteOptions): Promise<T.GrantResult>;
 }
@@ -282,6 +291,7 @@ export interface AmisiClient {
   readonly catalog: CatalogApi;
   readonly quotes: QuotesApi;
   readonly grants: GrantsApi;
+  readonly testClocks: TestClocksApi;
   readonly holds: HoldsApi;
   readonly batches: BatchesApi;
   readonly charges: ChargesApi;
@@ -518,6 +528,13 @@ export function createClient(options: ClientOptions): AmisiClient {
         t.send({ method: 'POST', path: '/v1/grants', body: input, keyed: true }, o),
     },
     holds: holdsApi(t),
+    testClocks: {
+      create: (input, o) => t.send({ method: 'POST', path: '/v1/test-clocks', body: input }, o),
+      list: (o) => t.send({ method: 'GET', path: '/v1/test-clocks' }, o),
+      get: (id, o) => t.send({ method: 'GET', path: `/v1/test-clocks/${seg(id)}` }, o),
+      advance: (id, to, o) =>
+        t.send({ method: 'POST', path: `/v1/test-clocks/${seg(id)}/advance`, body: { to } }, o),
+    },
     batches: batchesApi(t),
     charges: {
       create: (input, o) =>

@@ -12,6 +12,11 @@ export type { ErrorCode };
 
 export type Account = Static<typeof S.Account>;
 export type AccountResult = Static<typeof S.AccountResult>;
+export type TestClock = Static<typeof S.TestClock>;
+export type TestClockList = Static<typeof S.TestClockList>;
+export type TestClockInput = Static<typeof S.CreateTestClockRequest>;
+export type TestClockResult = Static<typeof S.TestClockResult>;
+export type AdvancedTestClock = Static<typeof S.AdvancedTestClock>;
 export type AccountList = Static<typeof S.AccountList>;
 export type CreateAccountInput = Static<typeof S.CreateAccountRequest>;
 export type AccountListQuery = Static<typeof S.AccountListQuery>;

@@ -83,6 +83,22 @@ const PackSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const TRIAL_MOMENTS = ['creation', 'subscription'] as const;
+export type TrialMoment = (typeof TRIAL_MOMENTS)[number];
+
+/**
+ * Trial credits: one grant (source `trial`) per account, ever, when it is created or when it
+ * first subscribes to a plan, expiring `expiresAfterDays` later.
+ */
+const TrialSchema = Type.Object(
+  {
+    credits: Credits,
+    expiresAfterDays: Type.Integer({ minimum: 1, maximum: 366 }),
+    at: Type.Union(TRIAL_MOMENTS.map((m) => Type.Literal(m))),
+  },
+  { additionalProperties: false },
+);
+
 export const CatalogSchema = Type.Object(
   {
     $schema: Type.Optional(Type.String()),
@@ -91,6 +107,12 @@ export const CatalogSchema = Type.Object(
     operations: Type.Record(Name, OperationSchema),
     plans: Type.Record(Name, PlanSchema),
     packs: Type.Record(Name, PackSchema),
+    trial: Type.Optional(TrialSchema),
+    /**
+     * The plan an account made on first use starts on (when the operator turns accounts on
+     * first use on): a free plan, since nothing is paid for it.
+     */
+    defaultPlan: Type.Optional(Name),
   },
   { additionalProperties: false },
 );
@@ -99,6 +121,7 @@ export type Catalog = Static<typeof CatalogSchema>;
 export type Operation = Static<typeof OperationSchema>;
 export type Plan = Static<typeof PlanSchema>;
 export type Pack = Static<typeof PackSchema>;
+export type Trial = Static<typeof TrialSchema>;
 
 export interface CatalogProblem {
   /** JSON pointer into the file, e.g. /operations/image.generate/price/table/4k. */
@@ -167,7 +190,24 @@ export function catalogProblems(value: unknown): CatalogProblem[] {
   }));
   if (schemaProblems.length > 0) return dedupe(schemaProblems);
   const catalog = value as Catalog;
-  return Object.entries(catalog.operations).flatMap(([id, op]) => operationProblems(id, op));
+  const problems = Object.entries(catalog.operations).flatMap(([id, op]) =>
+    operationProblems(id, op),
+  );
+  if (catalog.defaultPlan !== undefined) {
+    const plan = own(catalog.plans, catalog.defaultPlan);
+    if (!plan) {
+      problems.push({
+        path: pointer('defaultPlan'),
+        reason: `"${catalog.defaultPlan}" is not a plan of this catalog`,
+      });
+    } else if (plan.priceCents !== 0) {
+      problems.push({
+        path: pointer('defaultPlan'),
+        reason: `"${catalog.defaultPlan}" costs ${plan.priceCents} cents a cycle: an account made on first use pays nothing, so its plan must be free`,
+      });
+    }
+  }
+  return problems;
 }
 
 const MISSING = 'Expected required property';

@@ -16,6 +16,9 @@ export type ErrorCode =
   | 'hold_expired'
   | 'capture_exceeds_hold'
   | 'hold_lifetime_exceeded'
+  | 'unknown_test_clock'
+  | 'test_clock_exists'
+  | 'live_payment_on_test_clock'
   | 'insufficient_credits'
   | 'overdraft_limit_reached'
   | 'overdraft_below_used'
@@ -147,6 +150,27 @@ export const errorTable = {
     exit: 4,
     title: 'Capture exceeds hold',
     hint: 'Capture at most the credits the hold still holds.',
+    retryable: false,
+  },
+  unknown_test_clock: {
+    status: 404,
+    exit: 3,
+    title: 'Unknown test clock',
+    hint: 'Check the clock id printed by amisi clocks create (amisi clocks show lists them).',
+    retryable: false,
+  },
+  live_payment_on_test_clock: {
+    status: 409,
+    exit: 4,
+    title: 'Live payment on a test clock',
+    hint: 'Accounts on a test clock are simulations: pay them with the manual provider or a Stripe test key.',
+    retryable: false,
+  },
+  test_clock_exists: {
+    status: 409,
+    exit: 4,
+    title: 'Test clock exists',
+    hint: 'A clock id is made once; pick another id, or advance the clock that has it.',
     retryable: false,
   },
   hold_lifetime_exceeded: {

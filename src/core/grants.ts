@@ -6,6 +6,7 @@ export const GRANT_SOURCES = [
   'purchase',
   'promotion',
   'adjustment',
+  'trial',
 ] as const;
 export type GrantSource = (typeof GRANT_SOURCES)[number];
 
@@ -15,6 +16,7 @@ export type GrantSource = (typeof GRANT_SOURCES)[number];
  * they are kept longest.
  */
 export const SOURCE_SPEND_RANK: Readonly<Record<GrantSource, number>> = {
+  trial: 0,
   promotion: 0,
   allocation: 1,
   rollover: 2,

@@ -9,6 +9,11 @@ export interface CommandHint {
   readonly accountId?: string;
   readonly key?: string;
   readonly holdId?: string;
+  /**
+   * The test clock the command runs on, when its account does not exist yet or it is the
+   * clock's own (an account made on a clock, an advance); otherwise found from `accountId`.
+   */
+  readonly clockId?: string;
 }
 
 /** One account's rows as loaded (and locked) in this unit of work; commands update it. */

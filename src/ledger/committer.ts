@@ -3,6 +3,7 @@ import { settleAutoTopups } from './purchases/auto-topup.js';
 import { UnitOfWork, type CommandHint } from './unit-of-work.js';
 import type { Clock, Ids } from './ports.js';
 import type { Store } from './store.js';
+import { AccountTimes } from './clocks/times.js';
 
 export interface CommitterOptions {
   /** Most commands one database transaction carries. 1 turns group commit off. */
@@ -56,12 +57,17 @@ export class Committer {
   private inFlight = 0;
   private scheduled = false;
 
+  private readonly times: AccountTimes;
+
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly ids: Ids,
     private readonly options: CommitterOptions = DEFAULT_COMMITTER_OPTIONS,
-  ) {}
+    times?: AccountTimes,
+  ) {
+    this.times = times ?? new AccountTimes(store, clock);
+  }
 
   /** Queues a command; `hint` names what it will touch, so its unit of work can load it up front. */
   submit<T>(run: Run<T>, hint: CommandHint | Promise<CommandHint> = {}): Promise<T> {
@@ -110,7 +116,44 @@ export class Committer {
     }
   }
 
+  /**
+   * Commits what was queued, one commit group per time: the commands on real accounts at the
+   * real clock's time, those on each test clock's accounts at that clock's (ledger/clocks/).
+   * An account's clock never changes, so it is known before the transaction; the clock's time
+   * is read in it, under a lock, so an advance and the commands of its accounts take turns.
+   */
   private async commit(items: Pending[]): Promise<void> {
+    let groups: Map<string | null, Pending[]>;
+    try {
+      groups = await this.byClock(items);
+    } catch (error) {
+      for (const p of items) p.reject(internalError(error));
+      return;
+    }
+    for (const [clockId, group] of groups) await this.commitGroup(group, clockId);
+  }
+
+  private async byClock(items: Pending[]): Promise<Map<string | null, Pending[]>> {
+    // A hint is a value or a promise (read in queue order); Promise.all takes both.
+    // eslint-disable-next-line @typescript-eslint/await-thenable
+    const hints = await Promise.all(items.map((p) => p.hint));
+    const named = hints.flatMap((h) =>
+      h.clockId === undefined && h.accountId ? [h.accountId] : [],
+    );
+    const clocks =
+      named.length > 0 ? await this.times.clocksOf(named) : new Map<string, string | null>();
+    const groups = new Map<string | null, Pending[]>();
+    items.forEach((p, i) => {
+      const h = hints[i]!;
+      const clockId = h.clockId ?? (h.accountId ? (clocks.get(h.accountId) ?? null) : null);
+      const group = groups.get(clockId);
+      if (group) group.push(p);
+      else groups.set(clockId, [p]);
+    });
+    return groups;
+  }
+
+  private async commitGroup(items: Pending[], clockId: string | null): Promise<void> {
     let pending = items;
     let attempt = 1;
     while (pending.length > 0) {
@@ -118,12 +161,15 @@ export class Committer {
       let culprit = -1;
       try {
         await this.store.write(async (tx) => {
-          const uow = new UnitOfWork(
-            tx,
-            this.clock.now(),
-            this.ids,
-            this.options.lowBalanceCredits,
-          );
+          let now = this.clock.now();
+          let ids = this.ids;
+          if (clockId !== null) {
+            const [c] = await tx.findFor('test_clocks', 'id', [clockId], {}, { lock: true });
+            assert(c, `test clock ${clockId} exists`);
+            now = this.times.effective(c.now);
+            ids = this.times.idsAt(clockId, now);
+          }
+          const uow = new UnitOfWork(tx, now, ids, this.options.lowBalanceCredits);
           // A hint is a value or a promise (read in queue order); Promise.all takes both.
           // eslint-disable-next-line @typescript-eslint/await-thenable
           await uow.prepare(await Promise.all(pending.map((p) => p.hint)));
@@ -162,8 +208,8 @@ export class Committer {
           // The flush or commit failed and no command is to blame yet: bisect, so one bad
           // command cannot fail its neighbours (at most log2(group) extra transactions).
           const half = Math.ceil(pending.length / 2);
-          await this.commit(pending.slice(0, half));
-          await this.commit(pending.slice(half));
+          await this.commitGroup(pending.slice(0, half), clockId);
+          await this.commitGroup(pending.slice(half), clockId);
           return;
         }
         for (const p of pending) p.reject(internalError(error));

@@ -1,6 +1,7 @@
 import type { Committer } from './committer.js';
 import type { Clock } from './ports.js';
 import type { Store } from './store.js';
+import type { AccountTimes } from './clocks/times.js';
 
 /**
  * What every domain module of the ledger shares: the store it reads, the committer every write
@@ -11,4 +12,8 @@ export interface LedgerContext {
   readonly store: Store;
   readonly committer: Committer;
   readonly clock: Clock;
+  /** Whose time each account runs on (real, or its test clock's). */
+  readonly times: AccountTimes;
+  /** A hold, charge or grant naming an unknown account creates it (an operator's setting). */
+  readonly accountsOnFirstUse: boolean;
 }

@@ -1,3 +1,5 @@
+import { AccountTimes } from './clocks/times.js';
+import { ClocksApi, CLOCKS_PROBLEMS } from './clocks/api.js';
 import { Committer, DEFAULT_COMMITTER_OPTIONS, type CommitterOptions } from './committer.js';
 import type { LedgerContext } from './context.js';
 import { systemClock, UlidIds, type Clock, type Ids } from './ports.js';
@@ -36,6 +38,11 @@ export interface LedgerOptions {
   readonly committer?: Partial<CommitterOptions>;
   /** How long idempotency keys are kept; at least 24 hours. */
   readonly idempotencyRetentionMs?: number;
+  /**
+   * A hold, charge or grant naming an unknown account creates it, with the catalog's default
+   * plan and trial (off by default: an unknown account is refused).
+   */
+  readonly accountsOnFirstUse?: boolean;
 }
 
 export const MIN_IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -55,6 +62,7 @@ export const LEDGER_PROBLEMS = {
   ...TEAMS_PROBLEMS,
   ...REPORTS_PROBLEMS,
   ...KEYS_PROBLEMS,
+  ...CLOCKS_PROBLEMS,
   getAccount: ACCOUNT,
   // A report of violations, not a refusal: the caller decides (HTTP answers verify_failed).
   verify: STORE,
@@ -83,20 +91,31 @@ export class Ledger {
   private readonly teams: TeamsApi;
   private readonly reports: ReportsApi;
   private readonly keys: KeysApi;
+  private readonly clocks: ClocksApi;
 
   constructor(options: LedgerOptions) {
     this.store = options.store;
     this.clock = options.clock ?? systemClock;
     const ids = options.ids ?? new UlidIds(this.clock);
-    this.committer = new Committer(this.store, this.clock, ids, {
-      ...DEFAULT_COMMITTER_OPTIONS,
-      ...options.committer,
-    });
+    const times = new AccountTimes(this.store, this.clock);
+    this.committer = new Committer(
+      this.store,
+      this.clock,
+      ids,
+      { ...DEFAULT_COMMITTER_OPTIONS, ...options.committer },
+      times,
+    );
     this.idempotencyRetentionMs = Math.max(
       options.idempotencyRetentionMs ?? MIN_IDEMPOTENCY_RETENTION_MS,
       MIN_IDEMPOTENCY_RETENTION_MS,
     );
-    const ctx: LedgerContext = { store: this.store, committer: this.committer, clock: this.clock };
+    const ctx: LedgerContext = {
+      store: this.store,
+      committer: this.committer,
+      clock: this.clock,
+      times,
+      accountsOnFirstUse: options.accountsOnFirstUse ?? false,
+    };
     this.accounts = new AccountsApi(ctx, this.idempotencyRetentionMs);
     this.catalog = new CatalogApi(ctx);
     this.credits = new CreditsApi(ctx, this.accounts);
@@ -107,6 +126,7 @@ export class Ledger {
     this.teams = new TeamsApi(ctx, this.accounts);
     this.reports = new ReportsApi(ctx, this.accounts, this.catalog, this.teams);
     this.keys = new KeysApi(ctx);
+    this.clocks = new ClocksApi(ctx);
   }
 
   /** The account, once what is due in it now is settled (like every read of its state). */
@@ -164,6 +184,20 @@ export class Ledger {
   }
   quote(...a: Parameters<CatalogApi['quote']>) {
     return this.catalog.quote(...a);
+  }
+
+  // Test clocks: simulated time for the accounts made on them.
+  createClock(...a: Parameters<ClocksApi['createClock']>) {
+    return this.clocks.createClock(...a);
+  }
+  getClock(...a: Parameters<ClocksApi['getClock']>) {
+    return this.clocks.getClock(...a);
+  }
+  listClocks(...a: Parameters<ClocksApi['listClocks']>) {
+    return this.clocks.listClocks(...a);
+  }
+  advanceClock(...a: Parameters<ClocksApi['advanceClock']>) {
+    return this.clocks.advanceClock(...a);
   }
 
   // Credits: grants, holds, captures, releases, charges.

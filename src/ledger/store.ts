@@ -1,4 +1,5 @@
 import type { OverdraftState } from '../core/overdraft.js';
+import type { TestClock } from '../core/clocks.js';
 import type { Catalog } from '../core/catalog.js';
 import type { Grant } from '../core/grants.js';
 import type { Hold } from '../core/holds.js';
@@ -46,6 +47,8 @@ export interface AccountRecord extends OverdraftState {
   /** An organization pools credits for members (core/teams.ts); default 'individual'. */
   readonly kind: AccountKind;
   readonly name: string | null;
+  /** The test clock the account was made on (its time is the clock's), or null: real time. */
+  readonly testClockId: string | null;
 }
 
 /**
@@ -194,6 +197,7 @@ export interface StoredRecords {
   flows_hourly: FlowIncrement;
   rollups_pending: RollupsPendingRecord;
   outcomes: Outcome;
+  test_clocks: TestClock;
 }
 export type Kind = keyof StoredRecords;
 /** The kinds that carry a secret: the generic reader answers them without it. */
@@ -230,6 +234,7 @@ export interface RecordKeys {
   usage_hourly: 'accountId' | 'hour' | 'dim' | 'key';
   flows_hourly: 'accountId' | 'hour' | 'flow' | 'key';
   rollups_pending: 'accountId';
+  test_clocks: 'id';
   outcomes: 'accountId' | 'transactionId';
 }
 /** The key fields of kind K, and a key of a record of kind K. */

@@ -13,6 +13,7 @@ import { RollupAccumulator, type FlowIncrement, type UsageIncrement } from '../c
 import type { Outcome } from '../core/outcomes.js';
 import type { Delivery, DeliveryAttempt, WebhookEndpoint } from '../core/webhooks.js';
 import type { Ids } from './ports.js';
+import type { TestClock } from '../core/clocks.js';
 import type {
   AccountRecord,
   ApiKeyRecord,
@@ -599,6 +600,15 @@ export class UnitOfWork {
 
   async insertAccount(account: AccountRecord): Promise<boolean> {
     return (await this.tx.insert('accounts', [account], 'skip')) === 1;
+  }
+  /** A new test clock (false when one with its id exists). */
+  async insertTestClock(clock: TestClock): Promise<boolean> {
+    return (await this.tx.insert('test_clocks', [clock], 'skip')) === 1;
+  }
+  /** Moves a test clock to `now` (its commit group holds the clock's row locked). */
+  async moveTestClock(clockId: string, now: number, advancedAt: number): Promise<void> {
+    const n = await this.tx.update('test_clocks', { now, advancedAt }, { id: clockId });
+    assert(n === 1, `test clock ${clockId} moved`);
   }
   async putCatalog(record: CatalogRecord): Promise<boolean> {
     return (await this.tx.insert('catalogs', [record], 'skip')) === 1;

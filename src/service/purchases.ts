@@ -13,11 +13,23 @@ const PROVIDER = ['payment_provider_error'] as const;
 /** The problem codes of each use-case of PurchaseService: its ledger calls' and the provider's. */
 export const PURCHASE_SERVICE_PROBLEMS = {
   setAutoTopup: L.setAutoTopup,
-  buy: codes(L.createPurchase, L.recordCheckout, PROVIDER),
+  buy: codes(
+    L.createPurchase,
+    L.recordCheckout,
+    L.getAccount,
+    PROVIDER,
+    'live_payment_on_test_clock',
+  ),
   confirm: L.confirmPayment,
   refund: codes(L.reclaimForRefund, L.getPurchase, L.markRefunded, PROVIDER),
   // Through a provider, the plan and an organization's seats are checked before the checkout.
-  subscribe: codes(L.subscribe, L.getAccount, L.activeCatalog, PROVIDER),
+  subscribe: codes(
+    L.subscribe,
+    L.getAccount,
+    L.activeCatalog,
+    PROVIDER,
+    'live_payment_on_test_clock',
+  ),
   changePlan: codes(L.changePlan, L.cancelPlan, L.activeCatalog, PROVIDER),
   checkoutAutoTopups: codes(L.autoTopupsAwaitingCheckout, L.recordCheckout, PROVIDER),
   // A signed event applies what it reports: a paid pack or plan, an invoice, a refund.
@@ -60,7 +72,20 @@ export class PurchaseService {
   }
 
   /** A pending purchase and its checkout; the grant appears when the payment is confirmed. */
+  /** An account on a test clock is never paid through a provider that takes real money. */
+  private async refuseLiveOnClock(accountId: string): Promise<void> {
+    if (!this.provider.live) return;
+    const account = await this.ledger.getAccount(accountId);
+    if (account.testClockId === null) return;
+    throw new AmisiError(
+      'live_payment_on_test_clock',
+      `account ${accountId} is on test clock ${account.testClockId}: it is not paid through a live ${this.provider.name} key`,
+      { accountId, testClockId: account.testClockId, provider: this.provider.name },
+    );
+  }
+
   async buy(input: { accountId: string; pack: string; key: string }) {
+    await this.refuseLiveOnClock(input.accountId);
     const created = await this.ledger.createPurchase({ ...input, provider: this.provider.name });
     let purchase = created.purchase;
     let checkoutUrl: string | null = null;
@@ -123,6 +148,7 @@ export class PurchaseService {
       const result = await this.ledger.subscribe(input);
       return { started: true as const, result, checkoutUrl: null };
     }
+    await this.refuseLiveOnClock(input.accountId);
     const account = await this.ledger.getAccount(input.accountId);
     const catalog = await this.ledger.activeCatalog();
     const plan = own(catalog.body.plans, input.plan);
@@ -202,6 +228,8 @@ export class PurchaseService {
     let started = 0;
     for (const p of await this.ledger.autoTopupsAwaitingCheckout(limit)) {
       if (p.provider !== this.provider.name) continue;
+      // A clocked account's top-up waits for an operator (it is never paid with real money).
+      if (this.provider.live && (await this.ledger.getAccount(p.accountId)).testClockId) continue;
       const checkout = await this.provider.createCheckout({
         accountId: p.accountId,
         purchaseId: p.id,

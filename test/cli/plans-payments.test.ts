@@ -206,6 +206,58 @@ describe('amisi extend, capture --partial, increase', () => {
   });
 });
 
+describe('AMISI_ACCOUNTS_ON_FIRST_USE', () => {
+  it('off by default an unknown account is refused; 1 makes it on first use; another value is refused', () => {
+    const off = run('grant', 'walk-in', '5', '--source', 'promotion', '--key', 'wi-g');
+    assert.equal(off.status, 3, off.stderr);
+    assert.match(off.stderr, /unknown_account/);
+    const bad = amisi(db, ['grant', 'walk-in', '5', '--source', 'promotion', '--key', 'wi-g'], {
+      AMISI_ACCOUNTS_ON_FIRST_USE: 'yes',
+    });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /AMISI_ACCOUNTS_ON_FIRST_USE must be 0 or 1/);
+    const on = amisi(db, ['grant', 'walk-in', '5', '--source', 'promotion', '--key', 'wi-g'], {
+      AMISI_ACCOUNTS_ON_FIRST_USE: '1',
+    });
+    assert.equal(on.status, 0, on.stderr);
+    assert.equal(json<{ available: number }>('balance', 'walk-in').available, 5);
+  });
+});
+
+describe('amisi clocks', () => {
+  it('create, an account on it, advance: renewals at clock time; backwards is refused and changes nothing', () => {
+    const made = json<{ clock: { id: string; now: number } }>(
+      'clocks',
+      'create',
+      'cl',
+      '--name',
+      'cli',
+    );
+    const acct = run('accounts', 'create', 'cl-a', '--plan', 'starter', '--test-clock', 'cl');
+    assert.equal(acct.status, 0, acct.stderr);
+    assert.match(acct.stdout, /test clock\s+cl/);
+    const to = new Date(addMonths(made.clock.now, 2) + 60_000).toISOString();
+    const adv = run('clocks', 'advance', 'cl', '--to', to);
+    assert.equal(adv.status, 0, adv.stderr);
+    assert.match(adv.stdout, /days stepped\s+\d+/);
+    const renewals = json<{ transactions: { createdAt: number }[] }>(
+      'history',
+      'cl-a',
+      '--kind',
+      'renewal',
+    );
+    assert.equal(renewals.transactions.length, 3);
+    const before = snapshot(db);
+    const back = run('clocks', 'advance', 'cl', '--to', new Date(made.clock.now).toISOString());
+    assert.equal(back.status, 2);
+    assert.match(back.stderr, /only moves forward/);
+    const unknown = run('clocks', 'show', 'nope');
+    assert.equal(unknown.status, 3);
+    assert.equal(snapshot(db), before);
+    assert.match(run('clocks', 'show').stdout, /cl\s+cli\s+/);
+  });
+});
+
 describe('amisi subscribe, plan change, renew', () => {
   it('subscribes, upgrades with the prorated charge, renews by hand', () => {
     assert.equal(run('accounts', 'create', 'cy').status, 0);

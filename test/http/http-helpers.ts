@@ -67,6 +67,10 @@ export interface StartOptions {
   readonly dashboardDir?: string;
   /** The ledger's clock (default the system's): a FakeClock moves time without waiting. */
   readonly clock?: Clock;
+  /** The catalog loaded at start (default catalog/default.json). */
+  readonly catalog?: unknown;
+  /** LedgerOptions.accountsOnFirstUse (default off). */
+  readonly accountsOnFirstUse?: boolean;
 }
 
 function logCollector(logs: Record<string, unknown>[]): Writable {
@@ -88,8 +92,9 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     store: opened.store,
     committer: { onCommit: metrics.onCommit },
     ...(options.clock === undefined ? {} : { clock: options.clock }),
+    accountsOnFirstUse: options.accountsOnFirstUse ?? false,
   });
-  await ledger.loadCatalog(defaultCatalog());
+  await ledger.loadCatalog(options.catalog ?? defaultCatalog());
   // No cache: a revoked key is refused at once in the tests.
   const keys = new ApiKeys(ledger, { cacheMs: 0 });
   const purchases = new PurchaseService(ledger, options.payments ?? new ManualProvider());

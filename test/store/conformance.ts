@@ -48,7 +48,15 @@ let seq = 0;
 const id = (prefix: string) => `${prefix}_${String(T0 + seq++).padStart(16, '0')}`;
 
 function account(accountId: string, over: Partial<AccountRecord> = {}): AccountRecord {
-  return { id: accountId, createdAt: T0, kind: 'individual', name: null, ...NO_OVERDRAFT, ...over };
+  return {
+    id: accountId,
+    createdAt: T0,
+    kind: 'individual',
+    name: null,
+    testClockId: null,
+    ...NO_OVERDRAFT,
+    ...over,
+  };
 }
 
 function grant(accountId: string, over: Partial<Grant> = {}): Grant {
@@ -146,6 +154,7 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
         createdAt: T0,
         kind: 'individual',
         name: null,
+        testClockId: null,
         ...NO_OVERDRAFT,
       });
     });

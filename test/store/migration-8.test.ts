@@ -39,6 +39,8 @@ async function checkUpgraded(store: Store): Promise<void> {
     // Migration 13: no overdraft of its own, nothing owed.
     ...NO_OVERDRAFT,
     name: null,
+    // Migration 14: made in real time, on no test clock.
+    testClockId: null,
   });
   assert.equal((await store.keyForCheck('key-old'))?.memberId, null);
   assert.deepEqual(await store.find('members', { accountId: 'acc-old' }, { order: ['id'] }), []);

@@ -148,6 +148,12 @@ function AccountView(props: {
             <span className="subtitle">
               {a.name ?? a.id}
               {a.kind === 'organization' ? ' · organization' : ''}
+              {a.testClockId !== null && (
+                <span className="badge" data-testid="test-clock">
+                  {' '}
+                  · test clock {a.testClockId}: simulated time
+                </span>
+              )}
             </span>
           </h1>
           <View client={session.client} me={session.me} can={abilitiesOf(session.me)} account={a} />

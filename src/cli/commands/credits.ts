@@ -100,12 +100,17 @@ export function registerCredits(program: Command, globals: Globals): void {
       "subscribe it to this catalog plan now, with the first cycle's credits (like amisi subscribe)",
     )
     .option('--key <key>', 'idempotency key of the subscription (default create-<id>)')
-    .action(async (id: string, o: { plan?: string; key?: string }) => {
+    .option(
+      '--test-clock <clock>',
+      'make it on this test clock (amisi clocks): it runs on its time',
+    )
+    .action(async (id: string, o: { plan?: string; key?: string; testClock?: string }) => {
       await withLedger(globals(), async (ledger, out) => {
         const r = await ledger.createAccount({
           accountId: id,
           plan: o.plan ?? null,
           ...(o.key === undefined ? {} : { key: o.key }),
+          ...(o.testClock === undefined ? {} : { testClockId: o.testClock }),
         });
         const sub = r.subscription;
         out.print(
@@ -114,6 +119,9 @@ export function registerCredits(program: Command, globals: Globals): void {
               ['account', r.account.id],
               ['plan', r.account.plan],
               ['created', iso(r.account.createdAt)],
+              ...(r.account.testClockId
+                ? [['test clock', r.account.testClockId] as [string, string]]
+                : []),
               ...(sub === null
                 ? []
                 : ([
@@ -156,7 +164,10 @@ export function registerCredits(program: Command, globals: Globals): void {
   program
     .command('grant <account> <credits>')
     .description('give an account credits from a source')
-    .requiredOption('--source <source>', 'allocation, rollover, purchase, promotion or adjustment')
+    .requiredOption(
+      '--source <source>',
+      'allocation, rollover, purchase, promotion, adjustment or trial',
+    )
     .requiredOption('--key <key>', 'idempotency key: a retry with the same key never grants twice')
     .option('--expires <iso>', 'when the credits expire (default: never)')
     .option('--starts <iso>', 'when the credits become spendable (default: now)')

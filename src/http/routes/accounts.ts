@@ -69,6 +69,7 @@ export async function accountRoutes(app: App, { ledger }: Deps): Promise<void> {
       const r = await ledger.createAccount({
         accountId: request.body.id,
         plan: request.body.plan ?? null,
+        testClockId: request.body.testClockId ?? null,
         ...(key === undefined ? {} : { key }),
       });
       replayed(reply, r.replay);

@@ -29,6 +29,12 @@ export const Account = Type.Object(
       description: 'An organization pools credits that its members spend within budgets.',
     }),
     name: nullable(Type.String()),
+    testClockId: nullable(
+      Type.String({
+        description:
+          'The test clock the account was made on: its time is the clock’s (a simulation; it cannot pay through a live provider). null: real time.',
+      }),
+    ),
   },
   { $id: 'Account' },
 );
@@ -59,6 +65,11 @@ export const CreateAccountRequest = Type.Object(
         Id(
           "Subscribe the account to this plan at once, with its first cycle's credits (by the Idempotency-Key, default create-<id>).",
         ),
+      ),
+    ),
+    testClockId: Type.Optional(
+      nullable(
+        Id('Make the account on this test clock (POST /v1/test-clocks): it runs on its time.'),
       ),
     ),
   },

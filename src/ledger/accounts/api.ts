@@ -70,7 +70,14 @@ export interface HistoryPage {
 /** The problem codes of each use-case below (src/ledger/problems.ts). */
 export const ACCOUNTS_PROBLEMS = {
   // With a plan, the subscribe use-case runs too: the plan must be in the active catalog.
-  createAccount: codes(BASE, KEYED, CATALOG, 'account_exists', 'invalid_parameter'),
+  createAccount: codes(
+    BASE,
+    KEYED,
+    CATALOG,
+    'account_exists',
+    'invalid_parameter',
+    'unknown_test_clock',
+  ),
   listAccounts: STORE,
   accountIds: STORE,
   known: ACCOUNT,
@@ -101,13 +108,26 @@ export class AccountsApi {
    * Creates an account (idempotent by its id). With a plan it is subscribed at once through the
    * subscribe use-case, by `key` (default `create-<id>`), so the same command again is a replay.
    */
-  async createAccount(input: { accountId: string; plan?: string | null; key?: string }) {
+  async createAccount(input: {
+    accountId: string;
+    plan?: string | null;
+    key?: string;
+    /** Made on this test clock (ledger/clocks/): its time is the clock's from then on. */
+    testClockId?: string | null;
+  }) {
     const accountId = requireId(input.accountId, 'account');
     const plan = input.plan == null ? null : requireId(input.plan, 'plan');
     const key = requireKey(input.key ?? `create-${accountId}`);
+    const testClockId =
+      input.testClockId == null ? null : requireId(input.testClockId, 'test clock');
+    if (testClockId !== null && !(await this.ctx.store.get('test_clocks', { id: testClockId }))) {
+      throw new AmisiError('unknown_test_clock', `unknown test clock "${testClockId}"`, {
+        testClockId,
+      });
+    }
     return this.ctx.committer.submit(
-      (b) => subscriptions.openAccount(b, { accountId, plan, key }),
-      { accountId, key },
+      (b) => subscriptions.openAccount(b, { accountId, plan, key, testClockId }),
+      { accountId, key, ...(testClockId === null ? {} : { clockId: testClockId }) },
     );
   }
 
@@ -160,7 +180,7 @@ export class AccountsApi {
       grantsAndHolds(this.ctx.store, account.id),
       currentSubscription(this.ctx.store, account.id),
     ]);
-    if (!isDue(view, sub, this.ctx.clock.now())) return account;
+    if (!isDue(view, sub, await this.ctx.times.nowFor(accountId))) return account;
     await this.maintain(account.id);
     // The account's plan is its subscription's, which the renewal may just have changed.
     return this.known(account.id);
@@ -177,19 +197,20 @@ export class AccountsApi {
    */
   async balance(accountId: string): Promise<Balance> {
     await this.known(accountId);
-    const { store, clock } = this.ctx;
+    const { store, times } = this.ctx;
     // One snapshot: a hold committed between two reads would otherwise count twice.
     const [first, sub] = await Promise.all([
       grantsAndHolds(store, accountId),
       currentSubscription(store, accountId),
     ]);
     let view = first;
-    if (isDue(view, sub, clock.now())) {
+    if (isDue(view, sub, await times.nowFor(accountId))) {
       await this.maintain(accountId);
       view = await grantsAndHolds(store, accountId);
     }
     const plan = await planOverdraft(store, view.overdraft, sub);
-    return summarize(accountId, view, overdraftView(view.overdraft, plan), clock.now());
+    const now = await times.nowFor(accountId);
+    return summarize(accountId, view, overdraftView(view.overdraft, plan), now);
   }
 
   /**

@@ -1,6 +1,7 @@
 import { NO_OVERDRAFT, type OverdraftMode } from '../../core/overdraft.js';
 import { overdraftOf } from '../credits/spend.js';
 import { AmisiError, assert } from '../../core/errors.js';
+import { TEST_CLOCK_MAX_ACCOUNTS } from '../../core/clocks.js';
 import type { UnitOfWork } from '../unit-of-work.js';
 import type { AccountRecord } from '../store.js';
 import type { Replayable } from '../idempotency.js';
@@ -9,16 +10,30 @@ import type { Replayable } from '../idempotency.js';
 
 export interface CreateAccountInput {
   readonly accountId: string;
+  /** Made on this test clock (its time is the clock's from now on); default real time. */
+  readonly testClockId?: string | null;
 }
 
-/** The same id again is the same account, unless it is an organization (a different thing). */
+/**
+ * The same id again is the same account, unless it is an organization (a different thing) or
+ * on another clock.
+ */
 function sameAccount(existing: AccountRecord, input: CreateAccountInput) {
-  if (existing.kind === 'individual') return { account: existing, replay: true };
-  throw new AmisiError(
-    'account_exists',
-    `account "${input.accountId}" exists as an ${existing.kind}`,
-    { accountId: input.accountId, kind: existing.kind },
-  );
+  if (existing.kind !== 'individual') {
+    throw new AmisiError(
+      'account_exists',
+      `account "${input.accountId}" exists as an ${existing.kind}`,
+      { accountId: input.accountId, kind: existing.kind },
+    );
+  }
+  if (existing.testClockId !== (input.testClockId ?? null)) {
+    throw new AmisiError(
+      'account_exists',
+      `account "${input.accountId}" exists ${existing.testClockId ? `on test clock ${existing.testClockId}` : 'in real time'}`,
+      { accountId: input.accountId, testClockId: existing.testClockId },
+    );
+  }
+  return { account: existing, replay: true };
 }
 
 /** Idempotent by its natural key: the same id again answers the account as a replay. */
@@ -28,11 +43,14 @@ export async function createAccount(
 ): Promise<Replayable<{ account: AccountRecord }>> {
   const [existing] = await uow.read.lockAccounts([input.accountId]);
   if (existing) return sameAccount(existing, input);
+  const testClockId = input.testClockId ?? null;
+  if (testClockId !== null) await refuseFullClock(uow, testClockId);
   const account: AccountRecord = {
     id: input.accountId,
     createdAt: uow.now,
     kind: 'individual',
     name: null,
+    testClockId,
     ...NO_OVERDRAFT,
   };
   if (!(await uow.insertAccount(account))) {
@@ -42,6 +60,18 @@ export async function createAccount(
     return sameAccount(raced, input);
   }
   return { account, replay: false };
+}
+
+/** A test clock takes at most TEST_CLOCK_MAX_ACCOUNTS accounts (an advance maintains each). */
+export async function refuseFullClock(uow: UnitOfWork, clockId: string): Promise<void> {
+  const on = await uow.read.count('accounts', { testClockId: clockId });
+  if (on >= TEST_CLOCK_MAX_ACCOUNTS) {
+    throw new AmisiError(
+      'invalid_argument',
+      `test clock ${clockId} has ${on} accounts, the most one clock takes`,
+      { field: 'testClock', testClockId: clockId, max: TEST_CLOCK_MAX_ACCOUNTS },
+    );
+  }
 }
 
 /** Runs the lazy expiry of one account (the sweep calls this for every account due). */

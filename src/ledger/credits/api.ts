@@ -4,6 +4,8 @@ import type { QuoteItemRequest } from '../../core/quote.js';
 import { requireCredits } from '../../core/credits.js';
 import * as commands from './commands.js';
 import * as longHolds from './long-holds.js';
+import * as subscriptions from '../subscriptions/commands.js';
+import type { UnitOfWork } from '../unit-of-work.js';
 import type { LedgerContext } from '../context.js';
 import type { AccountsApi } from '../accounts/api.js';
 import {
@@ -15,6 +17,7 @@ import {
   requireString,
   requireTime,
   requireTtl,
+  type Amount,
 } from '../validate.js';
 import {
   ACCOUNT,
@@ -57,6 +60,10 @@ export const CREDITS_PROBLEMS = {
   countOpenHolds: STORE,
 } as const satisfies UseCaseProblems<CreditsApi>;
 
+function itemsOf(amount: Amount): readonly QuoteItemRequest[] | undefined {
+  return amount.credits === undefined ? amount.items : undefined;
+}
+
 /** Credits: grants, holds and their capture or release, charges. */
 export class CreditsApi {
   constructor(
@@ -82,10 +89,13 @@ export class CreditsApi {
       ...(input.startsAt === undefined ? {} : { startsAt: requireTime(input.startsAt, 'starts') }),
       ...(input.reason === undefined ? {} : { reason: requireString(input.reason, 'reason', 500) }),
     };
-    return this.ctx.committer.submit((b) => commands.grant(b, checked), {
-      accountId: checked.accountId,
-      key: checked.key,
-    });
+    return this.ctx.committer.submit(
+      this.onFirstUse(checked.accountId, undefined, (b) => commands.grant(b, checked)),
+      {
+        accountId: checked.accountId,
+        key: checked.key,
+      },
+    );
   }
 
   async hold(
@@ -103,10 +113,13 @@ export class CreditsApi {
       ttlMs: requireTtl(input.ttlMs ?? HOLD_TTL_DEFAULT_MS),
       attribution: requireAttribution(input.attribution),
     };
-    return this.ctx.committer.submit((b) => commands.hold(b, checked), {
-      accountId: checked.accountId,
-      key: checked.key,
-    });
+    return this.ctx.committer.submit(
+      this.onFirstUse(checked.accountId, itemsOf(checked.amount), (b) => commands.hold(b, checked)),
+      {
+        accountId: checked.accountId,
+        key: checked.key,
+      },
+    );
   }
 
   /**
@@ -171,6 +184,23 @@ export class CreditsApi {
     return this.resolve(checked, 'release');
   }
 
+  /**
+   * With accounts on first use (LedgerOptions.accountsOnFirstUse), the command makes its
+   * account first when it does not exist (subscriptions/commands.ts openOnFirstUse), in its
+   * own unit of work, so it keeps its place in the queue.
+   */
+  private onFirstUse<T>(
+    accountId: string,
+    items: readonly QuoteItemRequest[] | undefined,
+    run: (uow: UnitOfWork) => Promise<T>,
+  ): (uow: UnitOfWork) => Promise<T> {
+    if (!this.ctx.accountsOnFirstUse) return run;
+    return async (uow) => {
+      await subscriptions.openOnFirstUse(uow, accountId, items);
+      return run(uow);
+    };
+  }
+
   private async resolve(checked: commands.ResolveInput, mode: 'capture' | 'release') {
     return this.ctx.committer.submit(
       (b) => commands.resolve(b, checked, mode),
@@ -199,17 +229,22 @@ export class CreditsApi {
       amount: requireAmount(input),
       attribution: requireAttribution(input.attribution),
     };
-    return this.ctx.committer.submit((b) => commands.charge(b, checked), {
-      accountId: checked.accountId,
-      key: checked.key,
-    });
+    return this.ctx.committer.submit(
+      this.onFirstUse(checked.accountId, itemsOf(checked.amount), (b) =>
+        commands.charge(b, checked),
+      ),
+      {
+        accountId: checked.accountId,
+        key: checked.key,
+      },
+    );
   }
 
   /** The hold as of now (a hold past its ttl has expired, and reads so). */
   async getHold(holdId: string): Promise<Hold> {
     let hold = await this.ctx.store.get('holds', { id: requireId(holdId, 'hold') });
     if (!hold) throw new AmisiError('unknown_hold', `unknown hold "${holdId}"`, { holdId });
-    if (hold.status === 'held' && hold.expiresAt <= this.ctx.clock.now()) {
+    if (hold.status === 'held' && hold.expiresAt <= (await this.ctx.times.nowFor(hold.accountId))) {
       await this.accounts.settle(hold.accountId);
       hold = (await this.ctx.store.get('holds', { id: holdId })) ?? hold;
     }

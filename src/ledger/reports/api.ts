@@ -131,7 +131,7 @@ export class ReportsApi {
     const basis = {
       anchorAt: sub?.anchorAt ?? null,
       accountCreatedAt: account.createdAt,
-      now: this.ctx.clock.now(),
+      now: await this.ctx.times.nowFor(accountId),
     };
     const checked: PeriodInput = {
       ...(input.cycle === undefined ? {} : { cycle: input.cycle }),

@@ -88,7 +88,7 @@ export class RequestBatchesApi {
   /** The batch as it stands now, item by item (holds past their ttl are settled first). */
   async getBatch(batchId: string): Promise<BatchView> {
     let read = await this.readBatch(batchId);
-    const now = this.ctx.clock.now();
+    const now = await this.ctx.times.nowFor(read.batch.accountId);
     if (read.holds.some((h) => h.status === 'held' && h.expiresAt <= now)) {
       await this.accounts.maintain(read.batch.accountId);
       read = await this.readBatch(batchId);

@@ -119,7 +119,7 @@ export class SubscriptionsApi {
     }
     const { body } = await this.catalog.activeCatalog();
     const to = subscriptions.planIn(body, requireId(planId, 'plan'));
-    const now = this.ctx.clock.now();
+    const now = await this.ctx.times.nowFor(sub.accountId);
     const change = planChange(sub, subscriptions.planIn(body, sub.plan), to, now);
     const kind = change.kind === 'same' || planId === sub.plan ? 'unchanged' : change.kind;
     return {
@@ -130,7 +130,7 @@ export class SubscriptionsApi {
       chargeCents: change.chargeCents,
       credits: change.credits,
       currency: body.currency,
-      effectiveAt: kind === 'downgrade' ? change.cycleEndsAt : this.ctx.clock.now(),
+      effectiveAt: kind === 'downgrade' ? change.cycleEndsAt : now,
     };
   }
 

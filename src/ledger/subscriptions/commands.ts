@@ -5,10 +5,13 @@ import { isSubscriptionChange, type SubscriptionChange } from '../../core/journa
 import type { Entry, JournalTransaction } from '../../core/journal.js';
 import { planChange, type Subscription } from '../../core/subscriptions.js';
 import type { AccountState, UnitOfWork } from '../unit-of-work.js';
+import { giveTrial } from '../accounts/trial.js';
 import { once, type Replayable } from '../idempotency.js';
 import { createAccount } from '../accounts/commands.js';
 import type { AccountView } from '../store.js';
 import { loadTeam } from '../teams/budgets.js';
+import { activeCatalog } from '../reads.js';
+import { quote, type QuoteItemRequest } from '../../core/quote.js';
 import { seatsOf } from '../../core/teams.js';
 
 /** Subscribe, change plan, cancel: load -> decide (core/subscriptions.ts) -> apply. */
@@ -69,6 +72,8 @@ export interface OpenAccountInput {
   /** Subscribe it to this plan (by `key`), or null for an account without a plan. */
   readonly plan: string | null;
   readonly key: string;
+  /** Made on this test clock (null: real time). */
+  readonly testClockId?: string | null;
 }
 
 export interface OpenedAccount {
@@ -90,7 +95,10 @@ export async function openAccount(
   input: OpenAccountInput,
 ): Promise<Replayable<OpenedAccount>> {
   if (input.plan !== null) await planOf(uow, input.plan);
-  const created = await createAccount(uow, { accountId: input.accountId });
+  const created = await createAccount(uow, {
+    accountId: input.accountId,
+    testClockId: input.testClockId ?? null,
+  });
   // A plan is for a new account. An account that was there before, whose key is not this
   // request's (another key, or one forgotten after the retention), is not subscribed again: a
   // provisioning script run a second time months later must not grant a new first cycle.
@@ -106,6 +114,7 @@ export async function openAccount(
       { accountId: input.accountId },
     );
   }
+  if (!created.replay) await giveTrial(uow, input.accountId, 'creation');
   const subscription =
     input.plan === null
       ? null
@@ -117,6 +126,41 @@ export async function openAccount(
     subscription,
     replay: created.replay && (subscription === null || subscription.replay),
   };
+}
+
+/**
+ * An account named for the first time by a hold, charge or grant (accounts on first use), in
+ * that command's unit of work, before it: made with its trial and the catalog's default plan (a
+ * free plan, the catalog checks), as a creation with that plan would be. The request's items
+ * are priced first, so bad input makes nothing. What it writes has no idempotency key of its
+ * own (like the maintenance a load runs), so the command may still refuse after it (for
+ * credits): the account stays made. An account that exists is left as it is.
+ */
+export async function openOnFirstUse(
+  uow: UnitOfWork,
+  accountId: string,
+  items: readonly QuoteItemRequest[] | undefined,
+): Promise<void> {
+  const [existing] = await uow.read.lockAccounts([accountId]);
+  if (existing) return;
+  const catalog = await activeCatalog(uow.read);
+  if (items !== undefined) {
+    if (!catalog) throw new AmisiError('not_initialized', 'no catalog is loaded', {});
+    quote(catalog.body, items);
+  }
+  const created = await createAccount(uow, { accountId });
+  if (created.replay) return;
+  await giveTrial(uow, accountId, 'creation');
+  const planId = catalog?.body.defaultPlan;
+  if (planId === undefined) return;
+  const { plan, currency } = await planOf(uow, planId);
+  const state = await uow.account(accountId);
+  await startPlan(
+    uow,
+    state,
+    { accountId, key: null, plan: planId },
+    { plan, currency, anchorAt: uow.now },
+  );
 }
 
 export interface SubscribeInput {
@@ -173,7 +217,7 @@ export async function subscribe(
 async function startPlan(
   uow: UnitOfWork,
   state: AccountState,
-  input: SubscribeInput,
+  input: Omit<SubscribeInput, 'key'> & { readonly key: string | null },
   decided: { readonly plan: Plan; readonly currency: string; readonly anchorAt: number },
 ): Promise<SubscriptionResult> {
   const { plan, currency, anchorAt } = decided;
@@ -221,6 +265,7 @@ async function startPlan(
     detail: result,
     entries,
   });
+  await giveTrial(uow, input.accountId, 'subscription');
   return { ...result, transactionId };
 }
 

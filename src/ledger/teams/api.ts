@@ -319,7 +319,7 @@ export class TeamsApi {
   /** Budgets of a settled account (budgets, or setBudget's batch) in their current periods. */
   private async viewBudgets(accountId: string, budgets: readonly Budget[]): Promise<BudgetView[]> {
     const sub = await currentSubscription(this.ctx.store, accountId);
-    const now = this.ctx.clock.now();
+    const now = await this.ctx.times.nowFor(accountId);
     const start = teamPeriodStart(sub, now);
     const needsPool = budgets.some((b) => b.limitCredits === null);
     const available = needsPool ? (await this.accounts.balance(accountId)).available : 0;

@@ -1,5 +1,6 @@
 import { NO_OVERDRAFT } from '../../core/overdraft.js';
 import { AmisiError, assert } from '../../core/errors.js';
+import { giveTrial } from '../accounts/trial.js';
 import { heldNow, type Attribution } from '../../core/holds.js';
 import type { JournalTransaction } from '../../core/journal.js';
 import {
@@ -108,6 +109,7 @@ export async function createOrganization(
     createdAt: now,
     kind: 'organization',
     name: input.name,
+    testClockId: null,
     ...NO_OVERDRAFT,
   };
   if (!(await uow.insertAccount(account))) {
@@ -128,6 +130,7 @@ export async function createOrganization(
   };
   await uow.putMembers([owner]);
   await uow.writeBudgets([poolBudget(account.id, monthStart(now), now)]);
+  await giveTrial(uow, account.id, 'creation');
   return { account: { ...account, plan: null }, owner, replay: false };
 }
 

@@ -95,6 +95,11 @@ export type PaymentEvent =
 
 export interface PaymentProvider {
   readonly name: string;
+  /**
+   * Takes real money (a live key): accounts on a test clock are never paid through it
+   * (`live_payment_on_test_clock`). Missing: false.
+   */
+  readonly live?: boolean;
   createCheckout(request: CheckoutRequest): Promise<Checkout>;
   refund(request: RefundRequest): Promise<Refund>;
   /**

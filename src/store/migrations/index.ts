@@ -3,6 +3,7 @@ import { FIRST } from './first.js';
 import { ROLLUPS } from './rollups.js';
 import { TEAMS } from './teams.js';
 import { HOLDS_AND_OVERDRAFT } from './holds-and-overdraft.js';
+import { TEST_CLOCKS } from './test-clocks.js';
 
 export type { Migration } from './migration.js';
 
@@ -12,4 +13,5 @@ export const migrations: readonly Migration[] = [
   ...TEAMS,
   ...ROLLUPS,
   ...HOLDS_AND_OVERDRAFT,
+  ...TEST_CLOCKS,
 ];

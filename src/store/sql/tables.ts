@@ -1,4 +1,5 @@
 import { OVERDRAFT_MODES } from '../../core/overdraft.js';
+import type { TestClock } from '../../core/clocks.js';
 import type { AutoTopup } from '../../core/autotopup.js';
 import type { Grant } from '../../core/grants.js';
 import type { Hold } from '../../core/holds.js';
@@ -134,6 +135,14 @@ export const TABLES = {
     overdraftMode: { c: 'overdraft_mode', k: 'text', null: true, oneOf: OVERDRAFT_MODES },
     debt: big('debt'),
     overdraftHeld: big('overdraft_held'),
+    testClockId: tn('test_clock_id'),
+  }),
+  test_clocks: describe<TestClock>('test_clocks', ['id'], {
+    id: t('clock_id'),
+    name: tn('name'),
+    now: big('now'),
+    createdAt,
+    advancedAt: bign('advanced_at'),
   }),
   catalogs: describe<CatalogRecord>('catalogs', ['version'], {
     version: t('version'),

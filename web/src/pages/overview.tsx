@@ -79,6 +79,7 @@ const SOURCE_NAMES: Record<GrantBalance['source'], string> = {
   rollover: 'Rollover',
   purchase: 'Pack',
   promotion: 'Promotion',
+  trial: 'Trial',
   adjustment: 'Adjustment',
 };
 

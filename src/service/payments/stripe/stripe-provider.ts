@@ -44,6 +44,8 @@ const MAX_NETWORK_RETRIES = 5;
  */
 export class StripeProvider implements PaymentProvider {
   readonly name = 'stripe';
+  /** A live secret or restricted key (sk_live_, rk_live_) moves real money. */
+  readonly live: boolean;
   // Private fields, so that logging the provider never prints the SDK client or the secrets.
   readonly #stripe: Stripe;
   readonly #secrets: readonly string[];
@@ -54,6 +56,7 @@ export class StripeProvider implements PaymentProvider {
 
   constructor(options: StripeProviderOptions) {
     checkOptions(options);
+    this.live = /^(sk|rk)_live_/.test(options.secretKey);
     const config: Stripe.StripeConfig = {
       maxNetworkRetries: options.maxNetworkRetries ?? 2,
       appInfo: { name: 'amisi-credits' },
