@@ -16,6 +16,7 @@ import { answerClientError, handleError, handleFrameworkError } from './errors.j
 import { accountRoutes } from './routes/accounts.js';
 import { batchRoutes } from './routes/batches.js';
 import { catalogRoutes } from './routes/catalog.js';
+import { checkRoutes } from './routes/check.js';
 import { creditRoutes } from './routes/credits.js';
 import { exportRoutes } from './routes/export.js';
 import { insightRoutes } from './routes/insights.js';
@@ -283,6 +284,7 @@ export async function buildServer(deps: Deps, options: ServerOptions): Promise<A
     accountRoutes,
     catalogRoutes,
     creditRoutes,
+    checkRoutes,
     batchRoutes,
     planRoutes,
     purchaseRoutes,

@@ -1,6 +1,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import * as batches from './batches.js';
 import * as catalog from './catalog.js';
+import * as check from './check.js';
 import { Problem } from './common.js';
 import * as credits from './credits.js';
 import * as insights from './insights.js';
@@ -17,6 +18,7 @@ import * as webhooks from './webhooks.js';
  */
 export * from './batches.js';
 export * from './catalog.js';
+export * from './check.js';
 export * from './common.js';
 export * from './credits.js';
 export * from './export.js';
@@ -43,6 +45,7 @@ export const components: readonly TSchema[] = [
     insights,
     batches,
     reports,
+    check,
   ].flatMap((module) =>
     Object.values(module).filter(
       (value): value is TSchema =>
