@@ -1,9 +1,10 @@
 /**
- * POST /v1/charges under load: `amisi serve` in its own process (as deployed), autocannon with
+ * POST /v1/charges, and beside it POST /v1/check (the same request, asked "may it run?": one
+ * snapshot read, nothing written), under load: `amisi serve` in its own process (as deployed), autocannon with
  * 64 connections in this one, on one hot account and spread across 10,000 accounts. Embedded
  * SQLite (synchronous=FULL: every answered charge is durable) by default; --postgres for
  * PostgreSQL on DATABASE_URL or a throwaway local cluster. Every request carries a fresh
- * Idempotency-Key and an operator API key. Prints req/s and latency percentiles (or --json).
+ * Idempotency-Key (a plain check ignores it) and an operator API key. Prints req/s and latency percentiles (or --json).
  * Never asserted by a test. Both processes share this machine's cores.
  *
  *   npm run bench:http                 # SQLite
@@ -34,7 +35,12 @@ const SECONDS = quick ? 3 : 15;
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 
+/** The routes measured: a charge (a write per request) and a plain check (a read). */
+const ROUTES = { charge: '/v1/charges', check: '/v1/check' } as const;
+type Route = keyof typeof ROUTES;
+
 interface Figure {
+  route: string;
   scenario: string;
   requests: number;
   perSecond: number;
@@ -149,7 +155,7 @@ async function stopServer(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-async function run(scenario: 'hot' | 'spread'): Promise<Figure> {
+async function run(route: Route, scenario: 'hot' | 'spread'): Promise<Figure> {
   const accounts = scenario === 'hot' ? 1 : ACCOUNTS;
   const target = postgres ? await postgresTarget(scenario) : await sqliteTarget(scenario);
   try {
@@ -166,7 +172,7 @@ async function run(scenario: 'hot' | 'spread'): Promise<Figure> {
         requests: [
           {
             method: 'POST',
-            path: '/v1/charges',
+            path: ROUTES[route],
             setupRequest: (request) => {
               const i = n++;
               return {
@@ -183,6 +189,7 @@ async function run(scenario: 'hot' | 'spread'): Promise<Figure> {
         ],
       });
       return {
+        route: `POST ${ROUTES[route]}`,
         scenario: scenario === 'hot' ? 'one hot account' : `${ACCOUNTS} accounts`,
         requests: result.requests.total,
         perSecond: Math.round(result.requests.average),
@@ -202,7 +209,9 @@ async function run(scenario: 'hot' | 'spread'): Promise<Figure> {
 }
 
 try {
-  const figures = [await run('hot'), await run('spread')];
+  const figures: Figure[] = [];
+  for (const route of Object.keys(ROUTES) as Route[])
+    for (const scenario of ['hot', 'spread'] as const) figures.push(await run(route, scenario));
   const label = postgres
     ? 'PostgreSQL, synchronous_commit=on'
     : 'embedded SQLite, synchronous=FULL';
@@ -215,13 +224,13 @@ try {
       ),
     );
   } else {
-    console.log(`POST /v1/charges, ${CONNECTIONS} connections, ${SECONDS} s each, ${label}`);
+    console.log(`${CONNECTIONS} connections, ${SECONDS} s each, ${label}`);
     console.log(
-      'scenario            requests     req/s   p50 ms   p90 ms   p99 ms   max ms   non-2xx',
+      'route             scenario            requests     req/s   p50 ms   p90 ms   p99 ms   max ms   non-2xx',
     );
     for (const f of figures) {
       console.log(
-        `${f.scenario.padEnd(18)} ${String(f.requests).padStart(9)} ${String(f.perSecond).padStart(9)} ${String(f.p50Ms).padStart(8)} ${String(f.p90Ms).padStart(8)} ${String(f.p99Ms).padStart(8)} ${String(f.maxMs).padStart(8)} ${String(f.non2xx + f.errors).padStart(9)}`,
+        `${f.route.padEnd(17)} ${f.scenario.padEnd(18)} ${String(f.requests).padStart(9)} ${String(f.perSecond).padStart(9)} ${String(f.p50Ms).padStart(8)} ${String(f.p90Ms).padStart(8)} ${String(f.p99Ms).padStart(8)} ${String(f.maxMs).padStart(8)} ${String(f.non2xx + f.errors).padStart(9)}`,
       );
     }
   }

@@ -7,6 +7,7 @@ import { AmisiError } from '../core/errors.js';
 import { registerBatches } from './commands/batches.js';
 import { registerClocks } from './commands/clocks.js';
 import { registerCredits } from './commands/credits.js';
+import { registerCheck } from './commands/check.js';
 import { registerExport } from './commands/export.js';
 import { registerInsights } from './commands/insights.js';
 import { registerPayments } from './commands/payments.js';
@@ -44,6 +45,7 @@ const program = new Command('amisi')
 const globals = () => program.opts<GlobalOptions>();
 registerSetup(program, globals);
 registerCredits(program, globals);
+registerCheck(program, globals);
 registerBatches(program, globals);
 registerClocks(program, globals);
 registerPlans(program, globals);

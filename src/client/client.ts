@@ -9,7 +9,7 @@ import type * as T from './types.js';
 
 /**
  * The typed client: one method per API operation, grouped by resource as the API's docs are
- * (accounts, catalog, quotes, grants, holds, charges, balance, history, subscriptions,
+ * (accounts, catalog, quotes, grants, holds, charges, checks, balance, history, subscriptions,
  * purchases, auto top-up, webhooks, teams, operations, insights, reports). Methods that change credits or money take WriteOptions: their
  * Idempotency-Key is made once per call and reused by every retry of it.
  */
@@ -99,6 +99,16 @@ export interface BatchesApi {
 export interface ChargesApi {
   /** A hold captured at once. */
   create(input: T.ChargeInput, options?: WriteOptions): Promise<T.ChargeResult>;
+}
+
+export interface ChecksApi {
+  /**
+   * May this request run now: allowed or not, its price line by line, what blocks it (the code
+   * a hold would be refused with) and the balance after. A check that is not allowed answers
+   * (allowed false); it does not throw. With `hold: true` it reserves at once, keyed like
+   * holds.create (an Idempotency-Key made once per call, or options.idempotencyKey).
+   */
+  create(input: T.CheckInput, options?: WriteOptions): Promise<T.CheckResult>;
 }
 
 export interface BalanceApi {
@@ -295,6 +305,7 @@ export interface AmisiClient {
   readonly holds: HoldsApi;
   readonly batches: BatchesApi;
   readonly charges: ChargesApi;
+  readonly checks: ChecksApi;
   readonly balance: BalanceApi;
   readonly history: HistoryApi;
   readonly subscriptions: SubscriptionsApi;
@@ -539,6 +550,10 @@ export function createClient(options: ClientOptions): AmisiClient {
     charges: {
       create: (input, o) =>
         t.send({ method: 'POST', path: '/v1/charges', body: input, keyed: true }, o),
+    },
+    checks: {
+      create: (input, o) =>
+        t.send({ method: 'POST', path: '/v1/check', body: input, keyed: input.hold === true }, o),
     },
     balance: {
       get: (id, o) => t.send({ method: 'GET', path: `/v1/accounts/${seg(id)}/balance` }, o),

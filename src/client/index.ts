@@ -13,6 +13,7 @@ export type {
   BatchesApi,
   CatalogApi,
   ChargesApi,
+  ChecksApi,
   GrantsApi,
   HistoryApi,
   HoldsApi,

@@ -47,6 +47,9 @@ export type IncreaseResult = Static<typeof S.IncreaseResult>;
 export type ChargeInput = Static<typeof S.ChargeRequest>;
 export type ChargeResult = Static<typeof S.ChargeResult>;
 export type Attribution = Static<typeof S.Attribution>;
+export type CheckInput = Static<typeof S.CheckRequest>;
+export type CheckResult = Static<typeof S.CheckResult>;
+export type CheckBlock = Static<typeof S.CheckBlock>;
 
 export type BatchQuoteInput = Static<typeof S.BatchQuoteRequest>;
 export type BatchQuote = Static<typeof S.BatchQuote>;

@@ -17,6 +17,7 @@ import { accountRoutes } from './routes/accounts.js';
 import { batchRoutes } from './routes/batches.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { clockRoutes } from './routes/clocks.js';
+import { checkRoutes } from './routes/check.js';
 import { creditRoutes } from './routes/credits.js';
 import { exportRoutes } from './routes/export.js';
 import { insightRoutes } from './routes/insights.js';
@@ -285,6 +286,7 @@ export async function buildServer(deps: Deps, options: ServerOptions): Promise<A
     catalogRoutes,
     creditRoutes,
     clockRoutes,
+    checkRoutes,
     batchRoutes,
     planRoutes,
     purchaseRoutes,

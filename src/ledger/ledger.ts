@@ -9,6 +9,7 @@ import { ACCOUNT, STORE, type UseCaseProblems } from './problems.js';
 import { AccountsApi, ACCOUNTS_PROBLEMS } from './accounts/api.js';
 import { CatalogApi, CATALOG_PROBLEMS } from './catalog/api.js';
 import { CreditsApi, CREDITS_PROBLEMS } from './credits/api.js';
+import { CheckApi, CHECK_PROBLEMS } from './credits/check.js';
 import { KeysApi, KEYS_PROBLEMS } from './keys/api.js';
 import { PurchasesApi, PURCHASES_PROBLEMS } from './purchases/api.js';
 import { ReportsApi, REPORTS_PROBLEMS } from './reports/api.js';
@@ -25,6 +26,13 @@ export {
   type HistoryPage,
 } from './accounts/api.js';
 export type { AmountInput } from './credits/api.js';
+export {
+  BLOCK_REASON_NAMES,
+  CHECK_BLOCKS,
+  type CheckBlock,
+  type CheckInput,
+  type CheckResult,
+} from './credits/check.js';
 export type { ApiKeyView, KeyForCheck } from './keys/api.js';
 export type { AccountAdvice, Audit } from './reports/api.js';
 export type { PlanChangePreview } from './subscriptions/api.js';
@@ -55,6 +63,7 @@ export const LEDGER_PROBLEMS = {
   ...ACCOUNTS_PROBLEMS,
   ...CATALOG_PROBLEMS,
   ...CREDITS_PROBLEMS,
+  ...CHECK_PROBLEMS,
   ...SUBSCRIPTIONS_PROBLEMS,
   ...PURCHASES_PROBLEMS,
   ...WEBHOOKS_PROBLEMS,
@@ -84,6 +93,7 @@ export class Ledger {
   private readonly accounts: AccountsApi;
   private readonly catalog: CatalogApi;
   private readonly credits: CreditsApi;
+  private readonly checks: CheckApi;
   private readonly subscriptions: SubscriptionsApi;
   private readonly purchases: PurchasesApi;
   private readonly webhooks: WebhooksApi;
@@ -119,6 +129,7 @@ export class Ledger {
     this.accounts = new AccountsApi(ctx, this.idempotencyRetentionMs);
     this.catalog = new CatalogApi(ctx);
     this.credits = new CreditsApi(ctx, this.accounts);
+    this.checks = new CheckApi(ctx, this.accounts);
     this.subscriptions = new SubscriptionsApi(ctx, this.accounts, this.catalog);
     this.purchases = new PurchasesApi(ctx, this.accounts);
     this.webhooks = new WebhooksApi(ctx);
@@ -230,6 +241,11 @@ export class Ledger {
   }
   countOpenHolds(...a: Parameters<CreditsApi['countOpenHolds']>) {
     return this.credits.countOpenHolds(...a);
+  }
+
+  /** May this request run now: the price, what blocks it, the balance after (credits/check.ts). */
+  check(...a: Parameters<CheckApi['check']>) {
+    return this.checks.check(...a);
   }
 
   // Subscriptions and renewals.

@@ -36,6 +36,7 @@ const DECLARED: Readonly<Record<string, readonly [Access, boolean, ...Problems[]
   'post /v1/holds/{holdId}/increase': ['account', true, S.hold, L.increaseHold],
   'post /v1/test-clocks/{clockId}/advance': ['operator', true, L.advanceClock],
   'post /v1/charges': ['account', true, S.account, S.attribution, L.charge],
+  'post /v1/check': ['account', true, S.account, S.attribution, L.check],
   'post /v1/quotes': ['account', true, L.quote],
   'post /v1/batches': ['account', true, S.account, S.attribution, L.holdBatch],
   'post /v1/batches/{batchId}/items/{index}/capture': [

@@ -2,6 +2,7 @@ import type { TSchema } from '@sinclair/typebox';
 import * as batches from './batches.js';
 import * as catalog from './catalog.js';
 import * as clocks from './clocks.js';
+import * as check from './check.js';
 import { Problem } from './common.js';
 import * as credits from './credits.js';
 import * as insights from './insights.js';
@@ -19,6 +20,7 @@ import * as webhooks from './webhooks.js';
 export * from './batches.js';
 export * from './catalog.js';
 export * from './clocks.js';
+export * from './check.js';
 export * from './common.js';
 export * from './credits.js';
 export * from './export.js';
@@ -46,6 +48,7 @@ export const components: readonly TSchema[] = [
     insights,
     batches,
     reports,
+    check,
   ].flatMap((module) =>
     Object.values(module).filter(
       (value): value is TSchema =>

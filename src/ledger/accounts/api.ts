@@ -342,7 +342,7 @@ function requireKind(value: string): TransactionKind {
  * Whether anything is due in the account at `now`: a renewal, a grant past its expiry that still
  * has credits, a hold past its ttl. Settling then changes state; otherwise a read needs no write.
  */
-function isDue(
+export function isDue(
   view: {
     readonly grants: readonly Grant[];
     readonly holds: readonly Hold[];

@@ -13,6 +13,7 @@ import { seatsInForce } from '../../core/teams.js';
 import type { Subscription } from '../../core/subscriptions.js';
 import { applyBudgetCount, loadTeam, periodStart } from '../teams/budgets.js';
 import type { AccountState, UnitOfWork } from '../unit-of-work.js';
+import type { CatalogRecord, Reader } from '../store.js';
 
 /**
  * The spend of a hold, a charge and a request batch, in three steps: load the account's state
@@ -21,9 +22,19 @@ import type { AccountState, UnitOfWork } from '../unit-of-work.js';
  * nothing by construction.
  */
 
+/**
+ * What the decision reads: the unit of work of a hold or charge, or the snapshot of a check
+ * (credits/check.ts), which decides the same way and writes nothing.
+ */
+export interface SpendReads {
+  readonly now: number;
+  readonly read: Reader;
+  activeCatalog(): Promise<CatalogRecord>;
+}
+
 /** What planSpend needs of the account, as the unit of work has it. */
 async function spendState(
-  uow: UnitOfWork,
+  uow: SpendReads,
   state: AccountState,
   request: SpendRequest,
 ): Promise<SpendState> {
@@ -57,7 +68,7 @@ async function spendState(
  * limit in force may be the plan's, in the catalog): null when they suffice.
  */
 async function spendOverdraft(
-  uow: UnitOfWork,
+  uow: SpendReads,
   state: AccountState,
   grants: readonly Grant[],
   request: SpendRequest,
@@ -73,7 +84,7 @@ async function spendOverdraft(
 
 /** The overdraft limit in force for the account: its own, else its plan's, else none. */
 export async function overdraftOf(
-  uow: UnitOfWork,
+  uow: Pick<SpendReads, 'activeCatalog'>,
   account: OverdraftState,
   subscription: Subscription | undefined,
 ): Promise<OverdraftLimit> {
@@ -85,7 +96,7 @@ export async function overdraftOf(
 
 /** Loads and decides: the plan's steps, one per item, or the refusal thrown. */
 export async function decideSpend(
-  uow: UnitOfWork,
+  uow: SpendReads,
   state: AccountState,
   request: SpendRequest,
 ): Promise<readonly SpendStep[]> {

@@ -16,7 +16,7 @@ import {
   type Member,
   type Project,
 } from '../../core/teams.js';
-import type { WriteTx } from '../store.js';
+import type { Reader, WriteTx } from '../store.js';
 import type { AccountState, UnitOfWork } from '../unit-of-work.js';
 
 /**
@@ -75,8 +75,14 @@ export class BudgetBuffer {
   }
 }
 
-/** The organization's members, projects and budgets (not_an_organization otherwise). */
-export async function loadTeam(uow: UnitOfWork, state: AccountState): Promise<TeamState> {
+/**
+ * The organization's members, projects and budgets (not_an_organization otherwise). It only
+ * reads, so a check's snapshot can stand in for the unit of work (credits/check.ts).
+ */
+export async function loadTeam(
+  uow: { readonly read: Reader },
+  state: AccountState,
+): Promise<TeamState> {
   if (state.account.kind !== 'organization') {
     throw new AmisiError(
       'not_an_organization',
@@ -99,7 +105,7 @@ export async function loadTeam(uow: UnitOfWork, state: AccountState): Promise<Te
 }
 
 /** Where the organization's cycle budgets start now (core/teams.ts teamPeriodStart). */
-export function periodStart(uow: UnitOfWork, state: AccountState): number {
+export function periodStart(uow: { readonly now: number }, state: AccountState): number {
   return teamPeriodStart(state.subscription, uow.now);
 }
 
