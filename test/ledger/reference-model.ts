@@ -337,12 +337,15 @@ export class ReferenceModel {
     );
   }
 
-  /** Credits open holds reserve past zero. */
+  /**
+   * Credits open holds reserve past zero: the overdraft draw of what each still holds (its
+   * draws past what it has captured, in draw order; so far an open hold has captured nothing).
+   */
   heldPastZero(): number {
     let held = 0;
     for (const h of this.holds.values()) {
       if (h.status !== 'held') continue;
-      for (const d of h.draws) if (d.grantId === OVERDRAFT_DRAW) held += d.credits;
+      for (const d of stillHeld(h)) if (d.grantId === OVERDRAFT_DRAW) held += d.credits;
     }
     return held;
   }
@@ -729,6 +732,18 @@ export class ReferenceModel {
     }
     return false;
   }
+}
+
+/** A hold's draws past what it has captured: captures take the draws in the order made. */
+function stillHeld(h: ModelHold): ModelDraw[] {
+  let captured = h.captured;
+  const left: ModelDraw[] = [];
+  for (const d of h.draws) {
+    const take = Math.min(captured, d.credits);
+    captured -= take;
+    if (d.credits > take) left.push({ grantId: d.grantId, credits: d.credits - take });
+  }
+  return left;
 }
 
 function error(code: string, data: Record<string, unknown>): Prediction {
