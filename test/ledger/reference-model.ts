@@ -6,6 +6,12 @@
  * past their ttl are settled only when the account is accessed (a write, a balance, a sweep).
  * The test calls `settle(now)` at exactly those moments, so the model's raw state (grant
  * remaining, open holds) can be compared row for row with the store's.
+ *
+ * Overdraft (docs/adr/0014-overdraft.md): an account may draw past zero up to the limit in
+ * force. What a charge or a capture takes past zero is a debt; what an open hold reserves past
+ * zero is held past zero until the hold resolves. A debt is repaid from spendable credits, in
+ * spend order, whenever the account is accessed (a write, or a read that settles) and after
+ * every write: so once settled, an account owes only while it has nothing spendable.
  */
 
 export type Source = 'allocation' | 'rollover' | 'purchase' | 'promotion' | 'adjustment';
@@ -26,6 +32,11 @@ export const SOURCE_RANK: Readonly<Record<Source, number>> = {
   adjustment: 3,
   purchase: 4,
 };
+
+export type OverdraftMode = 'hard' | 'soft';
+
+/** The draw of a hold or a charge past zero: always after the grant draws. */
+export const OVERDRAFT_DRAW = 'overdraft';
 
 export interface ModelGrant {
   readonly id: string;
@@ -84,6 +95,35 @@ export type WriteRequest =
   | { readonly op: 'release'; readonly key: string; readonly holdId: string }
   | { readonly op: 'charge'; readonly key: string; readonly amount: Amount };
 
+/**
+ * The account's own overdraft limit (null: back to its plan's, none here: the model's accounts
+ * have no plan). A replace with no idempotency key: the same setting twice is the same state.
+ * Bad input is sent as it is (a negative or fractional limit, an unknown mode).
+ */
+export interface OverdraftRequest {
+  readonly op: 'overdraft';
+  readonly limit: number | null;
+  readonly mode?: string;
+}
+
+/** The overdraft as the balance (and setOverdraft's answer) shows it. */
+export interface OverdraftView {
+  readonly limit: number;
+  readonly mode: OverdraftMode;
+  readonly from: 'account' | 'none';
+  readonly debt: number;
+  readonly held: number;
+  readonly remaining: number;
+}
+
+/** The overdraft columns of the account's row. */
+export interface OverdraftRow {
+  readonly overdraftLimit: number | null;
+  readonly overdraftMode: OverdraftMode | null;
+  readonly debt: number;
+  readonly overdraftHeld: number;
+}
+
 export type Prediction =
   | {
       readonly kind: 'error';
@@ -105,7 +145,8 @@ export type Prediction =
       readonly credits: number;
       readonly draws: readonly ModelDraw[];
       readonly catalogVersion: string | null;
-    };
+    }
+  | { readonly kind: 'overdraft'; readonly view: OverdraftView };
 
 export interface GrantView {
   readonly id: string;
@@ -122,6 +163,7 @@ export interface BalanceView {
   readonly held: number;
   readonly grants: readonly GrantView[];
   readonly nextExpiry: { readonly at: number; readonly credits: number } | null;
+  readonly overdraft: OverdraftView;
 }
 
 export interface TotalsView {
@@ -203,6 +245,13 @@ export function compareSpend(a: ModelGrant, b: ModelGrant): number {
 type Priced =
   { ok: true; credits: number; catalogVersion: string | null } | { ok: false; code: string };
 
+type Spend =
+  | { ok: true; draws: ModelDraw[]; overdrawn: number }
+  | { ok: false; code: string; data: Record<string, unknown> };
+
+/** The largest credit amount (a limit too) the ledger accepts. */
+const MAX_CREDITS = 1_000_000_000_000;
+
 export class ReferenceModel {
   readonly grants = new Map<string, ModelGrant>();
   readonly holds = new Map<string, ModelHold>();
@@ -211,6 +260,13 @@ export class ReferenceModel {
   granted = 0;
   consumed = 0;
   breakage = 0;
+  /** The account's own overdraft limit and mode; null: none of its own (and no plan here). */
+  overdraftLimit: number | null = null;
+  overdraftMode: OverdraftMode | null = null;
+  /** Credits taken past zero by charges and captures, not yet repaid. */
+  debt = 0;
+  /** Whether the account ever owed (the test counts how many sequences reach a debt). */
+  everOwed = false;
   /** What happened, counted, so the test can show it reached every rule (coverage). */
   readonly events = new Map<string, number>();
 
@@ -227,12 +283,20 @@ export class ReferenceModel {
     return g.remaining > 0 && g.startsAt <= now && !isExpired(g.expiresAt, now);
   }
 
-  /** Whether lazy expiry has something to do at `now`. */
-  isDue(now: number): boolean {
+  /** Whether lazy expiry has something to do at `now`: what the sweep looks for. */
+  expiryDue(now: number): boolean {
     for (const h of this.holds.values()) if (h.status === 'held' && h.expiresAt <= now) return true;
     for (const g of this.grants.values())
       if (g.remaining > 0 && isExpired(g.expiresAt, now)) return true;
     return false;
+  }
+
+  /**
+   * Whether an access at `now` has something to write: lazy expiry, or a debt that credits
+   * started since can repay (the sweep does not look for that one: it waits for an access).
+   */
+  isDue(now: number): boolean {
+    return this.expiryDue(now) || (this.debt > 0 && this.available(now) > 0);
   }
 
   /**
@@ -251,14 +315,76 @@ export class ReferenceModel {
     for (const g of this.grants.values()) {
       if (g.remaining > 0 && isExpired(g.expiresAt, now)) {
         this.note('grant expired with credits left');
+        // Credits that became spendable since the last access (a grant started, a hold gave
+        // back) and expire before the next: the repayment waits for an access, so they go to
+        // breakage and the debt stays (the sweep looks only for expiries).
+        if (this.debt > 0) this.note('overdraft: credits expired unrepaid while a debt was owed');
         this.breakage += g.remaining;
         g.remaining = 0;
       }
     }
+    this.repay(now);
   }
 
+  /** Pays the debt from what is spendable, in spend order (a `repayment` transaction). */
+  private repay(now: number): void {
+    const pay = Math.min(this.debt, this.available(now));
+    if (pay === 0) return;
+    this.take(this.plan(pay, now)!);
+    this.debt -= pay;
+    this.note(
+      this.debt === 0 ? 'overdraft: debt repaid in full' : 'overdraft: debt repaid in part',
+    );
+  }
+
+  /**
+   * Credits open holds reserve past zero: the overdraft draw of what each still holds (its
+   * draws past what it has captured, in draw order; so far an open hold has captured nothing).
+   */
+  heldPastZero(): number {
+    let held = 0;
+    for (const h of this.holds.values()) {
+      if (h.status !== 'held') continue;
+      for (const d of stillHeld(h)) if (d.grantId === OVERDRAFT_DRAW) held += d.credits;
+    }
+    return held;
+  }
+
+  /** The limit in force: the account's own, else none (the model's accounts have no plan). */
+  overdraftInForce(): { limit: number; mode: OverdraftMode } {
+    if (this.overdraftLimit === null) return { limit: 0, mode: 'hard' };
+    return { limit: this.overdraftLimit, mode: this.overdraftMode ?? 'hard' };
+  }
+
+  overdraftView(): OverdraftView {
+    const { limit, mode } = this.overdraftInForce();
+    const held = this.heldPastZero();
+    return {
+      limit,
+      mode,
+      from: this.overdraftLimit === null ? 'none' : 'account',
+      debt: this.debt,
+      held,
+      remaining: Math.max(0, limit - this.debt - held),
+    };
+  }
+
+  overdraftRow(): OverdraftRow {
+    return {
+      overdraftLimit: this.overdraftLimit,
+      overdraftMode: this.overdraftMode,
+      debt: this.debt,
+      overdraftHeld: this.heldPastZero(),
+    };
+  }
+
+  /** Draws given back: to their grants (breakage if expired); the part past zero to nothing. */
   private giveBack(draws: readonly ModelDraw[], now: number): void {
     for (const d of draws) {
+      if (d.grantId === OVERDRAFT_DRAW) {
+        this.note('overdraft: held past zero given back');
+        continue;
+      }
       const g = this.grants.get(d.grantId);
       if (!g) throw new Error(`model: unknown grant ${d.grantId}`);
       if (isExpired(g.expiresAt, now)) {
@@ -328,7 +454,46 @@ export class ReferenceModel {
   }
 
   private take(draws: readonly ModelDraw[]): void {
-    for (const d of draws) this.grants.get(d.grantId)!.remaining -= d.credits;
+    for (const d of draws)
+      if (d.grantId !== OVERDRAFT_DRAW) this.grants.get(d.grantId)!.remaining -= d.credits;
+  }
+
+  /**
+   * A hold's or a charge's draws: the spendable grants in spend order, then the shortfall past
+   * zero if the limit in force has room for it (a soft limit always has). Refused past a hard
+   * limit: overdraft_limit_reached with a limit, insufficient_credits without one.
+   */
+  private planSpend(credits: number, now: number): Spend {
+    const available = this.available(now);
+    if (credits <= available) return { ok: true, draws: this.plan(credits, now)!, overdrawn: 0 };
+    const { limit, mode } = this.overdraftInForce();
+    const held = this.heldPastZero();
+    const room = mode === 'soft' ? Number.POSITIVE_INFINITY : Math.max(0, limit - this.debt - held);
+    const overdrawn = credits - available;
+    if (overdrawn > room) {
+      const limited = limit > 0;
+      if (limited) this.note('overdraft: refused past a hard limit');
+      return {
+        ok: false,
+        code: limited ? 'overdraft_limit_reached' : 'insufficient_credits',
+        data: {
+          accountId: this.accountId,
+          required: credits,
+          available,
+          overdraft: limited ? { limit, debt: this.debt, held, remaining: room } : undefined,
+        },
+      };
+    }
+    if (overdrawn === room) this.note('overdraft: a hard limit used to the last credit');
+    if (mode === 'soft' && this.debt + held + overdrawn > limit)
+      this.note('overdraft: past a soft limit');
+    if (available > 0) this.note('overdraft: credits first, then past zero');
+    const draws = available > 0 ? this.plan(available, now)! : [];
+    return {
+      ok: true,
+      draws: [...draws, { grantId: OVERDRAFT_DRAW, credits: overdrawn }],
+      overdrawn,
+    };
   }
 
   /**
@@ -356,8 +521,39 @@ export class ReferenceModel {
       return error('idempotency_key_reused', { key: request.key, accountId: this.accountId });
     }
     const prediction = this.fresh(request, now, newId);
-    if (prediction.kind !== 'error') this.keys.set(request.key, identity);
+    if (prediction.kind !== 'error') {
+      this.keys.set(request.key, identity);
+      // After every command: a debt is paid from new credits before anything can spend them.
+      this.repay(now);
+      if (this.debt > 0) this.everOwed = true;
+    }
     return prediction;
+  }
+
+  /**
+   * Predicts setOverdraft at `now` and applies it. Bad input is refused before anything is
+   * loaded; otherwise the account is settled (`settle`: as for write) and the limit that would
+   * be in force may not be below what is used past zero (debt plus held past zero).
+   */
+  setOverdraft(request: OverdraftRequest, now: number, settle = true): Prediction {
+    const { limit, mode } = request;
+    if (limit !== null && limit !== 0) {
+      if (!Number.isSafeInteger(limit) || limit < 0 || limit > MAX_CREDITS)
+        return error('invalid_credits', { field: 'limit', value: limit });
+    }
+    if (mode !== undefined && mode !== 'hard' && mode !== 'soft')
+      return error('invalid_argument', { field: 'mode', value: mode });
+    if (settle) this.settle(now);
+    const inForce = limit ?? 0;
+    const held = this.heldPastZero();
+    if (inForce < this.debt + held) {
+      return error('overdraft_below_used', { limit: inForce, debt: this.debt, held });
+    }
+    if (limit !== null && limit === this.debt + held && limit > 0)
+      this.note('overdraft: a limit set to exactly what is used');
+    this.overdraftLimit = limit;
+    this.overdraftMode = limit === null ? null : (mode ?? 'hard');
+    return { kind: 'overdraft', view: this.overdraftView() };
   }
 
   private fresh(request: WriteRequest, now: number, newId: string): Prediction {
@@ -384,17 +580,14 @@ export class ReferenceModel {
       case 'charge': {
         const priced = this.price(request.amount);
         if (!priced.ok) return error(priced.code, {});
-        const draws = this.plan(priced.credits, now);
-        if (!draws) {
-          return error('insufficient_credits', {
-            accountId: this.accountId,
-            required: priced.credits,
-            available: this.available(now),
-          });
-        }
+        const spend = this.planSpend(priced.credits, now);
+        if (!spend.ok) return error(spend.code, spend.data);
+        const { draws, overdrawn } = spend;
         this.take(draws);
+        if (overdrawn > 0) this.note(`overdraft: ${request.op} past zero`);
         if (request.op === 'charge') {
           this.consumed += priced.credits;
+          this.debt += overdrawn;
           return {
             kind: 'charge',
             credits: priced.credits,
@@ -442,11 +635,16 @@ export class ReferenceModel {
     }
     // Captured credits come from the hold's draws in the order they were made; the rest of
     // each draw goes back to its grant, or to breakage if that grant has expired meanwhile.
+    // What is captured past zero becomes a debt.
     let left = captured;
     const returned: ModelDraw[] = [];
     for (const d of h.draws) {
       const take = Math.min(left, d.credits);
       left -= take;
+      if (d.grantId === OVERDRAFT_DRAW && take > 0) {
+        this.note('overdraft: captured past zero into debt');
+        this.debt += take;
+      }
       if (d.credits > take) returned.push({ grantId: d.grantId, credits: d.credits - take });
     }
     this.giveBack(returned, now);
@@ -487,7 +685,14 @@ export class ReferenceModel {
       if (g.expiresAt === nextExpiry.at) nextExpiry.credits += g.remaining;
     }
     grants.sort((a, b) => (a.id < b.id ? -1 : 1));
-    return { available: this.available(now), held, grants, nextExpiry };
+    // Less what is owed: negative only in debt.
+    return {
+      available: this.available(now) - this.debt,
+      held,
+      grants,
+      nextExpiry,
+      overdraft: this.overdraftView(),
+    };
   }
 
   /** The journal's totals as verify recomputes them (raw: nothing settled here). */
@@ -503,7 +708,7 @@ export class ReferenceModel {
       refunded: 0,
       held,
       available,
-      overdrawn: 0,
+      overdrawn: this.debt + this.heldPastZero(),
     };
   }
 
@@ -527,6 +732,18 @@ export class ReferenceModel {
     }
     return false;
   }
+}
+
+/** A hold's draws past what it has captured: captures take the draws in the order made. */
+function stillHeld(h: ModelHold): ModelDraw[] {
+  let captured = h.captured;
+  const left: ModelDraw[] = [];
+  for (const d of h.draws) {
+    const take = Math.min(captured, d.credits);
+    captured -= take;
+    if (d.credits > take) left.push({ grantId: d.grantId, credits: d.credits - take });
+  }
+  return left;
 }
 
 function error(code: string, data: Record<string, unknown>): Prediction {
