@@ -158,6 +158,15 @@ export interface Statement {
   readonly lostToCap: number;
   /** Available and held at `to`: opening + granted - spent - expired - refunded. */
   readonly closing: number;
+  /**
+   * The overdraft (docs/adr/0014-overdraft.md): credits charged or captured past zero in the
+   * period (part of spent), the debt repaid by credits that arrived, and what is owed at `to`.
+   */
+  readonly overdraft: {
+    readonly overdrawn: number;
+    readonly repaid: number;
+    readonly owedAtClose: number;
+  };
 }
 
 function flowTotal(rows: readonly FlowRow[], flow: FlowRow['flow']): FlowTotal {
@@ -205,6 +214,15 @@ export function buildStatement(accountId: string, period: Period, t: RangeTotals
     rolledOver: sum('rolled'),
     lostToCap: sum('capped'),
     closing,
+    overdraft: {
+      overdrawn: sum('overdrawn'),
+      repaid: sum('repaid'),
+      owedAtClose: [...t.before, ...t.flows].reduce(
+        (owed, r) =>
+          r.flow === 'overdrawn' ? owed + r.credits : r.flow === 'repaid' ? owed - r.credits : owed,
+        0,
+      ),
+    },
   };
 }
 

@@ -241,5 +241,25 @@ for (const [name, open, skip] of BOTH_STORES) {
         await close();
       }
     });
+    it('the statement shows what went past zero, what was repaid and what is owed at the end', async () => {
+      const { store, close } = await open();
+      try {
+        const clock = new FakeClock(T0);
+        const ledger = new Ledger({ store, clock });
+        await ledger.loadCatalog(defaultCatalog());
+        await ledger.createAccount({ accountId: 'st' });
+        await ledger.grant({ accountId: 'st', key: 'g1', credits: 10, source: 'promotion' });
+        await ledger.setOverdraft({ accountId: 'st', limit: 30 });
+        await ledger.charge({ accountId: 'st', key: 'c1', credits: 25 });
+        clock.advance(DAY);
+        await ledger.grant({ accountId: 'st', key: 'g2', credits: 6, source: 'promotion' });
+        const s = await ledger.statement('st', { from: T0, to: clock.now() + 1 });
+        assert.deepEqual(s.overdraft, { overdrawn: 15, repaid: 6, owedAtClose: 9 });
+        assert.equal(s.closing, -9);
+        assert.equal((await ledger.balance('st')).overdraft.debt, 9);
+      } finally {
+        await close();
+      }
+    });
   });
 }

@@ -65,6 +65,14 @@ export function statementText(s: Statement): string {
     ['closing', s.closing],
     ['rolled over', `${s.rolledOver}  (unused allocation kept at the renewal)`],
     ['lost to the cap', `${s.lostToCap}  (part of expired)`],
+    ...(s.overdraft.overdrawn + s.overdraft.repaid + s.overdraft.owedAtClose > 0
+      ? ([
+          [
+            'overdraft',
+            `${s.overdraft.overdrawn} past zero (part of spent), ${s.overdraft.repaid} repaid, ${s.overdraft.owedAtClose} owed at the end`,
+          ],
+        ] as [string, string][])
+      : []),
     [
       'check',
       `${s.opening} + ${s.granted.credits} - ${s.spent.credits} - ${s.expired.credits} - ${s.refunded.credits} = ${s.closing}`,

@@ -68,6 +68,16 @@ export const Statement = Type.Object(
       description:
         'Available and held credits at to: opening + granted - spent - expired - refunded.',
     }),
+    overdraft: Type.Object(
+      {
+        overdrawn: Type.Integer({
+          description: 'Charged or captured past zero in the period (part of spent).',
+        }),
+        repaid: Type.Integer({ description: 'Debt repaid in the period by credits that arrived.' }),
+        owedAtClose: Type.Integer({ description: 'What the account owes at to.' }),
+      },
+      { description: 'The overdraft: what went past zero, what was repaid, what is owed.' },
+    ),
   },
   { $id: 'Statement', description: 'What came in and went out of an account in a period.' },
 );
