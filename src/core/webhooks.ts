@@ -15,6 +15,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'purchase.completed',
   'refund.completed',
   'budget.threshold',
+  'overdraft.limit_passed',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 

@@ -168,16 +168,33 @@ for (const [name, open, skip] of BOTH_STORES) {
         const past = await refusal(ledger.charge({ accountId: 'cy', key: 'c2', credits: 11 }));
         assert.equal(past.code, 'overdraft_limit_reached');
 
+        await ledger.registerWebhook({
+          url: 'http://127.0.0.1:9/hooks',
+          secret: 'whsec_overdraft_test',
+          key: 'hook-od',
+          eventTypes: ['overdraft.limit_passed'],
+          accountId: 'cy',
+        });
         await ledger.setOverdraft({ accountId: 'cy', limit: 40, mode: 'soft' });
         await ledger.charge({ accountId: 'cy', key: 'c2', credits: 11 });
+        // Past the soft limit once: one alert; further spends past it alert no more.
+        await ledger.charge({ accountId: 'cy', key: 'c2b', credits: 1 });
+        const deliveries = await ledger.listDeliveries({ accountId: 'cy', limit: 10 });
+        const events = await Promise.all(
+          deliveries.map((d) => ledger.webhookEvent('cy', d.eventId)),
+        );
+        assert.deepEqual(
+          events.map((e) => [e?.type, e?.data]),
+          [['overdraft.limit_passed', { limit: 40, debt: 41, held: 0, over: 1 }]],
+        );
         let balance = await ledger.balance('cy');
-        assert.deepEqual([balance.available, balance.overdraft.debt], [-41, 41]);
+        assert.deepEqual([balance.available, balance.overdraft.debt], [-42, 42]);
         assert.deepEqual([balance.overdraft.mode, balance.overdraft.remaining], ['soft', 0]);
 
-        // The renewal's allocation (100) pays the 41 owed first.
+        // The renewal's allocation (100) pays the 42 owed first.
         clock.advance(31 * DAY);
         balance = await ledger.balance('cy');
-        assert.deepEqual([balance.available, balance.overdraft.debt], [59, 0]);
+        assert.deepEqual([balance.available, balance.overdraft.debt], [58, 0]);
         await clean(store);
       } finally {
         await close();

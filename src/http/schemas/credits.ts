@@ -320,7 +320,8 @@ export const Overdraft = Type.Object(
       description: 'How far below zero the account may go (0: not at all).',
     }),
     mode: oneOf(OVERDRAFT_MODES, {
-      description: 'hard: a spend past the limit is refused; soft: allowed past it (no alert yet).',
+      description:
+        'hard: a spend past the limit is refused; soft: allowed past it, with an overdraft.limit_passed webhook.',
     }),
     from: oneOf(['account', 'plan', 'none'] as const, {
       description: "Whose limit: the account's own, its plan's, or none.",

@@ -124,11 +124,29 @@ export async function takeDraws(
     await uow.setRemaining(state, g, g.remaining - d.credits);
   }
   if (step.overdrawn > 0) {
+    const used = state.account.debt + state.account.overdraftHeld;
     uow.changeOverdraft(
       state,
       kind === 'hold' ? { held: step.overdrawn } : { debt: step.overdrawn },
     );
+    await alertSoftLimit(uow, state, used);
   }
+}
+
+/**
+ * A soft overdraft limit lets a spend pass it, and says so: overdraft.limit_passed when the
+ * account's use past zero (debt and holds) goes from within the limit to beyond it.
+ */
+async function alertSoftLimit(uow: UnitOfWork, state: AccountState, before: number) {
+  const limit = await overdraftOf(uow, state.account, state.subscription);
+  const after = state.account.debt + state.account.overdraftHeld;
+  if (limit.mode !== 'soft' || before > limit.limit || after <= limit.limit) return;
+  await uow.outbox.emit(state.account.id, 'overdraft.limit_passed', {
+    limit: limit.limit,
+    debt: state.account.debt,
+    held: state.account.overdraftHeld,
+    over: after - limit.limit,
+  });
 }
 
 /**
