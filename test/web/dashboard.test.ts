@@ -170,6 +170,20 @@ describe('the dashboard in Chromium', { skip: check.skip }, () => {
     );
   });
 
+  it('marks an account on a test clock, and shows its trial and partly captured hold', async () => {
+    await s.ledger.createClock({ id: 'web-clock' });
+    await s.ledger.createAccount({ accountId: 'tess', testClockId: 'web-clock' });
+    await s.ledger.grant({ accountId: 'tess', key: 'tess-g', credits: 9, source: 'trial' });
+    const { hold } = await s.ledger.hold({ accountId: 'tess', key: 'tess-h', credits: 4 });
+    await s.ledger.capture({ holdId: hold.id, key: 'tess-p', credits: 1, final: false });
+    const page = await signedIn(await s.keyFor('tess'));
+    assert.match(await page.getByTestId('test-clock').innerText(), /test clock web-clock/);
+    assert.equal(await page.getByTestId('available').innerText(), '5 credits');
+    await page.getByRole('rowheader', { name: 'Trial' }).waitFor();
+    await open(page, 'History');
+    await page.getByRole('cell', { name: 'partial capture' }).waitFor();
+  });
+
   it('quotes one request, a batch and the phased plan', async () => {
     const page = await signedIn(keys.alice);
     await open(page, 'Planner');
