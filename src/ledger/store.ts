@@ -407,8 +407,8 @@ export interface ReportReads {
   /** Rollups of a time range and the journal of its edge hours, as one snapshot. */
   rollupWindow(query: RollupWindowQuery): Promise<RollupWindow>;
   /**
-   * Accounts with an expired grant that still has credits or a hold past its ttl (crosses
-   * accounts: the sweep).
+   * Accounts with an expired grant that still has credits, a hold past its ttl, or a debt and
+   * spendable credits to repay it (crosses accounts: the sweep).
    */
   accountsDue(now: number, limit: number): Promise<string[]>;
 }

@@ -278,5 +278,36 @@ for (const [name, open, skip] of BOTH_STORES) {
         await close();
       }
     });
+    it('the sweep repays a debt from credits that became spendable, before they can expire', async () => {
+      const { store, close } = await open();
+      try {
+        const clock = new FakeClock(T0);
+        const ledger = new Ledger({ store, clock });
+        await ledger.loadCatalog(defaultCatalog());
+        await ledger.createAccount({ accountId: 'sw' });
+        await ledger.setOverdraft({ accountId: 'sw', limit: 10 });
+        await ledger.charge({ accountId: 'sw', key: 'c', credits: 5 });
+        // 8 credits spendable from +60 s to +120 s; nothing reads the account meanwhile.
+        await ledger.grant({
+          accountId: 'sw',
+          key: 'g',
+          credits: 8,
+          source: 'promotion',
+          startsAt: T0 + 60_000,
+          expiresAt: T0 + 120_000,
+        });
+        clock.advance(90_000);
+        assert.equal(await ledger.sweep(), 1);
+        assert.equal(await ledger.sweep(), 0, 'nothing due twice');
+        clock.advance(60_000);
+        const balance = await ledger.balance('sw');
+        assert.deepEqual([balance.overdraft.debt, balance.available], [0, 0]);
+        const s = await ledger.statement('sw', { from: T0, to: clock.now() + 1 });
+        assert.deepEqual([s.overdraft.repaid, s.expired.credits], [5, 3]);
+        await clean(store);
+      } finally {
+        await close();
+      }
+    });
   });
 }

@@ -1,6 +1,9 @@
 import type { Migration } from './migration.js';
 
-/** Migration 14: test clocks, and the clock an account was made on (never changes after). */
+/**
+ * Migration 14: test clocks, and the clock an account was made on (never changes after); the
+ * accounts that owe (the sweep looks for debts that new credits can repay).
+ */
 export const TEST_CLOCKS: readonly Migration[] = [
   {
     id: 14,
@@ -14,7 +17,8 @@ CREATE TABLE test_clocks (
   advanced_at INTEGER
 ) WITHOUT ROWID;
 ALTER TABLE accounts ADD COLUMN test_clock_id TEXT;
-CREATE INDEX accounts_by_clock ON accounts (test_clock_id) WHERE test_clock_id IS NOT NULL;`,
+CREATE INDEX accounts_by_clock ON accounts (test_clock_id) WHERE test_clock_id IS NOT NULL;
+CREATE INDEX accounts_owing ON accounts (account_id) WHERE debt > 0;`,
     postgres: `
 CREATE TABLE test_clocks (
   clock_id TEXT NOT NULL PRIMARY KEY,
@@ -24,6 +28,7 @@ CREATE TABLE test_clocks (
   advanced_at BIGINT
 );
 ALTER TABLE accounts ADD COLUMN test_clock_id TEXT;
-CREATE INDEX accounts_by_clock ON accounts (test_clock_id) WHERE test_clock_id IS NOT NULL;`,
+CREATE INDEX accounts_by_clock ON accounts (test_clock_id) WHERE test_clock_id IS NOT NULL;
+CREATE INDEX accounts_owing ON accounts (account_id) WHERE debt > 0;`,
   },
 ];

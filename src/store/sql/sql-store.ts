@@ -21,8 +21,13 @@ export const ACCOUNTS_WITH_PLAN =
   "SELECT a.*, s.plan FROM accounts a LEFT JOIN subscriptions s ON s.account_id = a.account_id AND s.status = 'active'";
 
 const SQL = {
+  // Due: a grant past its expiry with credits, a hold past its ttl, or a debt that spendable
+  // credits can repay (a grant that started since the account was last loaded).
   accountsDue: `SELECT account_id FROM grants WHERE remaining > 0 AND expires_at IS NOT NULL AND expires_at <= ?
-  UNION SELECT account_id FROM holds WHERE status = 'held' AND expires_at <= ? LIMIT ?`,
+  UNION SELECT account_id FROM holds WHERE status = 'held' AND expires_at <= ?
+  UNION SELECT a.account_id FROM accounts a WHERE a.debt > 0 AND EXISTS (SELECT 1 FROM grants g
+    WHERE g.account_id = a.account_id AND g.remaining > 0 AND g.starts_at <= ?
+    AND (g.expires_at IS NULL OR g.expires_at > ?)) LIMIT ?`,
   purgeIdempotency:
     'DELETE FROM idempotency WHERE (account_id, key) IN (SELECT account_id, key FROM idempotency WHERE created_at < ? LIMIT ?)',
 } as const;
@@ -92,7 +97,7 @@ export abstract class SqlStore extends SqlReader implements Store {
     return this.readSnapshot((exec) => rollupWindow(new Access(exec, this.dialect), q));
   }
   async accountsDue(now: number, limit: number) {
-    const rows = await this.reader().all(SQL.accountsDue, [now, now, limit]);
+    const rows = await this.reader().all(SQL.accountsDue, [now, now, now, now, limit]);
     return rows.map((r) => r.account_id as string);
   }
   keyForCheck(keyId: string) {
