@@ -765,9 +765,8 @@ class SweepCommand implements Cmd {
   async run(ctx: Ctx, real: Real): Promise<void> {
     const now = real.clock.now();
     const where = `sweep at +${now - ctx.startedAt}ms`;
-    // The sweep settles expiries; a debt that credits started since can repay waits for an
-    // access (the balance below).
-    const due = ctx.ref.expiryDue(now);
+    // The sweep settles expiries, and a debt that credits started since can repay.
+    const due = ctx.ref.isDue(now);
     if (due) seen('lazy expiry on sweep');
     const settled = await real.ledger.sweep();
     if (due) ctx.ref.settle(now);

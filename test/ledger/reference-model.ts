@@ -293,7 +293,7 @@ export class ReferenceModel {
 
   /**
    * Whether an access at `now` has something to write: lazy expiry, or a debt that credits
-   * started since can repay (the sweep does not look for that one: it waits for an access).
+   * started since can repay (what the sweep looks for).
    */
   isDue(now: number): boolean {
     return this.expiryDue(now) || (this.debt > 0 && this.available(now) > 0);
@@ -316,8 +316,8 @@ export class ReferenceModel {
       if (g.remaining > 0 && isExpired(g.expiresAt, now)) {
         this.note('grant expired with credits left');
         // Credits that became spendable since the last access (a grant started, a hold gave
-        // back) and expire before the next: the repayment waits for an access, so they go to
-        // breakage and the debt stays (the sweep looks only for expiries).
+        // back) and expire before the next access or sweep: they go to breakage and the debt
+        // stays.
         if (this.debt > 0) this.note('overdraft: credits expired unrepaid while a debt was owed');
         this.breakage += g.remaining;
         g.remaining = 0;
