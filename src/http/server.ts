@@ -14,6 +14,7 @@ import { authenticate, refuseUnauthorized } from './auth.js';
 import { registerDashboard } from './dashboard.js';
 import { answerClientError, handleError, handleFrameworkError } from './errors.js';
 import { accountRoutes } from './routes/accounts.js';
+import { autumnRoutes } from './routes/autumn.js';
 import { batchRoutes } from './routes/batches.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { clockRoutes } from './routes/clocks.js';
@@ -295,6 +296,7 @@ export async function buildServer(deps: Deps, options: ServerOptions): Promise<A
     insightRoutes,
     reportRoutes,
     exportRoutes,
+    autumnRoutes,
   ]) {
     await app.register(routes, deps);
   }

@@ -10,6 +10,7 @@ import { AccountsApi, ACCOUNTS_PROBLEMS } from './accounts/api.js';
 import { CatalogApi, CATALOG_PROBLEMS } from './catalog/api.js';
 import { CreditsApi, CREDITS_PROBLEMS } from './credits/api.js';
 import { CheckApi, CHECK_PROBLEMS } from './credits/check.js';
+import { findHoldByKey, KEYED_HOLD_PROBLEMS } from './credits/keyed-hold.js';
 import { KeysApi, KEYS_PROBLEMS } from './keys/api.js';
 import { PurchasesApi, PURCHASES_PROBLEMS } from './purchases/api.js';
 import { ReportsApi, REPORTS_PROBLEMS } from './reports/api.js';
@@ -64,6 +65,7 @@ export const LEDGER_PROBLEMS = {
   ...CATALOG_PROBLEMS,
   ...CREDITS_PROBLEMS,
   ...CHECK_PROBLEMS,
+  ...KEYED_HOLD_PROBLEMS,
   ...SUBSCRIPTIONS_PROBLEMS,
   ...PURCHASES_PROBLEMS,
   ...WEBHOOKS_PROBLEMS,
@@ -241,6 +243,11 @@ export class Ledger {
   }
   countOpenHolds(...a: Parameters<CreditsApi['countOpenHolds']>) {
     return this.credits.countOpenHolds(...a);
+  }
+
+  /** The hold an idempotency key made, by the key alone (credits/keyed-hold.ts). */
+  findHoldByKey(accountId: string, key: string) {
+    return findHoldByKey(this.store, accountId, key);
   }
 
   /** May this request run now: the price, what blocks it, the balance after (credits/check.ts). */

@@ -1,4 +1,5 @@
 import type { TSchema } from '@sinclair/typebox';
+import * as autumn from './autumn.js';
 import * as batches from './batches.js';
 import * as catalog from './catalog.js';
 import * as clocks from './clocks.js';
@@ -17,6 +18,7 @@ import * as webhooks from './webhooks.js';
  * The route schemas: the one source of request validation, response serialization and the
  * OpenAPI document (and so of the typed SDK). Components are the schemas with an `$id`.
  */
+export * from './autumn.js';
 export * from './batches.js';
 export * from './catalog.js';
 export * from './clocks.js';
@@ -49,6 +51,7 @@ export const components: readonly TSchema[] = [
     batches,
     reports,
     check,
+    autumn,
   ].flatMap((module) =>
     Object.values(module).filter(
       (value): value is TSchema =>
