@@ -12,6 +12,12 @@
  * zero is held past zero until the hold resolves. A debt is repaid from spendable credits, in
  * spend order, whenever the account is accessed (a write, or a read that settles) and after
  * every write: so once settled, an account owes only while it has nothing spendable.
+ *
+ * Long holds (docs/adr/0015-long-holds.md): a hold still held can be extended (a new ttl from
+ * now, at most 30 days from when it was made), captured in parts (each part consumed at once,
+ * past zero: a debt) and increased (more credits by the same spend plan as a hold). A model hold
+ * keeps what it still holds as its draws, in the order a capture takes them: a part takes from
+ * the front, an increase merges its draws in (grant draws first, the part past zero last).
  */
 
 export type Source = 'allocation' | 'rollover' | 'purchase' | 'promotion' | 'adjustment';
@@ -57,15 +63,29 @@ export type ModelHoldStatus = 'held' | 'captured' | 'released' | 'expired';
 
 export interface ModelHold {
   readonly id: string;
-  readonly credits: number;
-  readonly draws: readonly ModelDraw[];
+  /** Credits reserved over the hold's life: as made, plus increases. */
+  credits: number;
+  /**
+   * What the hold still reserves (sum: credits - captured while held), in the order a capture
+   * takes them; a resolved hold keeps what it held just before it resolved.
+   */
+  draws: readonly ModelDraw[];
   status: ModelHoldStatus;
+  /** Captured so far: the parts, then the final capture. */
   captured: number;
-  readonly expiresAt: number;
+  expiresAt: number;
+  /** The expiry as made, before any extension (coverage: held past it). */
+  readonly firstExpiresAt: number;
   readonly createdAt: number;
   resolvedAt: number | null;
+  /** Set when priced by items (the catalog's version); such a hold is increased by items. */
   readonly catalogVersion: string | null;
 }
+
+/** The longest a hold may live, from when it was made, whatever its extensions (30 days). */
+export const HOLD_LIFETIME_MAX_MS = 30 * 24 * 60 * 60 * 1000;
+const HOLD_TTL_MIN_MS = 1000;
+const HOLD_TTL_MAX_MS = 7 * 24 * 60 * 60 * 1000;
 
 export interface ItemRequest {
   readonly operation: string;
@@ -91,9 +111,25 @@ export type WriteRequest =
       readonly key: string;
       readonly holdId: string;
       readonly credits?: number;
+      /** false: a part (the rest stays held); absent: the final capture. */
+      readonly final?: false;
     }
   | { readonly op: 'release'; readonly key: string; readonly holdId: string }
-  | { readonly op: 'charge'; readonly key: string; readonly amount: Amount };
+  | { readonly op: 'charge'; readonly key: string; readonly amount: Amount }
+  | { readonly op: 'extend'; readonly key: string; readonly holdId: string; readonly ttlMs: number }
+  | {
+      readonly op: 'increase';
+      readonly key: string;
+      readonly holdId: string;
+      readonly amount: Amount;
+    };
+
+/** The writes that name a hold (refused with unknown_hold before anything is loaded). */
+export type HoldWrite = Extract<WriteRequest, { holdId: string }>;
+
+export function namesHold(request: WriteRequest): request is HoldWrite {
+  return 'holdId' in request;
+}
 
 /**
  * The account's own overdraft limit (null: back to its plan's, none here: the model's accounts
@@ -137,8 +173,16 @@ export type Prediction =
   | {
       readonly kind: 'resolve';
       readonly hold: Readonly<ModelHold>;
+      /** Credits this capture took and this resolution returned. */
       readonly captured: number;
       readonly released: number;
+    }
+  | {
+      /** A hold still held after an extension, a part or an increase. */
+      readonly kind: 'change';
+      readonly hold: Readonly<ModelHold>;
+      /** The result's own fields: capturedCredits and releasedCredits of a part, credits of an increase. */
+      readonly result: Readonly<Record<string, number>>;
     }
   | {
       readonly kind: 'charge';
@@ -309,8 +353,10 @@ export class ReferenceModel {
       if (h.status !== 'held' || h.expiresAt > now) continue;
       this.giveBack(h.draws, now);
       this.note('hold past its ttl');
+      if (h.captured > 0) this.note('long hold: expired after parts, keeping what they took');
+      // The expiry is dated when the ttl ended, not when it was noticed.
       h.status = 'expired';
-      h.resolvedAt = now;
+      h.resolvedAt = h.expiresAt;
     }
     for (const g of this.grants.values()) {
       if (g.remaining > 0 && isExpired(g.expiresAt, now)) {
@@ -337,15 +383,12 @@ export class ReferenceModel {
     );
   }
 
-  /**
-   * Credits open holds reserve past zero: the overdraft draw of what each still holds (its
-   * draws past what it has captured, in draw order; so far an open hold has captured nothing).
-   */
+  /** Credits open holds reserve past zero: the overdraft draw of what each still holds. */
   heldPastZero(): number {
     let held = 0;
     for (const h of this.holds.values()) {
       if (h.status !== 'held') continue;
-      for (const d of stillHeld(h)) if (d.grantId === OVERDRAFT_DRAW) held += d.credits;
+      for (const d of h.draws) if (d.grantId === OVERDRAFT_DRAW) held += d.credits;
     }
     return held;
   }
@@ -505,15 +548,18 @@ export class ReferenceModel {
    * never spendable and returns to it go to breakage either way.
    */
   write(request: WriteRequest, now: number, newId: string, settle = true): Prediction {
-    if (request.op === 'capture' && request.credits === 0) {
-      // Checked with the input, before anything is loaded: a capture of nothing is a release.
-      return error('invalid_credits', { field: 'credits', value: 0 });
-    }
-    if ((request.op === 'capture' || request.op === 'release') && !this.holds.has(request.holdId)) {
+    const bad = badInput(request);
+    if (bad) return bad;
+    if (namesHold(request) && !this.holds.has(request.holdId)) {
       // Refused before the account is even loaded: no lazy expiry either.
       return error('unknown_hold', { holdId: request.holdId });
     }
     if (settle) this.settle(now);
+    if (namesHold(request)) {
+      const h = this.holds.get(request.holdId)!;
+      if (h.status === 'held' && now >= h.firstExpiresAt)
+        this.note('long hold: held past its first ttl');
+    }
     const identity = requestIdentity(request);
     const seen = this.keys.get(request.key);
     if (seen !== undefined) {
@@ -602,6 +648,7 @@ export class ReferenceModel {
           status: 'held',
           captured: 0,
           expiresAt: now + request.ttlMs,
+          firstExpiresAt: now + request.ttlMs,
           createdAt: now,
           resolvedAt: null,
           catalogVersion: priced.catalogVersion,
@@ -612,47 +659,130 @@ export class ReferenceModel {
       case 'capture':
       case 'release':
         return this.resolve(request, now);
+      case 'extend':
+        return this.extend(request, now);
+      case 'increase':
+        return this.increase(request, now);
     }
   }
 
+  /** The hold a write names, or the refusal of a hold resolved already. */
+  private heldHold(holdId: string): ModelHold | Prediction {
+    const h = this.holds.get(holdId)!;
+    if (h.status === 'held') return h;
+    const code =
+      h.status === 'captured'
+        ? 'hold_already_captured'
+        : h.status === 'released'
+          ? 'hold_already_released'
+          : 'hold_expired';
+    return error(code, { holdId: h.id, status: h.status });
+  }
+
+  /**
+   * Capture (all it still holds unless credits say less), a part (final: false, less than it
+   * still holds: the rest stays held) or a release. Captured credits come from the front of
+   * what the hold still holds; at the final capture or release the rest of each draw goes back
+   * to its grant, or to breakage if that grant has expired meanwhile. What is captured past
+   * zero becomes a debt.
+   */
   private resolve(
     request: Extract<WriteRequest, { op: 'capture' | 'release' }>,
     now: number,
   ): Prediction {
-    const h = this.holds.get(request.holdId)!;
-    if (h.status !== 'held') {
-      const code =
-        h.status === 'captured'
-          ? 'hold_already_captured'
-          : h.status === 'released'
-            ? 'hold_already_released'
-            : 'hold_expired';
-      return error(code, { holdId: h.id, status: h.status });
+    const h = this.heldHold(request.holdId);
+    if ('kind' in h) return h;
+    const held = h.credits - h.captured;
+    const captured = request.op === 'release' ? 0 : (request.credits ?? held);
+    if (captured > held) {
+      return error('capture_exceeds_hold', { holdId: h.id, held, requested: captured });
     }
-    const captured = request.op === 'release' ? 0 : (request.credits ?? h.credits);
-    if (captured > h.credits) {
-      return error('capture_exceeds_hold', { holdId: h.id, held: h.credits, requested: captured });
+    const part = request.op === 'capture' && request.final === false;
+    const { consumed, returned } = splitDraws(h.draws, captured);
+    const overdrawn = consumed.find((d) => d.grantId === OVERDRAFT_DRAW)?.credits ?? 0;
+    if (overdrawn > 0) {
+      this.note('overdraft: captured past zero into debt');
+      if (part && captured < held) this.note('long hold: a part captured past zero into debt');
+      this.debt += overdrawn;
     }
-    // Captured credits come from the hold's draws in the order they were made; the rest of
-    // each draw goes back to its grant, or to breakage if that grant has expired meanwhile.
-    // What is captured past zero becomes a debt.
-    let left = captured;
-    const returned: ModelDraw[] = [];
-    for (const d of h.draws) {
-      const take = Math.min(left, d.credits);
-      left -= take;
-      if (d.grantId === OVERDRAFT_DRAW && take > 0) {
-        this.note('overdraft: captured past zero into debt');
-        this.debt += take;
-      }
-      if (d.credits > take) returned.push({ grantId: d.grantId, credits: d.credits - take });
+    this.consumed += captured;
+    const before = h.captured;
+    h.captured += captured;
+    if (part && captured < held) {
+      h.draws = returned;
+      this.note(before > 0 ? 'long hold: another part' : 'long hold: a first part');
+      return {
+        kind: 'change',
+        hold: { ...h },
+        result: { capturedCredits: captured, releasedCredits: 0 },
+      };
+    }
+    if (part) this.note('long hold: a part that takes all still held is the final capture');
+    if (before > 0) {
+      this.note(
+        request.op === 'release'
+          ? 'long hold: released after parts'
+          : 'long hold: final capture after parts',
+      );
     }
     this.giveBack(returned, now);
-    this.consumed += captured;
     h.status = request.op === 'release' ? 'released' : 'captured';
-    h.captured = captured;
     h.resolvedAt = now;
-    return { kind: 'resolve', hold: { ...h }, captured, released: h.credits - captured };
+    return { kind: 'resolve', hold: { ...h }, captured, released: held - captured };
+  }
+
+  /** A new ttl from now, refused past HOLD_LIFETIME_MAX_MS from when the hold was made. */
+  private extend(request: Extract<WriteRequest, { op: 'extend' }>, now: number): Prediction {
+    const h = this.heldHold(request.holdId);
+    if ('kind' in h) return h;
+    const expiresAt = now + request.ttlMs;
+    const latest = h.createdAt + HOLD_LIFETIME_MAX_MS;
+    if (expiresAt > latest) {
+      return error('hold_lifetime_exceeded', {
+        holdId: h.id,
+        createdAt: h.createdAt,
+        latest,
+        requested: expiresAt,
+      });
+    }
+    if (expiresAt === latest) this.note('long hold: extended to the last moment of its lifetime');
+    if (expiresAt < h.expiresAt) this.note('long hold: extension shortens the ttl');
+    h.expiresAt = expiresAt;
+    return { kind: 'change', hold: { ...h }, result: {} };
+  }
+
+  /**
+   * More credits on the hold, all or nothing, by the same spend plan as a hold: a hold of
+   * plain credits by credits, a hold priced by items by items.
+   */
+  private increase(request: Extract<WriteRequest, { op: 'increase' }>, now: number): Prediction {
+    const h = this.heldHold(request.holdId);
+    if ('kind' in h) return h;
+    const byItems = !('credits' in request.amount);
+    if (byItems !== (h.catalogVersion !== null)) {
+      return error('invalid_argument', {
+        field: h.catalogVersion === null ? 'credits' : 'items',
+        holdId: h.id,
+      });
+    }
+    const priced = this.price(request.amount);
+    if (!priced.ok) return error(priced.code, {});
+    const spend = this.planSpend(priced.credits, now);
+    if (!spend.ok) {
+      this.note(`long hold: increase refused (${spend.code})`);
+      return error(spend.code, spend.data);
+    }
+    this.take(spend.draws);
+    if (spend.overdrawn > 0) this.note('overdraft: increase past zero');
+    const pastZero = h.draws.some((d) => d.grantId === OVERDRAFT_DRAW);
+    if (pastZero && spend.draws.some((d) => d.grantId !== OVERDRAFT_DRAW))
+      this.note('long hold: increase draws grants ahead of the part past zero');
+    if (spend.draws.some((d) => h.draws.some((e) => e.grantId === d.grantId)))
+      this.note('long hold: increase merged into a draw it holds');
+    if (h.captured > 0) this.note('long hold: increased after parts');
+    h.credits += priced.credits;
+    h.draws = addDraws(h.draws, spend.draws);
+    return { kind: 'change', hold: { ...h }, result: { credits: priced.credits } };
   }
 
   /** What ledger.balance() should answer once the account is settled at `now`. */
@@ -661,7 +791,7 @@ export class ReferenceModel {
     let held = 0;
     for (const h of this.holds.values()) {
       if (h.status !== 'held') continue;
-      held += h.credits;
+      held += h.credits - h.captured;
       for (const d of h.draws)
         heldByGrant.set(d.grantId, (heldByGrant.get(d.grantId) ?? 0) + d.credits);
     }
@@ -698,7 +828,7 @@ export class ReferenceModel {
   /** The journal's totals as verify recomputes them (raw: nothing settled here). */
   totals(): TotalsView {
     let held = 0;
-    for (const h of this.holds.values()) if (h.status === 'held') held += h.credits;
+    for (const h of this.holds.values()) if (h.status === 'held') held += h.credits - h.captured;
     let available = 0;
     for (const g of this.grants.values()) available += g.remaining;
     return {
@@ -734,16 +864,56 @@ export class ReferenceModel {
   }
 }
 
-/** A hold's draws past what it has captured: captures take the draws in the order made. */
-function stillHeld(h: ModelHold): ModelDraw[] {
-  let captured = h.captured;
-  const left: ModelDraw[] = [];
-  for (const d of h.draws) {
-    const take = Math.min(captured, d.credits);
-    captured -= take;
-    if (d.credits > take) left.push({ grantId: d.grantId, credits: d.credits - take });
+/** `credits` taken from the front of a hold's draws, and what is left of them, in order. */
+function splitDraws(
+  draws: readonly ModelDraw[],
+  credits: number,
+): { consumed: ModelDraw[]; returned: ModelDraw[] } {
+  let left = credits;
+  const consumed: ModelDraw[] = [];
+  const returned: ModelDraw[] = [];
+  for (const d of draws) {
+    const take = Math.min(left, d.credits);
+    left -= take;
+    if (take > 0) consumed.push({ grantId: d.grantId, credits: take });
+    if (d.credits > take) returned.push({ grantId: d.grantId, credits: d.credits - take });
   }
-  return left;
+  return { consumed, returned };
+}
+
+/**
+ * An increase's draws merged into what a hold holds: one draw per grant, in the order each
+ * grant first came, the part past zero last (so a capture takes grants first).
+ */
+function addDraws(draws: readonly ModelDraw[], more: readonly ModelDraw[]): ModelDraw[] {
+  const merged: ModelDraw[] = [];
+  for (const d of [...draws, ...more]) {
+    const i = merged.findIndex((m) => m.grantId === d.grantId);
+    if (i < 0) merged.push(d);
+    else merged[i] = { grantId: d.grantId, credits: merged[i]!.credits + d.credits };
+  }
+  return [
+    ...merged.filter((d) => d.grantId !== OVERDRAFT_DRAW),
+    ...merged.filter((d) => d.grantId === OVERDRAFT_DRAW),
+  ];
+}
+
+/** Bad input, refused with the input, before the account (or the hold) is looked up. */
+function badInput(request: WriteRequest): Prediction | null {
+  if (request.op === 'capture') {
+    if (request.final === false && (request.credits === undefined || request.credits === 0)) {
+      // A part names what it takes, at least 1.
+      return error('invalid_argument', { field: 'credits', value: request.credits ?? null });
+    }
+    // A capture of nothing is a release.
+    if (request.credits === 0) return error('invalid_credits', { field: 'credits', value: 0 });
+  }
+  if (request.op === 'extend') {
+    const ttl = request.ttlMs;
+    if (!Number.isSafeInteger(ttl) || ttl < HOLD_TTL_MIN_MS || ttl > HOLD_TTL_MAX_MS)
+      return error('invalid_argument', { field: 'ttl', value: ttl });
+  }
+  return null;
 }
 
 function error(code: string, data: Record<string, unknown>): Prediction {
