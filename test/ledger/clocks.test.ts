@@ -1,30 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { addMonths } from '../../src/core/cycles.js';
-import { AmisiError } from '../../src/core/errors.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { FakeClock } from '../../src/ledger/ports.js';
-import type { Store } from '../../src/ledger/store.js';
-import { verify } from '../../src/ledger/verify.js';
 import { defaultCatalog } from '../helpers.js';
 import { BOTH_STORES } from '../pg-helpers.js';
+import { clean, refusal } from './refusals.js';
 
 const T0 = Date.UTC(2027, 0, 10, 12);
 const DAY = 86_400_000;
-
-async function refusal(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof AmisiError, String(e));
-    return { code: e.code, message: e.message };
-  }
-  assert.fail('expected a refusal');
-}
-
-async function clean(store: Store) {
-  assert.deepEqual((await verify(store)).violations, []);
-}
 
 for (const [name, open, skip] of BOTH_STORES) {
   describe(`test clocks on ${name}`, { skip }, () => {

@@ -1,33 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AmisiError } from '../../src/core/errors.js';
 import { HOLD_LIFETIME_MAX_MS } from '../../src/core/holds.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { FakeClock } from '../../src/ledger/ports.js';
-import type { Store } from '../../src/ledger/store.js';
-import { verify } from '../../src/ledger/verify.js';
 import { defaultCatalog } from '../helpers.js';
 import { BOTH_STORES } from '../pg-helpers.js';
+import { clean, refusal } from './refusals.js';
 
 const T0 = Date.UTC(2027, 3, 1);
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-
-async function refusal(p: Promise<unknown>): Promise<{ code: string; data: unknown }> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof AmisiError, String(e));
-    return { code: e.code, data: e.data };
-  }
-  assert.fail('expected a refusal');
-}
-
-async function clean(store: Store) {
-  const report = await verify(store);
-  assert.deepEqual(report.violations, []);
-}
 
 const VIDEO = [{ operation: 'image.generate', params: { resolution: '4k' }, count: 4 }];
 

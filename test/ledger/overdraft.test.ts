@@ -1,31 +1,14 @@
 import assert from 'node:assert/strict';
+import type { AmisiError } from '../../src/core/errors.js';
 import { describe, it } from 'node:test';
-import { AmisiError } from '../../src/core/errors.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { FakeClock } from '../../src/ledger/ports.js';
-import type { Store } from '../../src/ledger/store.js';
-import { verify } from '../../src/ledger/verify.js';
 import { defaultCatalog } from '../helpers.js';
 import { BOTH_STORES } from '../pg-helpers.js';
+import { clean, refusal } from './refusals.js';
 
 const T0 = Date.UTC(2027, 2, 10);
 const DAY = 86_400_000;
-
-/** The refusal's code and the fields of its data named, or a failure if it did not refuse. */
-async function refusal(p: Promise<unknown>): Promise<{ code: string; data: unknown }> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof AmisiError, String(e));
-    return { code: e.code, data: e.data };
-  }
-  assert.fail('expected a refusal');
-}
-
-async function clean(store: Store) {
-  const report = await verify(store);
-  assert.deepEqual(report.violations, []);
-}
 
 /** The default catalog with an overdraft on the Starter plan. */
 function catalogWithPlanOverdraft(limit: number) {

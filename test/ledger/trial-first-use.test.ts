@@ -1,29 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AmisiError } from '../../src/core/errors.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { FakeClock } from '../../src/ledger/ports.js';
-import type { Store } from '../../src/ledger/store.js';
-import { verify } from '../../src/ledger/verify.js';
 import { defaultCatalog } from '../helpers.js';
 import { BOTH_STORES } from '../pg-helpers.js';
+import { clean, refusal } from './refusals.js';
 
 const T0 = Date.UTC(2027, 5, 1);
 const DAY = 86_400_000;
-
-async function refusal(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof AmisiError, String(e));
-    return { code: e.code, message: e.message };
-  }
-  assert.fail('expected a refusal');
-}
-
-async function clean(store: Store) {
-  assert.deepEqual((await verify(store)).violations, []);
-}
 
 /** The default catalog with a trial and a default plan (free unless told). */
 function catalogWith(extra: Record<string, unknown>): unknown {
