@@ -61,8 +61,11 @@ export class WorkerProcess {
     for (const w of this.wake) w();
   }
 
-  /** Resolves once `ready()` holds; rejects if the worker exits first or time runs out. */
-  waitFor(ready: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  /**
+   * Resolves once `ready()` holds; rejects if the worker exits first or time runs out (generous:
+   * on a loaded 2-core machine, with other suites in parallel, a server can take 20 s to start).
+   */
+  waitFor(ready: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
     return new Promise((resolve, reject) => {
       const done = (error?: Error) => {
         clearTimeout(timer);
