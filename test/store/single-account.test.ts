@@ -71,10 +71,11 @@ const ALLOWED: readonly { name: string; reason: string; matches: (sql: string) =
   },
   {
     name: 'accountsDue',
-    reason: 'the sweep finds which accounts have something due; it reads ids through indexes.',
+    reason:
+      'the sweep finds which accounts have something due (expiries, ttls, a debt that spendable credits can repay); it reads ids through indexes.',
     matches: (s) =>
       s ===
-      "SELECT account_id FROM grants WHERE remaining > 0 AND expires_at IS NOT NULL AND expires_at <= $1 UNION SELECT account_id FROM holds WHERE status = 'held' AND expires_at <= $2 LIMIT $3",
+      "SELECT account_id FROM grants WHERE remaining > 0 AND expires_at IS NOT NULL AND expires_at <= $1 UNION SELECT account_id FROM holds WHERE status = 'held' AND expires_at <= $2 UNION SELECT a.account_id FROM accounts a WHERE a.debt > 0 AND EXISTS (SELECT 1 FROM grants g WHERE g.account_id = a.account_id AND g.remaining > 0 AND g.starts_at <= $3 AND (g.expires_at IS NULL OR g.expires_at > $4)) LIMIT $5",
   },
   {
     name: 'purgeIdempotency',
