@@ -50,7 +50,10 @@ import { codes } from '../ledger/problems.js';
  * - operations and resolutions: the quote lines of a hold or charge (a capture, release or
  *   expiry shows its hold's), `; `-separated, in line order; resolutions[i] is the
  *   `resolution` parameter of line i (empty when it has none);
- * - catalog_version, idempotency_key, description (a short sentence for people).
+ * - catalog_version, idempotency_key, description (a short sentence for people);
+ * - test_clock: the test clock the account runs on, on every row of a clocked account (its
+ *   times are the clock's, not real ones: docs/adr/0016-test-clocks.md), empty for a real
+ *   account. Last, so readers of the earlier columns by position are not moved.
  */
 
 export const EXPORT_COLUMNS = [
@@ -70,6 +73,7 @@ export const EXPORT_COLUMNS = [
   'catalog_version',
   'idempotency_key',
   'description',
+  'test_clock',
 ] as const;
 export type ExportColumn = (typeof EXPORT_COLUMNS)[number];
 
@@ -191,8 +195,15 @@ function describe(t: JournalTransaction, lines: readonly QuoteLine[]): string {
 /** Kinds whose detail has no quote lines of their own: they show their hold's. */
 const RESOLVES_HOLD = new Set(['capture', 'partial_capture', 'release', 'hold_expiry']);
 
-/** The row of one transaction; `hold` is the context of the hold it resolves, if any. */
-export function exportRow(t: JournalTransaction, hold: HoldContext | null = null): ExportRow {
+/**
+ * The row of one transaction; `hold` is the context of the hold it resolves, if any;
+ * `testClock` the account's test clock (null for a real account).
+ */
+export function exportRow(
+  t: JournalTransaction,
+  hold: HoldContext | null = null,
+  testClock: string | null = null,
+): ExportRow {
   let credits = 0;
   let held = 0;
   for (const e of t.entries) {
@@ -229,6 +240,7 @@ export function exportRow(t: JournalTransaction, hold: HoldContext | null = null
     catalog_version: t.catalogVersion ?? '',
     idempotency_key: t.idempotencyKey ?? '',
     description: describe(t, lines),
+    test_clock: testClock ?? '',
   };
 }
 
@@ -327,7 +339,7 @@ export async function openHistoryExport(
       // consumer stopped is nobody's concern; one that fails before is thrown below.
       const next = page.nextCursor === null ? null : read(page.nextCursor);
       next?.catch(() => undefined);
-      const text = await render(ledger, account.id, page.transactions);
+      const text = await render(ledger, account, page.transactions);
       const last = page.transactions[page.transactions.length - 1];
       if (text !== '') {
         handOut(text, page.transactions.length, last?.createdAt ?? null);
@@ -349,7 +361,7 @@ export async function openHistoryExport(
  */
 async function render(
   ledger: Ledger,
-  accountId: string,
+  account: { readonly id: string; readonly testClockId: string | null },
   transactions: readonly JournalTransaction[],
 ): Promise<string> {
   const holds = new Map<string, HoldContext | null>();
@@ -369,7 +381,7 @@ async function render(
       const h = await ledger.findHold(holdId);
       holds.set(
         holdId,
-        h && h.accountId === accountId
+        h && h.accountId === account.id
           ? { lines: h.quote?.lines ?? [], attribution: h.attribution }
           : null,
       );
@@ -377,7 +389,8 @@ async function render(
   );
   let text = '';
   for (const t of transactions) {
-    text += csvRow(exportRow(t, t.holdId === null ? null : (holds.get(t.holdId) ?? null)));
+    const hold = t.holdId === null ? null : (holds.get(t.holdId) ?? null);
+    text += csvRow(exportRow(t, hold, account.testClockId));
   }
   return text;
 }

@@ -164,7 +164,7 @@ describe('amisi export', () => {
     assert.equal(r.stdout.split('\r\n').length - 2, 500, 'minutes 2 and 3: 250 charges each');
     const grants = amisi(db, ['export', 'ann', '--csv', '--kind', 'grant']);
     assert.equal(grants.stdout, await expected({ accountId: 'ann', kinds: ['grant'] }));
-    assert.match(grants.stdout, /,'@first,"promotion grant: welcome, ""friend""\nof ours"\r\n$/);
+    assert.match(grants.stdout, /,'@first,"promotion grant: welcome, ""friend""\nof ours",\r\n$/);
   });
 
   it('refuses bad input before writing anything', () => {

@@ -435,6 +435,37 @@ for (const [name, open, skip] of BOTH_STORES) {
         );
       }));
 
+    it('a clocked account is marked on every row, with the clock times; a real one is not', () =>
+      withLedger(open, async ({ ledger }) => {
+        await ledger.createClock({ id: 'year', startsAt: T0 + 30 * MINUTE });
+        await ledger.createAccount({ accountId: 'sim', testClockId: 'year' });
+        await ledger.createAccount({ accountId: 'real' });
+        for (const accountId of ['sim', 'real']) {
+          await ledger.grant({ accountId, key: 'g', credits: 10, source: 'promotion' });
+          await ledger.charge({ accountId, key: 'c', credits: 2 });
+        }
+        await ledger.advanceClock({ id: 'year', to: T0 + 30 * MINUTE + 3 * 86_400_000 });
+        await ledger.charge({ accountId: 'sim', key: 'later', credits: 1 });
+
+        const sim = records(await exportText(ledger, { accountId: 'sim' }));
+        assert.deepEqual(
+          sim.map((x) => [x.idempotency_key, x.time, x.test_clock]),
+          [
+            ['later', new Date(T0 + 30 * MINUTE + 3 * 86_400_000).toISOString(), 'year'],
+            ['c', new Date(T0 + 30 * MINUTE).toISOString(), 'year'],
+            ['g', new Date(T0 + 30 * MINUTE).toISOString(), 'year'],
+          ],
+        );
+        const real = records(await exportText(ledger, { accountId: 'real' }));
+        assert.deepEqual(
+          real.map((x) => [x.idempotency_key, x.time, x.test_clock]),
+          [
+            ['c', new Date(T0).toISOString(), ''],
+            ['g', new Date(T0).toISOString(), ''],
+          ],
+        );
+      }));
+
     it('pages: 2,500 transactions across 358 pages of 7, exact order and count, with progress', () =>
       withLedger(open, async ({ ledger, store, clock }) => {
         await ledger.createAccount({ accountId: 'big' });
