@@ -111,3 +111,10 @@ export function reportError(error: unknown, json: boolean): number {
   }
   return info.exit;
 }
+
+/** A progress bar for a terminal line: `[######......]`, `done` of `total` filled. */
+export function progressBar(done: number, total: number, width = 24): string {
+  const filled =
+    total > 0 ? Math.round((Math.min(Math.max(done, 0), total) / total) * width) : width;
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+}

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { ClockView } from '../../ledger/clocks/api.js';
 import { withLedger, type GlobalOptions } from '../context.js';
-import { iso, pairs, table } from '../output.js';
+import { iso, pairs, progressBar, table } from '../output.js';
 import { parseTime } from '../parse.js';
 
 /** amisi clocks create | advance | show: test clocks, simulated time for their accounts. */
@@ -15,12 +15,6 @@ function clockPairs(c: ClockView, extra: [string, string | number][] = []): stri
     ['advanced', c.advancedAt === null ? 'never' : iso(c.advancedAt)],
     ...extra,
   ]);
-}
-
-function bar(done: number, total: number): string {
-  const width = 24;
-  const filled = total > 0 ? Math.round((done / total) * width) : width;
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
 }
 
 export function registerClocks(program: Command, globals: () => GlobalOptions): void {
@@ -61,7 +55,7 @@ export function registerClocks(program: Command, globals: () => GlobalOptions): 
           onProgress: (at, step, steps) => {
             if (tty) {
               process.stderr.write(
-                `\radvancing ${id} ${bar(step, steps)} ${step}/${steps} days, at ${iso(at)}\u001b[K`,
+                `\radvancing ${id} ${progressBar(step, steps)} ${step}/${steps} days, at ${iso(at)}\u001b[K`,
               );
             }
           },

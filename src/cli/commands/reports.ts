@@ -4,7 +4,7 @@ import type { Outcome } from '../../core/outcomes.js';
 import type { Finding, Period, Statement, UsageLine, UsageReport } from '../../core/reports.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import { withLedger, type GlobalOptions } from '../context.js';
-import { iso, pairs, table } from '../output.js';
+import { iso, pairs, progressBar, table } from '../output.js';
 import { collect, parseCount, parsePairs, parseTime } from '../parse.js';
 
 type Globals = () => GlobalOptions;
@@ -162,12 +162,6 @@ export async function rollupsHint(ledger: Ledger): Promise<string | null> {
   );
 }
 
-function bar(done: number, total: number): string {
-  const width = 24;
-  const filled = total > 0 ? Math.round((Math.min(done, total) / total) * width) : width;
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
-}
-
 async function rebuild(ledger: Ledger, account: string | undefined, all: boolean, json: boolean) {
   const tty = !json && process.stderr.isTTY;
   const show = (text: string) => {
@@ -190,13 +184,13 @@ async function rebuild(ledger: Ledger, account: string | undefined, all: boolean
   const results = [];
   let transactions = 0;
   for (const [i, id] of accounts.entries()) {
-    const prefix = `rebuilding rollups ${bar(i, accounts.length)} ${i}/${accounts.length} accounts`;
+    const prefix = `rebuilding rollups ${progressBar(i, accounts.length)} ${i}/${accounts.length} accounts`;
     show(prefix);
     const r = await ledger.rebuildRollups(id, (n) => show(`${prefix}, ${id}: ${n} transactions`));
     transactions += r.transactions;
     results.push(r);
   }
-  show(`rebuilt rollups ${bar(1, 1)} ${accounts.length}/${accounts.length} accounts`);
+  show(`rebuilt rollups ${progressBar(1, 1)} ${accounts.length}/${accounts.length} accounts`);
   if (tty) process.stderr.write('\n');
   return { accounts: results.length, transactions, results };
 }

@@ -4,16 +4,10 @@ import type { AccountAdvice } from '../../ledger/ledger.js';
 import { simulate, type CycleRow } from '../../service/simulate.js';
 import { adviceText } from './advice.js';
 import { DEFAULT_CATALOG_PATH, readJsonFile, type GlobalOptions } from '../context.js';
-import { iso, output, table } from '../output.js';
+import { iso, output, progressBar, table } from '../output.js';
 import { parseCount, parseTime } from '../parse.js';
 
 type Globals = () => GlobalOptions;
-
-function bar(done: number, of: number): string {
-  const width = 30;
-  const filled = Math.round((done / of) * width);
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${of} cycles`;
-}
 
 export function registerSimulate(program: Command, globals: Globals): void {
   program
@@ -52,7 +46,8 @@ export function registerSimulate(program: Command, globals: Globals): void {
             pack: o.pack ?? null,
           },
           (done, of) => {
-            if (!out.json && process.stderr.isTTY) process.stderr.write(`\r${bar(done, of)}`);
+            if (!out.json && process.stderr.isTTY)
+              process.stderr.write(`\r${progressBar(done, of, 30)} ${done}/${of} cycles`);
           },
           o.advise
             ? async (ledger, accountId) => {

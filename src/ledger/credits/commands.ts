@@ -17,7 +17,14 @@ import { applyBudgetCount, countSpend } from '../teams/budgets.js';
 import type { SpendRequest } from '../../core/spend.js';
 import type { Amount } from '../validate.js';
 import { once, type Replayable } from '../idempotency.js';
-import { capturePart, consumeDraws, heldHold, holdAsOf, openHold } from './long-holds.js';
+import {
+  capturePart,
+  consumeDraws,
+  heldHold,
+  holdAsOf,
+  holdRowOf,
+  openHold,
+} from './long-holds.js';
 
 /**
  * Each command: load (through the unit of work) -> decide (pure, may refuse) -> apply (writes
@@ -37,13 +44,6 @@ function spendOf(
     items: [{ credits, operation: null }],
     batch: false,
   };
-}
-
-async function holdOf(uow: UnitOfWork, t: JournalTransaction): Promise<Hold> {
-  assert(t.holdId, `transaction ${t.id} names its hold`);
-  const h = await uow.hold(t.accountId, t.holdId);
-  assert(h, `hold ${t.holdId} exists`);
-  return h;
 }
 
 async function price(
@@ -163,7 +163,7 @@ export async function hold(uow: UnitOfWork, input: HoldInput): Promise<Replayabl
       const transactionId = await writeHold(uow, state, h, step!, key);
       return { hold: h, transactionId };
     },
-    async (t) => ({ hold: await holdAsOf(uow, await holdOf(uow, t), t), transactionId: t.id }),
+    async (t) => ({ hold: await holdAsOf(uow, await holdRowOf(uow, t), t), transactionId: t.id }),
   );
 }
 
@@ -269,7 +269,7 @@ export async function resolve(
       return settleHold(uow, state, h, mode, captured, key);
     },
     async (t) => {
-      const row = await holdOf(uow, t);
+      const row = await holdRowOf(uow, t);
       if (t.kind === 'partial_capture') {
         return {
           hold: await holdAsOf(uow, row, t),

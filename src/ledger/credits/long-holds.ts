@@ -159,11 +159,12 @@ export async function extendHold(
       });
       return { hold: await uow.changeHold(h, { expiresAt }), transactionId };
     },
-    async (t) => ({ hold: await holdAsOf(uow, await rowOf(uow, t), t), transactionId: t.id }),
+    async (t) => ({ hold: await holdAsOf(uow, await holdRowOf(uow, t), t), transactionId: t.id }),
   );
 }
 
-async function rowOf(uow: UnitOfWork, t: JournalTransaction): Promise<Hold> {
+/** The hold row a transaction of a hold (hold, capture, extension, ...) names. */
+export async function holdRowOf(uow: UnitOfWork, t: JournalTransaction): Promise<Hold> {
   assert(t.holdId, `transaction ${t.id} names its hold`);
   const h = await uow.hold(t.accountId, t.holdId);
   assert(h, `hold ${t.holdId} exists`);
@@ -254,7 +255,7 @@ export async function increaseHold(
     },
     async (t) => {
       assert(t.kind === 'hold_increase', `transaction ${t.id} is a hold increase`);
-      const hold = await holdAsOf(uow, await rowOf(uow, t), t);
+      const hold = await holdAsOf(uow, await holdRowOf(uow, t), t);
       return { hold, transactionId: t.id, credits: t.detail.credits };
     },
   );
