@@ -68,8 +68,35 @@ function describe(issue: ValidationIssue, where: string): string {
   return `${where}${field === '' ? '' : `.${field}`} ${issue.message ?? 'is invalid'}`;
 }
 
+/**
+ * A nullable field (`anyOf [T, null]`) that fails reports three issues: T's, "must be null"
+ * and "must match a schema in anyOf". People need the first, with "or null" said once.
+ */
+function withoutNullBranches(issues: readonly ValidationIssue[]): ValidationIssue[] {
+  const nullable = new Set(
+    issues
+      .filter((i) => i.keyword === 'type' && i.params.type === 'null')
+      .map((i) => i.instancePath)
+      .filter((path) => issues.some((i) => i.keyword === 'anyOf' && i.instancePath === path)),
+  );
+  if (nullable.size === 0) return [...issues];
+  const kept: ValidationIssue[] = [];
+  const said = new Set<string>();
+  for (const i of issues) {
+    if (!nullable.has(i.instancePath) || i.params.missingProperty || i.params.additionalProperty) {
+      kept.push(i);
+    } else if (i.keyword !== 'anyOf' && !(i.keyword === 'type' && i.params.type === 'null')) {
+      const first = !said.has(i.instancePath);
+      said.add(i.instancePath);
+      kept.push(first ? { ...i, message: `${i.message ?? 'is invalid'} (or null)` } : i);
+    }
+  }
+  return kept;
+}
+
 /** A schema validation failure as the stable code of its first problem. */
-export function fromValidation(issues: readonly ValidationIssue[], context: string): AmisiError {
+export function fromValidation(all: readonly ValidationIssue[], context: string): AmisiError {
+  const issues = withoutNullBranches(all);
   const where = context === 'querystring' ? 'query' : context;
   const first = issues[0];
   if (!first) return new AmisiError('invalid_argument', `${where} is invalid`, {});

@@ -1,6 +1,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createClient, type AmisiClient, type ClientOptions } from '../../src/client/index.js';
+import {
+  createClient,
+  isAmisiApiError,
+  type AmisiClient,
+  type ClientOptions,
+} from '../../src/client/index.js';
 import { startServer, type StartOptions, type TestServer } from '../http/http-helpers.js';
 
 /**
@@ -164,4 +169,11 @@ export async function rejection(fn: () => Promise<unknown>): Promise<unknown> {
     return e;
   }
   throw new Error('expected a rejection');
+}
+
+/** Runs fn, which must reject with an API problem; returns its status, code, detail and data. */
+export async function problem(fn: () => Promise<unknown>) {
+  const e = await rejection(fn);
+  if (!isAmisiApiError(e)) throw new Error(`expected an API problem, got ${String(e)}`);
+  return { status: e.status, code: e.code, detail: e.detail, data: e.data };
 }

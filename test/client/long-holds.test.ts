@@ -1,20 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { isAmisiApiError, type AmisiClient } from '../../src/client/index.js';
+import type { AmisiClient } from '../../src/client/index.js';
 import { FakeClock } from '../../src/ledger/ports.js';
 import { BOTH_STORES } from '../pg-helpers.js';
-import { rejection, startSdkServer, type SdkServer } from './client-helpers.js';
+import { problem, startSdkServer, type SdkServer } from './client-helpers.js';
 
 /** Long and streaming jobs through the HTTP API and the SDK: extend, capture in parts, increase. */
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
-
-async function problem(fn: () => Promise<unknown>) {
-  const e = await rejection(fn);
-  assert.ok(isAmisiApiError(e), String(e));
-  return { status: e.status, code: e.code, data: e.data };
-}
 
 for (const [name, open, skip] of BOTH_STORES) {
   describe(`long holds through the API on ${name}`, { skip }, () => {

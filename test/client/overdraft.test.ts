@@ -1,16 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { isAmisiApiError, type AmisiClient } from '../../src/client/index.js';
+import type { AmisiClient } from '../../src/client/index.js';
 import { BOTH_STORES } from '../pg-helpers.js';
-import { rejection, startSdkServer, type SdkServer } from './client-helpers.js';
+import { problem, startSdkServer, type SdkServer } from './client-helpers.js';
 
 /** The overdraft through the HTTP API and the SDK: operator sets it, the account sees it. */
-
-async function problem(fn: () => Promise<unknown>) {
-  const e = await rejection(fn);
-  assert.ok(isAmisiApiError(e), String(e));
-  return { status: e.status, code: e.code, data: e.data };
-}
 
 for (const [name, open, skip] of BOTH_STORES) {
   describe(`overdraft through the API on ${name}`, { skip }, () => {
@@ -59,7 +53,11 @@ for (const [name, open, skip] of BOTH_STORES) {
       const below = await problem(() => operator.balance.setOverdraft('od-a', { limit: 10 }));
       assert.deepEqual([below.status, below.code], [409, 'overdraft_below_used']);
       const negative = await problem(() => operator.balance.setOverdraft('od-a', { limit: -1 }));
-      assert.equal(negative.status, 400);
+      assert.deepEqual([negative.status, negative.code], [400, 'invalid_argument']);
+      // The nullable field's three schema issues read as one sentence.
+      assert.equal(negative.detail, 'body.limit must be >= 0 (or null)');
+      const fraction = await problem(() => operator.balance.setOverdraft('od-a', { limit: 1.5 }));
+      assert.equal(fraction.detail, 'body.limit must be integer (or null)');
       const mode = await problem(() =>
         operator.balance.setOverdraft('od-a', { limit: 30, mode: 'loose' as 'hard' }),
       );
