@@ -34,6 +34,9 @@ export type ErrorCode =
   | 'purchase_not_refundable'
   | 'subscription_exists'
   | 'no_subscription'
+  | 'not_an_upgrade'
+  | 'unknown_upgrade'
+  | 'upgrade_already_paid'
   | 'webhook_signature_invalid'
   | 'payment_provider_error'
   | 'unknown_api_key'
@@ -283,6 +286,27 @@ export const errorTable = {
     exit: 3,
     title: 'No subscription',
     hint: 'Subscribe the account to a plan first (amisi subscribe).',
+    retryable: false,
+  },
+  not_an_upgrade: {
+    status: 409,
+    exit: 4,
+    title: 'Not an upgrade',
+    hint: 'The plan is not dearer than the current one now: change to it directly (a downgrade waits for the renewal and needs no payment).',
+    retryable: false,
+  },
+  unknown_upgrade: {
+    status: 404,
+    exit: 3,
+    title: 'Unknown upgrade',
+    hint: "Check the upgrade id (GET /v1/accounts/{id}/subscription/upgrades lists an account's upgrades).",
+    retryable: false,
+  },
+  upgrade_already_paid: {
+    status: 409,
+    exit: 4,
+    title: 'Upgrade already paid',
+    hint: 'A paid upgrade has taken effect; change the plan again to undo it.',
     retryable: false,
   },
   webhook_signature_invalid: {

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { AmisiError, isAmisiError } from '../core/errors.js';
 import type { Hold } from '../core/holds.js';
 import type { Purchase } from '../core/purchases.js';
+import type { PlanUpgrade } from '../core/upgrades.js';
 import type { RequestBatch } from '../core/batches.js';
 import { LEDGER_PROBLEMS as L, type Ledger } from '../ledger/ledger.js';
 import { codes } from '../ledger/problems.js';
@@ -45,6 +46,7 @@ export const SCOPE_PROBLEMS = {
   account: codes('unknown_account'),
   hold: codes('unknown_hold', L.getHold),
   purchase: codes('unknown_purchase', L.getPurchase),
+  upgrade: codes('unknown_upgrade', L.getUpgrade),
   batch: codes('unknown_batch', L.findBatch),
   attribution: codes('forbidden'),
 } as const;
@@ -156,7 +158,7 @@ export function accountInScope(request: FastifyRequest, accountId: string): stri
 async function inScope<T extends { readonly accountId: string }>(
   request: FastifyRequest,
   load: () => Promise<T>,
-  code: 'unknown_hold' | 'unknown_purchase' | 'unknown_batch',
+  code: 'unknown_hold' | 'unknown_purchase' | 'unknown_batch' | 'unknown_upgrade',
   unknown: () => AmisiError,
 ): Promise<T> {
   const principal = principalOf(request);
@@ -214,6 +216,16 @@ export function purchaseInScope(request: FastifyRequest, ledger: Ledger, purchas
     () => ledger.getPurchase(purchaseId),
     'unknown_purchase',
     () => unknownPurchase(purchaseId),
+  );
+}
+
+/** The upgrade, if the caller may reach it; another account's looks unknown. */
+export function upgradeInScope(request: FastifyRequest, ledger: Ledger, upgradeId: string) {
+  return inScope<PlanUpgrade>(
+    request,
+    () => ledger.getUpgrade(upgradeId),
+    'unknown_upgrade',
+    () => new AmisiError('unknown_upgrade', `unknown upgrade "${upgradeId}"`, { upgradeId }),
   );
 }
 

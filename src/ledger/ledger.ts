@@ -265,6 +265,27 @@ export class Ledger {
   cancelPlan(...a: Parameters<SubscriptionsApi['cancelPlan']>) {
     return this.subscriptions.cancelPlan(...a);
   }
+  requestUpgrade(...a: Parameters<SubscriptionsApi['requestUpgrade']>) {
+    return this.subscriptions.requestUpgrade(...a);
+  }
+  recordUpgradeCheckout(...a: Parameters<SubscriptionsApi['recordUpgradeCheckout']>) {
+    return this.subscriptions.recordUpgradeCheckout(...a);
+  }
+  confirmUpgrade(...a: Parameters<SubscriptionsApi['confirmUpgrade']>) {
+    return this.subscriptions.confirmUpgrade(...a);
+  }
+  cancelUpgrade(...a: Parameters<SubscriptionsApi['cancelUpgrade']>) {
+    return this.subscriptions.cancelUpgrade(...a);
+  }
+  getUpgrade(...a: Parameters<SubscriptionsApi['getUpgrade']>) {
+    return this.subscriptions.getUpgrade(...a);
+  }
+  listUpgrades(...a: Parameters<SubscriptionsApi['listUpgrades']>) {
+    return this.subscriptions.listUpgrades(...a);
+  }
+  upgradeByKey(...a: Parameters<SubscriptionsApi['upgradeByKey']>) {
+    return this.subscriptions.upgradeByKey(...a);
+  }
   previewPlanChange(...a: Parameters<SubscriptionsApi['previewPlanChange']>) {
     return this.subscriptions.previewPlanChange(...a);
   }

@@ -143,7 +143,7 @@ export function history(r: Reader, q: HistoryQuery): Promise<JournalTransaction[
 /** The account of a hold or a purchase, found by its id alone (an index lookup). */
 export async function accountOf(
   r: Reader,
-  kind: 'holds' | 'purchases',
+  kind: 'holds' | 'purchases' | 'plan_upgrades',
   id: string,
 ): Promise<string | undefined> {
   return (await r.get(kind, { id }, { fields: ['accountId'] }))?.accountId;

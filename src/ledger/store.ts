@@ -6,6 +6,7 @@ import type { Hold } from '../core/holds.js';
 import type { Book, JournalTransaction } from '../core/journal.js';
 import type { Subscription } from '../core/subscriptions.js';
 import type { Purchase } from '../core/purchases.js';
+import type { PlanUpgrade } from '../core/upgrades.js';
 import type { AutoTopup } from '../core/autotopup.js';
 import type { RequestBatch, RequestBatchItem } from '../core/batches.js';
 import type { Outcome } from '../core/outcomes.js';
@@ -180,6 +181,7 @@ export interface StoredRecords {
   idempotency: IdempotencyRecord;
   subscriptions: Subscription;
   purchases: Purchase;
+  plan_upgrades: PlanUpgrade;
   payment_events: PaymentEventRecord;
   autotopups: AutoTopup;
   api_keys: ApiKeyRecord;
@@ -218,6 +220,7 @@ export interface RecordKeys {
   idempotency: 'accountId' | 'key';
   subscriptions: 'accountId' | 'id';
   purchases: 'accountId' | 'id';
+  plan_upgrades: 'accountId' | 'id';
   payment_events: 'accountId' | 'eventId';
   autotopups: 'accountId';
   api_keys: 'id';

@@ -7,6 +7,7 @@ import type { RequestBatch } from '../core/batches.js';
 import type { Budget, BudgetScope, Member, Project } from '../core/teams.js';
 import type { Subscription } from '../core/subscriptions.js';
 import type { Purchase } from '../core/purchases.js';
+import type { PlanUpgrade } from '../core/upgrades.js';
 import { assertBalanced, type Entry, type JournalTransaction } from '../core/journal.js';
 import type { KindDetail } from '../core/journal-detail.js';
 import { RollupAccumulator, type FlowIncrement, type UsageIncrement } from '../core/rollups.js';
@@ -622,6 +623,13 @@ export class UnitOfWork {
   async updatePurchase(purchase: Purchase): Promise<void> {
     const n = await this.tx.updateMany('purchases', [purchase]);
     assert(n === 1, `purchase ${purchase.id} updated`);
+  }
+  async insertUpgrade(upgrade: PlanUpgrade): Promise<void> {
+    await this.tx.insert('plan_upgrades', [upgrade]);
+  }
+  async updateUpgrade(upgrade: PlanUpgrade): Promise<void> {
+    const n = await this.tx.updateMany('plan_upgrades', [upgrade]);
+    assert(n === 1, `upgrade ${upgrade.id} updated`);
   }
   /** Records a provider event as processed; false when it was already (a redelivery). */
   async markPaymentEvent(accountId: string, eventId: string): Promise<boolean> {

@@ -5,6 +5,8 @@ import { AmisiError, isAmisiError } from '../core/errors.js';
 import { LEDGER_PROBLEMS as L, type Ledger } from '../ledger/ledger.js';
 import { codes, type UseCaseProblems } from '../ledger/problems.js';
 import type { PurchaseResult } from '../ledger/purchases/commands.js';
+import type { SubscriptionResult } from '../ledger/subscriptions/commands.js';
+import type { PlanUpgrade } from '../core/upgrades.js';
 import type { PaymentEvent, PaymentProvider } from './payments/port.js';
 
 /** The payment provider refused or failed (its calls are keyed: retried with the same key). */
@@ -31,6 +33,18 @@ export const PURCHASE_SERVICE_PROBLEMS = {
     'live_payment_on_test_clock',
   ),
   changePlan: codes(L.changePlan, L.cancelPlan, L.activeCatalog, PROVIDER),
+  // A customer's change: an upgrade with something to pay waits for the payment.
+  changePlanAsCustomer: codes(
+    L.previewPlanChange,
+    L.changePlan,
+    L.activeCatalog,
+    L.requestUpgrade,
+    L.recordUpgradeCheckout,
+    L.getAccount,
+    PROVIDER,
+    'live_payment_on_test_clock',
+  ),
+  confirmUpgrade: codes(L.confirmUpgrade, L.activeCatalog, PROVIDER),
   checkoutAutoTopups: codes(L.autoTopupsAwaitingCheckout, L.recordCheckout, PROVIDER),
   // A signed event applies what it reports: a paid pack or plan, an invoice, a refund.
   handleWebhook: codes(
@@ -39,6 +53,7 @@ export const PURCHASE_SERVICE_PROBLEMS = {
     L.confirmPayment,
     L.subscribe,
     L.applyPaidInvoice,
+    L.confirmUpgrade,
     L.getPurchase,
     L.reclaimForRefund,
     L.markRefunded,
@@ -220,6 +235,84 @@ export class PurchaseService {
   }
 
   /**
+   * A plan change asked for by the customer (an account key, an organization's owner). Money
+   * decides the path: an upgrade with a prorated difference to pay becomes a pending upgrade
+   * with the provider's checkout (Stripe: a Checkout Session; manual: an operator confirms),
+   * and nothing changes until it is paid; a downgrade, a change back to the current plan (which
+   * undoes a queued downgrade or cancellation) or an upgrade with nothing to pay is applied as
+   * an operator's change would be. A retry with the same key answers the same upgrade.
+   */
+  async changePlanAsCustomer(input: { accountId: string; key: string; plan: string }): Promise<
+    | {
+        readonly paid: false;
+        readonly upgrade: PlanUpgrade;
+        readonly checkoutUrl: string | null;
+        readonly replay: boolean;
+      }
+    | { readonly paid: true; readonly result: Awaited<ReturnType<PurchaseService['changePlan']>> }
+  > {
+    const preview = await this.ledger.previewPlanChange(input.accountId, input.plan);
+    const requested = await this.ledger.upgradeByKey(input.accountId, input.key);
+    if (requested === null && (preview.change !== 'upgrade' || preview.chargeCents === 0)) {
+      return { paid: true, result: await this.changePlan(input) };
+    }
+    await this.refuseLiveOnClock(input.accountId);
+    const created = await this.ledger.requestUpgrade({ ...input, provider: this.provider.name });
+    let upgrade = created.upgrade;
+    const catalog = await this.ledger.activeCatalog();
+    const name = own(catalog.body.plans, upgrade.plan)?.name ?? upgrade.plan;
+    // Asked for the same upgrade again (a retry): the provider answers the same checkout.
+    const checkout = await this.provider.createCheckout({
+      accountId: upgrade.accountId,
+      purchaseId: upgrade.id,
+      kind: 'upgrade',
+      itemId: upgrade.plan,
+      description: `Upgrade to ${name}: ${upgrade.credits} credits for the rest of the cycle`,
+      amountCents: upgrade.priceCents,
+      currency: upgrade.currency,
+    });
+    if (upgrade.checkoutRef === null) {
+      upgrade = await this.ledger.recordUpgradeCheckout(upgrade.id, checkout.providerRef);
+    }
+    return { paid: false, upgrade, checkoutUrl: checkout.url, replay: created.replay };
+  }
+
+  /** The manual provider's confirmation of an upgrade's payment, by an operator. */
+  async confirmUpgrade(upgradeId: string, paymentRef?: string) {
+    const r = await this.ledger.confirmUpgrade({
+      upgradeId,
+      paymentRef: paymentRef ?? `manual_${upgradeId}`,
+    });
+    await this.moveProviderPrice(r);
+    return r;
+  }
+
+  /**
+   * A paid upgrade on a plan billed by the provider: its recurring price moves to the new plan,
+   * charging nothing more (the difference was paid by the upgrade's checkout). Keyed by the
+   * upgrade: a retry (a redelivered event) repeats nothing.
+   */
+  private async moveProviderPrice(r: {
+    readonly upgrade: PlanUpgrade;
+    readonly change: SubscriptionResult | null;
+  }): Promise<void> {
+    const sub = r.change?.subscription;
+    if (!sub || sub.providerRef === null || !this.provider.changeSubscription) return;
+    const catalog = await this.ledger.activeCatalog();
+    const plan = own(catalog.body.plans, sub.plan);
+    if (!plan) return;
+    await this.provider.changeSubscription({
+      accountId: sub.accountId,
+      providerRef: sub.providerRef,
+      change: 'upgrade',
+      plan: { id: sub.plan, name: plan.name, priceCents: plan.priceCents },
+      chargeCents: 0,
+      currency: r.upgrade.currency,
+      idempotencyKey: `plan:${sub.id}:upgrade:${r.upgrade.id}`,
+    });
+  }
+
+  /**
    * Asks the provider for a checkout for every auto top-up purchase that has none yet (the
    * ledger created them inside the batch that crossed the threshold). With the manual provider
    * they then wait for an operator's confirm, like any purchase. Returns how many it started.
@@ -254,6 +347,7 @@ export class PurchaseService {
     if (!event) return 'ignored';
     switch (event.type) {
       case 'checkout.completed':
+        if (event.kind === 'upgrade') return this.upgradePaid(event);
         return event.kind === 'subscription' ? this.planPaid(event) : this.packPaid(event);
       case 'invoice.paid': {
         const r = await this.ledger.applyPaidInvoice(event);
@@ -271,6 +365,18 @@ export class PurchaseService {
       eventId: event.eventId,
     });
     return r.replay ? 'already processed' : 'granted';
+  }
+
+  /** An upgrade's payment: it takes effect once (keyed by the upgrade and the event). */
+  private async upgradePaid(event: CheckoutCompleted): Promise<string> {
+    const r = await this.ledger.confirmUpgrade({
+      upgradeId: event.purchaseId,
+      paymentRef: event.paymentRef,
+      eventId: event.eventId,
+    });
+    // A redelivery retries the provider's price move too: it is keyed, so it happens once.
+    await this.moveProviderPrice(r);
+    return r.replay ? 'already processed' : 'upgraded';
   }
 
   /** The first payment of a plan: the plan starts now (keyed by the checkout: once). */

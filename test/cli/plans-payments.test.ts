@@ -292,8 +292,9 @@ describe('amisi subscribe, plan change, renew', () => {
 
 describe('amisi plan show settles what is due first', () => {
   it('a downgrade due a moment ago shows as the new plan, with the next renewal ahead', async (t) => {
-    // The renewal falls a few seconds from now; a month-end start would clamp it to another day.
-    const renewsAt = Date.now() + 10_000;
+    // The renewal falls 45 s from now (four CLI runs must fit before it, and on a loaded 2-core
+    // machine one takes up to 6 s); a month-end start would clamp it to another day.
+    const renewsAt = Date.now() + 45_000;
     const start = addMonths(renewsAt, -1);
     if (addMonths(start, 1) !== renewsAt) {
       t.skip('month-end date: no start renews exactly then');
@@ -305,6 +306,7 @@ describe('amisi plan show settles what is due first', () => {
     assert.equal(down.change, 'downgrade');
     const before = json<{ plan: string; pendingPlan: string | null }>('plan', 'show', 'dee');
     assert.deepEqual([before.plan, before.pendingPlan], ['pro', 'starter']);
+    assert.ok(Date.now() < renewsAt, 'the downgrade was made and shown before the renewal');
     await new Promise((r) => setTimeout(r, Math.max(0, renewsAt - Date.now() + 200)));
     const shown = json<{
       plan: string;

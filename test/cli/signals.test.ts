@@ -51,9 +51,20 @@ function start(command: string, args: string[], cwd: string, db: string): Promis
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
   return new Promise((resolve, reject) => {
+    // A loaded 2-core machine can take over a minute to start npm and the server. Whatever
+    // fails here stops what was started: a server left running would keep this file from ever
+    // exiting (the runner waits for it).
+    let settled = false;
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      child.kill('SIGKILL');
+      for (const pid of serversOf(db)) process.kill(pid, 'SIGKILL');
+      reject(error);
+    };
     const timer = setTimeout(
-      () => reject(new Error(`${command} did not listen: ${stderr}`)),
-      60_000,
+      () => fail(new Error(`${command} did not listen within 120 s: ${stderr}`)),
+      120_000,
     );
     let partial = '';
     let serverPid: number | undefined;
@@ -67,11 +78,12 @@ function start(command: string, args: string[], cwd: string, db: string): Promis
         const at = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(line);
         if (at && serverPid !== undefined) {
           clearTimeout(timer);
+          settled = true;
           resolve({ child, serverPid, port: Number(at[1]), lines });
         }
       }
     });
-    child.on('exit', (code) => reject(new Error(`${command} exited (${code}): ${stderr}`)));
+    child.on('exit', (code) => fail(new Error(`${command} exited (${code}): ${stderr}`)));
   });
 }
 

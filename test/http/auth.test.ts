@@ -117,7 +117,7 @@ describe('API keys: authentication', () => {
         { idem: 'op-1', body: { accountId: 'ann', credits: 1, source: 'promotion' } },
       ],
       ['POST', '/v1/accounts/ann/subscription', { idem: 'op-2', body: { plan: 'pro' } }],
-      ['POST', '/v1/accounts/ann/subscription/change', { idem: 'op-3', body: { plan: 'pro' } }],
+      ['POST', '/v1/plan-upgrades/upg_01AAAAAAAAAAAAAAAAAAAAAAAA/confirm', { body: {} }],
       ['GET', '/v1/verify', {}],
     ];
     for (const [method, path, o] of calls) {
@@ -186,6 +186,7 @@ interface Targets {
   readonly account: string;
   readonly hold: string;
   readonly purchase: string;
+  readonly upgrade: string;
   readonly delivery: string;
   readonly endpoint: string;
 }
@@ -230,6 +231,9 @@ function attempts(t: Targets): [string, Attempt][] {
       ],
     ],
     ['confirm', ['POST', `/v1/purchases/${t.purchase}/confirm`, {}]],
+    ['upgrades', ['GET', `/v1/accounts/${a}/subscription/upgrades`, {}]],
+    ['cancel upgrade', ['POST', `/v1/plan-upgrades/${t.upgrade}/cancel`, {}]],
+    ['confirm upgrade', ['POST', `/v1/plan-upgrades/${t.upgrade}/confirm`, { body: {} }]],
     ['refund', ['POST', `/v1/purchases/${t.purchase}/refund`, { idem: 'x-10' }]],
     ['auto top-up', ['GET', `/v1/accounts/${a}/autotopup`, {}]],
     [
@@ -330,6 +334,17 @@ for (const [storeName, open, skip] of BOTH_STORES) {
         }),
         201,
       );
+      // Ben asks for an upgrade himself: it waits for its payment.
+      const upgrade = json(
+        ok(
+          await s.call('POST', '/v1/accounts/ben/subscription/change', {
+            idem: 'u-ben',
+            key: await s.keyFor('ben'),
+            body: { plan: 'business' },
+          }),
+          202,
+        ),
+      );
       const endpoint = json(
         ok(
           await s.call('POST', '/v1/webhooks', {
@@ -360,6 +375,7 @@ for (const [storeName, open, skip] of BOTH_STORES) {
         account: 'ben',
         hold: hold.hold.id,
         purchase: purchase.purchase.id,
+        upgrade: upgrade.upgrade.id,
         delivery: deliveries.deliveries[0].id,
         endpoint: endpoint.endpoint.id,
       };
@@ -373,6 +389,7 @@ for (const [storeName, open, skip] of BOTH_STORES) {
         '/v1/accounts/ben/history?limit=500',
         '/v1/accounts/ben/subscription',
         '/v1/accounts/ben/purchases',
+        '/v1/accounts/ben/subscription/upgrades',
         `/v1/holds/${ben.hold}`,
         '/v1/accounts/ben/autotopup',
         '/v1/webhooks/deliveries?accountId=ben',
@@ -389,6 +406,7 @@ for (const [storeName, open, skip] of BOTH_STORES) {
         account: 'ghost',
         hold: 'hld_01AAAAAAAAAAAAAAAAAAAAAAAA',
         purchase: 'pur_01AAAAAAAAAAAAAAAAAAAAAAAA',
+        upgrade: 'upg_01AAAAAAAAAAAAAAAAAAAAAAAA',
         delivery: 'dlv_01AAAAAAAAAAAAAAAAAAAAAAAA',
         endpoint: 'whe_01AAAAAAAAAAAAAAAAAAAAAAAA',
       };

@@ -45,7 +45,14 @@ const DECLARED: Readonly<Record<string, readonly [Access, boolean, ...Problems[]
     S.batch,
     L.captureBatchItem,
   ],
-  'post /v1/accounts/{accountId}/subscription/change': ['operator', true, P.changePlan],
+  'post /v1/accounts/{accountId}/subscription/change': [
+    'account',
+    true,
+    S.account,
+    P.changePlan,
+    P.changePlanAsCustomer,
+  ],
+  'post /v1/plan-upgrades/{upgradeId}/cancel': ['account', true, S.upgrade, L.cancelUpgrade],
   'post /v1/purchases': ['account', true, S.account, P.buy],
   'post /autumn/v1/check': [
     'account',

@@ -197,6 +197,23 @@ const TABLE: readonly Row[] = [
     attempt: () => call('GET', '/v1/accounts/acme/purchases'),
   },
   {
+    // The current plan: a change that undoes any queued downgrade or cancellation.
+    name: 'change the plan',
+    allowed: OWNER,
+    attempt: async (s) => {
+      const plan = (await s.ledger.getSubscription('acme')).plan;
+      return call('POST', '/v1/accounts/acme/subscription/change', {
+        idem: fresh('change'),
+        body: { plan },
+      });
+    },
+  },
+  {
+    name: 'upgrades',
+    allowed: OWNER,
+    attempt: () => call('GET', '/v1/accounts/acme/subscription/upgrades'),
+  },
+  {
     name: 'cancel the plan',
     allowed: OWNER,
     attempt: () => call('POST', '/v1/accounts/acme/subscription/cancel', { idem: fresh('cancel') }),

@@ -209,6 +209,131 @@ for (const [name, open, skip] of BOTH_STORES) {
       }
     });
 
+    it("a customer's upgrade is a Checkout payment: the plan and its credits arrive with it, once, and Stripe's price moves without a second charge", async () => {
+      const { store, close } = await open();
+      try {
+        const clock = new FakeClock(Date.UTC(2027, 3, 1));
+        const ledger = new Ledger({ store, clock });
+        await ledger.loadCatalog(defaultCatalog());
+        await ledger.createAccount({ accountId: 'di' });
+        const service = new PurchaseService(ledger, stripe());
+        const started = signed('evt_di_1', 'checkout.session.completed', {
+          id: 'cs_di',
+          object: 'checkout.session',
+          mode: 'subscription',
+          payment_status: 'paid',
+          subscription: 'sub_Di',
+          payment_intent: null,
+          amount_total: 999,
+          currency: 'usd',
+          metadata: {
+            accountId: 'di',
+            purchaseId: 'plan_di',
+            kind: 'subscription',
+            itemId: 'starter',
+          },
+        });
+        assert.equal(await service.handleWebhook(started.payload, started.header), 'subscribed');
+        const before = (await ledger.balance('di')).available;
+        // April has 30 days; on the 16th, 15 are left: (2499 - 999) x 15/30 = 750 cents.
+        clock.set(Date.UTC(2027, 3, 16));
+        const mark = fake.requests.length;
+        const asked = await service.changePlanAsCustomer({
+          accountId: 'di',
+          key: 'up',
+          plan: 'pro',
+        });
+        assert.equal(asked.paid, false);
+        if (asked.paid) return;
+        assert.deepEqual(
+          [asked.upgrade.status, asked.upgrade.priceCents, asked.upgrade.credits],
+          ['pending', 750, 100],
+        );
+        assert.match(asked.checkoutUrl ?? '', /^https?:/);
+        const checkout = fake.requests[mark]!;
+        assert.equal(checkout.path, '/v1/checkout/sessions');
+        assert.equal(checkout.form['mode'], 'payment');
+        assert.equal(checkout.form['metadata[kind]'], 'upgrade');
+        assert.equal(checkout.form['line_items[0][price_data][unit_amount]'], '750');
+        // Nothing changes before the payment; asking again answers the same checkout.
+        assert.equal((await ledger.getSubscription('di')).plan, 'starter');
+        assert.equal((await ledger.balance('di')).available, before);
+        const again = await service.changePlanAsCustomer({
+          accountId: 'di',
+          key: 'up',
+          plan: 'pro',
+        });
+        assert.equal(!again.paid && again.upgrade.id, asked.upgrade.id);
+        assert.equal(!again.paid && again.replay, true);
+
+        fake.route = (r) => {
+          if (r.method === 'GET' && r.path === '/v1/subscriptions/sub_Di') {
+            return {
+              status: 200,
+              body: {
+                id: 'sub_Di',
+                object: 'subscription',
+                customer: 'cus_Di',
+                items: {
+                  object: 'list',
+                  data: [
+                    {
+                      id: 'si_Di',
+                      object: 'subscription_item',
+                      price: { id: 'price_1', product: 'prod_Di' },
+                    },
+                  ],
+                },
+              },
+            };
+          }
+          if (r.method === 'POST' && r.path === '/v1/subscriptions/sub_Di') {
+            return { status: 200, body: { id: 'sub_Di', object: 'subscription' } };
+          }
+          return undefined;
+        };
+        const paid = signed('evt_di_up', 'checkout.session.completed', {
+          id: 'cs_di_up',
+          object: 'checkout.session',
+          mode: 'payment',
+          payment_status: 'paid',
+          subscription: null,
+          payment_intent: 'pi_di_up',
+          amount_total: 750,
+          currency: 'usd',
+          metadata: {
+            accountId: 'di',
+            purchaseId: asked.upgrade.id,
+            kind: 'upgrade',
+            itemId: 'pro',
+          },
+        });
+        const paidMark = fake.requests.length;
+        assert.equal(await service.handleWebhook(paid.payload, paid.header), 'upgraded');
+        assert.equal(await service.handleWebhook(paid.payload, paid.header), 'already processed');
+        assert.equal((await ledger.getSubscription('di')).plan, 'pro');
+        assert.equal((await ledger.balance('di')).available, before + 100, 'granted once');
+        const [upgrade] = await ledger.listUpgrades('di');
+        assert.deepEqual([upgrade!.status, upgrade!.paymentRef], ['paid', 'pi_di_up']);
+        const posts = fake.requests.slice(paidMark).filter((c) => c.method === 'POST');
+        assert.ok(posts.length >= 1, "Stripe's recurring price moves to the new plan");
+        assert.equal(posts[0]!.form['items[0][price_data][unit_amount]'], '2499');
+        assert.ok(
+          posts.every((c) => !c.path.startsWith('/v1/invoice')),
+          'no second charge: the difference was paid by the checkout',
+        );
+        assert.equal(
+          new Set(posts.map((c) => c.idempotencyKey)).size,
+          1,
+          'the redelivery retried the price move under the same key',
+        );
+        assert.ok((await verify(store)).ok);
+      } finally {
+        fake.route = () => undefined;
+        await close();
+      }
+    });
+
     it('a refund made in the dashboard reclaims the unspent credits once; forged changes nothing', async () => {
       const { store, close } = await open();
       try {

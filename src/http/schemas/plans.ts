@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { Cents, Id, nullable, oneOf, ref, Replay, Time } from './common.js';
+import { UPGRADE_STATUSES } from '../../core/upgrades.js';
+import { Cents, Id, list, nullable, oneOf, ref, Replay, Time } from './common.js';
 
 /** Subscriptions: a plan with an anchored monthly cycle. */
 
@@ -48,7 +49,11 @@ export const SubscribeRequest = Type.Object(
 );
 
 export const ChangePlanRequest = Type.Object(
-  { plan: Id('The new plan: a dearer one applies at once, a cheaper one at the renewal.') },
+  {
+    plan: Id(
+      'The new plan: a dearer one applies at once (for an account key: once paid), a cheaper one at the renewal; the current plan undoes a queued downgrade or cancellation.',
+    ),
+  },
   { additionalProperties: false },
 );
 
@@ -86,3 +91,61 @@ export const PlanChangePreview = Type.Object(
     description: 'What a plan change would do now; nothing is changed.',
   },
 );
+
+/** An upgrade a customer asked for, paid through the payment provider (core/upgrades.ts). */
+export const PlanUpgrade = Type.Object(
+  {
+    accountId: Type.String(),
+    id: Type.String(),
+    subscriptionId: Type.String(),
+    fromPlan: Type.String({ description: 'The plan it was quoted from.' }),
+    plan: Type.String({ description: 'The plan it upgrades to.' }),
+    credits: Type.Integer({ description: 'The prorated credits granted when it is paid.' }),
+    priceCents: Cents('The prorated price difference to pay.'),
+    currency: Type.String(),
+    cycleEndsAt: Time('The end of the cycle it was quoted for.'),
+    provider: Type.String(),
+    checkoutRef: nullable(Type.String()),
+    paymentRef: nullable(Type.String()),
+    status: oneOf(UPGRADE_STATUSES),
+    transactionId: nullable(
+      Type.String({ description: 'The plan change that applied it, once paid.' }),
+    ),
+    createdAt: Time('When it was asked for.'),
+    paidAt: nullable(Time('When its payment arrived.')),
+    cancelledAt: nullable(Time('When it was cancelled.')),
+  },
+  { $id: 'PlanUpgrade' },
+);
+
+/** An account key's upgrade waits for its payment (HTTP 202). */
+export const PlanUpgradeCheckout = Type.Object(
+  {
+    upgrade: ref(PlanUpgrade),
+    checkoutUrl: nullable(
+      Type.String({
+        description:
+          'Where the customer pays (Stripe Checkout); null with the manual provider, where an operator confirms.',
+      }),
+    ),
+    replay: Replay,
+  },
+  { $id: 'PlanUpgradeCheckout' },
+);
+
+export const PlanUpgradeResult = Type.Object(
+  {
+    upgrade: ref(PlanUpgrade),
+    subscription: nullable(ref(Subscription)),
+    transactionId: nullable(Type.String({ description: 'The plan change that applied it.' })),
+    replay: Replay,
+  },
+  { $id: 'PlanUpgradeResult' },
+);
+
+export const PlanUpgradeList = Type.Object(
+  { upgrades: list(ref(PlanUpgrade)) },
+  { $id: 'PlanUpgradeList' },
+);
+
+export const UpgradeParams = Type.Object({ upgradeId: Id('The upgrade.') });

@@ -1,6 +1,9 @@
 import { AmisiError } from '../../core/errors.js';
 import { planChange, type Subscription } from '../../core/subscriptions.js';
 import * as subscriptions from './commands.js';
+import * as upgrades from './upgrades.js';
+import type { PlanUpgrade } from '../../core/upgrades.js';
+import { accountOf } from '../reads.js';
 import type { LedgerContext } from '../context.js';
 import type { AccountsApi } from '../accounts/api.js';
 import type { CatalogApi } from '../catalog/api.js';
@@ -51,6 +54,13 @@ export const SUBSCRIPTIONS_PROBLEMS = {
   previewPlanChange: codes(ACCOUNT, CATALOG, 'no_subscription', 'invalid_parameter'),
   getSubscription: codes(ACCOUNT, 'no_subscription'),
   findSubscription: STORE,
+  requestUpgrade: codes(CHANGE, 'not_an_upgrade'),
+  recordUpgradeCheckout: codes(BASE, 'unknown_upgrade'),
+  confirmUpgrade: codes(BASE, KEYED, CATALOG, 'unknown_upgrade', 'no_subscription'),
+  cancelUpgrade: codes(BASE, 'unknown_upgrade', 'upgrade_already_paid'),
+  getUpgrade: codes(BASE, 'unknown_upgrade'),
+  listUpgrades: ACCOUNT,
+  upgradeByKey: STORE,
   renew: BASE,
 } as const satisfies UseCaseProblems<SubscriptionsApi>;
 
@@ -103,6 +113,87 @@ export class SubscriptionsApi {
       accountId: checked.accountId,
       key: checked.key,
     });
+  }
+
+  /**
+   * A customer's upgrade to `plan`, quoted now and pending until it is paid (the service asks
+   * the payment provider for its checkout); nothing changes before the payment.
+   */
+  async requestUpgrade(input: { accountId: string; key: string; plan: string; provider: string }) {
+    const checked: upgrades.RequestUpgradeInput = {
+      accountId: requireId(input.accountId, 'account'),
+      key: requireKey(input.key),
+      plan: requireId(input.plan, 'plan'),
+      provider: requireId(input.provider, 'provider'),
+    };
+    return this.ctx.committer.submit((b) => upgrades.requestUpgrade(b, checked), {
+      accountId: checked.accountId,
+      key: checked.key,
+    });
+  }
+
+  async recordUpgradeCheckout(upgradeId: string, checkoutRef: string): Promise<PlanUpgrade> {
+    const id = requireId(upgradeId, 'upgrade');
+    return this.ctx.committer.submit(
+      (b) => upgrades.recordUpgradeCheckout(b, id, checkoutRef),
+      await this.upgradeHint(id),
+    );
+  }
+
+  /** The upgrade's payment arrived: it takes effect exactly once (a redelivery is a replay). */
+  async confirmUpgrade(input: { upgradeId: string; paymentRef: string; eventId?: string }) {
+    const checked: upgrades.ConfirmUpgradeInput = {
+      upgradeId: requireId(input.upgradeId, 'upgrade'),
+      paymentRef: requireKey(input.paymentRef),
+      ...(input.eventId === undefined ? {} : { eventId: requireKey(input.eventId) }),
+    };
+    return this.ctx.committer.submit(
+      (b) => upgrades.confirmUpgrade(b, checked),
+      await this.upgradeHint(checked.upgradeId),
+    );
+  }
+
+  /** Cancels a pending upgrade (a paid one has taken effect: upgrade_already_paid). */
+  async cancelUpgrade(upgradeId: string) {
+    const id = requireId(upgradeId, 'upgrade');
+    return this.ctx.committer.submit(
+      (b) => upgrades.cancelUpgrade(b, id),
+      await this.upgradeHint(id),
+    );
+  }
+
+  async getUpgrade(upgradeId: string): Promise<PlanUpgrade> {
+    const id = requireId(upgradeId, 'upgrade');
+    const u = await this.ctx.store.get('plan_upgrades', { id });
+    if (!u) throw new AmisiError('unknown_upgrade', `unknown upgrade "${id}"`, { upgradeId: id });
+    return u;
+  }
+
+  /** The account's upgrades, newest first (unknown_account for an unknown account). */
+  async listUpgrades(accountId: string): Promise<PlanUpgrade[]> {
+    const account = await this.accounts.known(accountId);
+    return this.ctx.store.find(
+      'plan_upgrades',
+      { accountId: account.id },
+      { order: ['createdAt desc', 'id desc'] },
+    );
+  }
+
+  /** The upgrade an idempotency key asked for on the account, if it asked for one. */
+  async upgradeByKey(accountId: string, key: string): Promise<PlanUpgrade | null> {
+    const seen = await this.ctx.store.get('idempotency', {
+      accountId: requireId(accountId, 'account'),
+      key: requireKey(key),
+    });
+    if (!seen) return null;
+    return (
+      (await this.ctx.store.get('plan_upgrades', { accountId, id: seen.transactionId })) ?? null
+    );
+  }
+
+  private async upgradeHint(upgradeId: string): Promise<{ accountId?: string }> {
+    const accountId = await accountOf(this.ctx.store, 'plan_upgrades', upgradeId);
+    return accountId ? { accountId } : {};
   }
 
   /**

@@ -40,12 +40,15 @@ export function planIn(catalog: Catalog, planId: string): Plan {
   return plan;
 }
 
-async function planOf(uow: UnitOfWork, planId: string): Promise<{ plan: Plan; currency: string }> {
+export async function planOf(
+  uow: UnitOfWork,
+  planId: string,
+): Promise<{ plan: Plan; currency: string }> {
   const { body } = await uow.activeCatalog();
   return { plan: planIn(body, planId), currency: body.currency };
 }
 
-function activeOrRefuse(state: AccountState): Subscription {
+export function activeOrRefuse(state: AccountState): Subscription {
   const sub = state.subscription;
   if (!sub || sub.status !== 'active') {
     throw new AmisiError('no_subscription', `account ${state.account.id} has no active plan`, {
@@ -56,7 +59,7 @@ function activeOrRefuse(state: AccountState): Subscription {
 }
 
 /** What a replay answers: the subscription as this transaction left it (kept in its detail). */
-function fromTransaction(t: JournalTransaction): SubscriptionResult {
+export function fromTransaction(t: JournalTransaction): SubscriptionResult {
   assert(
     (t.kind === 'renewal' || t.kind === 'plan_change') && isSubscriptionChange(t.detail),
     `transaction ${t.id} records a subscription change`,
@@ -337,7 +340,7 @@ export async function changePlan(
 }
 
 /** An upgrade takes effect at once; the prorated allocation difference expires with the cycle. */
-async function upgrade(
+export async function upgrade(
   uow: UnitOfWork,
   state: AccountState,
   decided: {
@@ -386,7 +389,7 @@ async function upgrade(
 }
 
 /** An organization cannot move to a plan with fewer seats than it has members. */
-async function refuseFewerSeats(
+export async function refuseFewerSeats(
   uow: UnitOfWork,
   state: AccountState,
   planId: string,

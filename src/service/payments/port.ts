@@ -8,7 +8,8 @@ export interface CheckoutRequest {
   readonly accountId: string;
   /** Our purchase id; the provider echoes it back in its events (metadata). */
   readonly purchaseId: string;
-  readonly kind: 'pack' | 'subscription';
+  /** A pack, a plan's first payment, or a customer's upgrade (a one-off payment). */
+  readonly kind: 'pack' | 'subscription' | 'upgrade';
   /** Pack or plan id from the catalog, for the provider's line item. */
   readonly itemId: string;
   readonly description: string;
@@ -62,9 +63,9 @@ export type PaymentEvent =
       readonly type: 'checkout.completed';
       readonly eventId: string;
       readonly accountId: string;
-      /** Our id of what was paid for: a pack purchase, or the checkout that starts a plan. */
+      /** Our id of what was paid for: a pack purchase, the checkout that starts a plan, an upgrade. */
       readonly purchaseId: string;
-      readonly kind: 'pack' | 'subscription';
+      readonly kind: 'pack' | 'subscription' | 'upgrade';
       /** The pack or plan id from the catalog. */
       readonly itemId: string;
       readonly paymentRef: string;

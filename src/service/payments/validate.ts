@@ -15,8 +15,8 @@ export function checkCheckoutRequest(request: CheckoutRequest): void {
   checkId('accountId', request.accountId);
   checkId('purchaseId', request.purchaseId);
   checkId('itemId', request.itemId);
-  if (request.kind !== 'pack' && request.kind !== 'subscription') {
-    throw invalid('kind', request.kind, "kind is 'pack' or 'subscription'");
+  if (!['pack', 'subscription', 'upgrade'].includes(request.kind)) {
+    throw invalid('kind', request.kind, "kind is 'pack', 'subscription' or 'upgrade'");
   }
   if (typeof request.description !== 'string' || request.description.trim() === '') {
     throw invalid('description', request.description, 'description is a non-empty string');

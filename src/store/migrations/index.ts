@@ -4,6 +4,7 @@ import { ROLLUPS } from './rollups.js';
 import { TEAMS } from './teams.js';
 import { HOLDS_AND_OVERDRAFT } from './holds-and-overdraft.js';
 import { TEST_CLOCKS } from './test-clocks.js';
+import { PLAN_UPGRADES } from './plan-upgrades.js';
 
 export type { Migration } from './migration.js';
 
@@ -14,4 +15,5 @@ export const migrations: readonly Migration[] = [
   ...ROLLUPS,
   ...HOLDS_AND_OVERDRAFT,
   ...TEST_CLOCKS,
+  ...PLAN_UPGRADES,
 ];

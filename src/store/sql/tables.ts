@@ -6,6 +6,7 @@ import type { Hold } from '../../core/holds.js';
 import type { Entry, JournalTransaction } from '../../core/journal.js';
 import type { Outcome } from '../../core/outcomes.js';
 import type { Purchase } from '../../core/purchases.js';
+import { UPGRADE_STATUSES, type PlanUpgrade } from '../../core/upgrades.js';
 import type { FlowIncrement, UsageIncrement } from '../../core/rollups.js';
 import type { Subscription } from '../../core/subscriptions.js';
 import {
@@ -234,6 +235,25 @@ export const TABLES = {
     createdAt,
     paidAt: bign('paid_at'),
     origin: t('origin'),
+  }),
+  plan_upgrades: describe<PlanUpgrade>('plan_upgrades', ['accountId', 'id'], {
+    accountId: acc,
+    id: t('upgrade_id'),
+    subscriptionId: t('subscription_id'),
+    fromPlan: t('from_plan'),
+    plan: t('plan'),
+    credits: big('credits'),
+    priceCents: big('price_cents'),
+    currency: t('currency'),
+    cycleEndsAt: big('cycle_ends_at'),
+    provider: t('provider'),
+    checkoutRef: tn('checkout_ref'),
+    paymentRef: tn('payment_ref'),
+    status: t('status', { oneOf: UPGRADE_STATUSES }),
+    transactionId: tn('transaction_id'),
+    createdAt,
+    paidAt: bign('paid_at'),
+    cancelledAt: bign('cancelled_at'),
   }),
   payment_events: describe<PaymentEventRecord>('payment_events', ['accountId', 'eventId'], {
     accountId: acc,

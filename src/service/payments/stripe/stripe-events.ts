@@ -41,9 +41,15 @@ function fromSession(eventId: string, session: Stripe.Checkout.Session): Payment
   const paymentRef =
     session.mode === 'subscription' ? refId(session.subscription) : refId(session.payment_intent);
   if (paymentRef === null) throw malformed(eventId, 'session without payment reference');
-  const kind = session.mode === 'subscription' ? 'subscription' : 'pack';
+  // A one-off payment buys a pack, or an upgrade when its metadata says so.
+  const kind =
+    session.mode === 'subscription'
+      ? 'subscription'
+      : meta(session.metadata, 'kind') === 'upgrade'
+        ? 'upgrade'
+        : 'pack';
   const itemId = meta(session.metadata, 'itemId');
-  if (kind === 'subscription' && itemId === null) throw malformed(eventId, 'plan id missing');
+  if (kind !== 'pack' && itemId === null) throw malformed(eventId, 'plan id missing');
   return {
     type: 'checkout.completed',
     eventId,
