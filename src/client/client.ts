@@ -30,6 +30,20 @@ export interface AccountsApi {
   pages(query?: T.AccountListQuery, options?: RequestOptions): AsyncIterable<T.AccountList>;
   /** Every account, page after page. */
   all(query?: T.AccountListQuery, options?: RequestOptions): AsyncIterable<T.Account>;
+  /**
+   * One page of the operator's account list (operator key): each account with its balance,
+   * plan status and last activity, in id order; query.search as for list.
+   */
+  summaries(query?: T.AccountSummaryQuery, options?: RequestOptions): Promise<T.AccountSummaryList>;
+  /**
+   * Operator: makes an API key for the account; the answer is the only place the key exists.
+   * Not idempotent (each call makes a key), so it is never retried after a lost answer.
+   */
+  createKey(
+    accountId: string,
+    input?: T.CreateAccountKeyInput,
+    options?: RequestOptions,
+  ): Promise<T.AccountKey>;
 }
 
 export interface CatalogApi {
@@ -337,6 +351,13 @@ function accountsApi(t: Transport): AccountsApi {
       ),
     get: (id, o) => t.send({ method: 'GET', path: `/v1/accounts/${seg(id)}` }, o),
     list,
+    summaries: (query = {}, o) =>
+      t.send({ method: 'GET', path: '/v1/account-summaries', query }, o),
+    createKey: (id, input = {}, o) =>
+      t.send(
+        { method: 'POST', path: `/v1/accounts/${seg(id)}/keys`, body: input, unsafe: true },
+        o,
+      ),
     pages: (query = {}, o) => pages(query, (q) => list(q, o)),
     all: (query = {}, o) =>
       items(

@@ -21,6 +21,11 @@ export type AccountList = Static<typeof S.AccountList>;
 export type CreateAccountInput = Static<typeof S.CreateAccountRequest>;
 export type AccountListQuery = Static<typeof S.AccountListQuery>;
 export type Me = Static<typeof S.Me>;
+export type AccountSummary = Static<typeof S.AccountSummary>;
+export type AccountSummaryList = Static<typeof S.AccountSummaryList>;
+export type AccountSummaryQuery = Static<typeof S.AccountSummaryQuery>;
+export type CreateAccountKeyInput = Static<typeof S.CreateAccountKeyRequest>;
+export type AccountKey = Static<typeof S.AccountKey>;
 
 export type CatalogVersion = Static<typeof S.CatalogVersion>;
 export type Catalog = Static<typeof S.Catalog>;

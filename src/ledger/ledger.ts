@@ -20,7 +20,11 @@ import { TeamsApi, TEAMS_PROBLEMS } from './teams/api.js';
 import { WebhooksApi, WEBHOOKS_PROBLEMS } from './webhooks/api.js';
 
 export {
+  ACCOUNT_STATUSES,
   MAX_HISTORY_PAGE,
+  MAX_SUMMARY_PAGE,
+  type AccountStatus,
+  type AccountSummary,
   summarize,
   type Balance,
   type GrantBalance,
@@ -153,6 +157,9 @@ export class Ledger {
   }
   listAccounts(...a: Parameters<AccountsApi['listAccounts']>) {
     return this.accounts.listAccounts(...a);
+  }
+  accountSummaries(...a: Parameters<AccountsApi['accountSummaries']>) {
+    return this.accounts.accountSummaries(...a);
   }
   accountIds(...a: Parameters<AccountsApi['accountIds']>) {
     return this.accounts.accountIds(...a);

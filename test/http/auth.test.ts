@@ -119,6 +119,8 @@ describe('API keys: authentication', () => {
       ['POST', '/v1/accounts/ann/subscription', { idem: 'op-2', body: { plan: 'pro' } }],
       ['POST', '/v1/plan-upgrades/upg_01AAAAAAAAAAAAAAAAAAAAAAAA/confirm', { body: {} }],
       ['GET', '/v1/verify', {}],
+      ['GET', '/v1/account-summaries', {}],
+      ['POST', '/v1/accounts/ann/keys', { body: {} }],
     ];
     for (const [method, path, o] of calls) {
       problem(await s.call(method, path, { ...o, key: ann }), 403, 'forbidden');

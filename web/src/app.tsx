@@ -3,6 +3,7 @@ import { ProblemMessage, Loading } from './components/status.js';
 import { Shell } from './shell.js';
 import { signIn, signOut, storedKey, type Session } from './session.js';
 import { SignIn } from './pages/sign-in.js';
+import { AcceptInvitationPage } from './pages/accept.js';
 
 type State =
   | { readonly status: 'restoring' }
@@ -36,6 +37,16 @@ export function App() {
     return (
       <main className="centered">
         <Loading what="your session" />
+      </main>
+    );
+  }
+  // An invitation link opens its own page, signed in or not (it makes the member's key).
+  if (state.status !== 'signed-in' && window.location.pathname === '/invite') {
+    return (
+      <main className="centered">
+        <AcceptInvitationPage
+          onSignedIn={(session) => setState({ status: 'signed-in', session })}
+        />
       </main>
     );
   }

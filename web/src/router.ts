@@ -26,6 +26,8 @@ export const PAGES = [
   { id: 'credits', title: 'Credits' },
   { id: 'plan', title: 'Plan' },
   { id: 'planner', title: 'Planner' },
+  // Operator keys only (the shell leaves it out for any other key).
+  { id: 'operator', title: 'Operator' },
 ] as const;
 
 export type PageId = (typeof PAGES)[number]['id'];

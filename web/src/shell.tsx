@@ -4,6 +4,7 @@ import { Async } from './components/status.js';
 import { AccountsPage } from './pages/accounts.js';
 import { CreditsPage } from './pages/credits.js';
 import { HistoryPage } from './pages/history.js';
+import { OperatorPage } from './pages/operator.js';
 import { OverviewPage } from './pages/overview.js';
 import { PlanPage } from './pages/plan.js';
 import { PlannerPage } from './pages/planner.js';
@@ -52,6 +53,7 @@ const PAGE_VIEWS: Record<PageId, (props: PageProps) => ReactNode> = {
   credits: CreditsPage,
   plan: PlanPage,
   planner: PlannerPage,
+  operator: OperatorPage,
 };
 
 export function Shell({
@@ -101,13 +103,15 @@ export function Shell({
             </li>
           )}
           {accountId !== null &&
-            PAGES.filter((p) => p.id !== 'usage' || can.allUsage).map((p) => (
-              <li key={p.id}>
-                <Link to={accountPath(accountId, p.id)} current={p.id === page}>
-                  {p.title}
-                </Link>
-              </li>
-            ))}
+            PAGES.filter((p) => p.id !== 'usage' || can.allUsage)
+              .filter((p) => p.id !== 'operator' || can.operator)
+              .map((p) => (
+                <li key={p.id}>
+                  <Link to={accountPath(accountId, p.id)} current={p.id === page}>
+                    {p.title}
+                  </Link>
+                </li>
+              ))}
         </ul>
       </nav>
       <main id="main" tabIndex={-1}>

@@ -1,11 +1,16 @@
 import { LEDGER_PROBLEMS as L } from '../../ledger/ledger.js';
+import { API_KEYS_PROBLEMS as K } from '../../service/api-keys.js';
 import type { App, Deps } from '../app.js';
 import { replayed } from '../app.js';
 import { attributionOf } from '../../core/journal-detail.js';
 import { ownUsageOnly, accountInScope, principalOf, SCOPE_PROBLEMS as S } from '../auth.js';
 import {
+  AccountKey,
   AccountList,
   AccountListQuery,
+  AccountSummaryList,
+  AccountSummaryQuery,
+  CreateAccountKeyRequest,
   AccountParams,
   AccountResult,
   Account,
@@ -23,7 +28,7 @@ import {
 } from '../schemas/index.js';
 
 /** Who the key is; accounts and what they hold: create, list, get, balance, history. */
-export async function accountRoutes(app: App, { ledger }: Deps): Promise<void> {
+export async function accountRoutes(app: App, { ledger, keys }: Deps): Promise<void> {
   app.get(
     '/v1/me',
     {
@@ -102,6 +107,72 @@ export async function accountRoutes(app: App, { ledger }: Deps): Promise<void> {
         accounts: page,
         nextCursor: accounts.length > limit ? page[page.length - 1]!.id : null,
       };
+    },
+  );
+
+  app.get(
+    '/v1/account-summaries',
+    {
+      config: { access: 'operator' },
+      schema: {
+        summary: 'Accounts in id order, each with its balance, plan status and last activity',
+        description:
+          "The operator's account list: what GET /v1/accounts answers, with each account's available, held and owed credits as of now (each row settles its account, as its balance read does), whether its plan is active, ending or absent, and when its journal last changed. search keeps the accounts whose id or name contains it, ignoring case.",
+        tags: ['accounts'],
+        querystring: AccountSummaryQuery,
+        response: {
+          200: ref(AccountSummaryList),
+          ...problems('operator', false, L.accountSummaries),
+        },
+      },
+    },
+    async (request) => {
+      const limit = request.query.limit ?? 50;
+      const { cursor, search } = request.query;
+      const rows = await ledger.accountSummaries({
+        afterId: cursor ?? null,
+        limit: limit + 1,
+        ...(search === undefined ? {} : { search }),
+      });
+      const page = rows.slice(0, limit);
+      return {
+        summaries: page,
+        nextCursor: rows.length > limit ? page[page.length - 1]!.account.id : null,
+      };
+    },
+  );
+
+  app.post(
+    '/v1/accounts/:accountId/keys',
+    {
+      config: { access: 'operator' },
+      schema: {
+        summary: 'Make an API key for one account (an account key)',
+        description:
+          'The key reaches this account only; readOnly keys only read. The key is in this answer only (the server keeps its hash), so the request is not idempotent: each call makes a new key. An organization’s member keys are made at .../members/{member}/keys.',
+        tags: ['accounts'],
+        params: AccountParams,
+        body: CreateAccountKeyRequest,
+        response: {
+          201: ref(AccountKey),
+          ...problems('operator', true, L.getAccount, K.create),
+        },
+      },
+    },
+    async (request, reply) => {
+      const account = await ledger.getAccount(request.params.accountId);
+      const made = await keys.create({
+        scope: { accountId: account.id },
+        readOnly: request.body.readOnly ?? false,
+        name: request.body.name ?? null,
+      });
+      return reply.status(201).send({
+        accountId: account.id,
+        keyId: made.record.id,
+        key: made.key,
+        readOnly: made.record.readOnly,
+        name: made.record.name,
+      });
     },
   );
 

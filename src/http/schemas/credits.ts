@@ -11,7 +11,7 @@ import { BOOKS, TRANSACTION_KINDS } from '../../core/journal.js';
 import { ACCOUNT_KINDS, ROLES } from '../../core/teams.js';
 import { MAX_CREDITS } from '../../core/credits.js';
 import { OVERDRAFT_MODES } from '../../core/overdraft.js';
-import { MAX_HISTORY_PAGE } from '../../ledger/ledger.js';
+import { ACCOUNT_STATUSES, MAX_HISTORY_PAGE, MAX_SUMMARY_PAGE } from '../../ledger/ledger.js';
 import { QuoteItems, Quote } from './catalog.js';
 import { SubscriptionResult } from './plans.js';
 import { Credits, Id, list, nullable, oneOf, ref, Replay, Time } from './common.js';
@@ -87,6 +87,68 @@ export const AccountListQuery = Type.Object({
     }),
   ),
 });
+
+export const AccountSummary = Type.Object(
+  {
+    account: ref(Account),
+    available: Type.Integer({
+      description: 'Spendable credits now, less any debt (as the balance).',
+    }),
+    held: Type.Integer({ description: 'Credits reserved by open holds.' }),
+    debt: Type.Integer({ description: 'Credits owed past zero (the overdraft).' }),
+    status: oneOf(ACCOUNT_STATUSES, {
+      description:
+        'active: on a plan; ending: cancelled, the plan ends at endsAt; no_plan: packs and grants only.',
+    }),
+    endsAt: nullable(Time('When a cancelled plan ends; null otherwise.')),
+    lastActivityAt: nullable(
+      Time("The newest journal transaction's time (grant, charge, renewal, ...); null: none."),
+    ),
+  },
+  { $id: 'AccountSummary' },
+);
+
+export const AccountSummaryList = Type.Object(
+  {
+    summaries: list(ref(AccountSummary)),
+    nextCursor: nullable(Type.String({ description: 'Pass as cursor for the next page.' })),
+  },
+  { $id: 'AccountSummaryList' },
+);
+
+export const AccountSummaryQuery = Type.Object({
+  cursor: Type.Optional(Id('The nextCursor of the previous page.')),
+  limit: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: MAX_SUMMARY_PAGE,
+      default: 50,
+      description: "Each row reads its account's balance: at most 100 a page.",
+    }),
+  ),
+  search: AccountListQuery.properties.search,
+});
+
+export const CreateAccountKeyRequest = Type.Object(
+  {
+    name: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 100, description: 'Shown in key listings.' }),
+    ),
+    readOnly: Type.Optional(Type.Boolean({ description: 'Reads only (every POST is forbidden).' })),
+  },
+  { additionalProperties: false },
+);
+
+export const AccountKey = Type.Object(
+  {
+    accountId: Type.String(),
+    keyId: Type.String(),
+    key: Type.String({ description: 'The API key, shown only here: only its hash is kept.' }),
+    readOnly: Type.Boolean(),
+    name: nullable(Type.String()),
+  },
+  { $id: 'AccountKey' },
+);
 
 /** Who an API key is: what the dashboard asks first. */
 export const Me = Type.Object(

@@ -61,6 +61,28 @@ export interface Balance {
   readonly overdraft: OverdraftView;
 }
 
+/** The account list's row for operators: the account with what it holds and how it stands. */
+export interface AccountSummary {
+  readonly account: AccountView;
+  readonly available: number;
+  readonly held: number;
+  readonly debt: number;
+  /**
+   * active: on a plan; ending: cancelled, the plan ends at `endsAt`; no_plan: packs and grants
+   * only (no subscription, or one that ended).
+   */
+  readonly status: AccountStatus;
+  readonly endsAt: number | null;
+  /** The newest journal transaction's time (a grant, charge, renewal, ...); null: none yet. */
+  readonly lastActivityAt: number | null;
+}
+
+export const ACCOUNT_STATUSES = ['active', 'ending', 'no_plan'] as const;
+export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
+
+/** At most this many accounts a summary page: each row reads the account's balance. */
+export const MAX_SUMMARY_PAGE = 100;
+
 export interface HistoryPage {
   readonly transactions: readonly JournalTransaction[];
   /** Pass as `before` for the next (older) page; null on the last page. */
@@ -79,6 +101,7 @@ export const ACCOUNTS_PROBLEMS = {
     'unknown_test_clock',
   ),
   listAccounts: STORE,
+  accountSummaries: BASE,
   accountIds: STORE,
   known: ACCOUNT,
   settle: ACCOUNT,
@@ -152,6 +175,49 @@ export class AccountsApi {
     if (due.length === 0) return page;
     await Promise.all(due.map((sub) => this.maintain(sub!.accountId)));
     return read();
+  }
+
+  /**
+   * A page of accounts by id (as listAccounts), each with its balance as of now, its plan's
+   * status and its last activity: the operator's account list. Each row settles its account
+   * (as its balance read would), so at most MAX_SUMMARY_PAGE rows a page.
+   */
+  async accountSummaries(query: {
+    afterId: string | null;
+    limit: number;
+    search?: string;
+  }): Promise<AccountSummary[]> {
+    if (
+      !Number.isSafeInteger(query.limit) ||
+      query.limit < 1 ||
+      query.limit > MAX_SUMMARY_PAGE + 1
+    ) {
+      throw new AmisiError('invalid_argument', `limit must be from 1 to ${MAX_SUMMARY_PAGE}`, {
+        field: 'limit',
+        value: query.limit,
+      });
+    }
+    const page = await this.listAccounts(query);
+    const { store } = this.ctx;
+    return Promise.all(
+      page.map(async (account): Promise<AccountSummary> => {
+        const [balance, sub, last] = await Promise.all([
+          this.balance(account.id),
+          currentSubscription(store, account.id),
+          history(store, { accountId: account.id, limit: 1 }),
+        ]);
+        const active = sub?.status === 'active';
+        return {
+          account,
+          available: balance.available,
+          held: balance.held,
+          debt: balance.overdraft.debt,
+          status: !active ? 'no_plan' : sub.cancelAt !== null ? 'ending' : 'active',
+          endsAt: active ? sub.cancelAt : null,
+          lastActivityAt: last[0]?.createdAt ?? null,
+        };
+      }),
+    );
   }
 
   /** A page of account ids as stored (no settling): what operator jobs walk through. */

@@ -1,5 +1,6 @@
 import type { AdviceItem, Balance, GrantBalance, Subscription } from '../../../src/client/index.js';
 import { BarChart } from '../components/bar-chart.js';
+import { MemberBudgetCard } from '../components/budget.js';
 import { Async } from '../components/status.js';
 import { Table } from '../components/table.js';
 import { formatCredits, formatDate, formatNumber } from '../format.js';
@@ -24,6 +25,7 @@ export function OverviewPage(props: PageProps) {
           {(b) => <BalanceSummary balance={b} />}
         </Async>
       </section>
+      <MemberBudgetCard {...props} />
       <RenewalCard {...props} />
       <ForecastCard {...props} />
       <AdviceCard {...props} />
