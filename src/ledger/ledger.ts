@@ -21,6 +21,7 @@ import { WebhooksApi, WEBHOOKS_PROBLEMS } from './webhooks/api.js';
 
 export {
   MAX_HISTORY_PAGE,
+  MAX_HISTORY_SCAN,
   summarize,
   type Balance,
   type GrantBalance,
