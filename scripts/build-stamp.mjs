@@ -22,6 +22,7 @@ const INPUTS = [
   'web/index.html',
   'web/vite.config.ts',
   'web/tsconfig.json',
+  'scripts/compress-web.mjs',
   'tsconfig.json',
   'package.json',
   'package-lock.json',

@@ -116,6 +116,19 @@ export function resolvePeriod(basis: PeriodBasis, input: PeriodInput): Period {
   return cyclePeriod(basis, index);
 }
 
+/** How many cycles a report lists to pick from (the current one and those before it). */
+export const MAX_LISTED_CYCLES = 24;
+
+/**
+ * The current cycle and the ones before it, newest first, at most `limit`: what a cycle picker
+ * offers, each with its dates (older cycles can still be asked for by index).
+ */
+export function recentCycles(basis: PeriodBasis, limit = MAX_LISTED_CYCLES): Period[] {
+  const current = cycleIndexAt(basis, basis.now);
+  const count = Math.min(limit, current + 1);
+  return Array.from({ length: count }, (_, i) => cyclePeriod(basis, current - i));
+}
+
 /**
  * The period before: the previous cycle (before the first, the month before it), or the range
  * of equal length just before.

@@ -9,7 +9,8 @@ import { handleNotFound } from './errors.js';
 
 /**
  * The browser dashboard (web/, built by Vite into dist/web): hashed files under /assets with a
- * long cache, and index.html for `/` and every other page path, so the dashboard's own routes
+ * long cache, sent as the brotli or gzip copy the build made beside each one
+ * (scripts/compress-web.mjs) when the browser accepts it, and index.html for `/` and every other page path, so the dashboard's own routes
  * work on reload. The API keeps its JSON 404s: paths under the API's prefixes never fall back.
  */
 
@@ -90,6 +91,8 @@ export async function registerDashboard(app: App, dir: string = DASHBOARD_DIR): 
       schemaHide: true,
       // The file names carry a hash of their content: a new build has new names.
       immutable: true,
+      // file.js.br or file.js.gz when accept-encoding allows (with vary: accept-encoding).
+      preCompressed: true,
       maxAge: '365d',
     });
   });

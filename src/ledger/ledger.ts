@@ -25,6 +25,7 @@ export {
   MAX_SUMMARY_PAGE,
   type AccountStatus,
   type AccountSummary,
+  MAX_HISTORY_SCAN,
   summarize,
   type Balance,
   type GrantBalance,

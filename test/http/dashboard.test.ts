@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DASHBOARD_CSP } from '../../src/http/dashboard.js';
+import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
+import { DASHBOARD_CSP, DASHBOARD_DIR } from '../../src/http/dashboard.js';
 import { tempDir } from '../helpers.js';
 import { ok, problem, startServer, type TestServer } from './http-helpers.js';
 
@@ -17,13 +19,58 @@ const json = (b: unknown) => b as Record<string, any>; // eslint-disable-line @t
 const { dir, cleanup } = tempDir('amisi-dashboard-');
 after(cleanup);
 
-/** A stand-in build: index.html and one hashed asset. */
+const SCRIPT = 'console.log("the dashboard");\n'.repeat(20);
+
+/** A stand-in build: index.html and one hashed asset with its brotli and gzip copies. */
 function fakeBuild(): string {
   const root = join(dir, 'web');
   mkdirSync(join(root, 'assets'), { recursive: true });
   writeFileSync(join(root, 'index.html'), '<!doctype html><title>Amisi dashboard</title>');
-  writeFileSync(join(root, 'assets', 'app-abc123.js'), 'console.log(1);');
+  writeFileSync(join(root, 'assets', 'app-abc123.js'), SCRIPT);
+  writeFileSync(join(root, 'assets', 'app-abc123.js.br'), brotliCompressSync(SCRIPT));
+  writeFileSync(join(root, 'assets', 'app-abc123.js.gz'), gzipSync(SCRIPT));
   return root;
+}
+
+/** The bytes as sent (fetch would decompress them) with the headers, asking for `encoding`. */
+function raw(url: string, encoding: string) {
+  return new Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }>(
+    (resolve, reject) => {
+      get(url, { headers: { 'accept-encoding': encoding } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks),
+          }),
+        );
+        res.on('error', reject);
+      }).on('error', reject);
+    },
+  );
+}
+
+/** Asks for `path` as brotli, as gzip and plain: each arrives so, with the long cache. */
+async function assertCompressed(url: string, original: Buffer) {
+  const cases = [
+    ['br, gzip', 'br', brotliDecompressSync],
+    ['gzip', 'gzip', gunzipSync],
+    ['identity', undefined, (b: Buffer) => b],
+  ] as const;
+  for (const [accept, encoding, decode] of cases) {
+    const res = await raw(url, accept);
+    assert.equal(res.status, 200, accept);
+    assert.equal(res.headers['content-encoding'], encoding, accept);
+    assert.match(String(res.headers['content-type']), /javascript/, accept);
+    assert.match(String(res.headers['vary']), /accept-encoding/i, accept);
+    assert.match(String(res.headers['cache-control']), /max-age=31536000.*immutable/, accept);
+    assert.equal(res.headers['content-security-policy'], DASHBOARD_CSP, accept);
+    assert.ok(decode(res.body).equals(original), `${accept}: the same script`);
+    if (encoding !== undefined)
+      assert.ok(res.body.length < original.length, `${accept} is smaller`);
+  }
 }
 
 describe('the dashboard API', () => {
@@ -156,11 +203,30 @@ describe('the dashboard API', () => {
     assert.match(asset.headers.get('cache-control') ?? '', /max-age=31536000.*immutable/);
     assert.equal(asset.headers.get('content-security-policy'), DASHBOARD_CSP);
     assert.equal((await fetch(`${s.url}/assets/missing.js`)).status, 404);
+    await assertCompressed(`${s.url}/assets/app-abc123.js`, Buffer.from(SCRIPT));
     problem(await s.call('GET', '/v1/nope'), 404, 'not_found');
     problem(await s.call('GET', '/v1'), 404, 'not_found');
     problem(await s.call('POST', '/overview', { body: {} }), 404, 'not_found');
     const docs = await fetch(`${s.url}/docs/nope`);
     assert.equal(docs.status, 404);
+  });
+});
+
+describe('the built dashboard (dist/web)', () => {
+  let s: TestServer;
+  before(async () => {
+    s = await startServer();
+  });
+  after(() => s.close());
+
+  it('sends its script brotli- or gzip-compressed as asked, with the long cache', async () => {
+    const html = readFileSync(join(DASHBOARD_DIR, 'index.html'), 'utf8');
+    const script = /src="\/assets\/([^"]+\.js)"/.exec(html)?.[1];
+    assert.ok(script, 'index.html names its script');
+    await assertCompressed(
+      `${s.url}/assets/${script}`,
+      readFileSync(join(DASHBOARD_DIR, 'assets', script)),
+    );
   });
 });
 

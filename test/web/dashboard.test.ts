@@ -1,9 +1,15 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { ok, startServer, type TestServer } from '../http/http-helpers.js';
-import { browserCheck, launch, screenshots } from './web-helpers.js';
+import {
+  browserCheck,
+  launch,
+  openPage,
+  screenshots,
+  signedIn as signInAs,
+} from './web-helpers.js';
 
 /**
  * The dashboard in a real Chromium against a real server (SQLite, manual payments): every
@@ -84,30 +90,8 @@ describe('the dashboard in Chromium', { skip: check.skip }, () => {
     await s?.close();
   });
 
-  /** A fresh browser profile (its own session storage) signed in with `key`. */
-  async function signedIn(key: string): Promise<Page> {
-    const context = await browser.newContext({
-      viewport: { width: 1280, height: 800 },
-      locale: 'en-US',
-      timezoneId: 'UTC',
-      acceptDownloads: true,
-    });
-    contexts.push(context);
-    const page = await context.newPage();
-    await page.goto(`${s.url}/`);
-    await page.getByLabel('API key').fill(key);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByTestId('who').waitFor();
-    return page;
-  }
-
-  async function open(page: Page, name: string): Promise<void> {
-    await page
-      .getByRole('navigation', { name: 'Pages' })
-      .getByRole('link', { name, exact: true })
-      .click();
-    await page.getByRole('heading', { level: 1, name: new RegExp(`^${name}`) }).waitFor();
-  }
+  const signedIn = (key: string) => signInAs(browser, contexts, s.url, key);
+  const open = openPage;
 
   const available = async (accountId: string) =>
     numbers.format((await s.ledger.balance(accountId)).available);

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
-import { ProblemMessage, Loading } from './components/status.js';
+import { isAmisiNetworkError } from '../../src/client/index.js';
+import { ProblemMessage, Loading, Unreachable } from './components/status.js';
 import { Shell } from './shell.js';
 import { signIn, signOut, storedKey, type Session } from './session.js';
 import { SignIn } from './pages/sign-in.js';
@@ -7,6 +8,8 @@ import { AcceptInvitationPage } from './pages/accept.js';
 
 type State =
   | { readonly status: 'restoring' }
+  /** The stored key could not be checked: the server did not answer (the key is kept). */
+  | { readonly status: 'unreachable' }
   | { readonly status: 'signed-out'; readonly error?: unknown }
   | { readonly status: 'signed-in'; readonly session: Session };
 
@@ -22,6 +25,7 @@ export function App() {
     signIn(key).then(
       (session) => setState({ status: 'signed-in', session }),
       (error: unknown) => {
+        if (isAmisiNetworkError(error)) return setState({ status: 'unreachable' });
         signOut();
         setState({ status: 'signed-out', error });
       },
@@ -37,6 +41,13 @@ export function App() {
     return (
       <main className="centered">
         <Loading what="your session" />
+      </main>
+    );
+  }
+  if (state.status === 'unreachable') {
+    return (
+      <main className="centered">
+        <Unreachable onRetry={() => setState({ status: 'restoring' })} />
       </main>
     );
   }

@@ -9,13 +9,30 @@ export function navigate(path: string): void {
 }
 
 export function usePath(): string {
-  const [path, setPath] = useState(window.location.pathname);
+  return useLocation().pathname;
+}
+
+/** The page's path and its query (filters, page, cycle): reload, Back and a shared link keep them. */
+export function useLocation(): { readonly pathname: string; readonly search: string } {
+  const read = () => ({ pathname: window.location.pathname, search: window.location.search });
+  const [location, setLocation] = useState(read);
   useEffect(() => {
-    const update = () => setPath(window.location.pathname);
+    const update = () =>
+      setLocation((l) => {
+        const now = read();
+        return now.pathname === l.pathname && now.search === l.search ? l : now;
+      });
     window.addEventListener('popstate', update);
     return () => window.removeEventListener('popstate', update);
   }, []);
-  return path;
+  return location;
+}
+
+/** The current path with `params` as its query (empty values left out). */
+export function withQuery(params: Readonly<Record<string, string>>): string {
+  const q = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== ''));
+  const text = q.toString();
+  return `${window.location.pathname}${text === '' ? '' : `?${text}`}`;
 }
 
 export const PAGES = [

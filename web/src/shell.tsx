@@ -1,6 +1,6 @@
-import { useEffect, type MouseEvent, type ReactNode } from 'react';
-import type { Account, Me } from '../../src/client/index.js';
-import { Async } from './components/status.js';
+import { useCallback, useEffect, useMemo, useState, type MouseEvent, type ReactNode } from 'react';
+import { isAmisiApiError, type Account, type Me } from '../../src/client/index.js';
+import { Async, ProblemMessage, Unreachable } from './components/status.js';
 import { AccountsPage } from './pages/accounts.js';
 import { CreditsPage } from './pages/credits.js';
 import { HistoryPage } from './pages/history.js';
@@ -13,7 +13,7 @@ import { UsagePage } from './pages/usage.js';
 import { accountPath, navigate, PAGES, parseRoute, usePath, type PageId } from './router.js';
 import { abilitiesOf, type Session } from './session.js';
 import type { PageProps } from './page-props.js';
-import { useRequest } from './use-request.js';
+import { ConnectionContext, useRequest } from './use-request.js';
 
 /** A link that moves within the dashboard without reloading it. */
 export function Link(props: {
@@ -56,6 +56,19 @@ const PAGE_VIEWS: Record<PageId, (props: PageProps) => ReactNode> = {
   operator: OperatorPage,
 };
 
+/** One message while the server does not answer; Retry asks every request on screen again. */
+function useConnection() {
+  const [unreachable, setUnreachable] = useState(false);
+  const [round, setRound] = useState(0);
+  const lost = useCallback(() => setUnreachable(true), []);
+  const connection = useMemo(() => ({ round, banner: true, lost }), [round, lost]);
+  const retry = useCallback(() => {
+    setUnreachable(false);
+    setRound((r) => r + 1);
+  }, []);
+  return { connection, unreachable, retry };
+}
+
 export function Shell({
   session,
   onSignOut,
@@ -77,52 +90,56 @@ export function Shell({
     const title = PAGES.find((p) => p.id === page)?.title ?? 'Accounts';
     document.title = `${title}${accountId ? ` · ${accountId}` : ''} · Amisi Credits`;
   }, [page, accountId]);
+  const { connection, unreachable, retry } = useConnection();
 
   return (
-    <div className="shell">
-      <a className="skip-link" href="#main">
-        Skip to content
-      </a>
-      <header className="top">
-        <span className="brand">Amisi Credits</span>
-        <span className="who" data-testid="who">
-          {who(me)}
-          {me.readOnly ? ' · read only' : ''}
-        </span>
-        <button type="button" className="secondary" onClick={onSignOut}>
-          Sign out
-        </button>
-      </header>
-      <nav aria-label="Pages" className="pages">
-        <ul>
-          {me.scope === 'operator' && (
-            <li>
-              <Link to="/accounts" current={route?.kind === 'accounts'}>
-                Accounts
-              </Link>
-            </li>
+    <ConnectionContext.Provider value={connection}>
+      <div className="shell">
+        <a className="skip-link" href="#main">
+          Skip to content
+        </a>
+        <header className="top">
+          <span className="brand">Amisi Credits</span>
+          <span className="who" data-testid="who">
+            {who(me)}
+            {me.readOnly ? ' · read only' : ''}
+          </span>
+          <button type="button" className="secondary" onClick={onSignOut}>
+            Sign out
+          </button>
+        </header>
+        <nav aria-label="Pages" className="pages">
+          <ul>
+            {me.scope === 'operator' && (
+              <li>
+                <Link to="/accounts" current={route?.kind === 'accounts'}>
+                  Accounts
+                </Link>
+              </li>
+            )}
+            {accountId !== null &&
+              PAGES.filter((p) => p.id !== 'usage' || can.allUsage)
+                .filter((p) => p.id !== 'operator' || can.operator)
+                .map((p) => (
+                  <li key={p.id}>
+                    <Link to={accountPath(accountId, p.id)} current={p.id === page}>
+                      {p.title}
+                    </Link>
+                  </li>
+                ))}
+          </ul>
+        </nav>
+        <main id="main" tabIndex={-1}>
+          {unreachable && <Unreachable onRetry={retry} />}
+          {route?.kind === 'accounts' && me.scope === 'operator' && (
+            <AccountsPage session={session} />
           )}
-          {accountId !== null &&
-            PAGES.filter((p) => p.id !== 'usage' || can.allUsage)
-              .filter((p) => p.id !== 'operator' || can.operator)
-              .map((p) => (
-                <li key={p.id}>
-                  <Link to={accountPath(accountId, p.id)} current={p.id === page}>
-                    {p.title}
-                  </Link>
-                </li>
-              ))}
-        </ul>
-      </nav>
-      <main id="main" tabIndex={-1}>
-        {route?.kind === 'accounts' && me.scope === 'operator' && (
-          <AccountsPage session={session} />
-        )}
-        {accountId !== null && page !== null && (
-          <AccountView session={session} accountId={accountId} page={page} />
-        )}
-      </main>
-    </div>
+          {accountId !== null && page !== null && (
+            <AccountView session={session} accountId={accountId} page={page} />
+          )}
+        </main>
+      </div>
+    </ConnectionContext.Provider>
   );
 }
 
@@ -142,6 +159,9 @@ function AccountView(props: {
     [accountId],
   );
   const View = PAGE_VIEWS[page];
+  if (account.status === 'error' && isAmisiApiError(account.error, 'unknown_account')) {
+    return <UnknownAccount me={session.me} accountId={accountId} error={account.error} />;
+  }
   return (
     <Async state={account} what="the account">
       {(a: Account) => (
@@ -164,5 +184,31 @@ function AccountView(props: {
         </>
       )}
     </Async>
+  );
+}
+
+/** An account that does not exist (or not for this key): what happened, and the way back. */
+function UnknownAccount(props: {
+  readonly me: Me;
+  readonly accountId: string;
+  readonly error: unknown;
+}) {
+  const { me } = props;
+  const back =
+    me.accountId === null
+      ? { to: '/accounts', label: 'Back to the accounts' }
+      : { to: accountPath(me.accountId, 'overview'), label: 'Back to your overview' };
+  return (
+    <>
+      <h1 ref={focusOnMount} tabIndex={-1}>
+        No account {props.accountId}
+      </h1>
+      <ProblemMessage error={props.error} />
+      <p>
+        <Link to={back.to} className="button-link">
+          {back.label}
+        </Link>
+      </p>
+    </>
   );
 }

@@ -1,4 +1,27 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { createContext, useCallback, useContext, useEffect, useRef, useState } from 'react';
+import { isAmisiNetworkError } from '../../src/client/index.js';
+
+/**
+ * The connection to the server, as the pages see it: a request that gets no answer reports
+ * `lost`, the shell shows one message with a Retry, and Retry raises `round`, which runs every
+ * request on screen again. Outside the shell (`banner` false) each request shows its problem.
+ */
+export interface Connection {
+  readonly round: number;
+  readonly banner: boolean;
+  readonly lost: () => void;
+}
+
+export const ConnectionContext = createContext<Connection>({
+  round: 0,
+  banner: false,
+  lost: () => undefined,
+});
+
+/** A request's failure that the one connection message stands for (no answer at all). */
+export function isUnanswered(error: unknown): boolean {
+  return isAmisiNetworkError(error);
+}
 
 /** One request's state for a component: loading, its error, or its answer. */
 export type RequestState<T> =
@@ -17,6 +40,8 @@ export function useRequest<T>(
 ): [RequestState<T>, () => void] {
   const [state, setState] = useState<RequestState<T>>({ status: 'loading' });
   const [round, setRound] = useState(0);
+  const connection = useContext(ConnectionContext);
+  const { lost } = connection;
   const lastRound = useRef(round);
   useEffect(() => {
     const controller = new AbortController();
@@ -27,10 +52,14 @@ export function useRequest<T>(
     );
     load(controller.signal).then(
       (data) => controller.signal.aborted || setState({ status: 'ok', data }),
-      (error: unknown) => controller.signal.aborted || setState({ status: 'error', error }),
+      (error: unknown) => {
+        if (controller.signal.aborted) return;
+        setState({ status: 'error', error });
+        if (isUnanswered(error)) lost();
+      },
     );
     return () => controller.abort(new Error('superseded'));
-  }, [...deps, round]);
+  }, [...deps, round, connection.round]);
   const reload = useCallback(() => setRound((r) => r + 1), []);
   return [state, reload];
 }

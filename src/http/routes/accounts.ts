@@ -1,8 +1,7 @@
-import { LEDGER_PROBLEMS as L } from '../../ledger/ledger.js';
+import { LEDGER_PROBLEMS as L, MAX_HISTORY_SCAN } from '../../ledger/ledger.js';
 import { API_KEYS_PROBLEMS as K } from '../../service/api-keys.js';
 import type { App, Deps } from '../app.js';
 import { replayed } from '../app.js';
-import { attributionOf } from '../../core/journal-detail.js';
 import { ownUsageOnly, accountInScope, principalOf, SCOPE_PROBLEMS as S } from '../auth.js';
 import {
   AccountKey,
@@ -231,7 +230,7 @@ export async function accountRoutes(app: App, { ledger, keys }: Deps): Promise<v
       config: { access: 'account', action: 'read' },
       schema: {
         summary: 'Journal transactions, newest first, one page at a time',
-        description: 'Pass nextCursor back as cursor for the next (older) page.',
+        description: `Pass nextCursor back as cursor for the next (older) page. A member key without usage.all sees its own holds, their resolutions and charges, in full pages (a page reads up to ${MAX_HISTORY_SCAN} journal rows; past that it may be short, and its cursor walks on).`,
         tags: ['accounts'],
         params: AccountParams,
         querystring: HistoryQuery,
@@ -240,22 +239,17 @@ export async function accountRoutes(app: App, { ledger, keys }: Deps): Promise<v
     },
     async (request) => {
       const q = request.query;
-      const page = await ledger.history({
+      // A member sees its own holds and charges only, in full pages (the ledger reads on).
+      const own = ownUsageOnly(request);
+      return ledger.history({
         accountId: accountInScope(request, request.params.accountId),
         ...(q.kind ? { kinds: q.kind } : {}),
         ...(q.since === undefined ? {} : { since: q.since }),
         ...(q.until === undefined ? {} : { until: q.until }),
         ...(q.limit === undefined ? {} : { limit: q.limit }),
         ...(q.cursor === undefined ? {} : { before: q.cursor }),
+        ...(own === null ? {} : { member: own }),
       });
-      // A member sees its own holds and charges only (a page may then be short; the cursor
-      // still walks the whole journal).
-      const own = ownUsageOnly(request);
-      if (own === null) return page;
-      return {
-        ...page,
-        transactions: page.transactions.filter((t) => attributionOf(t)?.member === own),
-      };
     },
   );
 }

@@ -134,6 +134,10 @@ export const Finding = Type.Object(
 export const Audit = Type.Object(
   {
     usage: ref(UsageReport),
+    cycles: list(ref(ReportPeriod), {
+      description:
+        'The current cycle and those before it, newest first, up to 24: what a cycle picker offers, with dates.',
+    }),
     findings: list(ref(Finding)),
     outcomes: Type.Integer({ description: 'Outcomes recorded for charges of the period.' }),
     catalogVersion: Type.String({ description: 'The catalog that priced the savings.' }),

@@ -6,6 +6,7 @@ import {
   type JournalTransaction,
   type TransactionKind,
 } from '../../core/journal.js';
+import { attributionOf } from '../../core/journal-detail.js';
 import type { Subscription } from '../../core/subscriptions.js';
 import * as commands from './commands.js';
 import * as subscriptions from '../subscriptions/commands.js';
@@ -39,6 +40,13 @@ import {
 } from '../problems.js';
 
 export const MAX_HISTORY_PAGE = 500;
+
+/**
+ * Journal rows one page of a member's own history reads at most: a member whose transactions
+ * are rare among many others gets a short page then, with a cursor that walks on from the last
+ * row read (so the next page starts where this one stopped, and nothing is skipped).
+ */
+export const MAX_HISTORY_SCAN = 5000;
 
 export interface GrantBalance {
   readonly id: string;
@@ -317,6 +325,8 @@ export class AccountsApi {
     until?: number;
     before?: string;
     limit?: number;
+    /** Only the holds, their resolutions and charges made for this member. */
+    member?: string;
   }): Promise<HistoryPage> {
     await this.settle(query.accountId);
     const limit = query.limit ?? 50;
@@ -327,18 +337,49 @@ export class AccountsApi {
       });
     }
     const kinds = query.kinds?.map((k) => requireKind(k));
-    const rows = await history(this.ctx.store, {
+    const member = query.member === undefined ? undefined : requireId(query.member, 'member');
+    const where = {
       accountId: query.accountId,
-      limit: limit + 1,
       ...(kinds ? { kinds } : {}),
       ...(query.since === undefined ? {} : { since: requireTime(query.since, 'since') }),
       ...(query.until === undefined ? {} : { until: requireTime(query.until, 'until') }),
-      ...(query.before === undefined ? {} : { before: requireId(query.before, 'cursor') }),
-    });
-    const page = rows.slice(0, limit);
+    };
+    let before = query.before === undefined ? undefined : requireId(query.before, 'cursor');
+    if (member === undefined) {
+      const rows = await history(this.ctx.store, {
+        ...where,
+        limit: limit + 1,
+        ...(before === undefined ? {} : { before }),
+      });
+      const page = rows.slice(0, limit);
+      return {
+        transactions: page,
+        nextCursor: rows.length > limit ? page[page.length - 1]!.id : null,
+      };
+    }
+    // A member's own rows are found by their attribution, read in chunks until the page is full
+    // (one more tells whether there is a next page), the journal ends, or the scan's limit.
+    const chunk = Math.min(MAX_HISTORY_PAGE, Math.max(100, 4 * (limit + 1)));
+    const found: JournalTransaction[] = [];
+    for (let scanned = 0; found.length <= limit;) {
+      if (scanned >= MAX_HISTORY_SCAN) return { transactions: found, nextCursor: before ?? null };
+      const rows = await history(this.ctx.store, {
+        ...where,
+        limit: chunk,
+        ...(before === undefined ? {} : { before }),
+      });
+      scanned += rows.length;
+      for (const t of rows) {
+        if (attributionOf(t)?.member === member) found.push(t);
+        if (found.length > limit) break;
+        before = t.id;
+      }
+      if (rows.length < chunk) break;
+    }
+    const page = found.slice(0, limit);
     return {
       transactions: page,
-      nextCursor: rows.length > limit ? page[page.length - 1]!.id : null,
+      nextCursor: found.length > limit ? page[page.length - 1]!.id : null,
     };
   }
 

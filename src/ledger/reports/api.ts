@@ -7,6 +7,7 @@ import {
   buildUsage,
   findings,
   previousPeriod,
+  recentCycles,
   resolvePeriod,
   tierFit,
   usageCycle,
@@ -55,6 +56,8 @@ export interface AccountAdvice {
 
 export interface Audit {
   readonly usage: UsageReport;
+  /** The current cycle and those before it, newest first, up to MAX_LISTED_CYCLES. */
+  readonly cycles: readonly Period[];
   readonly findings: Finding[];
   readonly outcomes: number;
   readonly catalogVersion: string;
@@ -314,6 +317,7 @@ export class ReportsApi {
     const fit = await this.tierFitOf(accountId, basis, period, sub, catalog.body);
     return {
       usage: buildUsage(accountId, period, previous, current, before),
+      cycles: recentCycles(basis),
       findings: [
         ...findings({
           catalog: catalog.body,

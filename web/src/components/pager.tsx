@@ -16,8 +16,15 @@ export function useCursors() {
   };
 }
 
+/** What a pager moves: back to the previous page, forward to the one `next` leads to. */
+export interface Paging {
+  readonly atStart: boolean;
+  readonly back: () => void;
+  readonly forward: (next: string) => void;
+}
+
 export function Pager(props: {
-  readonly pages: ReturnType<typeof useCursors>;
+  readonly pages: Paging;
   readonly nextCursor: string | null;
   readonly backLabel: string;
   readonly forwardLabel: string;

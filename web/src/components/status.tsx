@@ -1,6 +1,11 @@
-import type { ReactNode } from 'react';
+import { useContext, type ReactNode } from 'react';
 import { isAmisiApiError, isAmisiNetworkError } from '../../../src/client/index.js';
-import type { ActionState, RequestState } from '../use-request.js';
+import {
+  ConnectionContext,
+  isUnanswered,
+  type ActionState,
+  type RequestState,
+} from '../use-request.js';
 
 /** Loading and error states, the same everywhere: every request shows one or the other. */
 
@@ -37,6 +42,19 @@ export function ProblemMessage({ error }: { readonly error: unknown }) {
   );
 }
 
+/** The one message for a server that does not answer, with the button that asks again. */
+export function Unreachable({ onRetry }: { readonly onRetry: () => void }) {
+  return (
+    <div className="problem unreachable" role="alert" data-testid="unreachable">
+      <strong>The server did not answer</strong>
+      <p>It may be stopped, or the connection is lost. Retry asks again.</p>
+      <button type="button" onClick={onRetry}>
+        Retry
+      </button>
+    </div>
+  );
+}
+
 /** Renders `children(data)` once the request answered; loading or the problem before that. */
 export function Async<T>(props: {
   readonly state: RequestState<T>;
@@ -44,8 +62,13 @@ export function Async<T>(props: {
   readonly children: (data: T) => ReactNode;
 }) {
   const { state } = props;
+  const { banner } = useContext(ConnectionContext);
   if (state.status === 'loading') return <Loading what={props.what} />;
-  if (state.status === 'error') return <ProblemMessage error={state.error} />;
+  if (state.status === 'error') {
+    // No answer at all: the shell's one message with its Retry says it, not every request.
+    if (banner && isUnanswered(state.error)) return null;
+    return <ProblemMessage error={state.error} />;
+  }
   return <>{props.children(state.data)}</>;
 }
 

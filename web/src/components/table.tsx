@@ -1,6 +1,9 @@
 import type { ReactNode } from 'react';
 
-/** A data table that scrolls sideways on a phone; its caption is for screen readers. */
+/**
+ * A data table that scrolls sideways on a phone; its caption is for screen readers. The
+ * scrolling box is a named region that takes the keyboard's focus, so it scrolls by keys too.
+ */
 
 export interface Column {
   readonly label: string;
@@ -14,7 +17,7 @@ export function Table(props: {
   readonly children: ReactNode;
 }) {
   return (
-    <div className="table-scroll">
+    <div className="table-scroll" tabIndex={0} role="region" aria-label={props.caption}>
       <table>
         <caption className="visually-hidden">{props.caption}</caption>
         <thead>

@@ -99,8 +99,8 @@ function PacksSection(props: {
                 key={p.id}
                 pack={p}
                 currency={currency}
-                disabled={!props.canBuy || buying.status === 'running'}
-                onBuy={() => props.onBuy(p.id)}
+                disabled={buying.status === 'running'}
+                onBuy={props.canBuy ? () => props.onBuy(p.id) : null}
               />
             ))}
           </ul>
@@ -121,9 +121,10 @@ function PackCard(props: {
   readonly pack: Pack;
   readonly currency: string;
   readonly disabled: boolean;
-  readonly onBuy: () => void;
+  /** null: this key cannot buy, so no button is offered. */
+  readonly onBuy: (() => void) | null;
 }) {
-  const { pack, currency } = props;
+  const { pack, currency, onBuy } = props;
   return (
     <li className="card pack">
       <h3>{formatCredits(pack.credits)}</h3>
@@ -132,14 +133,16 @@ function PackCard(props: {
       <p className="muted small">
         Credits expire {formatNumber(pack.expiresAfterMonths)} months after purchase.
       </p>
-      <button
-        type="button"
-        disabled={props.disabled}
-        onClick={props.onBuy}
-        aria-label={`Buy ${pack.credits} credits for ${formatMoney(pack.priceCents, currency)}`}
-      >
-        Buy
-      </button>
+      {onBuy !== null && (
+        <button
+          type="button"
+          disabled={props.disabled}
+          onClick={onBuy}
+          aria-label={`Buy ${pack.credits} credits for ${formatMoney(pack.priceCents, currency)}`}
+        >
+          Buy
+        </button>
+      )}
     </li>
   );
 }

@@ -1,10 +1,10 @@
-import { useEffect, useState } from 'react';
+import { useMemo } from 'react';
 import type { Audit, UsageLine } from '../../../src/client/index.js';
 import { BarChart } from '../components/bar-chart.js';
 import { Async } from '../components/status.js';
-import { Table } from '../components/table.js';
 import { formatCredits, formatDate, formatNumber } from '../format.js';
 import type { PageProps } from '../page-props.js';
+import { navigate, useLocation, withQuery } from '../router.js';
 import { useRequest } from '../use-request.js';
 
 /** A cycle's usage by operation, resolution, member and project against the one before; findings. */
@@ -20,22 +20,24 @@ export function UsagePage(props: PageProps) {
   return <Usage {...props} />;
 }
 
+/** ?cycle=N (0 = the first), as the API counts them; anything else: the current cycle. */
+function cycleOf(search: string): number | null {
+  const text = new URLSearchParams(search).get('cycle') ?? '';
+  return /^\d{1,4}$/.test(text) && Number(text) <= 1200 ? Number(text) : null;
+}
+
 function Usage({ client, account }: PageProps) {
-  const [cycle, setCycle] = useState<number | null>(null);
+  const { search } = useLocation();
+  const cycle = useMemo(() => cycleOf(search), [search]);
   const [audit] = useRequest(
     (signal) => client.reports.audit(account.id, cycle === null ? {} : { cycle }, { signal }),
     [account.id, cycle],
   );
-  // The current cycle, from the first answer: the picker offers it and every cycle before.
-  const [latest, setLatest] = useState<number | null>(null);
-  useEffect(() => {
-    if (audit.status === 'ok' && cycle === null) setLatest(audit.data.usage.period.cycle);
-  }, [audit, cycle]);
   return (
     <Async state={audit} what="usage">
       {(a) => (
         <>
-          <CyclePicker audit={a} latest={latest} onPick={setCycle} />
+          <CyclePicker audit={a} onPick={(c) => navigate(withQuery({ cycle: String(c) }))} />
           <p className="medium" data-testid="usage-total">
             {formatCredits(a.usage.credits)} used
             <span className="muted small">
@@ -46,17 +48,17 @@ function Usage({ client, account }: PageProps) {
           <div className="charts">
             {(
               [
-                ['By operation', a.usage.byOperation],
-                ['By resolution', a.usage.byResolution],
-                ['By member', a.usage.byMember],
-                ['By project', a.usage.byProject],
+                ['By operation', bars(a.usage.byOperation)],
+                ['By resolution', bars(a.usage.byResolution)],
+                ['By member', withRest(a, a.usage.byMember, 'no member')],
+                ['By project', withRest(a, a.usage.byProject, 'no project')],
               ] as const
             ).map(([title, lines]) => (
               <BarChart
                 key={title}
                 title={title}
                 unit="credits"
-                bars={bars(lines)}
+                bars={lines}
                 previousLabel="period before"
               />
             ))}
@@ -72,30 +74,48 @@ function bars(lines: readonly UsageLine[]) {
   return lines.map((l) => ({ label: l.key, value: l.credits, previous: l.previousCredits }));
 }
 
-function CyclePicker(props: {
-  readonly audit: Audit;
-  readonly latest: number | null;
-  readonly onPick: (cycle: number) => void;
-}) {
+/**
+ * Usage by member or project, and what no member or no project used (spending that named
+ * none), so the bars add up to the total.
+ */
+function withRest(a: Audit, lines: readonly UsageLine[], restLabel: string) {
+  const sum = (pick: (l: UsageLine) => number) => lines.reduce((s, l) => s + pick(l), 0);
+  const rest = a.usage.credits - sum((l) => l.credits);
+  const previousRest = a.usage.previousCredits - sum((l) => l.previousCredits);
+  const named = bars(lines);
+  return rest > 0 || previousRest > 0
+    ? [
+        ...named,
+        { label: restLabel, value: Math.max(0, rest), previous: Math.max(0, previousRest) },
+      ]
+    : named;
+}
+
+/** "Cycle 3: Mar 4, 2026 to Apr 4, 2026": the end shown is the last day inside the cycle. */
+function periodText(from: number, to: number): string {
+  return `${formatDate(from)} to ${formatDate(to - 1)}`;
+}
+
+function CyclePicker(props: { readonly audit: Audit; readonly onPick: (cycle: number) => void }) {
   const { period } = props.audit.usage;
+  const { cycles } = props.audit;
   const current = period.cycle;
-  const latest = props.latest ?? current;
+  // An older cycle than the list holds (asked for by a link) is offered too.
+  const options =
+    current !== null && !cycles.some((c) => c.cycle === current) ? [period, ...cycles] : cycles;
   return (
     <div className="inline-form">
-      <span>
-        {formatDate(period.from)} to {formatDate(period.to)}
-      </span>
-      {current !== null && latest !== null && (
+      <span data-testid="usage-period">{periodText(period.from, period.to)}</span>
+      {current !== null && options.length > 0 && (
         <>
-          <label htmlFor="cycle">Cycle</label>
+          <label htmlFor="cycle">{period.basis === 'month' ? 'Month' : 'Cycle'}</label>
           <select id="cycle" value={current} onChange={(e) => props.onPick(Number(e.target.value))}>
-            {Array.from({ length: latest + 1 }, (_, i) => i)
-              .reverse()
-              .map((i) => (
-                <option key={i} value={i}>
-                  {i + 1}
-                </option>
-              ))}
+            {options.map((c) => (
+              <option key={c.cycle} value={c.cycle ?? 0}>
+                {`${(c.cycle ?? 0) + 1}: ${periodText(c.from, c.to)}`}
+                {c.cycle === cycles[0]?.cycle ? ' (current)' : ''}
+              </option>
+            ))}
           </select>
         </>
       )}
@@ -103,6 +123,7 @@ function CyclePicker(props: {
   );
 }
 
+/** Each finding as a card that wraps at any width: what, the credits, the saving, the advice. */
 function Findings({ audit }: { readonly audit: Audit }) {
   return (
     <section aria-labelledby="findings-title">
@@ -110,24 +131,18 @@ function Findings({ audit }: { readonly audit: Audit }) {
       {audit.findings.length === 0 ? (
         <p className="muted">Nothing to improve in this period.</p>
       ) : (
-        <Table
-          caption="What the audit found, with the credits involved and what would save them"
-          columns={[
-            { label: 'Finding' },
-            { label: 'Credits', numeric: true },
-            { label: 'Saving', numeric: true },
-            { label: 'Advice' },
-          ]}
-        >
+        <ul className="findings" data-testid="findings">
           {audit.findings.map((f) => (
-            <tr key={f.kind}>
-              <th scope="row">{f.summary}</th>
-              <td className="num">{formatNumber(f.credits)}</td>
-              <td className="num">{formatNumber(f.savingCredits)}</td>
-              <td>{f.advice}</td>
-            </tr>
+            <li key={f.kind} className="card finding">
+              <h3>{f.summary}</h3>
+              <p className="figures">
+                {formatCredits(f.credits)} involved
+                {f.savingCredits > 0 && <>, {formatCredits(f.savingCredits)} could be saved</>}
+              </p>
+              <p>{f.advice}</p>
+            </li>
           ))}
-        </Table>
+        </ul>
       )}
     </section>
   );
