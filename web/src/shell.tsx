@@ -69,6 +69,44 @@ function useConnection() {
   return { connection, unreachable, retry };
 }
 
+/** The page links: Accounts for operators, then the account's pages this key may see. */
+function PagesNav({
+  me,
+  route,
+  accountId,
+  page,
+}: {
+  readonly me: Session['me'];
+  readonly route: ReturnType<typeof parseRoute>;
+  readonly accountId: string | null;
+  readonly page: string | null;
+}) {
+  const can = abilitiesOf(me);
+  return (
+    <nav aria-label="Pages" className="pages">
+      <ul>
+        {me.scope === 'operator' && (
+          <li>
+            <Link to="/accounts" current={route?.kind === 'accounts'}>
+              Accounts
+            </Link>
+          </li>
+        )}
+        {accountId !== null &&
+          PAGES.filter((p) => p.id !== 'usage' || can.allUsage)
+            .filter((p) => p.id !== 'operator' || can.operator)
+            .map((p) => (
+              <li key={p.id}>
+                <Link to={accountPath(accountId, p.id)} current={p.id === page}>
+                  {p.title}
+                </Link>
+              </li>
+            ))}
+      </ul>
+    </nav>
+  );
+}
+
 export function Shell({
   session,
   onSignOut,
@@ -77,7 +115,6 @@ export function Shell({
   readonly onSignOut: () => void;
 }) {
   const { me } = session;
-  const can = abilitiesOf(me);
   const path = usePath();
   const route = parseRoute(path);
   const home = me.accountId === null ? '/accounts' : accountPath(me.accountId, 'overview');
@@ -108,27 +145,7 @@ export function Shell({
             Sign out
           </button>
         </header>
-        <nav aria-label="Pages" className="pages">
-          <ul>
-            {me.scope === 'operator' && (
-              <li>
-                <Link to="/accounts" current={route?.kind === 'accounts'}>
-                  Accounts
-                </Link>
-              </li>
-            )}
-            {accountId !== null &&
-              PAGES.filter((p) => p.id !== 'usage' || can.allUsage)
-                .filter((p) => p.id !== 'operator' || can.operator)
-                .map((p) => (
-                  <li key={p.id}>
-                    <Link to={accountPath(accountId, p.id)} current={p.id === page}>
-                      {p.title}
-                    </Link>
-                  </li>
-                ))}
-          </ul>
-        </nav>
+        <PagesNav me={me} route={route} accountId={accountId} page={page} />
         <main id="main" tabIndex={-1}>
           {unreachable && <Unreachable onRetry={retry} />}
           {route?.kind === 'accounts' && me.scope === 'operator' && (
