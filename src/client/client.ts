@@ -163,14 +163,28 @@ export interface SubscriptionsApi {
     input: T.SubscribeInput,
     options?: WriteOptions,
   ): Promise<T.SubscribeResult>;
-  /** Upgrades at once (prorated) or downgrades at the next renewal. */
+  /**
+   * Upgrades (prorated) or downgrades at the next renewal; the current plan undoes a queued
+   * downgrade or cancellation. With an operator key an upgrade applies at once; with an
+   * account key it answers the pending upgrade and where to pay (`'upgrade' in result`).
+   */
   change(
     accountId: string,
     input: T.ChangePlanInput,
     options?: WriteOptions,
-  ): Promise<T.SubscriptionResult>;
+  ): Promise<T.ChangePlanResult>;
   /** Ends the plan at the end of the cycle; purchased credits stay. */
   cancel(accountId: string, options?: WriteOptions): Promise<T.SubscriptionResult>;
+  /** The account's upgrades (pending, paid, cancelled), newest first. */
+  upgrades(accountId: string, options?: RequestOptions): Promise<T.PlanUpgradeList>;
+  /** Cancels a pending upgrade (again: a replay). */
+  cancelUpgrade(upgradeId: string, options?: RequestOptions): Promise<T.PlanUpgradeResult>;
+  /** Manual provider, operator key: the upgrade's payment arrived (applied once). */
+  confirmUpgrade(
+    upgradeId: string,
+    input?: { paymentRef?: string },
+    options?: RequestOptions,
+  ): Promise<T.PlanUpgradeResult>;
 }
 
 export interface PurchasesApi {
@@ -437,6 +451,11 @@ function subscriptionsApi(t: Transport): SubscriptionsApi {
     change: (id, input, o) =>
       t.send({ method: 'POST', path: `${sub(id)}/change`, body: input, keyed: true }, o),
     cancel: (id, o) => t.send({ method: 'POST', path: `${sub(id)}/cancel`, keyed: true }, o),
+    upgrades: (id, o) => t.send({ method: 'GET', path: `${sub(id)}/upgrades` }, o),
+    cancelUpgrade: (id, o) =>
+      t.send({ method: 'POST', path: `/v1/plan-upgrades/${seg(id)}/cancel` }, o),
+    confirmUpgrade: (id, input = {}, o) =>
+      t.send({ method: 'POST', path: `/v1/plan-upgrades/${seg(id)}/confirm`, body: input }, o),
   };
 }
 

@@ -93,6 +93,15 @@ export type SubscriptionCheckout = Static<typeof S.SubscriptionCheckout>;
 /** Subscribing answers the started plan, or (with a paying provider) where to pay. */
 export type SubscribeResult = SubscriptionResult | SubscriptionCheckout;
 
+/** An upgrade asked for by the account, paid through the payment provider. */
+export type PlanUpgrade = Static<typeof S.PlanUpgrade>;
+/** An account key's upgrade waits for its payment (HTTP 202): where to pay, and the upgrade. */
+export type PlanUpgradeCheckout = Static<typeof S.PlanUpgradeCheckout>;
+export type PlanUpgradeResult = Static<typeof S.PlanUpgradeResult>;
+export type PlanUpgradeList = Static<typeof S.PlanUpgradeList>;
+/** A plan change answers the change made, or (an account key's upgrade) the pending upgrade. */
+export type ChangePlanResult = SubscriptionResult | PlanUpgradeCheckout;
+
 export type Purchase = Static<typeof S.Purchase>;
 export type BuyInput = Static<typeof S.BuyRequest>;
 export type BuyResult = Static<typeof S.BuyResult>;

@@ -114,6 +114,7 @@ describe('the SDK against a real server', () => {
     assert.ok('subscription' in sub);
     assert.equal(sub.subscription.anchorAt, startsAt);
     const up = await client.subscriptions.change('acc-d', { plan: 'pro' });
+    assert.ok('change' in up, "an operator's upgrade applies at once");
     assert.equal(up.change, 'upgrade');
     const cancelled = await client.subscriptions.cancel('acc-d');
     assert.equal(cancelled.change, 'cancel');

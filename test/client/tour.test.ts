@@ -140,6 +140,7 @@ describe('the README tour through the SDK', () => {
       { plan: 'business' },
       { idempotencyKey: 'up-1' },
     );
+    assert.ok('change' in up, "an operator's upgrade applies at once");
     assert.deepEqual(
       [up.change, up.credits, up.chargeCents, up.currency],
       ['upgrade', 700, 3500, 'usd'],
@@ -149,6 +150,7 @@ describe('the README tour through the SDK', () => {
       { plan: 'starter' },
       { idempotencyKey: 'down-1' },
     );
+    assert.ok('change' in down);
     assert.deepEqual([down.change, down.credits, down.chargeCents], ['downgrade', 0, 0]);
     const shown = await client.subscriptions.get('carol');
     assert.deepEqual(

@@ -239,26 +239,64 @@ describe('the dashboard in Chromium', { skip: check.skip }, () => {
     assert.equal((await s.ledger.balance('alice')).available, before + 20);
   });
 
-  it('shows the prorated preview; confirming a plan change takes the operator key', async () => {
+  it('an owner upgrades (paid, then granted once), downgrades and cancels (queued, undone)', async () => {
     const customer = await signedIn(keys.alice);
     await open(customer, 'Plan');
     await customer.getByRole('button', { name: 'Choose Pro' }).click();
     assert.match(
       await customer.getByTestId('preview').innerText(),
-      /^An upgrade, at once: \$\d+\.\d\d now for the rest of this cycle, and [\d,]+ credits added now/,
+      /^An upgrade: \$\d+\.\d\d to pay for the rest of this cycle, and [\d,]+ credits added once it is paid/,
     );
     await screenshots(customer, 'plan');
+    const before = (await s.ledger.balance('alice')).available;
     await customer.getByRole('button', { name: 'Confirm the change' }).click();
-    assert.match(await customer.getByRole('alert').innerText(), /forbidden[\s\S]*operator key/);
-    assert.equal((await s.ledger.getSubscription('alice')).plan, 'starter');
+    await customer.getByTestId('upgrade-pending').waitFor();
+    await customer.getByTestId('pending-upgrade').waitFor();
+    assert.equal(
+      (await s.ledger.getSubscription('alice')).plan,
+      'starter',
+      'not before it is paid',
+    );
+    assert.equal((await s.ledger.balance('alice')).available, before);
+    await screenshots(customer, 'plan-upgrade-pending');
+    const [upgrade] = await s.ledger.listUpgrades('alice');
+    assert.equal(upgrade!.status, 'pending');
 
+    // The manual provider: the operator confirms the payment from the same page.
     const operator = await signedIn(s.operatorKey);
     await operator.goto(`${s.url}/accounts/alice/plan`);
-    await operator.getByRole('button', { name: 'Choose Pro' }).click();
-    await operator.getByTestId('preview').waitFor();
-    await operator.getByRole('button', { name: 'Confirm the change' }).click();
-    await operator.getByText('Done: the plan is Pro').waitFor();
+    await operator.getByRole('button', { name: 'Confirm the payment' }).click();
+    await operator.getByText(/^Paid: the plan is Pro and [\d,]+ credits? were added\.$/).waitFor();
     assert.equal((await s.ledger.getSubscription('alice')).plan, 'pro');
+    const granted = (await s.ledger.balance('alice')).available - before;
+    assert.equal(granted, upgrade!.credits, 'the quoted credits, once');
+    await screenshots(operator, 'plan-upgrade-paid');
+
+    // A downgrade waits for the renewal and is undone before it.
+    await customer.reload();
+    await customer.getByTestId('current-plan').waitFor();
+    await customer.getByRole('button', { name: 'Choose Starter' }).click();
+    await customer.getByRole('button', { name: 'Confirm the change' }).click();
+    await customer.getByText('Done: the plan is Starter from the next renewal.').waitFor();
+    assert.equal((await s.ledger.getSubscription('alice')).pendingPlan, 'starter');
+    await customer.getByRole('button', { name: 'Stay on Pro' }).click();
+    await customer.getByText('Undone: the plan renews as it is.').waitFor();
+    assert.equal((await s.ledger.getSubscription('alice')).pendingPlan, null);
+
+    // A cancellation asks first, ends at the renewal, and is undone.
+    await customer.getByRole('button', { name: 'Cancel the plan…' }).click();
+    await screenshots(customer, 'plan-cancel');
+    await customer.getByRole('button', { name: 'Cancel at the renewal' }).click();
+    await customer.getByText(/^Cancelled: the plan ends on /).waitFor();
+    assert.notEqual((await s.ledger.getSubscription('alice')).cancelAt, null);
+    await customer.getByRole('button', { name: 'Keep the plan' }).click();
+    await customer.getByText('Undone: the plan renews as it is.').waitFor();
+    assert.equal((await s.ledger.getSubscription('alice')).cancelAt, null);
+    assert.equal(
+      (await s.ledger.balance('alice')).available - before,
+      granted,
+      'nothing else moved',
+    );
   });
 
   it('an admin sets a budget; a member sees the form refused', async () => {

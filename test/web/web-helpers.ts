@@ -64,13 +64,9 @@ const FAILING = ['serious', 'critical'];
 
 /**
  * Known violations waiting for their fix, each on the one page path and rule it names, printed
- * on every run so it is not forgotten. Plan page: the current plan's button reads "Your plan"
- * but is named "Choose <plan>" (web/src/pages/plan.tsx, which the plan-change work owns; the
- * fix is to name it only when it is not the current plan). Remove the entry with that fix.
+ * on every run so it is not forgotten (none now; an entry is removed with its fix).
  */
-const KNOWN: readonly { readonly path: RegExp; readonly rule: string }[] = [
-  { path: /\/plan$/, rule: 'label-content-name-mismatch' },
-];
+const KNOWN: readonly { readonly path: RegExp; readonly rule: string }[] = [];
 
 interface AxeViolation {
   readonly id: string;

@@ -43,6 +43,8 @@ export interface Abilities {
   /** Every member's usage (a plain member sees its own). */
   readonly allUsage: boolean;
   readonly write: boolean;
+  /** The plan and its payments: the owner (an account key, an organization's owner), operators. */
+  readonly billing: boolean;
 }
 
 export function abilitiesOf(me: Me): Abilities {
@@ -53,5 +55,6 @@ export function abilitiesOf(me: Me): Abilities {
     buyPacks: manager && !me.readOnly,
     allUsage: manager,
     write: !me.readOnly,
+    billing: (me.scope !== 'member' || me.role === 'owner') && !me.readOnly,
   };
 }

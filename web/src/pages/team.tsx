@@ -516,7 +516,7 @@ function Budgets(
                 aria-label={`Remove the budget of ${budgetName(b, names)}`}
                 onClick={() => setRemoving(b)}
               >
-                Remove budget…
+                Remove the budget…
               </button>
             )}
           </li>
