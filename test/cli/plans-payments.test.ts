@@ -2,6 +2,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { addMonths } from '../../src/core/cycles.js';
+import { Ledger } from '../../src/ledger/ledger.js';
+import { ManualProvider } from '../../src/service/payments/manual/manual-provider.js';
+import { PurchaseService } from '../../src/service/purchases.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { tempDir } from '../helpers.js';
 import { amisi, snapshot } from './cli-helpers.js';
 
@@ -316,5 +320,56 @@ describe('amisi plan show settles what is due first', () => {
     }>('plan', 'show', 'dee');
     assert.deepEqual([shown.plan, shown.pendingPlan, shown.cycleIndex], ['starter', null, 1]);
     assert.equal(Date.parse(shown.nextRenewalAt), addMonths(start, 2), 'the next renewal is ahead');
+  });
+});
+
+describe('amisi plan upgrades and confirm-upgrade', () => {
+  it("lists an account's pending upgrade and confirms its manual payment once", async () => {
+    assert.equal(run('accounts', 'create', 'uma', '--plan', 'starter').status, 0);
+    // The account asks for the upgrade itself (its key, over HTTP in production): the service.
+    const store = new SqliteStore({ path: db });
+    const ledger = new Ledger({ store });
+    const asked = await new PurchaseService(ledger, new ManualProvider()).changePlanAsCustomer({
+      accountId: 'uma',
+      key: 'uma-up',
+      plan: 'pro',
+    });
+    await ledger.idle();
+    await store.close();
+    assert.equal(asked.paid, false);
+    if (asked.paid) return;
+    const before = json<{ available: number }>('balance', 'uma').available;
+
+    const listed = run('plan', 'upgrades', 'uma');
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.match(listed.stdout, /^upgrade\s+from\s+to\s+credits\s+price\s+status\s+asked$/m);
+    assert.match(
+      listed.stdout,
+      new RegExp(
+        `^${asked.upgrade.id}\\s+starter\\s+pro\\s+\\d+\\s+\\d+\\.\\d\\d USD\\s+pending`,
+        'm',
+      ),
+    );
+
+    const paid = json<{ upgrade: { status: string; credits: number }; replay: boolean }>(
+      'plan',
+      'confirm-upgrade',
+      asked.upgrade.id,
+      '--payment-ref',
+      'bank-1',
+    );
+    assert.deepEqual([paid.upgrade.status, paid.replay], ['paid', false]);
+    const again = run('plan', 'confirm-upgrade', asked.upgrade.id);
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stdout, /already confirmed: nothing granted again/);
+    assert.equal(
+      json<{ available: number }>('balance', 'uma').available,
+      before + paid.upgrade.credits,
+      'granted once',
+    );
+    assert.equal(json<{ plan: string }>('plan', 'show', 'uma').plan, 'pro');
+    const unknown = run('plan', 'confirm-upgrade', 'upg_01AAAAAAAAAAAAAAAAAAAAAAAA');
+    assert.equal(unknown.status, 3);
+    assert.match(unknown.stderr, /unknown_upgrade/);
   });
 });

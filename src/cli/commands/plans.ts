@@ -4,7 +4,8 @@ import type { Subscription } from '../../core/subscriptions.js';
 import type { SubscriptionResult } from '../../ledger/subscriptions/commands.js';
 import { service } from './payments.js';
 import { withLedger, type GlobalOptions } from '../context.js';
-import { iso, pairs } from '../output.js';
+import { iso, pairs, table } from '../output.js';
+import { AmisiError } from '../../core/errors.js';
 import { parseTime } from '../parse.js';
 
 type Globals = () => GlobalOptions;
@@ -84,6 +85,62 @@ export function registerPlans(program: Command, globals: Globals): void {
       await withLedger(globals(), async (ledger, out) => {
         const r = await service(ledger).changePlan({ accountId: account, key: o.key, plan: null });
         out.print(() => resultPairs(r), r);
+      });
+    });
+  plan
+    .command('upgrades <account>')
+    .description("the account's upgrades asked for with its own key: pending, paid, cancelled")
+    .action(async (account: string) => {
+      await withLedger(globals(), async (ledger, out) => {
+        const upgrades = await ledger.listUpgrades(account);
+        out.print(
+          () =>
+            upgrades.length === 0
+              ? 'no upgrades'
+              : table(upgrades, [
+                  { header: 'upgrade', value: (u) => u.id },
+                  { header: 'from', value: (u) => u.fromPlan },
+                  { header: 'to', value: (u) => u.plan },
+                  { header: 'credits', value: (u) => u.credits },
+                  { header: 'price', value: (u) => formatMoney(u.priceCents, u.currency) },
+                  { header: 'status', value: (u) => u.status },
+                  { header: 'asked', value: (u) => iso(u.createdAt) },
+                ]),
+          { upgrades },
+        );
+      });
+    });
+  plan
+    .command('confirm-upgrade <upgrade>')
+    .description(
+      'the manual provider: the upgrade was paid (the plan changes, its credits granted once)',
+    )
+    .option('--payment-ref <ref>', "the payment's reference (a bank transfer id, say)")
+    .action(async (id: string, o: { paymentRef?: string }) => {
+      await withLedger(globals(), async (ledger, out) => {
+        const upgrade = await ledger.getUpgrade(id);
+        if (upgrade.provider !== 'manual') {
+          throw new AmisiError(
+            'invalid_argument',
+            `upgrade ${upgrade.id} is paid through ${upgrade.provider}: its webhook confirms it`,
+            { field: 'upgrade', provider: upgrade.provider },
+          );
+        }
+        const r = await service(ledger).confirmUpgrade(upgrade.id, o.paymentRef);
+        out.print(
+          () =>
+            pairs([
+              ['upgrade', r.upgrade.id],
+              ['status', r.upgrade.status],
+              ['plan', r.change?.subscription.plan ?? null],
+              ['credits granted', r.upgrade.credits],
+              ['transaction', r.upgrade.transactionId],
+              ...(r.replay
+                ? ([['replay', 'already confirmed: nothing granted again']] as [string, string][])
+                : []),
+            ]),
+          r,
+        );
       });
     });
   plan
