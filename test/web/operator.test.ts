@@ -101,7 +101,9 @@ describe('operator actions in Chromium', { skip: check.skip }, () => {
 
     await page.getByLabel('Search by id or name').fill('BO');
     await page.getByRole('button', { name: 'Search' }).click();
+    // The search's answer replaces the table (a loading line stands between): wait for it.
     await page.getByRole('link', { name: 'alice' }).waitFor({ state: 'detached' });
+    await table.getByRole('link', { name: 'bob' }).waitFor();
     assert.equal(await table.locator('tbody tr').count(), 1);
   });
 
