@@ -73,7 +73,7 @@ export default tseslint.config(
   {
     // Functions stay short (STYLE.md: about 70 lines at most), blank lines and comments aside.
     // Tests and benchmarks are exempt: a describe block is a list of cases, not logic.
-    files: ['src/**/*.ts', 'web/src/**/*.ts', 'web/src/**/*.tsx'],
+    files: ['src/**/*.ts', 'web/src/**/*.ts', 'web/src/**/*.tsx', 'web/embed/**/*.tsx'],
     rules: {
       'max-lines-per-function': [
         'error',
@@ -229,6 +229,27 @@ export default tseslint.config(
     },
   },
   {
+    // The embedded components: the dashboard's own pieces (web/src) and the SDK at run time,
+    // anything else of the server as types only; the same secrets rule.
+    files: ['web/embed/**/*.ts', 'web/embed/**/*.tsx'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\.\\./\\.\\./src/(?!client/)',
+              allowTypeImports: true,
+              message:
+                'web/embed talks to the server through src/client: other modules as types only.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-imports': ['error', { patterns: [SECRET_PORT_TYPES] }],
+    },
+  },
+  {
     // The reference model of the model-based test is written from the documented rules, not
     // from src/: it shares no code with what it checks (its driver, model-run.ts, imports the
     // ledger to drive it).
@@ -245,7 +266,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**/*.mjs', '*.js'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    files: ['scripts/**/*.mjs', 'examples/**/*.mjs', '*.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
 );

@@ -40,6 +40,13 @@ export function parseDuration(text: string, field: string): number {
   return Number(m[1]) * UNITS[m[2]!]!;
 }
 
+/** A duration in whole seconds (15m, 1h, 7d; not 1500ms). */
+export function parseSeconds(text: string, field: string): number {
+  const ms = parseDuration(text, field);
+  if (ms % 1000 !== 0) bad(field, 'must be whole seconds', text);
+  return ms / 1000;
+}
+
 /** A whole number typed by a person, at least `min` (0 for indexes and cycles, 1 for counts). */
 export function parseCount(text: string, field: string, min = 0): number {
   // "-2" is a whole number, just too small: say so rather than "not a whole number".

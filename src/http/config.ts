@@ -48,6 +48,35 @@ function flag(value: string | undefined, env: string | undefined): string | unde
   return value ?? (env === '' ? undefined : env);
 }
 
+/**
+ * AMISI_CORS_ORIGINS: comma-separated origins (scheme://host[:port], no path) whose pages may
+ * call the API, or * for any.
+ */
+function originsFrom(value: string | undefined): string[] {
+  if (value === undefined || value.trim() === '') return [];
+  const origins = value.split(',').map((o) => o.trim());
+  for (const origin of origins) {
+    if (origin === '*') continue;
+    let parsed: URL | null = null;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = null;
+    }
+    if (
+      parsed === null ||
+      !['http:', 'https:'].includes(parsed.protocol) ||
+      parsed.origin !== origin
+    ) {
+      bad(
+        'AMISI_CORS_ORIGINS',
+        `must be * or origins such as https://app.example.com (scheme, host and port only), got ${JSON.stringify(origin)}`,
+      );
+    }
+  }
+  return origins;
+}
+
 function seconds(env: NodeJS.ProcessEnv, setting: string, fallbackMs: number, max: number) {
   const value = env[setting];
   if (value === undefined || value === '') return fallbackMs;
@@ -89,6 +118,7 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeCon
   const jobs = env.AMISI_JOBS ?? '1';
   if (jobs !== '0' && jobs !== '1') bad('AMISI_JOBS', 'must be 0 or 1');
   const interval = env.AMISI_JOB_INTERVAL_SECONDS;
+  const corsOrigins = originsFrom(env.AMISI_CORS_ORIGINS);
   const allowPrivate = env.AMISI_WEBHOOK_ALLOW_PRIVATE ?? '0';
   if (allowPrivate !== '0' && allowPrivate !== '1')
     bad('AMISI_WEBHOOK_ALLOW_PRIVATE', 'must be 0 or 1');
@@ -101,6 +131,7 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeCon
       windowMs: RATE_LIMIT_WINDOW_MS,
     },
     trustProxy: trustProxy === '1',
+    corsOrigins,
     timeouts: timeoutsFrom(env),
     shutdownTimeoutMs:
       shutdown === undefined

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -43,6 +44,11 @@ export interface ServerOptions {
   readonly dashboardDir?: string;
   /** How long a client may take to send a request, and to keep an idle connection open. */
   readonly timeouts?: Timeouts;
+  /**
+   * Web origins whose pages may call the API from the browser (CORS), such as the platform's
+   * own app with the embedded components; ['*'] allows every origin. Empty or absent: none.
+   */
+  readonly corsOrigins?: readonly string[];
 }
 
 export interface Timeouts {
@@ -175,6 +181,21 @@ function rateLimitKey(request: FastifyRequest): string {
   return keyId ? `key:${keyId}` : `ip:${request.ip}`;
 }
 
+/**
+ * Cross-origin calls from the listed origins. The credential is the bearer key in a header
+ * (never a cookie), so no credentials mode; preflights are answered before the key check.
+ */
+async function registerCors(app: App, origins: readonly string[] | undefined): Promise<void> {
+  if (origins === undefined || origins.length === 0) return;
+  await app.register(cors, {
+    origin: origins.includes('*') ? '*' : [...origins],
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
+    allowedHeaders: ['authorization', 'content-type', 'idempotency-key'],
+    exposedHeaders: ['idempotent-replayed', 'retry-after', 'x-request-id'],
+    maxAge: 600,
+  });
+}
+
 async function registerRateLimit(app: App, limit: ServerOptions['rateLimit']): Promise<void> {
   if (limit.max <= 0) return;
   // Route-level hooks run after the server's onRequest hooks, so the key is known by then.
@@ -258,6 +279,8 @@ export async function buildServer(deps: Deps, options: ServerOptions): Promise<A
   // Bodies are JSON: a text/plain body is 415 unsupported_media_type, not a string to validate.
   app.removeContentTypeParser('text/plain');
   refuseWhileClosing(app);
+  // Before the key check: a preflight carries no key, and is answered here.
+  await registerCors(app, options.corsOrigins);
   app.decorateRequest('principal', null);
   app.decorateRequest('refused', null);
   app.decorateRequest('rateLimitKeyId', null);

@@ -146,6 +146,8 @@ export interface ApiKeyRecord {
   readonly revokedAt: number | null;
   /** A member key: the organization member (of accountId) whose role limits it; else null. */
   readonly memberId: string | null;
+  /** When the key stops working by itself (a short-lived key); null: only a revocation ends it. */
+  readonly expiresAt: number | null;
 }
 
 /** A request batch as stored: its items are records of their own (`request_batch_items`). */

@@ -41,6 +41,8 @@ interface PrincipalBase {
   readonly keyId: string;
   /** A read-only key may read but never change anything. */
   readonly readOnly: boolean;
+  /** When a short-lived key stops working; null: when it is revoked. */
+  readonly expiresAt: number | null;
 }
 
 /** The platform's own key: every account. */
@@ -105,7 +107,17 @@ export interface CreateKeyInput {
   readonly scope: 'operator' | { readonly accountId: string; readonly memberId?: string | null };
   readonly readOnly?: boolean;
   readonly name?: string | null;
+  /**
+   * A short-lived key: it stops working this many seconds after it is made (MIN_KEY_TTL_SECONDS
+   * to MAX_KEY_TTL_SECONDS). What a platform's backend mints for a customer's browser, such as
+   * the embedded components (web/embed). Absent: the key works until it is revoked.
+   */
+  readonly ttlSeconds?: number;
 }
+
+/** A short-lived key lasts at least a minute and at most 30 days. */
+export const MIN_KEY_TTL_SECONDS = 60;
+export const MAX_KEY_TTL_SECONDS = 30 * 86_400;
 
 export interface ApiKeysOptions {
   readonly clock?: Clock;
@@ -126,7 +138,12 @@ function newKeyId(): string {
 
 function principalOf(record: ApiKeyRecord, member: Member | undefined): Principal | null {
   if (record.scope === 'operator') {
-    return { kind: 'operator', keyId: record.id, readOnly: record.readOnly };
+    return {
+      kind: 'operator',
+      keyId: record.id,
+      readOnly: record.readOnly,
+      expiresAt: record.expiresAt,
+    };
   }
   if (record.memberId !== null) {
     // A member who left, or has not accepted yet, has no access.
@@ -135,6 +152,7 @@ function principalOf(record: ApiKeyRecord, member: Member | undefined): Principa
       kind: 'member',
       keyId: record.id,
       readOnly: record.readOnly,
+      expiresAt: record.expiresAt,
       accountId: record.accountId!,
       memberId: record.memberId,
       role: member.role,
@@ -144,6 +162,7 @@ function principalOf(record: ApiKeyRecord, member: Member | undefined): Principa
     kind: 'account',
     keyId: record.id,
     readOnly: record.readOnly,
+    expiresAt: record.expiresAt,
     accountId: record.accountId!,
   };
 }
@@ -194,7 +213,8 @@ export class ApiKeys {
       accountId = requireId(input.scope.accountId, 'account');
       if (input.scope.memberId != null) memberId = requireId(input.scope.memberId, 'member');
     }
-    const { key, record } = this.make(accountId, memberId, input.readOnly === true, name);
+    const ttl = checkTtl(input.ttlSeconds);
+    const { key, record } = this.make(accountId, memberId, input.readOnly === true, name, ttl);
     // The ledger checks the account and member in the same transaction as it stores the key.
     const issued = await this.ledger.issueApiKey(record);
     return { key, record: issued.record };
@@ -229,8 +249,10 @@ export class ApiKeys {
     memberId: string | null,
     readOnly: boolean,
     name: string | null,
+    ttlSeconds: number | null = null,
   ): { key: string; record: ApiKeyRecord } {
     const id = newKeyId();
+    const now = this.clock.now();
     const key = `${API_KEY_PREFIX}${id}_${randomBytes(SECRET_BYTES).toString('base64url')}`;
     const record: ApiKeyRecord = {
       id,
@@ -239,9 +261,10 @@ export class ApiKeys {
       accountId,
       readOnly,
       name,
-      createdAt: this.clock.now(),
+      createdAt: now,
       revokedAt: null,
       memberId,
+      expiresAt: ttlSeconds === null ? null : now + ttlSeconds * 1000,
     };
     return { key, record };
   }
@@ -274,12 +297,14 @@ export class ApiKeys {
     return { record, revoked };
   }
 
-  /** The principal of a presented key, or null when it is malformed, unknown or revoked. */
+  /** The principal of a presented key, or null when it is malformed, unknown, revoked or expired. */
   async authenticate(presented: string): Promise<Principal | null> {
     const match = KEY_PATTERN.exec(presented);
     if (!match) return null;
     const found = await this.lookup(match[1]!);
     if (!found || found.record.revokedAt !== null) return null;
+    // Checked on every request, cached or not: a key ends at its time, not a cache time later.
+    if (found.record.expiresAt !== null && found.record.expiresAt <= this.clock.now()) return null;
     const { record, member } = found;
     const expected = Buffer.from(record.secretHash, 'hex');
     const actual = hashKey(presented);
@@ -301,6 +326,22 @@ export class ApiKeys {
     }
     return { record, member };
   }
+}
+
+function checkTtl(ttlSeconds: number | undefined): number | null {
+  if (ttlSeconds === undefined) return null;
+  if (
+    !Number.isSafeInteger(ttlSeconds) ||
+    ttlSeconds < MIN_KEY_TTL_SECONDS ||
+    ttlSeconds > MAX_KEY_TTL_SECONDS
+  ) {
+    throw new AmisiError(
+      'invalid_argument',
+      `ttlSeconds must be a whole number from ${MIN_KEY_TTL_SECONDS} to ${MAX_KEY_TTL_SECONDS} (30 days)`,
+      { field: 'ttlSeconds', value: ttlSeconds },
+    );
+  }
+  return ttlSeconds;
 }
 
 function checkName(name: string | null): string | null {

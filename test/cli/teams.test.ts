@@ -207,6 +207,32 @@ describe('amisi members', () => {
     );
     assert.equal(key.memberId, 'bob');
   });
+  it('makes a short-lived key with --ttl, listed with its end; refuses a lifetime out of range', () => {
+    const made = json<{ id: string; createdAt: string; expiresAt: string }>(
+      'keys',
+      'create',
+      '--scope',
+      'member:acme/bob',
+      '--ttl',
+      '15m',
+    );
+    assert.equal(Date.parse(made.expiresAt) - Date.parse(made.createdAt), 900_000);
+    const listed = json<{ id: string; expiresAt: string | null }[]>('keys', 'list');
+    assert.equal(listed.find((k) => k.id === made.id)?.expiresAt, made.expiresAt);
+    assert.match(
+      run('keys', 'list').stdout,
+      /^id\s+scope\s+read-only\s+name\s+created\s+revoked\s+expires$/m,
+    );
+    const count = listed.length;
+    for (const ttl of ['30s', '31d', '1500ms', 'soon']) {
+      refused(
+        ['keys', 'create', '--scope', 'member:acme/bob', '--ttl', ttl],
+        'invalid_argument',
+        2,
+      );
+    }
+    assert.equal(json<unknown[]>('keys', 'list').length, count, 'no key made');
+  });
   it('lists members in id order with role and status', () => {
     const rows = json<MemberOut[]>('members', 'list', 'acme');
     assert.deepEqual(

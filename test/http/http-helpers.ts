@@ -71,6 +71,8 @@ export interface StartOptions {
   readonly catalog?: unknown;
   /** LedgerOptions.accountsOnFirstUse (default off). */
   readonly accountsOnFirstUse?: boolean;
+  /** ServerOptions.corsOrigins (default none). */
+  readonly corsOrigins?: readonly string[];
 }
 
 function logCollector(logs: Record<string, unknown>[]): Writable {
@@ -96,7 +98,10 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   });
   await ledger.loadCatalog(options.catalog ?? defaultCatalog());
   // No cache: a revoked key is refused at once in the tests.
-  const keys = new ApiKeys(ledger, { cacheMs: 0 });
+  const keys = new ApiKeys(ledger, {
+    cacheMs: 0,
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+  });
   const purchases = new PurchaseService(ledger, options.payments ?? new ManualProvider());
   const logs: Record<string, unknown>[] = [];
   const app = await buildServer(
@@ -114,6 +119,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
       logStream: logCollector(logs),
       ...(options.timeouts === undefined ? {} : { timeouts: options.timeouts }),
       ...(options.dashboardDir === undefined ? {} : { dashboardDir: options.dashboardDir }),
+      ...(options.corsOrigins === undefined ? {} : { corsOrigins: options.corsOrigins }),
     },
   );
   await app.listen({ host: '127.0.0.1', port: 0 });

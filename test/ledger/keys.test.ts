@@ -42,6 +42,7 @@ for (const [name, open, skip] of BOTH_STORES) {
           kind: 'account',
           keyId: acct.record.id,
           readOnly: true,
+          expiresAt: null,
           accountId: 'ann',
         });
         const listed = await ledger.listApiKeys();
@@ -92,6 +93,7 @@ for (const [name, open, skip] of BOTH_STORES) {
           createdAt: T0,
           revokedAt: null,
           memberId: null,
+          expiresAt: null,
         };
         assert.equal((await ledger.issueApiKey(record)).replay, false);
         assert.equal((await ledger.issueApiKey(record)).replay, true);

@@ -739,10 +739,15 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
         createdAt: T0,
         revokedAt: null,
         memberId: null,
+        expiresAt: null,
         ...over,
       });
       const ops = key('key000000002', { scope: 'operator', accountId: null, name: 'ops' });
-      const ro = key('key000000001', { readOnly: true, createdAt: T0 + 1 });
+      const ro = key('key000000001', {
+        readOnly: true,
+        createdAt: T0 + 1,
+        expiresAt: T0 + 3_600_000,
+      });
       const member = key('key000000004', { memberId: 'mem_key', createdAt: T0 + 2 });
       await store.write(async (w) => {
         await w.insert('api_keys', [ops]);
@@ -1897,6 +1902,7 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
         createdAt: T0,
         revokedAt: null,
         memberId: 'mem_gone',
+        expiresAt: null,
         ...over,
       });
       const body = { version: 'v-tx' } as never;

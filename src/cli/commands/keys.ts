@@ -4,6 +4,7 @@ import type { ApiKeyView } from '../../ledger/ledger.js';
 import { API_KEY_PREFIX, ApiKeys, type CreateKeyInput } from '../../service/api-keys.js';
 import { withLedger, type GlobalOptions } from '../context.js';
 import { iso, pairs, table } from '../output.js';
+import { parseSeconds } from '../parse.js';
 
 type Globals = () => GlobalOptions;
 
@@ -34,6 +35,7 @@ function shown(k: ApiKeyView) {
     name: k.name,
     createdAt: k.createdAt,
     revokedAt: k.revokedAt,
+    expiresAt: k.expiresAt,
   };
 }
 
@@ -53,11 +55,13 @@ export function registerKeys(program: Command, globals: Globals): void {
     )
     .option('--read-only', 'the key may read but never change anything')
     .option('--name <name>', 'what the key is for, shown in listings')
-    .action(async (o: { scope: string; readOnly?: boolean; name?: string }) => {
+    .option('--ttl <duration>', 'a short-lived key: it stops working after 1m to 30d (e.g. 1h)')
+    .action(async (o: { scope: string; readOnly?: boolean; name?: string; ttl?: string }) => {
       const input: CreateKeyInput = {
         scope: parseScope(o.scope),
         readOnly: o.readOnly === true,
         name: o.name ?? null,
+        ...(o.ttl === undefined ? {} : { ttlSeconds: parseSeconds(o.ttl, 'ttl') }),
       };
       await withLedger(globals(), async (ledger, out) => {
         const { key, record } = await new ApiKeys(ledger).create(input);
@@ -70,6 +74,7 @@ export function registerKeys(program: Command, globals: Globals): void {
                 ['scope', scopeText(record)],
                 ['read-only', record.readOnly ? 'yes' : 'no'],
                 ['name', record.name],
+                ['expires', record.expiresAt === null ? 'never' : iso(record.expiresAt)],
               ]),
               '',
               'This is the only time the key is shown: store it now. Send it as',
@@ -97,6 +102,7 @@ export function registerKeys(program: Command, globals: Globals): void {
                   { header: 'name', value: (k) => k.name },
                   { header: 'created', value: (k) => iso(k.createdAt) },
                   { header: 'revoked', value: (k) => iso(k.revokedAt) },
+                  { header: 'expires', value: (k) => iso(k.expiresAt) },
                 ]),
           all.map(shown),
         );

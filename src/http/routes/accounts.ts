@@ -47,6 +47,7 @@ export async function accountRoutes(app: App, { ledger, keys }: Deps): Promise<v
         memberId: p.kind === 'member' ? p.memberId : null,
         role: p.kind === 'member' ? p.role : null,
         readOnly: p.readOnly,
+        expiresAt: p.expiresAt,
       };
     },
   );
@@ -164,6 +165,7 @@ export async function accountRoutes(app: App, { ledger, keys }: Deps): Promise<v
         scope: { accountId: account.id },
         readOnly: request.body.readOnly ?? false,
         name: request.body.name ?? null,
+        ...(request.body.ttlSeconds === undefined ? {} : { ttlSeconds: request.body.ttlSeconds }),
       });
       return reply.status(201).send({
         accountId: account.id,
@@ -171,6 +173,7 @@ export async function accountRoutes(app: App, { ledger, keys }: Deps): Promise<v
         key: made.key,
         readOnly: made.record.readOnly,
         name: made.record.name,
+        expiresAt: made.record.expiresAt,
       });
     },
   );

@@ -189,8 +189,14 @@ export async function teamRoutes(app: App, { ledger, keys }: Deps): Promise<void
         scope: { accountId, memberId },
         readOnly: request.body.readOnly ?? false,
         name: request.body.name ?? null,
+        ...(request.body.ttlSeconds === undefined ? {} : { ttlSeconds: request.body.ttlSeconds }),
       });
-      return reply.status(201).send({ member, key: made.key, keyId: made.record.id });
+      return reply.status(201).send({
+        member,
+        key: made.key,
+        keyId: made.record.id,
+        expiresAt: made.record.expiresAt,
+      });
     },
   );
 
@@ -220,7 +226,12 @@ export async function teamRoutes(app: App, { ledger, keys }: Deps): Promise<void
         code,
         keyName: keyName ?? null,
       });
-      return reply.status(201).send({ member: made.member, key: made.key, keyId: made.record.id });
+      return reply.status(201).send({
+        member: made.member,
+        key: made.key,
+        keyId: made.record.id,
+        expiresAt: made.record.expiresAt,
+      });
     },
   );
 

@@ -12,6 +12,7 @@ import { ACCOUNT_KINDS, ROLES } from '../../core/teams.js';
 import { MAX_CREDITS } from '../../core/credits.js';
 import { OVERDRAFT_MODES } from '../../core/overdraft.js';
 import { ACCOUNT_STATUSES, MAX_HISTORY_PAGE, MAX_SUMMARY_PAGE } from '../../ledger/ledger.js';
+import { MAX_KEY_TTL_SECONDS, MIN_KEY_TTL_SECONDS } from '../../service/api-keys.js';
 import { QuoteItems, Quote } from './catalog.js';
 import { SubscriptionResult } from './plans.js';
 import { Credits, Id, list, nullable, oneOf, ref, Replay, Time } from './common.js';
@@ -129,12 +130,21 @@ export const AccountSummaryQuery = Type.Object({
   search: AccountListQuery.properties.search,
 });
 
+/** A short-lived key's lifetime (src/service/api-keys.ts checks the same range). */
+export const KeyTtl = Type.Integer({
+  minimum: MIN_KEY_TTL_SECONDS,
+  maximum: MAX_KEY_TTL_SECONDS,
+  description:
+    'A short-lived key: it stops working this many seconds after it is made (60 to 2,592,000, 30 days); what a backend mints for a browser, such as the embedded components. Absent: until revoked.',
+});
+
 export const CreateAccountKeyRequest = Type.Object(
   {
     name: Type.Optional(
       Type.String({ minLength: 1, maxLength: 100, description: 'Shown in key listings.' }),
     ),
     readOnly: Type.Optional(Type.Boolean({ description: 'Reads only (every POST is forbidden).' })),
+    ttlSeconds: Type.Optional(KeyTtl),
   },
   { additionalProperties: false },
 );
@@ -146,6 +156,7 @@ export const AccountKey = Type.Object(
     key: Type.String({ description: 'The API key, shown only here: only its hash is kept.' }),
     readOnly: Type.Boolean(),
     name: nullable(Type.String()),
+    expiresAt: nullable(Time('When a short-lived key stops working; null: when it is revoked.')),
   },
   { $id: 'AccountKey' },
 );
@@ -162,6 +173,7 @@ export const Me = Type.Object(
     memberId: nullable(Type.String({ description: 'The member of a member key.' })),
     role: nullable(oneOf(ROLES, { description: "A member key's role, read with the key." })),
     readOnly: Type.Boolean(),
+    expiresAt: nullable(Time('When this key stops working by itself; null: when it is revoked.')),
   },
   { $id: 'Me' },
 );

@@ -9,7 +9,7 @@ import {
   ROLES,
 } from '../../core/teams.js';
 import { MAX_HISTORY_PAGE } from '../../ledger/ledger.js';
-import { Account } from './credits.js';
+import { Account, KeyTtl } from './credits.js';
 import { Id, list, nullable, oneOf, ref, Replay, Time } from './common.js';
 
 /** Organizations, members, projects, budgets and their alerts. */
@@ -138,6 +138,7 @@ export const MemberKey = Type.Object(
     member: ref(Member),
     key: Type.String({ description: 'The member’s API key, shown only here.' }),
     keyId: Type.String(),
+    expiresAt: nullable(Time('When a short-lived key stops working; null: when it is revoked.')),
   },
   { $id: 'MemberKey' },
 );
@@ -146,6 +147,7 @@ export const CreateMemberKeyRequest = Type.Object(
   {
     name: Type.Optional(Name('Shown in key listings.')),
     readOnly: Type.Optional(Type.Boolean()),
+    ttlSeconds: Type.Optional(KeyTtl),
   },
   { additionalProperties: false },
 );

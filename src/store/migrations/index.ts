@@ -5,6 +5,7 @@ import { TEAMS } from './teams.js';
 import { HOLDS_AND_OVERDRAFT } from './holds-and-overdraft.js';
 import { TEST_CLOCKS } from './test-clocks.js';
 import { PLAN_UPGRADES } from './plan-upgrades.js';
+import { KEY_EXPIRY } from './key-expiry.js';
 
 export type { Migration } from './migration.js';
 
@@ -16,4 +17,5 @@ export const migrations: readonly Migration[] = [
   ...HOLDS_AND_OVERDRAFT,
   ...TEST_CLOCKS,
   ...PLAN_UPGRADES,
+  ...KEY_EXPIRY,
 ];

@@ -283,6 +283,7 @@ export const TABLES = {
     createdAt,
     revokedAt: bign('revoked_at'),
     memberId: tn('member_id'),
+    expiresAt: bign('expires_at'),
   }),
   webhook_endpoints: describe<WebhookEndpoint>('webhook_endpoints', ['id'], {
     id: t('endpoint_id'),

@@ -1,11 +1,12 @@
 import { useMemo } from 'react';
-import type { Audit, UsageLine } from '../../../src/client/index.js';
+import type { Audit } from '../../../src/client/index.js';
 import { BarChart } from '../components/bar-chart.js';
 import { Async } from '../components/status.js';
 import { formatCredits, formatDate, formatNumber } from '../format.js';
 import type { PageProps } from '../page-props.js';
 import { navigate, useLocation, withQuery } from '../router.js';
 import { useRequest } from '../use-request.js';
+import { bars, withRest } from '../usage-bars.js';
 
 /** A cycle's usage by operation, resolution, member and project against the one before; findings. */
 export function UsagePage(props: PageProps) {
@@ -68,27 +69,6 @@ function Usage({ client, account }: PageProps) {
       )}
     </Async>
   );
-}
-
-function bars(lines: readonly UsageLine[]) {
-  return lines.map((l) => ({ label: l.key, value: l.credits, previous: l.previousCredits }));
-}
-
-/**
- * Usage by member or project, and what no member or no project used (spending that named
- * none), so the bars add up to the total.
- */
-function withRest(a: Audit, lines: readonly UsageLine[], restLabel: string) {
-  const sum = (pick: (l: UsageLine) => number) => lines.reduce((s, l) => s + pick(l), 0);
-  const rest = a.usage.credits - sum((l) => l.credits);
-  const previousRest = a.usage.previousCredits - sum((l) => l.previousCredits);
-  const named = bars(lines);
-  return rest > 0 || previousRest > 0
-    ? [
-        ...named,
-        { label: restLabel, value: Math.max(0, rest), previous: Math.max(0, previousRest) },
-      ]
-    : named;
 }
 
 /** "Cycle 3: Mar 4, 2026 to Apr 4, 2026": the end shown is the last day inside the cycle. */
