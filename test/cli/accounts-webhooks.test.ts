@@ -137,6 +137,39 @@ describe('amisi accounts create --plan', () => {
     );
   });
 
+  it('accounts list --summary adds balances, status and last activity; --search narrows it', () => {
+    json('grant', 'dan', '7', '--source', 'promotion', '--key', 'g-dan');
+    const rows = json<
+      {
+        account: { id: string };
+        available: number;
+        held: number;
+        status: string;
+        lastActivityAt: string | null;
+      }[]
+    >('accounts', 'list', '--summary');
+    assert.deepEqual(
+      rows.map((r) => [r.account.id, r.available, r.held, r.status]),
+      [
+        ['alice', 300, 0, 'active'],
+        ['bob', 100, 0, 'active'],
+        ['dan', 7, 0, 'no_plan'],
+      ],
+    );
+    assert.ok(rows.every((r) => r.lastActivityAt !== null));
+    const text = run('accounts', 'list', '--summary', '--search', 'DA');
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(
+      text.stdout,
+      /^account\s+name\s+plan\s+status\s+available\s+held\s+owes\s+last activity\n/,
+    );
+    assert.match(text.stdout, /^dan\s+-\s+-\s+no plan\s+7\s+0\s+0\s+\d{4}-/m);
+    assert.equal(text.stdout.trim().split('\n').length, 2, 'the header and dan');
+    const tooMany = run('accounts', 'list', '--summary', '--limit', '101');
+    assert.equal(tooMany.status, 2);
+    assert.match(tooMany.stderr, /^error \[invalid_argument\]: limit must be from 1 to 100/);
+  });
+
   it('--key names the subscription', () => {
     const made = json<Created>('accounts', 'create', 'eve', '--plan', 'starter', '--key', 'on-eve');
     const history = json<{ transactions: { id: string; idempotencyKey: string }[] }>(

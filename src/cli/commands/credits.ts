@@ -3,6 +3,7 @@ import type { Hold } from '../../core/holds.js';
 import type { Quote, QuoteLine } from '../../core/quote.js';
 import { parseCredits } from '../../core/credits.js';
 import { AmisiError } from '../../core/errors.js';
+import { MAX_SUMMARY_PAGE, type AccountSummary } from '../../ledger/ledger.js';
 import { withLedger, type GlobalOptions } from '../context.js';
 import { credits as creditsText, iso, pairs, table } from '../output.js';
 import {
@@ -90,6 +91,26 @@ function attributionOptions(cmd: Command): Command {
     .option('--label <k=v>', 'a free-form label (repeatable)', collect, []);
 }
 
+const STATUS_TEXT: Record<AccountSummary['status'], string> = {
+  active: 'active',
+  ending: 'ending',
+  no_plan: 'no plan',
+};
+
+/** The operator's account list, as the dashboard's Accounts page shows it. */
+function summaryTable(rows: readonly AccountSummary[]): string {
+  return table(rows, [
+    { header: 'account', value: (r) => r.account.id },
+    { header: 'name', value: (r) => r.account.name },
+    { header: 'plan', value: (r) => r.account.plan },
+    { header: 'status', value: (r) => STATUS_TEXT[r.status] },
+    { header: 'available', value: (r) => r.available, align: 'right' },
+    { header: 'held', value: (r) => r.held, align: 'right' },
+    { header: 'owes', value: (r) => r.debt, align: 'right' },
+    { header: 'last activity', value: (r) => iso(r.lastActivityAt) ?? 'none yet' },
+  ]);
+}
+
 export function registerCredits(program: Command, globals: Globals): void {
   const accounts = program.command('accounts').description('create and list accounts');
   accounts
@@ -137,18 +158,31 @@ export function registerCredits(program: Command, globals: Globals): void {
     });
   accounts
     .command('list')
-    .description('accounts in id order')
+    .description('accounts in id order; --summary adds balances, plan status and last activity')
     .option('--after <id>', 'start after this account id')
-    .option('--limit <n>', 'how many (default 100)')
-    .action(async (o: { after?: string; limit?: string }) => {
+    .option('--limit <n>', `how many (default 100; with --summary at most ${MAX_SUMMARY_PAGE})`)
+    .option('--search <text>', 'only accounts whose id or name contains it (any case)')
+    .option('--summary', "each account's available, held and owed credits, status, last activity")
+    .action(async (o: { after?: string; limit?: string; search?: string; summary?: boolean }) => {
+      const max = o.summary === true ? MAX_SUMMARY_PAGE : 1000;
+      const limit = o.limit === undefined ? Math.min(100, max) : parseCount(o.limit, 'limit');
+      if (limit < 1 || limit > max) {
+        throw new AmisiError('invalid_argument', `limit must be from 1 to ${max}, got ${limit}`, {
+          field: 'limit',
+        });
+      }
+      const query = {
+        afterId: o.after ?? null,
+        limit,
+        ...(o.search === undefined ? {} : { search: o.search }),
+      };
       await withLedger(globals(), async (ledger, out) => {
-        const limit = o.limit === undefined ? 100 : parseCount(o.limit, 'limit');
-        if (limit < 1 || limit > 1000) {
-          throw new AmisiError('invalid_argument', `limit must be from 1 to 1000, got ${limit}`, {
-            field: 'limit',
-          });
+        if (o.summary === true) {
+          const rows = await ledger.accountSummaries(query);
+          out.print(() => summaryTable(rows), rows);
+          return;
         }
-        const rows = await ledger.listAccounts({ afterId: o.after ?? null, limit });
+        const rows = await ledger.listAccounts(query);
         out.print(
           () =>
             table(rows, [
