@@ -239,4 +239,21 @@ describe('operator actions in Chromium', { skip: check.skip }, () => {
     assert.equal(await page.getByRole('button', { name: 'Grant' }).count(), 0);
     await open(page, 'Overview');
   });
+
+  it('says a sort orders the page shown when the list has more than one page', async () => {
+    // 50 a page: with these, the list has two, in id order.
+    for (let i = 0; i < 50; i++) {
+      await s.ledger.createAccount({ accountId: `zz-${String(i).padStart(2, '0')}`, plan: null });
+    }
+    const page = await sessions.signedIn(s.operatorKey);
+    const table = page.getByRole('table', { name: /^Accounts, sorted by/ });
+    await table.waitFor();
+    assert.equal(await page.getByTestId('page-sort-note').count(), 0, 'id order needs no note');
+    await table.getByRole('button', { name: 'Available' }).click();
+    assert.equal(
+      await page.getByTestId('page-sort-note').innerText(),
+      'Sorted by available within this page of 50; the pages go in id order, and a search narrows them all.',
+    );
+    await page.getByRole('table', { name: /within this page$/ }).waitFor();
+  });
 });

@@ -15,7 +15,8 @@ const PAGE_SIZE = 50;
 /**
  * The operator's view: every account with its balance, plan, status and last activity,
  * searched by id or name, page by page (GET /v1/account-summaries, in id order); a column's
- * header sorts the page shown. New accounts and organizations are made here.
+ * header sorts the page shown, and says so when there is more than one page. New accounts and
+ * organizations are made here.
  */
 export function AccountsPage({ session }: { readonly session: Session }) {
   const [text, setText] = useState('');
@@ -56,7 +57,7 @@ export function AccountsPage({ session }: { readonly session: Session }) {
       <Async state={page} what="accounts">
         {({ summaries, nextCursor }) => (
           <>
-            <AccountTable rows={summaries} />
+            <AccountTable rows={summaries} paged={nextCursor !== null || !pages.atStart} />
             <Pager
               pages={pages}
               nextCursor={nextCursor}
@@ -150,7 +151,12 @@ function SortHeader({ sort, by }: { readonly sort: Sort; readonly by: (key: Sort
   );
 }
 
-function AccountTable({ rows }: { readonly rows: readonly AccountSummary[] }) {
+function AccountTable(props: {
+  readonly rows: readonly AccountSummary[];
+  /** More than one page: a header's sort orders this page only, and says so. */
+  readonly paged: boolean;
+}) {
+  const { rows } = props;
   const [sort, setSort] = useState<Sort>({
     key: 'id',
     descending: false,
@@ -159,12 +165,20 @@ function AccountTable({ rows }: { readonly rows: readonly AccountSummary[] }) {
   const shown = sorted(rows, sort.key, sort.descending);
   const by = (key: SortKey) =>
     setSort((s) => ({ key, descending: s.key === key ? !s.descending : key !== 'id' }));
+  const sortedBy = COLUMNS.find((c) => c.key === sort.key)!.label.toLowerCase();
   return (
     <div className="table-scroll">
+      {props.paged && sort.key !== 'id' && (
+        <p className="muted small" data-testid="page-sort-note">
+          Sorted by {sortedBy} within this page of {formatNumber(rows.length)}; the pages go in id
+          order, and a search narrows them all.
+        </p>
+      )}
       <table>
         <caption className="visually-hidden">
-          Accounts, sorted by {COLUMNS.find((c) => c.key === sort.key)!.label.toLowerCase()}
+          Accounts, sorted by {sortedBy}
           {sort.descending ? ', descending' : ', ascending'}
+          {props.paged ? ' within this page' : ''}
         </caption>
         <SortHeader sort={sort} by={by} />
         <tbody>
