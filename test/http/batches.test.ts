@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { BOTH_STORES } from '../pg-helpers.js';
-import { ok, problem, startServer, type Reply, type TestServer } from './http-helpers.js';
+import {
+  createOrganization,
+  ok,
+  problem,
+  startServer,
+  type Reply,
+  type TestServer,
+} from './http-helpers.js';
 
 /**
  * Request batches over HTTP, every answer checked against the server's own OpenAPI document:
@@ -211,25 +218,16 @@ for (const [name, open, skip] of BOTH_STORES) {
     });
 
     it('a member key spends as its member and reaches only its own batches', async () => {
-      ok(
-        await s.call('POST', '/v1/orgs', {
-          body: { id: 'acme', name: 'Acme', owner: { id: 'olga' } },
-        }),
-        201,
-      );
-      ok(
-        await s.call('POST', '/v1/accounts/acme/subscription', {
-          idem: 'sub',
-          body: { plan: 'business' },
-        }),
-        201,
-      );
-      for (const id of ['mia', 'max']) {
-        ok(
-          await s.call('PUT', `/v1/accounts/acme/members/${id}`, { body: { role: 'member' } }),
-          201,
-        );
-      }
+      await createOrganization(s, {
+        id: 'acme',
+        name: 'Acme',
+        owner: { id: 'olga' },
+        plan: 'business',
+        members: [
+          ['mia', 'member'],
+          ['max', 'member'],
+        ],
+      });
       const keyOf = async (id: string) =>
         json(ok(await s.call('POST', `/v1/accounts/acme/members/${id}/keys`, { body: {} }), 201))
           .key as string;

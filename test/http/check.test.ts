@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FakeClock } from '../../src/ledger/ports.js';
 import { BOTH_STORES } from '../pg-helpers.js';
-import { ok, problem, startServer, type Reply, type TestServer } from './http-helpers.js';
+import {
+  createOrganization,
+  ok,
+  problem,
+  startServer,
+  type Reply,
+  type TestServer,
+} from './http-helpers.js';
 
 /**
  * POST /v1/check: the hold's decision without the hold. Allowed or not with the price line by
@@ -123,25 +130,16 @@ for (const [name, open, skip] of BOTH_STORES) {
     });
 
     it('blocked by a hard budget, for a member key, as its hold is', async () => {
-      ok(
-        await s.call('POST', '/v1/orgs', {
-          body: { id: 'c-org', name: 'Check Org', owner: { id: 'olga', email: 'o@c.test' } },
-        }),
-        201,
-      );
-      ok(
-        await s.call('POST', '/v1/accounts/c-org/subscription', {
-          idem: 'c-org-sub',
-          body: { plan: 'business' },
-        }),
-        201,
-      );
-      for (const id of ['mia', 'max']) {
-        ok(
-          await s.call('PUT', `/v1/accounts/c-org/members/${id}`, { body: { role: 'member' } }),
-          201,
-        );
-      }
+      await createOrganization(s, {
+        id: 'c-org',
+        name: 'Check Org',
+        owner: { id: 'olga', email: 'o@c.test' },
+        plan: 'business',
+        members: [
+          ['mia', 'member'],
+          ['max', 'member'],
+        ],
+      });
       ok(
         await s.call('PUT', '/v1/accounts/c-org/budgets/member/mia', {
           body: { limit: 5, mode: 'hard' },

@@ -189,3 +189,42 @@ export function ok(reply: Reply, status = 200) {
   assert.equal(reply.status, status, `expected ${status}, got ${reply.status} ${reply.text}`);
   return reply.body;
 }
+
+/** What createOrganization makes: a plan gives the team access that members need. */
+export interface OrganizationSeed {
+  readonly id: string;
+  readonly name: string;
+  readonly owner: { readonly id: string; readonly name?: string; readonly email?: string };
+  /** Subscribed under the Idempotency-Key `sub-<id>`. */
+  readonly plan?: string;
+  /** [member, role, name?], each PUT as an active member. */
+  readonly members?: readonly (readonly [string, 'owner' | 'admin' | 'member', string?])[];
+  /** [project, name], each PUT. */
+  readonly projects?: readonly (readonly [string, string])[];
+}
+
+/** An organization made through the API, as many tests start: owner, plan, members, projects. */
+export async function createOrganization(s: TestServer, org: OrganizationSeed): Promise<void> {
+  const base = `/v1/accounts/${org.id}`;
+  ok(
+    await s.call('POST', '/v1/orgs', { body: { id: org.id, name: org.name, owner: org.owner } }),
+    201,
+  );
+  if (org.plan !== undefined) {
+    ok(
+      await s.call('POST', `${base}/subscription`, {
+        idem: `sub-${org.id}`,
+        body: { plan: org.plan },
+      }),
+      201,
+    );
+  }
+  for (const [id, role, name] of org.members ?? []) {
+    const body = name === undefined ? { role } : { role, name };
+    ok(await s.call('PUT', `${base}/members/${id}`, { body }), 201);
+  }
+  for (const [id, name] of org.projects ?? []) {
+    const r = await s.call('PUT', `${base}/projects/${id}`, { body: { name } });
+    assert.ok(r.status < 300, r.text);
+  }
+}

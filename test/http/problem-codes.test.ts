@@ -13,7 +13,7 @@ import { LEDGER_PROBLEMS as L } from '../../src/ledger/ledger.js';
 import type { Problems } from '../../src/ledger/problems.js';
 import { PURCHASE_SERVICE_PROBLEMS as P } from '../../src/service/purchases.js';
 import { defaultCatalog } from '../helpers.js';
-import { ok, problem, startServer, type TestServer } from './http-helpers.js';
+import { createOrganization, ok, problem, startServer, type TestServer } from './http-helpers.js';
 import { operationCodes, SpecChecker, type Operation, type Spec } from './spec-check.js';
 
 /**
@@ -203,19 +203,16 @@ describe('problem codes: declared by the use-cases, documented by the routes', (
   });
 
   it('through the front door: an organization past its seats refuses a member’s hold, charge and batch', async () => {
-    ok(
-      await s.call('POST', '/v1/orgs', {
-        body: { id: 'crowd', name: 'Crowd', owner: { id: 'olga', email: 'o@crowd.test' } },
-      }),
-      201,
-    );
-    ok(
-      await s.call('POST', '/v1/accounts/crowd/subscription', {
-        idem: 'sub',
-        body: { plan: 'pro' },
-      }),
-      201,
-    );
+    await createOrganization(s, {
+      id: 'crowd',
+      name: 'Crowd',
+      owner: { id: 'olga', email: 'o@crowd.test' },
+      plan: 'pro',
+      members: [
+        ['mia', 'member'],
+        ['max', 'member'],
+      ],
+    });
     ok(
       await s.call('POST', '/v1/grants', {
         idem: 'g',
@@ -223,12 +220,6 @@ describe('problem codes: declared by the use-cases, documented by the routes', (
       }),
       201,
     );
-    for (const id of ['mia', 'max']) {
-      ok(
-        await s.call('PUT', `/v1/accounts/crowd/members/${id}`, { body: { role: 'member' } }),
-        201,
-      );
-    }
     const mia = json(
       ok(await s.call('POST', '/v1/accounts/crowd/members/mia/keys', { body: {} }), 201),
     ).key as string;

@@ -4,7 +4,7 @@ import { FakeClock } from '../../src/ledger/ports.js';
 import { serveConfig } from '../../src/http/config.js';
 import { AmisiError } from '../../src/core/errors.js';
 import { BOTH_STORES } from '../pg-helpers.js';
-import { ok, problem, startServer, type TestServer } from './http-helpers.js';
+import { createOrganization, ok, problem, startServer, type TestServer } from './http-helpers.js';
 
 const json = (b: unknown) => b as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -19,20 +19,13 @@ for (const [storeName, open, skip] of BOTH_STORES) {
     before(async () => {
       s = await startServer({ open, clock });
       ok(await s.call('POST', '/v1/accounts', { body: { id: 'ann', plan: 'starter' } }), 201);
-      ok(
-        await s.call('POST', '/v1/orgs', {
-          body: { id: 'acme', name: 'Acme', owner: { id: 'olga' } },
-        }),
-        201,
-      );
-      ok(
-        await s.call('POST', '/v1/accounts/acme/subscription', {
-          idem: 'sub-acme',
-          body: { plan: 'business' },
-        }),
-        201,
-      );
-      ok(await s.call('PUT', '/v1/accounts/acme/members/mia', { body: { role: 'member' } }), 201);
+      await createOrganization(s, {
+        id: 'acme',
+        name: 'Acme',
+        owner: { id: 'olga' },
+        plan: 'business',
+        members: [['mia', 'member']],
+      });
     });
     after(() => s?.close());
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { FakeClock } from '../../src/ledger/ports.js';
-import { ok, startServer, type TestServer } from '../http/http-helpers.js';
+import { createOrganization, ok, startServer, type TestServer } from '../http/http-helpers.js';
 import {
   assertAccessible,
   browserCheck,
@@ -57,25 +57,17 @@ describe('history and quality in Chromium', { skip: check.skip }, () => {
       }),
       201,
     );
-    ok(
-      await s.call('POST', '/v1/orgs', {
-        body: { id: 'acme', name: 'Acme Studio', owner: { id: 'olga', name: 'Olga' } },
-      }),
-      201,
-    );
-    ok(
-      await s.call('POST', '/v1/accounts/acme/subscription', {
-        idem: 'q-sub-acme',
-        body: { plan: 'business' },
-      }),
-      201,
-    );
-    ok(await s.call('PUT', '/v1/accounts/acme/members/adam', { body: { role: 'admin' } }), 201);
-    ok(await s.call('PUT', '/v1/accounts/acme/members/mia', { body: { role: 'member' } }), 201);
-    const project = await s.call('PUT', '/v1/accounts/acme/projects/launch', {
-      body: { name: 'Launch' },
+    await createOrganization(s, {
+      id: 'acme',
+      name: 'Acme Studio',
+      owner: { id: 'olga', name: 'Olga' },
+      plan: 'business',
+      members: [
+        ['adam', 'admin'],
+        ['mia', 'member'],
+      ],
+      projects: [['launch', 'Launch']],
     });
-    assert.ok(project.status < 300, project.text);
     // The first cycle: some usage, so the picker has a cycle before the current one.
     await charge('alice', '1080p', 3);
     await charge('acme', '4k', 1, { member: 'adam', project: 'launch' });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { ok, startServer, type TestServer } from '../http/http-helpers.js';
+import { createOrganization, ok, startServer, type TestServer } from '../http/http-helpers.js';
 import { BrowserSessions, open } from './browser-session.js';
 import { browserCheck, launch, screenshots } from './web-helpers.js';
 
@@ -36,26 +36,17 @@ describe('the team page in Chromium', { skip: check.skip }, () => {
 
   before(async () => {
     s = await startServer();
-    ok(
-      await s.call('POST', '/v1/orgs', {
-        body: { id: 'acme', name: 'Acme Studio', owner: { id: 'olga', name: 'Olga' } },
-      }),
-      201,
-    );
-    ok(
-      await s.call('POST', '/v1/accounts/acme/subscription', {
-        idem: 'sub-acme',
-        body: { plan: 'business' },
-      }),
-      201,
-    );
-    for (const [id, role, name] of [
-      ['adam', 'admin', 'Adam'],
-      ['mia', 'member', 'Mia'],
-    ] as const) {
-      ok(await s.call('PUT', `/v1/accounts/acme/members/${id}`, { body: { role, name } }), 201);
-    }
-    ok(await s.call('PUT', '/v1/accounts/acme/projects/launch', { body: { name: 'Launch' } }));
+    await createOrganization(s, {
+      id: 'acme',
+      name: 'Acme Studio',
+      owner: { id: 'olga', name: 'Olga' },
+      plan: 'business',
+      members: [
+        ['adam', 'admin', 'Adam'],
+        ['mia', 'member', 'Mia'],
+      ],
+      projects: [['launch', 'Launch']],
+    });
     ok(
       await s.call('PUT', '/v1/accounts/acme/budgets/member/mia', {
         body: { limit: 10, mode: 'hard' },
