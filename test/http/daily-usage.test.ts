@@ -120,6 +120,24 @@ for (const [storeName, open, skip] of BOTH_STORES) {
       assert.equal(now.days.length, 31);
     });
 
+    it("a test-clock account counts its clock's days, not the server's", async () => {
+      const starts = Date.UTC(2027, 0, 10, 6);
+      await s.ledger.createClock({ id: 'tc', startsAt: starts });
+      await s.ledger.createAccount({ accountId: 'tina', plan: 'starter', testClockId: 'tc' });
+      await s.ledger.charge({ accountId: 'tina', key: 't1', credits: 2 });
+      await s.ledger.advanceClock({ id: 'tc', to: starts + 2 * 24 * HOUR });
+      await s.ledger.charge({ accountId: 'tina', key: 't2', credits: 5 });
+      const d = json(ok(await s.call('GET', '/v1/accounts/tina/usage/daily')));
+      assert.deepEqual(
+        [d.asOf, d.period.from, d.days[0].from],
+        [starts + 2 * 24 * HOUR, starts, starts],
+      );
+      assert.deepEqual(
+        d.days.slice(0, 3).map((x: { credits: number }) => x.credits),
+        [2, 0, 5],
+      );
+    });
+
     it('bad input: an unknown dimension, a cycle not started or out of range; another account', async () => {
       problem(await daily('?by=resolution'), 400, 'invalid_argument');
       problem(await daily('?cycle=-1'), 400, 'invalid_argument');

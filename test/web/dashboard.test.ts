@@ -122,7 +122,7 @@ describe('the dashboard in Chromium', { skip: check.skip }, () => {
       await page.getByRole('table', { name: 'Grants with credits left' }).innerText(),
       /Plan allocation\s+89\s+50 roll over, 39 expire [A-Z][a-z]{2} \d+, \d{4}\s+0\s+100/,
     );
-    // One advice, the API's headline, and the forecast's figures under it.
+    // One advice: the API's headline.
     const advice = json(ok(await s.call('GET', '/v1/accounts/alice/advice')));
     assert.equal(await page.getByTestId('advice').innerText(), advice.headline.summary);
     // No closed cycle yet: the headline is the forecast itself, so its figures are not repeated.
