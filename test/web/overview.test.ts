@@ -267,7 +267,7 @@ describe('the overview at a glance in Chromium', { skip: check.skip }, () => {
     assert.equal(await page.getByTestId('advice').innerText(), advice.headline.summary);
     // The forecast under it agrees: no credits spent yet this cycle, so they last.
     assert.match(await page.getByTestId('forecast').innerText(), /last past the renewal/);
-    const button = page.getByRole('link', { name: 'Upgrade to pro' });
+    const button = page.getByRole('link', { name: 'Upgrade to Pro' });
     assert.equal(await button.getAttribute('href'), '/accounts/sam/plan');
     await screenshots(page, 'overview-upgrade');
     await button.click();

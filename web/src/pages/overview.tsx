@@ -17,7 +17,7 @@ import { formatCredits, formatDate, formatMoney, formatNumber } from '../format.
 import type { PageProps } from '../page-props.js';
 import { accountPath } from '../router.js';
 import { Link } from '../shell.js';
-import { subscriptionOrNull } from '../subscription.js';
+import { planName, subscriptionOrNull } from '../subscription.js';
 import { useRequest, type RequestState } from '../use-request.js';
 
 /**
@@ -294,6 +294,7 @@ function AdviceCard({ client, account, can }: PageProps) {
       can.allUsage ? client.reports.advice(account.id, { signal }) : Promise.resolve(null),
     [account.id, can.allUsage],
   );
+  const [plans] = useRequest((signal) => client.catalog.plans({ signal }), []);
   return (
     <section className="card" aria-labelledby="advice-title">
       <h2 id="advice-title">Advice</h2>
@@ -314,7 +315,11 @@ function AdviceCard({ client, account, can }: PageProps) {
               )}
               {a.headline?.recommendation && (
                 <p>
-                  <Next accountId={account.id} recommendation={a.headline.recommendation} />
+                  <Next
+                    accountId={account.id}
+                    recommendation={a.headline.recommendation}
+                    planName={(id) => planName(plans, id)}
+                  />
                 </p>
               )}
             </>
@@ -357,13 +362,14 @@ export function adviceTarget(
 function Next(props: {
   readonly accountId: string;
   readonly recommendation: NonNullable<AdviceItem['recommendation']>;
+  readonly planName: (id: string) => string;
 }) {
   const r = props.recommendation;
   return (
     <Link to={adviceTarget(props.accountId, r)} className="button-link">
       {r.action === 'buy-packs'
         ? `Buy ${r.packs.lines.map((l) => `${l.count} × ${l.pack}`).join(' + ')} (${formatCredits(r.packs.credits)})`
-        : `${r.action === 'upgrade' ? 'Upgrade' : 'Downgrade'} to ${r.plan}`}
+        : `${r.action === 'upgrade' ? 'Upgrade' : 'Downgrade'} to ${props.planName(r.plan)}`}
     </Link>
   );
 }
