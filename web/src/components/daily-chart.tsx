@@ -108,19 +108,27 @@ function Columns(props: {
               );
             })}
             {i % every === 0 && (
-              <text
-                x={LEFT + i * column + column / 2}
-                y={HEIGHT - 6}
-                textAnchor="middle"
-                className="axis-label"
-              >
-                {formatUtcDay(d.from)}
-              </text>
+              <DayLabel x={LEFT + i * column + column / 2} width={props.width} day={d.from} />
             )}
           </g>
         );
       })}
     </>
+  );
+}
+
+/** A day's label under its column; near the right edge it ends there, so it is never cut. */
+function DayLabel(props: { readonly x: number; readonly width: number; readonly day: number }) {
+  const end = props.x > props.width - 28;
+  return (
+    <text
+      x={end ? props.width - 2 : props.x}
+      y={HEIGHT - 6}
+      textAnchor={end ? 'end' : 'middle'}
+      className="axis-label"
+    >
+      {formatUtcDay(props.day)}
+    </text>
   );
 }
 
