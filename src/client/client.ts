@@ -316,6 +316,15 @@ export interface ReportsApi {
   ): Promise<T.Statement>;
   /** Usage by operation, resolution, member and project against the period before, with findings. */
   audit(accountId: string, query?: T.PeriodQuery, options?: RequestOptions): Promise<T.Audit>;
+  /**
+   * A cycle's credits by UTC day, split by operation, member or project (the top five, other,
+   * none); a member key without usage.all gets its own usage.
+   */
+  dailyUsage(
+    accountId: string,
+    query?: T.DailyUsageQuery,
+    options?: RequestOptions,
+  ): Promise<T.DailyUsage>;
   /** Buy packs or change plan, seasonal planning and the run-out forecast, with the arithmetic. */
   advice(accountId: string, options?: RequestOptions): Promise<T.AccountAdvice>;
   /** When the credits run out at the current cycle's pace, against the renewal. */
@@ -555,6 +564,8 @@ function reportsApi(t: Transport): ReportsApi {
     statement: (id, query = {}, o) =>
       t.send({ method: 'GET', path: `${account(id)}/statement`, query }, o),
     audit: (id, query = {}, o) => t.send({ method: 'GET', path: `${account(id)}/audit`, query }, o),
+    dailyUsage: (id, query = {}, o) =>
+      t.send({ method: 'GET', path: `${account(id)}/usage/daily`, query }, o),
     advice: (id, o) => t.send({ method: 'GET', path: `${account(id)}/advice` }, o),
     forecast: (id, o) => t.send({ method: 'GET', path: `${account(id)}/forecast` }, o),
     recordOutcome: (input, o) => t.send({ method: 'POST', path: '/v1/outcomes', body: input }, o),

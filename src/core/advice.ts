@@ -88,6 +88,7 @@ import {
 
 export * from './advice-types.js';
 export { adviseTier };
+export { headlineAdvice } from './advice-headline.js';
 
 const DAY_MS = 86_400_000;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

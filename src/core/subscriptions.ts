@@ -1,5 +1,6 @@
 import { cycleStart } from './cycles.js';
 import { assert } from './errors.js';
+import { isExpired, type Grant } from './grants.js';
 import type { Plan } from './catalog.js';
 import { prorate } from './proration.js';
 import { planRollover, type RolloverBalance, type RolloverPlan } from './rollover.js';
@@ -115,4 +116,43 @@ export function planChange(sub: Subscription, from: Plan, to: Plan, now: number)
     credits: prorate(Math.max(0, to.creditsPerCycle - from.creditsPerCycle), remaining, length),
     cycleEndsAt: end,
   };
+}
+
+/** An allocation grant of the cycle that ends at `at` (renewal rolls these over). */
+export function isCycleAllocation(g: Pick<Grant, 'source' | 'expiresAt'>, at: number): boolean {
+  return g.source === 'allocation' && g.expiresAt === at;
+}
+
+/**
+ * What of each grant the next renewal keeps as rollover, were it now (planRenewal over the
+ * grants as they are): the cycle's allocation grants, which end at the renewal, roll their
+ * unused credits over within the next plan's cap (the rest of them expires), counted against
+ * the allocation grants oldest first. Empty without an active plan the catalog sells, and for
+ * a plan that ends at the renewal (nothing rolls over then).
+ */
+export function rolloverAtRenewal(
+  sub: Subscription | undefined,
+  plans: Readonly<Record<string, Plan>>,
+  grants: readonly Grant[],
+): Map<string, number> {
+  const out = new Map<string, number>();
+  if (sub?.status !== 'active') return out;
+  if (!Object.hasOwn(plans, sub.plan) || !Object.hasOwn(plans, sub.pendingPlan ?? sub.plan)) {
+    return out;
+  }
+  const at = sub.nextRenewalAt;
+  const allocations = grants
+    .filter((g) => isCycleAllocation(g, at) && g.remaining > 0)
+    .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+  const unused = allocations.reduce((sum, g) => sum + g.remaining, 0);
+  const rollovers = grants
+    .filter((g) => g.source === 'rollover' && g.remaining > 0 && !isExpired(g, at))
+    .map((g) => ({ grantId: g.id, remaining: g.remaining, createdAt: g.createdAt }));
+  let left = planRenewal(sub, plans, unused, rollovers).rollover.rolled;
+  for (const g of allocations) {
+    const rolled = Math.min(left, g.remaining);
+    if (rolled > 0) out.set(g.id, rolled);
+    left -= rolled;
+  }
+  return out;
 }

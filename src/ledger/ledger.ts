@@ -40,7 +40,7 @@ export {
   type CheckResult,
 } from './credits/check.js';
 export type { ApiKeyView, KeyForCheck } from './keys/api.js';
-export type { AccountAdvice, Audit } from './reports/api.js';
+export type { AccountAdvice, Audit, DailyUsageReport } from './reports/api.js';
 export type { PlanChangePreview } from './subscriptions/api.js';
 export { invitationHash, type BudgetView, type Organization } from './teams/api.js';
 export type { DeliveryDetail, WebhookEndpointView, WebhookScope } from './webhooks/api.js';
@@ -471,6 +471,9 @@ export class Ledger {
   }
   usage(...a: Parameters<ReportsApi['usage']>) {
     return this.reports.usage(...a);
+  }
+  dailyUsage(...a: Parameters<ReportsApi['dailyUsage']>) {
+    return this.reports.dailyUsage(...a);
   }
   audit(...a: Parameters<ReportsApi['audit']>) {
     return this.reports.audit(...a);

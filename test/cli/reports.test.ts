@@ -115,6 +115,31 @@ describe('amisi outcome, statement, audit', () => {
     );
   });
 
+  it('daily-usage: a table a day with the cycle total, --json, bad input refused', () => {
+    const r = run('daily-usage', 'alice', '--by', 'member');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /by\s+member/);
+    assert.match(r.stdout, /day\s+credits\s+mia/);
+    assert.match(r.stdout, /total\s+6\s+6/);
+    const d = json<{
+      by: string;
+      credits: number;
+      series: { key: string }[];
+      days: { credits: number }[];
+    }>('daily-usage', 'alice');
+    assert.deepEqual(
+      [d.by, d.credits, d.series.map((x) => x.key)],
+      ['operation', 6, ['image.generate']],
+    );
+    assert.equal(
+      d.days.reduce((sum, x) => sum + x.credits, 0),
+      6,
+    );
+    assert.equal(fails('daily-usage', 'alice', '--by', 'resolution'), 'invalid_argument');
+    assert.equal(fails('daily-usage', 'alice', '--cycle', '900'), 'invalid_argument');
+    assert.equal(fails('daily-usage', 'nobody'), 'unknown_account');
+  });
+
   it('advise and forecast: the forecast with its figures; bad accounts refused', () => {
     // No plan: the forecast only, against the end of the calendar month.
     const r = run('advise', 'alice');

@@ -153,6 +153,25 @@ describe('the SDK against a real server', () => {
       ],
       ['run-out', 70, 'buy-packs'],
     );
+    assert.equal(a.headline?.kind, 'run-out', 'the run-out leads, not "needs N cycles"');
+  });
+
+  it('reports: daily usage of the current cycle, split by operation; bad input refused', async () => {
+    const d = await client.reports.dailyUsage('acc-e', { by: 'operation' });
+    assert.equal(d.by, 'operation');
+    assert.equal(
+      d.days.reduce((sum, x) => sum + x.credits, 0),
+      d.credits,
+    );
+    // The plan's cycle started at the subscribe: the 30 credits charged since (given in credits).
+    assert.deepEqual(d.series, [{ key: '(credits)', kind: 'key', credits: 30 }]);
+    const balance = await client.balance.get('acc-e');
+    const allocation = balance.grants.find((g) => g.source === 'allocation');
+    // Starter rolls over up to 50 of what is left of its 100 at the renewal.
+    assert.equal(allocation?.rollsOver, Math.min(50, allocation?.remaining ?? 0));
+    await assert.rejects(client.reports.dailyUsage('acc-e', { cycle: 99 }), (e: unknown) =>
+      isAmisiApiError(e, 'invalid_argument'),
+    );
   });
 
   it('operations: health, readiness, metrics, verify', async () => {

@@ -5,6 +5,7 @@ import {
   advise,
   adviseTier,
   forecastRunOut,
+  headlineAdvice,
   planSeasons,
   type Advice,
   type AdviceKind,
@@ -844,5 +845,57 @@ describe('advice: properties', () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('advice: the one headline (headlineAdvice)', () => {
+  // Cycle from 2026-03-01, now 2026-03-11, renewal 2026-04-01: 120 spent in 10 days, so 252
+  // more to the renewal. 300 available lasts; 150 runs out (102 short).
+  const forecastAt = (available: number) => ({
+    now: Date.UTC(2026, 2, 11),
+    renewalAt: Date.UTC(2026, 3, 1),
+    cycleStartsAt: Date.UTC(2026, 2, 1),
+    spentSoFarThisCycle: 120,
+    available,
+  });
+  const headline = (plan: string, consumed: number[], available: number) =>
+    headlineAdvice(
+      advise({ catalog, cycles: cycles(plan, consumed), forecast: forecastAt(available) }),
+    );
+
+  it('no pack advice beside a forecast that says the credits last past the renewal', () => {
+    // The tier rule alone says buy pack-50 for an old overrun; the forecast says it lasts.
+    const h = headline('pro', [240, 345, 280], 300);
+    assert.equal(h?.kind, 'lasts-past-renewal');
+    assert.equal(h?.recommendation, null);
+  });
+
+  it('a run-out leads with the packs for its shortfall', () => {
+    const h = headline('pro', [240, 345, 280], 150);
+    assert.equal(h?.kind, 'run-out');
+    assert.ok(h?.recommendation?.action === 'buy-packs');
+    assert.equal(h.recommendation.credits, 102);
+  });
+
+  it('an upgrade cheaper per month leads, even over a run-out', () => {
+    const h = headline('starter', [160, 160, 160], 150);
+    assert.equal(h?.kind, 'consistent-overrun');
+    assert.equal(h?.recommendation?.action, 'upgrade');
+  });
+
+  it('a downgrade leads while the credits last; packs for overruns lead without a forecast', () => {
+    assert.equal(headline('pro', [80, 60, 95], 300)?.kind, 'downgrade');
+    const packsOnly = headlineAdvice(advise({ catalog, cycles: cycles('pro', [240, 345, 280]) }));
+    assert.equal(packsOnly?.kind, 'occasional-overrun');
+  });
+
+  it('"needs N cycles" never leads: the forecast does, or nothing', () => {
+    assert.equal(headline('pro', [], 300)?.kind, 'lasts-past-renewal');
+    const items = advise({ catalog, cycles: [], plan: 'pro' });
+    assert.deepEqual(
+      items.map((a) => a.kind),
+      ['short-history', 'short-history'],
+    );
+    assert.equal(headlineAdvice(items), null);
   });
 });

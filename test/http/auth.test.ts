@@ -260,6 +260,7 @@ function attempts(t: Targets): [string, Attempt][] {
     ['alerts', ['GET', `/v1/accounts/${a}/alerts`, {}]],
     ['statement', ['GET', `/v1/accounts/${a}/statement`, {}]],
     ['audit', ['GET', `/v1/accounts/${a}/audit`, {}]],
+    ['daily usage', ['GET', `/v1/accounts/${a}/usage/daily`, {}]],
     ['advice', ['GET', `/v1/accounts/${a}/advice`, {}]],
     ['forecast', ['GET', `/v1/accounts/${a}/forecast`, {}]],
     ['export', ['GET', `/v1/accounts/${a}/export.csv`, {}]],

@@ -38,6 +38,7 @@ const DECLARED: Readonly<Record<string, readonly [Access, boolean, ...Problems[]
   'post /v1/charges': ['account', true, S.account, S.attribution, L.charge],
   'post /v1/check': ['account', true, S.account, S.attribution, L.check],
   'post /v1/quotes': ['account', true, L.quote],
+  'get /v1/accounts/{accountId}/usage/daily': ['account', false, S.account, L.dailyUsage],
   'post /v1/batches': ['account', true, S.account, S.attribution, L.holdBatch],
   'post /v1/batches/{batchId}/items/{index}/capture': [
     'account',

@@ -140,6 +140,8 @@ for (const [storeName, open, skip] of BOTH_STORES) {
         [a.accountId, a.plan, a.members, a.cycles, a.advice.map((x: { kind: string }) => x.kind)],
         ['acme', 'pro', 2, [], ['short-history', 'short-history', 'lasts-past-renewal']],
       );
+      // The headline: the forecast, never "needs N cycles".
+      assert.deepEqual(a.headline, a.advice[2]);
       const f = json(ok(await s.call('GET', '/v1/accounts/acme/forecast', { key: ownerKey })));
       assert.equal(f.forecast.kind, 'lasts-past-renewal');
       // 310 granted, 7 spent (an 8K and a 4K image), measured over a day at least.

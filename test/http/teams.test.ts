@@ -52,6 +52,12 @@ const TABLE: readonly Row[] = [
   { name: 'balance', allowed: ALL, attempt: () => call('GET', '/v1/accounts/acme/balance') },
   { name: 'history', allowed: ALL, attempt: () => call('GET', '/v1/accounts/acme/history') },
   {
+    // A plain member gets its own usage (member in the answer), as with history.
+    name: 'daily usage',
+    allowed: ALL,
+    attempt: () => call('GET', '/v1/accounts/acme/usage/daily?by=member'),
+  },
+  {
     name: 'organization',
     allowed: ALL,
     attempt: () => call('GET', '/v1/accounts/acme/organization'),

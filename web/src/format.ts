@@ -55,3 +55,10 @@ export function formatPricePerCredit(priceCents: number, credits: number, curren
 export function formatBasisPoints(bp: number): string {
   return `${(bp / 100).toLocaleString(LOCALE, { maximumFractionDigits: 2 })}%`;
 }
+
+const utcDay = new Intl.DateTimeFormat(LOCALE, { month: 'short', day: 'numeric', timeZone: 'UTC' });
+
+/** A UTC day (daily usage counts UTC days) as "Mar 3". */
+export function formatUtcDay(ms: number): string {
+  return utcDay.format(ms);
+}

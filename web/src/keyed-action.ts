@@ -1,4 +1,5 @@
 import { useCallback, useRef, useState } from 'react';
+import { useCreditsChanged } from './credits-changed.js';
 import type { ActionState } from './use-request.js';
 
 /**
@@ -20,6 +21,7 @@ export function useKeyedAction<A extends unknown[], T>(
   const [state, setState] = useState<ActionState<T>>({ status: 'idle' });
   const key = useRef<string | null>(null);
   const busy = useRef(false);
+  const changed = useCreditsChanged();
   const start = useCallback(
     async (...args: A) => {
       if (busy.current) return;
@@ -28,13 +30,14 @@ export function useKeyedAction<A extends unknown[], T>(
       setState({ status: 'running' });
       try {
         setState({ status: 'ok', data: await run(key.current, ...args) });
+        changed();
       } catch (error) {
         setState({ status: 'error', error });
       } finally {
         busy.current = false;
       }
     },
-    [run],
+    [run, changed],
   );
   const edited = useCallback(() => {
     key.current = null;

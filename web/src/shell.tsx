@@ -14,6 +14,8 @@ import { accountPath, navigate, PAGES, parseRoute, usePath, type PageId } from '
 import { abilitiesOf, type Session } from './session.js';
 import type { PageProps } from './page-props.js';
 import { ConnectionContext, useRequest } from './use-request.js';
+import { CreditsChangedContext } from './credits-changed.js';
+import { formatNumber } from './format.js';
 
 /** A link that moves within the dashboard without reloading it. */
 export function Link(props: {
@@ -128,35 +130,69 @@ export function Shell({
     document.title = `${title}${accountId ? ` · ${accountId}` : ''} · Amisi Credits`;
   }, [page, accountId]);
   const { connection, unreachable, retry } = useConnection();
+  const [changes, setChanges] = useState(0);
+  const credits = useMemo(() => ({ changed: () => setChanges((n) => n + 1) }), []);
 
   return (
     <ConnectionContext.Provider value={connection}>
-      <div className="shell">
-        <a className="skip-link" href="#main">
-          Skip to content
-        </a>
-        <header className="top">
-          <span className="brand">Amisi Credits</span>
-          <span className="who" data-testid="who">
-            {who(me)}
-            {me.readOnly ? ' · read only' : ''}
-          </span>
-          <button type="button" className="secondary" onClick={onSignOut}>
-            Sign out
-          </button>
-        </header>
-        <PagesNav me={me} route={route} accountId={accountId} page={page} />
-        <main id="main" tabIndex={-1}>
-          {unreachable && <Unreachable onRetry={retry} />}
-          {route?.kind === 'accounts' && me.scope === 'operator' && (
-            <AccountsPage session={session} />
-          )}
-          {accountId !== null && page !== null && (
-            <AccountView session={session} accountId={accountId} page={page} />
-          )}
-        </main>
-      </div>
+      <CreditsChangedContext.Provider value={credits}>
+        <div className="shell">
+          <a className="skip-link" href="#main">
+            Skip to content
+          </a>
+          <header className="top">
+            <span className="brand">Amisi Credits</span>
+            <span className="who" data-testid="who">
+              {who(me)}
+              {me.readOnly ? ' · read only' : ''}
+            </span>
+            {accountId !== null && (
+              <HeaderBalance session={session} accountId={accountId} reads={[path, changes]} />
+            )}
+            <button type="button" className="secondary" onClick={onSignOut}>
+              Sign out
+            </button>
+          </header>
+          <PagesNav me={me} route={route} accountId={accountId} page={page} />
+          <main id="main" tabIndex={-1}>
+            {unreachable && <Unreachable onRetry={retry} />}
+            {route?.kind === 'accounts' && me.scope === 'operator' && (
+              <AccountsPage session={session} />
+            )}
+            {accountId !== null && page !== null && (
+              <AccountView session={session} accountId={accountId} page={page} />
+            )}
+          </main>
+        </div>
+      </CreditsChangedContext.Provider>
     </ConnectionContext.Provider>
+  );
+}
+
+/**
+ * The account's available credits, on every account page: read again on each page change and
+ * whenever an action reports that the credits may have changed (credits-changed.ts). A status
+ * region, so a screen reader hears the new figure. Nothing while it loads or fails: the page
+ * itself shows the problem.
+ */
+function HeaderBalance(props: {
+  readonly session: Session;
+  readonly accountId: string;
+  readonly reads: readonly unknown[];
+}) {
+  const { session, accountId } = props;
+  const [balance] = useRequest(
+    (signal) => session.client.balance.get(accountId, { signal }),
+    [accountId, ...props.reads],
+  );
+  return (
+    <span className="balance" role="status" data-testid="header-balance">
+      {balance.status === 'ok' && (
+        <>
+          <strong>{formatNumber(balance.data.available)}</strong> credits available
+        </>
+      )}
+    </span>
   );
 }
 

@@ -1,5 +1,6 @@
 import { createContext, useCallback, useContext, useEffect, useRef, useState } from 'react';
 import { isAmisiNetworkError } from '../../src/client/index.js';
+import { useCreditsChanged } from './credits-changed.js';
 
 /**
  * The connection to the server, as the pages see it: a request that gets no answer reports
@@ -75,16 +76,18 @@ export function useAction<A extends unknown[], T>(
   run: (...args: A) => Promise<T>,
 ): [ActionState<T>, (...args: A) => Promise<void>, () => void] {
   const [state, setState] = useState<ActionState<T>>({ status: 'idle' });
+  const changed = useCreditsChanged();
   const start = useCallback(
     async (...args: A) => {
       setState({ status: 'running' });
       try {
         setState({ status: 'ok', data: await run(...args) });
+        changed();
       } catch (error) {
         setState({ status: 'error', error });
       }
     },
-    [run],
+    [run, changed],
   );
   const reset = useCallback(() => setState({ status: 'idle' }), []);
   return [state, start, reset];

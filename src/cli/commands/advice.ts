@@ -74,6 +74,7 @@ export function adviceText(a: AccountAdvice, currency: string): string {
     ['plan', a.plan ?? 'none'],
     ['members', a.members],
     ['as of', iso(a.asOf)],
+    ['headline', a.headline?.kind ?? 'none'],
   ]);
   const cycles =
     a.cycles.length === 0

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { AmisiError } from '../../core/errors.js';
 import type { Outcome } from '../../core/outcomes.js';
 import type { Finding, Period, Statement, UsageLine, UsageReport } from '../../core/reports.js';
-import type { Ledger } from '../../ledger/ledger.js';
+import type { DailyUsageReport, Ledger } from '../../ledger/ledger.js';
 import { withLedger, type GlobalOptions } from '../context.js';
 import { iso, pairs, progressBar, table } from '../output.js';
 import { collect, parseCount, parsePairs, parseTime } from '../parse.js';
@@ -195,7 +195,56 @@ async function rebuild(ledger: Ledger, account: string | undefined, all: boolean
   return { accounts: results.length, transactions, results };
 }
 
+/** A series' column header: its key, or "other" and "none" (no member or project). */
+function seriesHeader(s: DailyUsageReport['series'][number], by: string): string {
+  return s.kind === 'key' ? s.key! : s.kind === 'other' ? 'other' : `no ${by}`;
+}
+
+/** One row a day: its date, the credits, each series; then the cycle's totals. */
+export function dailyUsageText(d: DailyUsageReport): string {
+  const head = pairs([
+    ['account', d.accountId],
+    ['period', describePeriod(d.period)],
+    ['by', d.by],
+    ['credits', d.credits],
+    ...(d.member === null ? [] : ([['member', d.member]] as [string, string][])),
+    ...(d.complete
+      ? []
+      : ([['complete', 'no: the read stopped at its bound']] as [string, string][])),
+  ]);
+  type Row = { label: string; credits: number; split: readonly number[] };
+  const rows: Row[] = [
+    ...d.days.map((day) => ({ label: iso(day.from)!.slice(0, 10), ...day })),
+    { label: 'total', credits: d.credits, split: d.series.map((s) => s.credits) },
+  ];
+  const body = table(rows, [
+    { header: 'day', value: (r) => r.label },
+    { header: 'credits', value: (r) => r.credits },
+    ...d.series.map((s, i) => ({
+      header: seriesHeader(s, d.by),
+      value: (r: Row) => r.split[i] ?? 0,
+    })),
+  ]);
+  return `${head}\n\n${body}`;
+}
+
 export function registerReports(program: Command, globals: Globals): void {
+  program
+    .command('daily-usage <account>')
+    .description("a cycle's credits by UTC day, split by operation, member or project")
+    .option('--cycle <n>', 'the cycle by index (0 = the first); default: the current cycle')
+    .option('--by <dimension>', 'operation, member or project', 'operation')
+    .action(async (account: string, o: { cycle?: string; by: string }) => {
+      const query = {
+        by: o.by,
+        ...(o.cycle === undefined ? {} : { cycle: parseCount(o.cycle, 'cycle') }),
+      };
+      await withLedger(globals(), async (ledger, out) => {
+        const d = await ledger.dailyUsage(account, query);
+        out.print(() => dailyUsageText(d), d);
+      });
+    });
+
   withPeriod(
     program
       .command('statement <account>')

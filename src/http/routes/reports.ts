@@ -6,6 +6,8 @@ import {
   AccountAdvice,
   AccountParams,
   Audit,
+  DailyUsage,
+  DailyUsageQuery,
   Forecast,
   OutcomeRequest,
   OutcomeResult,
@@ -66,6 +68,30 @@ export async function reportRoutes(app: App, { ledger }: Deps): Promise<void> {
     },
     async (request) =>
       ledger.audit(accountInScope(request, request.params.accountId), period(request.query)),
+  );
+
+  app.get(
+    '/v1/accounts/:accountId/usage/daily',
+    {
+      config: { access: 'account', action: 'read' },
+      schema: {
+        summary: "A cycle's credits by UTC day, split by operation, member or project",
+        description:
+          'Every day of the cycle (the current one by default; a test-clock account counts its clock’s days), the days to come at 0. The split names the five keys that spent the most over the cycle, then other, then none (spent without a member or project). A member key without usage.all sees its own usage only. A cycle that has not started is invalid_argument.',
+        tags: ['reports'],
+        params: AccountParams,
+        querystring: DailyUsageQuery,
+        response: {
+          200: ref(DailyUsage),
+          ...problems('account', false, S.account, L.dailyUsage),
+        },
+      },
+    },
+    async (request) =>
+      ledger.dailyUsage(accountInScope(request, request.params.accountId), {
+        ...request.query,
+        member: ownUsageOnly(request),
+      }),
   );
 
   app.get(

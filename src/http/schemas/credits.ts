@@ -384,6 +384,10 @@ export const GrantBalance = Type.Object(
     held: Type.Integer(),
     startsAt: Time('When the credits become spendable.'),
     expiresAt: nullable(Time('When they expire; null: never.')),
+    rollsOver: Type.Integer({
+      description:
+        "Credits of remaining that the next renewal rolls over within the plan's cap, as things stand: they do not expire then (the rest of a cycle's allocation does).",
+    }),
   },
   { $id: 'GrantBalance' },
 );

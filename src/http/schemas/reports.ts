@@ -3,6 +3,7 @@ import { MAX_LABELS } from '../../core/holds.js';
 import { OUTCOMES } from '../../core/outcomes.js';
 import { ADVICE_KINDS } from '../../core/advice.js';
 import { FINDING_KINDS } from '../../core/reports.js';
+import { DAILY_DIMS, DAILY_TOP } from '../../core/daily-usage.js';
 import { Cents, Id, list, nullable, oneOf, ref, Replay, Time } from './common.js';
 import { PackCombination } from './insights.js';
 
@@ -248,6 +249,10 @@ export const AccountAdvice = Type.Object(
       description:
         'The tier item, seasonal planning and the run-out forecast (forecast only without a plan).',
     }),
+    headline: Type.Union([ref(AdviceItem), Type.Null()], {
+      description:
+        'The one item to lead with, so that advice never disagrees with itself: an upgrade that is cheaper per month, then a run-out with its packs, then packs for overruns (none while the forecast says the credits last past the renewal), a downgrade, seasonal packs, then the forecast. Never a short-history item.',
+    }),
   },
   { $id: 'AccountAdvice' },
 );
@@ -259,4 +264,59 @@ export const Forecast = Type.Object(
     forecast: ref(AdviceItem),
   },
   { $id: 'Forecast', description: "run-out or lasts-past-renewal, at the current cycle's pace." },
+);
+
+export const DailyUsageQuery = Type.Object({
+  cycle: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 1200,
+      description: 'The cycle by index (0 = the first); default: the current cycle.',
+    }),
+  ),
+  by: Type.Optional(
+    oneOf(DAILY_DIMS, { description: 'What each day is split by; default operation.' }),
+  ),
+});
+
+export const DailySeries = Type.Object(
+  {
+    key: nullable(
+      Type.String({ description: 'The operation, member or project; null for other and none.' }),
+    ),
+    kind: oneOf(['key', 'other', 'none'] as const, {
+      description: `key: one of the ${DAILY_TOP} that spent the most; other: the rest; none: without a member (or project).`,
+    }),
+    credits: Type.Integer({ description: 'Credits over the whole cycle.' }),
+  },
+  { $id: 'DailySeries' },
+);
+
+export const UsageDay = Type.Object(
+  {
+    from: Time('Start of the day (UTC), or of the cycle on its first day.'),
+    to: Time('End of the day (exclusive), or of the cycle on its last day.'),
+    credits: Type.Integer({ description: 'Credits spent that day.' }),
+    split: list(Type.Integer(), { description: 'Credits of each series, in the order of series.' }),
+  },
+  { $id: 'UsageDay' },
+);
+
+export const DailyUsage = Type.Object(
+  {
+    accountId: Type.String(),
+    asOf: Time('Now, by the account’s clock (a test clock’s for its accounts).'),
+    period: ref(ReportPeriod),
+    by: oneOf(DAILY_DIMS),
+    member: nullable(
+      Type.String({ description: "Only this member's usage (a member key without usage.all)." }),
+    ),
+    complete: Type.Boolean({
+      description: 'False when the read stopped at its bound (50,000 rows); days then count less.',
+    }),
+    credits: Type.Integer({ description: 'Credits spent in the cycle (so far).' }),
+    series: list(ref(DailySeries)),
+    days: list(ref(UsageDay), { description: 'Every UTC day of the cycle, the days to come too.' }),
+  },
+  { $id: 'DailyUsage' },
 );

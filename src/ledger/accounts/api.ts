@@ -7,7 +7,7 @@ import {
   type TransactionKind,
 } from '../../core/journal.js';
 import { attributionOf } from '../../core/journal-detail.js';
-import type { Subscription } from '../../core/subscriptions.js';
+import { rolloverAtRenewal, type Subscription } from '../../core/subscriptions.js';
 import * as commands from './commands.js';
 import * as subscriptions from '../subscriptions/commands.js';
 import type { LedgerContext } from '../context.js';
@@ -56,6 +56,8 @@ export interface GrantBalance {
   readonly held: number;
   readonly startsAt: number;
   readonly expiresAt: number | null;
+  /** Credits of `remaining` the next renewal rolls over (so they do not expire then). */
+  readonly rollsOver: number;
 }
 
 export interface Balance {
@@ -282,9 +284,13 @@ export class AccountsApi {
       await this.maintain(accountId);
       view = await grantsAndHolds(store, accountId);
     }
-    const plan = await planOverdraft(store, view.overdraft, sub);
+    const [plan, catalog] = await Promise.all([
+      planOverdraft(store, view.overdraft, sub),
+      activeCatalog(store),
+    ]);
     const now = await times.nowFor(accountId);
-    return summarize(accountId, view, overdraftView(view.overdraft, plan), now);
+    const rollsOver = rolloverAtRenewal(sub, catalog?.body.plans ?? {}, view.grants);
+    return summarize(accountId, view, overdraftView(view.overdraft, plan), now, rollsOver);
   }
 
   /**
@@ -483,6 +489,7 @@ export function summarize(
   view: { readonly grants: readonly Grant[]; readonly holds: readonly Hold[] },
   overdraft: OverdraftView,
   now: number,
+  rollsOver: ReadonlyMap<string, number> = new Map(),
 ): Balance {
   const { grants, holds } = view;
   const heldByGrant = new Map<string, number>();
@@ -519,6 +526,7 @@ export function summarize(
       held: heldByGrant.get(g.id) ?? 0,
       startsAt: g.startsAt,
       expiresAt: g.expiresAt,
+      rollsOver: rollsOver.get(g.id) ?? 0,
     })),
     nextExpiry,
     overdraft,

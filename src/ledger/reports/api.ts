@@ -1,7 +1,22 @@
 import { AmisiError } from '../../core/errors.js';
 import { attributionOf } from '../../core/journal-detail.js';
 import { OUTCOMES, type Outcome } from '../../core/outcomes.js';
-import { exactWindow, rangeTotals, type RangeTotals } from '../../core/rollups.js';
+import {
+  exactWindow,
+  rangeTotals,
+  spendOf,
+  type RangeTotals,
+  type UsageRow,
+} from '../../core/rollups.js';
+import {
+  DAILY_DIMS,
+  dailyUsage,
+  usageOfRollups,
+  usageOfSpend,
+  type DailyDim,
+  type DailyUsage,
+  type UsageAt,
+} from '../../core/daily-usage.js';
 import {
   buildStatement,
   buildUsage,
@@ -22,6 +37,7 @@ import {
 import {
   advise,
   forecastRunOut,
+  headlineAdvice,
   SEASON_WINDOW,
   type Advice,
   type ForecastInput,
@@ -52,6 +68,8 @@ export interface AccountAdvice {
   /** Closed cycles, oldest first, up to 12. */
   readonly cycles: readonly ReportedCycle[];
   readonly advice: readonly Advice[];
+  /** The one item to lead with (core/advice-headline.ts); null when none applies. */
+  readonly headline: Advice | null;
 }
 
 export interface Audit {
@@ -63,6 +81,25 @@ export interface Audit {
   readonly catalogVersion: string;
 }
 
+/** A cycle's usage by UTC day (core/daily-usage.ts), as the dashboard charts it. */
+export interface DailyUsageReport extends DailyUsage {
+  readonly accountId: string;
+  readonly asOf: number;
+  readonly period: Period;
+  /** Only this member's usage (a member that sees its own); null: everyone's. */
+  readonly member: string | null;
+  /** False when the read stopped at its bound (MAX_DAILY_ROWS); the days then count less. */
+  readonly complete: boolean;
+}
+
+/**
+ * Rows one daily-usage read takes at most: hourly rollup rows (a month has 744 hours, so this
+ * is some 60 keys each hour), or a member's charges and captures in the journal.
+ */
+export const MAX_DAILY_ROWS = 50_000;
+
+const SPEND_KINDS = ['charge', 'capture', 'partial_capture'] as const;
+
 /** The problem codes of each use-case below (src/ledger/problems.ts). */
 export const REPORTS_PROBLEMS = {
   recordOutcome: codes(ACCOUNT, 'unknown_transaction', 'not_a_charge'),
@@ -70,6 +107,7 @@ export const REPORTS_PROBLEMS = {
   forecast: codes(ACCOUNT, CATALOG),
   statement: ACCOUNT,
   usage: ACCOUNT,
+  dailyUsage: ACCOUNT,
   audit: codes(ACCOUNT, CATALOG),
   outcomes: ACCOUNT,
   rebuildRollups: ACCOUNT,
@@ -226,6 +264,10 @@ export class ReportsApi {
       !active || period.cycle === null
         ? []
         : await this.closedCycles(accountId, basis, period.cycle, sub, catalog.body.plans);
+    const advice =
+      plan === null
+        ? [forecastRunOut(catalog.body, forecast)]
+        : advise({ catalog: catalog.body, cycles, plan, members, forecast });
     return {
       accountId,
       asOf: forecast.now,
@@ -233,10 +275,8 @@ export class ReportsApi {
       members,
       period,
       cycles,
-      advice:
-        plan === null
-          ? [forecastRunOut(catalog.body, forecast)]
-          : advise({ catalog: catalog.body, cycles, plan, members, forecast }),
+      advice,
+      headline: headlineAdvice(advice),
     };
   }
 
@@ -299,6 +339,108 @@ export class ReportsApi {
       this.totals(accountId, previous, { before: false, usage: true }),
     ]);
     return buildUsage(accountId, period, previous, current, before);
+  }
+
+  /**
+   * A cycle's credits by UTC day (the current cycle by default; a test-clock account's days are
+   * its clock's), split by operation, member or project: the hourly rollups of its whole hours
+   * and the journal of its edge hours. With `member` (a member that sees only its own usage):
+   * that member's charges and captures in the journal instead, since rollups do not cross
+   * dimensions. A cycle that has not started yet is refused.
+   */
+  async dailyUsage(
+    accountId: string,
+    input: { cycle?: number; by?: string; member?: string | null } = {},
+  ): Promise<DailyUsageReport> {
+    const by = requireOneOf(input.by ?? 'operation', DAILY_DIMS, 'by');
+    const member = input.member == null ? null : requireId(input.member, 'member');
+    const { period, basis } = await this.periods(
+      accountId,
+      input.cycle === undefined ? {} : { cycle: input.cycle },
+    );
+    if (period.from > basis.now) {
+      const current = resolvePeriod(basis, {}).cycle;
+      throw new AmisiError(
+        'invalid_argument',
+        `cycle ${period.cycle} has not started: the current cycle is ${current}`,
+        { field: 'cycle', value: String(period.cycle) },
+      );
+    }
+    const read =
+      member === null
+        ? await this.usageByHour(accountId, period, by)
+        : await this.memberUsage(accountId, period, by, member);
+    return {
+      accountId,
+      asOf: basis.now,
+      period,
+      member,
+      complete: read.complete,
+      ...dailyUsage({ from: period.from, to: period.to, by, usage: read.usage }),
+    };
+  }
+
+  /** Everyone's usage of a period under `by`: rollups by hour, the edge hours from the journal. */
+  private async usageByHour(
+    accountId: string,
+    period: Period,
+    by: DailyDim,
+  ): Promise<{ usage: UsageAt[]; complete: boolean }> {
+    const w = exactWindow(period.from, period.to);
+    // The edges first: their read rebuilds rollups that await it, before the hours are read.
+    const edges = await Promise.all(
+      w.journal.map(async (i) => {
+        const t = await this.totals(accountId, i, { before: false, usage: true });
+        return usageOfRollups(i.from, t.usage, by);
+      }),
+    );
+    const rows = await this.ctx.store.find(
+      'usage_hourly',
+      {
+        accountId,
+        hour: { gte: w.hoursFrom, lt: w.hoursTo },
+        dim: by === 'operation' ? 'operation' : ['operation', by],
+      },
+      { order: ['hour'], limit: MAX_DAILY_ROWS + 1 },
+    );
+    const complete = rows.length <= MAX_DAILY_ROWS;
+    const hours = new Map<number, UsageRow[]>();
+    for (const r of rows.slice(0, MAX_DAILY_ROWS)) {
+      const list = hours.get(r.hour);
+      if (list) list.push(r);
+      else hours.set(r.hour, [r]);
+    }
+    // A cut read may end inside an hour: that hour is left out whole, so no split is partial.
+    if (!complete) hours.delete(rows[MAX_DAILY_ROWS - 1]!.hour);
+    const usage = [...hours].flatMap(([hour, list]) => usageOfRollups(hour, list, by));
+    return { usage: [...edges.flat(), ...usage], complete };
+  }
+
+  /** One member's usage of a period under `by`, from its charges and captures in the journal. */
+  private async memberUsage(
+    accountId: string,
+    period: Period,
+    by: DailyDim,
+    member: string,
+  ): Promise<{ usage: UsageAt[]; complete: boolean }> {
+    const rows = await this.ctx.store.journal(
+      { accountId, kind: [...SPEND_KINDS], createdAt: { gte: period.from, lt: period.to } },
+      { order: ['createdAt', 'id'], limit: MAX_DAILY_ROWS + 1 },
+    );
+    const own = rows.slice(0, MAX_DAILY_ROWS).filter((t) => attributionOf(t)?.member === member);
+    const holdIds = [
+      ...new Set(own.flatMap((t) => (t.kind === 'charge' || t.holdId === null ? [] : [t.holdId]))),
+    ];
+    const holds = await this.ctx.store.getMany(
+      'holds',
+      holdIds.map((id) => ({ accountId, id })),
+    );
+    const lines = new Map(holds.map((h) => [h.id, h.quote?.lines ?? []]));
+    const usage = own.flatMap((t) => {
+      const spend = spendOf(t, { holdLines: (id) => lines.get(id) ?? [] });
+      return spend ? usageOfSpend(t.createdAt, spend, by) : [];
+    });
+    return { usage, complete: rows.length <= MAX_DAILY_ROWS };
   }
 
   /** The usage report and its findings (each with the credits involved and the saving). */

@@ -1,14 +1,9 @@
 import { isExpired, type Grant } from '../../core/grants.js';
 import type { Hold } from '../../core/holds.js';
 import type { Entry } from '../../core/journal.js';
-import { planRenewal, type Subscription } from '../../core/subscriptions.js';
+import { isCycleAllocation, planRenewal, type Subscription } from '../../core/subscriptions.js';
 import { expireGrants, expireHold } from '../expiry/expiry.js';
 import type { AccountState, UnitOfWork } from '../unit-of-work.js';
-
-/** An allocation grant of the cycle that ends at `at` (renewal rolls these over). */
-function isCycleAllocation(g: Grant, at: number): boolean {
-  return g.source === 'allocation' && g.expiresAt === at;
-}
 
 /**
  * Settles what is due in the account, in time order: at each subscription boundary up to now,

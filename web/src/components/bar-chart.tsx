@@ -22,7 +22,7 @@ const DEFAULT_WIDTH = 560;
  * The element's width in CSS pixels, kept up to date: the chart draws at that width, one
  * SVG unit to a pixel, so its text keeps the page's size on a phone and on a desktop.
  */
-function useWidth(): [(element: HTMLDivElement | null) => void, number] {
+export function useWidth(): [(element: HTMLDivElement | null) => void, number] {
   const [element, setElement] = useState<HTMLDivElement | null>(null);
   const [width, setWidth] = useState(DEFAULT_WIDTH);
   useEffect(() => {
