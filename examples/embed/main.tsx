@@ -5,6 +5,7 @@ import { StrictMode, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import {
   AmisiBalance,
+  AmisiDailyUsage,
   AmisiPackPicker,
   AmisiProvider,
   AmisiUsageChart,
@@ -61,6 +62,7 @@ function CreditsPage() {
             <option value="project">project</option>
           </select>
           <AmisiUsageChart by={by} />
+          <AmisiDailyUsage by="operation" />
         </div>
       </div>
     </AmisiProvider>

@@ -111,6 +111,17 @@ describe('embedded components on a platform page in Chromium', { skip: check.ski
       rows.map((r) => r.split('\t').slice(0, 2).join(' ')),
       audit.usage.byResolution.map((l) => `${l.key} ${numbers.format(l.credits)}`),
     );
+    // The cycle a day (the Overview's chart): its table is the API's days.
+    const daily = await s.ledger.dailyUsage('alice', { by: 'operation' });
+    const dayRows = await page.getByTestId('daily-table').locator('tbody tr').all();
+    const shown = await Promise.all(
+      dayRows.map(async (r) => (await r.locator('th, td').allTextContents()).map((t) => t.trim())),
+    );
+    assert.deepEqual(
+      shown.map((r) => r.slice(1)),
+      daily.days.map((d) => [d.credits, ...d.split].map((c) => numbers.format(c))),
+    );
+    assert.equal(daily.credits, 12);
     await page.getByLabel('Split by').selectOption('operation');
     await page.getByRole('figure', { name: 'Credits used by operation' }).waitFor();
     // The platform's backend minted a short-lived account key, never the operator key.

@@ -52,8 +52,45 @@ export async function screenshots(page: Page, name: string): Promise<void> {
     await page.setViewportSize(viewport);
     await page.screenshot({ path: join(SCREENSHOTS, `${name}-${size}.png`), fullPage: true });
     await assertAccessible(page, `${name} at ${size} size`);
+    await assertNoSidewaysScroll(page, `${name} at ${size} size`, viewport.width);
   }
   await page.setViewportSize(SIZES.desktop);
+}
+
+/**
+ * The page fits the width: nothing makes the whole page scroll sideways (a wide table scrolls
+ * inside its own box). Names the widest elements that stick out when it fails.
+ */
+export async function assertNoSidewaysScroll(page: Page, where: string, width: number) {
+  const wide = await page.evaluate((limit) => {
+    const doc = (
+      globalThis as unknown as {
+        document: {
+          documentElement: { scrollWidth: number };
+          querySelectorAll: (
+            s: string,
+          ) => Iterable<{
+            tagName: string;
+            className: unknown;
+            id: string;
+            getBoundingClientRect: () => { right: number };
+          }>;
+        };
+      }
+    ).document;
+    if (doc.documentElement.scrollWidth <= limit) return [];
+    return [...doc.querySelectorAll('body *')]
+      .map((e) => ({ e, right: Math.round(e.getBoundingClientRect().right) }))
+      .filter((x) => x.right > limit)
+      .slice(0, 8)
+      .map(
+        ({ e, right }) =>
+          `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''}.${String(e.className)} (right edge ${right}px)`,
+      );
+  }, width);
+  if (wide.length > 0) {
+    throw new Error(`the page scrolls sideways on ${where} (${width}px wide): ${wide.join(', ')}`);
+  }
 }
 
 /** axe-core's browser build, read once (a devDependency: package.json pins 4.x). */

@@ -157,25 +157,29 @@ function ChartTable(props: {
   readonly previousLabel: string;
 }) {
   const { title, unit, compare } = props;
+  // A table takes the width of its content whatever its own width says: the hidden box
+  // around it keeps it from widening the page (at phone width it did).
   return (
-    <table id={props.id} className="visually-hidden">
-      <caption>{title}</caption>
-      <thead>
-        <tr>
-          <th scope="col">{title}</th>
-          <th scope="col">{unit}</th>
-          {compare && <th scope="col">{props.previousLabel}</th>}
-        </tr>
-      </thead>
-      <tbody>
-        {props.bars.map((b) => (
-          <tr key={b.label}>
-            <th scope="row">{b.label}</th>
-            <td>{formatNumber(b.value)}</td>
-            {compare && <td>{formatNumber(b.previous ?? 0)}</td>}
+    <div className="visually-hidden">
+      <table id={props.id}>
+        <caption>{title}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{title}</th>
+            <th scope="col">{unit}</th>
+            {compare && <th scope="col">{props.previousLabel}</th>}
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {props.bars.map((b) => (
+            <tr key={b.label}>
+              <th scope="row">{b.label}</th>
+              <td>{formatNumber(b.value)}</td>
+              {compare && <td>{formatNumber(b.previous ?? 0)}</td>}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }

@@ -140,31 +140,34 @@ function DailyTable(props: {
   readonly names: readonly string[];
 }) {
   const { usage, names } = props;
+  // Inside a hidden box, not hidden itself: a table is as wide as its content (ChartTable).
   return (
-    <table id={props.id} className="visually-hidden" data-testid="daily-table">
-      <caption>{props.title}</caption>
-      <thead>
-        <tr>
-          <th scope="col">Day (UTC)</th>
-          <th scope="col">Credits</th>
-          {names.map((n, i) => (
-            <th scope="col" key={i}>
-              {n}
-            </th>
-          ))}
-        </tr>
-      </thead>
-      <tbody>
-        {usage.days.map((d) => (
-          <tr key={d.from}>
-            <th scope="row">{formatUtcDay(d.from)}</th>
-            <td>{formatNumber(d.credits)}</td>
-            {d.split.map((c, i) => (
-              <td key={i}>{formatNumber(c)}</td>
+    <div className="visually-hidden">
+      <table id={props.id} data-testid="daily-table">
+        <caption>{props.title}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Day (UTC)</th>
+            <th scope="col">Credits</th>
+            {names.map((n, i) => (
+              <th scope="col" key={i}>
+                {n}
+              </th>
             ))}
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {usage.days.map((d) => (
+            <tr key={d.from}>
+              <th scope="row">{formatUtcDay(d.from)}</th>
+              <td>{formatNumber(d.credits)}</td>
+              {d.split.map((c, i) => (
+                <td key={i}>{formatNumber(c)}</td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
