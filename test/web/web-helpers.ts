@@ -67,9 +67,7 @@ export async function assertNoSidewaysScroll(page: Page, where: string, width: n
       globalThis as unknown as {
         document: {
           documentElement: { scrollWidth: number };
-          querySelectorAll: (
-            s: string,
-          ) => Iterable<{
+          querySelectorAll: (s: string) => Iterable<{
             tagName: string;
             className: unknown;
             id: string;
