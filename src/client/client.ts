@@ -188,9 +188,17 @@ export interface SubscriptionsApi {
 }
 
 export interface PurchasesApi {
-  /** A pending purchase and where to pay; the credits come when the payment is confirmed. */
+  /**
+   * A pending purchase and where to pay: one pack (`pack`) or several in one payment (`packs`,
+   * one line per pack); the credits come when the payment is confirmed.
+   */
   buy(input: T.BuyInput, options?: WriteOptions): Promise<T.BuyResult>;
   get(purchaseId: string, options?: RequestOptions): Promise<T.Purchase>;
+  /**
+   * Cancels a pending purchase (its checkout is closed; no credits move). Cancelling again is
+   * a replay; a paid one is purchase_not_pending.
+   */
+  cancel(purchaseId: string, options?: RequestOptions): Promise<T.PurchaseResult>;
   /** The account's purchases, newest first. */
   list(accountId: string, options?: RequestOptions): Promise<T.PurchaseList>;
   /** Manual provider: the money arrived. Confirming again is a replay. */
@@ -474,6 +482,7 @@ function purchasesApi(t: Transport): PurchasesApi {
     buy: (input, o) =>
       t.send({ method: 'POST', path: '/v1/purchases', body: input, keyed: true }, o),
     get: (id, o) => t.send({ method: 'GET', path: purchase(id) }, o),
+    cancel: (id, o) => t.send({ method: 'POST', path: `${purchase(id)}/cancel` }, o),
     list: (accountId, o) =>
       t.send({ method: 'GET', path: `/v1/accounts/${seg(accountId)}/purchases` }, o),
     confirm: (id, input = {}, o) =>

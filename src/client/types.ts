@@ -103,6 +103,7 @@ export type PlanUpgradeList = Static<typeof S.PlanUpgradeList>;
 export type ChangePlanResult = SubscriptionResult | PlanUpgradeCheckout;
 
 export type Purchase = Static<typeof S.Purchase>;
+export type PurchaseLine = Static<typeof S.PurchaseLine>;
 export type BuyInput = Static<typeof S.BuyRequest>;
 export type BuyResult = Static<typeof S.BuyResult>;
 export type PurchaseResult = Static<typeof S.PurchaseResult>;

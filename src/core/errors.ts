@@ -32,6 +32,7 @@ export type ErrorCode =
   | 'unknown_pack'
   | 'unknown_purchase'
   | 'purchase_not_refundable'
+  | 'purchase_not_pending'
   | 'subscription_exists'
   | 'no_subscription'
   | 'not_an_upgrade'
@@ -272,6 +273,13 @@ export const errorTable = {
     exit: 4,
     title: 'Purchase not refundable',
     hint: 'Only a paid purchase that was not refunded yet can be refunded.',
+    retryable: false,
+  },
+  purchase_not_pending: {
+    status: 409,
+    exit: 4,
+    title: 'Purchase not pending',
+    hint: 'Only a pending purchase can be cancelled; a paid one is refunded by an operator.',
     retryable: false,
   },
   subscription_exists: {

@@ -311,6 +311,9 @@ export class Ledger {
   createPurchase(...a: Parameters<PurchasesApi['createPurchase']>) {
     return this.purchases.createPurchase(...a);
   }
+  cancelPurchase(...a: Parameters<PurchasesApi['cancelPurchase']>) {
+    return this.purchases.cancelPurchase(...a);
+  }
   setAutoTopup(...a: Parameters<PurchasesApi['setAutoTopup']>) {
     return this.purchases.setAutoTopup(...a);
   }

@@ -22,6 +22,7 @@ export const PURCHASE_SERVICE_PROBLEMS = {
     PROVIDER,
     'live_payment_on_test_clock',
   ),
+  cancel: codes(L.cancelPurchase, PROVIDER),
   confirm: L.confirmPayment,
   refund: codes(L.reclaimForRefund, L.getPurchase, L.markRefunded, PROVIDER),
   // Through a provider, the plan and an organization's seats are checked before the checkout.
@@ -99,12 +100,22 @@ export class PurchaseService {
     );
   }
 
-  async buy(input: { accountId: string; pack: string; key: string }) {
+  /**
+   * A pending purchase of one pack (`pack`) or of several in one payment (`packs`: one line
+   * per pack, one checkout with a line item each), and its checkout.
+   */
+  async buy(input: {
+    accountId: string;
+    key: string;
+    pack?: string;
+    packs?: readonly { pack: string; count: number }[];
+  }) {
     await this.refuseLiveOnClock(input.accountId);
     const created = await this.ledger.createPurchase({ ...input, provider: this.provider.name });
     let purchase = created.purchase;
     let checkoutUrl: string | null = null;
     if (purchase.checkoutRef === null) {
+      const several = purchase.lines.length > 1 || purchase.lines.some((l) => l.count > 1);
       const checkout = await this.provider.createCheckout({
         accountId: purchase.accountId,
         purchaseId: purchase.id,
@@ -113,11 +124,39 @@ export class PurchaseService {
         description: `${purchase.credits} credits (${purchase.pack})`,
         amountCents: purchase.priceCents,
         currency: purchase.currency,
+        ...(several
+          ? {
+              lines: purchase.lines.map((l) => ({
+                description: `${l.unitCredits} credits (${l.pack})`,
+                quantity: l.count,
+                unitAmountCents: l.unitPriceCents,
+              })),
+            }
+          : {}),
       });
       purchase = await this.ledger.recordCheckout(purchase.id, checkout.providerRef);
       checkoutUrl = checkout.url;
     }
     return { purchase, checkoutUrl, replay: created.replay };
+  }
+
+  /**
+   * Cancels a pending purchase in the ledger (no credits move), then closes its checkout at the
+   * provider (Stripe: the session is expired), so it can no longer be paid. If the provider
+   * call fails, the purchase stays cancelled and cancelling again retries only the provider's
+   * part. A payment that arrives all the same (the customer paid just before) is granted.
+   */
+  async cancel(purchaseId: string) {
+    const r = await this.ledger.cancelPurchase(purchaseId);
+    const p = r.purchase;
+    if (
+      p.checkoutRef !== null &&
+      p.provider === this.provider.name &&
+      this.provider.expireCheckout
+    ) {
+      await this.provider.expireCheckout(p.checkoutRef, `expire:${p.id}`);
+    }
+    return r;
   }
 
   /** The manual provider's confirmation, by an operator. */

@@ -520,6 +520,16 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
         accountId: 'acc-top',
         id: id('pur'),
         pack: 'pack-20',
+        lines: [
+          {
+            pack: 'pack-20',
+            unitCredits: 20,
+            unitPriceCents: 999,
+            count: 1,
+            credits: 20,
+            priceCents: 999,
+          },
+        ],
         credits: 20,
         priceCents: 999,
         currency: 'usd',
@@ -533,6 +543,7 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
         refundRef: null,
         createdAt: T0,
         paidAt: null,
+        cancelledAt: null,
         origin: 'autotopup' as const,
       };
       await store.write(async (w) => {
@@ -1737,6 +1748,16 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
         accountId: 'acc-pu',
         id: id('pur'),
         pack: 'pack-20',
+        lines: [
+          {
+            pack: 'pack-20',
+            unitCredits: 20,
+            unitPriceCents: 999,
+            count: 1,
+            credits: 20,
+            priceCents: 999,
+          },
+        ],
         credits: 20,
         priceCents: 999,
         currency: 'usd',
@@ -1750,11 +1771,36 @@ export function storeConformance(name: string, open: () => Promise<StoreUnderTes
         refundRef: null,
         createdAt: T0,
         paidAt: null,
+        cancelledAt: null,
         origin: 'customer',
         ...over,
       });
       const first = purchase();
-      const second = purchase({ createdAt: T0 + 1 });
+      // A combination: its lines round-trip through the JSON column of both dialects.
+      const second = purchase({
+        createdAt: T0 + 1,
+        pack: 'pack-50x2+pack-20',
+        lines: [
+          {
+            pack: 'pack-50',
+            unitCredits: 50,
+            unitPriceCents: 1999,
+            count: 2,
+            credits: 100,
+            priceCents: 3998,
+          },
+          {
+            pack: 'pack-20',
+            unitCredits: 20,
+            unitPriceCents: 999,
+            count: 1,
+            credits: 20,
+            priceCents: 999,
+          },
+        ],
+        credits: 120,
+        priceCents: 4997,
+      });
       const paid = { ...first, status: 'paid' as const, paymentRef: 'pay_1', paidAt: T0 + 5 };
       await store.write(async (w) => {
         await w.insert('accounts', [account('acc-pu')], 'skip');

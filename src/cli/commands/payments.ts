@@ -20,6 +20,12 @@ function purchasePairs(p: Purchase, extra: [string, string | number | null][] = 
     ['purchase', p.id],
     ['account', p.accountId],
     ['pack', p.pack],
+    ...(p.lines.length > 1 || p.lines.some((l) => l.count > 1)
+      ? ([['lines', p.lines.map((l) => `${l.count} x ${l.pack}`).join(' + ')]] as [
+          string,
+          string,
+        ][])
+      : []),
     ['credits', p.credits],
     ['price', formatMoney(p.priceCents, p.currency)],
     ['status', p.status],
@@ -27,8 +33,23 @@ function purchasePairs(p: Purchase, extra: [string, string | number | null][] = 
     ['grant', p.grantId],
     ['refunded credits', p.refundedCredits],
     ['refunded', p.refundedCents > 0 ? formatMoney(p.refundedCents, p.currency) : null],
+    ...(p.cancelledAt === null ? [] : ([['cancelled', iso(p.cancelledAt)]] as [string, string][])),
     ...extra,
   ]);
+}
+
+/** One line of `amisi buy`: "pack-50" (one) or "pack-50:2" (a count from 1). */
+function parsePackLine(arg: string): { pack: string; count: number } {
+  const m = /^([^:]+)(?::(\d{1,3}))?$/.exec(arg);
+  const pack = m?.[1];
+  const count = m?.[2] === undefined ? 1 : Number(m[2]);
+  if (pack === undefined || !Number.isSafeInteger(count) || count < 1) {
+    throw new AmisiError('invalid_argument', `a pack is "pack" or "pack:count", got "${arg}"`, {
+      field: 'pack',
+      value: arg,
+    });
+  }
+  return { pack, count };
 }
 
 export function registerPayments(program: Command, globals: Globals): void {
@@ -62,12 +83,18 @@ export function registerPayments(program: Command, globals: Globals): void {
     });
 
   program
-    .command('buy <account> <pack>')
-    .description('buy a pack: a pending purchase; credits arrive when the payment is confirmed')
+    .command('buy <account> <pack...>')
+    .description(
+      'buy a pack, or several in one payment (pack:count, e.g. pack-50:2 pack-20): a pending purchase; credits arrive when the payment is confirmed',
+    )
     .requiredOption('--key <key>', 'idempotency key')
-    .action(async (account: string, pack: string, o: { key: string }) => {
+    .action(async (account: string, packs: string[], o: { key: string }) => {
+      const lines = packs.map(parsePackLine);
+      const [only] = lines;
+      const what =
+        lines.length === 1 && only && only.count === 1 ? { pack: only.pack } : { packs: lines };
       await withLedger(globals(), async (ledger, out) => {
-        const r = await service(ledger).buy({ accountId: account, pack, key: o.key });
+        const r = await service(ledger).buy({ accountId: account, ...what, key: o.key });
         out.print(
           () =>
             purchasePairs(r.purchase, [
@@ -101,6 +128,21 @@ export function registerPayments(program: Command, globals: Globals): void {
               r.purchase,
               r.replay ? [['replay', 'already confirmed: nothing granted again']] : [],
             ),
+          r,
+        );
+      });
+    });
+
+  payments
+    .command('cancel <purchase>')
+    .description(
+      'cancel a pending purchase: its checkout is closed, no credits move (a payment that still arrives is granted)',
+    )
+    .action(async (purchase: string) => {
+      await withLedger(globals(), async (ledger, out) => {
+        const r = await service(ledger).cancel(purchase);
+        out.print(
+          () => purchasePairs(r.purchase, r.replay ? [['replay', 'already cancelled']] : []),
           r,
         );
       });

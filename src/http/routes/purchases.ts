@@ -22,7 +22,7 @@ import {
   WebhookResult,
 } from '../schemas/index.js';
 
-/** Packs bought through the payment provider: buy, get, list, confirm (manual), refund. */
+/** Packs bought through the payment provider: buy, get, cancel, list, confirm (manual), refund. */
 export async function purchaseRoutes(app: App, deps: Deps): Promise<void> {
   const { ledger, purchases } = deps;
   app.post(
@@ -30,8 +30,9 @@ export async function purchaseRoutes(app: App, deps: Deps): Promise<void> {
     {
       config: { access: 'account', action: 'packs.buy' },
       schema: {
-        summary: 'Buy a pack: a pending purchase and where to pay',
-        description: 'The credits are granted once, when the payment is confirmed.',
+        summary: 'Buy a pack, or several in one payment: a pending purchase and where to pay',
+        description:
+          "Name one pack (pack) or several (packs: one line per pack with its count, e.g. the advice's combination), not both. One purchase, one checkout (a line item per pack); the credits of every line are granted once, when the payment is confirmed.",
         tags: ['purchases'],
         headers: IdempotencyHeaders,
         body: BuyRequest,
@@ -42,9 +43,11 @@ export async function purchaseRoutes(app: App, deps: Deps): Promise<void> {
       },
     },
     async (request, reply) => {
+      const { pack, packs } = request.body;
       const r = await purchases.buy({
         accountId: accountInScope(request, request.body.accountId),
-        pack: request.body.pack,
+        ...(pack === undefined ? {} : { pack }),
+        ...(packs === undefined ? {} : { packs }),
         key: request.headers[IDEMPOTENCY_HEADER],
       });
       replayed(reply, r.replay);
@@ -64,6 +67,30 @@ export async function purchaseRoutes(app: App, deps: Deps): Promise<void> {
       },
     },
     async (request) => purchaseInScope(request, ledger, request.params.purchaseId),
+  );
+
+  app.post(
+    '/v1/purchases/:purchaseId/cancel',
+    {
+      config: { access: 'account', action: 'packs.buy' },
+      schema: {
+        summary: 'Cancel a pending purchase (nothing was paid, no credits move)',
+        description:
+          "Allowed to the keys that may buy for the account. The provider's checkout is closed (Stripe: the session is expired). Cancelling again is a replay, so no Idempotency-Key is needed; a paid or refunded purchase is purchase_not_pending. A payment that still arrives for it is granted all the same.",
+        tags: ['purchases'],
+        params: PurchaseParams,
+        response: {
+          200: ref(PurchaseResult),
+          ...problems('account', true, S.purchase, P.cancel),
+        },
+      },
+    },
+    async (request, reply) => {
+      const purchase = await purchaseInScope(request, ledger, request.params.purchaseId);
+      const r = await purchases.cancel(purchase.id);
+      replayed(reply, r.replay);
+      return r;
+    },
   );
 
   app.get(

@@ -1,14 +1,32 @@
 import { Type } from '@sinclair/typebox';
-import { PURCHASE_STATUSES } from '../../core/purchases.js';
+import { MAX_PACKS_PER_LINE, MAX_PURCHASE_LINES, PURCHASE_STATUSES } from '../../core/purchases.js';
 import { Cents, Id, list, nullable, oneOf, ref, Replay, Time } from './common.js';
 
 /** Packs bought through the payment provider. */
+
+export const PurchaseLine = Type.Object(
+  {
+    pack: Type.String(),
+    unitCredits: Type.Integer({ description: 'Credits of one pack.' }),
+    unitPriceCents: Cents('Price of one pack in minor units.'),
+    count: Type.Integer({ description: 'How many of the pack.' }),
+    credits: Type.Integer({ description: 'The line: count x unitCredits.' }),
+    priceCents: Cents('The line: count x unitPriceCents.'),
+  },
+  { $id: 'PurchaseLine' },
+);
 
 export const Purchase = Type.Object(
   {
     accountId: Type.String(),
     id: Type.String(),
-    pack: Type.String(),
+    pack: Type.String({
+      description:
+        'The pack of a one-pack purchase; a combination reads e.g. "pack-50x2+pack-20" (its lines are in lines).',
+    }),
+    lines: list(ref(PurchaseLine), {
+      description: 'What is bought, one line per pack; credits and priceCents are their sums.',
+    }),
     credits: Type.Integer(),
     priceCents: Cents('Price in minor units.'),
     currency: Type.String(),
@@ -22,6 +40,9 @@ export const Purchase = Type.Object(
     refundRef: nullable(Type.String()),
     createdAt: Time('When the purchase was made.'),
     paidAt: nullable(Time('When the payment was confirmed.')),
+    cancelledAt: nullable(
+      Time('When the customer cancelled it while pending (a payment still arriving is granted).'),
+    ),
     origin: oneOf(['customer', 'autotopup'] as const, {
       description: "Who asked: the customer (or an operator), or the account's auto top-up rule.",
     }),
@@ -32,7 +53,24 @@ export const Purchase = Type.Object(
 export const BuyRequest = Type.Object(
   {
     accountId: Id('The account that buys.'),
-    pack: Id('A pack of the active catalog, e.g. pack-50.'),
+    pack: Type.Optional(Id('A pack of the active catalog, e.g. pack-50 (or name packs).')),
+    packs: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            pack: Id('A pack of the active catalog.'),
+            count: Type.Integer({ minimum: 1, maximum: MAX_PACKS_PER_LINE }),
+          },
+          { additionalProperties: false },
+        ),
+        {
+          minItems: 1,
+          maxItems: MAX_PURCHASE_LINES,
+          description:
+            "Several packs in one payment (e.g. the advice's combination), one line per pack; instead of pack.",
+        },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

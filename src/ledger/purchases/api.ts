@@ -2,7 +2,7 @@ import { accountOf } from '../reads.js';
 import { AmisiError } from '../../core/errors.js';
 import { AUTO_TOPUP_PERIODS, type AutoTopup, type AutoTopupPeriod } from '../../core/autotopup.js';
 import { requireCredits } from '../../core/credits.js';
-import type { Purchase } from '../../core/purchases.js';
+import { MAX_PACKS_PER_LINE, MAX_PURCHASE_LINES, type Purchase } from '../../core/purchases.js';
 import * as purchases from './commands.js';
 import type { LedgerContext } from '../context.js';
 import type { AccountsApi } from '../accounts/api.js';
@@ -21,6 +21,7 @@ import {
 /** The problem codes of each use-case below (src/ledger/problems.ts). */
 export const PURCHASES_PROBLEMS = {
   createPurchase: codes(ACCOUNT, KEYED, CATALOG, 'unknown_pack'),
+  cancelPurchase: codes(BASE, 'unknown_purchase', 'purchase_not_pending'),
   setAutoTopup: codes(ACCOUNT, CATALOG, CREDITS, 'unknown_pack'),
   clearAutoTopup: ACCOUNT,
   getAutoTopup: ACCOUNT,
@@ -41,12 +42,21 @@ export class PurchasesApi {
     private readonly accounts: AccountsApi,
   ) {}
 
-  /** A pending purchase of a pack (the service then asks the payment provider for a checkout). */
-  async createPurchase(input: { accountId: string; key: string; pack: string; provider: string }) {
+  /**
+   * A pending purchase of a pack, or of several packs in one payment (`packs`: one line per
+   * pack); the service then asks the payment provider for a checkout.
+   */
+  async createPurchase(input: {
+    accountId: string;
+    key: string;
+    pack?: string;
+    packs?: readonly { pack: string; count: number }[];
+    provider: string;
+  }) {
     const checked: purchases.CreatePurchaseInput = {
       accountId: requireId(input.accountId, 'account'),
       key: requireKey(input.key),
-      pack: requireId(input.pack, 'pack'),
+      packs: requirePacks(input.pack, input.packs),
       provider: requireId(input.provider, 'provider'),
     };
     return this.ctx.committer.submit((b) => purchases.createPurchase(b, checked), {
@@ -100,6 +110,12 @@ export class PurchasesApi {
       { origin: 'autotopup', status: 'pending', checkoutRef: null },
       { order: ['createdAt', 'id'], limit: limit },
     );
+  }
+
+  /** Cancels a pending purchase (again: a replay); no credits move. */
+  async cancelPurchase(purchaseId: string) {
+    const id = requireId(purchaseId, 'purchase');
+    return this.ctx.committer.submit((b) => purchases.cancelPurchase(b, id), this.purchaseHint(id));
   }
 
   async recordCheckout(purchaseId: string, checkoutRef: string) {
@@ -185,6 +201,39 @@ export class PurchasesApi {
       accountId ? { accountId } : {},
     );
   }
+}
+
+/**
+ * What a purchase buys: `pack` (one of it) or `packs` (distinct packs, each 1 to
+ * MAX_PACKS_PER_LINE times, at most MAX_PURCHASE_LINES lines), never both.
+ */
+function requirePacks(
+  pack: string | undefined,
+  packs: readonly { pack: string; count: number }[] | undefined,
+): { pack: string; count: number }[] {
+  const bad = (message: string, data: Record<string, unknown>) =>
+    new AmisiError('invalid_argument', message, { field: 'packs', ...data });
+  if ((pack === undefined) === (packs === undefined)) {
+    throw bad('name either a pack or packs (one line per pack), not both', {});
+  }
+  if (pack !== undefined) return [{ pack: requireId(pack, 'pack'), count: 1 }];
+  const lines = packs ?? [];
+  if (lines.length < 1 || lines.length > MAX_PURCHASE_LINES) {
+    throw bad(`packs has 1 to ${MAX_PURCHASE_LINES} lines`, { lines: lines.length });
+  }
+  const seen = new Set<string>();
+  return lines.map((l) => {
+    const id = requireId(l.pack, 'pack');
+    if (seen.has(id)) throw bad(`pack "${id}" is named on two lines`, { pack: id });
+    seen.add(id);
+    if (!Number.isSafeInteger(l.count) || l.count < 1 || l.count > MAX_PACKS_PER_LINE) {
+      throw bad(`count is a whole number from 1 to ${MAX_PACKS_PER_LINE}`, {
+        pack: id,
+        value: String(l.count),
+      });
+    }
+    return { pack: id, count: l.count };
+  });
 }
 
 function requirePeriod(period: string): AutoTopupPeriod {

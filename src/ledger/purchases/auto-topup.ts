@@ -1,6 +1,6 @@
 import { own } from '../../core/catalog.js';
 import { decideAutoTopup, sameAutoTopup, type AutoTopup } from '../../core/autotopup.js';
-import { pendingPurchase, type Purchase } from '../../core/purchases.js';
+import { pendingPurchase, purchaseLines, type Purchase } from '../../core/purchases.js';
 import type { WriteTx } from '../store.js';
 import type { UnitOfWork } from '../unit-of-work.js';
 
@@ -47,8 +47,7 @@ export async function settleAutoTopups(uow: UnitOfWork): Promise<Purchase[]> {
         const purchase = pendingPurchase({
           accountId: state.account.id,
           id: uow.newId('pur'),
-          packId: rule.pack,
-          pack,
+          lines: purchaseLines([{ pack: rule.pack, count: 1 }], () => pack),
           currency: catalog.body.currency,
           provider: rule.provider,
           origin: 'autotopup',

@@ -3,7 +3,7 @@ import { own } from '../../core/catalog.js';
 import { addMonths } from '../../core/cycles.js';
 import { periodStart, type AutoTopup, type AutoTopupPeriod } from '../../core/autotopup.js';
 import { AmisiError, assert } from '../../core/errors.js';
-import { pendingPurchase, planRefund, type Purchase } from '../../core/purchases.js';
+import { pendingPurchase, planRefund, purchaseLines, type Purchase } from '../../core/purchases.js';
 import type { AccountState, UnitOfWork } from '../unit-of-work.js';
 import { onceRef, type Replayable } from '../idempotency.js';
 
@@ -59,35 +59,47 @@ async function purchaseTransaction(
 export interface CreatePurchaseInput {
   readonly accountId: string;
   readonly key: string;
-  readonly pack: string;
+  /** One line per pack (distinct packs, counts from 1), checked by the API before. */
+  readonly packs: readonly { readonly pack: string; readonly count: number }[];
   readonly provider: string;
 }
 
+/**
+ * A pending purchase of one or more packs, one payment for all of them. A purchase of one
+ * pack keeps the request it always had (`pack`), so its replays match the keys stored before
+ * purchases had lines.
+ */
 export async function createPurchase(
   uow: UnitOfWork,
   input: CreatePurchaseInput,
 ): Promise<Replayable<PurchaseResult>> {
   await uow.account(input.accountId);
-  const { key, ...request } = input;
+  const [only] = input.packs;
+  const what =
+    input.packs.length === 1 && only && only.count === 1
+      ? { pack: only.pack }
+      : { packs: input.packs };
   return onceRef(
     uow,
     input.accountId,
-    key,
-    { op: 'buy', ...request },
+    input.key,
+    { op: 'buy', accountId: input.accountId, ...what, provider: input.provider },
     async () => {
       const catalog = await uow.activeCatalog();
-      const pack = own(catalog.body.packs, input.pack);
-      if (!pack) {
-        throw new AmisiError('unknown_pack', `unknown pack "${input.pack}"`, {
-          pack: input.pack,
-          allowed: Object.keys(catalog.body.packs),
-        });
-      }
+      const lines = purchaseLines(input.packs, (id) => {
+        const pack = own(catalog.body.packs, id);
+        if (!pack) {
+          throw new AmisiError('unknown_pack', `unknown pack "${id}"`, {
+            pack: id,
+            allowed: Object.keys(catalog.body.packs),
+          });
+        }
+        return pack;
+      });
       const purchase = pendingPurchase({
         accountId: input.accountId,
         id: uow.newId('pur'),
-        packId: input.pack,
-        pack,
+        lines,
         currency: catalog.body.currency,
         provider: input.provider,
         origin: 'customer',
@@ -124,7 +136,11 @@ export interface ConfirmInput {
   readonly eventId?: string;
 }
 
-/** The payment arrived: grant the pack's credits, exactly once per purchase. */
+/**
+ * The payment arrived: grant the credits of every line (one grant), exactly once per purchase.
+ * A cancelled purchase that is paid anyway is granted: money paid buys what it was paid for
+ * (as a cancelled plan upgrade that is paid is applied).
+ */
 export async function confirmPayment(
   uow: UnitOfWork,
   input: ConfirmInput,
@@ -140,7 +156,7 @@ export async function confirmPayment(
       replay: true,
     };
   }
-  if (purchase.status !== 'pending') {
+  if (purchase.status !== 'pending' && purchase.status !== 'cancelled') {
     return {
       purchase,
       transactionId: await purchaseTransaction(uow, purchase, 'grant'),
@@ -148,8 +164,11 @@ export async function confirmPayment(
     };
   }
   const catalog = await uow.activeCatalog();
-  // Pack credits expire 12 months after purchase unless the catalog says otherwise.
-  const months = own(catalog.body.packs, purchase.pack)?.expiresAfterMonths ?? 12;
+  // Pack credits expire 12 months after purchase unless the catalog says otherwise; the one
+  // grant of a combination takes its lines' shortest expiry (never longer than any pack's).
+  const months = Math.min(
+    ...purchase.lines.map((l) => own(catalog.body.packs, l.pack)?.expiresAfterMonths ?? 12),
+  );
   const g = uow.newGrant(
     state.account.id,
     'purchase',
@@ -181,6 +200,29 @@ export async function confirmPayment(
   await uow.updatePurchase(paid);
   await uow.outbox.emit(state.account.id, 'purchase.completed', { purchase: paid, transactionId });
   return { purchase: paid, transactionId, replay: false };
+}
+
+/**
+ * The customer no longer wants a pending purchase: it is cancelled (again: the same answer, a
+ * replay). No credits move, ever: none were granted. A paid, refunding or refunded purchase
+ * answers purchase_not_pending. The service then closes the provider's checkout.
+ */
+export async function cancelPurchase(
+  uow: UnitOfWork,
+  purchaseId: string,
+): Promise<Replayable<PurchaseResult>> {
+  const { purchase } = await purchaseIn(uow, purchaseId);
+  if (purchase.status === 'cancelled') return { purchase, transactionId: null, replay: true };
+  if (purchase.status !== 'pending') {
+    throw new AmisiError(
+      'purchase_not_pending',
+      `purchase ${purchaseId} is ${purchase.status}: only a pending purchase can be cancelled`,
+      { purchaseId, status: purchase.status },
+    );
+  }
+  const cancelled: Purchase = { ...purchase, status: 'cancelled', cancelledAt: uow.now };
+  await uow.updatePurchase(cancelled);
+  return { purchase: cancelled, transactionId: null, replay: false };
 }
 
 export interface RefundInput {

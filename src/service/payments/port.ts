@@ -15,8 +15,19 @@ export interface CheckoutRequest {
   readonly description: string;
   readonly amountCents: number;
   readonly currency: string;
+  /**
+   * A purchase of several packs: one line item each (quantity and unit price), summing to
+   * amountCents. Missing: one line of amountCents named by the description.
+   */
+  readonly lines?: readonly CheckoutLine[];
   readonly successUrl?: string;
   readonly cancelUrl?: string;
+}
+
+export interface CheckoutLine {
+  readonly description: string;
+  readonly quantity: number;
+  readonly unitAmountCents: number;
 }
 
 export interface Checkout {
@@ -110,6 +121,12 @@ export interface PaymentProvider {
    * it at the period's end. Providers without subscriptions leave it out.
    */
   changeSubscription?(request: SubscriptionChangeRequest): Promise<void>;
+  /**
+   * Closes a checkout that is still open, so that it can no longer be paid (a cancelled
+   * purchase). One that was already paid or closed is left as it is. Providers whose
+   * checkouts cannot be paid by the customer (manual) leave it out.
+   */
+  expireCheckout?(checkoutRef: string, idempotencyKey: string): Promise<void>;
   /**
    * Verifies a webhook's signature over the raw body and returns the event, or null for event
    * types we do not act on. A bad, forged or stale signature throws AmisiError

@@ -23,6 +23,26 @@ export function checkCheckoutRequest(request: CheckoutRequest): void {
   }
   checkCents('amountCents', request.amountCents);
   checkCurrency(request.currency);
+  if (request.lines !== undefined) checkLines(request.lines, request.amountCents);
+}
+
+/** A checkout's line items: each a quantity from 1 and a unit price, together the amount. */
+function checkLines(lines: NonNullable<CheckoutRequest['lines']>, amountCents: number): void {
+  if (lines.length < 1) throw invalid('lines', lines.length, 'lines has at least one line');
+  let total = 0;
+  for (const line of lines) {
+    if (typeof line.description !== 'string' || line.description.trim() === '') {
+      throw invalid('lines', line.description, 'each line has a description');
+    }
+    if (!Number.isSafeInteger(line.quantity) || line.quantity < 1) {
+      throw invalid('lines', line.quantity, 'each line has a whole quantity from 1');
+    }
+    checkCents('lines', line.unitAmountCents);
+    total += line.quantity * line.unitAmountCents;
+  }
+  if (total !== amountCents) {
+    throw invalid('lines', total, `the lines sum to ${total}, not amountCents ${amountCents}`);
+  }
 }
 
 export function checkRefundRequest(request: RefundRequest): void {

@@ -1,4 +1,4 @@
-import type { Migration } from './migration.js';
+import { rebuild, type Migration } from './migration.js';
 
 const SOURCES = `'allocation','rollover','purchase','promotion','adjustment','trial'`;
 const KINDS =
@@ -6,21 +6,6 @@ const KINDS =
   `'plan_change','refund','partial_capture','hold_extension','hold_increase','repayment'`;
 const BOOKS = `'issued','grant','held','consumed','breakage','refunded','overdraft'`;
 const FLOWS = `'granted','consumed','expired','refunded','rolled','capped','overdrawn','repaid'`;
-
-/**
- * SQLite cannot change a CHECK constraint in place: each table whose list grows is rebuilt
- * (create the new table, copy every row by name, drop the old, rename, recreate its indexes),
- * the procedure SQLite documents for schema changes ALTER TABLE does not do. The copy runs in
- * the migration's one transaction, so a crash leaves the old tables as they were.
- */
-function rebuild(table: string, ddl: string, columns: string, indexes: string): string {
-  return `
-CREATE TABLE ${table}_new (${ddl}) WITHOUT ROWID;
-INSERT INTO ${table}_new (${columns}) SELECT ${columns} FROM ${table};
-DROP TABLE ${table};
-ALTER TABLE ${table}_new RENAME TO ${table};
-${indexes}`;
-}
 
 /** Migration 13: overdraft limits and debt, partial captures, longer and larger holds, trial grants. */
 export const HOLDS_AND_OVERDRAFT: readonly Migration[] = [

@@ -6,6 +6,7 @@ import { HOLDS_AND_OVERDRAFT } from './holds-and-overdraft.js';
 import { TEST_CLOCKS } from './test-clocks.js';
 import { PLAN_UPGRADES } from './plan-upgrades.js';
 import { KEY_EXPIRY } from './key-expiry.js';
+import { PURCHASE_LINES } from './purchase-lines.js';
 
 export type { Migration } from './migration.js';
 
@@ -18,4 +19,5 @@ export const migrations: readonly Migration[] = [
   ...TEST_CLOCKS,
   ...PLAN_UPGRADES,
   ...KEY_EXPIRY,
+  ...PURCHASE_LINES,
 ];

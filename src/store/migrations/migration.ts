@@ -12,3 +12,18 @@ export interface Migration {
   readonly sqlite: string;
   readonly postgres: string;
 }
+
+/**
+ * SQLite cannot change a CHECK constraint in place: each table whose list grows is rebuilt
+ * (create the new table, copy every row by name, drop the old, rename, recreate its indexes),
+ * the procedure SQLite documents for schema changes ALTER TABLE does not do. The copy runs in
+ * the migration's one transaction, so a crash leaves the old tables as they were.
+ */
+export function rebuild(table: string, ddl: string, columns: string, indexes: string): string {
+  return `
+CREATE TABLE ${table}_new (${ddl}) WITHOUT ROWID;
+INSERT INTO ${table}_new (${columns}) SELECT ${columns} FROM ${table};
+DROP TABLE ${table};
+ALTER TABLE ${table}_new RENAME TO ${table};
+${indexes}`;
+}

@@ -5,7 +5,7 @@ import type { Grant } from '../../core/grants.js';
 import type { Hold } from '../../core/holds.js';
 import type { Entry, JournalTransaction } from '../../core/journal.js';
 import type { Outcome } from '../../core/outcomes.js';
-import type { Purchase } from '../../core/purchases.js';
+import { PURCHASE_STATUSES, type Purchase } from '../../core/purchases.js';
 import { UPGRADE_STATUSES, type PlanUpgrade } from '../../core/upgrades.js';
 import type { FlowIncrement, UsageIncrement } from '../../core/rollups.js';
 import type { Subscription } from '../../core/subscriptions.js';
@@ -221,19 +221,21 @@ export const TABLES = {
     accountId: acc,
     id: t('purchase_id'),
     pack: t('pack'),
+    lines: js('lines'),
     credits: big('credits'),
     priceCents: big('price_cents'),
     currency: t('currency'),
     provider: t('provider'),
     checkoutRef: tn('checkout_ref'),
     paymentRef: tn('payment_ref'),
-    status: t('status'),
+    status: t('status', { oneOf: PURCHASE_STATUSES }),
     grantId: tn('grant_id'),
     refundedCredits: big('refunded_credits'),
     refundedCents: big('refunded_cents'),
     refundRef: tn('refund_ref'),
     createdAt,
     paidAt: bign('paid_at'),
+    cancelledAt: bign('cancelled_at'),
     origin: t('origin'),
   }),
   plan_upgrades: describe<PlanUpgrade>('plan_upgrades', ['accountId', 'id'], {

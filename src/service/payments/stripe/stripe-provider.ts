@@ -83,6 +83,21 @@ export class StripeProvider implements PaymentProvider {
     return { provider: this.name, providerRef: session.id, url: session.url };
   }
 
+  /**
+   * Expires an open Checkout Session (a cancelled purchase), so that it can no longer be paid.
+   * A session already complete or expired is left as it is: a completed one's event grants the
+   * purchase all the same (src/ledger/purchases/commands.ts, confirmPayment).
+   */
+  async expireCheckout(checkoutRef: string, idempotencyKey: string): Promise<void> {
+    const session = await this.#call('checkout.sessions.retrieve', () =>
+      this.#stripe.checkout.sessions.retrieve(checkoutRef),
+    );
+    if (session.status !== 'open') return;
+    await this.#call('checkout.sessions.expire', () =>
+      this.#stripe.checkout.sessions.expire(checkoutRef, {}, { idempotencyKey }),
+    );
+  }
+
   async refund(request: RefundRequest): Promise<Refund> {
     checkRefundRequest(request);
     const params: Stripe.RefundCreateParams = {
@@ -269,18 +284,20 @@ function checkoutParams(
     itemId: request.itemId,
   };
   const subscription = request.kind === 'subscription';
+  // A purchase of several packs: a line item per pack, so Checkout and the receipt show each.
+  const lines = request.lines ?? [
+    { description: request.description, quantity: 1, unitAmountCents: request.amountCents },
+  ];
   const common = {
-    line_items: [
-      {
-        quantity: 1,
-        price_data: {
-          currency: request.currency,
-          unit_amount: request.amountCents,
-          product_data: { name: request.description },
-          ...(subscription ? { recurring: { interval: 'month' as const } } : {}),
-        },
+    line_items: lines.map((line) => ({
+      quantity: line.quantity,
+      price_data: {
+        currency: request.currency,
+        unit_amount: line.unitAmountCents,
+        product_data: { name: line.description },
+        ...(subscription ? { recurring: { interval: 'month' as const } } : {}),
       },
-    ],
+    })),
     client_reference_id: request.accountId,
     metadata,
     success_url: request.successUrl ?? successUrl,
