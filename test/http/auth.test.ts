@@ -212,6 +212,15 @@ function attempts(t: Targets): [string, Attempt][] {
     ['capture', ['POST', `/v1/holds/${t.hold}/capture`, { idem: 'x-5' }]],
     ['release', ['POST', `/v1/holds/${t.hold}/release`, { idem: 'x-6' }]],
     ['get purchase', ['GET', `/v1/purchases/${t.purchase}`, {}]],
+    ['cancel purchase', ['POST', `/v1/purchases/${t.purchase}/cancel`, {}]],
+    [
+      'buy packs',
+      [
+        'POST',
+        '/v1/purchases',
+        { idem: 'x-12', body: { accountId: a, packs: [{ pack: 'pack-20', count: 2 }] } },
+      ],
+    ],
     [
       'grant',
       [

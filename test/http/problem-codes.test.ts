@@ -55,6 +55,7 @@ const DECLARED: Readonly<Record<string, readonly [Access, boolean, ...Problems[]
   ],
   'post /v1/plan-upgrades/{upgradeId}/cancel': ['account', true, S.upgrade, L.cancelUpgrade],
   'post /v1/purchases': ['account', true, S.account, P.buy],
+  'post /v1/purchases/{purchaseId}/cancel': ['account', true, S.purchase, P.cancel],
   'post /autumn/v1/check': [
     'account',
     true,

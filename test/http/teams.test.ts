@@ -198,6 +198,35 @@ const TABLE: readonly Row[] = [
       }),
   },
   {
+    name: 'buy the advised combination',
+    allowed: MANAGERS,
+    status: 201,
+    attempt: () =>
+      call('POST', '/v1/purchases', {
+        idem: fresh('combo'),
+        body: {
+          accountId: 'acme',
+          packs: [
+            { pack: 'pack-50', count: 2 },
+            { pack: 'pack-20', count: 1 },
+          ],
+        },
+      }),
+  },
+  {
+    name: 'cancel a pending purchase',
+    allowed: MANAGERS,
+    attempt: async (s) => {
+      const bought = await s.ledger.createPurchase({
+        accountId: 'acme',
+        key: fresh('to-cancel'),
+        pack: 'pack-20',
+        provider: 'manual',
+      });
+      return call('POST', `/v1/purchases/${bought.purchase.id}/cancel`);
+    },
+  },
+  {
     name: 'purchases',
     allowed: MANAGERS,
     attempt: () => call('GET', '/v1/accounts/acme/purchases'),
