@@ -31,6 +31,11 @@ export interface FakeStripe {
   /** Every request that reached the server, replays included. */
   readonly requests: RecordedRequest[];
   route: Route;
+  /**
+   * The Checkout Sessions made, by id, as the API would return them: a test sets a status
+   * ('complete', say) to play the customer paying at Stripe.
+   */
+  readonly sessions: Map<string, Record<string, unknown>>;
   close(): Promise<void>;
 }
 
@@ -41,6 +46,7 @@ export async function startFakeStripe(): Promise<FakeStripe> {
     port: 0,
     requests,
     route: () => undefined,
+    sessions: new Map(),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
   const server = createServer((req, res) => {
@@ -55,7 +61,7 @@ export async function startFakeStripe(): Promise<FakeStripe> {
         return;
       }
       const index = requests.length - 1;
-      const reply = fake.route(request, index) ?? defaultReply(request, index);
+      const reply = fake.route(request, index) ?? defaultReply(request, index, fake.sessions);
       // Stripe keeps the answer for a key unless the request may be retried (5xx, 409).
       if (key !== undefined && reply.status < 500 && reply.status !== 409) {
         replays.set(`${request.path} ${key}`, { body, reply });
@@ -76,25 +82,54 @@ export function stripeError(
   return { status, body: { error }, ...(headers === undefined ? {} : { headers }) };
 }
 
-function defaultReply(request: RecordedRequest, index: number): FakeReply {
+function defaultReply(
+  request: RecordedRequest,
+  index: number,
+  sessions: Map<string, Record<string, unknown>>,
+): FakeReply {
   const n = String(index + 1).padStart(4, '0');
   if (request.method === 'POST' && request.path === '/v1/checkout/sessions') {
     const id = `cs_test_${n}`;
-    return {
-      status: 200,
-      body: {
-        id,
-        object: 'checkout.session',
-        mode: request.form['mode'],
-        status: 'open',
-        payment_status: 'unpaid',
-        client_reference_id: request.form['client_reference_id'] ?? null,
-        currency: request.form['line_items[0][price_data][currency]'] ?? null,
-        amount_total: Number(request.form['line_items[0][price_data][unit_amount]']),
-        metadata: metadataOf(request.form, 'metadata'),
-        url: `https://checkout.stripe.com/c/pay/${id}`,
-      },
+    const session = {
+      id,
+      object: 'checkout.session',
+      mode: request.form['mode'],
+      status: 'open',
+      payment_status: 'unpaid',
+      client_reference_id: request.form['client_reference_id'] ?? null,
+      currency: request.form['line_items[0][price_data][currency]'] ?? null,
+      amount_total: amountTotal(request.form),
+      metadata: metadataOf(request.form, 'metadata'),
+      url: `https://checkout.stripe.com/c/pay/${id}`,
     };
+    sessions.set(id, session);
+    return { status: 200, body: session };
+  }
+  const sessionPath = /^\/v1\/checkout\/sessions\/([^/]+)(\/expire)?$/.exec(request.path);
+  if (sessionPath?.[1] !== undefined) {
+    const session = sessions.get(sessionPath[1]);
+    if (!session) {
+      return stripeError(404, {
+        type: 'invalid_request_error',
+        code: 'resource_missing',
+        message: `No such checkout.session: '${sessionPath[1]}'`,
+      });
+    }
+    if (request.method === 'GET' && sessionPath[2] === undefined) {
+      return { status: 200, body: session };
+    }
+    if (request.method === 'POST' && sessionPath[2] === '/expire') {
+      // Stripe expires only an open session.
+      if (session.status !== 'open') {
+        return stripeError(400, {
+          type: 'invalid_request_error',
+          message: `Only Checkout Sessions with a status in ["open"] can be expired. This Checkout Session has a status of "${String(session.status)}".`,
+        });
+      }
+      session.status = 'expired';
+      session.url = null;
+      return { status: 200, body: session };
+    }
   }
   if (request.method === 'POST' && request.path === '/v1/refunds') {
     return {
@@ -113,6 +148,16 @@ function defaultReply(request: RecordedRequest, index: number): FakeReply {
     type: 'invalid_request_error',
     message: `Unrecognized request URL (${request.method}: ${request.path}).`,
   });
+}
+
+/** The sum of the line items, as Stripe totals them (quantity x unit amount). */
+function amountTotal(form: Readonly<Record<string, string>>): number {
+  let total = 0;
+  for (let i = 0; form[`line_items[${i}][price_data][unit_amount]`] !== undefined; i += 1) {
+    const unit = Number(form[`line_items[${i}][price_data][unit_amount]`]);
+    total += unit * Number(form[`line_items[${i}][quantity]`] ?? 1);
+  }
+  return total;
 }
 
 function idempotencyError(key: string): FakeReply {

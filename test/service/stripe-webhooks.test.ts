@@ -334,6 +334,117 @@ for (const [name, open, skip] of BOTH_STORES) {
       }
     });
 
+    it('a combination is one Checkout Session with a line item per pack, granted once when paid', async () => {
+      const { store, close } = await open();
+      try {
+        const ledger = new Ledger({ store, clock: new FakeClock(T0) });
+        await ledger.loadCatalog(defaultCatalog());
+        await ledger.createAccount({ accountId: 'cat' });
+        const service = new PurchaseService(ledger, stripe());
+        const packs = [
+          { pack: 'pack-50', count: 2 },
+          { pack: 'pack-20', count: 1 },
+        ];
+        const bought = await service.buy({ accountId: 'cat', packs, key: 'combo' });
+        const call = fake.requests.at(-1)!;
+        assert.equal(call.path, '/v1/checkout/sessions');
+        assert.deepEqual(
+          [0, 1, 2].map((i) => [
+            call.form[`line_items[${i}][quantity]`],
+            call.form[`line_items[${i}][price_data][unit_amount]`],
+            call.form[`line_items[${i}][price_data][product_data][name]`],
+          ]),
+          [
+            ['2', '1999', '50 credits (pack-50)'],
+            ['1', '999', '20 credits (pack-20)'],
+            [undefined, undefined, undefined],
+          ],
+        );
+        const p = bought.purchase;
+        assert.deepEqual([p.credits, p.priceCents], [120, 4997]);
+        assert.equal(fake.sessions.get(p.checkoutRef!)?.['amount_total'], 4997);
+        // A retry of the buy answers the same purchase and the same session.
+        const again = await service.buy({ accountId: 'cat', packs, key: 'combo' });
+        assert.deepEqual([again.purchase.id, again.replay], [p.id, true]);
+
+        const paid = signed('evt_combo_1', 'checkout.session.completed', {
+          id: p.checkoutRef,
+          object: 'checkout.session',
+          mode: 'payment',
+          payment_status: 'paid',
+          payment_intent: 'pi_combo',
+          amount_total: 4997,
+          currency: 'usd',
+          metadata: { accountId: 'cat', purchaseId: p.id, kind: 'pack', itemId: p.pack },
+        });
+        assert.equal(await service.handleWebhook(paid.payload, paid.header), 'granted');
+        assert.equal(await service.handleWebhook(paid.payload, paid.header), 'already processed');
+        assert.equal((await ledger.balance('cat')).available, 120, 'every line, once');
+        assert.equal((await ledger.getPurchase(p.id)).status, 'paid');
+        assert.ok((await verify(store)).ok);
+      } finally {
+        await close();
+      }
+    });
+
+    it('cancelling expires the open Checkout Session; a payment that arrives anyway is granted, never lost', async () => {
+      const { store, close } = await open();
+      try {
+        const ledger = new Ledger({ store, clock: new FakeClock(T0) });
+        await ledger.loadCatalog(defaultCatalog());
+        await ledger.createAccount({ accountId: 'dan' });
+        const service = new PurchaseService(ledger, stripe());
+        // Cancelled while open: Stripe expires the session; cancelling again asks nothing more.
+        const open1 = (await service.buy({ accountId: 'dan', pack: 'pack-20', key: 'c1' }))
+          .purchase;
+        const cancelled = await service.cancel(open1.id);
+        assert.deepEqual([cancelled.purchase.status, cancelled.replay], ['cancelled', false]);
+        const expire = fake.requests.at(-1)!;
+        assert.deepEqual(
+          [expire.method, expire.path, expire.idempotencyKey],
+          ['POST', `/v1/checkout/sessions/${open1.checkoutRef}/expire`, `expire:${open1.id}`],
+        );
+        assert.equal(fake.sessions.get(open1.checkoutRef!)?.['status'], 'expired');
+        const seen = fake.requests.length;
+        assert.equal((await service.cancel(open1.id)).replay, true);
+        assert.deepEqual(
+          fake.requests.slice(seen).map((r) => `${r.method} ${r.path}`),
+          [`GET /v1/checkout/sessions/${open1.checkoutRef}`],
+          'an expired session is only looked at',
+        );
+
+        // Paid at Stripe a moment before the cancel: the session is complete, so nothing is
+        // expired, and the event that follows grants the credits (the money arrived).
+        const racing = (await service.buy({ accountId: 'dan', pack: 'pack-50', key: 'c2' }))
+          .purchase;
+        fake.sessions.get(racing.checkoutRef!)!['status'] = 'complete';
+        const before = fake.requests.length;
+        assert.equal((await service.cancel(racing.id)).purchase.status, 'cancelled');
+        assert.ok(!fake.requests.slice(before).some((r) => r.path.endsWith('/expire')));
+        assert.equal((await ledger.balance('dan')).available, 0, 'cancelling moves no credits');
+        const late = signed('evt_late_1', 'checkout.session.completed', {
+          id: racing.checkoutRef,
+          object: 'checkout.session',
+          mode: 'payment',
+          payment_status: 'paid',
+          payment_intent: 'pi_late',
+          amount_total: 1999,
+          currency: 'usd',
+          metadata: { accountId: 'dan', purchaseId: racing.id, kind: 'pack', itemId: 'pack-50' },
+        });
+        assert.equal(await service.handleWebhook(late.payload, late.header), 'granted');
+        assert.equal(await service.handleWebhook(late.payload, late.header), 'already processed');
+        const p = await ledger.getPurchase(racing.id);
+        assert.deepEqual([p.status, p.paymentRef], ['paid', 'pi_late']);
+        assert.equal(typeof p.cancelledAt, 'number', 'the cancel stays on record');
+        assert.equal((await ledger.balance('dan')).available, 50);
+        await assert.rejects(service.cancel(racing.id), { code: 'purchase_not_pending' });
+        assert.ok((await verify(store)).ok);
+      } finally {
+        await close();
+      }
+    });
+
     it('a refund made in the dashboard reclaims the unspent credits once; forged changes nothing', async () => {
       const { store, close } = await open();
       try {
