@@ -83,6 +83,64 @@ describe('amisi packs, buy, payments confirm, purchases, refund', () => {
   });
 });
 
+describe('amisi buy several packs, payments cancel', () => {
+  before(() => {
+    assert.equal(run('accounts', 'create', 'cy').status, 0);
+  });
+  it('buy with pack:count is one purchase of every line; its table shows the lines', () => {
+    const r = json<PurchaseOut & { purchase: { pack: string; lines: { count: number }[] } }>(
+      'buy',
+      'cy',
+      'pack-50:2',
+      'pack-20',
+      '--key',
+      'combo-1',
+    );
+    assert.deepEqual(
+      [r.purchase.status, r.purchase.pack, r.purchase.credits, r.purchase.priceCents],
+      ['pending', 'pack-50x2+pack-20', 120, 4997],
+    );
+    const shown = run('buy', 'cy', 'pack-50:2', 'pack-20', '--key', 'combo-1');
+    assert.equal(shown.status, 0, shown.stderr);
+    assert.match(shown.stdout, /lines\s+2 x pack-50 \+ 1 x pack-20/);
+    assert.match(shown.stdout, /replay\s+yes/);
+  });
+  it('a bad line is refused with its code and changes nothing', () => {
+    const before = snapshot(db);
+    for (const [args, code] of [
+      [['pack-50:0'], /invalid_argument/],
+      [['pack-50:x'], /invalid_argument/],
+      [['pack-50:101'], /invalid_argument/],
+      [['pack-999'], /unknown_pack/],
+    ] as const) {
+      const r = run('buy', 'cy', ...args, '--key', `bad-${args[0]}`);
+      assert.notEqual(r.status, 0, args.join(' '));
+      assert.match(r.stderr, code);
+    }
+    assert.equal(snapshot(db), before);
+  });
+  it('payments cancel cancels a pending purchase once; a paid one is not pending', () => {
+    const pending = json<PurchaseOut>('buy', 'cy', 'pack-20', '--key', 'to-cancel').purchase;
+    const first = json<PurchaseOut & { replay: boolean }>('payments', 'cancel', pending.id);
+    assert.deepEqual([first.purchase.status, first.replay], ['cancelled', false]);
+    const again = run('payments', 'cancel', pending.id);
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stdout, /status\s+cancelled/);
+    assert.match(again.stdout, /replay\s+already cancelled/);
+    assert.equal(json<{ available: number }>('balance', 'cy').available, 0, 'no credits move');
+
+    const paid = json<PurchaseOut>('buy', 'cy', 'pack-20', '--key', 'to-pay').purchase;
+    json('payments', 'confirm', paid.id);
+    const before = snapshot(db);
+    const refused = run('payments', 'cancel', paid.id);
+    assert.notEqual(refused.status, 0);
+    assert.match(refused.stderr, /purchase_not_pending/);
+    const unknown = run('payments', 'cancel', 'pur_01AAAAAAAAAAAAAAAAAAAAAAAA');
+    assert.match(unknown.stderr, /unknown_purchase/);
+    assert.equal(snapshot(db), before);
+  });
+});
+
 describe('amisi autotopup', () => {
   it('set shows the rule; already below the threshold, it buys at once', () => {
     const r = run('autotopup', 'set', 'bo', '--pack', 'pack-20', '--below', '15', '--max', '2');
