@@ -11,7 +11,7 @@ import {
 } from '../schemas/index.js';
 
 /** The active catalog, its packs and plans, and quotes under it. Any key may read them. */
-export async function catalogRoutes(app: App, { ledger }: Deps): Promise<void> {
+export async function catalogRoutes(app: App, { ledger, purchases }: Deps): Promise<void> {
   app.get(
     '/v1/catalog',
     {
@@ -38,7 +38,12 @@ export async function catalogRoutes(app: App, { ledger }: Deps): Promise<void> {
     async () => {
       const c = (await ledger.activeCatalog()).body;
       const packs = Object.entries(c.packs).map(([id, p]) => ({ id, ...p }));
-      return { catalogVersion: c.version, currency: c.currency, packs };
+      return {
+        catalogVersion: c.version,
+        currency: c.currency,
+        provider: purchases.providerName,
+        packs,
+      };
     },
   );
 

@@ -35,6 +35,10 @@ export const PackList = Type.Object(
   {
     catalogVersion: Type.String(),
     currency: Type.String(),
+    provider: Type.String({
+      description:
+        "The payment provider packs are bought through: 'stripe' (the buyer is sent to Stripe Checkout to pay) or 'manual' (an operator confirms the payment).",
+    }),
     packs: list(ref(Pack)),
   },
   { $id: 'PackList' },

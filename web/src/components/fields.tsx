@@ -1,4 +1,12 @@
-import type { InputHTMLAttributes, ReactNode } from 'react';
+import { useEffect, useRef, type InputHTMLAttributes, type ReactNode } from 'react';
+
+/**
+ * A whole number from a field, or NaN (sent as null): the API then names what is wrong, so the
+ * dashboard shows the same problem and code as any client would get.
+ */
+export function wholeOf(text: string): number {
+  return /^\d+$/.test(text.trim()) ? Number(text.trim()) : Number.NaN;
+}
 
 /** A labelled form field: the label names the control (its id), as every form here does. */
 
@@ -45,7 +53,11 @@ export function SelectField<V extends string>(props: {
   );
 }
 
-/** A question before an action that cannot be undone: the yes and the no buttons. */
+/**
+ * A question before an action that cannot be undone: the yes and the no buttons. With `focus`,
+ * the yes button takes the focus when the question appears (a keyboard user lands on it) and
+ * Escape answers no; the caller gives the focus back to what opened it.
+ */
 export function Confirm(props: {
   readonly id: string;
   readonly children: ReactNode;
@@ -55,14 +67,30 @@ export function Confirm(props: {
   readonly onYes: () => void;
   readonly onNo: () => void;
   readonly role?: 'group' | 'alertdialog';
+  readonly focus?: boolean;
+  /** The yes button is left out (the action is done: only the no button, as "Close", stays). */
+  readonly done?: boolean;
 }) {
+  const yes = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (props.focus === true) yes.current?.focus();
+  }, [props.focus]);
   return (
-    <div className="card confirm" role={props.role ?? 'group'} aria-labelledby={props.id}>
+    <div
+      className="card confirm"
+      role={props.role ?? 'group'}
+      aria-labelledby={props.id}
+      onKeyDown={(e) => {
+        if (props.focus === true && e.key === 'Escape') props.onNo();
+      }}
+    >
       <div id={props.id}>{props.children}</div>
       <div className="row">
-        <button type="button" disabled={props.busy} onClick={props.onYes}>
-          {props.yes}
-        </button>
+        {props.done !== true && (
+          <button type="button" ref={yes} disabled={props.busy} onClick={props.onYes}>
+            {props.yes}
+          </button>
+        )}
         <button type="button" className="secondary" onClick={props.onNo}>
           {props.no}
         </button>

@@ -87,3 +87,8 @@ export function ActionStatus<T>(props: {
   if (props.state.status === 'error') return <ProblemMessage error={props.state.error} />;
   return null;
 }
+
+/** After an action's answer: said when it was a replay of the first (a double click, a retry). */
+export function replayNote(replay: boolean): string {
+  return replay ? ' (already done by the first click: nothing changed now)' : '';
+}

@@ -1,5 +1,17 @@
-import type { BuyResult, Pack, PackList, Purchase } from '../../../src/client/index.js';
-import { ActionStatus, Async } from '../components/status.js';
+import { useEffect, useRef, useState } from 'react';
+import type { AccountAdvice, Pack, PackList, Purchase } from '../../../src/client/index.js';
+import { AutoTopupSection } from '../components/auto-topup.js';
+import { BuyConfirmation } from '../components/buy-confirmation.js';
+import {
+  ConfirmPaymentButton,
+  ConfirmPaymentOutcome,
+  linesText,
+  parseBuyQuery,
+  useConfirmPayment,
+  type WantedLine,
+} from '../components/payments.js';
+import { Receipts } from '../components/receipts.js';
+import { ActionStatus, Async, replayNote } from '../components/status.js';
 import { Table } from '../components/table.js';
 import {
   formatCredits,
@@ -9,11 +21,14 @@ import {
   formatPricePerCredit,
 } from '../format.js';
 import type { PageProps } from '../page-props.js';
-import { useAction, useRequest, type ActionState, type RequestState } from '../use-request.js';
+import { navigate, useLocation, withQuery } from '../router.js';
+import { useAction, useRequest, type RequestState } from '../use-request.js';
 
 /**
- * Packs and buying one through the configured provider: Stripe answers a checkout URL to pay
- * at; the manual provider leaves the purchase pending until an operator confirms the payment.
+ * Packs and buying them: every buy (one pack, or the advice's combination in one payment) goes
+ * through a confirmation that shows what is bought, the price, the expiry and how it is paid
+ * (sent to Stripe, or an operator confirms); pending purchases can be cancelled; the auto
+ * top-up rule; and the receipts of what was paid (packs and plan upgrades).
  */
 export function CreditsPage(props: PageProps) {
   const { client, account, can } = props;
@@ -27,66 +42,140 @@ export function CreditsPage(props: PageProps) {
       can.buyPacks ? client.purchases.list(account.id, { signal }) : Promise.resolve(null),
     [account.id, can.buyPacks],
   );
-  const [buying, buy] = useAction(async (pack: string) => {
-    const r = await client.purchases.buy({ accountId: account.id, pack });
-    if (r.checkoutUrl !== null) window.location.assign(r.checkoutUrl);
-    reloadPurchases();
-    return r;
-  });
-  const [confirming, confirm] = useAction(async (purchaseId: string) => {
-    const r = await client.purchases.confirm(purchaseId);
-    reloadPurchases();
-    reloadBalance();
-    return r;
-  });
+  const [advice] = useRequest(
+    (signal) =>
+      can.buyPacks && can.allUsage
+        ? client.reports.advice(account.id, { signal })
+        : Promise.resolve(null),
+    [account.id, can.buyPacks, can.allUsage],
+  );
+  const buying = useBuyQuestion(can.buyPacks);
   return (
     <>
       <section className="card" aria-labelledby="credits-available">
         <h2 id="credits-available">Available now</h2>
         <Async state={balance} what="the balance">
-          {(b) => (
-            <p className="medium" data-testid="credits-available">
-              {formatCredits(b.available)}
-            </p>
-          )}
+          {(b) => <Available credits={b.available} />}
         </Async>
       </section>
+      {can.buyPacks && <AdvisedCombination advice={advice} onBuy={buying.ask} />}
       <PacksSection
         packs={packs}
         canBuy={can.buyPacks}
-        buying={buying}
-        onBuy={(id) => void buy(id)}
+        busy={buying.wanted !== null}
+        onBuy={(id) => buying.ask([{ pack: id, count: 1 }])}
       />
-      {can.buyPacks && (
-        <section aria-labelledby="purchases-title">
-          <h2 id="purchases-title">Purchases</h2>
-          <ActionStatus state={confirming} running="Confirming the payment" />
-          <Async state={purchases} what="purchases">
-            {(r) =>
-              r && (
-                <Purchases
-                  purchases={r.purchases}
-                  canConfirm={can.operator}
-                  busy={confirming.status === 'running'}
-                  onConfirm={(id) => void confirm(id)}
-                />
-              )
-            }
-          </Async>
-        </section>
+      {buying.wanted !== null && packs.status === 'ok' && (
+        <BuyConfirmation
+          key={JSON.stringify(buying.wanted)}
+          {...props}
+          packs={packs.data}
+          wanted={buying.wanted}
+          onBought={reloadPurchases}
+          onClose={buying.close}
+        />
       )}
+      {can.buyPacks && (
+        <Async state={purchases} what="purchases">
+          {(r) =>
+            r && (
+              <>
+                <PurchasesSection
+                  {...props}
+                  purchases={r.purchases}
+                  onDone={() => {
+                    reloadPurchases();
+                    reloadBalance();
+                  }}
+                />
+                <Receipts {...props} purchases={r.purchases} />
+              </>
+            )
+          }
+        </Async>
+      )}
+      {can.billing && packs.status === 'ok' && <AutoTopupSection {...props} packs={packs.data} />}
     </>
   );
 }
 
-/** The catalog's packs, each with its buy button, and what the last purchase started. */
+function Available({ credits }: { readonly credits: number }) {
+  return (
+    <p className="medium" data-testid="credits-available">
+      {formatCredits(credits)}
+    </p>
+  );
+}
+
+/**
+ * Which lines the buy confirmation asks about, if it is open: asked by a button, or by a link
+ * from the Overview's advice (?buy=pack-50:2,pack-20:1). Closing it gives the focus back to
+ * the button that opened it and drops the link's query.
+ */
+function useBuyQuestion(canBuy: boolean) {
+  const { search } = useLocation();
+  const linked = canBuy ? parseBuyQuery(search) : null;
+  const [asked, setAsked] = useState<readonly WantedLine[] | null>(null);
+  const opener = useRef<HTMLElement | null>(null);
+  const wanted = asked ?? linked;
+  // Once the question is gone (and the buy buttons are enabled again), the focus goes back.
+  useEffect(() => {
+    if (wanted !== null || opener.current === null) return;
+    opener.current.focus();
+    opener.current = null;
+  }, [wanted]);
+  return {
+    wanted,
+    ask: (lines: readonly WantedLine[]) => {
+      const active = document.activeElement;
+      opener.current = active instanceof HTMLElement ? active : null;
+      setAsked(lines);
+    },
+    close: () => {
+      setAsked(null);
+      if (linked !== null) navigate(withQuery({}));
+    },
+  };
+}
+
+/** The advice's pack combination for a shortfall, with its one-step buy. */
+function AdvisedCombination(props: {
+  readonly advice: RequestState<AccountAdvice | null>;
+  readonly onBuy: (lines: readonly WantedLine[]) => void;
+}) {
+  if (props.advice.status !== 'ok' || props.advice.data === null) return null;
+  const item = props.advice.data.advice.find((a) => a.recommendation?.action === 'buy-packs');
+  const r = item?.recommendation;
+  if (!item || r?.action !== 'buy-packs' || r.packs.lines.length === 0) return null;
+  const combination = r.packs;
+  return (
+    <section className="card" aria-labelledby="advised-title">
+      <h2 id="advised-title">Advised</h2>
+      <p>{item.summary}</p>
+      <p data-testid="advised-combination">
+        {combination.lines.map((l) => `${l.count} × ${l.pack}`).join(' + ')}:{' '}
+        {formatCredits(combination.credits)}
+      </p>
+      <button
+        type="button"
+        onClick={() =>
+          props.onBuy(combination.lines.map((l) => ({ pack: l.pack, count: l.count })))
+        }
+      >
+        Buy this combination
+      </button>
+    </section>
+  );
+}
+
+/** The catalog's packs, each with its buy button (which asks first). */
 function PacksSection(props: {
   readonly packs: RequestState<PackList>;
   readonly canBuy: boolean;
-  readonly buying: ActionState<BuyResult>;
+  /** A confirmation is open: no second one until it is answered. */
+  readonly busy: boolean;
   readonly onBuy: (pack: string) => void;
 }) {
-  const { buying } = props;
   return (
     <section aria-labelledby="packs-title">
       <h2 id="packs-title">Packs</h2>
@@ -99,20 +188,13 @@ function PacksSection(props: {
                 key={p.id}
                 pack={p}
                 currency={currency}
-                disabled={buying.status === 'running'}
+                disabled={props.busy}
                 onBuy={props.canBuy ? () => props.onBuy(p.id) : null}
               />
             ))}
           </ul>
         )}
       </Async>
-      <ActionStatus state={buying} running="Starting the purchase" />
-      {buying.status === 'ok' && buying.data.checkoutUrl === null && (
-        <p role="status" className="notice">
-          Purchase {buying.data.purchase.id} is waiting for the payment. The credits arrive when it
-          is confirmed.
-        </p>
-      )}
     </section>
   );
 }
@@ -140,56 +222,102 @@ function PackCard(props: {
           onClick={onBuy}
           aria-label={`Buy ${pack.credits} credits for ${formatMoney(pack.priceCents, currency)}`}
         >
-          Buy
+          Buy…
         </button>
       )}
     </li>
   );
 }
 
-function Purchases(props: {
-  readonly purchases: readonly Purchase[];
-  readonly canConfirm: boolean;
+/** Every purchase: cancel a pending one, or (an operator) confirm its manual payment. */
+function PurchasesSection(
+  props: PageProps & { readonly purchases: readonly Purchase[]; readonly onDone: () => void },
+) {
+  const { client, can } = props;
+  const [confirmed, confirm] = useConfirmPayment(client, props.onDone);
+  // Cancelling is idempotent by the purchase: again is a replay (no key needed).
+  const [cancelled, cancel] = useAction(async (purchaseId: string) => {
+    const r = await client.purchases.cancel(purchaseId);
+    props.onDone();
+    return r;
+  });
+  const busy = confirmed.status === 'running' || cancelled.status === 'running';
+  return (
+    <section aria-labelledby="purchases-title">
+      <h2 id="purchases-title">Purchases</h2>
+      {props.purchases.length === 0 ? (
+        <p className="muted">No purchases yet.</p>
+      ) : (
+        <Table
+          caption="Purchases, newest first"
+          columns={[
+            { label: 'Purchase' },
+            { label: 'Packs' },
+            { label: 'Credits', numeric: true },
+            { label: 'Price', numeric: true },
+            { label: 'Status' },
+            { label: 'Made' },
+            { label: 'Action' },
+          ]}
+        >
+          {props.purchases.map((p) => (
+            <PurchaseRow
+              key={p.id}
+              purchase={p}
+              busy={busy}
+              operator={can.operator}
+              onCancel={(id) => void cancel(id)}
+              onConfirm={(id) => void confirm(id)}
+            />
+          ))}
+        </Table>
+      )}
+      <ConfirmPaymentOutcome state={confirmed} />
+      <ActionStatus state={cancelled} running="Cancelling the purchase" />
+      {cancelled.status === 'ok' && (
+        <p role="status" className="result" data-testid="cancel-result">
+          {cancelled.data.purchase.id} is cancelled: nothing was paid, no credits moved
+          {replayNote(cancelled.data.replay)}.
+        </p>
+      )}
+    </section>
+  );
+}
+
+function PurchaseRow(props: {
+  readonly purchase: Purchase;
   readonly busy: boolean;
+  readonly operator: boolean;
+  readonly onCancel: (purchaseId: string) => void;
   readonly onConfirm: (purchaseId: string) => void;
 }) {
-  if (props.purchases.length === 0) return <p className="muted">No purchases yet.</p>;
+  const p = props.purchase;
   return (
-    <Table
-      caption="Purchases, newest first"
-      columns={[
-        { label: 'Purchase' },
-        { label: 'Pack' },
-        { label: 'Credits', numeric: true },
-        { label: 'Price', numeric: true },
-        { label: 'Status' },
-        { label: 'Made' },
-      ]}
-    >
-      {props.purchases.map((p) => (
-        <tr key={p.id}>
-          <th scope="row">
-            <code>{p.id}</code>
-          </th>
-          <td>{p.pack}</td>
-          <td className="num">{formatNumber(p.credits)}</td>
-          <td className="num">{formatMoney(p.priceCents, p.currency)}</td>
-          <td>
-            {p.status}
-            {p.status === 'pending' && p.provider === 'manual' && props.canConfirm && (
-              <button
-                type="button"
-                className="small-button"
-                disabled={props.busy}
-                onClick={() => props.onConfirm(p.id)}
-              >
-                Confirm payment
-              </button>
-            )}
-          </td>
-          <td>{formatDateTime(p.createdAt)}</td>
-        </tr>
-      ))}
-    </Table>
+    <tr>
+      <th scope="row">
+        <code>{p.id}</code>
+      </th>
+      <td>{linesText(p)}</td>
+      <td className="num">{formatNumber(p.credits)}</td>
+      <td className="num">{formatMoney(p.priceCents, p.currency)}</td>
+      <td>{p.status}</td>
+      <td>{formatDateTime(p.createdAt)}</td>
+      <td>
+        {p.status === 'pending' && (
+          <button
+            type="button"
+            className="small-button secondary"
+            disabled={props.busy}
+            onClick={() => props.onCancel(p.id)}
+            aria-label={`Cancel purchase ${p.id}`}
+          >
+            Cancel
+          </button>
+        )}{' '}
+        {props.operator && (
+          <ConfirmPaymentButton purchase={p} busy={props.busy} onConfirm={props.onConfirm} />
+        )}
+      </td>
+    </tr>
   );
 }

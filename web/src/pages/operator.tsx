@@ -9,8 +9,14 @@ import type {
   VerifyReport,
 } from '../../../src/client/index.js';
 import { isAmisiApiError } from '../../../src/client/index.js';
-import { ActionForm, Confirm, SelectField, TextField } from '../components/fields.js';
-import { ActionStatus, Async } from '../components/status.js';
+import { ActionForm, Confirm, SelectField, TextField, wholeOf } from '../components/fields.js';
+import {
+  ConfirmPaymentButton,
+  ConfirmPaymentOutcome,
+  linesText,
+  useConfirmPayment,
+} from '../components/payments.js';
+import { ActionStatus, Async, replayNote } from '../components/status.js';
 import { Table } from '../components/table.js';
 import { formatCredits, formatDateTime, formatMoney, formatNumber } from '../format.js';
 import { useKeyedAction } from '../keyed-action.js';
@@ -64,16 +70,6 @@ interface ActionProps extends PageProps {
   readonly onDone: () => void;
 }
 
-/** A whole number of credits from a field, or null (the API then names what is wrong). */
-function creditsOf(text: string): number {
-  return /^\d+$/.test(text.trim()) ? Number(text.trim()) : Number.NaN;
-}
-
-/** A replay says so: the first request already did it. */
-function replayNote(replay: boolean): string {
-  return replay ? ' (already done by the first click: nothing changed now)' : '';
-}
-
 const GRANT_SOURCES: readonly { value: GrantInput['source']; label: string }[] = [
   { value: 'promotion', label: 'Promotion' },
   { value: 'purchase', label: 'Purchase (paid outside the dashboard)' },
@@ -91,7 +87,7 @@ function GrantForm({ client, account, disabled, onDone }: ActionProps) {
     const r = await client.grants.create(
       {
         accountId: account.id,
-        credits: creditsOf(credits),
+        credits: wholeOf(credits),
         source,
         ...(expiresAt === null ? {} : { expiresAt }),
         ...(reason.trim() === '' ? {} : { reason: reason.trim() }),
@@ -184,7 +180,7 @@ function AdjustForm({ client, account, disabled, onDone }: ActionProps) {
   const [credits, setCredits] = useState('');
   const [reason, setReason] = useState('');
   const adjust = useKeyedAction(async (idempotencyKey: string) => {
-    const n = creditsOf(credits);
+    const n = wholeOf(credits);
     const why = reason.trim();
     if (direction === 'add') {
       const r = await client.grants.create(
@@ -258,12 +254,9 @@ function Payments({ client, account, disabled, onDone }: ActionProps) {
   );
   const [refunding, setRefunding] = useState<Purchase | null>(null);
   const [full, setFull] = useState(false);
-  // Confirming is idempotent by the purchase: a second confirm is a replay (no key needed).
-  const [confirmed, confirm] = useAction(async (purchaseId: string) => {
-    const r = await client.purchases.confirm(purchaseId);
+  const [confirmed, confirm] = useConfirmPayment(client, () => {
     reload();
     onDone();
-    return r;
   });
   const refund = useKeyedAction(async (idempotencyKey: string, purchaseId: string) => {
     const r = await client.purchases.refund(purchaseId, { full }, { idempotencyKey });
@@ -289,14 +282,7 @@ function Payments({ client, account, disabled, onDone }: ActionProps) {
           />
         )}
       </Async>
-      <ActionStatus state={confirmed} running="Confirming the payment" />
-      {confirmed.status === 'ok' && (
-        <p role="status" className="result" data-testid="confirm-result">
-          {confirmed.data.purchase.id} is {confirmed.data.purchase.status}:{' '}
-          {formatCredits(confirmed.data.purchase.credits)} granted
-          {replayNote(confirmed.data.replay)}.
-        </p>
-      )}
+      <ConfirmPaymentOutcome state={confirmed} />
       {refunding !== null && (
         <RefundAsk
           purchase={refunding}
@@ -375,23 +361,13 @@ function PurchaseTable(props: {
           <th scope="row">
             <code>{p.id}</code>
           </th>
-          <td>{p.pack}</td>
+          <td>{linesText(p)}</td>
           <td className="num">{formatNumber(p.credits)}</td>
           <td className="num">{formatMoney(p.priceCents, p.currency)}</td>
           <td>{p.status}</td>
           <td>{formatDateTime(p.createdAt)}</td>
           <td>
-            {p.status === 'pending' && p.provider === 'manual' && (
-              <button
-                type="button"
-                className="small-button"
-                disabled={props.busy}
-                onClick={() => props.onConfirm(p.id)}
-                aria-label={`Confirm the payment of ${p.id}`}
-              >
-                Confirm payment
-              </button>
-            )}
+            <ConfirmPaymentButton purchase={p} busy={props.busy} onConfirm={props.onConfirm} />
             {p.status === 'paid' && (
               <button
                 type="button"
