@@ -204,10 +204,17 @@ describe('the dashboard in Chromium', { skip: check.skip }, () => {
     await open(customer, 'Credits');
     await customer.getByText('$0.500 per credit').waitFor();
     await customer.getByRole('button', { name: 'Buy 20 credits for $9.99' }).click();
+    // Buying asks first (test/web/buying.test.ts walks the confirmation through).
+    await customer.getByRole('button', { name: 'Confirm: pay $9.99' }).click();
     await customer.getByText(/is waiting for the payment/).waitFor();
-    const row = customer.getByRole('row', { name: /pack-20/ });
-    assert.match(await row.innerText(), /pending/);
-    assert.equal(await row.getByRole('button').count(), 0, 'a customer cannot confirm');
+    const purchases = customer.getByRole('table', { name: 'Purchases, newest first' });
+    const row = purchases.getByRole('row', { name: /pack-20/ });
+    await row.getByText('pending').waitFor();
+    assert.equal(
+      await row.getByRole('button', { name: /^Confirm the payment/ }).count(),
+      0,
+      'a customer cannot confirm',
+    );
     assert.equal((await s.ledger.balance('alice')).available, before, 'nothing before payment');
     await screenshots(customer, 'credits');
 
@@ -226,8 +233,11 @@ describe('the dashboard in Chromium', { skip: check.skip }, () => {
     await operator.getByRole('link', { name: 'alice' }).click();
     await operator.getByTestId('available').waitFor();
     await open(operator, 'Credits');
-    await operator.getByRole('button', { name: 'Confirm payment' }).click();
-    await operator.getByRole('row', { name: /pack-20.*paid/ }).waitFor();
+    await operator.getByRole('button', { name: /^Confirm the payment of pur_/ }).click();
+    await operator
+      .getByRole('table', { name: 'Purchases, newest first' })
+      .getByRole('row', { name: /pack-20.*paid/ })
+      .waitFor();
     await operator
       .getByTestId('credits-available')
       .getByText(`${before + 20} credits`)
