@@ -46,6 +46,8 @@ for (const [storeName, open, skip] of BOTH_STORES) {
       const first = ok$(await buy({ packs: COMBINATION }, 'combo-1'), 201);
       const p = first.purchase;
       assert.equal(first.checkoutUrl, null, 'the manual provider: an operator confirms');
+      const catalog = ok$(await s.call('GET', '/v1/catalog/packs', { key }));
+      assert.equal(catalog.provider, 'manual', 'the packs say how they are paid');
       assert.deepEqual(
         [p.status, p.pack, p.credits, p.priceCents, p.currency],
         ['pending', 'pack-50x2+pack-20', 120, 2 * 1999 + 999, 'usd'],
