@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { FakeClock } from '../../src/ledger/ports.js';
+import { StripeProvider } from '../../src/service/payments/stripe/stripe-provider.js';
 import { ok, startServer, type TestServer } from '../http/http-helpers.js';
+import { startFakeStripe, type FakeStripe } from '../service/fake-stripe.js';
 import { BrowserSessions, open } from './browser-session.js';
 import { browserCheck, launch, screenshots } from './web-helpers.js';
 
@@ -12,8 +14,9 @@ import { browserCheck, launch, screenshots } from './web-helpers.js';
  * paid), keyboard first; a double click on Confirm buys once; a pending purchase is cancelled;
  * the advice's combination is bought as one purchase, from the page and from the Overview's
  * link; the auto top-up rule is set (the API's problem shown for bad input) and removed; and
- * the receipts list what was paid once an operator confirms it. Assertions read the page and
- * the ledger, never timings.
+ * the receipts list what was paid once an operator confirms it. Through Stripe (the real SDK
+ * against test/service/fake-stripe.ts), the confirmation says so, the browser is sent to the
+ * session, and cancelling expires it. Assertions read the page and the ledger, never timings.
  */
 
 const check = browserCheck();
@@ -283,5 +286,59 @@ describe('buying in Chromium', { skip: check.skip }, () => {
     assert.ok(texts.some((t) => /Plan upgrade: starter to pro/.test(t)));
     assert.ok(texts.some((t) => /Packs: pack-20.*refunded: \$9\.99 back/s.test(t)));
     await screenshots(page, 'buying-receipts');
+  });
+});
+
+describe('buying through Stripe in Chromium', { skip: check.skip }, () => {
+  let s: TestServer;
+  let fake: FakeStripe;
+  let browser: Browser;
+  let sessions: BrowserSessions;
+
+  before(async () => {
+    fake = await startFakeStripe();
+    const payments = new StripeProvider({
+      secretKey: 'sk_test_buying',
+      webhookSecret: 'whsec_buying',
+      host: '127.0.0.1',
+      port: fake.port,
+      protocol: 'http',
+      maxNetworkRetries: 0,
+    });
+    s = await startServer({ payments });
+    ok(await s.call('POST', '/v1/accounts', { body: { id: 'bea' } }), 201);
+    browser = await launch();
+    sessions = new BrowserSessions(browser, s.url);
+  });
+
+  after(async () => {
+    await sessions?.close();
+    await browser?.close();
+    await s?.close();
+    await fake?.close();
+  });
+
+  it('says the buyer is sent to Stripe, sends it to the session, and a cancel expires it', async () => {
+    const page = await sessions.signedIn(await s.keyFor('bea'));
+    await open(page, 'Credits');
+    // Stripe's hosted page stands in for itself: the test only sees that the browser got there.
+    await page.route('https://checkout.stripe.com/**', (route) =>
+      route.fulfill({ status: 200, contentType: 'text/html', body: '<title>Checkout</title>' }),
+    );
+    await page.getByRole('button', { name: 'Buy 50 credits for $19.99' }).click();
+    const ask = page.getByRole('alertdialog');
+    assert.match(await ask.innerText(), /You will be sent to Stripe to pay\./);
+    await ask.getByRole('button', { name: 'Confirm: pay $19.99' }).click();
+    await page.waitForURL(/^https:\/\/checkout\.stripe\.com\//);
+    const [p] = await s.ledger.listPurchases('bea');
+    assert.ok(p?.checkoutRef, 'the purchase has its session');
+    assert.equal(page.url(), fake.sessions.get(p.checkoutRef)?.['url']);
+
+    // Back on the dashboard (the customer did not pay), the purchase is cancelled there.
+    await page.goto(`${s.url}/accounts/bea/credits`);
+    await page.getByRole('button', { name: `Cancel purchase ${p.id}` }).click();
+    await page.getByTestId('cancel-result').waitFor();
+    assert.equal(fake.sessions.get(p.checkoutRef)?.['status'], 'expired');
+    assert.equal((await s.ledger.getPurchase(p.id)).status, 'cancelled');
   });
 });
