@@ -1,5 +1,5 @@
 /**
- * Migration 16 (purchase lines, cancelled purchases) on a database that already has purchases:
+ * Migration 17 (purchase lines, cancelled purchases) on a database that already has purchases:
  * SQLite rebuilds the purchases table, so every row must come through unchanged with its one
  * line (its pack), and a cancelled purchase must then be accepted; PostgreSQL alters in place.
  */
@@ -16,7 +16,7 @@ import { tempDir } from '../helpers.js';
 import { freshDatabase, postgresSkip } from '../pg-helpers.js';
 
 const T0 = Date.UTC(2026, 0, 1);
-const BEFORE_16 = migrations.filter((m) => m.id < 16);
+const BEFORE_17 = migrations.filter((m) => m.id < 17);
 const SCHEMA_MIGRATIONS =
   'CREATE TABLE schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)';
 
@@ -68,14 +68,14 @@ async function checkUpgraded(store: Store): Promise<void> {
   );
 }
 
-describe('migration 16 on an existing database', () => {
+describe('migration 17 on an existing database', () => {
   it('sqlite: the rebuilt purchases keep every row, each with its one line', async () => {
-    const { dir, cleanup } = tempDir('amisi-m16-');
+    const { dir, cleanup } = tempDir('amisi-m17-');
     const path = join(dir, 'old.db');
     try {
       const db = new Database(path);
       db.exec(SCHEMA_MIGRATIONS);
-      for (const m of BEFORE_16) {
+      for (const m of BEFORE_17) {
         db.exec(m.sqlite);
         db.prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)').run(
           m.id,
@@ -88,7 +88,7 @@ describe('migration 16 on an existing database', () => {
       db.close();
       const store = new SqliteStore({ path });
       try {
-        assert.equal(await store.migrate(), migrations.length - BEFORE_16.length);
+        assert.equal(await store.migrate(), migrations.length - BEFORE_17.length);
         await checkUpgraded(store);
       } finally {
         await store.close();
@@ -112,7 +112,7 @@ describe('migration 16 on an existing database', () => {
         await client.connect();
         try {
           await client.query(SCHEMA_MIGRATIONS);
-          for (const m of BEFORE_16) {
+          for (const m of BEFORE_17) {
             await client.query(m.postgres);
             await client.query(
               'INSERT INTO schema_migrations (id, name, applied_at) VALUES ($1, $2, $3)',
@@ -122,7 +122,7 @@ describe('migration 16 on an existing database', () => {
           for (const sql of OLD_ROWS) await client.query(sql);
           const store = new PostgresStore({ url: fresh.url });
           try {
-            assert.equal(await store.migrate(), migrations.length - BEFORE_16.length);
+            assert.equal(await store.migrate(), migrations.length - BEFORE_17.length);
             await checkUpgraded(store);
           } finally {
             await store.close();
