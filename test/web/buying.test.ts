@@ -63,13 +63,13 @@ describe('buying in Chromium', { skip: check.skip }, () => {
   const purchases = async () => s.ledger.listPurchases('ann');
   const available = async () => (await s.ledger.balance('ann')).available;
 
-  /** The advice's pack lines, as the API answers them to the account's key. */
+  /** The pack lines the advice leads with, as the API answers them to the account's key. */
   async function advisedLines(): Promise<Line[]> {
     const advice = ok(await s.call('GET', '/v1/accounts/ann/advice', { key })) as {
-      advice: { recommendation: { action: string; packs?: { lines: Line[] } } | null }[];
+      headline: { recommendation: { action: string; packs?: { lines: Line[] } } | null } | null;
     };
-    const rec = advice.advice.find((a) => a.recommendation?.action === 'buy-packs');
-    assert.ok(rec?.recommendation?.packs, 'the advice recommends packs');
+    const rec = advice.headline;
+    assert.ok(rec?.recommendation?.packs, 'the advice leads with packs');
     return rec.recommendation.packs.lines.map((l) => ({ pack: l.pack, count: l.count }));
   }
 
@@ -185,9 +185,8 @@ describe('buying in Chromium', { skip: check.skip }, () => {
     const lines = await advisedLines();
     const page = await sessions.signedIn(key);
     const words = lines.map((l) => `${l.count} × ${l.pack}`).join(' + ');
-    // The run-out forecast's button (the forecast card), which linked to Credits before.
-    const forecast = page.getByRole('region', { name: 'Run-out forecast' });
-    await forecast
+    // The Overview leads with the run-out advice; its button links to Credits with ?buy=.
+    await page
       .getByRole('link', { name: new RegExp(`^Buy ${words.replace(/[+]/g, '\\+')}`) })
       .click();
     await page.getByRole('heading', { level: 1, name: /^Credits/ }).waitFor();

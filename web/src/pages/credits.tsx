@@ -138,13 +138,15 @@ function useBuyQuestion(canBuy: boolean) {
   };
 }
 
-/** The advice's pack combination for a shortfall, with its one-step buy. */
+/** The advice's pack combination, when its headline is packs, with its one-step buy. */
 function AdvisedCombination(props: {
   readonly advice: RequestState<AccountAdvice | null>;
   readonly onBuy: (lines: readonly WantedLine[]) => void;
 }) {
   if (props.advice.status !== 'ok' || props.advice.data === null) return null;
-  const item = props.advice.data.advice.find((a) => a.recommendation?.action === 'buy-packs');
+  // The advice the Overview leads with: packs only when they are what it recommends (never
+  // beside a cheaper upgrade, or a forecast that says the credits last).
+  const item = props.advice.data.headline;
   const r = item?.recommendation;
   if (!item || r?.action !== 'buy-packs' || r.packs.lines.length === 0) return null;
   const combination = r.packs;
