@@ -143,17 +143,29 @@ describe('embedded components on a platform page in Chromium', { skip: check.ski
     const picker = page.getByRole('region', { name: 'Buy credits' });
     await picker.getByRole('radio', { name: /^50 credits/ }).check();
     await picker.getByRole('button', { name: 'Buy 50 credits' }).click();
+    // The dashboard's own confirmation: what, the total, the expiry, how it is paid.
+    const ask = picker.getByRole('alertdialog', { name: /^Buy this pack\?/ });
+    assert.equal(await ask.getByTestId('buy-total').innerText(), '$19.99');
     assert.match(
-      await picker.getByTestId('amisi-confirm-text').innerText(),
-      /^50 credits for \$\d+\.\d\d\. The credits expire \d+ months after the payment\.$/,
+      await ask.innerText(),
+      /One payment for 50 credits\. They expire \d+ months after the payment\. An operator confirms the payment; the credits arrive then\./,
     );
-    await picker.getByRole('button', { name: 'Cancel' }).click();
-    assert.equal(await picker.getByTestId('amisi-confirm-text').count(), 0);
+    assert.equal(
+      await page.evaluate(
+        () =>
+          (globalThis as unknown as { document: { activeElement: { textContent: string } } })
+            .document.activeElement.textContent,
+      ),
+      'Confirm: pay $19.99',
+      'the confirmation takes the focus',
+    );
+    await ask.getByRole('button', { name: 'Cancel' }).click();
+    assert.equal(await ask.count(), 0);
     assert.equal((await s.ledger.listPurchases('alice')).length, 0, 'cancel buys nothing');
 
     await picker.getByRole('button', { name: 'Buy 50 credits' }).click();
-    await picker.getByRole('button', { name: 'Confirm and pay' }).dblclick();
-    await picker.getByTestId('amisi-bought').waitFor();
+    await picker.getByRole('button', { name: 'Confirm: pay $19.99' }).dblclick();
+    await picker.getByTestId('buy-result').waitFor();
     const purchases = await s.ledger.listPurchases('alice');
     assert.equal(purchases.length, 1, 'a double click buys once');
     assert.deepEqual([purchases[0]!.pack, purchases[0]!.status], ['pack-50', 'pending']);
@@ -180,10 +192,10 @@ describe('embedded components on a platform page in Chromium', { skip: check.ski
     const picker = page.getByRole('region', { name: 'Buy credits' });
     await picker.getByRole('radio', { name: /^20 credits/ }).check();
     await picker.getByRole('button', { name: 'Buy 20 credits' }).click();
-    await picker.getByRole('button', { name: 'Confirm and pay' }).click();
+    await picker.getByRole('button', { name: 'Confirm: pay $9.99' }).click();
     // Refused (401) with the ended key: the provider asks the page's backend for a new key
     // and sends the same purchase again, under the same Idempotency-Key.
-    await picker.getByTestId('amisi-bought').waitFor();
+    await picker.getByTestId('buy-result').waitFor();
     assert.equal((await s.ledger.listPurchases('alice')).length, bought + 1);
     assert.equal((await minted()).length, keysBefore + 1, 'one new key');
     // The purchase read the balance again, with the new key: after the last charge.

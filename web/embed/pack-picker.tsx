@@ -1,8 +1,8 @@
-import { useId, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import type { BuyResult, Pack } from '../../src/client/index.js';
-import { ActionStatus, Async } from '../src/components/status.js';
-import { formatCredits, formatMoney, formatNumber, formatPricePerCredit } from '../src/format.js';
-import { useKeyedAction } from '../src/keyed-action.js';
+import { BuyConfirmation } from '../src/components/buy-confirmation.js';
+import { Async } from '../src/components/status.js';
+import { formatCredits, formatMoney, formatPricePerCredit } from '../src/format.js';
 import { useRequest } from '../src/use-request.js';
 import { useAmisi } from './provider.js';
 
@@ -26,61 +26,58 @@ export function AmisiPackPicker(props: AmisiPackPickerProps) {
   const [chosen, setChosen] = useState<string | null>(null);
   const [confirming, setConfirming] = useState(false);
   const name = useId();
-  const buy = useKeyedAction(async (idempotencyKey: string, pack: string) => {
-    const r = await client.purchases.buy({ accountId, pack }, { idempotencyKey });
-    props.onPurchase?.(r);
-    if (r.checkoutUrl !== null)
-      (props.onCheckout ?? ((u) => window.location.assign(u)))(r.checkoutUrl);
-    return r;
-  });
-  const choose = (id: string) => {
-    setChosen(id);
-    setConfirming(false);
-    buy.reset();
-  };
+  const buyButton = useRef<HTMLButtonElement>(null);
+  const wasConfirming = useRef(false);
+  // Closing the confirmation gives the focus back to the button that opened it.
+  useEffect(() => {
+    if (wasConfirming.current && !confirming) buyButton.current?.focus();
+    wasConfirming.current = confirming;
+  }, [confirming]);
   return (
     <section className="amisi-card amisi-packs" aria-labelledby={`${name}-title`}>
       <h2 id={`${name}-title`} className="amisi-title">
         Buy credits
       </h2>
       <Async state={packs} what="packs">
-        {({ packs: list, currency }) => {
-          const pack = list.find((p) => p.id === chosen) ?? null;
+        {(list) => {
+          const pack = list.packs.find((p) => p.id === chosen) ?? null;
           return (
             <>
-              <fieldset className="amisi-pack-list" disabled={buy.state.status === 'running'}>
+              <fieldset className="amisi-pack-list" disabled={confirming}>
                 <legend className="visually-hidden">Packs</legend>
-                {list.map((p) => (
+                {list.packs.map((p) => (
                   <PackOption
                     key={p.id}
                     pack={p}
-                    currency={currency}
+                    currency={list.currency}
                     name={name}
                     checked={p.id === chosen}
-                    onChoose={() => choose(p.id)}
+                    onChoose={() => setChosen(p.id)}
                   />
                 ))}
               </fieldset>
-              {pack !== null && !confirming && buy.state.status !== 'ok' && (
-                <button type="button" onClick={() => setConfirming(true)}>
+              {pack !== null && !confirming && (
+                <button type="button" ref={buyButton} onClick={() => setConfirming(true)}>
                   Buy {formatCredits(pack.credits)}
                 </button>
               )}
-              {pack !== null && confirming && buy.state.status !== 'ok' && (
-                <Confirm
-                  pack={pack}
-                  currency={currency}
-                  busy={buy.state.status === 'running'}
-                  onConfirm={() => void buy.start(pack.id)}
-                  onCancel={() => setConfirming(false)}
+              {pack !== null && confirming && (
+                // The dashboard's own confirmation: the lines, the total, the expiry, how it
+                // is paid; one Idempotency-Key per confirmation.
+                <BuyConfirmation
+                  client={client}
+                  accountId={accountId}
+                  packs={list}
+                  wanted={[{ pack: pack.id, count: 1 }]}
+                  onBought={(r) => props.onPurchase?.(r)}
+                  onClose={() => setConfirming(false)}
+                  {...(props.onCheckout === undefined ? {} : { onCheckout: props.onCheckout })}
                 />
               )}
             </>
           );
         }}
       </Async>
-      <ActionStatus state={buy.state} running="Starting the purchase" />
-      {buy.state.status === 'ok' && <Bought result={buy.state.data} />}
     </section>
   );
 }
@@ -112,42 +109,5 @@ function PackOption(props: {
         </span>
       </label>
     </div>
-  );
-}
-
-function Confirm(props: {
-  readonly pack: Pack;
-  readonly currency: string;
-  readonly busy: boolean;
-  readonly onConfirm: () => void;
-  readonly onCancel: () => void;
-}) {
-  const { pack, currency } = props;
-  return (
-    <div className="amisi-confirm" role="group" aria-label="Confirm the purchase">
-      <p data-testid="amisi-confirm-text">
-        {formatCredits(pack.credits)} for <strong>{formatMoney(pack.priceCents, currency)}</strong>.
-        The credits expire {formatNumber(pack.expiresAfterMonths)} months after the payment.
-      </p>
-      <div className="amisi-actions">
-        <button type="button" disabled={props.busy} onClick={props.onConfirm} autoFocus>
-          Confirm and pay
-        </button>
-        <button type="button" className="secondary" disabled={props.busy} onClick={props.onCancel}>
-          Cancel
-        </button>
-      </div>
-    </div>
-  );
-}
-
-function Bought({ result }: { readonly result: BuyResult }) {
-  const { purchase } = result;
-  return (
-    <p role="status" className="amisi-notice" data-testid="amisi-bought">
-      {result.checkoutUrl === null
-        ? `Purchase ${purchase.id} of ${formatCredits(purchase.credits)} is waiting for its payment; the credits arrive when it is confirmed.`
-        : `Taking you to the payment for ${formatCredits(purchase.credits)}…`}
-    </p>
   );
 }

@@ -50,23 +50,26 @@ function buyRequest(wanted: readonly WantedLine[]) {
  * focus back). Confirm sends one Idempotency-Key per confirmation, so a double click, or a
  * retry after a lost answer, buys once.
  */
-export function BuyConfirmation(
-  props: Pick<PageProps, 'client' | 'account'> & {
-    readonly packs: PackList;
-    readonly wanted: readonly WantedLine[];
-    readonly onBought: () => void;
-    readonly onClose: () => void;
-  },
-) {
-  const { client, account, packs } = props;
+export function BuyConfirmation(props: {
+  readonly client: PageProps['client'];
+  readonly accountId: string;
+  readonly packs: PackList;
+  readonly wanted: readonly WantedLine[];
+  readonly onBought: (result: BuyResult) => void;
+  readonly onClose: () => void;
+  /** Where the buyer pays when the provider answers a checkout (default: the browser goes). */
+  readonly onCheckout?: (checkoutUrl: string) => void;
+}) {
+  const { client, accountId, packs } = props;
   const p = priced(packs, props.wanted);
   const { state, start } = useKeyedAction(async (idempotencyKey): Promise<BuyResult> => {
     const r = await client.purchases.buy(
-      { accountId: account.id, ...buyRequest(props.wanted) },
+      { accountId, ...buyRequest(props.wanted) },
       { idempotencyKey },
     );
-    if (r.checkoutUrl !== null) window.location.assign(r.checkoutUrl);
-    props.onBought();
+    props.onBought(r);
+    if (r.checkoutUrl !== null)
+      (props.onCheckout ?? ((u) => window.location.assign(u)))(r.checkoutUrl);
     return r;
   });
   const money = (c: number) => formatMoney(c, packs.currency);

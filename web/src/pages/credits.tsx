@@ -68,7 +68,8 @@ export function CreditsPage(props: PageProps) {
       {buying.wanted !== null && packs.status === 'ok' && (
         <BuyConfirmation
           key={JSON.stringify(buying.wanted)}
-          {...props}
+          client={props.client}
+          accountId={props.account.id}
           packs={packs.data}
           wanted={buying.wanted}
           onBought={reloadPurchases}
