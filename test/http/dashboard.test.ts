@@ -102,6 +102,7 @@ describe('the dashboard API', () => {
         memberId: null,
         role: null,
         readOnly: false,
+        expiresAt: null,
       },
     );
     const alice = json(ok(await s.call('GET', '/v1/me', { key: aliceKey })));
