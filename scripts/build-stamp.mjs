@@ -13,7 +13,10 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const STAMP = join(ROOT, 'dist', '.build-stamp');
-/** What tsc and Vite read: the folders tsconfig.json and web/tsconfig.json include, and config. */
+/**
+ * What tsc and Vite read: the folders tsconfig.json, web/tsconfig.json, web/embed and
+ * examples/embed include, and config.
+ */
 const INPUTS = [
   'src',
   'test',
@@ -22,13 +25,21 @@ const INPUTS = [
   'web/index.html',
   'web/vite.config.ts',
   'web/tsconfig.json',
+  'web/embed',
+  'examples/embed',
   'scripts/compress-web.mjs',
   'tsconfig.json',
   'package.json',
   'package-lock.json',
 ];
 /** The outputs a build must have left; a stamp without them is not trusted. */
-const OUTPUTS = ['dist/src/cli/main.js', 'dist/src/index.js', 'dist/web/index.html'];
+const OUTPUTS = [
+  'dist/src/cli/main.js',
+  'dist/src/index.js',
+  'dist/web/index.html',
+  'dist/embed/amisi-embed.js',
+  'dist/examples/embed/index.html',
+];
 
 function files(path) {
   if (!existsSync(path)) return [];
