@@ -1,7 +1,9 @@
+import type { ReactNode } from 'react';
 import type { AmisiClient, Purchase, PurchaseResult } from '../../../src/client/index.js';
-import { formatCredits } from '../format.js';
+import { formatCredits, formatDateTime, formatMoney, formatNumber } from '../format.js';
 import { useAction, type ActionState } from '../use-request.js';
 import { ActionStatus, replayNote } from './status.js';
+import { Table } from './table.js';
 
 /**
  * Purchases as the Credits and the Operator pages show them: what one buys, in words, and an
@@ -91,4 +93,44 @@ export function parseBuyQuery(search: string): readonly WantedLine[] | null {
     lines.push({ pack: m[1], count });
   }
   return lines;
+}
+
+/**
+ * An account's purchases, newest first, one row each: what was bought, the credits, the price,
+ * the status, when; `actions` gives a row its buttons (the Credits and Operator pages differ).
+ */
+export function PurchasesTable(props: {
+  readonly caption: string;
+  readonly purchases: readonly Purchase[];
+  readonly actions: (purchase: Purchase) => ReactNode;
+}) {
+  if (props.purchases.length === 0) return <p className="muted">No purchases yet.</p>;
+  return (
+    <Table
+      caption={props.caption}
+      columns={[
+        { label: 'Purchase' },
+        { label: 'Packs' },
+        { label: 'Credits', numeric: true },
+        { label: 'Price', numeric: true },
+        { label: 'Status' },
+        { label: 'Made' },
+        { label: 'Action' },
+      ]}
+    >
+      {props.purchases.map((p) => (
+        <tr key={p.id}>
+          <th scope="row">
+            <code>{p.id}</code>
+          </th>
+          <td>{linesText(p)}</td>
+          <td className="num">{formatNumber(p.credits)}</td>
+          <td className="num">{formatMoney(p.priceCents, p.currency)}</td>
+          <td>{p.status}</td>
+          <td>{formatDateTime(p.createdAt)}</td>
+          <td>{props.actions(p)}</td>
+        </tr>
+      ))}
+    </Table>
+  );
 }

@@ -5,21 +5,14 @@ import { BuyConfirmation } from '../components/buy-confirmation.js';
 import {
   ConfirmPaymentButton,
   ConfirmPaymentOutcome,
-  linesText,
+  PurchasesTable,
   parseBuyQuery,
   useConfirmPayment,
   type WantedLine,
 } from '../components/payments.js';
 import { Receipts } from '../components/receipts.js';
 import { ActionStatus, Async, replayNote } from '../components/status.js';
-import { Table } from '../components/table.js';
-import {
-  formatCredits,
-  formatDateTime,
-  formatMoney,
-  formatNumber,
-  formatPricePerCredit,
-} from '../format.js';
+import { formatCredits, formatMoney, formatNumber, formatPricePerCredit } from '../format.js';
 import type { PageProps } from '../page-props.js';
 import { navigate, useLocation, withQuery } from '../router.js';
 import { useAction, useRequest, type RequestState } from '../use-request.js';
@@ -248,33 +241,19 @@ function PurchasesSection(
   return (
     <section aria-labelledby="purchases-title">
       <h2 id="purchases-title">Purchases</h2>
-      {props.purchases.length === 0 ? (
-        <p className="muted">No purchases yet.</p>
-      ) : (
-        <Table
-          caption="Purchases, newest first"
-          columns={[
-            { label: 'Purchase' },
-            { label: 'Packs' },
-            { label: 'Credits', numeric: true },
-            { label: 'Price', numeric: true },
-            { label: 'Status' },
-            { label: 'Made' },
-            { label: 'Action' },
-          ]}
-        >
-          {props.purchases.map((p) => (
-            <PurchaseRow
-              key={p.id}
-              purchase={p}
-              busy={busy}
-              operator={can.operator}
-              onCancel={(id) => void cancel(id)}
-              onConfirm={(id) => void confirm(id)}
-            />
-          ))}
-        </Table>
-      )}
+      <PurchasesTable
+        caption="Purchases, newest first"
+        purchases={props.purchases}
+        actions={(p) => (
+          <PurchaseActions
+            purchase={p}
+            busy={busy}
+            operator={can.operator}
+            onCancel={(id) => void cancel(id)}
+            onConfirm={(id) => void confirm(id)}
+          />
+        )}
+      />
       <ConfirmPaymentOutcome state={confirmed} />
       <ActionStatus state={cancelled} running="Cancelling the purchase" />
       {cancelled.status === 'ok' && (
@@ -287,7 +266,8 @@ function PurchasesSection(
   );
 }
 
-function PurchaseRow(props: {
+/** A purchase's buttons here: cancel while pending; an operator also confirms its payment. */
+function PurchaseActions(props: {
   readonly purchase: Purchase;
   readonly busy: boolean;
   readonly operator: boolean;
@@ -296,31 +276,21 @@ function PurchaseRow(props: {
 }) {
   const p = props.purchase;
   return (
-    <tr>
-      <th scope="row">
-        <code>{p.id}</code>
-      </th>
-      <td>{linesText(p)}</td>
-      <td className="num">{formatNumber(p.credits)}</td>
-      <td className="num">{formatMoney(p.priceCents, p.currency)}</td>
-      <td>{p.status}</td>
-      <td>{formatDateTime(p.createdAt)}</td>
-      <td>
-        {p.status === 'pending' && (
-          <button
-            type="button"
-            className="small-button secondary"
-            disabled={props.busy}
-            onClick={() => props.onCancel(p.id)}
-            aria-label={`Cancel purchase ${p.id}`}
-          >
-            Cancel
-          </button>
-        )}{' '}
-        {props.operator && (
-          <ConfirmPaymentButton purchase={p} busy={props.busy} onConfirm={props.onConfirm} />
-        )}
-      </td>
-    </tr>
+    <>
+      {p.status === 'pending' && (
+        <button
+          type="button"
+          className="small-button secondary"
+          disabled={props.busy}
+          onClick={() => props.onCancel(p.id)}
+          aria-label={`Cancel purchase ${p.id}`}
+        >
+          Cancel
+        </button>
+      )}{' '}
+      {props.operator && (
+        <ConfirmPaymentButton purchase={p} busy={props.busy} onConfirm={props.onConfirm} />
+      )}
+    </>
   );
 }

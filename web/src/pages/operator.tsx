@@ -13,11 +13,10 @@ import { ActionForm, Confirm, SelectField, TextField, wholeOf } from '../compone
 import {
   ConfirmPaymentButton,
   ConfirmPaymentOutcome,
-  linesText,
+  PurchasesTable,
   useConfirmPayment,
 } from '../components/payments.js';
 import { ActionStatus, Async, replayNote } from '../components/status.js';
-import { Table } from '../components/table.js';
 import { formatCredits, formatDateTime, formatMoney, formatNumber } from '../format.js';
 import { useKeyedAction } from '../keyed-action.js';
 import type { PageProps } from '../page-props.js';
@@ -342,47 +341,27 @@ function PurchaseTable(props: {
   readonly onConfirm: (purchaseId: string) => void;
   readonly onRefund: (purchase: Purchase) => void;
 }) {
-  if (props.purchases.length === 0) return <p className="muted">No purchases yet.</p>;
   return (
-    <Table
+    <PurchasesTable
       caption="The account's purchases, newest first"
-      columns={[
-        { label: 'Purchase' },
-        { label: 'Pack' },
-        { label: 'Credits', numeric: true },
-        { label: 'Price', numeric: true },
-        { label: 'Status' },
-        { label: 'Made' },
-        { label: 'Action' },
-      ]}
-    >
-      {props.purchases.map((p) => (
-        <tr key={p.id}>
-          <th scope="row">
-            <code>{p.id}</code>
-          </th>
-          <td>{linesText(p)}</td>
-          <td className="num">{formatNumber(p.credits)}</td>
-          <td className="num">{formatMoney(p.priceCents, p.currency)}</td>
-          <td>{p.status}</td>
-          <td>{formatDateTime(p.createdAt)}</td>
-          <td>
-            <ConfirmPaymentButton purchase={p} busy={props.busy} onConfirm={props.onConfirm} />
-            {p.status === 'paid' && (
-              <button
-                type="button"
-                className="small-button secondary"
-                disabled={props.busy}
-                onClick={() => props.onRefund(p)}
-                aria-label={`Refund ${p.id}`}
-              >
-                Refund…
-              </button>
-            )}
-          </td>
-        </tr>
-      ))}
-    </Table>
+      purchases={props.purchases}
+      actions={(p) => (
+        <>
+          <ConfirmPaymentButton purchase={p} busy={props.busy} onConfirm={props.onConfirm} />
+          {p.status === 'paid' && (
+            <button
+              type="button"
+              className="small-button secondary"
+              disabled={props.busy}
+              onClick={() => props.onRefund(p)}
+              aria-label={`Refund ${p.id}`}
+            >
+              Refund…
+            </button>
+          )}
+        </>
+      )}
+    />
   );
 }
 
