@@ -34,7 +34,13 @@ describe('the build stamp', () => {
   write('src/a.ts', 'export const a = 1;');
   write('web/src/main.tsx', 'export {};');
   // What a build leaves.
-  for (const out of ['dist/src/cli/main.js', 'dist/src/index.js', 'dist/web/index.html']) {
+  for (const out of [
+    'dist/src/cli/main.js',
+    'dist/src/index.js',
+    'dist/web/index.html',
+    'dist/embed/amisi-embed.js',
+    'dist/examples/embed/index.html',
+  ]) {
     write(out, '');
   }
 
