@@ -31,6 +31,7 @@ import { teamRoutes } from './routes/teams.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { components } from './schemas/index.js';
 import { validatorCompiler } from './validation.js';
+import { lazySerializers } from './serializers.js';
 
 export interface ServerOptions {
   readonly logLevel: string;
@@ -104,7 +105,8 @@ const VERSION = (
 
 function createApp(options: ServerOptions): App {
   const timeouts = options.timeouts ?? DEFAULT_TIMEOUTS;
-  return Fastify({
+  const serializers = lazySerializers();
+  const app = Fastify({
     logger: {
       level: options.logLevel,
       redact: { paths: REDACTED, censor: '[redacted]' },
@@ -127,7 +129,11 @@ function createApp(options: ServerOptions): App {
     // Errors before a route is found, and errors Node's parser raises, are problems too.
     frameworkErrors: (error, request, reply) => void handleFrameworkError(error, request, reply),
     clientErrorHandler: answerClientError,
+    // Each route's response serializers are built on its first answer (serializers.ts).
+    schemaController: { compilersFactory: { buildSerializer: serializers.factory } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  serializers.adopt(app);
+  return app;
 }
 
 async function registerDocs(app: App): Promise<void> {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { compileResponseSerializers } from '../../src/http/serializers.js';
 import { startServer, type TestServer } from './http-helpers.js';
 
 /** The OpenAPI document is valid OpenAPI 3.1, complete, and its docs page needs no network. */
@@ -28,6 +29,15 @@ describe('OpenAPI document and docs page', () => {
     const result = await validator.validate(spec);
     assert.equal(validator.version, '3.1');
     assert.ok(result.valid, JSON.stringify(result.errors, null, 2));
+  });
+
+  it('every response schema compiles to a serializer (built on first answer, so built here)', () => {
+    const responses = Object.values(spec.paths).flatMap((methods) =>
+      Object.values(methods).flatMap((op) => Object.keys(op.responses)),
+    );
+    // One per route and status, HEAD routes and the undocumented ones included.
+    const built = compileResponseSerializers(s.app);
+    assert.ok(built >= responses.length, `${built} serializers for ${responses.length} responses`);
   });
 
   it('documents every operation: summary, problems as problem+json, 401 and 403 where they apply', () => {

@@ -1,3 +1,5 @@
+import { fsync, openSync, closeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { AmisiError } from '../../core/errors.js';
 import { migrations } from '../migrations/index.js';
@@ -186,15 +188,102 @@ function mapError(e: unknown): unknown {
     : e;
 }
 
+/** True when the store makes its commits durable itself, off the thread (WalSync). */
+function syncsOffThread(options: SqliteOptions): boolean {
+  return options.path !== ':memory:' && (options.synchronous ?? 'FULL') === 'FULL';
+}
+
 function open(path: string, options: SqliteOptions, readonly: boolean): Database.Database {
   const db = new Database(path, readonly ? { readonly: true } : {});
   db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
   if (!readonly) db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+  // With FULL, SQLite would fsync the WAL inside COMMIT, on this thread; WalSync does it on
+  // libuv's pool instead and holds each answer until then. NORMAL still syncs around checkpoints.
+  db.pragma(`synchronous = ${syncsOffThread(options) ? 'NORMAL' : options.synchronous}`);
   // 64 MiB of page cache: the open grants and journal leaves of many accounts stay in memory.
   db.pragma('cache_size = -65536');
   if (!readonly) db.pragma('wal_autocheckpoint = 10000');
   return db;
+}
+
+const fsyncFd = (fd: number) =>
+  new Promise<void>((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve())));
+
+/**
+ * Durability of commits without blocking the thread (ADR 0020). The connection commits with
+ * synchronous=NORMAL, which writes the WAL but does not fsync it; after each COMMIT the store
+ * calls sync(), which fsyncs the WAL file on libuv's thread pool, and a transaction's promise
+ * settles only after the fsync that began after its COMMIT has finished. So nothing is
+ * answered before it is on disk, as with FULL, while the thread parses and runs the next
+ * requests, and the next transaction commits during the fsync. Commits made while an fsync
+ * runs share the next one. A failed fsync fails every later write: what it was to make
+ * durable cannot be trusted to be on disk, so the process must stop (as PostgreSQL does).
+ */
+class WalSync {
+  private fd: number | null = null;
+  private running: Promise<void> | null = null;
+  private queued: Promise<void> | null = null;
+  private failure: Error | null = null;
+
+  constructor(private readonly dbPath: string) {}
+
+  /** The reason writes are refused, once an fsync has failed. */
+  get failed(): Error | null {
+    return this.failure;
+  }
+
+  /** Settles once everything committed before the call is on disk. */
+  sync(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.running === null) {
+      this.running = this.fsyncWal().finally(() => {
+        this.running = null;
+      });
+      return this.running;
+    }
+    // An fsync that began before this commit may miss it: wait for the next one.
+    this.queued ??= this.running
+      .catch(() => undefined)
+      .then(() => {
+        this.queued = null;
+        return this.sync();
+      });
+    return this.queued;
+  }
+
+  /** Settles once every commit made so far is on disk (a read waits for it before answering). */
+  durable(): Promise<void> {
+    return this.queued ?? this.running ?? Promise.resolve();
+  }
+
+  private async fsyncWal(): Promise<void> {
+    try {
+      if (this.fd === null) {
+        this.fd = openSync(`${this.dbPath}-wal`, 'r');
+        // The WAL's directory entry too, once: a new file is durable only with it.
+        const dir = openSync(dirname(this.dbPath), 'r');
+        try {
+          await fsyncFd(dir);
+        } finally {
+          closeSync(dir);
+        }
+      }
+      await fsyncFd(this.fd);
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      this.failure = new AmisiError(
+        'internal',
+        `the SQLite WAL could not be synced to disk (${why}): restart the server; no write is taken until then`,
+        {},
+      );
+      throw this.failure;
+    }
+  }
+
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
 }
 
 /** Runs jobs one after another (one write transaction, one read snapshot at a time). */
@@ -214,8 +303,10 @@ class Queue {
  */
 export class SqliteStore extends SqlStore {
   readonly kind = 'sqlite';
-  readonly writeConcurrency = 1;
+  /** One transaction at a time; with WalSync a second one commits while the first is synced. */
+  readonly writeConcurrency: number;
   private readonly writer: SqliteExecutor;
+  private readonly wal: WalSync | null;
   private read: SqliteExecutor | undefined;
   private readonly writes = new Queue();
   private readonly snapshots = new Queue();
@@ -223,6 +314,8 @@ export class SqliteStore extends SqlStore {
   constructor(private readonly options: SqliteOptions) {
     super(sqliteDialect);
     this.writer = new SqliteExecutor(open(options.path, options, false));
+    this.wal = syncsOffThread(options) ? new WalSync(options.path) : null;
+    this.writeConcurrency = 1;
   }
 
   protected reader(): SqliteExecutor {
@@ -234,8 +327,11 @@ export class SqliteStore extends SqlStore {
     return this.read;
   }
 
-  protected transaction<T>(fn: (exec: Executor) => Promise<T>): Promise<T> {
-    return this.writes.run(async () => {
+  protected async transaction<T>(fn: (exec: Executor) => Promise<T>): Promise<T> {
+    // The next transaction may begin once this one has committed; its answer waits for disk.
+    const { result, durable } = await this.writes.run(async () => {
+      const failed = this.wal?.failed;
+      if (failed) throw failed;
       const db = this.writer.db;
       try {
         db.exec('BEGIN IMMEDIATE');
@@ -243,28 +339,35 @@ export class SqliteStore extends SqlStore {
         throw mapError(e);
       }
       try {
-        const result = await fn(this.writer);
+        const value = await fn(this.writer);
         db.exec('COMMIT');
-        return result;
+        return { result: value, durable: this.wal?.sync() };
       } catch (e) {
         if (db.inTransaction) db.exec('ROLLBACK');
         throw mapError(e);
       }
     });
+    await durable;
+    return result;
   }
 
-  protected readSnapshot<T>(fn: (exec: Executor) => Promise<T>): Promise<T> {
+  protected async readSnapshot<T>(fn: (exec: Executor) => Promise<T>): Promise<T> {
     const exec = this.reader();
     // A read inside a write on an in-memory database (one connection) sees that write.
     if (exec.db.inTransaction) return fn(exec);
-    return this.snapshots.run(async () => {
+    const { result, durable } = await this.snapshots.run(async () => {
       exec.db.exec('BEGIN');
       try {
-        return await fn(exec);
+        const value = await fn(exec);
+        // What the snapshot saw may be committed but not yet synced: answer once it is. The
+        // commits made so far include every one it can have seen.
+        return { result: value, durable: this.wal?.durable() };
       } finally {
         if (exec.db.inTransaction) exec.db.exec('COMMIT');
       }
     });
+    await durable;
+    return result;
   }
 
   async migrate(): Promise<number> {
@@ -289,6 +392,7 @@ export class SqliteStore extends SqlStore {
       });
       if (run.immediate()) applied += 1;
     }
+    await this.wal?.sync();
     return applied;
   }
 
@@ -304,7 +408,9 @@ export class SqliteStore extends SqlStore {
   }
 
   async close(): Promise<void> {
+    await this.wal?.durable().catch(() => undefined);
     if (this.read && this.read !== this.writer) this.read.db.close();
     this.writer.db.close();
+    this.wal?.close();
   }
 }
