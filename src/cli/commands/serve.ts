@@ -19,6 +19,15 @@ import {
 import { rollupsHint } from './reports.js';
 import { ensureCatalog } from './setup.js';
 import { stopRequested } from '../stop.js';
+import {
+  jsonLog,
+  primaryGone,
+  superviseWorkers,
+  tellReady,
+  workerIndex,
+  workersFrom,
+} from './serve-workers.js';
+import cluster from 'node:cluster';
 
 type Globals = () => GlobalOptions;
 
@@ -104,11 +113,35 @@ export function registerServe(program: Command, globals: Globals): void {
       '--rate-limit <n>',
       'requests per API key per minute (env AMISI_RATE_LIMIT, default 6000; 0 turns it off)',
     )
-    .action(async (flags: ServeFlags) => {
+    .option(
+      '--workers <n>',
+      'processes sharing the port, PostgreSQL only (env AMISI_WORKERS, default: the cores on PostgreSQL, 1 on SQLite)',
+    )
+    .action(async (flags: ServeFlags & { workers?: string }) => {
       // Settings first: a bad setting must not leave a new database file behind.
-      const config = serveConfig(flags, process.env);
+      const postgres = Boolean(globals().databaseUrl ?? process.env.DATABASE_URL);
+      const workers = workersFrom(flags.workers, process.env, postgres);
+      const lone = serveConfig(flags, process.env);
       const provider = providerFromEnv();
       const catalog = readJsonFile(DEFAULT_CATALOG_PATH, 'catalog_invalid');
+      if (workers > 1 && cluster.isPrimary) {
+        // Migrations and the catalog once, before any worker opens the database.
+        await withLedger(globals(), (ledger) => ensureCatalog(ledger, catalog, false), {
+          create: true,
+        });
+        process.exitCode = await superviseWorkers(workers, jsonLog(lone.logLevel));
+        return;
+      }
+      const index = workerIndex();
+      // A key's limit is shared by the workers, each seeing about 1/N of its requests.
+      const config =
+        index === null
+          ? lone
+          : {
+              ...lone,
+              rateLimit: { ...lone.rateLimit, max: Math.ceil(lone.rateLimit.max / workers) },
+              jobs: lone.jobs && index === 0,
+            };
       // Loaded here, so the other commands do not pay for the HTTP stack at start-up.
       const [{ buildServer }, { Metrics }, { drain }] = await Promise.all([
         import('../../http/server.js'),
@@ -134,16 +167,23 @@ export function registerServe(program: Command, globals: Globals): void {
           );
           await listen(app, config.host, config.port);
           app.log.info(
-            { database: describeDatabase(globals()), payments: provider.name },
+            {
+              database: describeDatabase(globals()),
+              payments: provider.name,
+              ...(index === null ? {} : { worker: index, workers }),
+            },
             'amisi serve: ready; API docs at /docs, OpenAPI at /openapi.json',
           );
-          await hintWithoutKeys(ledger, globals(), (msg) => app.log.warn(msg));
-          const rollups = await rollupsHint(ledger);
-          if (rollups) app.log.warn(rollups);
+          tellReady();
+          if (index === null || index === 0) {
+            await hintWithoutKeys(ledger, globals(), (msg) => app.log.warn(msg));
+            const rollups = await rollupsHint(ledger);
+            if (rollups) app.log.warn(rollups);
+          }
           const jobs = config.jobs
             ? startJobs(ledger, purchases, config.jobIntervalMs, app.log)
             : null;
-          const reason = await stopRequested();
+          const reason = await Promise.race([stopRequested(), primaryGone()]);
           app.log.info({ signal: reason }, 'shutting down: draining in-flight requests');
           await drain(app, config.shutdownTimeoutMs);
           await jobs?.stop();
@@ -151,5 +191,7 @@ export function registerServe(program: Command, globals: Globals): void {
         },
         { create: true, committer: { onCommit: metrics.onCommit } },
       );
+      // The channel to the primary keeps a worker alive: its last commit is in, so let go.
+      if (cluster.isWorker) cluster.worker?.disconnect();
     });
 }

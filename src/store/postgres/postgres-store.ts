@@ -130,6 +130,7 @@ const joinOn = (a: string, b: string, columns: readonly Column[]) =>
 export const postgresDialect: Dialect = {
   name: 'postgres',
   arrays: true,
+  inlineLimit: false,
   lockRows: ' FOR UPDATE',
   least: 'LEAST',
   greatest: 'GREATEST',

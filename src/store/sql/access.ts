@@ -146,7 +146,7 @@ export class Access {
     return { sql: parts.join(' AND '), args };
   }
 
-  /** `SELECT ... FROM table WHERE ... ORDER BY ... LIMIT ?` and its arguments. */
+  /** `SELECT ... FROM table WHERE ... ORDER BY ... LIMIT ?` (or `LIMIT n`) and its arguments. */
   select<T extends TableName>(table: T, where: Where<Row<T>>, o: FindOptions<Row<T>> = {}) {
     const w = this.where(table, where);
     const list = o.fields ? o.fields.map((f) => column(table, f).name).join(', ') : '*';
@@ -158,7 +158,10 @@ export class Access {
       });
       sql += ` ORDER BY ${order.join(', ')}`;
     }
-    if (o.limit !== undefined) {
+    if (o.limit !== undefined && this.dialect.inlineLimit) {
+      assert(Number.isSafeInteger(o.limit) && o.limit >= 0, `limit ${o.limit} is a count`);
+      sql += ` LIMIT ${o.limit}`;
+    } else if (o.limit !== undefined) {
       sql += ' LIMIT ?';
       w.args.push(o.limit);
     }

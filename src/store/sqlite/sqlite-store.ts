@@ -86,6 +86,7 @@ function insertText(rows: BulkRows, n: number, conflict: string): string {
 export const sqliteDialect: Dialect = {
   name: 'sqlite',
   arrays: false,
+  inlineLimit: true,
   // BEGIN IMMEDIATE holds the database write lock for the whole transaction.
   lockRows: '',
   least: 'MIN',
