@@ -12,6 +12,7 @@
  *   npm run bench:http -- --quick      # 3 s per scenario instead of 15
  *   npm run bench:http -- --profile    # and a CPU profile of the server per scenario
  *   npm run bench:http -- --only charge  # one route (charge or check)
+ *   npm run bench:http -- --postgres --workers 1  # serve's --workers (default: the cores)
  *
  * --profile runs the server under `node --cpu-prof` and prints, per scenario, the server
  * thread's CPU per request and its top costs by function and by area (bench/profile.ts); the
@@ -39,6 +40,8 @@ const json = args.includes('--json');
 const postgres = args.includes('--postgres');
 const profile = args.includes('--profile');
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+/** `amisi serve --workers N` (PostgreSQL); absent: serve's default (the cores on PostgreSQL). */
+const workers = args.includes('--workers') ? args[args.indexOf('--workers') + 1] : undefined;
 const ACCOUNTS = 10_000;
 const CONNECTIONS = 64;
 const SECONDS = quick ? 3 : 15;
@@ -143,7 +146,14 @@ async function startServer(target: Target, port: number, name: string): Promise<
   const node = profile
     ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${name}.cpuprofile`]
     : [];
-  const amisi = [BIN, ...target.flags, 'serve', '--port', String(port)];
+  const amisi = [
+    BIN,
+    ...target.flags,
+    'serve',
+    '--port',
+    String(port),
+    ...(workers === undefined ? [] : ['--workers', workers]),
+  ];
   const child = spawn(process.execPath, [...node, ...amisi], {
     env: {
       ...process.env,
