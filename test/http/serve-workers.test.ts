@@ -247,8 +247,8 @@ describe('amisi serve --workers (SQLite)', () => {
   it('refuses more than one worker, and bad counts, naming the setting', () => {
     for (const [workers, pattern] of [
       ['2', /more than one worker needs PostgreSQL/],
-      ['0', /workers must be a whole number from 1 to 256/],
-      ['two', /workers must be a whole number from 1 to 256/],
+      ['0', /workers must be auto or a whole number from 1 to 256/],
+      ['two', /workers must be auto or a whole number from 1 to 256/],
     ] as const) {
       const r = amisi(`${dir}/w.db`, ['serve', '--port', '0', '--workers', workers]);
       assert.equal(r.status, 2, r.stderr);

@@ -4,7 +4,7 @@ import { AmisiError } from '../../core/errors.js';
 import { stopRequested } from '../stop.js';
 
 /**
- * `amisi serve --workers N` on PostgreSQL: N processes (node:cluster) share the port, each a
+ * `amisi serve --workers N` on PostgreSQL (`--workers auto`: the cores): N processes (node:cluster) share the port, each a
  * whole server with its own ledger, committer and pool. The database keeps them from
  * overspending, exactly as for several servers on one database (ADR 0004). The primary
  * migrates and loads the catalog once, forks the workers, restarts one that dies after it was
@@ -19,18 +19,23 @@ export function workerIndex(env: NodeJS.ProcessEnv = process.env): number | null
   return Number(env.AMISI_WORKER_INDEX ?? '0');
 }
 
-/** The workers setting: --workers, else AMISI_WORKERS, else the cores (PostgreSQL) or 1. */
+/**
+ * The workers setting: --workers, else AMISI_WORKERS, else 1. Not the cores by default: on a
+ * machine that also runs PostgreSQL (or the load), two workers measured slower than one (ADR
+ * 0020); give it the cores of a machine whose cores are the server's.
+ */
 export function workersFrom(
   flag: string | undefined,
   env: NodeJS.ProcessEnv,
   postgres: boolean,
 ): number {
   const value = flag ?? (env.AMISI_WORKERS === '' ? undefined : env.AMISI_WORKERS);
-  if (value === undefined) return postgres ? availableParallelism() : 1;
+  if (value === undefined) return 1;
+  if (value === 'auto') return postgres ? availableParallelism() : 1;
   if (!/^[0-9]{1,3}$/.test(value) || Number(value) < 1 || Number(value) > 256) {
     throw new AmisiError(
       'invalid_argument',
-      `workers must be a whole number from 1 to 256, got ${JSON.stringify(value)}`,
+      `workers must be auto or a whole number from 1 to 256, got ${JSON.stringify(value)}`,
       { field: 'workers' },
     );
   }

@@ -115,7 +115,7 @@ export function registerServe(program: Command, globals: Globals): void {
     )
     .option(
       '--workers <n>',
-      'processes sharing the port, PostgreSQL only (env AMISI_WORKERS, default: the cores on PostgreSQL, 1 on SQLite)',
+      'processes sharing the port, PostgreSQL only; auto: the cores (env AMISI_WORKERS, default 1)',
     )
     .action(async (flags: ServeFlags & { workers?: string }) => {
       // Settings first: a bad setting must not leave a new database file behind.
