@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -42,4 +43,31 @@ export async function freshLedger(options: { maxBatch?: number; path?: string } 
       cleanup();
     },
   };
+}
+
+/**
+ * Every charge transaction of the account, idempotency key -> transaction id, read page by
+ * page; each charge has its key, and no key is charged twice.
+ */
+export async function chargesInJournal(
+  ledger: Ledger,
+  accountId: string,
+): Promise<Map<string, string>> {
+  const charges = new Map<string, string>();
+  let before: string | undefined;
+  for (;;) {
+    const page = await ledger.history({
+      accountId,
+      kinds: ['charge'],
+      limit: 500,
+      ...(before === undefined ? {} : { before }),
+    });
+    for (const t of page.transactions) {
+      assert.ok(t.idempotencyKey, `charge ${t.id} has its key`);
+      assert.ok(!charges.has(t.idempotencyKey), `key ${t.idempotencyKey} charged once`);
+      charges.set(t.idempotencyKey, t.id);
+    }
+    if (page.nextCursor === null) return charges;
+    before = page.nextCursor;
+  }
 }

@@ -1,4 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -118,4 +120,14 @@ export class WorkerProcess {
 export async function killAll(workers: readonly WorkerProcess[]): Promise<void> {
   for (const w of workers) w.kill('SIGKILL');
   await Promise.all(workers.map((w) => w.exited));
+}
+
+/** A port nobody listens on now, for a process the test starts. */
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  probe.listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address() as { port: number };
+  await new Promise((done) => probe.close(done));
+  return port;
 }

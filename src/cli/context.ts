@@ -19,8 +19,13 @@ export function dbPath(o: GlobalOptions): string {
 }
 
 /** Where the ledger lives, for people: the SQLite file, or the PostgreSQL URL without password. */
+/** The PostgreSQL URL the command is pointed at (--database-url, then DATABASE_URL), if any. */
+export function databaseUrlOf(o: GlobalOptions): string | undefined {
+  return o.databaseUrl ?? process.env.DATABASE_URL;
+}
+
 export function describeDatabase(o: GlobalOptions): string {
-  const url = o.databaseUrl ?? process.env.DATABASE_URL;
+  const url = databaseUrlOf(o);
   if (url) {
     try {
       const u = new URL(url);
@@ -129,7 +134,7 @@ export async function withLedger<T>(
   const synchronous = synchronousFromEnv();
   const idempotencyRetentionMs = retentionFromEnv();
   const accountsOnFirstUse = firstUseFromEnv();
-  const databaseUrl = o.databaseUrl ?? process.env.DATABASE_URL;
+  const databaseUrl = databaseUrlOf(o);
   const store = await openStore({
     db: path,
     synchronous,

@@ -24,6 +24,7 @@ export interface ServeFlags {
   readonly port?: string;
   readonly logLevel?: string;
   readonly rateLimit?: string;
+  readonly workers?: string;
 }
 
 export const DEFAULT_HOST = '127.0.0.1';

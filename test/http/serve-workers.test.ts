@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { verify } from '../../src/ledger/verify.js';
 import { ApiKeys } from '../../src/service/api-keys.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { amisi, BIN } from '../cli/cli-helpers.js';
-import { defaultCatalog, tempDir } from '../helpers.js';
+import { chargesInJournal, defaultCatalog, tempDir } from '../helpers.js';
 import { freshDatabase, postgresSkip } from '../pg-helpers.js';
-import { WorkerProcess } from '../process-helpers.js';
+import { freePort, WorkerProcess } from '../process-helpers.js';
 
 /**
  * `amisi serve --workers 2` on PostgreSQL, the real binary: two processes share the port and
@@ -16,17 +15,6 @@ import { WorkerProcess } from '../process-helpers.js';
  * acknowledged charge and the primary starts another; SIGTERM drains every worker and exits 0.
  * And SQLite refuses more than one worker.
  */
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Answer {
   key: string;
@@ -220,19 +208,7 @@ describe('amisi serve --workers (PostgreSQL)', { skip: postgresSkip }, () => {
     const store = new PostgresStore({ url: db.url });
     const ledger = new Ledger({ store });
     try {
-      const keys = new Set<string>();
-      let before: string | undefined;
-      for (;;) {
-        const page = await ledger.history({
-          accountId: 'bob',
-          kinds: ['charge'],
-          limit: 500,
-          ...(before === undefined ? {} : { before }),
-        });
-        for (const t of page.transactions) keys.add(t.idempotencyKey!);
-        if (page.nextCursor === null) break;
-        before = page.nextCursor;
-      }
+      const keys = await chargesInJournal(ledger, 'bob');
       for (const a of acked) assert.ok(keys.has(a.key), `${a.key} is in the journal`);
     } finally {
       await ledger.close();

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { verify } from '../../src/ledger/verify.js';
-import { defaultCatalog } from '../helpers.js';
+import { chargesInJournal, defaultCatalog } from '../helpers.js';
 import { SHARED_DATABASES, type SharedDatabase } from '../pg-helpers.js';
 import { fixture, killAll, WorkerProcess } from '../process-helpers.js';
 
@@ -23,27 +23,6 @@ interface Ack {
   key: string;
   transactionId: string;
   replay: boolean;
-}
-
-/** Every charge transaction of the account: idempotency key -> transaction id. */
-async function chargesInJournal(ledger: Ledger): Promise<Map<string, string>> {
-  const charges = new Map<string, string>();
-  let before: string | undefined;
-  for (;;) {
-    const page = await ledger.history({
-      accountId: ACCOUNT,
-      kinds: ['charge'],
-      limit: 500,
-      ...(before === undefined ? {} : { before }),
-    });
-    for (const t of page.transactions) {
-      assert.ok(t.idempotencyKey, `charge ${t.id} has its key`);
-      assert.ok(!charges.has(t.idempotencyKey), `key ${t.idempotencyKey} charged once`);
-      charges.set(t.idempotencyKey, t.id);
-    }
-    if (page.nextCursor === null) return charges;
-    before = page.nextCursor;
-  }
 }
 
 /** The account and its one grant, written through a ledger like any client would. */
@@ -106,7 +85,7 @@ async function checkAfterKill(
   assert.equal(await store.migrate(), 0, 'nothing to migrate on reopen');
   const ledger = new Ledger({ store });
   try {
-    const journal = await chargesInJournal(ledger);
+    const journal = await chargesInJournal(ledger, ACCOUNT);
     const missing = acked.filter((a) => journal.get(a.key) !== a.transactionId);
     assert.deepEqual(missing, [], 'every acknowledged charge is in the journal, as acknowledged');
     // The journal may hold a few more: committed, then killed before the line was written.
@@ -139,7 +118,7 @@ async function checkAfterKill(
     });
     const after = await ledger.balance(ACCOUNT);
     assert.equal(after.available, before.available, 'a replay charges nothing');
-    assert.equal((await chargesInJournal(ledger)).size, journal.size);
+    assert.equal((await chargesInJournal(ledger, ACCOUNT)).size, journal.size);
     assert.equal((await verify(store)).ok, true);
   } finally {
     await ledger.close();

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { FakeClock } from '../../src/ledger/ports.js';
 import { ROOT } from '../helpers.js';
+import { freePort } from '../process-helpers.js';
 import { ok, startServer, type TestServer } from '../http/http-helpers.js';
 import { browserCheck, launch, newProfile, screenshots } from './web-helpers.js';
 
@@ -19,15 +18,6 @@ import { browserCheck, launch, newProfile, screenshots } from './web-helpers.js'
 
 const check = browserCheck();
 const numbers = new Intl.NumberFormat('en-US');
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as { port: number };
-  await new Promise((done) => probe.close(done));
-  return port;
-}
 
 /** The example platform's backend (examples/embed/server.mjs), as its README runs it. */
 async function startExample(env: NodeJS.ProcessEnv): Promise<ChildProcess> {

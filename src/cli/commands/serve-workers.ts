@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { AmisiError } from '../../core/errors.js';
+import type { ServeConfig } from '../../http/config.js';
 import { stopRequested } from '../stop.js';
 
 /**
@@ -48,6 +49,18 @@ export function workersFrom(
     );
   }
   return n;
+}
+
+/**
+ * A worker's settings: a key's rate limit is shared by the workers, each seeing about 1/N of
+ * its requests; only worker 0 runs the background jobs.
+ */
+export function forWorker(config: ServeConfig, index: number, workers: number): ServeConfig {
+  return {
+    ...config,
+    rateLimit: { ...config.rateLimit, max: Math.ceil(config.rateLimit.max / workers) },
+    jobs: config.jobs && index === 0,
+  };
 }
 
 /** Tells the primary that this worker listens (after app.listen). */

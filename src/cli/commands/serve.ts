@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { Command } from 'commander';
 import { AmisiError } from '../../core/errors.js';
 import type { FastifyBaseLogger as Logger } from 'fastify';
@@ -11,6 +12,7 @@ import { providerFromEnv } from '../../service/payments/from-env.js';
 import { PurchaseService } from '../../service/purchases.js';
 import {
   DEFAULT_CATALOG_PATH,
+  databaseUrlOf,
   describeDatabase,
   readJsonFile,
   withLedger,
@@ -20,6 +22,7 @@ import { rollupsHint } from './reports.js';
 import { ensureCatalog } from './setup.js';
 import { stopRequested } from '../stop.js';
 import {
+  forWorker,
   jsonLog,
   primaryGone,
   superviseWorkers,
@@ -27,7 +30,6 @@ import {
   workerIndex,
   workersFrom,
 } from './serve-workers.js';
-import cluster from 'node:cluster';
 
 type Globals = () => GlobalOptions;
 
@@ -117,9 +119,9 @@ export function registerServe(program: Command, globals: Globals): void {
       '--workers <n>',
       'processes sharing the port, PostgreSQL only; auto: the cores (env AMISI_WORKERS, default 1)',
     )
-    .action(async (flags: ServeFlags & { workers?: string }) => {
+    .action(async (flags: ServeFlags) => {
       // Settings first: a bad setting must not leave a new database file behind.
-      const postgres = Boolean(globals().databaseUrl ?? process.env.DATABASE_URL);
+      const postgres = Boolean(databaseUrlOf(globals()));
       const workers = workersFrom(flags.workers, process.env, postgres);
       const lone = serveConfig(flags, process.env);
       const provider = providerFromEnv();
@@ -133,15 +135,7 @@ export function registerServe(program: Command, globals: Globals): void {
         return;
       }
       const index = workerIndex();
-      // A key's limit is shared by the workers, each seeing about 1/N of its requests.
-      const config =
-        index === null
-          ? lone
-          : {
-              ...lone,
-              rateLimit: { ...lone.rateLimit, max: Math.ceil(lone.rateLimit.max / workers) },
-              jobs: lone.jobs && index === 0,
-            };
+      const config = index === null ? lone : forWorker(lone, index, workers);
       // Loaded here, so the other commands do not pay for the HTTP stack at start-up.
       const [{ buildServer }, { Metrics }, { drain }] = await Promise.all([
         import('../../http/server.js'),
