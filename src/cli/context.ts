@@ -57,7 +57,10 @@ export const DEFAULT_CATALOG_PATH = join(
 );
 
 /** Reads a JSON file; a missing or malformed file is invalid input, not a crash. */
-export function readJsonFile(path: string, code: 'catalog_invalid' | 'invalid_argument'): unknown {
+export function readJsonFile(
+  path: string,
+  code: 'catalog_invalid' | 'routes_invalid' | 'invalid_argument',
+): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

@@ -17,6 +17,7 @@ import { registerReads } from './commands/reads.js';
 import { registerReports } from './commands/reports.js';
 import { registerAdvice } from './commands/advice.js';
 import { registerServe } from './commands/serve.js';
+import { registerGateway } from './commands/gateway.js';
 import { registerKeys } from './commands/keys.js';
 import { registerWebhooks } from './commands/webhooks.js';
 import { registerTeams } from './commands/teams.js';
@@ -60,6 +61,7 @@ registerReports(program, globals);
 registerAdvice(program, globals);
 registerExport(program, globals);
 registerServe(program, globals);
+registerGateway(program, globals);
 
 /** Commander's message as one line: "unknown command 'x'" and its "(Did you mean y?)". */
 function usageError(e: CommanderError): AmisiError {

@@ -67,6 +67,10 @@ export type ErrorCode =
   | 'header_too_large'
   | 'request_timeout'
   | 'shutting_down'
+  | 'routes_invalid'
+  | 'request_in_progress'
+  | 'upstream_unavailable'
+  | 'upstream_timeout'
   | 'internal';
 
 export interface ErrorInfo {
@@ -521,6 +525,34 @@ export const errorTable = {
     hint: 'The server is stopping; retry with the same key (another instance takes it, or this one once restarted).',
     retryable: true,
   },
+  routes_invalid: {
+    status: 400,
+    exit: 6,
+    title: 'Gateway routes invalid',
+    hint: "Fix the routes file at the path named; operations and values must be the active catalog's.",
+    retryable: false,
+  },
+  request_in_progress: {
+    status: 409,
+    exit: 8,
+    title: 'Request in progress',
+    hint: 'A request with this Idempotency-Key is still running (or its hold has not expired yet); retry later with the same key.',
+    retryable: true,
+  },
+  upstream_unavailable: {
+    status: 502,
+    exit: 8,
+    title: 'Upstream unavailable',
+    hint: 'The API behind the gateway did not answer; nothing was charged. Retry with the same Idempotency-Key.',
+    retryable: true,
+  },
+  upstream_timeout: {
+    status: 504,
+    exit: 8,
+    title: 'Upstream timeout',
+    hint: "The API behind the gateway did not answer within the route's timeout; nothing was charged. Retry with the same Idempotency-Key.",
+    retryable: true,
+  },
   internal: {
     status: 500,
     exit: 1,
@@ -529,6 +561,33 @@ export const errorTable = {
     retryable: false,
   },
 } as const satisfies Record<ErrorCode, ErrorInfo>;
+
+/** RFC 9457 problems: how the HTTP API and the gateway answer an expected failure. */
+export const PROBLEM_TYPE = 'application/problem+json';
+
+export interface ProblemBody {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail: string;
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly [member: string]: unknown;
+}
+
+export function problemBody(code: ErrorCode, detail: string, data: object = {}): ProblemBody {
+  const info = errorTable[code];
+  // The standard members come last, so data can never overwrite them.
+  return {
+    ...data,
+    type: `urn:amisi:error:${code}`,
+    title: info.title,
+    status: info.status,
+    detail,
+    code,
+    retryable: info.retryable,
+  };
+}
 
 /** An expected failure with a stable code and the numbers that explain it. */
 export class AmisiError extends Error {

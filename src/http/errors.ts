@@ -1,7 +1,13 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AmisiError, errorTable, isAmisiError, type ErrorCode } from '../core/errors.js';
+import {
+  AmisiError,
+  isAmisiError,
+  PROBLEM_TYPE,
+  problemBody,
+  type ErrorCode,
+} from '../core/errors.js';
 import { IDEMPOTENCY_HEADER } from './schemas/common.js';
 
 /**
@@ -11,31 +17,7 @@ import { IDEMPOTENCY_HEADER } from './schemas/common.js';
  * stack or message.
  */
 
-export const PROBLEM_TYPE = 'application/problem+json';
-
-export interface ProblemBody {
-  readonly type: string;
-  readonly title: string;
-  readonly status: number;
-  readonly detail: string;
-  readonly code: ErrorCode;
-  readonly retryable: boolean;
-  readonly [member: string]: unknown;
-}
-
-export function problemBody(code: ErrorCode, detail: string, data: object = {}): ProblemBody {
-  const info = errorTable[code];
-  // The standard members come last, so data can never overwrite them.
-  return {
-    ...data,
-    type: `urn:amisi:error:${code}`,
-    title: info.title,
-    status: info.status,
-    detail,
-    code,
-    retryable: info.retryable,
-  };
-}
+export { PROBLEM_TYPE, problemBody, type ProblemBody } from '../core/errors.js';
 
 interface ValidationIssue {
   readonly instancePath: string;
