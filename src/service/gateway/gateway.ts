@@ -288,7 +288,9 @@ export class Gateway {
           { field: IDEMPOTENCY_HEADER },
         );
       }
-      if (hold.status === 'released' || (hold.status === 'held' && hold.expiresAt <= now)) continue;
+      // Released or expired (or past its expiry, not yet settled): that attempt cost nothing.
+      const over = hold.status === 'released' || hold.status === 'expired';
+      if (over || (hold.status === 'held' && hold.expiresAt <= now)) continue;
       if (hold.status === 'held') return { answer: inProgress(hold, now) };
       const kept = this.replays.get(replayId(payer.accountId, holdKey));
       return {
