@@ -55,6 +55,29 @@ const UnitsRuleSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** Named limits of a job (a route whose answer is a job to poll). */
+export const JOB_INTERVAL_DEFAULT_MS = 2000;
+export const JOB_INTERVAL_MIN_MS = 100;
+export const JOB_TIMEOUT_DEFAULT_MS = 60 * 60 * 1000;
+/** A job's hold is extended while it runs, within a hold's lifetime (HOLD_LIFETIME_MAX_MS). */
+export const JOB_TIMEOUT_MAX_MS = 29 * 24 * 60 * 60 * 1000;
+
+const JobRuleSchema = Type.Object(
+  {
+    /** Where the submit answer has the job's id. */
+    id: FieldPath,
+    /** The upstream path that answers the job's status; `{id}` is the job's id. */
+    poll: Type.String({ pattern: "^(/([A-Za-z0-9._~!$&'()*+,;=:@-]+|\\{id\\}))+$" }),
+    /** Where a poll's answer has the status, and the statuses that end the job. */
+    status: FieldPath,
+    done: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 16 }),
+    failed: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 16 }),
+    intervalMs: Type.Optional(Type.Integer({ minimum: JOB_INTERVAL_MIN_MS, maximum: 3_600_000 })),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 1000, maximum: JOB_TIMEOUT_MAX_MS })),
+  },
+  { additionalProperties: false },
+);
+
 /** Named limits of a route (TigerBeetle style: every limit has a name). */
 export const GATEWAY_TIMEOUT_DEFAULT_MS = 120_000;
 export const GATEWAY_TIMEOUT_MAX_MS = 60 * 60 * 1000;
@@ -85,6 +108,11 @@ const RouteSchema = Type.Object(
      */
     holdTtlMs: Type.Optional(Type.Integer({ minimum: 2000, maximum: HOLD_TTL_MAX_MS })),
     maxBodyBytes: Type.Optional(Type.Integer({ minimum: 1024, maximum: GATEWAY_BODY_MAX_BYTES })),
+    /**
+     * The answer is a job: its hold stays open while the gateway polls the job, and `units`
+     * are counted in the answer that says it is done.
+     */
+    job: Type.Optional(JobRuleSchema),
   },
   { additionalProperties: false },
 );
@@ -121,6 +149,7 @@ const GatewayRoutesSchema = Type.Object(
 export type GatewayRoutes = Static<typeof GatewayRoutesSchema>;
 export type GatewayRoute = Static<typeof RouteSchema>;
 export type ValueSource = Static<typeof SourceSchema>;
+export type JobRule = Static<typeof JobRuleSchema>;
 type ParamRule = Static<typeof ParamRuleSchema>;
 
 function pointer(...parts: (string | number)[]): string {
@@ -170,6 +199,12 @@ function routeProblems(route: GatewayRoute, i: number, catalog: Catalog): Catalo
       path: at('holdTtlMs'),
       reason: `must be longer than the route's timeout (${timeoutMs} ms): a hold must outlive its request`,
     });
+  }
+  if (route.job) {
+    const both = route.job.done.filter((d) => route.job!.failed.includes(d));
+    if (both.length > 0) {
+      problems.push({ path: at('job', 'failed'), reason: `"${both[0]}" is also a done status` });
+    }
   }
   if (route.count?.default !== undefined && route.count.default > op.maxCount) {
     problems.push({
@@ -363,4 +398,77 @@ export function holdTtlOf(route: GatewayRoute): number {
   return (
     route.holdTtlMs ?? (route.timeoutMs ?? GATEWAY_TIMEOUT_DEFAULT_MS) + GATEWAY_HOLD_MARGIN_MS
   );
+}
+
+/** Where a job stands, by its poll's answer: done, failed, or still running. */
+export type JobVerdict = 'done' | 'failed' | 'running';
+
+export function jobVerdict(rule: JobRule, answer: unknown): JobVerdict {
+  const status = dig(answer, rule.status);
+  if (typeof status !== 'string') return 'running';
+  if (rule.done.includes(status)) return 'done';
+  if (rule.failed.includes(status)) return 'failed';
+  return 'running';
+}
+
+/** The job's id in the submit answer, or undefined when it has none. */
+export function jobIdOf(rule: JobRule, answer: unknown): string | undefined {
+  const id = dig(answer, rule.id);
+  if (typeof id === 'number' && Number.isSafeInteger(id)) return String(id);
+  return typeof id === 'string' && /^[\x21-\x7e]{1,200}$/.test(id) ? id : undefined;
+}
+
+/** The upstream path that answers the job's status. */
+export function pollPathOf(rule: JobRule, jobId: string): string {
+  return rule.poll.replace('{id}', encodeURIComponent(jobId));
+}
+
+function decodedSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The job route whose poll path this is, with the job's id, or undefined. */
+export function matchPoll(
+  routes: GatewayRoutes,
+  path: string,
+): { readonly route: GatewayRoute; readonly jobId: string } | undefined {
+  const parts = segmentsOf(path);
+  for (const route of routes.routes) {
+    if (!route.job) continue;
+    const pattern = segmentsOf(route.job.poll);
+    if (pattern.length !== parts.length) continue;
+    let jobId: string | undefined;
+    const fits = pattern.every((p, i) => {
+      if (p !== '{id}') return p === parts[i];
+      jobId = decodedSegment(parts[i]!);
+      return jobId !== undefined;
+    });
+    if (fits && jobId !== undefined) return { route, jobId };
+  }
+  return undefined;
+}
+
+/** A job the gateway follows: its hold, where it stands, and when it is polled next. */
+export const JOB_STATUSES = ['running', 'done', 'failed', 'timed_out'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export interface GatewayJob {
+  readonly accountId: string;
+  readonly holdId: string;
+  /** The hold's idempotency key: its capture and release keys are made from it. */
+  readonly holdKey: string;
+  readonly route: string;
+  readonly jobId: string;
+  readonly status: JobStatus;
+  /** Units captured when done; null before. */
+  readonly units: number | null;
+  readonly createdAt: number;
+  /** Past it, a job still running is released. */
+  readonly deadlineAt: number;
+  readonly nextPollAt: number;
+  readonly endedAt: number | null;
 }

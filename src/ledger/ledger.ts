@@ -12,6 +12,7 @@ import { CreditsApi, CREDITS_PROBLEMS } from './credits/api.js';
 import { CheckApi, CHECK_PROBLEMS } from './credits/check.js';
 import { findHoldByKey, KEYED_HOLD_PROBLEMS } from './credits/keyed-hold.js';
 import { KeysApi, KEYS_PROBLEMS } from './keys/api.js';
+import { GatewayJobsApi, GATEWAY_PROBLEMS } from './gateway/api.js';
 import { PurchasesApi, PURCHASES_PROBLEMS } from './purchases/api.js';
 import { ReportsApi, REPORTS_PROBLEMS } from './reports/api.js';
 import { RequestBatchesApi, REQUEST_BATCHES_PROBLEMS } from './request-batches/api.js';
@@ -79,6 +80,7 @@ export const LEDGER_PROBLEMS = {
   ...REPORTS_PROBLEMS,
   ...KEYS_PROBLEMS,
   ...CLOCKS_PROBLEMS,
+  ...GATEWAY_PROBLEMS,
   getAccount: ACCOUNT,
   // A report of violations, not a refusal: the caller decides (HTTP answers verify_failed).
   verify: STORE,
@@ -109,6 +111,7 @@ export class Ledger {
   private readonly reports: ReportsApi;
   private readonly keys: KeysApi;
   private readonly clocks: ClocksApi;
+  private readonly gatewayJobs: GatewayJobsApi;
 
   constructor(options: LedgerOptions) {
     this.store = options.store;
@@ -145,6 +148,7 @@ export class Ledger {
     this.reports = new ReportsApi(ctx, this.accounts, this.catalog, this.teams);
     this.keys = new KeysApi(ctx);
     this.clocks = new ClocksApi(ctx);
+    this.gatewayJobs = new GatewayJobsApi(ctx);
   }
 
   /** The account, once what is due in it now is settled (like every read of its state). */
@@ -509,6 +513,20 @@ export class Ledger {
   }
   keyForCheck(...a: Parameters<KeysApi['keyForCheck']>) {
     return this.keys.keyForCheck(...a);
+  }
+
+  // The metering gateway's jobs (service/gateway/jobs.ts).
+  startGatewayJob(...a: Parameters<GatewayJobsApi['startGatewayJob']>) {
+    return this.gatewayJobs.startGatewayJob(...a);
+  }
+  updateGatewayJob(...a: Parameters<GatewayJobsApi['updateGatewayJob']>) {
+    return this.gatewayJobs.updateGatewayJob(...a);
+  }
+  gatewayJobsDue(...a: Parameters<GatewayJobsApi['gatewayJobsDue']>) {
+    return this.gatewayJobs.gatewayJobsDue(...a);
+  }
+  findGatewayJob(...a: Parameters<GatewayJobsApi['findGatewayJob']>) {
+    return this.gatewayJobs.findGatewayJob(...a);
   }
 
   // Operations: what the entry points (amisi migrate, verify, serve) need of the store.

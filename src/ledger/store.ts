@@ -1,3 +1,4 @@
+import type { GatewayJob } from '../core/gateway-routes.js';
 import type { OverdraftState } from '../core/overdraft.js';
 import type { TestClock } from '../core/clocks.js';
 import type { Catalog } from '../core/catalog.js';
@@ -202,6 +203,7 @@ export interface StoredRecords {
   rollups_pending: RollupsPendingRecord;
   outcomes: Outcome;
   test_clocks: TestClock;
+  gateway_jobs: GatewayJob;
 }
 export type Kind = keyof StoredRecords;
 /** The kinds that carry a secret: the generic reader answers them without it. */
@@ -241,6 +243,7 @@ export interface RecordKeys {
   rollups_pending: 'accountId';
   test_clocks: 'id';
   outcomes: 'accountId' | 'transactionId';
+  gateway_jobs: 'accountId' | 'holdId';
 }
 /** The key fields of kind K, and a key of a record of kind K. */
 export type KeyField<K extends Kind> = RecordKeys[K] & keyof StoredRecords[K];

@@ -1,3 +1,4 @@
+import type { GatewayJob } from '../core/gateway-routes.js';
 import { AmisiError, assert } from '../core/errors.js';
 import { availableCredits, planDraws, type Grant } from '../core/grants.js';
 import { moveOverdraft, type OverdraftState } from '../core/overdraft.js';
@@ -637,6 +638,14 @@ export class UnitOfWork {
     return (await this.tx.insert('payment_events', [row], 'skip')) === 1;
   }
   /** A request batch with its items (their holds are inserted by the batch too). */
+  /** A job the gateway follows (false when its hold has one already: a replay). */
+  async insertGatewayJob(job: GatewayJob): Promise<boolean> {
+    return (await this.tx.insert('gateway_jobs', [job], 'skip')) === 1;
+  }
+  async updateGatewayJob(job: GatewayJob): Promise<void> {
+    const n = await this.tx.updateMany('gateway_jobs', [job]);
+    assert(n === 1, `gateway job of hold ${job.holdId} updated`);
+  }
   async insertRequestBatch(batch: RequestBatch): Promise<void> {
     const { items, ...row } = batch;
     await this.tx.insert('request_batches', [{ ...row, itemCount: items.length }]);

@@ -18,11 +18,30 @@ export function openaiRoutes(overrides: { timeoutMs?: number; holdTtlMs?: number
   return { ...file, routes: file.routes.map((r) => ({ ...r, ...overrides })) };
 }
 
+/** The shipped jobs routes file, with the job's limits the test needs. */
+export function jobRoutes(
+  job: { intervalMs?: number; timeoutMs?: number },
+  holdTtlMs: number,
+): unknown {
+  const file = JSON.parse(readFileSync(join(ROOT, 'gateway', 'jobs.json'), 'utf8')) as {
+    routes: { job: Record<string, unknown> }[];
+  };
+  const routes = file.routes.map((r) => ({
+    ...r,
+    timeoutMs: 1000,
+    holdTtlMs,
+    job: { ...r.job, ...job },
+  }));
+  return { ...file, routes };
+}
+
 export interface GatewayRig {
   readonly url: string;
   readonly upstream: ImageUpstream;
   readonly ledger: Ledger;
   readonly gateway: Gateway;
+  /** Closes the gateway and starts another on the same ledger (a restart). */
+  restart(): Promise<void>;
   readonly keys: ApiKeys;
   /** An account key for a new account with these credits (none: an empty account). */
   account(id: string, credits: number): Promise<string>;
@@ -40,21 +59,32 @@ export async function startGatewayRig(
   const ledger = new Ledger({ store: opened.store });
   const catalog = await ledger.loadCatalog(defaultCatalog());
   const keys = new ApiKeys(ledger);
-  const gateway = new Gateway({
-    ledger,
-    keys,
-    routes: parseGatewayRoutes(routes, catalog.catalog.body),
-    upstream: upstream.url,
-    env: { AMISI_UPSTREAM_AUTHORIZATION: UPSTREAM_SECRET },
-  });
-  const address = await gateway.listen('127.0.0.1', 0);
-  const url = `http://127.0.0.1:${address.port}`;
+  const checked = parseGatewayRoutes(routes, catalog.catalog.body);
+  const make = () =>
+    new Gateway({
+      ledger,
+      keys,
+      routes: checked,
+      upstream: upstream.url,
+      env: { AMISI_UPSTREAM_AUTHORIZATION: UPSTREAM_SECRET },
+    });
+  let gateway = make();
+  let url = `http://127.0.0.1:${(await gateway.listen('127.0.0.1', 0)).port}`;
   return {
-    url,
+    get url() {
+      return url;
+    },
     upstream,
     ledger,
-    gateway,
+    get gateway() {
+      return gateway;
+    },
     keys,
+    async restart() {
+      await gateway.close(1000);
+      gateway = make();
+      url = `http://127.0.0.1:${(await gateway.listen('127.0.0.1', 0)).port}`;
+    },
     async account(id, credits) {
       await ledger.createAccount({ accountId: id });
       if (credits > 0) {
@@ -64,7 +94,7 @@ export async function startGatewayRig(
     },
     post(path, body, headers = {}) {
       const json = typeof body === 'string' ? body : JSON.stringify(body);
-      return fetch(url + path, {
+      return fetch(`${url}${path}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...headers },
         body: json,

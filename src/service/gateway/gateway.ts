@@ -1,11 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { pipeline } from 'node:stream/promises';
 import { AmisiError, isAmisiError } from '../../core/errors.js';
 import {
   GATEWAY_BODY_DEFAULT_BYTES,
   GATEWAY_TIMEOUT_DEFAULT_MS,
   holdTtlOf,
+  matchPoll,
   matchRoute,
   requestItem,
   type GatewayRoute,
@@ -17,6 +19,7 @@ import type { Ledger } from '../../ledger/ledger.js';
 import { allows, type ApiKeys } from '../api-keys.js';
 import { GatewayMetrics, type GatewayOutcome } from './metrics.js';
 import { abortOnClose, sendJson, sendProblem } from './answers.js';
+import { JobPoller } from './jobs.js';
 import { ReplayCache, type KeptAnswer } from './replays.js';
 import { fieldsOf, readBody } from './request-body.js';
 import { settle, type Settled } from './settle.js';
@@ -87,6 +90,7 @@ export class Gateway {
   private readonly dropHeaders: ReadonlySet<string>;
   private readonly replays: ReplayCache;
   private readonly log: GatewayLog;
+  private readonly jobs: JobPoller;
   private server: http.Server | null = null;
   private draining = false;
 
@@ -101,6 +105,14 @@ export class Gateway {
       ...('apiKey' in account ? [account.apiKey.toLowerCase()] : []),
       ...Object.keys(this.setHeaders),
     ]);
+    this.jobs = new JobPoller(
+      options.ledger,
+      this.upstream,
+      options.routes,
+      this.setHeaders,
+      this.metrics,
+      this.log,
+    );
   }
 
   /** The request listener, for a server of the caller's own. */
@@ -118,6 +130,7 @@ export class Gateway {
       server.once('error', reject);
       server.listen(port, host, () => resolve());
     });
+    this.jobs.start();
     return server.address() as AddressInfo;
   }
 
@@ -132,6 +145,8 @@ export class Gateway {
       await closed;
       clearTimeout(timer);
     }
+    // Jobs still running stay recorded: the next gateway to start follows them.
+    await this.jobs.stop();
     this.upstream.close();
   }
 
@@ -143,7 +158,11 @@ export class Gateway {
     if (path.startsWith(GATEWAY_OWN_PREFIX)) return this.own(path, res);
     if (this.draining) res.setHeader('connection', 'close');
     const route = matchRoute(this.options.routes, req.method ?? 'GET', path);
-    if (!route) return this.unmatched(req, res, path, startedNs);
+    if (!route) {
+      const poll = req.method === 'GET' ? matchPoll(this.options.routes, path) : undefined;
+      if (poll) return this.jobStatus(req, res, poll, startedNs);
+      return this.unmatched(req, res, path, startedNs);
+    }
     try {
       await this.meter(req, res, route, startedNs);
     } catch (e) {
@@ -291,8 +310,9 @@ export class Gateway {
       // Released or expired (or past its expiry, not yet settled): that attempt cost nothing.
       const over = hold.status === 'released' || hold.status === 'expired';
       if (over || (hold.status === 'held' && hold.expiresAt <= now)) continue;
-      if (hold.status === 'held') return { answer: inProgress(hold, now) };
       const kept = this.replays.get(replayId(payer.accountId, holdKey));
+      // A job's submit was answered while its hold stays open: that answer is the replay.
+      if (hold.status === 'held') return { answer: kept ?? inProgress(hold, now) };
       return {
         answer:
           kept ??
@@ -379,6 +399,36 @@ export class Gateway {
         path,
       });
     }
+    await this.passThrough(req, res, 'unmatched', startedNs);
+  }
+
+  /**
+   * A client's poll of its job (the job route's poll path): forwarded unmetered, for the
+   * account whose job it is only; another account's job, or an unknown one, is not found.
+   */
+  private async jobStatus(
+    req: IncomingMessage,
+    res: ServerResponse,
+    poll: { route: GatewayRoute; jobId: string },
+    startedNs: bigint,
+  ): Promise<void> {
+    const payer = await this.payerOf(req);
+    const job = await this.options.ledger.findGatewayJob(poll.route.name, poll.jobId);
+    if (job?.accountId !== payer.accountId) {
+      throw new AmisiError('not_found', `no job ${poll.jobId} of this account`, {
+        job: poll.jobId,
+      });
+    }
+    await this.passThrough(req, res, `${poll.route.name}.status`, startedNs);
+  }
+
+  /** Forwards a request as it is and streams the answer back, metering nothing. */
+  private async passThrough(
+    req: IncomingMessage,
+    res: ServerResponse,
+    label: string,
+    startedNs: bigint,
+  ): Promise<void> {
     const signal = abortOnClose(res);
     const headers = forwardedHeaders(
       req.headers,
@@ -398,11 +448,10 @@ export class Gateway {
       signal,
     );
     res.writeHead(answer.statusCode ?? 502, answerHeaders(answer.headers));
-    answer.pipe(res);
-    await new Promise((resolve) => res.on('close', resolve));
+    await pipeline(answer, res).catch(() => undefined);
     const upstreamNs = process.hrtime.bigint() - upstreamStarted;
     const total = process.hrtime.bigint() - startedNs;
-    this.metrics.ended('unmatched', 'forwarded', total - upstreamNs, upstreamNs);
+    this.metrics.ended(label, 'forwarded', total - upstreamNs, upstreamNs);
   }
 
   /** Health, readiness and metrics, under the gateway's own prefix. */

@@ -11,6 +11,7 @@ export type GatewayOutcome =
   | 'replayed'
   | 'in_progress'
   | 'forwarded'
+  | 'job_started'
   | 'unsettled';
 
 /**
@@ -29,6 +30,12 @@ export class GatewayMetrics {
     name: 'amisi_gateway_captured_credits_total',
     help: 'Credits captured for answers the upstream made, by route.',
     labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+  private readonly jobs = new Counter({
+    name: 'amisi_gateway_jobs_total',
+    help: 'Jobs the gateway followed to their end, by route and how they ended.',
+    labelNames: ['route', 'status'] as const,
     registers: [this.registry],
   });
   private readonly addedSeconds = new Histogram({
@@ -58,6 +65,10 @@ export class GatewayMetrics {
 
   captured(route: string, credits: number): void {
     if (credits > 0) this.credits.inc({ route }, credits);
+  }
+
+  jobEnded(route: string, status: string): void {
+    this.jobs.inc({ route, status });
   }
 
   text(): Promise<string> {

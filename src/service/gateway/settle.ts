@@ -2,7 +2,14 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import { pipeline } from 'node:stream/promises';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { assert, isAmisiError } from '../../core/errors.js';
-import { GATEWAY_TIMEOUT_DEFAULT_MS, unitsMade } from '../../core/gateway-routes.js';
+import {
+  GATEWAY_TIMEOUT_DEFAULT_MS,
+  JOB_INTERVAL_DEFAULT_MS,
+  JOB_TIMEOUT_DEFAULT_MS,
+  jobIdOf,
+  unitsMade,
+} from '../../core/gateway-routes.js';
+import type { Hold } from '../../core/holds.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import { abortOnClose, sendProblem } from './answers.js';
 import type { Exchange, GatewayLog } from './gateway.js';
@@ -69,21 +76,22 @@ export async function settle(
     x.upstreamNs = process.hrtime.bigint() - sentAt;
     return { outcome: status >= 500 ? 'upstream_error' : 'released', credits: 0, status };
   }
+  if (x.route.job) return submitted(ledger, x, io, answer, sentAt);
   return x.route.units
     ? counted(ledger, x, io, answer, sentAt)
     : streamed(ledger, x, io, answer, sentAt);
 }
 
-async function counted(
+/** The answer whole, or the problem the client was answered instead (the hold released). */
+async function wholeAnswer(
   ledger: Ledger,
   x: Exchange,
   io: ExchangeIo,
   answer: IncomingMessage,
   sentAt: bigint,
-): Promise<Settled> {
-  let body: Buffer;
+): Promise<Buffer | Settled> {
   try {
-    body = await readAnswer(answer, GATEWAY_ANSWER_MAX_BYTES);
+    return await readAnswer(answer, GATEWAY_ANSWER_MAX_BYTES);
   } catch (e) {
     x.upstreamNs = process.hrtime.bigint() - sentAt;
     await release(ledger, x, io.log);
@@ -93,6 +101,74 @@ async function counted(
     const outcome = problem.code === 'upstream_timeout' ? 'upstream_timeout' : 'upstream_error';
     return { outcome, credits: 0, status: problem.info.status };
   }
+}
+
+/**
+ * A job's submit answered: the job is recorded (the poller follows it from here, jobs.ts) and
+ * its hold stays open; the client gets the answer as it came, with the job's id. An answer
+ * without a job id cannot be followed: released.
+ */
+async function submitted(
+  ledger: Ledger,
+  x: Exchange,
+  io: ExchangeIo,
+  answer: IncomingMessage,
+  sentAt: bigint,
+): Promise<Settled> {
+  const body = await wholeAnswer(ledger, x, io, answer, sentAt);
+  if (!Buffer.isBuffer(body)) return body;
+  x.upstreamNs = process.hrtime.bigint() - sentAt;
+  const rule = x.route.job!;
+  const jobId = jobIdOf(rule, jsonOf(body, answer.headers));
+  const status = answer.statusCode ?? 200;
+  const headers = { ...answerHeaders(answer.headers), 'content-length': String(body.length) };
+  delete headers['transfer-encoding'];
+  if (jobId === undefined) {
+    io.log('error', 'the submit answer has no job id to follow: released', {
+      route: x.route.name,
+      hold: x.hold.id,
+    });
+    await release(ledger, x, io.log);
+    io.res.writeHead(status, { ...headers, ...amisiHeaders(x, 0) });
+    io.res.end(body);
+    return { outcome: 'released', credits: 0, status };
+  }
+  const now = Date.now();
+  try {
+    const started = await ledger.startGatewayJob({
+      accountId: x.payer.accountId,
+      holdId: x.hold.id,
+      holdKey: x.holdKey,
+      route: x.route.name,
+      jobId,
+      status: 'running',
+      units: null,
+      createdAt: now,
+      deadlineAt: now + (rule.timeoutMs ?? JOB_TIMEOUT_DEFAULT_MS),
+      nextPollAt: now + (rule.intervalMs ?? JOB_INTERVAL_DEFAULT_MS),
+      endedAt: null,
+    });
+    if (!started)
+      io.log('error', 'a job id the upstream gave twice', { route: x.route.name, job: jobId });
+  } catch (e) {
+    await release(ledger, x, io.log);
+    throw e;
+  }
+  const sent = { ...headers, 'amisi-hold': x.hold.id, 'amisi-job': jobId };
+  io.res.writeHead(status, sent);
+  io.res.end(body);
+  return { outcome: 'job_started', credits: 0, status, kept: { status, headers: sent, body } };
+}
+
+async function counted(
+  ledger: Ledger,
+  x: Exchange,
+  io: ExchangeIo,
+  answer: IncomingMessage,
+  sentAt: bigint,
+): Promise<Settled> {
+  const body = await wholeAnswer(ledger, x, io, answer, sentAt);
+  if (!Buffer.isBuffer(body)) return body;
   x.upstreamNs = process.hrtime.bigint() - sentAt;
   const made = unitsMade(x.route, x.requested, jsonOf(body, answer.headers));
   if (!made.said) {
@@ -163,27 +239,39 @@ function jsonOf(body: Buffer, headers: IncomingMessage['headers']): unknown {
   }
 }
 
-/** Captures `units` of the hold (releases it for none); the credits, or null if it failed. */
-async function capture(
+/**
+ * Captures `units` of the hold (releases it for none): the credits captured, 0 for a release,
+ * or null when the store would not take it (the hold is left to its ttl, which releases it).
+ */
+export async function settleHold(
   ledger: Ledger,
-  x: Exchange,
+  holdKey: string,
+  hold: Hold,
   units: number,
   log: GatewayLog,
+  route: string,
 ): Promise<number | null> {
-  if (units === 0) return (await release(ledger, x, log)) ? 0 : null;
-  const line = x.hold.quote?.lines[0];
+  if (units === 0) {
+    const released = await tried(log, route, hold.id, 'release', () =>
+      ledger.release({ holdId: hold.id, key: `${holdKey}:release` }),
+    );
+    return released ? 0 : null;
+  }
+  const line = hold.quote?.lines[0];
   assert(line !== undefined, 'a gateway hold is priced by one quote line');
   const credits = units * line.unitCredits;
-  const done = await tried(log, x, 'capture', () =>
-    ledger.capture({ holdId: x.hold.id, key: `${x.holdKey}:capture`, credits }),
+  const done = await tried(log, route, hold.id, 'capture', () =>
+    ledger.capture({ holdId: hold.id, key: `${holdKey}:capture`, credits }),
   );
   return done ? credits : null;
 }
 
+function capture(ledger: Ledger, x: Exchange, units: number, log: GatewayLog) {
+  return settleHold(ledger, x.holdKey, x.hold, units, log, x.route.name);
+}
+
 async function release(ledger: Ledger, x: Exchange, log: GatewayLog): Promise<boolean> {
-  return tried(log, x, 'release', () =>
-    ledger.release({ holdId: x.hold.id, key: `${x.holdKey}:release` }),
-  );
+  return (await settleHold(ledger, x.holdKey, x.hold, 0, log, x.route.name)) !== null;
 }
 
 /**
@@ -192,7 +280,8 @@ async function release(ledger: Ledger, x: Exchange, log: GatewayLog): Promise<bo
  */
 async function tried(
   log: GatewayLog,
-  x: Exchange,
+  route: string,
+  holdId: string,
   what: 'capture' | 'release',
   run: () => Promise<unknown>,
 ): Promise<boolean> {
@@ -204,8 +293,8 @@ async function tried(
       const retry = isAmisiError(e) && e.info.retryable && attempt < SETTLE_TRIES;
       if (!retry) {
         log('error', `gateway ${what} failed: the hold is left to expire, which releases it`, {
-          route: x.route.name,
-          hold: x.hold.id,
+          route,
+          hold: holdId,
           err: e instanceof Error ? e.message : String(e),
         });
         return false;

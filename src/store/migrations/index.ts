@@ -7,6 +7,7 @@ import { TEST_CLOCKS } from './test-clocks.js';
 import { PLAN_UPGRADES } from './plan-upgrades.js';
 import { KEY_EXPIRY } from './key-expiry.js';
 import { PURCHASE_LINES } from './purchase-lines.js';
+import { GATEWAY_JOBS } from './gateway-jobs.js';
 
 export type { Migration } from './migration.js';
 
@@ -20,4 +21,5 @@ export const migrations: readonly Migration[] = [
   ...PLAN_UPGRADES,
   ...KEY_EXPIRY,
   ...PURCHASE_LINES,
+  ...GATEWAY_JOBS,
 ];

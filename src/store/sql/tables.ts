@@ -2,6 +2,7 @@ import { OVERDRAFT_MODES } from '../../core/overdraft.js';
 import type { TestClock } from '../../core/clocks.js';
 import type { AutoTopup } from '../../core/autotopup.js';
 import type { Grant } from '../../core/grants.js';
+import { JOB_STATUSES, type GatewayJob } from '../../core/gateway-routes.js';
 import type { Hold } from '../../core/holds.js';
 import type { Entry, JournalTransaction } from '../../core/journal.js';
 import type { Outcome } from '../../core/outcomes.js';
@@ -375,6 +376,19 @@ export const TABLES = {
     limitCredits: big('limit_credits'),
     mode: t('mode'),
     createdAt,
+  }),
+  gateway_jobs: describe<GatewayJob>('gateway_jobs', ['accountId', 'holdId'], {
+    accountId: acc,
+    holdId: t('hold_id'),
+    holdKey: t('hold_key'),
+    route: t('route'),
+    jobId: t('job_id'),
+    status: t('status', { oneOf: JOB_STATUSES }),
+    units: { c: 'units', k: 'int', null: true },
+    createdAt,
+    deadlineAt: big('deadline_at'),
+    nextPollAt: big('next_poll_at'),
+    endedAt: bign('ended_at'),
   }),
   request_batches: describe<RequestBatchRecord>('request_batches', ['accountId', 'id'], {
     accountId: acc,
