@@ -25,6 +25,9 @@ export interface ServeFlags {
   readonly logLevel?: string;
   readonly rateLimit?: string;
   readonly workers?: string;
+  readonly gatewayRoutes?: string;
+  readonly gatewayUpstream?: string;
+  readonly gatewayPort?: string;
 }
 
 export const DEFAULT_HOST = '127.0.0.1';

@@ -120,4 +120,24 @@ describe('amisi gateway', () => {
     const verify = amisi(db, ['verify']);
     assert.equal(verify.status, 0, verify.stdout);
   });
+
+  it('inside amisi serve: the API and the gateway on one ledger', async () => {
+    const [api, gw] = [await freePort(), await freePort()];
+    const args = ['--db', db, 'serve', '--port', String(api), '--gateway-port', String(gw)];
+    const flags = ['--gateway-routes', routesFile, '--gateway-upstream', upstream.url];
+    const serve = new WorkerProcess('serve', BIN, [...args, ...flags], env);
+    running.push(serve);
+    const ready = 'amisi serve: the metering gateway is ready';
+    await serve.waitFor(() => serve.messages().some((m) => m.msg === ready), 'the gateway');
+    const before = amisi(db, ['--json', 'balance', 'pix']).json<{ available: number }>();
+    const res = await post(gw, { prompt: 'inside', n: 2, size: '512x512' });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('amisi-credits'), '2');
+    const health = await fetch(`http://127.0.0.1:${api}/healthz`);
+    assert.equal(health.status, 200);
+    serve.kill('SIGTERM');
+    assert.deepEqual(await serve.exited, { code: 0, signal: null });
+    const after = amisi(db, ['--json', 'balance', 'pix']).json<{ available: number }>();
+    assert.equal(after.available, before.available - 2);
+  });
 });

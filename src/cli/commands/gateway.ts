@@ -48,7 +48,7 @@ export function gatewaySettings(flags: GatewayFlags, env: NodeJS.ProcessEnv): Ga
   if (!upstream || !routesPath) {
     throw new AmisiError(
       'invalid_argument',
-      'the gateway needs --upstream URL and --routes FILE (or AMISI_GATEWAY_UPSTREAM and AMISI_GATEWAY_ROUTES)',
+      'the gateway needs an upstream and a routes file: --upstream URL --routes FILE, or AMISI_GATEWAY_UPSTREAM and AMISI_GATEWAY_ROUTES (amisi serve: --gateway-upstream and --gateway-routes)',
       { field: upstream ? 'routes' : 'upstream' },
     );
   }

@@ -21,6 +21,8 @@ import {
 import { rollupsHint } from './reports.js';
 import { ensureCatalog } from './setup.js';
 import { stopRequested } from '../stop.js';
+import type { GatewayLog } from '../../service/gateway/gateway.js';
+import { DEFAULT_GATEWAY_PORT, gatewaySettings, startGateway } from './gateway.js';
 import {
   forWorker,
   jsonLog,
@@ -32,6 +34,26 @@ import {
 } from './serve-workers.js';
 
 type Globals = () => GlobalOptions;
+
+/** The gateway's settings inside `amisi serve`: its own flags, the server's host and log level. */
+function gatewayOf(flags: ServeFlags, config: { host: string; logLevel: string }) {
+  const level = { fatal: 'error', trace: 'debug' }[config.logLevel] ?? config.logLevel;
+  return gatewaySettings(
+    {
+      ...(flags.gatewayRoutes === undefined ? {} : { routes: flags.gatewayRoutes }),
+      ...(flags.gatewayUpstream === undefined ? {} : { upstream: flags.gatewayUpstream }),
+      host: config.host,
+      port: flags.gatewayPort ?? String(DEFAULT_GATEWAY_PORT),
+      logLevel: level,
+    },
+    {},
+  );
+}
+
+/** The gateway's log lines through the server's own logger. */
+function pinoLog(log: Logger): GatewayLog {
+  return (level, msg, fields = {}) => log[level]({ gateway: true, ...fields }, msg);
+}
 
 /** The command that makes the first key against the same database, for the start-up hint. */
 function keyCommand(o: GlobalOptions): string {
@@ -116,6 +138,12 @@ export function registerServe(program: Command, globals: Globals): void {
       'requests per API key per minute (env AMISI_RATE_LIMIT, default 6000; 0 turns it off)',
     )
     .option(
+      '--gateway-routes <file>',
+      'also run the metering gateway with this routes file (docs/gateway.md), on --gateway-port',
+    )
+    .option('--gateway-upstream <url>', 'the API behind the gateway run with --gateway-routes')
+    .option('--gateway-port <port>', `the gateway's port (default ${DEFAULT_GATEWAY_PORT})`)
+    .option(
       '--workers <n>',
       'processes sharing the port, PostgreSQL only; auto: the cores (env AMISI_WORKERS, default 1)',
     )
@@ -124,6 +152,7 @@ export function registerServe(program: Command, globals: Globals): void {
       const postgres = Boolean(databaseUrlOf(globals()));
       const workers = workersFrom(flags.workers, process.env, postgres);
       const lone = serveConfig(flags, process.env);
+      const gateway = flags.gatewayRoutes === undefined ? null : gatewayOf(flags, lone);
       const provider = providerFromEnv();
       const catalog = readJsonFile(DEFAULT_CATALOG_PATH, 'catalog_invalid');
       if (workers > 1 && cluster.isPrimary) {
@@ -177,9 +206,17 @@ export function registerServe(program: Command, globals: Globals): void {
           const jobs = config.jobs
             ? startJobs(ledger, purchases, config.jobIntervalMs, app.log)
             : null;
+          const metering = gateway ? await startGateway(ledger, gateway, pinoLog(app.log)) : null;
+          if (metering) {
+            app.log.info(
+              { gateway: `http://${metering.address.address}:${metering.address.port}` },
+              'amisi serve: the metering gateway is ready',
+            );
+          }
           const reason = await Promise.race([stopRequested(), primaryGone()]);
           app.log.info({ signal: reason }, 'shutting down: draining in-flight requests');
           await drain(app, config.shutdownTimeoutMs);
+          await metering?.stop();
           await jobs?.stop();
           app.log.info('stopped accepting; closing the ledger after its last commit');
         },
