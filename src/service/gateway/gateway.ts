@@ -260,7 +260,7 @@ export class Gateway {
     const attempt =
       clientKey === undefined
         ? { holdKey: `${base}:1` }
-        : await this.attemptOf(payer, base, digest);
+        : await this.attemptOf(payer, route, base, digest);
     if ('answer' in attempt) {
       this.answerEarly(res, route, startedNs, attempt.answer);
       return null;
@@ -280,7 +280,12 @@ export class Gateway {
     });
     if (held.replay) {
       // Another request under the same key made this hold a moment ago and is running it.
-      this.answerEarly(res, route, startedNs, inProgress(held.hold, Date.now()));
+      this.answerEarly(
+        res,
+        route,
+        startedNs,
+        inProgress(held.hold, 1000),
+      );
       return null;
     }
     return { hold: held.hold, holdKey: attempt.holdKey };
@@ -292,13 +297,14 @@ export class Gateway {
    */
   private async attemptOf(
     payer: Payer,
+    route: GatewayRoute,
     base: string,
     digest: string,
   ): Promise<{ holdKey: string } | { answer: KeptAnswer | AmisiError }> {
-    const now = Date.now();
+    const now = this.options.ledger.clock.now();
     for (let n = 1; n <= GATEWAY_ATTEMPTS_MAX; n++) {
       const holdKey = `${base}:${n}`;
-      const hold = await this.options.ledger.findHoldByKey(payer.accountId, holdKey);
+      let hold = await this.options.ledger.findHoldByKey(payer.accountId, holdKey);
       if (!hold) return { holdKey };
       if (hold.attribution.labels.request !== digest) {
         throw new AmisiError(
@@ -307,20 +313,25 @@ export class Gateway {
           { field: IDEMPOTENCY_HEADER },
         );
       }
-      // Released or expired (or past its expiry, not yet settled): that attempt cost nothing.
-      const over = hold.status === 'released' || hold.status === 'expired';
-      if (over || (hold.status === 'held' && hold.expiresAt <= now)) continue;
       const kept = this.replays.get(replayId(payer.accountId, holdKey));
-      // A job's submit was answered while its hold stays open: that answer is the replay.
-      if (hold.status === 'held') return { answer: kept ?? inProgress(hold, now) };
+      if (hold.status === 'held' && !kept) {
+        const lostAt = lostAnswerAt(route, hold);
+        // A job's submit was answered while its hold stays open: it is in progress.
+        if (route.job || (now < lostAt && now < hold.expiresAt)) {
+          return { answer: inProgress(hold, Math.min(lostAt, hold.expiresAt) - now) };
+        }
+        hold = await this.releaseLost(holdKey, hold);
+      }
+      // Released or expired: that attempt cost nothing, and the retry is a new one.
+      if (hold.status === 'released' || hold.status === 'expired') continue;
+      if (kept) return { answer: kept };
+      if (hold.status === 'held') return { answer: inProgress(hold, 1000) };
       return {
-        answer:
-          kept ??
-          new AmisiError(
-            'hold_already_captured',
-            `this request was answered and charged ${hold.capturedCredits} credits; the gateway no longer keeps its answer`,
-            { holdId: hold.id, credits: hold.capturedCredits },
-          ),
+        answer: new AmisiError(
+          'hold_already_captured',
+          `this request was answered and charged ${hold.capturedCredits} credits; the gateway no longer keeps its answer`,
+          { holdId: hold.id, credits: hold.capturedCredits },
+        ),
       };
     }
     throw new AmisiError(
@@ -328,6 +339,24 @@ export class Gateway {
       `the Idempotency-Key was tried ${GATEWAY_ATTEMPTS_MAX} times; send the request under a new key`,
       { field: IDEMPOTENCY_HEADER, attempts: GATEWAY_ATTEMPTS_MAX },
     );
+  }
+
+  /**
+   * Releases the hold of a request whose answer was lost (its gateway died: no request runs
+   * past its route's timeout). The hold as it is after: released, or captured if its own
+   * request settled it first after all (then the retry is a replay, never a second charge).
+   */
+  private async releaseLost(holdKey: string, hold: Hold): Promise<Hold> {
+    const { ledger } = this.options;
+    try {
+      if (hold.expiresAt > ledger.clock.now()) {
+        await ledger.release({ holdId: hold.id, key: `${holdKey}:release` });
+        this.log('info', 'gateway: released the hold of a lost answer', { hold: hold.id });
+      }
+    } catch (e) {
+      if (!isAmisiError(e) || !e.code.startsWith('hold_')) throw e;
+    }
+    return ledger.getHold(hold.id);
   }
 
   private answerEarly(
@@ -501,12 +530,21 @@ function replayId(accountId: string, holdKey: string): string {
   return `${accountId}\n${holdKey}`;
 }
 
-function inProgress(hold: Hold, now: number): AmisiError {
+/** A request still running, to be retried in `retryAfterMs` (at least a second). */
+function inProgress(hold: Hold, retryAfterMs: number): AmisiError {
   return new AmisiError(
     'request_in_progress',
-    'a request with this Idempotency-Key is still running, or its hold has not expired yet',
-    { holdId: hold.id, retryAfterMs: Math.max(0, hold.expiresAt - now) },
+    'a request with this Idempotency-Key is still running; retry after the time given',
+    { holdId: hold.id, retryAfterMs: Math.max(1000, retryAfterMs) },
   );
+}
+
+/** Settling a request's hold takes at most this after its upstream exchange has ended. */
+const SETTLE_GRACE_MS = 5000;
+
+/** When a hold still held can only be a lost answer: its request's deadline and settling past. */
+function lostAnswerAt(route: GatewayRoute, hold: Hold): number {
+  return hold.createdAt + (route.timeoutMs ?? GATEWAY_TIMEOUT_DEFAULT_MS) + SETTLE_GRACE_MS;
 }
 
 function headerOf(req: IncomingMessage, name: string): string | undefined {

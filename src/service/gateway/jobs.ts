@@ -78,7 +78,7 @@ export class JobPoller {
   }
 
   private async tick(): Promise<void> {
-    const due = await this.ledger.gatewayJobsDue(Date.now(), 100);
+    const due = await this.ledger.gatewayJobsDue(this.ledger.clock.now(), 100);
     for (let i = 0; i < due.length; i += JOB_POLLS_AT_ONCE) {
       await Promise.all(due.slice(i, i + JOB_POLLS_AT_ONCE).map((job) => this.follow(job)));
     }
@@ -91,7 +91,10 @@ export class JobPoller {
         route: job.route,
         job: job.jobId,
       });
-      await this.ledger.updateGatewayJob({ ...job, nextPollAt: Date.now() + ORPHAN_RETRY_MS });
+      await this.ledger.updateGatewayJob({
+        ...job,
+        nextPollAt: this.ledger.clock.now() + ORPHAN_RETRY_MS,
+      });
       return;
     }
     const hold = await this.ledger.getHold(job.holdId);
@@ -100,7 +103,7 @@ export class JobPoller {
     const answer = await this.poll(route, job);
     const verdict = answer === undefined ? 'running' : jobVerdict(route.job, answer);
     if (verdict === 'done') return this.done(job, route, hold, answer);
-    if (verdict === 'failed' || Date.now() >= job.deadlineAt) {
+    if (verdict === 'failed' || this.ledger.clock.now() >= job.deadlineAt) {
       await settleHold(this.ledger, job.holdKey, hold, 0, this.log, route.name);
       return this.end(job, route, verdict === 'failed' ? 'failed' : 'timed_out', hold);
     }
@@ -125,7 +128,7 @@ export class JobPoller {
 
   /** Extends the hold before it could expire (half its ttl left), and polls again later. */
   private async keepHeld(job: GatewayJob, route: GatewayRoute, hold: Hold): Promise<void> {
-    const now = Date.now();
+    const now = this.ledger.clock.now();
     const ttlMs = holdTtlOf(route);
     if (hold.expiresAt - now < ttlMs / 2) {
       await this.ledger.extendHold({ holdId: hold.id, key: `${job.holdKey}:extend:${now}`, ttlMs });
@@ -141,7 +144,7 @@ export class JobPoller {
     hold: Hold,
     units: number | null = null,
   ): Promise<void> {
-    await this.ledger.updateGatewayJob({ ...job, status, units, endedAt: Date.now() });
+    await this.ledger.updateGatewayJob({ ...job, status, units, endedAt: this.ledger.clock.now() });
     this.metrics.jobEnded(route.name, status);
     this.log('info', 'gateway job ended', {
       route: route.name,

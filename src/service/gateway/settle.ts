@@ -133,7 +133,7 @@ async function submitted(
     io.res.end(body);
     return { outcome: 'released', credits: 0, status };
   }
-  const now = Date.now();
+  const now = ledger.clock.now();
   try {
     const started = await ledger.startGatewayJob({
       accountId: x.payer.accountId,

@@ -157,6 +157,8 @@ export function forwardedHeaders(
   for (const [name, value] of Object.entries(set)) out[name] = value;
   out.host = host;
   if (bodyBytes !== null) {
+    // The body is whole in hand: nothing for the upstream to wait for or continue.
+    delete out.expect;
     delete out['transfer-encoding'];
     out['content-length'] = String(bodyBytes);
   }
