@@ -280,12 +280,7 @@ export class Gateway {
     });
     if (held.replay) {
       // Another request under the same key made this hold a moment ago and is running it.
-      this.answerEarly(
-        res,
-        route,
-        startedNs,
-        inProgress(held.hold, 1000),
-      );
+      this.answerEarly(res, route, startedNs, inProgress(held.hold, 1000));
       return null;
     }
     return { hold: held.hold, holdKey: attempt.holdKey };
