@@ -31,20 +31,6 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-// The longest files start first, so the slots finish together: started last (in name order),
-// the PostgreSQL model test alone would outlast everything else by minutes.
-const FIRST = [
-  'ledger/model-postgres',
-  'ledger/model-sqlite',
-  'ledger/concurrency',
-  'cli/cli.test',
-];
-const rank = (f) => {
-  const i = FIRST.findIndex((p) => f.replace(/\\/g, '/').includes(p));
-  return i < 0 ? FIRST.length : i;
-};
-files.sort((a, b) => rank(a) - rank(b));
-
 let cluster = null;
 const env = { ...process.env };
 if (!env.DATABASE_URL) {
@@ -64,12 +50,7 @@ let status = 1;
 try {
   const result = spawnSync(
     process.execPath,
-    [
-      '--test',
-      `--test-concurrency=${process.env.AMISI_TEST_CONCURRENCY ?? 2}`,
-      '--test-reporter=spec',
-      ...files,
-    ],
+    ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
     { stdio: 'inherit', env },
   );
   status = result.status ?? 1;
