@@ -75,6 +75,8 @@ export interface Exchange {
   readonly requested: number;
   readonly hold: Hold;
   readonly holdKey: string;
+  /** The client named the request (Idempotency-Key): only then can a retry reach its answer. */
+  readonly keyed: boolean;
 }
 
 /**
@@ -219,7 +221,8 @@ export class Gateway {
     const totalNs = process.hrtime.bigint() - startedNs;
     this.metrics.ended(route.name, settled.outcome, totalNs - (upstreamNs ?? 0n), upstreamNs);
     this.metrics.captured(route.name, settled.credits);
-    if (settled.kept)
+    // An answer without a client's key is never asked for again: keeping it would only fill memory.
+    if (settled.kept && exchange.keyed)
       this.replays.keep(replayId(exchange.payer.accountId, exchange.holdKey), settled.kept);
     this.log(
       settled.outcome === 'captured' || settled.outcome === 'released' ? 'debug' : 'info',
@@ -244,7 +247,7 @@ export class Gateway {
     res: ServerResponse,
     asked: { route: GatewayRoute; payer: Payer; item: QuoteItemRequest; digest: string },
     startedNs: bigint,
-  ): Promise<{ hold: Hold; holdKey: string } | null> {
+  ): Promise<{ hold: Hold; holdKey: string; keyed: boolean } | null> {
     const { route, payer, item, digest } = asked;
     const clientKey = headerOf(req, IDEMPOTENCY_HEADER);
     if (clientKey !== undefined && !CLIENT_KEY.test(clientKey)) {
@@ -283,7 +286,7 @@ export class Gateway {
       this.answerEarly(res, route, startedNs, inProgress(held.hold, 1000));
       return null;
     }
-    return { hold: held.hold, holdKey: attempt.holdKey };
+    return { hold: held.hold, holdKey: attempt.holdKey, keyed: clientKey !== undefined };
   }
 
   /**
