@@ -165,8 +165,9 @@ export class Gateway {
       if (poll) return this.jobStatus(req, res, poll, startedNs);
       return this.unmatched(req, res, path, startedNs);
     }
+    const search = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
     try {
-      await this.meter(req, res, route, startedNs);
+      await this.meter(req, res, { route, url, search }, startedNs);
     } catch (e) {
       // Refused before the upstream was called: counted by the route, answered by failed().
       const code = isAmisiError(e) ? e.code : 'internal';
@@ -180,15 +181,13 @@ export class Gateway {
   private async meter(
     req: IncomingMessage,
     res: ServerResponse,
-    route: GatewayRoute,
+    asked: { route: GatewayRoute; url: string; search: URLSearchParams },
     startedNs: bigint,
   ): Promise<void> {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
+    const { route, url, search } = asked;
     const payer = await this.payerOf(req);
     const body = await readBody(req, route.maxBodyBytes ?? GATEWAY_BODY_DEFAULT_BYTES);
     const fields = await fieldsOf(body, req.headers['content-type']);
-    const search = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
     const item = requestItem(route, {
       body: fields,
       header: (name) => headerOf(req, name),

@@ -59,13 +59,7 @@ export async function settle(
     const method = io.req.method ?? 'POST';
     answer = await upstream.send(method, io.req.url ?? '/', io.headers, io.body, timeoutMs, signal);
   } catch (e) {
-    x.upstreamNs = process.hrtime.bigint() - sentAt;
-    await release(ledger, x, io.log);
-    if (signal.aborted) return { outcome: 'released', credits: 0, status: null };
-    const problem = asUpstreamError(e);
-    sendProblem(io.res, problem);
-    const outcome = problem.code === 'upstream_timeout' ? 'upstream_timeout' : 'upstream_error';
-    return { outcome, credits: 0, status: problem.info.status };
+    return unanswered(ledger, x, io, e, sentAt, signal.aborted);
   }
   const status = answer.statusCode ?? 502;
   if (status < 200 || status >= 300) {
@@ -82,25 +76,48 @@ export async function settle(
     : streamed(ledger, x, io, answer, sentAt);
 }
 
-/** The answer whole, or the problem the client was answered instead (the hold released). */
+/**
+ * No answer from the upstream (refused, cut, late): released, and the client told, unless it
+ * went away first.
+ */
+async function unanswered(
+  ledger: Ledger,
+  x: Exchange,
+  io: ExchangeIo,
+  e: unknown,
+  sentAt: bigint,
+  clientGone: boolean,
+): Promise<Settled> {
+  x.upstreamNs = process.hrtime.bigint() - sentAt;
+  await release(ledger, x, io.log);
+  if (clientGone) return { outcome: 'released', credits: 0, status: null };
+  const problem = asUpstreamError(e);
+  sendProblem(io.res, problem);
+  const outcome = problem.code === 'upstream_timeout' ? 'upstream_timeout' : 'upstream_error';
+  return { outcome, credits: 0, status: problem.info.status };
+}
+
+/**
+ * The answer whole, with the headers to send it by (its length known now), or how the
+ * request ended when it broke off (the hold released).
+ */
 async function wholeAnswer(
   ledger: Ledger,
   x: Exchange,
   io: ExchangeIo,
   answer: IncomingMessage,
   sentAt: bigint,
-): Promise<Buffer | Settled> {
+): Promise<{ body: Buffer; headers: OutgoingHttpHeaders } | Settled> {
+  let body: Buffer;
   try {
-    return await readAnswer(answer, GATEWAY_ANSWER_MAX_BYTES);
+    body = await readAnswer(answer, GATEWAY_ANSWER_MAX_BYTES);
   } catch (e) {
-    x.upstreamNs = process.hrtime.bigint() - sentAt;
-    await release(ledger, x, io.log);
-    if (io.res.destroyed) return { outcome: 'released', credits: 0, status: null };
-    const problem = asUpstreamError(e);
-    sendProblem(io.res, problem);
-    const outcome = problem.code === 'upstream_timeout' ? 'upstream_timeout' : 'upstream_error';
-    return { outcome, credits: 0, status: problem.info.status };
+    return unanswered(ledger, x, io, e, sentAt, io.res.destroyed);
   }
+  x.upstreamNs = process.hrtime.bigint() - sentAt;
+  const headers = { ...answerHeaders(answer.headers), 'content-length': String(body.length) };
+  delete headers['transfer-encoding'];
+  return { body, headers };
 }
 
 /**
@@ -115,14 +132,12 @@ async function submitted(
   answer: IncomingMessage,
   sentAt: bigint,
 ): Promise<Settled> {
-  const body = await wholeAnswer(ledger, x, io, answer, sentAt);
-  if (!Buffer.isBuffer(body)) return body;
-  x.upstreamNs = process.hrtime.bigint() - sentAt;
+  const whole = await wholeAnswer(ledger, x, io, answer, sentAt);
+  if (!('body' in whole)) return whole;
+  const { body, headers } = whole;
   const rule = x.route.job!;
   const jobId = jobIdOf(rule, jsonOf(body, answer.headers));
   const status = answer.statusCode ?? 200;
-  const headers = { ...answerHeaders(answer.headers), 'content-length': String(body.length) };
-  delete headers['transfer-encoding'];
   if (jobId === undefined) {
     io.log('error', 'the submit answer has no job id to follow: released', {
       route: x.route.name,
@@ -167,9 +182,9 @@ async function counted(
   answer: IncomingMessage,
   sentAt: bigint,
 ): Promise<Settled> {
-  const body = await wholeAnswer(ledger, x, io, answer, sentAt);
-  if (!Buffer.isBuffer(body)) return body;
-  x.upstreamNs = process.hrtime.bigint() - sentAt;
+  const whole = await wholeAnswer(ledger, x, io, answer, sentAt);
+  if (!('body' in whole)) return whole;
+  const { body } = whole;
   const made = unitsMade(x.route, x.requested, jsonOf(body, answer.headers));
   if (!made.said) {
     io.log('warn', 'the answer does not say how many units it made: captured what was asked', {
@@ -179,12 +194,7 @@ async function counted(
   }
   const credits = await capture(ledger, x, made.units, io.log);
   const status = answer.statusCode ?? 200;
-  const headers = {
-    ...answerHeaders(answer.headers),
-    'content-length': String(body.length),
-    ...amisiHeaders(x, credits ?? 0),
-  };
-  delete headers['transfer-encoding'];
+  const headers = { ...whole.headers, ...amisiHeaders(x, credits ?? 0) };
   io.res.writeHead(status, headers);
   io.res.end(body);
   return {
